@@ -1,0 +1,207 @@
+"""One file in, one FileResult out: parse, apply the pack, verify, diff, write atomically."""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import os
+import stat
+import tempfile
+import traceback
+from dataclasses import dataclass, replace
+
+import libcst as cst
+
+from migrate.engine import notebook
+from migrate.engine.source import DecodeError, decode, is_binary, python2_reason
+from migrate.engine.transform import run_pass
+from migrate.pack import Pack, load_pack, select_rules
+from migrate.result import FileError, FileResult, FileStatus, Finding, Status
+from migrate.rule import Rule, SkipFile
+
+DIFF_CONTEXT = 5
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything a worker needs to process a file (picklable)."""
+
+    pack: str = "tf1-to-tf2"
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    unsafe_fixes: bool = False
+    write: bool = False
+    verify_idempotence: bool = False
+    generated_markers: tuple[str, ...] = ("@generated", "DO NOT EDIT")
+    skip_marker: str = "# migrate: skip-file"
+
+    def rules(self) -> tuple[Pack, tuple[type[Rule], ...]]:
+        pack = load_pack(self.pack)
+        return pack, select_rules(pack.rules, self.select, self.ignore)
+
+
+class RewriteError(Exception):
+    def __init__(self, error: FileError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _parse_error(path: str, text: str, exc: cst.ParserSyntaxError) -> FileError:
+    """Locate and explain a parse failure; CPython's own parser gives the best message."""
+    line, col, msg = exc.raw_line, exc.raw_column, (exc.message.splitlines() or ["syntax error"])[0]
+    try:
+        ast.parse(text)
+    except SyntaxError as syn:
+        line, col = syn.lineno or line, max(0, (syn.offset or 1) - 1)
+        msg = syn.msg
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    why = python2_reason(text, line)
+    if why or "Missing parentheses in call to" in msg:
+        why = why or "print statement"
+        return FileError(path, "python2", f"Python 2 code ({why}); convert it to Python 3 first (e.g. with 2to3)", line, col)
+    return FileError(path, "parse", f"syntax error: {msg}", line, col)
+
+
+def rewrite_source(data: bytes, path: str, opts: Options) -> tuple[bytes, list[Finding]]:
+    """Rewrite Python source bytes. Raises RewriteError (parse, rule crash, verify) or SkipFile."""
+    pack, rules = opts.rules()
+    if not any(t in data for t in pack.triggers):
+        raise SkipFile("no-reference")
+    text = decode(data)
+    head = "\n".join(text.splitlines()[:5])
+    if opts.skip_marker in text:
+        raise SkipFile("skip-marker")
+    if any(m in head for m in opts.generated_markers):
+        raise SkipFile("generated")
+    try:
+        module = cst.parse_module(data)
+    except cst.ParserSyntaxError as exc:
+        raise RewriteError(_parse_error(path, text, exc)) from exc
+    try:
+        result = run_pass(module, path=path, source_text=text, pack=pack, rules=rules, unsafe_fixes=opts.unsafe_fixes)
+    except SkipFile:
+        raise
+    except Exception as exc:  # a rule crashed: record it, never lose the file
+        raise RewriteError(
+            FileError(path, "rule_crash", f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+        ) from exc
+    new = result.module.bytes
+    if new != data:
+        try:
+            reparsed = cst.parse_module(new)
+        except cst.ParserSyntaxError as exc:
+            raise RewriteError(
+                FileError(path, "verify", f"internal error: the rewrite does not parse ({exc.message.splitlines()[0]}); file left unchanged")
+            ) from exc
+        if opts.verify_idempotence:
+            again = run_pass(reparsed, path=path, source_text=decode(new), pack=pack, rules=rules, unsafe_fixes=opts.unsafe_fixes)
+            if again.module.bytes != new:
+                raise RewriteError(
+                    FileError(path, "verify", "internal error: a second run would change the output again (not idempotent); file left unchanged")
+                )
+    return new, result.findings
+
+
+def unified_diff(old: str, new: str, path: str) -> str:
+    return "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            fromfile=f"a/{path}",
+            tofile=f"b/{path}",
+            n=DIFF_CONTEXT,
+        )
+    )
+
+
+def atomic_write(path: str, data: bytes) -> None:
+    """Replace `path` with `data` so that a reader sees either the old or the new file."""
+    directory = os.path.dirname(os.path.abspath(path))
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    fd, tmp = tempfile.mkstemp(prefix=".migrate-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _finalise_statuses(findings: list[Finding], written: bool) -> tuple[Finding, ...]:
+    """A fix that was computed but not written is only 'available'."""
+    if written:
+        return tuple(findings)
+    return tuple(replace(f, status=Status.AVAILABLE) if f.status is Status.APPLIED else f for f in findings)
+
+
+def process_bytes(data: bytes, path: str, opts: Options) -> tuple[FileResult, bytes]:
+    """Process in-memory bytes (stdin or a file already read). Returns the result and output bytes."""
+    lines = data.count(b"\n")
+    if not data.strip():
+        return FileResult(path, FileStatus.SKIPPED, reason="empty", lines=lines), data
+    if is_binary(data):
+        err = FileError(path, "binary", "binary file (contains NUL bytes); not Python source")
+        return FileResult(path, FileStatus.FAILED, errors=(err,), lines=0), data
+    try:
+        if path.endswith(".ipynb"):
+            new, findings = notebook.rewrite_notebook(data, path, lambda b, p: rewrite_source(b, p, opts))
+        else:
+            new, findings = rewrite_source(data, path, opts)
+    except SkipFile as exc:
+        return FileResult(path, FileStatus.SKIPPED, reason=str(exc), lines=lines), data
+    except DecodeError as exc:
+        err = FileError(path, "decode", f"cannot read the text: {exc}")
+        return FileResult(path, FileStatus.FAILED, errors=(err,), lines=lines), data
+    except notebook.NotebookError as exc:
+        err = FileError(path, "notebook", str(exc))
+        return FileResult(path, FileStatus.FAILED, errors=(err,), lines=lines), data
+    except RewriteError as exc:
+        return FileResult(path, FileStatus.FAILED, errors=(exc.error,), lines=lines), data
+    if new == data:
+        return FileResult(path, FileStatus.UNCHANGED, findings=tuple(findings), lines=lines), data
+    diff = unified_diff(_text(data), _text(new), path)
+    return FileResult(path, FileStatus.CHANGED, findings=tuple(findings), diff=diff, new_source=new, lines=lines), new
+
+
+def _text(data: bytes) -> str:
+    try:
+        return decode(data)
+    except DecodeError:
+        return data.decode("utf-8", "replace")
+
+
+def process_file(path: str, opts: Options, display: str | None = None) -> FileResult:
+    """Read, process and (with opts.write) atomically rewrite one file. Never raises."""
+    shown = display or path
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        err = FileError(shown, "io", f"cannot read: {exc.strerror or exc}")
+        return FileResult(shown, FileStatus.FAILED, errors=(err,))
+    try:
+        result, new = process_bytes(data, shown, opts)
+    except Exception as exc:  # last line of defence: the run goes on
+        err = FileError(shown, "internal", f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+        return FileResult(shown, FileStatus.FAILED, errors=(err,))
+    written = False
+    if opts.write and result.status is FileStatus.CHANGED:
+        if not os.access(path, os.W_OK):
+            err = FileError(shown, "io", "file is read-only; not rewritten")
+            result = replace(result, errors=result.errors + (err,))
+        else:
+            try:
+                atomic_write(path, new)
+                written = True
+            except OSError as exc:
+                err = FileError(shown, "io", f"cannot write: {exc.strerror or exc}")
+                result = replace(result, errors=result.errors + (err,))
+    return replace(result, findings=_finalise_statuses(list(result.findings), written), written=written, new_source=None)

@@ -1,0 +1,87 @@
+"""Run all rules of a pack over one module in a single traversal."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import libcst as cst
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+
+from migrate.engine.context import FileContext
+from migrate.pack import Pack
+from migrate.result import Finding
+from migrate.rule import Rule
+
+
+class BatchedTransformer(cst.CSTTransformer):
+    """Dispatches each node to the ``visit_<Type>``/``leave_<Type>`` hooks of many rules.
+
+    Leave hooks chain: each rule receives the previous rule's result as ``updated_node``
+    while it keeps the same node type; a removal, a flatten or a change of node type ends
+    the chain for that node.
+    """
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        super().__init__()
+        self._visit: dict[str, list[Callable[..., Any]]] = defaultdict(list)
+        self._leave: dict[str, list[Callable[..., Any]]] = defaultdict(list)
+        for rule in rules:
+            for attr in dir(type(rule)):
+                if attr.startswith("visit_") and attr.count("_") == 1:
+                    self._visit[attr[6:]].append(getattr(rule, attr))
+                elif attr.startswith("leave_") and attr.count("_") == 1:
+                    self._leave[attr[6:]].append(getattr(rule, attr))
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        for hook in self._visit.get(type(node).__name__, ()):
+            hook(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Any:
+        hooks = self._leave.get(type(original_node).__name__)
+        if not hooks:
+            return updated_node
+        result: Any = updated_node
+        kind = type(updated_node)
+        for hook in hooks:
+            result = hook(original_node, result)
+            if type(result) is not kind:
+                break
+        return result
+
+
+@dataclass
+class PassResult:
+    module: cst.Module
+    findings: list[Finding]
+    context: FileContext
+
+
+def run_pass(
+    module: cst.Module,
+    *,
+    path: str,
+    source_text: str,
+    pack: Pack,
+    rules: Sequence[type[Rule]],
+    unsafe_fixes: bool,
+) -> PassResult:
+    """Apply `rules` to `module` once; return the new module and the findings."""
+    ctx = FileContext(
+        path=path,
+        module=module,
+        source_text=source_text,
+        canonicalize=pack.canonicalize,
+        unsafe_fixes=unsafe_fixes,
+    )
+    instances = [r(ctx) for r in rules]
+    new = module.visit(BatchedTransformer(instances))
+    assert isinstance(new, cst.Module)
+    if ctx.additions_scheduled:
+        new = AddImportsVisitor(ctx.codemod).transform_module(new)
+    if ctx.removals_scheduled:
+        new = RemoveImportsVisitor(ctx.codemod).transform_module(new)
+    return PassResult(module=new, findings=ctx.findings, context=ctx)

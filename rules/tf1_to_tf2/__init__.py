@@ -1,0 +1,27 @@
+"""tf1-to-tf2: TensorFlow 1.x code to idiomatic TensorFlow 2 (rule IDs TF2xxx)."""
+
+from __future__ import annotations
+
+from migrate.pack import Pack
+
+_V1 = "tensorflow.compat.v1"
+
+
+def canonicalize(qualified: str) -> str | None:
+    """TF1 code means the v1 API whether it spells ``tf`` or ``tf.compat.v1``: fold them."""
+    if qualified == _V1:
+        return "tensorflow"
+    if qualified.startswith(_V1 + "."):
+        return "tensorflow." + qualified[len(_V1) + 1 :]
+    return qualified
+
+
+PACK = Pack(
+    name="tf1-to-tf2",
+    package=__name__,
+    prefix="TF2",
+    source="TensorFlow 1.x",
+    target="TensorFlow 2.21",
+    triggers=(b"tensorflow",),
+    canonicalize=canonicalize,
+)

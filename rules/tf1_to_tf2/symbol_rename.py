@@ -1,0 +1,229 @@
+"""TF2001: every reference to a TF1 name, mapped to its TF2 name through the symbol table."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from migrate.result import Category, Safety
+from migrate.rule import Invalid, Rule, Valid
+from rules.tf1_to_tf2._common import V1_ALIASES, expr, rest_of, tf_root
+from rules.tf1_to_tf2.tables import load_symbols
+
+# Names under these stay as they are (TF2 API already, or out of this rule's scope).
+_PASS_THROUGH = ("compat.v2", "compat.v1", "keras")
+
+
+class SymbolRename(Rule):
+    """Maps every TF1 name to its TF2 spelling.
+
+    What it does: resolves each dotted reference (`tf.log`, `tf.nn.relu`, `slim.conv2d`,
+    also when passed as a value such as `activation=tf.nn.relu`) through the file's import
+    aliases, and looks it up in the symbol table generated from TensorFlow 2.21 itself
+    (`rules/tf1_to_tf2/tables/symbols.json`). Renamed names get their TF2 name
+    (`tf.log` -> `tf.math.log`). Names with no TF2 equivalent become `tf.compat.v1.X` and
+    a manual item says what to write instead; `tf.contrib.*` names, which do not exist in
+    TF2 at all, are reported with their replacement. `import tensorflow.compat.v1 as tf`
+    becomes `import tensorflow as tf`, the references keeping their meaning.
+
+    Why: `tf.X` in TF1 code means the v1 API; in TF2 many names moved or vanished.
+
+    Fix safety: safe where the TF2 object is the same function as the TF1 one; where the
+    table notes a semantic difference (e.g. `softmax_cross_entropy_with_logits` now
+    backpropagates into labels) the TF2 name is an unsafe fix and the safe fallback is
+    `tf.compat.v1.X`.
+    """
+
+    ID = "TF2001"
+    NAME = "tf1-symbol"
+    MESSAGE = "TF1 name has a different TF2 name"
+    SAFETY = Safety.SAFE
+    CATEGORY = Category.MANDATORY
+    EFFORT = "trivial"
+
+    VALID = [
+        Valid("import tensorflow as tf\ny = tf.reshape(x, [-1])\nz = tf.nn.relu(y)\n"),
+        Valid("import numpy as np\nx = np.log(3)\n"),
+        Valid("import tensorflow as tf\nm = tf.keras.layers.Dense(3)\n"),
+    ]
+    INVALID = [
+        Invalid(
+            "import tensorflow as tf\ny = tf.log(x)\n",
+            "import tensorflow as tf\ny = tf.math.log(x)\n",
+        ),
+        Invalid(
+            "import tensorflow.compat.v1 as tf\ntf.disable_v2_behavior()\nx = tf.placeholder(tf.float32, [None, 3])\n",
+            "import tensorflow as tf\ntf.compat.v1.disable_v2_behavior()\nx = tf.compat.v1.placeholder(tf.float32, [None, 3])\n",
+            message="placeholder",
+        ),
+        Invalid(
+            "from tensorflow.compat import v1 as tf\nh = tf.layers.dense(x, 3, activation=tf.nn.relu)\n",
+            "import tensorflow as tf\nh = tf.compat.v1.layers.dense(x, 3, activation=tf.nn.relu)\n",
+        ),
+        Invalid(
+            "import tensorflow as tf\nslim = tf.contrib.slim\nnet = slim.conv2d(x, 8, [3, 3], normalizer_fn=slim.batch_norm)\n",
+            None,
+            message="contrib",
+        ),
+        Invalid(
+            "import tensorflow as tf\nsess = tf.Session()\n",
+            "import tensorflow as tf\nsess = tf.compat.v1.Session()\n",
+        ),
+    ]
+
+    def __init__(self, ctx) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(ctx)
+        self.table = load_symbols()
+        self._maximal: set[int] = set()
+        self._inner: set[int] = set()
+        self._in_import = 0
+
+    # -- imports -------------------------------------------------------------------------
+    def visit_Import(self, node: cst.Import) -> None:
+        self._in_import += 1
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self._in_import += 1
+
+    def leave_Import(self, original_node: cst.Import, updated_node: cst.Import) -> cst.Import:
+        self._in_import -= 1
+        names = []
+        changed = False
+        for alias in updated_node.names:
+            full = _dotted(alias.name)
+            if full in V1_ALIASES and alias.asname is not None:
+                alias = alias.with_changes(name=cst.Name("tensorflow"))
+                changed = True
+            names.append(alias)
+        if not changed:
+            return updated_node
+        return self.fix(
+            original_node,
+            updated_node,
+            updated_node.with_changes(names=names),
+            message="`import tensorflow.compat.v1` becomes `import tensorflow`; references are mapped to TF2 names",
+        )
+
+    def leave_ImportFrom(
+        self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom
+    ) -> cst.ImportFrom | cst.Import:
+        self._in_import -= 1
+        mod = _dotted(original_node.module) if original_node.module else None
+        # `from tensorflow.compat import v1 as tf` -> `import tensorflow as tf`
+        if mod == "tensorflow.compat" and not isinstance(original_node.names, cst.ImportStar):
+            names = list(original_node.names)
+            if len(names) == 1 and _dotted(names[0].name) == "v1" and names[0].asname is not None:
+                return self.fix(
+                    original_node,
+                    updated_node,
+                    cst.Import(names=[cst.ImportAlias(name=cst.Name("tensorflow"), asname=names[0].asname)]),
+                    message="`from tensorflow.compat import v1` becomes `import tensorflow`; references are mapped to TF2 names",
+                )
+        if mod is not None and (mod == "tensorflow.compat.v1" or mod.startswith("tensorflow.compat.v1.")):
+            self.flag(original_node, "import from tensorflow.compat.v1: the imported names are TF1 API; import them from their TF2 modules", effort="trivial")
+        elif mod is not None and mod.startswith("tensorflow.contrib"):
+            self.flag(original_node, "tensorflow.contrib does not exist in TF2: replace the imported names (see the findings on their uses)", effort="complex")
+        elif mod is not None and mod.startswith("tensorflow.python"):
+            self.flag(original_node, "tensorflow.python.* is private API and changed in TF2; use the public tf.* names", effort="complex", category=Category.POTENTIAL)
+        return updated_node
+
+    # -- references ----------------------------------------------------------------------
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._inner.add(id(node.attr))
+        if id(node) in self._inner or self._in_import:
+            return
+        if _dotted(node) is None:
+            return
+        self._maximal.add(id(node))
+        inner = node.value
+        while isinstance(inner, cst.Attribute):
+            self._inner.add(id(inner))
+            self._inner.add(id(inner.attr))
+            inner = inner.value
+        self._inner.add(id(inner))
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self._inner.add(id(node.keyword))
+
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
+        if id(original_node) not in self._maximal:
+            return updated_node
+        return self._rewrite(original_node, updated_node)
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        # bare names imported with `from tensorflow... import name`, used as a call
+        func = original_node.func
+        if isinstance(func, cst.Name) and id(func) not in self._inner:
+            new = self._rewrite(func, updated_node.func)
+            if new is not updated_node.func:
+                return updated_node.with_changes(func=new)
+        return updated_node
+
+    def _rewrite(self, original: cst.BaseExpression, updated: cst.BaseExpression) -> cst.BaseExpression:
+        spelled = _dotted(original)
+        if spelled is None:
+            return updated
+        rest = rest_of(self.qname(original))
+        if rest is None or rest == "" or rest.split(".")[0] in ("python",):
+            if rest is not None and rest.startswith("python"):
+                self.flag(original, f"`{spelled}` is private TensorFlow API (tensorflow.python); use the public tf.* name", effort="complex", category=Category.POTENTIAL)
+            return updated
+        if any(rest == p or rest.startswith(p + ".") for p in _PASS_THROUGH):
+            return updated
+        head = spelled.split(".")[0]
+        via_root = self.ctx.aliases.bindings.get(head) in ("tensorflow", *V1_ALIASES) and "." in spelled
+        hit = self.table.lookup(rest)
+        if hit is None:
+            return self._unknown(original, updated, spelled, rest, via_root)
+        entry, suffix = hit
+        kind = entry.kind
+        if kind == "same":
+            if via_root:
+                return updated  # same path and spelled through the root alias: nothing to do
+            return updated
+        if kind == "renamed":
+            new_rest = entry.v2 + (("." + suffix) if suffix else "")
+            new = expr(f"{tf_root(self.ctx)}.{new_rest}")
+            note = entry.note
+            if entry.safety == "unsafe":
+                fallback = expr(f"{tf_root(self.ctx)}.compat.v1.{rest}")
+                return self.fix(
+                    original,
+                    fallback,
+                    new,
+                    safety=Safety.UNSAFE,
+                    message=f"`{spelled}` is `tf.{new_rest}` in TF2, but {note}; kept as tf.compat.v1 unless unsafe fixes are on",
+                    effort="complex",
+                )
+            return self.fix(original, updated, new, message=f"`{spelled}` is `tf.{new_rest}` in TF2" + (f" ({note})" if note else ""))
+        # removed
+        hint = entry.hint or "no TF2 equivalent"
+        repl = f" (use {entry.replacement})" if entry.replacement else ""
+        if rest.startswith("contrib"):
+            self.flag(original, f"`{spelled}`: tf.contrib was removed in TF2{repl}. {hint}", effort=entry.effort or "complex")
+            return updated
+        new = expr(f"{tf_root(self.ctx)}.compat.v1.{rest}")
+        return self.fix(
+            original,
+            updated,
+            new,
+            manual=True,
+            message=f"`{spelled}` has no TF2 equivalent; kept as tf.compat.v1{repl}. {hint}",
+            effort=entry.effort or "complex",
+        )
+
+    def _unknown(self, original, updated, spelled: str, rest: str, via_root: bool):  # type: ignore[no-untyped-def]
+        self.flag(original, f"`{spelled}` is not a TensorFlow 1 API name; check it by hand", effort="unknown", category=Category.POTENTIAL)
+        if via_root and self._root_switched(spelled.split(".")[0]):
+            return self.fix(original, updated, expr(f"{tf_root(self.ctx)}.compat.v1.{rest}"), manual=True,
+                            message=f"`{spelled}` kept as tf.compat.v1.{rest}")
+        return updated
+
+    def _root_switched(self, head: str) -> bool:
+        return self.ctx.aliases.bindings.get(head) in V1_ALIASES
+
+
+def _dotted(node: cst.BaseExpression | None) -> str | None:
+    from migrate.engine.names import dotted_name
+
+    return dotted_name(node) if node is not None else None
