@@ -34,6 +34,14 @@ class Diff:
     old_type: str = ""
     new_type: str = ""
     tolerance: float = 0.0
+    mode: str = ""
+
+    @property
+    def label(self) -> str:
+        """``old`` or ``old <-> new`` when the names differ."""
+        if self.new_name and self.new_name != self.name:
+            return f"{self.name} <-> {self.new_name}"
+        return self.name
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +56,7 @@ class Diff:
             "shape": list(self.shape_old),
             "shape_new": list(self.shape_new),
             "reason": self.reason,
+            "mode": self.mode,
         }
 
 

@@ -254,12 +254,14 @@ def _get(arrays: dict[str, np.ndarray], unit: Unit, role: str) -> np.ndarray | N
     return None if w is None else np.asarray(arrays[w.name], np.float32)
 
 
-def to_canonical(unit: Unit, arrays: dict[str, np.ndarray], *, grad: bool = False) -> dict[str, np.ndarray]:
+def to_canonical(
+    unit: Unit, arrays: dict[str, np.ndarray], *, grad: bool = False, params: dict[str, Any] | None = None
+) -> dict[str, np.ndarray]:
     """One unit's arrays -> canonical (Keras-layout) arrays keyed by canonical role."""
     fam = unit.family
     if unit.framework == "tf":
         if fam == "lstm" and unit.layer_type == "TF1LSTMCell":
-            fb = 0.0 if grad else float(unit.extra.get("forget_bias", 1.0))
+            fb = 0.0 if grad else float((params or {}).get("forget_bias", unit.extra.get("forget_bias", 1.0)))
             k, b = _get(arrays, unit, "kernel"), _get(arrays, unit, "bias")
             if b is None:
                 b = np.zeros(k.shape[1], np.float32)  # type: ignore[union-attr]
@@ -388,14 +390,14 @@ class Correspondence:
                 if p.rule:
                     continue
                 sub = Unit(p.old.name, p.old.layer, p.old.layer_type, p.old.family, p.old.framework, have, p.old.extra)
-                out.update(from_canonical(p.new, to_canonical(sub, old, grad=True), p.params, grad=True))
+                out.update(from_canonical(p.new, to_canonical(sub, old, grad=True, params=p.params), p.params, grad=True))
                 continue
             if p.rule:
                 (ow,) = p.old.weights.values()
                 (nw,) = p.new.weights.values()
                 out[nw.name] = _single_rule(p.rule, old[ow.name])
                 continue
-            out.update(from_canonical(p.new, to_canonical(p.old, old, grad=grad), p.params, grad=grad))
+            out.update(from_canonical(p.new, to_canonical(p.old, old, grad=grad, params=p.params), p.params, grad=grad))
         return out
 
     @property

@@ -39,6 +39,11 @@ class OptimizerSpec:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def describe(self) -> str:
+        if self.name == "sgd":
+            return f"sgd(lr={self.lr:g}" + (f", momentum={self.momentum:g})" if self.momentum else ")")
+        return f"adam(lr={self.lr:g}, eps={self.eps:g}, beta1={self.beta1:g}, beta2={self.beta2:g})"
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> OptimizerSpec:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
@@ -63,8 +68,9 @@ class InputSpec:
     ``kind``: ``"float"`` (normal values; ``low``/``high`` give a uniform range instead),
     ``"int"`` (token ids in ``[low, high)``; ``high`` defaults to the smallest embedding vocab),
     ``"mask"`` (0/1 values, some rows fully masked), ``"bool"``.
-    ``new_layout``: ``"auto"`` (channels-first for rank >= 3 feature maps fed to torch),
-    ``"same"`` or ``"channels_first"``.
+    ``torch_layout`` (how a torch model receives it): ``"auto"`` (channels-first for float
+    inputs of rank >= 3 without the batch axis, i.e. images and volumes), ``"same"`` or
+    ``"channels_first"`` (e.g. for Conv1d on ``(L, C)`` sequences).
     ``dim_ranges`` optionally bounds drawn sizes: ``{axis: (lo, hi)}`` (axis counted without batch).
     """
 
@@ -74,7 +80,7 @@ class InputSpec:
     kind: str = "float"
     low: float | None = None
     high: float | None = None
-    new_layout: str = "auto"
+    torch_layout: str = "auto"
     dim_ranges: tuple[tuple[int, int, int], ...] = ()  # (axis, lo, hi)
 
     def to_dict(self) -> dict[str, Any]:

@@ -135,6 +135,10 @@ class AliasMap:
             return None
         return f"{base}.{rest}" if rest else base
 
+    def assigned(self, local: str) -> bool:
+        """True when `local` is an alias made by assignment (`slim = tf.contrib.slim`)."""
+        return local in self.bindings and local not in self.import_nodes
+
     def locals_for(self, qualified: str) -> list[str]:
         """Local names bound exactly to `qualified`."""
         return [k for k, v in self.bindings.items() if v == qualified]

@@ -45,7 +45,8 @@ class AbslModuleRule(Rule):
         if self._local is None:
             name = self.ABSL_NAME
             bound = self.ctx.aliases.bindings.get(name)
-            taken = (bound is not None and rest_of(self.ctx.canonical(bound)) not in self.TF_MODULES) or (
+            mine = bound == f"absl.{self.ABSL_NAME}" or rest_of(self.ctx.canonical(bound) if bound else None) in self.TF_MODULES
+            taken = (bound is not None and not mine) or (
                 bound is None and name in self.ctx.aliases.other_bound
             )
             if taken:
@@ -73,6 +74,11 @@ class AbslModuleRule(Rule):
             return updated_node
         _, attr = hit
         spelled = dotted_name(original_node)
+        assert spelled is not None
+        if self.ctx.aliases.assigned(spelled.split(".")[0]):
+            # `FLAGS.x` or `flags.DEFINE_x` through an alias assigned in this file: the
+            # assignment itself is rewritten (or dropped), so the use stays as written.
+            return original_node
         head = attr.split(".")[0] if attr else ""
         if head in self.UNSUPPORTED:
             self.flag(original_node, f"`{spelled}`: {self.UNSUPPORTED[head]}", effort="trivial")
@@ -80,9 +86,9 @@ class AbslModuleRule(Rule):
         if head in self.RENAMES:
             attr = self.RENAMES[head] + attr[len(head) :]
         new_code = f"{self.local_name()}.{attr}" if attr else self.local_name()
-        if new_code == spelled:
-            return updated_node
         self.supersede(original_node)
+        if new_code == spelled:
+            return original_node
         return self.fix(
             original_node,
             updated_node,

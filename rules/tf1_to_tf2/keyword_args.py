@@ -80,7 +80,8 @@ class KeywordArgs(Rule):
                 if name is None:
                     new_args.append(arg)
                     continue
-                if not as_keyword and (pos > len(args_v2) or args_v2[pos - 1] != name or name in transforms):
+                same_slot = pos <= len(args_v2) and args_v2[pos - 1] in (name, renames.get(name))
+                if not as_keyword and (not same_slot or name in transforms):
                     as_keyword = True
                 if not as_keyword:
                     new_args.append(arg)
@@ -96,7 +97,7 @@ class KeywordArgs(Rule):
                 if not isinstance(value, _SIMPLE):
                     code = f"({code})"
                 value = cst.parse_expression(t["expr"].format(code))
-            elif name in renames:
+            elif name in renames and arg.keyword is not None:
                 new_name = renames[name]
             elif name in dropped:
                 self.flag(original_node, f"`{name}=` is not accepted by TF2's `{rest}`: {dropped[name]}", effort="trivial")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import string
+
 import libcst as cst
 
 from migrate.result import Category, Safety
 from migrate.rule import Invalid, Rule, Valid
-from rules.tf1_to_tf2._common import V1_ALIASES, expr, rest_of, tf_root
+from rules.tf1_to_tf2._common import V1_ALIASES, expr, keyword_args, rest_of, tf_root
 from rules.tf1_to_tf2.tables import load_symbols
 
 # Names under these stay as they are (TF2 API already, or out of this rule's scope).
 _PASS_THROUGH = ("compat.v2", "compat.v1", "keras")
+_ATOMIC = (cst.Name, cst.Attribute, cst.Call, cst.Subscript)
 
 
 class SymbolRename(Rule):
@@ -63,6 +66,10 @@ class SymbolRename(Rule):
             "import tensorflow as tf\nslim = tf.contrib.slim\nnet = slim.conv2d(x, 8, [3, 3], normalizer_fn=slim.batch_norm)\n",
             None,
             message="contrib",
+        ),
+        Invalid(
+            "import tensorflow as tf\nn = tf.to_float(tf.shape(x)[0])\ntf.assign(v, v + 1)\n",
+            "import tensorflow as tf\nn = tf.cast(tf.shape(x)[0], tf.float32)\nv.assign(v + 1)\n",
         ),
         Invalid(
             "import tensorflow as tf\nsess = tf.Session()\n",
@@ -150,14 +157,41 @@ class SymbolRename(Rule):
             return updated_node
         return self._rewrite(original_node, updated_node)
 
-    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
-        # bare names imported with `from tensorflow... import name`, used as a call
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         func = original_node.func
+        if id(func) in self._maximal:
+            templated = self._template(original_node, updated_node)
+            if templated is not None:
+                return templated
+        # bare names imported with `from tensorflow... import name`, used as a call
         if isinstance(func, cst.Name) and id(func) not in self._inner:
             new = self._rewrite(func, updated_node.func)
             if new is not updated_node.func:
                 return updated_node.with_changes(func=new)
         return updated_node
+
+    def _template(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression | None:
+        """`tf.to_float(x)` -> `tf.cast(x, tf.float32)`: removed names with an exact TF2 spelling."""
+        rest = rest_of(self.qname(original.func))
+        hit = self.table.lookup(rest) if rest else None
+        if hit is None or hit.suffix or hit.entry.kind != "removed" or not hit.entry.template:
+            return None
+        entry = hit.entry
+        args = keyword_args(updated, list(entry.args_v1 or ()))
+        fields = {f for _, f, _, _ in string.Formatter().parse(entry.template) if f}
+        if args is None or set(args) != fields:
+            return None  # e.g. an explicit `name=`: keep the tf.compat.v1 fallback
+        values = {}
+        for name, arg in args.items():
+            code = self.ctx.module.code_for_node(arg.value)
+            if not isinstance(arg.value, _ATOMIC) and "{" + name + "}." in entry.template:
+                code = f"({code})"
+            values[name] = code
+        root = tf_root(self.ctx)
+        text = entry.template.replace("tf.", f"{root}.").format(**values)
+        self.supersede(original.func)
+        spelled = _dotted(original.func)
+        return self.fix(original, updated, expr(text), message=f"`{spelled}` has no TF2 name; written as `{entry.template.format(**{f: f for f in fields})}`")
 
     def _rewrite(self, original: cst.BaseExpression, updated: cst.BaseExpression) -> cst.BaseExpression:
         spelled = _dotted(original)
@@ -199,7 +233,7 @@ class SymbolRename(Rule):
         # removed
         hint = entry.hint or "no TF2 equivalent"
         repl = f" (use {entry.replacement})" if entry.replacement else ""
-        if rest.startswith("contrib"):
+        if rest.startswith("contrib") or self._through_compat_alias(head):
             self.flag(original, f"`{spelled}`: tf.contrib was removed in TF2{repl}. {hint}", effort=entry.effort or "complex")
             return updated
         new = expr(f"{tf_root(self.ctx)}.compat.v1.{rest}")
@@ -218,6 +252,15 @@ class SymbolRename(Rule):
             return self.fix(original, updated, expr(f"{tf_root(self.ctx)}.compat.v1.{rest}"), manual=True,
                             message=f"`{spelled}` kept as tf.compat.v1.{rest}")
         return updated
+
+    def _through_compat_alias(self, head: str) -> bool:
+        """`layers.dense` after `layers = tf.layers`: the assignment becomes
+        `layers = tf.compat.v1.layers`, so the use stays valid as written."""
+        if not self.ctx.aliases.assigned(head):
+            return False
+        target = rest_of(self.ctx.canonical(self.ctx.aliases.bindings[head]))
+        hit = self.table.lookup(target) if target else None
+        return hit is not None and hit.entry.kind == "removed"
 
     def _root_switched(self, head: str) -> bool:
         return self.ctx.aliases.bindings.get(head) in V1_ALIASES
