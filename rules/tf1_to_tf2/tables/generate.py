@@ -60,7 +60,9 @@ REPLACEMENT_KINDS = ("tf", "external", "prose")
 PRIMITIVES = (bool, int, float, complex, str, bytes, type(None))
 
 # Modules that are not generated API modules but whose members are public TF1 API.
-_EXTRA_WALK_MODULES = frozenset({"tensorflow.python.platform.flags"})
+_EXTRA_WALK_MODULES = frozenset(
+    {"tensorflow.python.platform.flags", "tensorflow.experimental"}
+)
 # TF2 root names that are real packages, not API modules (never walked).
 _V2_SKIP_ROOT = frozenset({"compat", "keras", "dtensor", "security", "tools"})
 
@@ -134,12 +136,15 @@ def _walk(
     *,
     skip: Iterable[str],
     no_recurse: Iterable[str],
-    extra_ok: Iterable[str] = (),
+    api_prefix: str = "tensorflow._api.",
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Public (non-underscore) names below an API module: (objects, modules)."""
+    """Public (non-underscore) names below an API module: (objects, modules).
+
+    Recurses into submodules whose ``__name__`` starts with ``api_prefix`` (generated API
+    modules) or is one of _EXTRA_WALK_MODULES; other modules are recorded, not entered.
+    """
     skip = set(skip)
     no_recurse = set(no_recurse)
-    extra_ok = set(extra_ok) | _EXTRA_WALK_MODULES
     objects: dict[str, Any] = {}
     modules: dict[str, Any] = {}
 
@@ -161,7 +166,7 @@ def _walk(
             if full in no_recurse or _is_keras_lazy(obj) or id(obj) in stack:
                 continue
             mname = _module_name(obj)
-            if mname.startswith("tensorflow._api.") or mname in extra_ok:
+            if mname.startswith(api_prefix) or mname in _EXTRA_WALK_MODULES:
                 visit(obj, full + ".", stack | {id(obj)})
 
     visit(root, "", frozenset({id(root)}))
@@ -411,21 +416,16 @@ class _Generator:
                 continue
             submodule = object.__getattribute__(mod, "_tfll_submodule")
             real = importlib.import_module("tf_keras.api._v1.keras." + submodule)
-            objs, mods = _walk(
-                real, skip=(), no_recurse=(), extra_ok={_module_name(real)}
-            )
             base = _module_name(real)
-            for sub_path, sub in list(mods.items()):
-                if not _module_name(sub).startswith(base):
-                    del mods[sub_path]
-            for sub_path, sub in mods.items():
-                if _module_name(sub).startswith(base):
-                    more_objs, _ = _walk(
-                        sub, skip=(), no_recurse=(), extra_ok={_module_name(sub)}
-                    )
-                    objs.update({f"{sub_path}.{k}": v for k, v in more_objs.items()})
+            objs, mods = _walk(real, skip=(), no_recurse=(), api_prefix=base + ".")
             self.v1_objs.update({f"{path}.{k}": v for k, v in objs.items()})
-            self.v1_mods.update({f"{path}.{k}": v for k, v in mods.items()})
+            self.v1_mods.update(
+                {
+                    f"{path}.{k}": v
+                    for k, v in mods.items()
+                    if _module_name(v).startswith(base)
+                }
+            )
 
     def _keras_modules(self) -> set[str]:
         """Module paths of tf.keras (Keras 3 in TF 2.21), names only."""
