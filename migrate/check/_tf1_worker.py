@@ -458,8 +458,10 @@ def _train_graph(m: Model, opt_spec: dict[str, Any]) -> Any:
             f"(lr={_describe_tf1_opt(opt)['lr']:g}"
             + (f", epsilon={_describe_tf1_opt(opt)['eps']:g}" if "eps" in (_describe_tf1_opt(opt) or {}) else "")
             + ")" if _describe_tf1_opt(opt) else "")
-        with tf.control_dependencies(m.update_ops):
-            tg.train_op = opt.apply_gradients(tg.pairs)
+        # Gradients are fetched in one run and applied in another: with TF1 ref variables an
+        # apply op may otherwise overwrite a kernel while the backward pass still reads it.
+        tg.grad_ph = [tf.placeholder(v.dtype.base_dtype, v.shape) for _, v in tg.pairs]
+        tg.train_op = opt.apply_gradients(list(zip(tg.grad_ph, [v for _, v in tg.pairs])))
         tg.init = tf.variables_initializer(tf.global_variables())
     m.train_graphs[key] = tg
     return tg
@@ -480,12 +482,11 @@ def train(req: dict[str, Any], models: dict[int, Model]) -> dict[str, Any]:
     losses = []
     arrays: dict[str, np.ndarray] = {}
     for step in range(int(req.get("steps", 1))):
+        loss, grads, _ = m.sess.run([tg.loss, tg.grad_tensors, m.update_ops], feed)
         if step == 0:
-            loss, grads, _ = m.sess.run([tg.loss, tg.grad_tensors, tg.train_op], feed)
             for (_, v), gv in zip(tg.pairs, grads):
                 arrays["g:" + (v.name[:-2] if v.name.endswith(":0") else v.name)] = np.asarray(gv)
-        else:
-            loss, _ = m.sess.run([tg.loss, tg.train_op], feed)
+        m.sess.run(tg.train_op, dict(zip(tg.grad_ph, grads)))
         losses.append(float(loss))
     vals = m.sess.run(m.vars)
     for v, a in zip(m.vars, vals):

@@ -457,7 +457,7 @@ class KerasAdapter(Adapter):
     """A Keras 3 (``keras``) or Keras 2 (``tf_keras``) model run in this process."""
 
     def __init__(self, model: Any, label: str = "keras", optimizer: Any = None,
-                 input_spec: list[InputSpec] | None = None) -> None:
+                 input_spec: list[InputSpec] | None = None, compiled: bool = True) -> None:
         super().__init__(label=label, kind="keras", framework="tf")
         self.tf = setup_tf()
         self.model = model
@@ -474,6 +474,8 @@ class KerasAdapter(Adapter):
         self._sub: Any = None
         self._inter_layers: list[Any] = []
         self._sub_built = False
+        self._fns: dict[Any, Any] = {}
+        self.compiled = compiled
 
     def _flat_layers(self, m: Any, prefix: str) -> list[tuple[str, Any]]:
         out = []
@@ -618,22 +620,88 @@ class KerasAdapter(Adapter):
     def _state(self) -> dict[str, np.ndarray]:
         return {n: np.asarray(v.numpy(), np.float32).copy() for n, v in self._vars.items()}
 
+    # Forward passes and gradients run through tf.function graphs (one trace per mode, shapes
+    # left dynamic): eager Keras costs tens of ms per call. Any tracing problem falls back to eager.
+    def _struct(self, xs: list[Any], model: Any) -> Any:
+        struct = getattr(model, "_inputs_struct", None)
+        if len(xs) == 1 and not isinstance(struct, (list, tuple)):
+            return xs[0]
+        if isinstance(struct, dict):
+            return dict(zip(struct.keys(), xs))
+        return list(xs)
+
+    def _in_specs(self) -> list[Any]:
+        tf = self.tf
+        return [tf.TensorSpec([None] * (len(s.shape) + 1), tf.as_dtype(s.dtype)) for s in self.inputs]
+
+    def _fwd_fn(self, train: bool) -> Any:
+        key = ("fwd", train)
+        if key not in self._fns:
+            model = self._sub if self._sub is not None else self.model
+
+            def f(*xs: Any) -> Any:
+                return _flatten_tf(model(self._struct(list(xs), model), training=train))
+
+            self._fns[key] = self.tf.function(f, input_signature=self._in_specs()) if self.compiled else f
+        return self._fns[key]
+
+    def _grad_fn(self, present: tuple[bool, ...], tvars: list[Any]) -> Any:
+        key = ("grad", present)
+        if key not in self._fns:
+            tf = self.tf
+            n_in = len(self.inputs)
+            missing: list[bool] = []
+
+            def g(*args: Any) -> Any:
+                xs, ts, scale = list(args[:n_in]), list(args[n_in:-1]), args[-1]
+                with tf.GradientTape() as tape:
+                    outs = _flatten_tf(self.model(self._struct(xs, self.model), training=True))
+                    loss = None
+                    it = iter(ts)
+                    for o, p in zip(outs, present):
+                        if not p:
+                            continue
+                        term = tf.reduce_mean(tf.square(o - next(it)))
+                        loss = term if loss is None else loss + term
+                    if loss is None:
+                        raise AdapterError(f"{self.label}: no float output to train on")
+                    loss = loss * scale
+                grads = tape.gradient(loss, tvars)
+                missing[:] = [gr is None for gr in grads]
+                return loss, [tf.zeros_like(v) if gr is None else tf.convert_to_tensor(gr) for gr, v in zip(grads, tvars)]
+
+            if self.compiled:
+                tspecs = [tf.TensorSpec(None, tf.float32) for p in present if p]
+                fn = tf.function(g, input_signature=self._in_specs() + tspecs + [tf.TensorSpec((), tf.float32)])
+            else:
+                fn = g
+            self._fns[key] = (fn, missing)
+        return self._fns[key]
+
+    def _with_fallback(self, run: Any) -> Any:
+        if not self.compiled:
+            return run()
+        try:
+            return run()
+        except Exception:  # noqa: BLE001 - retry eagerly; a real model error raises again there
+            self.compiled = False
+            self._fns.clear()
+            return run()
+
     def forward(self, weights: dict[str, np.ndarray], inputs: dict[str, np.ndarray], mode: str) -> ForwardResult:
         self._set(weights)
         self._build_sub()
         train = mode == "train"
         ctx = self._dropout_all_kept() if train else contextlib.nullcontext()
         names = self._output_names() or []
+        xs = [inputs[s.name] for s in self.inputs]
         with ctx:
-            if self._sub is not None:
-                res = self._sub(self._feed(inputs, self._sub), training=train)
-                res = list(res) if isinstance(res, (list, tuple)) else [res]
-                n_out = len(self.model.outputs)
-                outs_t, inter_t = res[:n_out], res[n_out:]
-            else:
-                r = self.model(self._feed(inputs), training=train)
-                outs_t = _flatten_tf(r)
-                inter_t = []
+            res = self._with_fallback(lambda: self._fwd_fn(train)(*xs))
+        if self._sub is not None:
+            n_out = len(self.model.outputs)
+            outs_t, inter_t = res[:n_out], res[n_out:]
+        else:
+            outs_t, inter_t = res, []
         outs = [Tagged(names[i] if i < len(names) else f"output_{i}", "", "output", _np(t)) for i, t in enumerate(outs_t)]
         inter = [Tagged(ln, ln, _nearest_keras_class(layer), _np(t)) for (ln, layer), t in zip(self._inter_layers, inter_t)]
         return ForwardResult(outs, inter, self._state() if train else None)
@@ -649,24 +717,20 @@ class KerasAdapter(Adapter):
             opt = self.k.optimizers.Adam(learning_rate=optimizer.lr, beta_1=optimizer.beta1,
                                          beta_2=optimizer.beta2, epsilon=optimizer.eps)
         tvars = list(self.model.trainable_weights)
-        tt = [None if t is None else tf.constant(t) for t in targets]
+        present = tuple(t is not None for t in targets)
+        ts = [t for t in targets if t is not None]
+        xs = [inputs[s.name] for s in self.inputs]
         losses: list[float] = []
         grads_out: dict[str, np.ndarray] = {}
         with self._dropout_all_kept():
             for step in range(steps):
-                with tf.GradientTape() as tape:
-                    outs = _flatten_tf(self.model(self._feed(inputs), training=True))
-                    loss = None
-                    for o, t in zip(outs, tt):
-                        if t is None or not o.dtype.is_floating:
-                            continue
-                        term = tf.reduce_mean(tf.square(o - t))
-                        loss = term if loss is None else loss + term
-                    if loss is None:
-                        raise AdapterError(f"{self.label}: no float output to train on")
-                    loss = loss * loss_scale
-                grads = tape.gradient(loss, tvars)
-                losses.append(float(loss.numpy()))
+                def run() -> Any:
+                    fn, missing = self._grad_fn(present, tvars)
+                    loss, grads = fn(*xs, *ts, np.float32(loss_scale))
+                    return loss, [None if m else gr for gr, m in zip(grads, missing)]
+
+                loss, grads = self._with_fallback(run)
+                losses.append(float(np.asarray(loss)))
                 if step == 0:
                     grads_out = {_wname(v): _np(g) for v, g in zip(tvars, grads) if g is not None}
                 opt.apply_gradients([(g, v) for g, v in zip(grads, tvars) if g is not None])

@@ -101,9 +101,13 @@ def align(
     first_new = {}
     for j, t in enumerate(new):
         first_new.setdefault(t.layer, j)
-    cand = sorted(
-        (first_old[a], first_new[b]) for a, b in anchors if a in first_old and b in first_new
-    )
+    # several old layers held by one new module (a stacked nn.LSTM): the module's output is the
+    # last of them
+    last_old_for_new: dict[str, int] = {}
+    for a, b in anchors:
+        if a in first_old and b in first_new:
+            last_old_for_new[b] = max(last_old_for_new.get(b, -1), first_old[a])
+    cand = sorted((i, first_new[b]) for b, i in last_old_for_new.items())
     mono: list[tuple[int, int]] = []
     for i, j in cand:
         if not mono or (i > mono[-1][0] and j > mono[-1][1]):

@@ -257,6 +257,7 @@ class CheckOptions:
     nonfinite: bool = False
     shrink_budget: int = 40
     device: str = "auto"  # auto | cpu | cuda
+    torch_threads: int | None = 1  # small models: one thread beats contention with TF's pool
     name: str | None = None
     old_kind: str | None = None
     new_kind: str | None = None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import time
 import traceback
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -364,7 +365,8 @@ def check(old: Any, new: Any, options: CheckOptions | None = None, **overrides: 
         old_ad.set_input_specs(_side_specs(specs, oi))
         new_ad.set_input_specs(_side_specs(specs, ni))
         runner = _Runner(old_ad, new_ad, oi, ni, corr, specs, opts)
-        best = runner.search()
+        with _torch_threads(opts.torch_threads if "torch" in (old_ad.kind, new_ad.kind) else None):
+            best = runner.search()
         res.examples_run, res.examples_skipped = runner.runs, runner.skipped
         if best is not None:
             oc = runner.cache[best]
@@ -434,6 +436,21 @@ def _hints(oc: Outcome) -> list[str]:
                 "training both moves their sum twice as fast; freeze bias_hh at zero (requires_grad_(False))"
             )
     return hints
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int | None) -> Iterator[None]:
+    if not n:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _side_specs(specs: list[InputSpec], info: ModelInfo) -> list[InputSpec]:

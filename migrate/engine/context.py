@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from migrate.engine.names import AliasMap
+from migrate.engine.positions import Positions
 from migrate.result import Category, Finding, Fix, Position, Range, Safety, Status
 
 if TYPE_CHECKING:
@@ -66,8 +66,7 @@ class FileContext:
         self.codemod = CodemodContext(filename=path)
         self.removals_scheduled = False
         self.additions_scheduled = False
-        self._wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        self._positions: Any = None
+        self._positions: Positions | None = None
         self._suppressed = suppressions(source_text)
         self.state: dict[str, Any] = {}  # scratch space shared between rules of one file
 
@@ -87,12 +86,12 @@ class FileContext:
     # -- positions ---------------------------------------------------------------------
     def range_of(self, node: cst.CSTNode) -> Range:
         if self._positions is None:
-            self._positions = self._wrapper.resolve(PositionProvider)
-        try:
-            cr = self._positions[node]
-        except KeyError:
+            self._positions = Positions(self.module)
+        span = self._positions.span(node)
+        if span is None:
             return Range(Position(1, 0), Position(1, 0))
-        return Range(Position(cr.start.line, cr.start.column), Position(cr.end.line, cr.end.column))
+        (sl, sc), (el, ec) = span
+        return Range(Position(sl, sc), Position(el, ec))
 
     def _is_suppressed(self, rule_id: str, rng: Range) -> bool:
         for line in {rng.start.line, rng.end.line}:

@@ -6,7 +6,7 @@ import libcst as cst
 
 from migrate.engine.names import dotted_name
 from migrate.rule import Rule
-from rules.tf1_to_tf2._common import rest_of
+from rules.tf1_to_tf2._common import expr, rest_of
 
 
 class AbslModuleRule(Rule):
@@ -92,7 +92,7 @@ class AbslModuleRule(Rule):
         return self.fix(
             original_node,
             updated_node,
-            cst.parse_expression(new_code),
+            expr(new_code),
             message=f"`{spelled}` is `absl.{self.ABSL_NAME}{'.' + attr if attr else ''}`",
         )
 

@@ -50,6 +50,13 @@ def tf_root(ctx: FileContext) -> str:
 
 
 def expr(code: str) -> cst.BaseExpression:
+    """An expression node; dotted names are built directly (parsing costs ~3 ms a call)."""
+    parts = code.split(".")
+    if all(p.isidentifier() for p in parts):
+        node: cst.BaseExpression = cst.Name(parts[0])
+        for p in parts[1:]:
+            node = cst.Attribute(value=node, attr=cst.Name(p))
+        return node
     return cst.parse_expression(code)
 
 
