@@ -72,6 +72,16 @@ class SymbolRename(Rule):
             "import tensorflow as tf\nn = tf.cast(tf.shape(x)[0], tf.float32)\nv.assign(v + 1)\n",
         ),
         Invalid(
+            "import tensorflow.compat.v1 as tf\nloss = tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=z)\n",
+            "import tensorflow as tf\nloss = tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=z)\n",
+            message="backpropagates into labels",
+        ),
+        Invalid(
+            "import tensorflow as tf\nrnn = tf.keras.layers.GRU(8)\n",
+            None,
+            message="reset_after",
+        ),
+        Invalid(
             "import tensorflow as tf\nsess = tf.Session()\n",
             "import tensorflow as tf\nsess = tf.compat.v1.Session()\n",
         ),
@@ -83,6 +93,7 @@ class SymbolRename(Rule):
         self._maximal: set[int] = set()
         self._inner: set[int] = set()
         self._in_import = 0
+        self._flagged_pins: set[cst.CSTNode] = set()
 
     # -- imports -------------------------------------------------------------------------
     def visit_Import(self, node: cst.Import) -> None:
@@ -203,6 +214,11 @@ class SymbolRename(Rule):
                 self.flag(original, f"`{spelled}` is private TensorFlow API (tensorflow.python); use the public tf.* name", effort="complex", category=Category.POTENTIAL)
             return updated
         if any(rest == p or rest.startswith(p + ".") for p in _PASS_THROUGH):
+            note = self.table.note(rest)
+            if note is not None and note.pin and original not in self._flagged_pins:
+                self._flagged_pins.add(original)
+                pins = ", ".join(f"{k}={v!r}" for k, v in note.pin.items())
+                self.flag(original, f"`{spelled}`: {note.note} To keep TF1 numerics pass {pins} (Keras 3's 'hard_sigmoid' is clip(x/6 + 0.5), TF1's was clip(0.2x + 0.5): pass that function explicitly)", effort="complex", category=Category.POTENTIAL)
             return updated
         head = spelled.split(".")[0]
         via_root = self.ctx.aliases.bindings.get(head) in ("tensorflow", *V1_ALIASES) and "." in spelled
@@ -212,8 +228,17 @@ class SymbolRename(Rule):
         entry, suffix = hit
         kind = entry.kind
         if kind == "same":
-            if via_root:
-                return updated  # same path and spelled through the root alias: nothing to do
+            if entry.safety == "unsafe" and not suffix and not self._through_compat_alias(head):
+                # Same path, different meaning in TF2 (e.g. softmax_cross_entropy_with_logits
+                # now backpropagates into labels): keep TF1 semantics unless unsafe fixes are on.
+                return self.fix(
+                    original,
+                    expr(f"{tf_root(self.ctx)}.compat.v1.{rest}"),
+                    expr(f"{tf_root(self.ctx)}.{rest}") if via_root else updated,
+                    safety=Safety.UNSAFE,
+                    message=f"`{spelled}` means something else in TF2: {entry.note}; kept as tf.compat.v1 unless unsafe fixes are on",
+                    effort="complex",
+                )
             return updated
         if kind == "renamed":
             new_rest = entry.v2 + (("." + suffix) if suffix else "")
