@@ -29,6 +29,7 @@ class RunConfig:
     force_exclude: bool = False
     generated_markers: tuple[str, ...] = ("@generated", "DO NOT EDIT")
     root: str = field(default_factory=os.getcwd)
+    cache_dir: str | None = None  # content-hash cache; None disables it
 
     def options(self) -> Options:
         return Options(
@@ -39,6 +40,7 @@ class RunConfig:
             write=self.write,
             verify_idempotence=self.verify_idempotence,
             generated_markers=self.generated_markers,
+            cache_dir=self.cache_dir,
         )
 
 

@@ -11,6 +11,7 @@ import click
 
 from migrate import __version__
 from migrate.config import ConfigError, find_pyproject, load_config
+from migrate.engine.cache import default_cache_dir
 
 FORMATS = ("json", "md", "html", "sarif", "text")
 
@@ -43,6 +44,8 @@ def rewrite_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--report-format", type=click.Choice(FORMATS), default=None, help="Report format (default: from the extension, else json)."),
         click.option("--stdin-filename", default=None, help="Name to use for '-' (stdin) in messages."),
         click.option("--verify", is_flag=True, default=None, help="Also check that a second run changes nothing (slower)."),
+        click.option("--no-cache", is_flag=True, help="Do not read or write the content-hash cache."),
+        click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Cache directory (default: $MIGRATE_CACHE_DIR or ~/.cache/migrate)."),
         click.option("--exit-non-zero-on-fix", is_flag=True, help="Exit 1 when any file was rewritten."),
         click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), default=None, help="pyproject.toml to read [tool.migrate] from."),
         click.option("-q", "--quiet", is_flag=True, help="Print only the summary line."),
@@ -111,6 +114,7 @@ def _run_pack(pack: str, **kw: Any) -> None:
         force_exclude=kw["force_exclude"],
         generated_markers=markers,
         root=os.getcwd(),
+        cache_dir=None if kw["no_cache"] else (kw["cache_dir"] or cfg.get("cache-dir") or default_cache_dir()),
     )
 
     if paths == ("-",):

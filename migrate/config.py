@@ -18,6 +18,7 @@ KNOWN_KEYS: dict[str, type | tuple[type, ...]] = {
     "report": str,
     "report-format": str,
     "verify": bool,
+    "cache-dir": str,
 }
 
 

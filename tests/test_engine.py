@@ -237,3 +237,30 @@ def test_rewriter_does_not_import_frameworks():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_cache_hit_skips_work_and_invalidates_on_change(tmp_path, monkeypatch):
+    from migrate.engine import process as proc_mod
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "m.py").write_bytes(TF1)
+    cache = str(tmp_path / "cache")
+    cfg = api.RunConfig(root=str(src), cache_dir=cache)
+    first = api.run([str(src)], cfg)
+    calls = []
+    real = proc_mod.process_bytes
+    monkeypatch.setattr(proc_mod, "process_bytes", lambda *a, **k: calls.append(a) or real(*a, **k))
+    second = api.run([str(src)], cfg)
+    assert calls == []
+    assert [f.to_dict() for f in first.files] == [f.to_dict() for f in second.files]
+    # --write from the cache writes the cached output
+    api.run([str(src)], api.RunConfig(root=str(src), cache_dir=cache, write=True))
+    assert b"from absl import logging" in (src / "m.py").read_bytes()
+    # a changed file is a miss
+    (src / "m.py").write_bytes(TF1 + b"y = tf.log(2.0)\n")
+    api.run([str(src)], cfg)
+    assert len(calls) == 1
+    # different options are a different key
+    api.run([str(src)], api.RunConfig(root=str(src), cache_dir=cache, select=("TF2011",)))
+    assert len(calls) == 2

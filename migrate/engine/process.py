@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 import libcst as cst
 
 from migrate.engine import notebook
+from migrate.engine.cache import Cache, pack_digest
 from migrate.engine.source import DecodeError, decode, is_binary, python2_reason
 from migrate.engine.transform import run_pass
 from migrate.pack import Pack, load_pack, select_rules
@@ -34,6 +35,14 @@ class Options:
     verify_idempotence: bool = False
     generated_markers: tuple[str, ...] = ("@generated", "DO NOT EDIT")
     skip_marker: str = "# migrate: skip-file"
+    cache_dir: str | None = None  # None: no cache
+
+    def cache(self) -> Cache | None:
+        if not self.cache_dir:
+            return None
+        pack = load_pack(self.pack)
+        salt = "|".join((self.pack, pack_digest(pack.package), repr(self.select), repr(self.ignore), str(self.unsafe_fixes), str(self.verify_idempotence), repr(self.generated_markers)))
+        return Cache(self.cache_dir, salt)
 
     def rules(self) -> tuple[Pack, tuple[type[Rule], ...]]:
         pack = load_pack(self.pack)
@@ -202,11 +211,19 @@ def process_file(path: str, opts: Options, display: str | None = None) -> FileRe
     except OSError as exc:
         err = FileError(shown, "io", f"cannot read: {exc.strerror or exc}")
         return FileResult(shown, FileStatus.FAILED, errors=(err,))
-    try:
-        result, new = process_bytes(data, shown, opts)
-    except Exception as exc:  # last line of defence: the run goes on
-        err = FileError(shown, "internal", f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
-        return FileResult(shown, FileStatus.FAILED, errors=(err,))
+    cache = opts.cache()
+    key = cache.key(data, shown) if cache else ""
+    hit = cache.get(key) if cache else None
+    if hit is not None:
+        result, new = hit
+    else:
+        try:
+            result, new = process_bytes(data, shown, opts)
+        except Exception as exc:  # last line of defence: the run goes on
+            err = FileError(shown, "internal", f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+            return FileResult(shown, FileStatus.FAILED, errors=(err,))
+        if cache is not None and not any(e.kind in ("rule_crash", "internal") for e in result.errors):
+            cache.put(key, replace(result, new_source=None), new)
     written = False
     if opts.write and result.status is FileStatus.CHANGED:
         if not os.access(path, os.W_OK):
