@@ -51,11 +51,15 @@ class AbslModuleRule(Rule):
             )
             if taken:
                 name = self.ctx.free_name(self.FALLBACK_LOCAL)
-                self.add_import("absl", self.ABSL_NAME, name)
-            else:
-                self.add_import("absl", self.ABSL_NAME, None)
             self._local = name
         return self._local
+
+    def _import_if_applied(self) -> None:
+        """Schedule the absl import once a fix was really applied (not suppressed)."""
+        if self.ctx.last_finding_applied() and not self.ctx.state.get(f"absl-{self.ABSL_NAME}"):
+            self.ctx.state[f"absl-{self.ABSL_NAME}"] = True
+            local = self.local_name()
+            self.add_import("absl", self.ABSL_NAME, None if local == self.ABSL_NAME else local)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if id(node) in self._inner or dotted_name(node) is None:
@@ -89,12 +93,14 @@ class AbslModuleRule(Rule):
         self.supersede(original_node)
         if new_code == spelled:
             return original_node
-        return self.fix(
+        out = self.fix(
             original_node,
             updated_node,
             expr(new_code),
             message=f"`{spelled}` is `absl.{self.ABSL_NAME}{'.' + attr if attr else ''}`",
         )
+        self._import_if_applied()
+        return out
 
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
@@ -111,9 +117,11 @@ class AbslModuleRule(Rule):
         target = assign.targets[0].target.value
         if target != self.local_name():
             return updated_node
-        return self.fix(
+        out = self.fix(
             original_node,
             updated_node,
             cst.RemovalSentinel.REMOVE,
             message=f"`{target} = {dotted_name(assign.value)}` is replaced by `from absl import {self.ABSL_NAME}`",
         )
+        self._import_if_applied()
+        return out

@@ -57,10 +57,12 @@ class AppRun(Rule):
         if "argv" in args:
             new_args.append(args["argv"].with_changes(keyword=cst.Name("argv")) if args["argv"].keyword is None else args["argv"])
         local = "app" if not self.ctx.aliases.is_bound("app") else self.ctx.free_name("absl_app")
-        self.add_import("absl", "app", None if local == "app" else local)
         self.supersede(original_node.func)
-        return self.fix(
+        out = self.fix(
             original_node,
             updated_node,
             updated_node.with_changes(func=cst.Attribute(cst.Name(local), cst.Name("run")), args=fix_commas(new_args)),
         )
+        if self.ctx.last_finding_applied():
+            self.add_import("absl", "app", None if local == "app" else local)
+        return out
