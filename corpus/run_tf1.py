@@ -274,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--update", action="store_true", help="write expected/<name>.json")
     ap.add_argument("--list", action="store_true", help="list the programs and exit")
     ap.add_argument("-v", "--verbose", action="store_true", help="echo program stdout")
+    ap.add_argument("--dir", default=None, help="run the programs from this directory instead (e.g. migrated copies); expected outputs stay corpus/tf1/expected")
     ap.add_argument("names", nargs="*", help="program names (file stems); default all")
     args = ap.parse_args(argv)
 
@@ -306,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     failures: list[str] = []
     t_all = time.perf_counter()
     for name in names:
-        path = os.path.join(TF1_DIR, name + ".py")
+        path = os.path.join(args.dir or TF1_DIR, name + ".py")
         result, stdout, error, dt = harness.run(path)
         if args.verbose:
             sys.stdout.write(stdout)

@@ -7,7 +7,7 @@ import libcst as cst
 from migrate.result import Category
 from migrate.rule import Invalid, Rule, Valid
 from rules.tf1_to_tf2._common import fix_commas, rest_of
-from rules.tf1_to_tf2.tables import load_keywords
+from rules.tf1_to_tf2.tables import load_keywords, load_symbols
 
 _SIMPLE = (cst.Name, cst.Attribute, cst.Integer, cst.Float, cst.Call, cst.Subscript)
 
@@ -52,13 +52,24 @@ class KeywordArgs(Rule):
     def __init__(self, ctx) -> None:  # type: ignore[no-untyped-def]
         super().__init__(ctx)
         self.table = load_keywords().get("functions", {})
+        self.symbols = load_symbols()
+
+    def _becomes_v2(self, rest: str) -> bool:
+        """Whether TF2001 turns this call into the TF2 function (whose signature the table
+        describes) rather than keeping the tf.compat.v1 one (which keeps the TF1 signature)."""
+        hit = self.symbols.lookup(rest)
+        if hit is None or hit.suffix or hit.entry.kind == "removed":
+            return False
+        if hit.entry.kind == "same" and hit.entry.safety == "unsafe" and not self.ctx.unsafe_fixes:
+            return False
+        return True
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
         rest = rest_of(self.qname(original_node.func))
         if not rest:
             return updated_node
         spec = self.table.get(rest)
-        if spec is None:
+        if spec is None or not self._becomes_v2(rest):
             return updated_node
         args_v1: list[str] = spec.get("args_v1", [])
         args_v2: list[str] = spec.get("args_v2", [])

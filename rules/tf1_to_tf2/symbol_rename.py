@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 
 import libcst as cst
@@ -13,6 +14,16 @@ from rules.tf1_to_tf2.tables import load_symbols
 
 # Names under these stay as they are (TF2 API already, or out of this rule's scope).
 _PASS_THROUGH = ("compat.v2", "compat.v1", "keras")
+# TF2 classes that lack some TF1 members; TF1 code using them keeps the v1 class.
+_DATASET_V1 = ("make_one_shot_iterator", "make_initializable_iterator", "output_shapes", "output_types", "output_classes")
+_V1_ONLY_MEMBERS = {
+    "Variable": ("initialized_value", "load", "to_proto", "count_up_to"),
+    "data.Dataset": _DATASET_V1,
+    "data.TFRecordDataset": _DATASET_V1,
+    "data.TextLineDataset": _DATASET_V1,
+    "data.FixedLengthRecordDataset": _DATASET_V1,
+}
+_GRAPH_MODE = re.compile(r"\b(Session|disable_v2_behavior|disable_eager_execution|placeholder)\b")
 _ATOMIC = (cst.Name, cst.Attribute, cst.Call, cst.Subscript)
 
 
@@ -192,6 +203,8 @@ class SymbolRename(Rule):
         fields = {f for _, f, _, _ in string.Formatter().parse(entry.template) if f}
         if args is None or set(args) != fields:
             return None  # e.g. an explicit `name=`: keep the tf.compat.v1 fallback
+        if "iter(" in entry.template and _GRAPH_MODE.search(self.ctx.source_text):
+            return None  # Python iteration over a dataset needs eager mode; this file builds graphs
         values = {}
         for name, arg in args.items():
             code = self.ctx.module.code_for_node(arg.value)
@@ -228,6 +241,21 @@ class SymbolRename(Rule):
         entry, suffix = hit
         kind = entry.kind
         if kind == "same":
+            members = _V1_ONLY_MEMBERS.get(entry.name)
+            if members is not None:
+                # Same class in TF2 but without some TF1 methods: keep TF2 unless this
+                # file uses one of them (we cannot see types, so any use counts).
+                used = sorted(m for m in members if re.search(rf"\.{m}\b", self.ctx.source_text))
+                if not used or self._through_compat_alias(head):
+                    return updated
+                return self.fix(
+                    original,
+                    updated,
+                    expr(f"{tf_root(self.ctx)}.compat.v1.{rest}"),
+                    manual=True,
+                    message=f"`{spelled}` kept as tf.compat.v1: this file uses {', '.join(used)}, which the TF2 class lacks. {entry.note or ''}",
+                    effort="complex",
+                )
             if entry.safety == "unsafe" and not suffix and not self._through_compat_alias(head):
                 # Same path, different meaning in TF2 (e.g. softmax_cross_entropy_with_logits
                 # now backpropagates into labels): keep TF1 semantics unless unsafe fixes are on.
@@ -257,7 +285,10 @@ class SymbolRename(Rule):
             return self.fix(original, updated, new, message=f"`{spelled}` is `tf.{new_rest}` in TF2" + (f" ({note})" if note else ""))
         # removed
         hint = entry.hint or "no TF2 equivalent"
-        repl = f" (use {entry.replacement})" if entry.replacement else ""
+        repl = ""
+        if entry.replacement and not entry.replacement.startswith("nothing"):
+            target = f"tf.{entry.replacement}" if entry.replacement_kind == "tf" else entry.replacement
+            repl = f" (use {target})"
         if rest.startswith("contrib") or self._through_compat_alias(head):
             self.flag(original, f"`{spelled}`: tf.contrib was removed in TF2{repl}. {hint}", effort=entry.effort or "complex")
             return updated
