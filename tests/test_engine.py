@@ -160,6 +160,12 @@ def test_symlink_loop_and_broken_link(tmp_path):
     got = by_name(result)
     assert got["m.py"].status is FileStatus.CHANGED
     assert got["broken.py"].errors[0].message == "broken symbolic link"
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.py"
+    outside.write_bytes(TF1)
+    os.symlink(outside, tmp_path / "link.py")
+    explicit = api.run([str(tmp_path / "link.py")], api.RunConfig(root=str(tmp_path), write=True))
+    assert explicit.files[0].reason == "symlink"
+    assert outside.read_bytes() == TF1 and os.path.islink(tmp_path / "link.py")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file")

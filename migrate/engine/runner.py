@@ -62,6 +62,10 @@ def discover(
             problems.append(_skip_or_fail(rel(given), "io", "broken symbolic link"))
             continue
         if os.path.isfile(given):
+            if os.path.islink(given):
+                # writing through a link would replace the link (or write outside the tree)
+                problems.append(FileResult(rel(given), FileStatus.SKIPPED, reason="symlink"))
+                continue
             if force_exclude and _excluded(rel(given), exclude):
                 problems.append(FileResult(rel(given), FileStatus.SKIPPED, reason="excluded"))
                 continue
