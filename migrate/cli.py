@@ -113,7 +113,7 @@ def _run_pack(pack: str, **kw: Any) -> None:
         exclude=exclude,
         force_exclude=kw["force_exclude"],
         generated_markers=markers,
-        root=os.getcwd(),
+        root=root,  # excludes in [tool.migrate] are relative to the config's directory
         cache_dir=None if kw["no_cache"] else (kw["cache_dir"] or cfg.get("cache-dir") or default_cache_dir()),
     )
 

@@ -19,8 +19,24 @@ from typing import Any
 import libcst as cst
 
 from migrate.engine.names import dotted_name
-from rules.tf2_to_torch._common import KERAS_BASES, SEQUENTIAL, LayerHint, PackState, code_of, keras_rest, keyword_args, layer_name, literal, tf_rest
-from rules.tf2_to_torch._layers import Act, Built, build, merge_shapes, resolve_activation
+from rules.tf2_to_torch._common import (
+    KERAS_BASES,
+    SEQUENTIAL,
+    LayerHint,
+    PackState,
+    code_of,
+    keyword_args,
+    layer_name,
+    literal,
+    tf_rest,
+)
+from rules.tf2_to_torch._layers import (
+    Act,
+    Built,
+    build,
+    merge_shapes,
+    resolve_activation,
+)
 from rules.tf2_to_torch.tables import ACTIVATION_FUNCTIONS, LAYERS, LOSSES
 
 QName = Callable[[cst.BaseExpression], str | None]
@@ -39,6 +55,7 @@ class ModuleScan:
     opt_roots: dict[str, set[str]] = field(default_factory=dict)  # optimizer -> names its parameters come from
     depth_of: dict[int, int] = field(default_factory=dict)  # id(assigned value) -> function nesting depth
     models: set[str] = field(default_factory=set)  # names bound to Keras models (Sequential, Model, subclasses)
+    factories: set[str] = field(default_factory=set)  # functions that return a Keras model
     keras_classes: set[str] = field(default_factory=set)
     losses: dict[str, dict[str, Any]] = field(default_factory=dict)  # loss object -> {"kind", "from_logits"}
 
@@ -78,6 +95,7 @@ class _Scan(cst.CSTVisitor):
         self.s = ModuleScan()
         self.n = 0
         self.depth = 0
+        self.functions: list[str] = []
 
     def _bind(self, name: str | None) -> None:
         if name:
@@ -85,6 +103,20 @@ class _Scan(cst.CSTVisitor):
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.depth -= 1
+        self.functions.pop()
+
+    def _is_model(self, value: cst.BaseExpression) -> bool:
+        if isinstance(value, cst.Name):
+            return value.value in self.s.models
+        if not isinstance(value, cst.Call):
+            return False
+        if self.qname(value.func) in _MODELS:
+            return True
+        return isinstance(value.func, cst.Name) and (value.func.value in self.s.keras_classes or value.func.value in self.s.factories)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if self.functions and node.value is not None and self._is_model(node.value):
+            self.s.factories.add(self.functions[-1])
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         if keras_base_kind(list(node.bases), self.qname, self.s.keras_classes):
@@ -93,6 +125,7 @@ class _Scan(cst.CSTVisitor):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.n += 1
         self.depth += 1
+        self.functions.append(node.name.value)
         for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params):
             self._bind(p.name.value)
 
@@ -103,17 +136,17 @@ class _Scan(cst.CSTVisitor):
             self.s.target_of[id(value)] = name
             self.s.order_of[id(value)] = self.n
             self.s.depth_of[id(value)] = self.depth
+            if self._is_model(value):
+                self.s.models.add(name)
             if isinstance(value, cst.Call):
                 q = self.qname(value.func)
-                if q in _MODELS or (isinstance(value.func, cst.Name) and value.func.value in self.s.keras_classes):
-                    self.s.models.add(name)
-                rest = keras_rest(q)
-                if rest and ("keras." + rest) in LOSSES:
+                rest = tf_rest(q)
+                if rest and rest in LOSSES:
                     fl = None
                     for a in value.args:
                         if a.keyword and a.keyword.value == "from_logits":
                             fl = literal(a.value)
-                    spec = LOSSES["keras." + rest]
+                    spec = LOSSES[rest]
                     if fl is None and spec["params"][0] == "from_logits" and value.args and value.args[0].keyword is None:
                         fl = literal(value.args[0].value)
                     prev = self.s.losses.get(name)
@@ -146,7 +179,7 @@ class _Scan(cst.CSTVisitor):
         else:
             self.s.opt_params[opt] = code
             roots = self.s.opt_roots.setdefault(opt, set())
-            for n in _roots(vars_):
+            for n in _roots(vars_) if vars_ is not None else ():
                 roots.add(n)
 
 
@@ -186,6 +219,7 @@ class ClassInfo:
     layer_attrs: dict[str, cst.Call] = field(default_factory=dict)  # attr -> Keras layer call
     module_attrs: set[str] = field(default_factory=set)  # attrs holding layers or models
     fused: dict[str, Act] = field(default_factory=dict)  # attr -> activation applied at its call sites
+    list_attrs: set[str] = field(default_factory=set)  # attrs holding a list of layers (-> nn.ModuleList)
     training: str | None = None  # the training parameter of call()
     mask: str | None = None
     mask_used: bool = False
@@ -257,7 +291,13 @@ def analyze_class(node: cst.ClassDef, qname: QName, st: PackState) -> ClassInfo 
         for value in values:
             if not isinstance(value, cst.Call):
                 if isinstance(value, (cst.List, cst.Tuple, cst.ListComp)) and _has_layer(value, qname):
-                    info.issues.append((value, f"self.{attr} holds a list of layers: wrap it in nn.ModuleList(...) so PyTorch registers their parameters"))
+                    items = [value.elt] if isinstance(value, cst.ListComp) else [e.value for e in value.elements]
+                    if all(isinstance(i, cst.Call) and layer_name(qname(i.func)) in LAYERS for i in items):
+                        info.list_attrs.add(attr)
+                        for i in items:
+                            st.hints[id(i)] = LayerHint(context="list")
+                    else:
+                        info.issues.append((value, f"self.{attr} holds a list of layers: wrap it in nn.ModuleList(...) so PyTorch registers their parameters"))
                 continue
             q = qname(value.func)
             if layer_name(q):
@@ -280,7 +320,9 @@ def analyze_class(node: cst.ClassDef, qname: QName, st: PackState) -> ClassInfo 
         if attr in uses.other or len(uses.assigned.get(attr, ())) != 1:
             continue
         spec = LAYERS.get(layer_name(qname(call.func)) or "")
-        args = keyword_args(call, spec["params"]) if spec else None
+        if not spec or spec["kind"] not in ("dense", "conv"):
+            continue  # only these fuse an activation into the layer
+        args = keyword_args(call, spec["params"])
         if not args or "activation" not in args:
             continue
         act = resolve_activation(args["activation"].value, qname)

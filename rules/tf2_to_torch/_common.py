@@ -235,6 +235,7 @@ class PackState:
     keras_classes: set[str] = field(default_factory=set)  # user classes converted to nn.Module
     class_stack: list[Any] = field(default_factory=list)  # _analysis.ClassInfo of the classes being left
     import_depth: int = 0
+    tf_args: set[int] = field(default_factory=set)  # argument values of TensorFlow API calls
 
 
 def state(ctx: FileContext) -> PackState:
@@ -300,7 +301,7 @@ def retire_tf_imports(ctx: FileContext) -> None:
     st.imports_retired = True
     for local, node in ctx.aliases.import_nodes.items():
         target = ctx.aliases.bindings.get(local, "")
-        if not (target == TF or target.startswith(TF + ".") or target == "keras" or target.startswith("keras.")):
+        if target not in (TF, "keras") and not target.startswith((TF + ".", "keras.")):
             continue
         if isinstance(node, cst.Import):
             for alias in node.names:

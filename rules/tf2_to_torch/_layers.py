@@ -19,8 +19,21 @@ from typing import Any
 
 import libcst as cst
 
-from rules.tf2_to_torch._common import NOT_LITERAL, atom_code, code_of, keyword_args, literal, multiline, tf_rest
-from rules.tf2_to_torch.tables import ACTIVATION_FUNCTIONS, ACTIVATIONS, COMMON_ARGS, LAYERS
+from rules.tf2_to_torch._common import (
+    NOT_LITERAL,
+    atom_code,
+    code_of,
+    keyword_args,
+    literal,
+    multiline,
+    tf_rest,
+)
+from rules.tf2_to_torch.tables import (
+    ACTIVATION_FUNCTIONS,
+    ACTIVATIONS,
+    COMMON_ARGS,
+    LAYERS,
+)
 
 Shape = Any  # tuple[int | None | Ellipsis, ...] | None
 
@@ -176,13 +189,13 @@ def resolve_activation(node: cst.BaseExpression | None, qname: Callable[[cst.Bas
         return f"activation {code_of(node)} is not understood"
     rest = tf_rest(qname(node))
     if rest is not None:
-        name = ACTIVATION_FUNCTIONS.get(rest)
-        if name is None:
+        known = ACTIVATION_FUNCTIONS.get(rest)
+        if known is None:
             if rest == "keras.activations.linear":
                 return None
             return f"activation tf.{rest} has no PyTorch mapping in the table"
-        module, functional, layout = ACTIVATIONS[name]
-        return Act(name, module, functional, layout)
+        module, functional, layout = ACTIVATIONS[known]
+        return Act(known, module, functional, layout)
     # a user function or lambda: it can be called on the output, not put in nn.Sequential
     return Act(code_of(node), None, f"{atom_code(node)}($x)", "lastaxis")
 
@@ -284,7 +297,7 @@ def build(
         in_shape = explicit
     if a.given("trainable") and a.lit("trainable") is not True:
         b.manual.append("trainable=False: freeze the module with .requires_grad_(False)")
-    if a.given("dtype") and a.lit("dtype") not in ("float32",):
+    if a.given("dtype") and a.lit("dtype") not in ("float32",) and qname(a.orig_node("dtype")) != "tensorflow.float32":
         b.manual.append(f"dtype={code_of(a.orig_node('dtype'))}: convert the module with .to(dtype)")
     for name in params:
         if not a.given(name):
@@ -509,9 +522,7 @@ def _batchnorm(a: Args, spec: dict[str, Any], b: Built, shape: Shape, qname: Any
     r = rank(shape)
     axis = a.lit("axis", -1)
     native = False
-    if axis in (-1, [-1], (-1,)):
-        pass
-    elif isinstance(axis, int) and r is not None and axis == r - 1:
+    if axis in (-1, [-1], (-1,)) or isinstance(axis, int) and r is not None and axis == r - 1:
         pass
     elif axis == 1:
         native = True

@@ -10,8 +10,17 @@ from typing import Any
 
 import libcst as cst
 
-from rules.tf2_to_torch._common import NOT_LITERAL, code_of, expr, fix_commas, is_atom, keyword_args, literal
-from rules.tf2_to_torch.tables import STRING_DTYPES
+from rules.tf2_to_torch._common import (
+    NOT_LITERAL,
+    code_of,
+    expr,
+    fix_commas,
+    is_atom,
+    keyword_args,
+    literal,
+    tf_rest,
+)
+from rules.tf2_to_torch.tables import STRING_DTYPES, SYMBOLS
 
 _PH = re.compile(r"\$(\w+)")
 _PREFIX = "__ph_"
@@ -52,6 +61,7 @@ class Plan:
     values: dict[str, cst.BaseExpression]
     notes: list[str]
     unsafe: bool = False
+    symbols: list[str] = field(default_factory=list)  # torch code of TF values converted in the arguments
 
 
 def plan(
@@ -63,6 +73,7 @@ def plan(
     *,
     context: str = "",
     extra: dict[str, cst.BaseExpression] | None = None,
+    localize_code: Callable[[str], str] = lambda code: code,
 ) -> Plan:
     """Decide the torch form of one call; raise Manual when there is none."""
     if "passthrough" in spec:
@@ -98,6 +109,7 @@ def plan(
         if c.given(p) and not c.given(needs):
             raise Manual(f"{label} with {p} but no {needs}: no direct torch form")
     values: dict[str, cst.BaseExpression] = {}
+    symbols: list[str] = []
     for p in params:
         if p == "name" or p in spec.get("ignore", ()) or p in spec.get("manual", {}) or not c.given(p):
             continue
@@ -112,6 +124,14 @@ def plan(
             if lit not in STRING_DTYPES:
                 raise Manual(f"{label}: dtype {lit!r} has no torch equivalent")
             node = expr(STRING_DTYPES[lit])
+        else:
+            # a TensorFlow value passed to this op (tf.float32, tf.newaxis): PT1005 leaves
+            # the arguments of TensorFlow calls alone, so that calls left for a person
+            # keep their TensorFlow arguments
+            rest = tf_rest(qname(orig[p].value))
+            if rest is not None and rest in SYMBOLS:
+                node = expr(localize_code(SYMBOLS[rest]))
+                symbols.append(SYMBOLS[rest])
         values[p] = node
     for trigger, implied in spec.get("implies", {}).items():
         if trigger in values:
@@ -125,7 +145,7 @@ def plan(
     handler = spec.get("handler")
     template = HANDLERS[handler](c, spec) if handler else spec["to"]
     notes = ([spec["note"]] if "note" in spec else []) + c.notes
-    return Plan(template, c.values, notes, unsafe=bool(spec.get("unsafe")) or c.unsafe)
+    return Plan(template, c.values, notes, unsafe=bool(spec.get("unsafe")) or c.unsafe, symbols=symbols)
 
 
 class _Fill(cst.CSTTransformer):
@@ -192,7 +212,7 @@ def _split(c: OpCall, spec: dict[str, Any]) -> str:
     if isinstance(n, int) and not isinstance(n, bool):
         return "torch.chunk($value, $num_or_size_splits, dim=$axis)"
     if isinstance(n, tuple):
-        return "torch.split($value, list($num_or_size_splits), dim=$axis)"
+        return "torch.split($value, $num_or_size_splits, dim=$axis)"
     raise Manual("tf.split with a computed num_or_size_splits: torch.chunk(x, n) for a count, torch.split(x, sizes) for sizes")
 
 

@@ -12,7 +12,13 @@ from migrate.engine.names import dotted_name
 from migrate.result import Category, Safety
 from migrate.rule import Invalid, Valid
 from rules.tf2_to_torch._analysis import zip_vars
-from rules.tf2_to_torch._common import TorchRule, code_of, is_atom, iter_nodes, retire_tf_imports
+from rules.tf2_to_torch._common import (
+    TorchRule,
+    code_of,
+    is_atom,
+    iter_nodes,
+    retire_tf_imports,
+)
 
 _TAPE = "tensorflow.GradientTape"
 
@@ -226,6 +232,7 @@ class GradientTape(TorchRule):
         if apply < 0:
             bad.problem = "the gradients are not applied with optimizer.apply_gradients(zip(grads, vars)): use loss.backward() and read .grad"
             return bad
+        assert grads is not None
         if any(_mentions(s, grads) for s in seq[apply + 1 :] if not self._is_tape(s)):
             bad.problem = f"`{grads}` is used after apply_gradients: read the gradients from the parameters' .grad"
             return bad
@@ -276,7 +283,7 @@ class GradientTape(TorchRule):
 
         def line(value: cst.BaseExpression, attr: str, like: cst.BaseStatement) -> cst.SimpleStatementLine:
             call = cst.Call(func=cst.Attribute(value=value, attr=cst.Name(attr)))
-            return cst.SimpleStatementLine(body=[cst.Expr(call)], leading_lines=like.leading_lines)
+            return cst.SimpleStatementLine(body=[cst.Expr(call)], leading_lines=getattr(like, "leading_lines", ()))
 
         n_body = len(_stmts(m.with_stmt.body))
         stop = max(m.apply + 1, n_body)

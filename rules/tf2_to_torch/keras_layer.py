@@ -6,9 +6,24 @@ import libcst as cst
 
 from migrate.result import Category, Safety
 from migrate.rule import Invalid, Valid
-from rules.tf2_to_torch._common import HELPERS, LayerHint, TorchRule, layer_name, mark_references, need_helper
-from rules.tf2_to_torch._layers import Built, build, describe, render_standalone, uses_channels_last, with_activation
+from rules.tf2_to_torch._common import (
+    HELPERS,
+    LayerHint,
+    TorchRule,
+    layer_name,
+    mark_references,
+    need_helper,
+)
+from rules.tf2_to_torch._layers import (
+    Built,
+    build,
+    describe,
+    render_standalone,
+    uses_channels_last,
+    with_activation,
+)
 from rules.tf2_to_torch.tables import LAYERS, manual_hint
+
 
 class KerasLayer(TorchRule):
     """Turns a Keras layer constructor into the torch.nn module of the layer table.

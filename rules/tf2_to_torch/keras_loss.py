@@ -11,7 +11,15 @@ from migrate.engine.names import dotted_name
 from migrate.result import Category, Safety
 from migrate.rule import Invalid, Valid
 from rules.tf2_to_torch._analysis import module_scan
-from rules.tf2_to_torch._common import NOT_LITERAL, TorchRule, atom_code, code_of, keras_rest, keyword_args, literal
+from rules.tf2_to_torch._common import (
+    NOT_LITERAL,
+    TorchRule,
+    atom_code,
+    code_of,
+    keyword_args,
+    literal,
+    tf_rest,
+)
 from rules.tf2_to_torch.tables import LOSSES
 
 _CLIP = "Keras clips probabilities to [1e-7, 1 - 1e-7] before the log; torch does not (BCELoss clamps the log at -100)"
@@ -28,8 +36,8 @@ class _Loss:
 
 def loss_plan(call: cst.Call, qname: Any) -> _Loss | str:
     """The torch loss for a Keras loss constructor, or why there is none."""
-    rest = keras_rest(qname(call.func))
-    spec = LOSSES.get(f"keras.{rest}")
+    rest = tf_rest(qname(call.func))
+    spec = LOSSES.get(rest or "")
     if spec is None:
         return "not a Keras loss class"
     args = keyword_args(call, spec["params"])
@@ -142,6 +150,8 @@ class KerasLoss(TorchRule):
     ]
 
     def _plan_for(self, name: str) -> _Loss | str | None:
+        if "losses" not in self.ctx.source_text:
+            return None
         info = module_scan(self).losses.get(name)
         if info is None:
             return None
@@ -150,8 +160,8 @@ class KerasLoss(TorchRule):
         return loss_plan(info["call"], self.qname)
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
-        rest = keras_rest(self.qname(original_node.func))
-        if rest is not None and f"keras.{rest}" in LOSSES:
+        rest = tf_rest(self.qname(original_node.func))
+        if rest is not None and rest in LOSSES:
             return self._constructor(original_node, updated_node, rest)
         name = dotted_name(original_node.func)
         if name is not None and self.qname(original_node.func) is None:
@@ -161,7 +171,7 @@ class KerasLoss(TorchRule):
         return updated_node
 
     def _constructor(self, original_node: cst.Call, updated_node: cst.Call, rest: str) -> cst.BaseExpression:
-        label = f"tf.keras.{rest}"
+        label = f"tf.{rest}"
         target = module_scan(self).target_of.get(id(original_node))
         if target is None:
             self.flag(original_node, f"{label} not assigned to a name (passed to compile?): create the torch loss in the training loop and call it as loss(prediction, target)")

@@ -7,7 +7,13 @@ import libcst as cst
 from migrate.result import Category, Safety
 from migrate.rule import Invalid, Valid
 from rules.tf2_to_torch._analysis import module_scan
-from rules.tf2_to_torch._common import TorchRule, expr, localize, schedule_torch_imports, tf_rest
+from rules.tf2_to_torch._common import (
+    TorchRule,
+    expr,
+    localize,
+    schedule_torch_imports,
+    tf_rest,
+)
 from rules.tf2_to_torch._ops import Manual, fill, plan
 from rules.tf2_to_torch.tables import OPTIMIZERS
 

@@ -9,8 +9,26 @@ import libcst as cst
 from migrate.result import Category, Safety
 from migrate.rule import Invalid, Valid
 from rules.tf2_to_torch._analysis import module_scan
-from rules.tf2_to_torch._common import HELPERS, SEQUENTIAL, LayerHint, TorchRule, code_of, keyword_args, layer_name, literal, multiline, need_helper
-from rules.tf2_to_torch._layers import Built, Part, build, render_items, uses_channels_last, with_activation
+from rules.tf2_to_torch._common import (
+    HELPERS,
+    SEQUENTIAL,
+    LayerHint,
+    TorchRule,
+    code_of,
+    keyword_args,
+    layer_name,
+    literal,
+    multiline,
+    need_helper,
+)
+from rules.tf2_to_torch._layers import (
+    Built,
+    Part,
+    build,
+    render_items,
+    uses_channels_last,
+    with_activation,
+)
 from rules.tf2_to_torch.tables import LAYERS
 
 _INPUTS = {"tensorflow.keras.Input", "tensorflow.keras.layers.Input", "tensorflow.keras.layers.InputLayer"}
@@ -154,7 +172,8 @@ class KerasSequential(TorchRule):
             b = self.st.built.get(id(call))
             if b is None:
                 # PT1001 did not convert it (disabled): build it here
-                upd = elements[i].value if i < len(elements) and isinstance(elements[i].value, cst.Call) else call
+                el = elements[i].value if i < len(elements) else None
+                upd = el if isinstance(el, cst.Call) else call
                 hint = self.st.hints.get(id(call))
                 b = build(layer_name(self.qname(call.func)) or "", call, upd, hint.in_shape if hint else None, self.qname)
                 if isinstance(b, str):

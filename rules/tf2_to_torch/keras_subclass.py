@@ -7,7 +7,13 @@ import libcst as cst
 from migrate.result import Category, Safety
 from migrate.rule import Invalid, Valid
 from rules.tf2_to_torch._analysis import ClassInfo, _self_attr, analyze_class
-from rules.tf2_to_torch._common import KERAS_BASES, TorchRule, fix_commas, localize, schedule_torch_imports
+from rules.tf2_to_torch._common import (
+    KERAS_BASES,
+    TorchRule,
+    fix_commas,
+    localize,
+    schedule_torch_imports,
+)
 from rules.tf2_to_torch._layers import activation_call
 from rules.tf2_to_torch._ops import fill
 
@@ -23,6 +29,25 @@ class _Rewrite(cst.CSTTransformer):
         self.info = info
         self.training = training
         self.skip: set[int] = set()
+        self.loop_layers: set[str] = set()  # names bound by `for layer in self.<list of layers>`
+
+    def visit_For(self, node: cst.For) -> None:
+        if _self_attr(node.iter) in self.info.list_attrs and isinstance(node.target, cst.Name):
+            self.loop_layers.add(node.target.value)
+
+    def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.Assign:
+        if (
+            len(original_node.targets) == 1
+            and _self_attr(original_node.targets[0].target) in self.info.list_attrs
+            and isinstance(updated_node.value, (cst.List, cst.Tuple, cst.ListComp))
+        ):
+            template = "nn.ModuleList($x)"
+            schedule_torch_imports(self.rule, template)
+            value = updated_node.value
+            if isinstance(value, cst.Tuple):
+                value = cst.List(elements=value.elements)
+            return updated_node.with_changes(value=fill(localize(self.rule.ctx, template), {"x": value}))
+        return updated_node
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         self.skip.add(id(node.attr))
@@ -49,7 +74,17 @@ class _Rewrite(cst.CSTTransformer):
             and func.value.func.value == "super"
         ):
             return updated_node.with_changes(args=[])
+        if isinstance(func, cst.Attribute) and func.attr.value == "call" and (
+            _self_attr(func) == "call" or (isinstance(func.value, cst.Call) and isinstance(func.value.func, cst.Name) and func.value.func.value == "super")
+        ):
+            # self.call(...) / super().call(...): the method is forward() now
+            assert isinstance(updated_node.func, cst.Attribute)
+            args = [a for a in updated_node.args if not (a.keyword is not None and a.keyword.value == "training")]
+            return updated_node.with_changes(func=updated_node.func.with_changes(attr=cst.Name("forward")), args=fix_commas(args))
         attr = _self_attr(func)
+        if isinstance(func, cst.Name) and func.value in self.loop_layers:
+            args = [a for a in updated_node.args if not (a.keyword is not None and a.keyword.value == "training")]
+            return updated_node.with_changes(args=fix_commas(args))
         if attr is None or attr not in self.info.module_attrs:
             return updated_node
         args = [a for a in updated_node.args if not (a.keyword is not None and a.keyword.value == "training")]
@@ -86,7 +121,8 @@ class KerasSubclass(TorchRule):
     What it does: the Keras base becomes `nn.Module`, `call(self, x, training=None)` becomes
     `forward(self, x)`, uses of `training` inside it become `self.training`, sub-layer calls
     lose their `training=` argument (a PyTorch module follows its own `train()`/`eval()`
-    mode), `super().__init__(**kwargs)` becomes `super().__init__()`, and a fused
+    mode), `super().__init__(**kwargs)` becomes `super().__init__()`, a list of layers
+    assigned to an attribute becomes an `nn.ModuleList` (so PyTorch registers it), and a fused
     activation of a sub-layer that is only ever called moves to its call sites
     (`torch.relu(self.fc(x))`). The layers created in `__init__` are converted by PT1001,
     with the input sizes this rule finds by following the values through `call()` (a
@@ -99,7 +135,7 @@ class KerasSubclass(TorchRule):
     Fix safety: safe for the model's function. PyTorch modules start in training mode while
     a Keras model called without `training=` runs in inference mode: call `model.eval()`
     before inference (PT1011 does it where the call passes `training=`). Weights created in
-    `build()` / `add_weight`, lists of layers (`nn.ModuleList`), sub-layers called with a
+    `build()` / `add_weight`, lists mixing layers and other values, sub-layers called with a
     fixed `training=` value and a used `mask` argument are reported for a person.
     """
 
@@ -148,6 +184,32 @@ class KerasSubclass(TorchRule):
             "    def forward(self, x):\n"
             "        return self.drop(x)\n",
             message="model.eval()",
+        ),
+        Invalid(
+            "import tensorflow as tf\n\n"
+            "class Tower(tf.keras.Model):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.blocks = [tf.keras.layers.Dense(8) for _ in range(2)]\n\n"
+            "    def call(self, x, training=None):\n"
+            "        for block in self.blocks:\n"
+            "            x = block(x, training=training)\n"
+            "        return x\n\n"
+            "class Deeper(Tower):\n"
+            "    def call(self, x, training=None):\n"
+            "        return super().call(x, training=training) * 2\n",
+            "import tensorflow as tf\nfrom torch import nn\n\n"
+            "class Tower(nn.Module):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.blocks = nn.ModuleList([tf.keras.layers.Dense(8) for _ in range(2)])\n\n"
+            "    def forward(self, x):\n"
+            "        for block in self.blocks:\n"
+            "            x = block(x)\n"
+            "        return x\n\n"
+            "class Deeper(Tower):\n"
+            "    def forward(self, x):\n"
+            "        return super().forward(x) * 2\n",
         ),
         Invalid(
             "import tensorflow as tf\n\n"

@@ -63,7 +63,12 @@ class TfFunction(TorchRule):
         new = updated_node.with_changes(decorators=keep)
         if not keep and updated_node.decorators:
             new = new.with_changes(lines_after_decorators=[], leading_lines=[*updated_node.leading_lines, *updated_node.decorators[0].leading_lines])
-        return self.convert(original_node, updated_node, new)  # type: ignore[no-any-return]
+        out = self.convert(original_node, updated_node, new)
+        if out is new:
+            for o in original_node.decorators:
+                if self._is_function(o.decorator):
+                    self.supersede_tree(o)  # e.g. the tf.TensorSpec of an input_signature goes with it
+        return out  # type: ignore[no-any-return]
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         if self.qname(original_node.func) != _FUNCTION or id(original_node.func) in self.st.handled:

@@ -8,7 +8,14 @@ import libcst as cst
 
 from migrate.result import Category, Safety
 from migrate.rule import Invalid, Valid
-from rules.tf2_to_torch._common import TorchRule, code_of, localize, mark_references, schedule_torch_imports, tf_rest
+from rules.tf2_to_torch._common import (
+    TorchRule,
+    code_of,
+    localize,
+    mark_references,
+    schedule_torch_imports,
+    tf_rest,
+)
 from rules.tf2_to_torch._ops import Manual, fill, plan
 from rules.tf2_to_torch.tables import OPS
 
@@ -21,7 +28,7 @@ class TfOp(TorchRule):
 
     What it does: `tf.reduce_sum(x, axis=1, keepdims=True)` becomes
     `torch.sum(x, dim=1, keepdim=True)`, `tf.concat([a, b], axis=-1)` becomes
-    `torch.cat([a, b], dim=-1)`, `tf.cast(x, tf.int32)` becomes `x.to(torch.int32)`,
+    `torch.cat([a, b], dim=-1)`, `tf.cast(x, tf.int32)` becomes `torch.as_tensor(x, dtype=torch.int32)`,
     `tf.gather(p, i, axis=1)` becomes `p[:, i]`, `tf.shape(x)[0]` becomes `x.shape[0]`, and
     so on for the head of the TF2 usage list (reductions, joins and splits, reshapes,
     matmul/einsum, casts, activations, `tf.math.*`, creation ops, `tf.one_hot`,
@@ -99,14 +106,23 @@ class TfOp(TorchRule):
             return updated_node
         label = f"tf.{rest}"
         try:
-            p = plan(spec, label, original_node, updated_node, self.qname, context="shape-ok" if id(original_node) in self._shape_ok else "")
+            p = plan(
+                spec,
+                label,
+                original_node,
+                updated_node,
+                self.qname,
+                context="shape-ok" if id(original_node) in self._shape_ok else "",
+                localize_code=lambda code: localize(self.ctx, code),
+            )
             new = fill(localize(self.ctx, p.template), p.values)
         except Manual as e:
             text = str(e)
             self.flag(original_node, text if text.startswith(label) else f"{label}: {text}")
             return updated_node
-        schedule_torch_imports(self, p.template)
-        target = re.match(r"[\w.]+", p.template)
-        shown = target.group(0) if target and target.group(0) else code_of(new)[:60]
+        for code in (p.template, *p.symbols):
+            schedule_torch_imports(self, code)
+        target = re.match(r"[A-Za-z_][\w.]*", p.template)
+        shown = target.group(0) if target else code_of(new)[:60]
         message = f"{label} becomes {shown}" + "".join(f"; {n}" for n in p.notes)
         return self.convert(original_node, updated_node, new, message=message, safety=Safety.UNSAFE if p.unsafe else None)  # type: ignore[no-any-return]

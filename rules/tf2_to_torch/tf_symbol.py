@@ -20,7 +20,9 @@ class TfSymbol(TorchRule):
 
     Why: these names do not exist in PyTorch; the dtype objects map one to one.
 
-    Fix safety: safe. Names used as call targets are left to PT1004.
+    Fix safety: safe. Names used as call targets, and values passed to TensorFlow calls,
+    are left to the rule that converts the call (PT1004 converts `tf.cast(x, tf.int32)`
+    whole), so a call left for a person keeps its TensorFlow arguments.
     """
 
     ID = "PT1005"
@@ -30,7 +32,11 @@ class TfSymbol(TorchRule):
     CATEGORY = Category.MANDATORY
     EFFORT = "trivial"
 
-    VALID = [Valid("import torch\nx = torch.zeros(2, dtype=torch.float32)\n"), Valid("import tensorflow as tf\ny = tf.nn.relu(x)\n")]
+    VALID = [
+        Valid("import torch\nx = torch.zeros(2, dtype=torch.float32)\n"),
+        Valid("import tensorflow as tf\ny = tf.nn.relu(x)\n"),
+        Valid("import tensorflow as tf\nh = tf.keras.layers.Dense(4, activation=tf.nn.relu)(x)\n"),
+    ]
     INVALID = [
         Invalid("import tensorflow as tf\ndt = tf.float32\ny = x[:, tf.newaxis]\n", "import torch\n\ndt = torch.float32\ny = x[:, None]\n"),
         Invalid("import tensorflow as tf\nys = map(tf.nn.relu, xs)\n", "import torch\n\nys = map(torch.relu, xs)\n"),
@@ -38,6 +44,8 @@ class TfSymbol(TorchRule):
 
     def visit_Call(self, node: cst.Call) -> None:
         mark_references(self.st, node)
+        if tf_rest(self.qname(node.func)) is not None:
+            self.st.tf_args.update(id(a.value) for a in node.args)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         mark_references(self.st, node)
@@ -58,7 +66,7 @@ class TfSymbol(TorchRule):
 
     def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
         st = self.st
-        if id(original_node) in st.call_funcs or id(original_node) in st.inner or st.import_depth:
+        if id(original_node) in st.call_funcs or id(original_node) in st.inner or st.import_depth or id(original_node) in st.tf_args:
             return updated_node
         rest = tf_rest(self.qname(original_node))
         if rest is None or rest not in SYMBOLS:

@@ -10,15 +10,7 @@ from migrate.engine.names import dotted_name
 from migrate.result import Category, Safety
 from migrate.rule import Invalid, Valid
 from rules.tf2_to_torch._analysis import keras_base_kind
-from rules.tf2_to_torch._common import TorchRule, code_of, expr, fix_commas, iter_nodes, literal
-
-
-def _training_calls(stmt: cst.CSTNode) -> list[cst.Call]:
-    return [
-        n
-        for n in iter_nodes(stmt)
-        if isinstance(n, cst.Call) and any(a.keyword is not None and a.keyword.value == "training" for a in n.args)
-    ]
+from rules.tf2_to_torch._common import TorchRule, code_of, expr, fix_commas, literal
 
 
 class _Drop(cst.CSTTransformer):
@@ -81,6 +73,14 @@ class TrainingArgument(TorchRule):
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
         self._classes: list[bool] = []
+        self._lines: list[list[cst.Call]] = []  # calls with training= in the statements being visited
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._lines.append([])
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self._lines and any(a.keyword is not None and a.keyword.value == "training" for a in node.args):
+            self._lines[-1].append(node)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._classes.append(bool(keras_base_kind(list(node.bases), self.qname, self.st.keras_classes)))
@@ -92,9 +92,10 @@ class TrainingArgument(TorchRule):
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
     ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement]:
-        if any(self._classes):
+        found = self._lines.pop() if self._lines else []
+        if any(self._classes) or not found:
             return updated_node
-        calls = [c for c in _training_calls(original_node) if dotted_name(c.func) and self.qname(c.func) is None]
+        calls = [c for c in found if dotted_name(c.func) and self.qname(c.func) is None]
         if not calls:
             return updated_node
         if len(calls) > 1:

@@ -9,7 +9,14 @@ from migrate.result import Category, Safety
 from migrate.rule import Invalid, Valid
 from rules.tf2_to_torch._analysis import module_scan
 from rules.tf2_to_torch._common import TorchRule, layer_name, mark_references, tf_rest
-from rules.tf2_to_torch.tables import LAYERS, LOSSES, OPS, OPTIMIZERS, SYMBOLS, manual_hint
+from rules.tf2_to_torch.tables import (
+    LAYERS,
+    LOSSES,
+    OPS,
+    OPTIMIZERS,
+    SYMBOLS,
+    manual_hint,
+)
 
 # names a structural rule converts or reports itself
 _STRUCTURAL = {"function", "GradientTape", "keras.Sequential", "keras.models.Sequential"}
@@ -34,6 +41,14 @@ _MODEL_METHODS = {
 }
 
 
+_MODEL_ATTRIBUTES = {
+    "layers": "list(model.children())",
+    "weights": "list(model.state_dict().values())",
+    "variables": "list(model.state_dict().values())",
+    "non_trainable_variables": "list(model.buffers())",
+}
+
+
 def _known(rest: str) -> bool:
     if rest in _KNOWN:
         return True
@@ -47,9 +62,10 @@ class UnmappedApi(TorchRule):
     What it does: every remaining reference to a `tensorflow`/`keras` name that no table
     of the pack maps (`tf.data.Dataset.from_tensor_slices`, `tf.keras.layers.LSTM`,
     `tf.Variable`, `tf.keras.callbacks.*`, ...) becomes a manual finding whose message
-    names the PyTorch replacement (`rules/tf2_to_torch/tables/manual.py`); the methods of a
-    Keras model that PyTorch has no counterpart for (`model.compile/fit/evaluate/predict/
-    summary/save_weights`) are reported with the loop or call to write.
+    names the PyTorch replacement (`rules/tf2_to_torch/tables/manual.py`); the methods and
+    attributes of a Keras model that PyTorch has no counterpart for (`model.compile/fit/
+    evaluate/predict/summary/save_weights`, `model.layers`) are reported with the loop or
+    call to write.
 
     Why: a migration report must list everything that still needs a person; a name left
     over from TensorFlow keeps the file from running under PyTorch.
@@ -105,7 +121,8 @@ class UnmappedApi(TorchRule):
             if not _known(rest) and id(original_node) not in self.st.handled and id(func) not in self.st.handled:
                 self._report(original_node, rest, "(...)")
             return updated_node
-        if isinstance(func, cst.Attribute) and func.attr.value in _MODEL_METHODS:
+        src = self.ctx.source_text
+        if isinstance(func, cst.Attribute) and func.attr.value in _MODEL_METHODS and ("Sequential" in src or "Model" in src):
             receiver = dotted_name(func.value)
             if receiver and receiver in module_scan(self).models:
                 self.flag(original_node, f"Keras {receiver}.{func.attr.value}(...) has no PyTorch counterpart: {_MODEL_METHODS[func.attr.value]}")
@@ -113,6 +130,12 @@ class UnmappedApi(TorchRule):
 
     def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.Attribute:
         st = self.st
+        attr = original_node.attr.value
+        if attr in _MODEL_ATTRIBUTES and id(original_node) not in st.call_funcs and ("Sequential" in self.ctx.source_text or "Model" in self.ctx.source_text):
+            receiver = dotted_name(original_node.value)
+            if receiver and receiver in module_scan(self).models:
+                self.flag(original_node, f"Keras {receiver}.{attr} has no PyTorch counterpart: use {_MODEL_ATTRIBUTES[attr].replace('model', receiver)}")
+                return updated_node
         if id(original_node) in st.call_funcs or id(original_node) in st.inner or st.import_depth or id(original_node) in st.handled:
             return updated_node
         rest = tf_rest(self.qname(original_node))

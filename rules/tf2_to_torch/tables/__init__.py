@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from rules.tf2_to_torch.tables.layers import ACTIVATION_FUNCTIONS, ACTIVATIONS, COMMON_ARGS, LAYERS
+from rules.tf2_to_torch.tables.layers import (
+    ACTIVATION_FUNCTIONS,
+    ACTIVATIONS,
+    COMMON_ARGS,
+    LAYERS,
+)
 from rules.tf2_to_torch.tables.manual import MANUAL
 from rules.tf2_to_torch.tables.ops import OPS, STRING_DTYPES, SYMBOLS
 from rules.tf2_to_torch.tables.training import LOSSES, OPTIMIZERS

@@ -67,3 +67,5 @@ LOSSES: dict[str, dict[str, Any]] = {
     "keras.losses.MeanAbsoluteError": {"kind": "mae", "params": ["reduction", "name", "dtype"]},
     "keras.losses.Huber": {"kind": "huber", "params": ["delta", "reduction", "name", "dtype"]},
 }
+for _name in list(LOSSES):
+    LOSSES["losses." + _name.split(".")[-1]] = LOSSES[_name]  # tf.losses.X (TF2 alias of tf.keras.losses.X)
