@@ -60,7 +60,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .correspondence import Correspondence, CorrespondenceError, build_correspondence, load_mapping
+from .correspondence import (
+    Correspondence,
+    CorrespondenceError,
+    build_correspondence,
+    load_mapping,
+)
 from .options import CheckOptions, InputSpec, ModelInfo, OptimizerSpec, WeightInfo
 
 if TYPE_CHECKING:

@@ -67,7 +67,7 @@ def _parse_return(tf: Any, ret: Any) -> dict[str, Any]:
 
 
 def _layer_and_role(name: str) -> tuple[str, str]:
-    n = name[:-2] if name.endswith(":0") else name
+    n = name.removesuffix(":0")
     if "/" in n:
         layer, role = n.rsplit("/", 1)
     else:
@@ -251,7 +251,7 @@ def load(req: dict[str, Any], models: dict[int, Model]) -> dict[str, Any]:
         layer_types: dict[str, str | None] = {}
         facts = []
         for v in m.vars:
-            name = v.name[:-2] if v.name.endswith(":0") else v.name
+            name = v.name.removesuffix(":0")
             m.names[name] = v
             layer, role = _layer_and_role(v.name)
             shape = tuple(int(s) for s in v.shape.as_list())
@@ -360,7 +360,7 @@ def _set_weights(m: Model, data: dict[str, np.ndarray]) -> None:
     feed = {}
     ops = []
     for v, op in zip(m.vars, m.assign_ops):
-        key = "w:" + (v.name[:-2] if v.name.endswith(":0") else v.name)
+        key = "w:" + (v.name.removesuffix(":0"))
         if key in data:
             feed[m.assign_ph[v.name]] = data[key]
             ops.append(op)
@@ -416,7 +416,7 @@ def forward(req: dict[str, Any], models: dict[int, Model]) -> dict[str, Any]:
     if mode == "train":
         vals = m.sess.run(m.vars)
         for v, a in zip(m.vars, vals):
-            arrays["s:" + (v.name[:-2] if v.name.endswith(":0") else v.name)] = np.asarray(a)
+            arrays["s:" + (v.name.removesuffix(":0"))] = np.asarray(a)
     np.savez(req["out"], **arrays)
     return {"outputs": out_names,
             "intermediates": [{"name": n, "layer": n, "type": t} for n, t, _ in m.inter]}
@@ -485,12 +485,12 @@ def train(req: dict[str, Any], models: dict[int, Model]) -> dict[str, Any]:
         loss, grads, _ = m.sess.run([tg.loss, tg.grad_tensors, m.update_ops], feed)
         if step == 0:
             for (_, v), gv in zip(tg.pairs, grads):
-                arrays["g:" + (v.name[:-2] if v.name.endswith(":0") else v.name)] = np.asarray(gv)
+                arrays["g:" + (v.name.removesuffix(":0"))] = np.asarray(gv)
         m.sess.run(tg.train_op, dict(zip(tg.grad_ph, grads)))
         losses.append(float(loss))
     vals = m.sess.run(m.vars)
     for v, a in zip(m.vars, vals):
-        arrays["a:" + (v.name[:-2] if v.name.endswith(":0") else v.name)] = np.asarray(a)
+        arrays["a:" + (v.name.removesuffix(":0"))] = np.asarray(a)
     np.savez(req["out"], **arrays)
     return {"losses": losses, "optimizer": tg.opt_name}
 

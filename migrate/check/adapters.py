@@ -31,9 +31,10 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -362,8 +363,7 @@ class TorchAdapter(Adapter):
         outs = []
         for name, t in _flatten_outputs(out, torch):
             lay = tags.get(id(t)) or ("cf" if t.ndim >= 4 else "same")
-            outs.append(Tagged(name, name, "output", t.detach().cpu().numpy().copy() if not t.requires_grad
-                               else t.detach().cpu().numpy().copy(), lay))
+            outs.append(Tagged(name, name, "output", t.detach().cpu().numpy().copy(), lay))
         raw = [t for _, t in _flatten_outputs(out, torch)]
         return outs, records, raw
 
@@ -450,7 +450,7 @@ def _nearest_keras_class(layer: Any) -> str:
 
 def _wname(v: Any) -> str:
     n = getattr(v, "path", None) or v.name
-    return n[:-2] if n.endswith(":0") else n
+    return n.removesuffix(":0")
 
 
 class KerasAdapter(Adapter):
@@ -475,6 +475,7 @@ class KerasAdapter(Adapter):
         self._inter_layers: list[Any] = []
         self._sub_built = False
         self._fns: dict[Any, Any] = {}
+        self._opts: dict[str, Any] = {}
         self.compiled = compiled
 
     def _flat_layers(self, m: Any, prefix: str) -> list[tuple[str, Any]]:
@@ -632,7 +633,8 @@ class KerasAdapter(Adapter):
 
     def _in_specs(self) -> list[Any]:
         tf = self.tf
-        return [tf.TensorSpec([None] * (len(s.shape) + 1), tf.as_dtype(s.dtype)) for s in self.inputs]
+        # keep the static sizes: Keras 3 XLA-compiles a conv (per shape!) whose channels are unknown
+        return [tf.TensorSpec([None, *s.shape], tf.as_dtype(s.dtype)) for s in self.inputs]
 
     def _fwd_fn(self, train: bool) -> Any:
         key = ("fwd", train)
@@ -645,7 +647,8 @@ class KerasAdapter(Adapter):
             self._fns[key] = self.tf.function(f, input_signature=self._in_specs()) if self.compiled else f
         return self._fns[key]
 
-    def _grad_fn(self, present: tuple[bool, ...], tvars: list[Any]) -> Any:
+    def _grad_fn(self, present: tuple[int, ...], tvars: list[Any]) -> Any:
+        """``present``: per output, the target's rank (0: no target for that output)."""
         key = ("grad", present)
         if key not in self._fns:
             tf = self.tf
@@ -671,12 +674,47 @@ class KerasAdapter(Adapter):
                 return loss, [tf.zeros_like(v) if gr is None else tf.convert_to_tensor(gr) for gr, v in zip(grads, tvars)]
 
             if self.compiled:
-                tspecs = [tf.TensorSpec(None, tf.float32) for p in present if p]
+                tspecs = [tf.TensorSpec([None] * r, tf.float32) for r in present if r]
                 fn = tf.function(g, input_signature=self._in_specs() + tspecs + [tf.TensorSpec((), tf.float32)])
             else:
                 fn = g
             self._fns[key] = (fn, missing)
         return self._fns[key]
+
+    def _optimizer(self, spec: OptimizerSpec, tvars: list[Any]) -> Any:
+        """A fresh-state optimizer. One instance per config is built once and its variables
+        (step counter, slots) are reset to their built values before every use: building a new
+        Keras optimizer per example re-traces its update functions (~100 ms each)."""
+        key = "declared" if self.optimizer is not None else json.dumps(spec.to_dict(), sort_keys=True)
+        if key not in self._opts:
+            if self.optimizer is not None:
+                opt = type(self.optimizer).from_config(self.optimizer.get_config())
+            elif spec.name == "sgd":
+                opt = self.k.optimizers.SGD(learning_rate=spec.lr, momentum=spec.momentum)
+            else:
+                opt = self.k.optimizers.Adam(learning_rate=spec.lr, beta_1=spec.beta1, beta_2=spec.beta2,
+                                             epsilon=spec.eps)
+            try:
+                opt.build(tvars)
+                init = [(v, np.array(v.numpy())) for v in opt.variables]
+            except Exception:  # noqa: BLE001 - unknown optimizer API: rebuild every time instead
+                self._opts[key] = None
+                return opt
+            self._opts[key] = (opt, init)
+        entry = self._opts[key]
+        if entry is None:
+            return self._fresh_optimizer(spec)
+        opt, init = entry
+        for v, a in init:
+            v.assign(a)
+        return opt
+
+    def _fresh_optimizer(self, spec: OptimizerSpec) -> Any:
+        if self.optimizer is not None:
+            return type(self.optimizer).from_config(self.optimizer.get_config())
+        if spec.name == "sgd":
+            return self.k.optimizers.SGD(learning_rate=spec.lr, momentum=spec.momentum)
+        return self.k.optimizers.Adam(learning_rate=spec.lr, beta_1=spec.beta1, beta_2=spec.beta2, epsilon=spec.eps)
 
     def _with_fallback(self, run: Any) -> Any:
         if not self.compiled:
@@ -707,17 +745,10 @@ class KerasAdapter(Adapter):
         return ForwardResult(outs, inter, self._state() if train else None)
 
     def train(self, weights, inputs, targets, optimizer, steps, loss_scale):  # type: ignore[no-untyped-def]
-        tf = self.tf
         self._set(weights)
-        if self.optimizer is not None:
-            opt = type(self.optimizer).from_config(self.optimizer.get_config())
-        elif optimizer.name == "sgd":
-            opt = self.k.optimizers.SGD(learning_rate=optimizer.lr, momentum=optimizer.momentum)
-        else:
-            opt = self.k.optimizers.Adam(learning_rate=optimizer.lr, beta_1=optimizer.beta1,
-                                         beta_2=optimizer.beta2, epsilon=optimizer.eps)
         tvars = list(self.model.trainable_weights)
-        present = tuple(t is not None for t in targets)
+        opt = self._optimizer(optimizer, tvars)
+        present = tuple(0 if t is None else max(1, np.ndim(t)) for t in targets)
         ts = [t for t in targets if t is not None]
         xs = [inputs[s.name] for s in self.inputs]
         losses: list[float] = []

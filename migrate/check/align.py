@@ -10,7 +10,8 @@ the end pairs a Keras layer with a fused activation (``Dense(activation="gelu")`
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -56,8 +57,8 @@ ACTIVATIONS = {
     "ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh",
     "Softmax", "LogSoftmax", "Softplus", "Softsign", "Hardtanh", "Hardsigmoid", "Hardswish", "PReLU",
     "Identity", "Tanhshrink", "GLU",
-    # keras
-    "Activation", "Softmax", "PReLU",
+    # keras (Softmax and PReLU share the torch names)
+    "Activation",
 }
 
 
@@ -65,7 +66,10 @@ def _lcs_pairs(
     olds: Sequence[tuple[int, ...]], news: Sequence[tuple[int, ...]], ok: Any = None
 ) -> list[tuple[int, int]]:
     n, m = len(olds), len(news)
-    match = (lambda i, j: olds[i] == news[j] and (ok is None or ok(i, j)))  # noqa: E731
+
+    def match(i: int, j: int) -> bool:
+        return olds[i] == news[j] and (ok is None or ok(i, j))
+
     dp = [[0] * (m + 1) for _ in range(n + 1)]
     for i in range(n):
         for j in range(m):

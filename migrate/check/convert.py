@@ -20,12 +20,12 @@ from .correspondence import (
     FAMILY_ROLES,
     Correspondence,
     CorrespondenceError,
+    Unit,
     build_correspondence,
     build_units,
     from_canonical,
     load_mapping,
     to_canonical,
-    Unit,
 )
 from .options import WeightInfo
 
@@ -294,4 +294,4 @@ def save_state_dict(state: dict[str, np.ndarray], out: str) -> None:
     torch.save(sd, out)
 
 
-__all__ += ["save_state_dict", "FAMILY_ROLES"]
+__all__ += ["FAMILY_ROLES", "save_state_dict"]

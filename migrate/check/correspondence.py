@@ -227,7 +227,7 @@ def build_units(weights: list[WeightInfo], framework: str) -> tuple[list[Unit], 
         else:
             fam = TF_FAMILY.get(ltype or "")
             guessed = False
-            if fam is None:
+            if fam is None and ltype is None:  # a known but unsupported type is never guessed
                 fam = _guess_tf_family(ws)
                 guessed = fam is not None
             if fam is None:
@@ -268,7 +268,9 @@ def to_canonical(
             return W.tf1_lstm_cell_to_keras(k, b, fb)  # type: ignore[arg-type]
         return {r: np.asarray(arrays[w.name], np.float32) for r, w in unit.weights.items()}
     # torch -> canonical
-    g = lambda r: _get(arrays, unit, r)  # noqa: E731
+
+    def g(role: str) -> np.ndarray | None:
+        return _get(arrays, unit, role)
     out: dict[str, np.ndarray] = {}
     if fam == "dense":
         hwc = unit.extra.get("flatten_hwc")
@@ -438,7 +440,7 @@ def load_mapping(source: Any) -> dict[str, Any]:
 
 
 def _strip(name: str) -> str:
-    return name[:-2] if name.endswith(":0") else name
+    return name.removesuffix(":0")
 
 
 def _shapes_fit(pair: UnitPair) -> str | None:

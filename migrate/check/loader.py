@@ -7,9 +7,10 @@ import hashlib
 import importlib.util
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["LoadError", "detect_kind", "load_factory", "parse_spec", "spec_of_callable"]
 
@@ -80,8 +81,8 @@ _TF1 = re.compile(
     r"compat\.v1|disable_v2_behavior|\btf\.placeholder\b|\btf\.Session\b|\btf\.layers\.|"
     r"\btf\.variable_scope\b|\btf\.get_variable\b|\btf\.nn\.rnn_cell\b|\btf\.contrib\b"
 )
-_TORCH = re.compile(r"^\s*(import torch|from torch\b)|\bnn\.Module\b|\btorch\.nn\b", re.M)
-_KERAS = re.compile(r"\bkeras\b|^\s*import tensorflow|^\s*from tensorflow", re.M)
+_TORCH = re.compile(r"^\s*(import torch|from torch\b)|\bnn\.Module\b|\btorch\.nn\b", re.MULTILINE)
+_KERAS = re.compile(r"\bkeras\b|^\s*import tensorflow|^\s*from tensorflow", re.MULTILINE)
 
 
 def _kind_of_text(text: str) -> str | None:

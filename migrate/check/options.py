@@ -236,6 +236,9 @@ class CheckOptions:
     * ``input_spec``: list of :class:`InputSpec` or ``{name: shape}``; defaults to the old
       model's declared inputs.
     * ``shrink_budget``: extra model runs allowed for shrinking a failing example.
+    * ``device``: ``auto`` runs torch on CUDA when available (TF32 off in both frameworks).
+    * ``torch_threads``: torch CPU threads while checking (1: small models in a process that
+      also runs TensorFlow are several times faster single-threaded); ``None`` leaves it.
     """
 
     atol: float = 1e-5

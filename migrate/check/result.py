@@ -155,10 +155,9 @@ class CheckResult:
         return "\n".join(lines)
 
     def _figure(self) -> Any:
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
+        # The Agg canvas directly, not pyplot: no global backend switch, no window.
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
 
         entries = list(self.layers) or list(self.outputs)
         if self.train is not None:
@@ -167,16 +166,21 @@ class CheckResult:
         vals = [d.max_abs_diff if math.isfinite(d.max_abs_diff) else 1e3 for d in entries]
         vals = [max(v, 1e-12) for v in vals]
         colors = ["tab:green" if d.ok else "tab:red" for d in entries]
-        fig, ax = plt.subplots(figsize=(8, max(2.5, 0.3 * len(entries) + 1.2)))
+        fig = Figure(figsize=(8, max(2.5, 0.3 * len(entries) + 1.2)))
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
         if entries:
             ax.barh(range(len(entries)), vals, color=colors)
             ax.set_yticks(range(len(entries)))
             ax.set_yticklabels(labels, fontsize=7)
             ax.invert_yaxis()
             ax.set_xscale("log")
-        atol = self.tolerance.get("atol")
+        atol, tatol = self.tolerance.get("atol"), self.tolerance.get("train_atol")
         if atol:
             ax.axvline(atol, color="k", linestyle="--", linewidth=1, label=f"atol {atol:g}")
+        if tatol and any(d.mode.startswith("train_step") or d in self.state for d in entries):
+            ax.axvline(tatol, color="tab:gray", linestyle=":", linewidth=1, label=f"train_atol {tatol:g}")
+        if atol or tatol:
             ax.legend(loc="lower right", fontsize=7)
         ax.set_xlabel("max |new - old|")
         ax.set_title(f"{self.name}: {'equivalent' if self.equivalent else self.status.replace('_', ' ')}", fontsize=9)
@@ -185,12 +189,9 @@ class CheckResult:
 
     def plot_png(self, path: str | Path | None = None) -> bytes:
         """Bar chart of the max difference per layer; written to ``path`` if given. Returns PNG bytes."""
-        import matplotlib.pyplot as plt
-
         fig = self._figure()
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=100)
-        plt.close(fig)
         data = buf.getvalue()
         if path is not None:
             Path(path).write_bytes(data)

@@ -7,19 +7,26 @@ import math
 import random
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
-from .adapters import Adapter, AdapterError, ForwardResult, Tagged, _ModelRunError, make_adapter
+from .adapters import Adapter, AdapterError, ForwardResult, Tagged, make_adapter
 from .align import align, canonical, from_old_layout
 from .compare import Diff, compare_arrays, summarize_array
 from .correspondence import Correspondence, CorrespondenceError, build_correspondence
 from .loader import LoadError
 from .options import CheckOptions, InputSpec, ModelInfo, normalize_input_specs
 from .result import CheckResult, TrainDiff
-from .strategies import Example, example_strategy, generate_inputs, generate_targets, generate_weights
+from .strategies import (
+    Example,
+    example_strategy,
+    generate_inputs,
+    generate_targets,
+    generate_weights,
+)
 
 __all__ = ["check"]
 
@@ -62,27 +69,18 @@ def _label(m: Any) -> str:
         return _label(m[0])
     if isinstance(m, Adapter):
         return m.label
-    return type(m).__name__ if not callable(m) or hasattr(m, "parameters") or hasattr(m, "layers") else getattr(
-        m, "__qualname__", type(m).__name__
-    )
-
-
-def _rename_inputs(inputs: dict[str, np.ndarray], specs: list[InputSpec], info: ModelInfo) -> dict[str, np.ndarray]:
-    """Inputs keyed by the side's own declared input names (matched by position if they differ)."""
-    if not info.inputs:
-        return inputs
-    own = [s.name for s in info.inputs]
-    if set(own) <= set(inputs):
-        return inputs
-    if len(own) == len(specs):
-        return {o: inputs[s.name] for o, s in zip(own, specs)}
-    return inputs
+    if callable(m) and not hasattr(m, "parameters") and not hasattr(m, "layers"):  # a factory function
+        return getattr(m, "__qualname__", type(m).__name__)
+    return type(m).__name__
 
 
 class _Runner:
     def __init__(self, old: Adapter, new: Adapter, oi: ModelInfo, ni: ModelInfo, corr: Correspondence,
                  specs: list[InputSpec], opts: CheckOptions) -> None:
         self.old, self.new, self.oi, self.ni, self.corr, self.specs, self.opts = old, new, oi, ni, corr, specs, opts
+        self.old_specs, self.new_specs = _side_specs(specs, oi), _side_specs(specs, ni)
+        old.set_input_specs(self.old_specs)
+        new.set_input_specs(self.new_specs)
         emb = [w.shape[0] for w in oi.weights if w.layer_type == "Embedding" and len(w.shape) == 2]
         self.vocab = min(emb) if emb else None
         self.new_to_pair = {}
@@ -133,8 +131,9 @@ class _Runner:
         new_w = self.corr.convert(old_w)
         inputs = generate_inputs(self.specs, ex, self.vocab)
         oc.inputs = inputs
-        in_old = _rename_inputs(inputs, self.specs, self.oi)
-        in_new = _rename_inputs(inputs, self.specs, self.ni)
+        # each side gets the inputs under its own declared names
+        in_old = {o.name: inputs[s.name] for s, o in zip(self.specs, self.old_specs, strict=True)}
+        in_new = {n.name: inputs[s.name] for s, n in zip(self.specs, self.new_specs, strict=True)}
         last: tuple[ForwardResult, ForwardResult] | None = None
         modes = list(opts.modes) or (["eval"] if opts.train_step else [])
         for mode in modes:
@@ -142,15 +141,15 @@ class _Runner:
             err_o = err_n = None
             try:
                 fo = self.old.forward(old_w, in_old, mode)
-            except (_ModelRunError, Exception) as e:  # noqa: BLE001 - a model raising is data
-                if isinstance(e, AdapterError):
-                    raise
+            except AdapterError:
+                raise
+            except Exception as e:  # noqa: BLE001 - a model raising is data, not a crash
                 err_o = f"{type(e).__name__}: {e}"
             try:
                 fn = self.new.forward(new_w, in_new, mode)
-            except (_ModelRunError, Exception) as e:  # noqa: BLE001
-                if isinstance(e, AdapterError):
-                    raise
+            except AdapterError:
+                raise
+            except Exception as e:  # noqa: BLE001
                 err_n = f"{type(e).__name__}: {e}"
             if err_o and err_n:
                 oc.skipped = True
@@ -202,20 +201,16 @@ class _Runner:
                 t_new[j] = t if t.shape == b.array.shape else t_old[i]
         tol = opts.train_atol
         td = TrainDiff(ok=True, steps=opts.steps, tolerance=tol)
-        try:
-            ro = self.old.train(old_w, in_old, t_old, opts.optimizer, opts.steps, opts.loss_scale)
-        except AdapterError:
-            raise
-        except Exception as e:  # noqa: BLE001
-            td.ok, td.reason = False, f"old model training step raised: {type(e).__name__}: {e}"
-            return td
-        try:
-            rn = self.new.train(new_w, in_new, t_new, opts.optimizer, opts.steps, opts.loss_scale)
-        except AdapterError:
-            raise
-        except Exception as e:  # noqa: BLE001
-            td.ok, td.reason = False, f"new model training step raised: {type(e).__name__}: {e}"
-            return td
+        results = []
+        for side, ad, w, x, t in (("old", self.old, old_w, in_old, t_old), ("new", self.new, new_w, in_new, t_new)):
+            try:
+                results.append(ad.train(w, x, t, opts.optimizer, opts.steps, opts.loss_scale))
+            except AdapterError:
+                raise
+            except Exception as e:  # noqa: BLE001 - a model raising is data
+                td.ok, td.reason = False, f"{side} model training step raised: {type(e).__name__}: {e}"
+                return td
+        ro, rn = results
         td.optimizer_old, td.optimizer_new = ro.optimizer, rn.optimizer
         td.loss_old, td.loss_new = ro.losses, rn.losses
         diffs = [abs(a - b) for a, b in zip(ro.losses, rn.losses)]
@@ -350,7 +345,7 @@ def check(old: Any, new: Any, options: CheckOptions | None = None, **overrides: 
         new_ad = make_adapter(new, opts.new_kind, label="new", seed=opts.seed, device=opts.device)
         adapters.append(new_ad)
         res.old_kind, res.new_kind = old_ad.kind, new_ad.kind
-        res.device = getattr(new_ad, "device", None) or getattr(old_ad, "device", None) or _tf_device()
+        res.device = getattr(new_ad, "device", None) or getattr(old_ad, "device", None) or "tensorflow default"
         oi, ni = old_ad.info(), new_ad.info()
         res.notes += oi.notes + ni.notes
         corr = build_correspondence(oi.weights, ni.weights, oi.framework, ni.framework, opts.mapping)
@@ -362,8 +357,6 @@ def check(old: Any, new: Any, options: CheckOptions | None = None, **overrides: 
             if p.old.layer_type == "TF1LSTMCell" and not p.old.extra.get("forget_bias_detected", True):
                 res.notes.append(f"forget_bias of {p.old.name} not found in the graph; assumed 1.0")
         specs = _resolve_specs(opts, oi, ni)
-        old_ad.set_input_specs(_side_specs(specs, oi))
-        new_ad.set_input_specs(_side_specs(specs, ni))
         runner = _Runner(old_ad, new_ad, oi, ni, corr, specs, opts)
         with _torch_threads(opts.torch_threads if "torch" in (old_ad.kind, new_ad.kind) else None):
             best = runner.search()
@@ -454,13 +447,10 @@ def _torch_threads(n: int | None) -> Iterator[None]:
 
 
 def _side_specs(specs: list[InputSpec], info: ModelInfo) -> list[InputSpec]:
+    """The checked inputs under the side's own declared names (matched by position if they differ)."""
     if info.inputs and len(info.inputs) == len(specs) and {s.name for s in info.inputs} != {s.name for s in specs}:
         return [replace(s, name=o.name) for s, o in zip(specs, info.inputs)]
     return specs
-
-
-def _tf_device() -> str:
-    return "cpu"
 
 
 def _message(res: CheckResult, opts: CheckOptions) -> str:

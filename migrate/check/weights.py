@@ -19,8 +19,8 @@ import numpy as np
 
 __all__ = [
     "batchnorm_to_torch",
-    "bn_momentum_to_torch",
     "bn_momentum_from_torch",
+    "bn_momentum_to_torch",
     "channels_first_to_last",
     "channels_last_to_first",
     "conv_kernel_to_torch",
@@ -35,13 +35,13 @@ __all__ = [
     "reorder_gates",
     "tf1_lstm_cell_to_keras",
     "tf1_lstm_cell_to_torch",
+    "torch_gru_to_keras",
+    "torch_lstm_to_keras",
     "torch_to_batchnorm",
     "torch_to_conv_kernel",
     "torch_to_conv_transpose_kernel",
     "torch_to_dense_kernel",
     "torch_to_depthwise_kernel",
-    "torch_gru_to_keras",
-    "torch_lstm_to_keras",
 ]
 
 

@@ -84,4 +84,19 @@ def run_pass(
         new = AddImportsVisitor(ctx.codemod).transform_module(new)
     if ctx.removals_scheduled:
         new = RemoveImportsVisitor(ctx.codemod).transform_module(new)
+        new = _strip_new_leading_blank_lines(module, new)
     return PassResult(module=new, findings=ctx.findings, context=ctx)
+
+
+def _strip_new_leading_blank_lines(old: cst.Module, new: cst.Module) -> cst.Module:
+    """A removed first import can leave the file starting with blank lines: drop them."""
+    if new.header or not new.body or old.header:
+        return new
+    first = new.body[0]
+    lines = getattr(first, "leading_lines", ())
+    if not lines or any(line.comment is not None for line in lines):
+        return new
+    old_lines = getattr(old.body[0], "leading_lines", ()) if old.body else ()
+    if old_lines:
+        return new
+    return new.with_changes(body=[first.with_changes(leading_lines=[]), *new.body[1:]])

@@ -98,7 +98,6 @@ class GradientTape(TorchRule):
             "    grads = tape.gradient(loss, model.trainable_variables)\n"
             "    optimizer.apply_gradients(zip(grads, model.trainable_variables))\n"
             "    return loss\n",
-            "\n"
             "def train_step(x, y):\n"
             "    optimizer.zero_grad()\n"
             "    loss = loss_fn(y, model(x))\n"
@@ -113,7 +112,6 @@ class GradientTape(TorchRule):
             "        loss = compute(x)\n"
             "        grads = tape.gradient(loss, model.trainable_variables)\n"
             "    opt.apply_gradients(zip(grads, model.trainable_variables))\n",
-            "\n"
             "for x in data:\n"
             "    opt.zero_grad()\n"
             "    loss = compute(x)\n"

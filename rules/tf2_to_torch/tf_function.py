@@ -38,11 +38,11 @@ class TfFunction(TorchRule):
     INVALID = [
         Invalid(
             "import tensorflow as tf\n\n@tf.function\ndef step(x):\n    return x\n",
-            "\ndef step(x):\n    return x\n",
+            "def step(x):\n    return x\n",
         ),
         Invalid(
             "import tensorflow as tf\n\n@tf.function(jit_compile=True)\ndef step(x):\n    return x\n\nfast = tf.function(step)\n",
-            "\ndef step(x):\n    return x\n\nfast = step\n",
+            "def step(x):\n    return x\n\nfast = step\n",
         ),
     ]
 

@@ -57,7 +57,7 @@ class TrainingArgument(TorchRule):
     INVALID = [
         Invalid(
             "import tensorflow as tf\n\ndef step(x):\n    # forward\n    logits = model(x, training=True)\n    return logits\n",
-            "\ndef step(x):\n    # forward\n    model.train()\n    logits = model(x)\n    return logits\n",
+            "def step(x):\n    # forward\n    model.train()\n    logits = model(x)\n    return logits\n",
         ),
         Invalid(
             "import tensorflow as tf\npreds = net.predictor(batch, training=False)\n",

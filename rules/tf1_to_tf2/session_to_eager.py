@@ -1,0 +1,270 @@
+"""TF2120: TF1 Session + placeholder + minimize scripts -> eager TF2 functions."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from migrate.result import Category, Safety
+from migrate.rule import Invalid, Rule, Valid
+from rules.tf1_to_tf2._common import tf_root
+from rules.tf1_to_tf2._graph import Plan, blank_count, build_function, plan_for, walk
+
+_IN = """\
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+tf.disable_v2_behavior()
+
+
+def main():
+    xs = np.ones((4, 3), np.float32)
+    x = tf.placeholder(tf.float32, [None, 3])
+    w = tf.Variable(tf.zeros([3, 1]))
+    y = tf.matmul(x, w)
+    loss = tf.reduce_mean(tf.square(y - 1.0))
+    train_op = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for _ in range(3):
+            sess.run(train_op, feed_dict={x: xs})
+        print(sess.run(loss, feed_dict={x: xs}))
+"""
+
+_OUT = """\
+import numpy as np
+import tensorflow as tf
+
+
+def main():
+    xs = np.ones((4, 3), np.float32)
+    w = tf.Variable(tf.zeros([3, 1]))
+    optimizer = tf.keras.optimizers.SGD(learning_rate=0.1)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32)])
+    def train_step(x):
+        with tf.GradientTape() as tape:
+            y = tf.matmul(x, w)
+            loss = tf.reduce_mean(tf.square(y - 1.0))
+        variables = tape.watched_variables()
+        gradients = tape.gradient(loss, variables)
+        optimizer.apply_gradients(zip(gradients, variables))
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32)])
+    def compute_loss(x):
+        y = tf.matmul(x, w)
+        loss = tf.reduce_mean(tf.square(y - 1.0))
+        return loss
+
+    for _ in range(3):
+        train_step(xs)
+    print(compute_loss(xs).numpy())
+"""
+
+
+class SessionToEager(Rule):
+    """Turns a TF1 Session script (placeholders, graph, optimizer, `sess.run`) into eager TF2.
+
+    What it does: for a file with the canonical TF1 shape, rewrites the whole script at
+    once. Placeholders become the arguments of `tf.function`s (with an `input_signature`
+    of `tf.TensorSpec`s taken from the placeholder, so fed values are converted to the
+    placeholder dtype as `feed_dict` did); the graph statements a `sess.run` needs (a
+    backward slice from its fetches) move into that function; `sess.run(fetches,
+    feed_dict={x: a})` becomes a call returning the same fetches as NumPy values (single
+    tensor, list, tuple or dict); `opt = tf.train.XOptimizer(...)` +
+    `train = opt.minimize(loss)` + `sess.run(train, ...)` becomes a train-step function
+    with `tf.GradientTape`, `tape.gradient` and `optimizer.apply_gradients`, using the
+    `tf.keras.optimizers` counterpart with TF1's defaults pinned (GradientDescent -> SGD,
+    Momentum -> SGD(momentum=, nesterov=), Adam -> Adam(epsilon=1e-08)); `global_step=`
+    becomes `global_step.assign_add(1)`. `tf.Variable`s stay where they were built, so
+    they are created once. Tensors computed only from constants stay where they are and
+    are evaluated eagerly. `tf.global_variables_initializer()`, `sess.run(init)`,
+    `x.initializer.run()`, `tf.Session()` / `InteractiveSession()` /
+    `get_default_session()` (and their `ConfigProto`), `sess.close()` and
+    `tf.disable_v2_behavior()` disappear; `x.eval()` and `op.run()` are handled like
+    `sess.run`; `tf.set_random_seed` becomes `tf.random.set_seed`.
+
+    When the file does anything this does not recognise (collections, control
+    dependencies, `tf.cond`/`while_loop`, queues, `variable_scope`/`get_variable`,
+    `tf.layers`, model functions that create variables, several graphs, re-initialised
+    variables, optimizers without an exact Keras counterpart such as RMSProp, a tensor
+    used outside `sess.run`, ...), nothing is restructured: one manual finding says why,
+    and the symbol-level rules keep the file working through `tf.compat.v1`.
+
+    Why: TF2 has no sessions or placeholders; `tf.compat.v1.Session` keeps the program on
+    the legacy graph runtime. TensorFlow's own upgrade script leaves exactly these names
+    behind.
+
+    Example: see the INVALID example below.
+
+    Fix safety: safe when the file has no TensorFlow random op and the moved code calls
+    only TensorFlow, NumPy, builtins and functions of the same file (then the rewrite
+    computes the same numbers up to float rounding; proven on corpus programs by
+    `tests/test_tf1_structural.py`). Unsafe otherwise: TF2 eager random streams differ
+    from TF1 graph ones for the same seed, and unknown callables now run inside
+    `tf.function`. Keras SGD with momentum reorders the momentum update (same values for
+    a constant learning rate, rounding apart).
+    """
+
+    ID = "TF2120"
+    NAME = "session-to-eager"
+    MESSAGE = "TF1 Session/placeholder code becomes eager TF2 functions"
+    SAFETY = Safety.UNSAFE
+    CATEGORY = Category.MANDATORY
+    EFFORT = "redesign"
+
+    VALID = [
+        Valid("import tensorflow as tf\n\n@tf.function\ndef f(x):\n    return x * 2\n\nprint(f(tf.constant(1.0)).numpy())\n"),
+        Valid("import tensorflow as tf\nx = tf.constant(1.0)\n"),
+    ]
+    INVALID = [
+        Invalid(_IN, "import numpy as np\nimport tensorflow.compat.v1 as tf\n" + _OUT.split("import tensorflow as tf\n", 1)[1], message="eager"),
+        Invalid(
+            "import tensorflow.compat.v1 as tf\n\ndef main():\n    c = tf.constant([1.0, 2.0]) * 2\n    with tf.Session() as sess:\n        print(sess.run([c, c]))\n",
+            "import tensorflow.compat.v1 as tf\n\ndef main():\n    c = tf.constant([1.0, 2.0]) * 2\n    print([c.numpy(), c.numpy()])\n",
+        ),
+        Invalid(
+            "import tensorflow.compat.v1 as tf\n\ndef main():\n    x = tf.placeholder(tf.float32)\n    y = tf.cond(x > 0, lambda: x, lambda: -x)\n    with tf.Session() as sess:\n        print(sess.run(y, {x: 1.0}))\n",
+            None,
+            message="tf.cond",
+        ),
+    ]
+
+    def __init__(self, ctx) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(ctx)
+        self.plan: Plan | None = None
+
+    # -- decide ----------------------------------------------------------------------------
+    def visit_Module(self, node: cst.Module) -> None:
+        plan = plan_for(self.ctx)
+        self.plan = plan
+        if not plan.relevant:
+            return
+        if not plan.active:
+            seen = set()
+            for where, why in plan.reasons:
+                if why in seen:
+                    continue
+                seen.add(why)
+                self.flag(where, f"TF1 Session code not converted to eager TF2: {why}", effort="redesign")
+            return
+        # all-or-nothing: one finding decides; a suppression anywhere in the rewritten code
+        # leaves the whole file alone
+        for n in self._touched():
+            if self.ctx._is_suppressed(self.ID, self.ctx.range_of(n)):  # noqa: SLF001
+                self.flag(plan.anchor or node, "TF1 Session code not converted: a `# migrate: ignore` covers part of it")
+                return
+        self._record(node)
+        plan.apply = self.ctx.last_finding_applied()
+
+    def _record(self, module: cst.Module) -> None:
+        """The findings of the rewrite: one for the whole conversion (its status decides
+        whether anything is applied), one per optimizer with its pinned defaults."""
+        plan = self.plan
+        assert plan is not None
+        message = plan.summary
+        if plan.unsafe_why:
+            message += " (unsafe: " + "; ".join(plan.unsafe_why) + ")"
+        anchor = plan.anchor or module
+        for onode, note in plan.optimizer_notes:
+            self.fix(onode, onode, onode, message=note, safety=plan.safety, effort="complex")
+        self.fix(anchor, anchor, anchor, message=message, safety=plan.safety)
+
+    def _touched(self) -> list[cst.CSTNode]:
+        plan = self.plan
+        assert plan is not None
+        an = plan.analysis  # type: ignore[attr-defined]
+        out: list[cst.CSTNode] = list(plan.dropped)
+        for u in an.units.values():
+            for s in u.stmts:
+                if id(s.node) in plan.remove or id(s.node) in plan.capture:
+                    out.append(s.node)
+        for site in an.run_sites:
+            out.append(site[2])
+        return out
+
+    def _on(self) -> bool:
+        return self.plan is not None and self.plan.apply
+
+    # -- apply -----------------------------------------------------------------------------
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        if not self._on():
+            return updated_node
+        assert self.plan is not None
+        build = self.plan.call_builders.get(id(original_node))
+        return build(updated_node) if build is not None else updated_node
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine):  # type: ignore[no-untyped-def]
+        if not self._on():
+            return updated_node
+        plan = self.plan
+        assert plan is not None
+        oid = id(original_node)
+        if oid in plan.capture:
+            plan.captured[oid] = updated_node
+        if oid in plan.remove:
+            out: list[cst.BaseStatement] = []
+        elif oid in plan.stmt_builders:
+            out = plan.stmt_builders[oid](updated_node)
+        else:
+            out = [updated_node]
+        return self._finish(original_node, out)
+
+    def _finish(self, original_node: cst.CSTNode, out: list[cst.BaseStatement]):  # type: ignore[no-untyped-def]
+        plan = self.plan
+        assert plan is not None
+        oid = id(original_node)
+        want = plan.blank_before.get(oid)
+        if want and out:
+            first = out[0]
+            lead = list(getattr(first, "leading_lines", ()))
+            missing = want - blank_count(lead)
+            if missing > 0:
+                out[0] = first.with_changes(leading_lines=[cst.EmptyLine(indent=False)] * missing + lead)
+        if oid in plan.inserts:
+            root = tf_root(self.ctx)
+            an = plan.analysis  # type: ignore[attr-defined]
+            for var in plan.inserts[oid]:
+                out.append(build_function(plan, var, root, oid in plan.module_level, an.code))
+        if len(out) == 1 and out[0] is not None:
+            return out[0]
+        if not out:
+            return cst.RemovalSentinel.REMOVE
+        return cst.FlattenSentinel(out)
+
+    def leave_With(self, original_node: cst.With, updated_node: cst.With):  # type: ignore[no-untyped-def]
+        if not self._on():
+            return updated_node
+        assert self.plan is not None
+        if id(original_node) not in self.plan.unwrap:
+            return self._finish(original_node, [updated_node])
+        body = updated_node.body
+        assert isinstance(body, cst.IndentedBlock)
+        stmts = list(body.body)
+        if stmts:
+            first = stmts[0]
+            lead = list(updated_node.leading_lines) + [ln for ln in getattr(first, "leading_lines", ()) if ln.comment is not None]
+            stmts[0] = first.with_changes(leading_lines=lead)
+        return self._finish(original_node, stmts)
+
+    def _compound(self, original_node, updated_node):  # type: ignore[no-untyped-def]
+        if not self._on():
+            return updated_node
+        return self._finish(original_node, [updated_node])
+
+    leave_For = leave_While = leave_If = leave_Try = leave_FunctionDef = leave_ClassDef = _compound  # type: ignore[assignment]
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
+        if self._on() and not updated_node.body:
+            return updated_node.with_changes(body=[cst.SimpleStatementLine([cst.Pass()])])
+        return updated_node
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        if not self._on():
+            return updated_node
+        assert self.plan is not None
+        # the other rules' findings on code that is gone (this drops ours too: record again)
+        for node in self.plan.dropped:
+            for n in walk(node):
+                self.supersede(n)
+        self._record(original_node)
+        return updated_node
