@@ -50,6 +50,21 @@ Weights are paired by an explicit map ``{old_name: new_name}`` (``CheckOptions.m
 dict or a JSON/TOML file; layer names work too) or inferred per layer family in order, with
 shapes checked after layout conversion; ambiguity is an error that names the weights.
 
+What is compared, per example (float32; max-abs ``atol`` 1e-5, ``train_atol`` 1e-4 after a
+step; NaN/Inf positions must agree):
+
+* eval-mode forward: outputs and every paired layer output;
+* train-mode forward: the same, plus running statistics afterwards (BatchNorm momentum);
+  dropout runs with an all-kept mask, so its ``1/(1-rate)`` scale is compared exactly;
+* ``steps`` optimizer steps on ``mean((y - target)**2)``: loss, first-step gradients and the
+  weights after the last step. Each side uses its model's own optimizer, else
+  ``CheckOptions.optimizer`` (SGD lr 0.01) built in its framework.
+
+Divergences found this way that a faithful twin must handle (the report adds a hint): Keras 3
+BatchNormalization stores the *biased* batch variance (torch and TF1's fused batch norm the
+unbiased one); torch RNNs train two biases where TF has one (freeze ``bias_hh`` at zero);
+Keras/TF Adam's epsilon is "epsilon hat" (torch: ``eps_t = eps / sqrt(1 - beta2**t)``).
+
 Result: ``CheckResult.equivalent``, ``max_abs_diff``, per-output / per-layer differences,
 ``first_divergent_layer`` (the likely culprit), ``worst_layer``, the smallest failing example,
 training-step differences (``train``), ``to_dict()`` (JSON-safe, for ``RunResult.equivalence``)

@@ -454,10 +454,9 @@ def _train_graph(m: Model, opt_spec: dict[str, Any]) -> Any:
                 opt = tf.train.GradientDescentOptimizer(opt_spec["lr"])
         else:
             opt = tf.train.AdamOptimizer(opt_spec["lr"], opt_spec["beta1"], opt_spec["beta2"], opt_spec["eps"])
-        tg.opt_name = f"tf.train.{type(opt).__name__}" + (
-            f"(lr={_describe_tf1_opt(opt)['lr']:g}"
-            + (f", epsilon={_describe_tf1_opt(opt)['eps']:g}" if "eps" in (_describe_tf1_opt(opt) or {}) else "")
-            + ")" if _describe_tf1_opt(opt) else "")
+        d = _describe_tf1_opt(opt)
+        args = "" if d is None else f"(lr={d['lr']:g}" + (f", epsilon={d['eps']:g}" if "eps" in d else "") + ")"
+        tg.opt_name = f"tf.train.{type(opt).__name__}{args}"
         # Gradients are fetched in one run and applied in another: with TF1 ref variables an
         # apply op may otherwise overwrite a kernel while the backward pass still reads it.
         tg.grad_ph = [tf.placeholder(v.dtype.base_dtype, v.shape) for _, v in tg.pairs]

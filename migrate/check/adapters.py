@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from .loader import LoadError, detect_kind, load_factory, spec_of_callable
+from .loader import LoadError, detect_kind, load_factory, looks_tf1, spec_of_callable
 from .options import InputSpec, ModelInfo, OptimizerSpec, WeightInfo, make_input_spec
 from .weights import channels_last_to_first
 
@@ -593,15 +593,6 @@ class KerasAdapter(Adapter):
                 raise AdapterError(f"{self.label}: no weight named {n!r}")
             v.assign(np.asarray(a, dtype=np.float32))
 
-    def _feed(self, inputs: dict[str, np.ndarray], model: Any = None) -> Any:
-        xs = [inputs[s.name] for s in self.inputs]
-        struct = getattr(model if model is not None else self.model, "_inputs_struct", None)
-        if len(xs) == 1 and not isinstance(struct, (list, tuple)):
-            return xs[0]
-        if isinstance(struct, dict):
-            return dict(zip(struct.keys(), xs))
-        return xs
-
     @contextlib.contextmanager
     def _dropout_all_kept(self) -> Iterator[None]:
         patched = []
@@ -687,13 +678,7 @@ class KerasAdapter(Adapter):
         Keras optimizer per example re-traces its update functions (~100 ms each)."""
         key = "declared" if self.optimizer is not None else json.dumps(spec.to_dict(), sort_keys=True)
         if key not in self._opts:
-            if self.optimizer is not None:
-                opt = type(self.optimizer).from_config(self.optimizer.get_config())
-            elif spec.name == "sgd":
-                opt = self.k.optimizers.SGD(learning_rate=spec.lr, momentum=spec.momentum)
-            else:
-                opt = self.k.optimizers.Adam(learning_rate=spec.lr, beta_1=spec.beta1, beta_2=spec.beta2,
-                                             epsilon=spec.eps)
+            opt = self._fresh_optimizer(spec)
             try:
                 opt.build(tvars)
                 init = [(v, np.array(v.numpy())) for v in opt.variables]
@@ -905,10 +890,10 @@ def shutdown_tf1_worker() -> None:
 class Tf1Adapter(Adapter):
     """A TF1 graph built by ``file.py:build_fn`` in the worker subprocess."""
 
-    def __init__(self, spec: str, label: str = "tf1", seed: int = 0, device: str = "auto") -> None:
+    def __init__(self, spec: str, label: str = "tf1", seed: int = 0) -> None:
         super().__init__(label=label, kind="tf1", framework="tf")
         self.w = tf1_worker()
-        resp = self.w.call({"cmd": "load", "spec": spec, "seed": seed, "device": device}, timeout=600)
+        resp = self.w.call({"cmd": "load", "spec": spec, "seed": seed}, timeout=600)
         self.mid = resp["model"]
         self._info = ModelInfo.from_dict(resp["info"])
         self._inter_meta = resp.get("intermediates", [])
@@ -973,39 +958,45 @@ def _unpack_factory_result(ret: Any) -> tuple[Any, Any, Any]:
 
 
 def make_adapter(model: Any, kind: str | None, *, label: str, seed: int = 0, device: str = "auto") -> Adapter:
-    """An adapter for a spec string, a factory callable or a built model object."""
+    """An adapter for a spec string, a factory callable or a built model object.
+
+    Without ``kind``: a factory whose source builds a TF1 graph goes to the worker subprocess;
+    any other factory is called here and its result's type decides (torch or Keras).
+    """
     from .options import normalize_input_specs
 
     if isinstance(model, Adapter):
         return model
-    kind = kind or detect_kind(model)
-    if kind not in ("tf1", "keras", "torch"):
+    if kind not in (None, "tf1", "keras", "torch"):
         raise LoadError(f"unknown model kind {kind!r}: use tf1, keras or torch")
+    is_factory = callable(model) and detect_kind_is_factory(model)
+    spec = model if isinstance(model, str) else spec_of_callable(model) if is_factory else None
+    if kind is None and spec is not None and looks_tf1(spec):
+        kind = "tf1"
     if kind == "tf1":
-        spec = model if isinstance(model, str) else spec_of_callable(model) if callable(model) else None
         if not spec:
             raise LoadError("a TF1 model must be given as 'file.py:build_fn' (it is built in a subprocess)")
-        return Tf1Adapter(spec, label=label, seed=seed, device=device)
+        return Tf1Adapter(spec, label=label, seed=seed)
     obj = model
-    if isinstance(model, str):
-        if kind == "keras":
-            setup_tf()
-        else:
-            setup_torch(device)
-        factory = load_factory(model)
+    if isinstance(model, str) or is_factory:
+        factory = load_factory(model) if isinstance(model, str) else model
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         try:
             obj = factory()
         except Exception as e:
-            raise LoadError(f"calling {model} failed: {type(e).__name__}: {e}") from e
-    elif callable(model) and detect_kind_is_factory(model):
-        obj = model()
+            raise LoadError(f"calling {_name(model)} failed: {type(e).__name__}: {e}") from e
     obj, opt, ispec = _unpack_factory_result(obj)
+    kind = kind or detect_kind(obj)
     ispec = normalize_input_specs(ispec)
     if kind == "torch":
         if opt is None:
             opt = getattr(obj, "migrate_optimizer", None)
         return TorchAdapter(obj, label=label, make_optimizer=opt, device=device, input_spec=ispec)
     return KerasAdapter(obj, label=label, optimizer=opt, input_spec=ispec)
+
+
+def _name(model: Any) -> str:
+    return model if isinstance(model, str) else getattr(model, "__qualname__", repr(model))
 
 
 def detect_kind_is_factory(obj: Any) -> bool:

@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from .correspondence import (
-    FAMILY_ROLES,
     Correspondence,
     CorrespondenceError,
     Unit,
@@ -29,7 +28,7 @@ from .correspondence import (
 )
 from .options import WeightInfo
 
-__all__ = ["ConvertResult", "convert_weights", "read_source"]
+__all__ = ["ConvertResult", "convert_weights", "read_source", "save_state_dict"]
 
 _SLOT = re.compile(r"(/Adam(_\d+)?$|/Momentum$|/RMSProp(_\d+)?$|/Adagrad$|^global_step$|^beta[12]_power|"
                    r"/ExponentialMovingAverage$|^optimizer/|^save_counter|^_CHECKPOINTABLE_OBJECT_GRAPH)")
@@ -293,5 +292,3 @@ def save_state_dict(state: dict[str, np.ndarray], out: str) -> None:
     sd = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state.items()}
     torch.save(sd, out)
 
-
-__all__ += ["FAMILY_ROLES", "save_state_dict"]

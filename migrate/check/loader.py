@@ -83,6 +83,7 @@ _TF1 = re.compile(
 )
 _TORCH = re.compile(r"^\s*(import torch|from torch\b)|\bnn\.Module\b|\btorch\.nn\b", re.MULTILINE)
 _KERAS = re.compile(r"\bkeras\b|^\s*import tensorflow|^\s*from tensorflow", re.MULTILINE)
+_KERAS_MODEL = re.compile(r"\bkeras\.(layers|Model|Input|Sequential)\b")
 
 
 def _kind_of_text(text: str) -> str | None:
@@ -95,19 +96,30 @@ def _kind_of_text(text: str) -> str | None:
     return None
 
 
+def looks_tf1(spec: str) -> bool:
+    """Whether the factory builds a TF1 graph, from its source text (nothing is imported)."""
+    path, fn = parse_spec(spec)
+    text = path.read_text(encoding="utf-8", errors="replace")
+    body = _function_source(text, fn.split(".")[-1])
+    if body is None or _TF1.search(body):
+        return bool(_TF1.search(body or text))
+    # the body calls helpers: TF1 if the file is TF1 and nothing else
+    return bool(_TF1.search(text)) and not _TORCH.search(text) and not _KERAS_MODEL.search(text)
+
+
 def detect_kind(model: Any) -> str:
-    """``tf1`` | ``keras`` | ``torch`` for a spec string, a built model or a factory callable."""
+    """``tf1`` | ``keras`` | ``torch`` for a built model (or a factory's result), or a spec string.
+
+    A spec string is only classified from its source text; :func:`~migrate.check.adapters.make_adapter`
+    instead calls a non-TF1 factory and looks at what it returned.
+    """
     if isinstance(model, str):
-        path, fn = parse_spec(model)
-        text = path.read_text(encoding="utf-8", errors="replace")
-        body = _function_source(text, fn.split(".")[-1])
-        for t in (body, text):
-            if t:
-                k = _kind_of_text(t)
-                if k:
-                    return k
-        if _TORCH.search(text):
-            return "torch"
+        if looks_tf1(model):
+            return "tf1"
+        path, _ = parse_spec(model)
+        k = _kind_of_text(path.read_text(encoding="utf-8", errors="replace"))
+        if k:
+            return k
         raise LoadError(f"cannot tell whether {model} builds a TF1 graph, a Keras model or a torch module: pass --old-kind/--new-kind")
     if isinstance(model, dict) and "model" in model:
         return detect_kind(model["model"])
