@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from migrate.cstutil import fix_commas, keyword_args  # noqa: F401  (re-exported for the pack)
 from migrate.engine.context import FileContext
 
 TF = "tensorflow"
@@ -60,26 +61,6 @@ def expr(code: str) -> cst.BaseExpression:
     return cst.parse_expression(code)
 
 
-def keyword_args(call: cst.Call, params: list[str]) -> dict[str, cst.Arg] | None:
-    """Map a call's arguments to parameter names using a positional parameter list.
-
-    Returns None when the call uses ``*args``/``**kwargs`` or has too many positionals.
-    """
-    out: dict[str, cst.Arg] = {}
-    pos = 0
-    for arg in call.args:
-        if arg.star:
-            return None
-        if arg.keyword is None:
-            if pos >= len(params):
-                return None
-            out[params[pos]] = arg
-            pos += 1
-        else:
-            out[arg.keyword.value] = arg
-    return out
-
-
 def kwarg(name: str, value: cst.BaseExpression, template: cst.Arg | None = None) -> cst.Arg:
     """A keyword argument ``name=value``, keeping the comma/whitespace of `template`."""
     arg = cst.Arg(
@@ -90,21 +71,3 @@ def kwarg(name: str, value: cst.BaseExpression, template: cst.Arg | None = None)
     if template is not None:
         arg = arg.with_changes(comma=template.comma, whitespace_after_arg=template.whitespace_after_arg)
     return arg
-
-
-def fix_commas(args: list[cst.Arg]) -> list[cst.Arg]:
-    """Make the argument list well-formed: a comma after every argument but the last."""
-    out = []
-    for i, a in enumerate(args):
-        last = i == len(args) - 1
-        if last:
-            if isinstance(a.comma, cst.Comma) and not _comma_has_newline(a.comma):
-                a = a.with_changes(comma=cst.MaybeSentinel.DEFAULT)
-        elif not isinstance(a.comma, cst.Comma):
-            a = a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        out.append(a)
-    return out
-
-
-def _comma_has_newline(comma: cst.Comma) -> bool:
-    return isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace)

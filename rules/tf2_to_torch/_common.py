@@ -35,6 +35,7 @@ from typing import Any
 
 import libcst as cst
 
+from migrate.cstutil import fix_commas, keyword_args  # noqa: F401  (re-exported for the pack)
 from migrate.engine.context import FileContext
 from migrate.engine.names import dotted_name
 from migrate.rule import Rule
@@ -163,39 +164,6 @@ def literal(node: cst.BaseExpression | None) -> Any:
             out.append(v)
         return tuple(out)
     return NOT_LITERAL
-
-
-def keyword_args(call: cst.Call, params: Sequence[str]) -> dict[str, cst.Arg] | None:
-    """Map a call's arguments to parameter names using a positional parameter list.
-
-    Returns None when the call uses ``*args``/``**kwargs`` or has too many positionals.
-    """
-    out: dict[str, cst.Arg] = {}
-    pos = 0
-    for arg in call.args:
-        if arg.star:
-            return None
-        if arg.keyword is None:
-            if pos >= len(params):
-                return None
-            out[params[pos]] = arg
-            pos += 1
-        else:
-            out[arg.keyword.value] = arg
-    return out
-
-
-def fix_commas(args: Sequence[cst.Arg]) -> list[cst.Arg]:
-    """Make an argument list well-formed: a comma after every argument but the last."""
-    out = []
-    for i, a in enumerate(args):
-        if i == len(args) - 1:
-            if isinstance(a.comma, cst.Comma) and not isinstance(a.comma.whitespace_after, cst.ParenthesizedWhitespace):
-                a = a.with_changes(comma=cst.MaybeSentinel.DEFAULT)
-        elif not isinstance(a.comma, cst.Comma):
-            a = a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        out.append(a)
-    return out
 
 
 def multiline(func: str, items: Sequence[str], indent: str = "    ") -> str:
