@@ -121,7 +121,7 @@ RANDOM_WORDS = ("random", "dropout", "truncated_normal", "multinomial", "shuffle
                 "lecun", "categorical", "sample_distorted", "stateless")
 # Calls whose results are lists (fetching them gives a list of arrays).
 LIST_RESULTS = {"unstack", "split", "meshgrid", "unique", "nn.moments", "nn.top_k", "math.top_k",
-                "gradients", "unstack", "dynamic_partition", "identity_n", "tuple"}
+                "gradients", "dynamic_partition", "identity_n", "tuple"}
 # Calls that create variables (must run once, never inside a step function).
 VARIABLE_MAKERS = ("Variable", "get_variable", "layers.", "keras.layers.", "keras.Sequential",
                    "keras.Model", "keras.models.", "nn.rnn_cell.", "contrib.")
@@ -130,9 +130,10 @@ SIMPLE_VALUES = (cst.Name, cst.Attribute, cst.Subscript, cst.Integer, cst.Float,
                  cst.ConcatenatedString)
 
 # statement kinds
-P, V, T, OPT, TRAIN, INIT, CONFIG, SESS, PY, DISABLE, SEEDING, CLOSE = (
+P, V, T, OPT, TRAIN, INIT, CONFIG, SESS, PY, DISABLE, SEEDING, CLOSE, FEED = (
     "placeholder", "variable", "tensor", "optimizer", "train", "init", "config", "session",
-    "python", "disable", "seed", "close")
+    "python", "disable", "seed", "close", "feed")
+NOT_GRAPH = (PY, DISABLE, SEEDING, CLOSE, FEED)
 
 
 class Unsupported(Exception):
@@ -157,6 +158,7 @@ class Stmt:
     value: cst.BaseExpression | None = None  # the right-hand side (original)
     static: bool = False
     dynamic_reason: str = ""
+    loss_of: Stmt | None = None  # a loss written inline in `minimize(<expr>)`: the train op
 
 
 @dataclass
@@ -205,6 +207,20 @@ class Variant:
     anchor: int = 0  # top-level index after which the function is inserted
     hint: str = ""  # for naming
     tops: list[int] = field(default_factory=list)  # top-level indices of its run calls (same unit)
+    helper: Helper | None = None
+    locals: dict[str, str] = field(default_factory=dict)  # tape/variables/gradients names
+
+
+@dataclass
+class Helper:
+    """The graph statements every function of a unit needs, factored into one plain
+    function (called inside the tf.functions)."""
+
+    unit: Unit
+    name: str
+    members: list[Stmt]
+    params: list[Param]
+    outputs: list[str]
 
 
 @dataclass
@@ -222,7 +238,7 @@ class Plan:
     relevant: bool = False
     active: bool = False
     reasons: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
-    safety: Safety = Safety.SAFE
+    safety: Safety = Safety.UNSAFE
     unsafe_why: list[str] = field(default_factory=list)
     anchor: cst.CSTNode | None = None
     summary: str = ""
@@ -234,6 +250,7 @@ class Plan:
     capture: set[int] = field(default_factory=set)
     captured: dict[int, cst.SimpleStatementLine] = field(default_factory=dict)
     blank_before: dict[int, int] = field(default_factory=dict)
+    comments_before: dict[int, list[cst.EmptyLine]] = field(default_factory=dict)
     dropped: list[cst.CSTNode] = field(default_factory=list)
     optimizer_notes: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
     module_level: set[int] = field(default_factory=set)  # anchors in the module body
@@ -259,9 +276,7 @@ def names_used(node: cst.CSTNode) -> set[str]:
         n = stack.pop()
         if isinstance(n, cst.Name):
             out.add(n.value)
-        elif isinstance(n, cst.Attribute):
-            stack.append(n.value)
-        elif isinstance(n, cst.Arg):
+        elif isinstance(n, cst.Attribute) or isinstance(n, cst.Arg):
             stack.append(n.value)
         elif isinstance(n, cst.Param):
             if n.default is not None:
@@ -299,11 +314,7 @@ def bound_in(node: cst.CSTNode) -> set[str]:
             continue
         if isinstance(n, (cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
             continue
-        if isinstance(n, cst.AssignTarget):
-            out |= _all_target_names(n.target)
-        elif isinstance(n, (cst.AugAssign, cst.AnnAssign)):
-            out |= _all_target_names(n.target)
-        elif isinstance(n, cst.For):
+        if isinstance(n, cst.AssignTarget) or isinstance(n, (cst.AugAssign, cst.AnnAssign)) or isinstance(n, cst.For):
             out |= _all_target_names(n.target)
         elif isinstance(n, cst.AsName):
             out |= _all_target_names(n.name) if isinstance(n.name, cst.BaseExpression) else set()
@@ -382,6 +393,10 @@ class Analysis:
         self.handled_stmts: set[int] = set()
         self.config_uses: dict[str, int] = {}
         self.unknown_callables: set[str] = set()
+        self.functions_by_name = {st.name.value: st for st in self.module.body if isinstance(st, cst.FunctionDef)}
+        self.feed_vars: dict[tuple[str, str], list[cst.Dict]] = {}
+        self.star_feeds: dict[int, str] = {}  # run call -> name of its feed dict variable
+        self.lines = {id(n) for n in walk(self.module) if isinstance(n, cst.SimpleStatementLine)}
 
     # names -------------------------------------------------------------------------------
     def rest(self, node: cst.CSTNode | None) -> str | None:
@@ -435,9 +450,7 @@ class Analysis:
                 if r is not None and r != "":
                     yield n, r
                 continue
-            if isinstance(n, cst.Attribute):
-                stack.append(n.value)
-            elif isinstance(n, cst.Arg):
+            if isinstance(n, cst.Attribute) or isinstance(n, cst.Arg):
                 stack.append(n.value)
             else:
                 stack.extend(n.children)
@@ -454,6 +467,11 @@ class Analysis:
         for n in walk(self.module):
             if isinstance(n, cst.Attribute) and n.attr.value in GRAPH_METHODS:
                 raise Unsupported(n, f"`.{n.attr.value}` is graph-mode API that this rewrite does not translate")
+            if isinstance(n, cst.Attribute) and n.attr.value == "value" and isinstance(n.value, cst.Subscript):
+                shape = n.value.value
+                if (isinstance(shape, cst.Attribute) and shape.attr.value == "shape") or (
+                        isinstance(shape, cst.Call) and isinstance(shape.func, cst.Attribute) and shape.func.attr.value == "get_shape"):
+                    raise Unsupported(n, "`shape[i].value`: TF1 Dimension objects; with TF2 behaviour shapes hold ints (drop `.value`)")
 
     # units -------------------------------------------------------------------------------
     def build_units(self) -> None:
@@ -481,22 +499,16 @@ class Analysis:
             for n in walk(u.node.body):
                 if isinstance(n, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
                     inner_names = names_used(n)
-                    graphy = inner_names & (u.graph_names | self.sessions_names_guess(u))
+                    graphy = inner_names & u.graph_names
                     if graphy:
                         raise Unsupported(n, f"a nested function uses graph tensors or the session ({', '.join(sorted(graphy))}); not converted")
-
-    def sessions_names_guess(self, u: Unit) -> set[str]:
-        return set()
 
     def classify(self, u: Unit) -> None:
         for i, stmt in enumerate(u.body):
             s = self.classify_stmt(u, i, stmt)
             u.stmts.append(s)
-            if s.kind not in (PY, DISABLE, SEEDING, CLOSE):
+            if s.kind not in NOT_GRAPH:
                 u.graph_names |= set(s.defines)
-        if not u.is_module:
-            # a function whose parameters are placeholders of another unit is a helper
-            pass
         for s in u.stmts:
             if s.kind == T:
                 self.decide_static(u, s)
@@ -534,6 +546,8 @@ class Analysis:
         if names is None:
             return Stmt(i, stmt, PY, uses=names_used(value))
         uses = names_used(value)
+        if len(names) == 1 and self.is_feed_literal(u, value):
+            return Stmt(i, stmt, FEED, tuple(names), uses, value)
         if any(isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in ("run", "eval")
                for n in walk(value)):
             return Stmt(i, stmt, PY, tuple(names), uses, value)  # consumes results of a run
@@ -550,7 +564,7 @@ class Analysis:
             return Stmt(i, stmt, OPT, tuple(names), uses, value)
         if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "minimize":
             return Stmt(i, stmt, TRAIN, tuple(names), uses, value)
-        if self.makes_variables(value):
+        if self.makes_variables(value) or self.calls_variable_maker(value):
             return Stmt(i, stmt, V, tuple(names), uses, value)
         graph = {n for n in uses & u.graph_names}
         if self.module_unit is not None and u is not self.module_unit:
@@ -566,6 +580,21 @@ class Analysis:
         if s is None and self.module_unit is not None and u is not self.module_unit:
             s = self.module_unit.reaching(name, len(self.module_unit.body) + 1)
         return s.kind if s is not None else PY
+
+    def is_feed_literal(self, u: Unit, value: cst.BaseExpression) -> bool:
+        """`{x: xs, y: ys}` with placeholders as keys (a feed_dict built before the run)."""
+        if not isinstance(value, cst.Dict) or not value.elements:
+            return False
+        for el in value.elements:
+            if not isinstance(el, cst.DictElement) or not isinstance(el.key, cst.Name):
+                return False
+            key = el.key.value
+            s = u.reaching(key, len(u.body) + 1) if key in u.graph_names else None
+            if s is None and self.module_unit is not None and u is not self.module_unit and key not in u.locals:
+                s = self.module_unit.reaching(key, len(self.module_unit.body) + 1)
+            if s is None or s.kind != P:
+                return False
+        return True
 
     def module_graph_names(self, u: Unit) -> set[str]:
         mod = self.module_unit
@@ -606,6 +635,14 @@ class Analysis:
                     return True
         return False
 
+    def calls_variable_maker(self, node: cst.CSTNode) -> bool:
+        """A call of a function of this file that creates variables (`weight_variable(shape)`)."""
+        for n in walk(node):
+            if isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in self.functions_by_name:
+                if self.makes_variables(self.functions_by_name[n.func.value].body):
+                    return True
+        return False
+
     def is_random(self, r: str) -> bool:
         low = r.lower()
         return any(w in low for w in RANDOM_WORDS) and r != SEED
@@ -615,13 +652,13 @@ class Analysis:
         (the module's when `u` does not bind it)."""
         if name in u.locals or u.is_module:
             s = u.reaching(name, before)
-            if s is None or s.kind in (PY, DISABLE, SEEDING, CLOSE):
+            if s is None or s.kind in NOT_GRAPH:
                 return None
             return s
         mod = self.module_unit
         assert mod is not None
         s = mod.reaching(name, len(mod.body) + 1)
-        if s is None or s.kind in (PY, DISABLE, SEEDING, CLOSE):
+        if s is None or s.kind in NOT_GRAPH:
             return None
         return s
 
@@ -747,6 +784,12 @@ class Analysis:
             raise Unsupported(call, "a Session with a graph or a target; not converted")
 
     def scan_line(self, u: Unit, top: int, line: cst.SimpleStatementLine, sessions: set[str], loop: bool) -> None:
+        if id(line) not in self.lines:
+            # a one-line block (`for _ in r: sess.run(op)`), re-made by _blocks
+            for n in walk(line):
+                if isinstance(n, cst.Call) and self.run_kind(u, n, sessions):
+                    raise Unsupported(n, "a session call in a one-line block; not converted")
+            return
         if len(line.body) != 1:
             for small in line.body:
                 if any(isinstance(n, cst.Call) and self.run_kind(u, n, sessions) for n in walk(small)):
@@ -766,6 +809,15 @@ class Analysis:
                 self.plan.dropped.append(line)
                 self.handled_stmts.add(id(line))
                 return
+        # `feed = {x: xs, y: ys}`: keys become strings, runs pass `**feed`
+        if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name) \
+                and self.is_feed_literal(u, small.value):
+            name = small.targets[0].target.value
+            assert isinstance(small.value, cst.Dict)
+            self.feed_vars.setdefault((u.name, name), []).append(small.value)
+            self.handled_stmts.add(id(line))
+            self.plan.stmt_builders[id(line)] = _stringify_feed
+            return
         # `sess.close()`
         if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
             call = small.value
@@ -803,15 +855,12 @@ class Analysis:
                 return "init-run"
             if isinstance(recv, cst.Attribute) and recv.attr.value == "initializer":
                 return "init-run"
-            if isinstance(recv, cst.Name) and self.graph_kind(u, recv.value, 10**9 if u.is_module else self.top_of(u, call)) is not None:
+            if isinstance(recv, cst.Name) and self.graph_kind(u, recv.value, 10**9) is not None:
                 return "op-run"
             return ""
         if attr == "eval" and isinstance(recv, cst.Name) and self.graph_kind(u, recv.value, 10**9) is not None:
             return "eval"
         return ""
-
-    def top_of(self, u: Unit, call: cst.Call) -> int:
-        return 10**9
 
     # uses of graph names outside run calls ---------------------------------------------
     def check_graph_name_uses(self) -> None:
@@ -862,6 +911,8 @@ class Analysis:
                 continue
             if isinstance(n, cst.Attribute):
                 if isinstance(n.value, cst.Name):
+                    if n.value.value in self.sessions.get(u.name, ()):
+                        raise Unsupported(n, f"`{n.value.value}.{n.attr.value}`: the session is used for something else than run/close; not converted")
                     g = self.graph_kind(u, n.value.value, top)
                     if g is not None and (g.kind != V or n.attr.value in ("initializer", "eval", "op", "graph")) \
                             and not (g.kind == T and g.static and n.attr.value not in GRAPH_ATTRS):
@@ -873,6 +924,8 @@ class Analysis:
                 stack.append(n.value)
                 continue
             if isinstance(n, cst.Name):
+                if n.value in self.sessions.get(u.name, ()):
+                    raise Unsupported(n, f"the session `{n.value}` is used for something else than run/close (e.g. passed to a function); not converted")
                 g = self.graph_kind(u, n.value, top)
                 if g is not None and g.kind not in (V,) and not (g.kind == T and g.static):
                     raise Unsupported(n, f"graph object `{n.value}` ({g.kind}) is used outside sess.run; not converted")
@@ -942,11 +995,22 @@ class Analysis:
         if extra:
             raise Unsupported(call, f"minimize({', '.join(sorted(extra))}=...) is not converted")
         loss = args.get("loss")
-        if loss is None or not isinstance(loss.value, cst.Name):
-            raise Unsupported(call, "minimize(loss) where loss is not a named tensor")
-        ls = u.reaching(loss.value.value, s.index)
-        if ls is None or ls.kind != T or ls.static:
-            raise Unsupported(call, f"the loss `{loss.value.value}` is not a tensor computed from variables in this function")
+        if loss is None:
+            raise Unsupported(call, "minimize() without a loss")
+        if isinstance(loss.value, cst.Name):
+            ls = u.reaching(loss.value.value, s.index)
+            if ls is None or ls.kind != T or ls.static:
+                raise Unsupported(call, f"the loss `{loss.value.value}` is not a tensor computed from variables in this function")
+        else:
+            # `minimize(loss + reg)`: the expression becomes a statement of the train step
+            if self.makes_variables(loss.value):
+                raise Unsupported(call, "the loss expression creates variables")
+            uses = names_used(loss.value)
+            for name in uses:
+                g = u.reaching(name, s.index)
+                if g is not None and g.kind not in (T, P, V, PY):
+                    raise Unsupported(call, f"the loss expression uses `{name}` ({g.kind})")
+            ls = Stmt(s.index, s.node, T, (self.fresh("loss"),), uses, loss.value, loss_of=s)
         var_list = args["var_list"].value if "var_list" in args else None
         if var_list is not None:
             for name in names_used(var_list):
@@ -1076,7 +1140,7 @@ class Analysis:
         if not trains and not dynamic:
             if feeds and not all(isinstance(v, SIMPLE_VALUES) for v in feeds.values()):
                 raise Unsupported(call, "feed values with side effects for a run that needs no feed")
-            self.inline_site(call, shape)
+            self.inline_site(call, shape, kind)
             return
         if len(trains) > 1:
             raise Unsupported(call, "several train ops in one run (e.g. GAN updates); not converted")
@@ -1098,6 +1162,8 @@ class Analysis:
                 raise Unsupported(call, f"placeholder `{p.name}` is needed but not fed")
         pnames = {p.name for p in params}
         for k, v in feeds.items():
+            if k not in pnames and id(call) in self.star_feeds:
+                raise Unsupported(call, f"feed dict `{self.star_feeds[id(call)]}` feeds `{k}`, which this run does not need")
             if k not in pnames and not isinstance(v, SIMPLE_VALUES):
                 raise Unsupported(call, f"feed `{k}` is not needed here and its value has side effects")
         if shape == "dict":
@@ -1133,6 +1199,23 @@ class Analysis:
     def feeds(self, u: Unit, gu: Unit, call: cst.Call, feed: cst.BaseExpression | None) -> dict[str, cst.BaseExpression]:
         if feed is None:
             return {}
+        if isinstance(feed, cst.Name):
+            literals = self.feed_vars.get((u.name, feed.value))
+            if not literals:
+                raise Unsupported(call, f"feed_dict `{feed.value}` is not a dict literal of placeholders built in this function")
+            bindings = sum(1 for n in walk(u.node) if isinstance(n, cst.AssignTarget) and isinstance(n.target, cst.Name)
+                           and n.target.value == feed.value) if not u.is_module else -1
+            if bindings != len(literals) and not u.is_module:
+                raise Unsupported(call, f"feed_dict `{feed.value}` is also bound to something else")
+            keysets = {frozenset(el.key.value for el in d.elements) for d in literals}  # type: ignore[union-attr]
+            if len(keysets) != 1:
+                raise Unsupported(call, f"feed_dict `{feed.value}` has different placeholders in different places")
+            out_n = {k: cst.Name(k) for k in next(iter(keysets))}
+            for k in out_n:
+                if self.owner(u, k) is not gu:
+                    raise Unsupported(call, "feeding a placeholder of another graph")
+            self.star_feeds[id(call)] = feed.value
+            return out_n  # type: ignore[return-value]
         if not isinstance(feed, cst.Dict):
             raise Unsupported(call, "feed_dict is not a literal dict")
         out: dict[str, cst.BaseExpression] = {}
@@ -1159,9 +1242,7 @@ class Analysis:
                 d = gu.reaching(name, s.index)
                 if d is None:
                     continue
-                if d.kind == T and not d.static:
-                    stack.append(d)
-                elif d.kind == P:
+                if d.kind == T and not d.static or d.kind == P:
                     stack.append(d)
                 elif d.kind in (OPT, TRAIN, INIT, CONFIG, SESS):
                     raise Unsupported(s.node, f"`{name}` ({d.kind}) is used to compute a tensor; not converted")
@@ -1238,8 +1319,10 @@ class Analysis:
         return any(name in u.graph_names for u in self.units.values())
 
     # call sites --------------------------------------------------------------------------
-    def inline_site(self, call: cst.Call, shape: str) -> None:
+    def inline_site(self, call: cst.Call, shape: str, kind: str = "") -> None:
         """Only variables and static tensors: the values are there already."""
+        if kind == "sess-run":
+            self.plan.dropped.append(call.func)
         def build(updated: cst.Call) -> cst.BaseExpression:
             fetches = _fetch_arg(updated, call)
             return _numpy_leaves(fetches, shape)
@@ -1258,12 +1341,20 @@ class Analysis:
                     out.append(cst.Arg(v) if p.default is None else kwarg(p.name, v))
             return out
 
+        star = self.star_feeds.get(id(call))
+
         def fn_call(updated: cst.Call) -> cst.Call:
+            if star is not None:
+                return cst.Call(func=cst.Name(var.name), args=[cst.Arg(cst.Name(star), star="**")])
             return cst.Call(func=cst.Name(var.name), args=args_for(updated))
 
+        if kind == "sess-run":
+            plan.dropped.append(call.func)  # `sess.run` / `tf.get_default_session().run`
         if not has_train:
+            unused = isinstance(root, cst.Expr) and root.value is call  # a statement: no value
+
             def build(updated: cst.Call) -> cst.BaseExpression:
-                return _convert(fn_call(updated), shape)
+                return fn_call(updated) if unused else _convert(fn_call(updated), shape)
             plan.call_builders[id(call)] = build
             return
         # a train op in the fetches: only as a statement
@@ -1384,8 +1475,7 @@ class Analysis:
         handled_refs = {id(n) for n in plan.dropped for n in walk(n)}
         for node, r in refs:
             if (r in SESSIONS or r in PLACEHOLDERS or r == "get_default_session" or r in INITIALIZERS) and id(node) not in handled_refs:
-                removed = any(id(node) in {id(x) for x in walk(self.find_stmt(node))} for _ in [0]) if False else False
-                if not removed and not self.in_removed(node):
+                if not self.in_removed(node):
                     raise Unsupported(node, f"`tf.{r}` is used in a way this rewrite does not recognise")
         # names
         train_bases: dict[int, str] = {}
@@ -1403,8 +1493,14 @@ class Analysis:
                 else:
                     var.name = self.fresh(f"{base}_{var.hint}" if var.hint and len(var.hint) <= 40 else base)
             else:
-                base = f"compute_{var.hint}" if var.hint and len(var.hint) <= 40 else "compute_fetches"
-                var.name = self.fresh(base)
+                single = var.returns[1] if var.returns and var.returns[0] == "single" else None
+                g = var.unit.reaching(single.value, len(var.unit.body) + 1) if isinstance(single, cst.Name) else None
+                if g is not None and g.kind == T and self.stateful(g) and self.only_bound_by(var.unit, g) \
+                        and sum(1 for v in self.variants if v.returns and v.returns[0] == "single" and v.returns[1] is single) <= 1:
+                    var.name = g.defines[0]  # an update op (`bump = tf.assign_add(...)`): `bump()`
+                else:
+                    base = f"compute_{var.hint}" if var.hint and len(var.hint) <= 40 else "compute_fetches"
+                    var.name = self.fresh(base)
         # inserts: all functions of a unit after its last graph statement (unless a run
         # call comes earlier, as in scripts that build, run, build more and run again)
         for u in self.units.values():
@@ -1416,8 +1512,20 @@ class Analysis:
                 for v in mine:
                     v.anchor = last
         self.variants.sort(key=lambda v: (v.anchor, v.train is None))
+        helpers = {id(u): self.helper(u) for u in self.units.values()}
         for var in self.variants:
             anchor_stmt = var.unit.body[var.anchor]
+            h = helpers.get(id(var.unit))
+            if h is not None:
+                var.helper = h
+                if h not in plan.inserts.get(id(anchor_stmt), []) and not any(h in lst for lst in plan.inserts.values()):
+                    plan.inserts.setdefault(id(anchor_stmt), []).append(h)  # type: ignore[arg-type]
+            if var.train is not None:
+                used = {n for m in var.members for n in m.uses} | {n for m in var.members for n in m.defines}
+                used |= {p.name for p in var.params}
+                if h is not None:
+                    used.add(h.name)
+                var.locals = {k: _local(k, used) for k in ("tape", "variables", "gradients")}
             plan.inserts.setdefault(id(anchor_stmt), []).append(var)
             if var.unit.is_module:
                 plan.module_level.add(id(anchor_stmt))
@@ -1456,15 +1564,21 @@ class Analysis:
                     plan.call_builders[id(c)] = lambda upd, root=root: upd.with_changes(func=expr(f"{root}.random.set_seed"))
         # blank lines around removed statements
         self.blank_lines()
-        # safety
+        # safety: always unsafe (a whole-program restructuring); say what to check
+        plan.safety = Safety.UNSAFE
         for node, r in refs:
             if self.is_random(r):
-                plan.safety = Safety.UNSAFE
-                plan.unsafe_why.append(f"`tf.{r}`: TF2 eager random streams differ from TF1 graph-mode ones for the same seed")
+                plan.unsafe_why.append(f"`tf.{r}`: TF2 eager random streams differ from TF1 graph-mode ones for the same seed, so random values change")
                 break
         if self.unknown_callables:
-            plan.safety = Safety.UNSAFE
             plan.unsafe_why.append("the moved graph code calls " + ", ".join(f"`{c}`" for c in sorted(self.unknown_callables)[:3]) + ", which now runs inside tf.function: check it builds no variables and has no Python side effects that must run every step")
+        mod = self.module_unit
+        if mod is not None:
+            gone = [n for s in mod.stmts if id(s.node) in plan.remove for n in s.defines if s.kind in (P, T, TRAIN, INIT)]
+            if gone:
+                plan.unsafe_why.append("module-level names " + ", ".join(f"`{n}`" for n in gone[:4]) + (" ..." if len(gone) > 4 else "") + " no longer exist (other modules importing them break)")
+        if not plan.unsafe_why:
+            plan.unsafe_why.append("the program is restructured; without random ops it computes the same numbers up to float rounding")
         first_sess = next((n for n, r in refs if r in SESSIONS or r == "get_default_session"), self.module)
         plan.anchor = first_sess
         nfun = len(self.variants)
@@ -1475,6 +1589,37 @@ class Analysis:
             parts.append(f"{nph} placeholder(s) become function arguments")
         parts.append("sess.run results are .numpy() values; Session, initializers and disable_v2_behavior are removed")
         plan.summary = "; ".join(parts)
+
+    def helper(self, u: Unit) -> Helper | None:
+        """Statements shared by all (at least two) functions of the unit, when there are
+        at least three of them, become one helper function."""
+        mine = [v for v in self.variants if v.unit is u]
+        if len(mine) < 2:
+            return None
+        common_ids = set.intersection(*[{id(m) for m in v.members if m.kind == T} for v in mine])
+        members = sorted((m for m in mine[0].members if id(m) in common_ids), key=lambda m: m.index)
+        if len(members) < 3:
+            return None
+        outputs: list[str] = []
+        for m in members:
+            for name in m.defines:
+                later_users = [o for v in mine for o in v.members if id(o) not in common_ids and name in o.uses]
+                returned = any(name in _returned_names(v) for v in mine)
+                loss = any(v.train is not None and name in self.train_ops[id(v.train)].loss.defines for v in mine)
+                redefined = any(name in o.defines for o in members if o.index > m.index)
+                if (later_users or returned or loss) and not redefined and name not in outputs:
+                    outputs.append(name)
+        if not outputs or len(outputs) > 3:
+            return None
+        pnames = {n for m in members for n in m.uses}
+        params = [p for p in mine[0].params if p.name in pnames]
+        if any(p.default is not None for p in params):
+            return None
+        return Helper(u, self.fresh("forward"), members, params, outputs)
+
+    def stateful(self, s: Stmt) -> bool:
+        return any(isinstance(n, cst.Call) and (self.rest(n.func) or "").startswith("assign")
+                   for n in walk(s.value)) if s.value is not None else False
 
     def only_bound_by(self, u: Unit, s: Stmt) -> bool:
         """Whether the names `s` defines are bound nowhere else in the file."""
@@ -1510,14 +1655,21 @@ class Analysis:
         for n in walk(self.module):
             if isinstance(n, cst.IndentedBlock):
                 blocks.append(list(n.body))
+        moved = {id(m.node) for v in self.variants for m in v.members if m.kind == T}
         for body in blocks:
             pending = 0
             seen_kept = False
+            comments: list[cst.EmptyLine] = []
             for stmt in body:
                 if id(stmt) in plan.remove:
                     lead = getattr(stmt, "leading_lines", ())
                     pending = max(pending, blank_count(lead)) if seen_kept else 0
+                    if id(stmt) not in moved:  # its comments stay in place
+                        comments += [ln for ln in lead if ln.comment is not None]
                     continue
+                if comments:
+                    plan.comments_before[id(stmt)] = comments
+                    comments = []
                 if pending and seen_kept:
                     lead = getattr(stmt, "leading_lines", ())
                     if blank_count(lead) < pending:
@@ -1550,7 +1702,7 @@ def _blocks(stmt: cst.CSTNode) -> Iterator[list[cst.BaseStatement]]:
         if isinstance(b, cst.IndentedBlock):
             yield list(b.body)
         elif isinstance(b, cst.SimpleStatementSuite):
-            yield [cst.SimpleStatementLine(list(b.body))] if False else []
+            yield [cst.SimpleStatementLine(body=list(b.body))]  # scanned only: see scan_line
     for h in getattr(stmt, "handlers", ()):
         if isinstance(h.body, cst.IndentedBlock):
             yield list(h.body.body)
@@ -1582,6 +1734,15 @@ def _feed_values(updated: cst.Call, keys: list[str], kind: str) -> dict[str, cst
         assert isinstance(el, cst.DictElement)
         out[k] = el.value
     return out
+
+
+def _stringify_feed(updated_line: cst.SimpleStatementLine) -> list[cst.BaseStatement]:
+    """`feed = {x: xs}` -> `feed = {"x": xs}`: the keys name the function's parameters."""
+    assign = updated_line.body[0]
+    assert isinstance(assign, cst.Assign) and isinstance(assign.value, cst.Dict)
+    elements = [el.with_changes(key=cst.SimpleString(f'"{el.key.value}"'))  # type: ignore[union-attr]
+                for el in assign.value.elements]
+    return [updated_line.with_changes(body=[assign.with_changes(value=assign.value.with_changes(elements=elements))])]
 
 
 def _numpy(value: cst.BaseExpression) -> cst.Call:
@@ -1720,7 +1881,12 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
         deco_expr: cst.BaseExpression = cst.Call(func=expr(f"{root}.function"), args=[kwarg("input_signature", cst.List(specs))])
     else:
         deco_expr = expr(f"{root}.function")
-    body: list[cst.BaseStatement] = [strip_blank(plan.captured.get(id(m.node)) or m.node) for m in var.members if m.kind == T]
+    h = var.helper
+    shared = {id(m) for m in h.members} if h is not None else set()
+    body: list[cst.BaseStatement] = [_member(plan, m) for m in var.members if m.kind == T and id(m) not in shared]
+    if h is not None:
+        call = f"{h.name}({', '.join(p.name for p in h.params)})"
+        body.insert(0, cst.parse_statement(f"{', '.join(h.outputs)} = {call}\n"))
     ret = _return_stmt(var)
     if var.train is not None:
         tr_loss = None
@@ -1729,9 +1895,7 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
         tr_loss = tr.loss.defines[0] if len(tr.loss.defines) == 1 else None
         if tr_loss is None:
             raise AssertionError("loss with several names")
-        tape = an.fresh("tape")
-        variables = an.fresh("variables")
-        grads = an.fresh("gradients")
+        tape, variables, grads = var.locals["tape"], var.locals["variables"], var.locals["gradients"]
         tape_with = cst.With(
             items=[cst.WithItem(item=cst.Call(func=expr(f"{root}.GradientTape")), asname=cst.AsName(name=cst.Name(tape)))],
             body=cst.IndentedBlock(body or [cst.SimpleStatementLine([cst.Pass()])]),
@@ -1747,6 +1911,8 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
         body = [tape_with, *tail]
     if ret is not None:
         body.append(ret)
+        if var.train is None:
+            body = _return_directly(body)
     if not body:
         body = [cst.SimpleStatementLine([cst.Pass()])]
     blank = 2 if module_level else 1
@@ -1757,6 +1923,70 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
         decorators=[cst.Decorator(decorator=deco_expr)],
         leading_lines=[cst.EmptyLine(indent=False)] * blank,
     )
+
+
+def build_helper(plan: Plan, h: Helper, module_level: bool) -> cst.FunctionDef:
+    body: list[cst.BaseStatement] = [strip_blank(plan.captured.get(id(m.node)) or m.node) for m in h.members]
+    body.append(cst.parse_statement(f"return {', '.join(h.outputs)}\n"))
+    return cst.FunctionDef(
+        name=cst.Name(h.name),
+        params=cst.Parameters(params=[cst.Param(cst.Name(p.name)) for p in h.params]),
+        body=cst.IndentedBlock(body),
+        leading_lines=[cst.EmptyLine(indent=False)] * (2 if module_level else 1),
+    )
+
+
+def _member(plan: Plan, m: Stmt) -> cst.BaseStatement:
+    """A moved statement as the other rules left it (their renames inside kept)."""
+    line = plan.captured.get(id(m.node)) or m.node
+    if m.loss_of is None:
+        return strip_blank(line)
+    # the inline loss of `minimize(<expr>)`: `loss = <expr>` from the updated train statement
+    small = only_small(line)
+    assert isinstance(small, cst.Assign) and isinstance(small.value, cst.Call)
+    call = small.value
+    arg = next(a for a in call.args if a.keyword is None or a.keyword.value == "loss")
+    return cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(m.defines[0]))], arg.value)])
+
+
+def _return_directly(body: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    """`t = expr; return t` -> `return expr` when `t` is not used elsewhere."""
+    if len(body) < 2:
+        return body
+    last, prev = body[-1], body[-2]
+    ret = only_small(last)
+    asg = only_small(prev)
+    if not (isinstance(ret, cst.Return) and isinstance(ret.value, cst.Name) and isinstance(asg, cst.Assign)):
+        return body
+    name = ret.value.value
+    if len(asg.targets) != 1 or not isinstance(asg.targets[0].target, cst.Name) or asg.targets[0].target.value != name:
+        return body
+    if any(name in names_used(st) for st in body[:-2]) or name in names_used(asg.value):
+        return body
+    value = asg.value
+    new = prev.with_changes(body=[cst.Return(value=value)])  # type: ignore[union-attr]
+    return [*body[:-2], new]
+
+
+def _local(base: str, used: set[str]) -> str:
+    name, i = base, 2
+    while name in used:
+        name = f"{base}_{i}"
+        i += 1
+    return name
+
+
+def _returned_names(var: Variant) -> set[str]:
+    if not var.returns:
+        return set()
+    kind, data = var.returns
+    if kind == "single":
+        nodes = [data]
+    elif kind == "seq":
+        nodes = list(data)
+    else:
+        nodes = [v for _k, v in data]
+    return {n.value for n in nodes if isinstance(n, cst.Name)}
 
 
 def _args_map_loose(call: cst.Call, params: list[str]) -> dict[str, cst.Arg]:
@@ -1770,10 +2000,6 @@ def _args_map_loose(call: cst.Call, params: list[str]) -> dict[str, cst.Arg]:
         else:
             out[a.keyword.value] = a
     return out
-
-
-def _clean(node: cst.BaseExpression) -> cst.BaseExpression:
-    return node
 
 
 def _return_stmt(var: Variant) -> cst.SimpleStatementLine | None:

@@ -7,7 +7,15 @@ import libcst as cst
 from migrate.result import Category, Safety
 from migrate.rule import Invalid, Rule, Valid
 from rules.tf1_to_tf2._common import tf_root
-from rules.tf1_to_tf2._graph import Plan, blank_count, build_function, plan_for, walk
+from rules.tf1_to_tf2._graph import (
+    Helper,
+    Plan,
+    blank_count,
+    build_function,
+    build_helper,
+    plan_for,
+    walk,
+)
 
 _IN = """\
 import numpy as np
@@ -52,8 +60,7 @@ def main():
     @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32)])
     def compute_loss(x):
         y = tf.matmul(x, w)
-        loss = tf.reduce_mean(tf.square(y - 1.0))
-        return loss
+        return tf.reduce_mean(tf.square(y - 1.0))
 
     for _ in range(3):
         train_step(xs)
@@ -74,10 +81,14 @@ class SessionToEager(Rule):
     `train = opt.minimize(loss)` + `sess.run(train, ...)` becomes a train-step function
     with `tf.GradientTape`, `tape.gradient` and `optimizer.apply_gradients`, using the
     `tf.keras.optimizers` counterpart with TF1's defaults pinned (GradientDescent -> SGD,
-    Momentum -> SGD(momentum=, nesterov=), Adam -> Adam(epsilon=1e-08)); `global_step=`
-    becomes `global_step.assign_add(1)`. `tf.Variable`s stay where they were built, so
+    Momentum -> SGD(momentum=, nesterov=), Adam -> Adam(epsilon=1e-08)); `var_list=` is
+    kept, `minimize(loss + reg)` gets a loss statement, `global_step=` (a plain
+    `tf.Variable`) becomes `global_step.assign_add(1)`. `tf.Variable`s (also those made
+    by helper functions such as `weight_variable(shape)`) stay where they were built, so
     they are created once. Tensors computed only from constants stay where they are and
-    are evaluated eagerly. `tf.global_variables_initializer()`, `sess.run(init)`,
+    are evaluated eagerly. Graph code that every function needs (3 statements or more)
+    becomes one plain `forward(...)` helper they call. A feed dict built in a variable
+    (`feed = {x: xs}`) gets string keys and is passed as `step(**feed)`. `tf.global_variables_initializer()`, `sess.run(init)`,
     `x.initializer.run()`, `tf.Session()` / `InteractiveSession()` /
     `get_default_session()` (and their `ConfigProto`), `sess.close()` and
     `tf.disable_v2_behavior()` disappear; `x.eval()` and `op.run()` are handled like
@@ -96,13 +107,15 @@ class SessionToEager(Rule):
 
     Example: see the INVALID example below.
 
-    Fix safety: safe when the file has no TensorFlow random op and the moved code calls
-    only TensorFlow, NumPy, builtins and functions of the same file (then the rewrite
-    computes the same numbers up to float rounding; proven on corpus programs by
-    `tests/test_tf1_structural.py`). Unsafe otherwise: TF2 eager random streams differ
-    from TF1 graph ones for the same seed, and unknown callables now run inside
-    `tf.function`. Keras SGD with momentum reorders the momentum update (same values for
-    a constant learning rate, rounding apart).
+    Fix safety: unsafe (applied with --unsafe-fixes). The program is restructured:
+    module-level tensor names vanish (other modules importing them break), moved code
+    runs inside `tf.function` (Python side effects run when it is traced), and TF2 eager
+    random streams differ from TF1 graph ones for the same seed, so randomly initialised
+    or dropout-dependent numbers change. Without random ops, the rewrite computes the
+    same numbers as TF1 up to float rounding: `tests/test_tf1_structural.py` runs
+    migrated corpus programs with plain TF2 against the TF1 results (random initial
+    values carried over). Keras SGD with momentum orders the momentum update differently
+    (same values for a constant learning rate, rounding apart).
     """
 
     ID = "TF2120"
@@ -150,7 +163,7 @@ class SessionToEager(Rule):
         # all-or-nothing: one finding decides; a suppression anywhere in the rewritten code
         # leaves the whole file alone
         for n in self._touched():
-            if self.ctx._is_suppressed(self.ID, self.ctx.range_of(n)):  # noqa: SLF001
+            if self.ctx._is_suppressed(self.ID, self.ctx.range_of(n)):
                 self.flag(plan.anchor or node, "TF1 Session code not converted: a `# migrate: ignore` covers part of it")
                 return
         self._record(node)
@@ -213,6 +226,12 @@ class SessionToEager(Rule):
         plan = self.plan
         assert plan is not None
         oid = id(original_node)
+        carried = plan.comments_before.get(oid)
+        if carried and out:
+            first = out[0]
+            lead = list(getattr(first, "leading_lines", ()))
+            blanks = [ln for ln in lead if ln.comment is None]
+            out[0] = first.with_changes(leading_lines=blanks + carried + [ln for ln in lead if ln.comment is not None])
         want = plan.blank_before.get(oid)
         if want and out:
             first = out[0]
@@ -224,7 +243,10 @@ class SessionToEager(Rule):
             root = tf_root(self.ctx)
             an = plan.analysis  # type: ignore[attr-defined]
             for var in plan.inserts[oid]:
-                out.append(build_function(plan, var, root, oid in plan.module_level, an.code))
+                if isinstance(var, Helper):
+                    out.append(build_helper(plan, var, oid in plan.module_level))
+                else:
+                    out.append(build_function(plan, var, root, oid in plan.module_level, an.code))
         if len(out) == 1 and out[0] is not None:
             return out[0]
         if not out:
