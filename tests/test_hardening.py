@@ -143,3 +143,22 @@ def test_interrupted_write_leaves_each_file_old_or_new(tmp_path: Path) -> None:
     assert len(states) == 300
     assert all(s in (src, new) for s in states)
     assert 0 < sum(s == new for s in states) < 300
+
+
+CORPUS = sorted((Path(__file__).resolve().parents[1] / "corpus").rglob("*.py"))
+
+
+@pytest.mark.parametrize("pack", ["tf1-to-tf2", "tf2-to-torch"])
+@pytest.mark.parametrize("unsafe", [False, True], ids=["safe", "unsafe"])
+def test_every_corpus_file_is_stable_under_a_second_run(pack: str, unsafe: bool) -> None:
+    """A second run over migrated code changes nothing (the pre-commit hook runs on every
+    commit: it must never reinterpret code it already migrated)."""
+    opts = Options(pack=pack, unsafe_fixes=unsafe)
+    unstable = []
+    for path in CORPUS:
+        src = path.read_bytes()
+        _, out = process_bytes(src, str(path), opts)
+        _, again = process_bytes(out, str(path), opts)
+        if again != out:
+            unstable.append(path.name)
+    assert not unstable

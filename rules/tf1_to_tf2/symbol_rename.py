@@ -58,6 +58,7 @@ class SymbolRename(Rule):
         Valid("import tensorflow as tf\ny = tf.reshape(x, [-1])\nz = tf.nn.relu(y)\n"),
         Valid("import numpy as np\nx = np.log(3)\n"),
         Valid("import tensorflow as tf\nm = tf.keras.layers.Dense(3)\n"),
+        Valid("import tensorflow as tf\nloss = tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=z)\ntf.summary.scalar('loss', loss, step=1)\n"),
     ]
     INVALID = [
         Invalid(
@@ -105,6 +106,7 @@ class SymbolRename(Rule):
         self._inner: set[int] = set()
         self._in_import = 0
         self._flagged_pins: set[cst.CSTNode] = set()
+        self.tf1_file = _looks_tf1(ctx, self.table)
 
     # -- imports -------------------------------------------------------------------------
     def visit_Import(self, node: cst.Import) -> None:
@@ -211,7 +213,8 @@ class SymbolRename(Rule):
             if not isinstance(arg.value, _ATOMIC) and "{" + name + "}." in entry.template:
                 code = f"({code})"
             values[name] = code
-        root = tf_root(self.ctx)
+        spelled_head = (_dotted(original.func) or "").split(".")[0]
+        root = spelled_head if self.ctx.aliases.bindings.get(spelled_head) in ("tensorflow", *V1_ALIASES) else tf_root(self.ctx)
         text = entry.template.replace("tf.", f"{root}.").format(**values)
         self.supersede(original.func)
         spelled = _dotted(original.func)
@@ -235,12 +238,18 @@ class SymbolRename(Rule):
             return updated
         head = spelled.split(".")[0]
         via_root = self.ctx.aliases.bindings.get(head) in ("tensorflow", *V1_ALIASES) and "." in spelled
+        root = head if via_root else tf_root(self.ctx)
         hit = self.table.lookup(rest)
         if hit is None:
             return self._unknown(original, updated, spelled, rest, via_root)
         entry, suffix = hit
         kind = entry.kind
         if kind == "same":
+            if not self.tf1_file:
+                # The file uses no TF1-only name: it is (already) TF2 code, where this name
+                # has its TF2 meaning. Reinterpreting it would change migrated code on a
+                # second run (or in the pre-commit hook).
+                return updated
             members = _V1_ONLY_MEMBERS.get(entry.name)
             if members is not None:
                 # Same class in TF2 but without some TF1 methods: keep TF2 unless this
@@ -251,7 +260,7 @@ class SymbolRename(Rule):
                 return self.fix(
                     original,
                     updated,
-                    expr(f"{tf_root(self.ctx)}.compat.v1.{rest}"),
+                    expr(f"{root}.compat.v1.{rest}"),
                     manual=True,
                     message=f"`{spelled}` kept as tf.compat.v1: this file uses {', '.join(used)}, which the TF2 class lacks. {entry.note or ''}",
                     effort="complex",
@@ -261,8 +270,8 @@ class SymbolRename(Rule):
                 # now backpropagates into labels): keep TF1 semantics unless unsafe fixes are on.
                 return self.fix(
                     original,
-                    expr(f"{tf_root(self.ctx)}.compat.v1.{rest}"),
-                    expr(f"{tf_root(self.ctx)}.{rest}") if via_root else updated,
+                    expr(f"{root}.compat.v1.{rest}"),
+                    expr(f"{root}.{rest}") if via_root else updated,
                     safety=Safety.UNSAFE,
                     message=f"`{spelled}` means something else in TF2: {entry.note}; kept as tf.compat.v1 unless unsafe fixes are on",
                     effort="complex",
@@ -270,10 +279,10 @@ class SymbolRename(Rule):
             return updated
         if kind == "renamed":
             new_rest = entry.v2 + (("." + suffix) if suffix else "")
-            new = expr(f"{tf_root(self.ctx)}.{new_rest}")
+            new = expr(f"{root}.{new_rest}")
             note = entry.note
             if entry.safety == "unsafe":
-                fallback = expr(f"{tf_root(self.ctx)}.compat.v1.{rest}")
+                fallback = expr(f"{root}.compat.v1.{rest}")
                 return self.fix(
                     original,
                     fallback,
@@ -292,7 +301,7 @@ class SymbolRename(Rule):
         if rest.startswith("contrib") or self._through_compat_alias(head):
             self.flag(original, f"`{spelled}`: tf.contrib was removed in TF2{repl}. {hint}", effort=entry.effort or "complex")
             return updated
-        new = expr(f"{tf_root(self.ctx)}.compat.v1.{rest}")
+        new = expr(f"{root}.compat.v1.{rest}")
         return self.fix(
             original,
             updated,
@@ -305,7 +314,7 @@ class SymbolRename(Rule):
     def _unknown(self, original, updated, spelled: str, rest: str, via_root: bool):  # type: ignore[no-untyped-def]
         self.flag(original, f"`{spelled}` is not a TensorFlow 1 API name; check it by hand", effort="unknown", category=Category.POTENTIAL)
         if via_root and self._root_switched(spelled.split(".")[0]):
-            return self.fix(original, updated, expr(f"{tf_root(self.ctx)}.compat.v1.{rest}"), manual=True,
+            return self.fix(original, updated, expr(f"{spelled.split('.')[0]}.compat.v1.{rest}"), manual=True,
                             message=f"`{spelled}` kept as tf.compat.v1.{rest}")
         return updated
 
@@ -326,3 +335,33 @@ def _dotted(node: cst.BaseExpression | None) -> str | None:
     from migrate.engine.names import dotted_name
 
     return dotted_name(node) if node is not None else None
+
+
+_DOTTED = re.compile(r"\b([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)")
+
+
+def _looks_tf1(ctx, table) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the file is TF1 code: it imports tensorflow.compat.v1 (as the TF module) or
+    spells, through an import alias, a name that TF2 renamed or removed. A cheap scan of
+    the text (strings and comments included, which errs towards TF1)."""
+    for local, target in ctx.aliases.bindings.items():
+        if target in V1_ALIASES and local in ctx.aliases.import_nodes:
+            return True
+        if (target.startswith("tensorflow.contrib") or target.startswith("tensorflow.compat.v1.")) and local in ctx.aliases.import_nodes:
+            return True
+    seen: set[str] = set()
+    for m in _DOTTED.finditer(ctx.source_text):
+        name = m.group(1)
+        if name in seen:
+            continue
+        seen.add(name)
+        q = ctx.aliases.resolve_dotted(name)
+        if q is None or q.startswith("tensorflow.compat."):
+            continue  # explicit `tf.compat.v1.X` through a TF2 root: TF2-era code
+        rest = rest_of(ctx.canonical(q))
+        if not rest or rest.startswith(("compat.", "keras")):
+            continue
+        hit = table.lookup(rest)
+        if hit is not None and hit.entry.kind in ("renamed", "removed"):
+            return True
+    return False
