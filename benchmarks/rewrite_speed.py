@@ -122,7 +122,7 @@ def run_migrate(tree: Path, jobs: int) -> tuple[float, dict]:
     report = tree.parent / f"report-{tree.name}.json"
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "migrate", "tf1-to-tf2", "--write", "-q", "--no-progress", "--jobs", str(jobs),
+        [sys.executable, "-m", "migrate", "tf1-to-tf2", "--write", "-q", "--no-progress", "--no-cache", "--jobs", str(jobs),
          "--report", str(report), str(tree)],
         capture_output=True, text=True, cwd=tree,
     )

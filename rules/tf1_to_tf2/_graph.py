@@ -32,6 +32,8 @@ that need it (a backward slice from the fetched tensors).
 
 from __future__ import annotations
 
+import re
+
 import builtins
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -260,12 +262,43 @@ class Plan:
 # -- small helpers ---------------------------------------------------------------------
 
 
+# id(node) -> children, for the module being analysed (libcst's `children` property runs a
+# visitor per call, which made the analysis the slowest part of the pack). Rebuilt for
+# every file by `index_children`; only ids of the live original tree are stored.
+_KIDS: dict[int, list[cst.CSTNode]] = {}
+
+
+class _ChildIndex(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[cst.CSTNode] = []
+        self.kids: dict[int, list[cst.CSTNode]] = {}
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.kids[id(node)] = []
+        if self.stack:
+            self.kids[id(self.stack[-1])].append(node)
+        self.stack.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self.stack.pop()
+
+
+def index_children(module: cst.Module) -> None:
+    global _KIDS
+    indexer = _ChildIndex()
+    module.visit(indexer)
+    _KIDS = indexer.kids
+
+
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     stack = [node]
     while stack:
         n = stack.pop()
         yield n
-        stack.extend(reversed(n.children))
+        kids = _KIDS.get(id(n))
+        stack.extend(reversed(kids if kids is not None else n.children))
 
 
 def names_used(node: cst.CSTNode) -> set[str]:
@@ -379,6 +412,7 @@ class Analysis:
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
         self.module = ctx.module
+        index_children(self.module)
         self.plan = Plan()
         self.units: dict[str, Unit] = {}
         self.module_unit: Unit | None = None
@@ -2024,8 +2058,14 @@ def _no_ws(node: cst.BaseExpression) -> cst.BaseExpression:
     return node
 
 
+_SESSION_TEXT = re.compile(r"Session|get_default_session")
+
+
 def plan_for(ctx: FileContext) -> Plan:
     plan = ctx.state.get(STATE_KEY)
+    if plan is None and not _SESSION_TEXT.search(ctx.source_text):
+        plan = Plan()  # no session in the text: nothing to convert (and no costly analysis)
+        ctx.state[STATE_KEY] = plan
     if plan is None:
         an = Analysis(ctx)
         plan = an.run()
