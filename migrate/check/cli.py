@@ -68,11 +68,13 @@ def _parse_inputs(items: tuple[str, ...]) -> dict[str, Any] | None:
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="Write the result as JSON ('-' for stdout).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Write a PNG bar chart of per-layer differences.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
+              help="Write a porting report with this result (format from the extension: .html embeds the per-layer plot; .md, .json, .sarif, .txt).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the verdict line.")
 def check_command(old: str, new: str, old_kind: str | None, new_kind: str | None, atol: float, train_atol: float,
                   rtol: float, examples: int, seed: int, mapping: str | None, no_train: bool, optimizer: str | None,
                   steps: int, inputs: tuple[str, ...], device: str, json_path: str | None, plot_path: str | None,
-                  quiet: bool) -> None:
+                  report_path: str | None, quiet: bool) -> None:
     from . import CheckOptions, OptimizerSpec, check
 
     try:
@@ -97,6 +99,8 @@ def check_command(old: str, new: str, old_kind: str | None, new_kind: str | None
             Path(json_path).write_text(text + "\n", encoding="utf-8")
     if plot_path and result.status != "error":
         result.plot_png(plot_path)
+    if report_path:
+        _write_report(result, old, new, report_path)
     if result.status == "error":
         if result.error and not quiet:
             click.echo(result.error, err=True)
@@ -151,3 +155,22 @@ def convert_weights_command(src: str, out: str, model: str | None, mapping: str 
             click.echo(text)
         else:
             Path(json_path).write_text(text + "\n", encoding="utf-8")
+
+
+def _write_report(result: Any, old: str, new: str, path: str) -> None:
+    """The check result as a porting report (its `equivalence` section)."""
+    from migrate import __version__
+    from migrate.report import render
+    from migrate.result import RunResult
+
+    ext = Path(path).suffix.lower().lstrip(".")
+    fmt = {"htm": "html", "markdown": "md", "txt": "text"}.get(ext, ext)
+    if fmt not in ("json", "md", "html", "sarif", "text"):
+        fmt = "json"
+    if fmt == "html" and result.status != "error" and result.layers:
+        result.fill_plot_base64()
+    run = RunResult(
+        migration="check", source=old, target=new, files=(), rules=(),
+        tool_version=__version__, equivalence=(result.to_dict(),),
+    )
+    Path(path).write_text(render(run, fmt), encoding="utf-8")

@@ -35,6 +35,16 @@ def test_exit_0_with_json_and_plot(tmp_path):
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_result_goes_into_the_porting_report(tmp_path):
+    html, md = tmp_path / "r.html", tmp_path / "r.md"
+    r = run(check_command, [twin("mlp"), twin("mlp_sigmoid"), "-n", "3", "--no-train", "--report", str(html)])
+    assert r.exit_code == 1, r.output
+    page = html.read_text()
+    assert "data:image/png;base64," in page and "Equivalence" in page
+    r = run(check_command, [twin("mlp"), twin("mlp_same"), "-n", "2", "--no-train", "--report", str(md)])
+    assert r.exit_code == 0 and "Equivalence" in md.read_text()
+
+
 def test_exit_1_not_equivalent():
     r = run(check_command, [twin("mlp"), twin("mlp_sigmoid"), "-n", "3", "--no-train", "--json", "-"])
     assert r.exit_code == 1, r.output
