@@ -109,13 +109,13 @@ def _code_only(source: str) -> str:
 
 
 @pytest.mark.parametrize("name", sorted(PROVEN))
-def test_rewrite_is_offered_not_applied_without_unsafe_fixes(name: str) -> None:
+def test_no_restructuring_without_unsafe_fixes(name: str) -> None:
+    """TF2120 runs only with --unsafe-fixes (costly analysis, nothing applicable without);
+    the safe run still reports the Session code through TF2001's manual items."""
     out, findings = migrate(name, unsafe=False)
     assert "GradientTape" not in out and "input_signature" not in out and ".numpy()" not in out
-    mine = [f for f in findings if f.rule_id == "TF2120"]
-    assert mine and all(f.status is Status.AVAILABLE for f in mine)
-    random = PROVEN[name][1]  # the programs with TF random initial values
-    assert any(("random streams" in f.message) == random for f in mine)
+    assert not [f for f in findings if f.rule_id == "TF2120"]
+    assert any(f.rule_id == "TF2001" and f.status is Status.MANUAL and "Session" in f.message for f in findings)
 
 
 @pytest.mark.parametrize("name", sorted(NOT_CONVERTED))

@@ -116,6 +116,9 @@ class SessionToEager(Rule):
     migrated corpus programs with plain TF2 against the TF1 results (random initial
     values carried over). Keras SGD with momentum orders the momentum update differently
     (same values for a constant learning rate, rounding apart).
+    The rule runs only with --unsafe-fixes: its whole-file analysis is the costliest step
+    of the pack, and without unsafe fixes nothing it finds could be applied (TF2001 still
+    reports every Session, placeholder and optimizer as a manual item).
     """
 
     ID = "TF2120"
@@ -148,6 +151,8 @@ class SessionToEager(Rule):
 
     # -- decide ----------------------------------------------------------------------------
     def visit_Module(self, node: cst.Module) -> None:
+        if not self.ctx.unsafe_fixes:
+            return  # see "Fix safety": nothing could be applied
         plan = plan_for(self.ctx)
         self.plan = plan
         if not plan.relevant:
