@@ -68,6 +68,7 @@ class FileContext:
         self.additions_scheduled = False
         self._positions: Positions | None = None
         self._suppressed = suppressions(source_text)
+        self._lines: list[str] | None = None
         self.state: dict[str, Any] = {}  # scratch space shared between rules of one file
 
     # -- names -------------------------------------------------------------------------
@@ -100,13 +101,14 @@ class FileContext:
                 return True
         return False
 
-    def _snippet(self, node: cst.CSTNode) -> str:
-        try:
-            code = self.module.code_for_node(node)
-        except Exception:  # pragma: no cover - defensive: codegen of odd nodes
+    def _snippet(self, rng: Range) -> str:
+        """The first source line of a finding, from its start column (200 chars at most)."""
+        if self._lines is None:
+            self._lines = self.source_text.splitlines()
+        i = rng.start.line - 1
+        if not 0 <= i < len(self._lines):
             return ""
-        first = code.strip().splitlines()[0] if code.strip() else ""
-        return first[:200]
+        return self._lines[i][rng.start.column :].strip()[:200]
 
     # -- findings ----------------------------------------------------------------------
     def record_fix(
@@ -152,7 +154,7 @@ class FileContext:
                 category=category or rule.CATEGORY,
                 effort=effort or rule.EFFORT,
                 fix=Fix(title=title or rule.MESSAGE, content=content),
-                snippet=self._snippet(original),
+                snippet=self._snippet(rng),
             )
         )
         return replacement if applied else updated
@@ -181,7 +183,7 @@ class FileContext:
                 category=category or rule.CATEGORY,
                 effort=effort or rule.EFFORT,
                 fix=None,
-                snippet=self._snippet(original),
+                snippet=self._snippet(rng),
             )
         )
 
