@@ -141,22 +141,8 @@ class FileContext:
             content = "".join(self.module.code_for_node(n) for n in replacement.nodes)
         else:
             content = ""
-        self._finding_nodes.append(id(original))
-        self.findings.append(
-            Finding(
-                rule_id=rule.ID,
-                rule_name=rule.NAME,
-                path=self.path,
-                range=rng,
-                message=message or rule.MESSAGE,
-                safety=safety,
-                status=status,
-                category=category or rule.CATEGORY,
-                effort=effort or rule.EFFORT,
-                fix=Fix(title=title or rule.MESSAGE, content=content),
-                snippet=self._snippet(rng),
-            )
-        )
+        fix = Fix(title=title or rule.MESSAGE, content=content)
+        self._add(rule, original, rng, message, safety, status, category, effort, fix)
         return replacement if applied else updated
 
     def record_manual(
@@ -170,6 +156,20 @@ class FileContext:
     ) -> None:
         rng = self.range_of(original)
         status = Status.SUPPRESSED if self._is_suppressed(rule.ID, rng) else Status.MANUAL
+        self._add(rule, original, rng, message, Safety.MANUAL, status, category, effort, None)
+
+    def _add(
+        self,
+        rule: Rule,
+        original: cst.CSTNode,
+        rng: Range,
+        message: str | None,
+        safety: Safety,
+        status: Status,
+        category: Category | None,
+        effort: str | None,
+        fix: Fix | None,
+    ) -> None:
         self._finding_nodes.append(id(original))
         self.findings.append(
             Finding(
@@ -178,11 +178,11 @@ class FileContext:
                 path=self.path,
                 range=rng,
                 message=message or rule.MESSAGE,
-                safety=Safety.MANUAL,
+                safety=safety,
                 status=status,
                 category=category or rule.CATEGORY,
                 effort=effort or rule.EFFORT,
-                fix=None,
+                fix=fix,
                 snippet=self._snippet(rng),
             )
         )
