@@ -6,7 +6,7 @@ import libcst as cst
 
 from migrate.engine.names import dotted_name
 from migrate.rule import Rule
-from rules.tf1_to_tf2._common import expr, rest_of
+from rules.tf1_to_tf2._common import expr, rest_of, retire_tf_import
 
 
 class AbslModuleRule(Rule):
@@ -60,6 +60,7 @@ class AbslModuleRule(Rule):
             self.ctx.state[f"absl-{self.ABSL_NAME}"] = True
             local = self.local_name()
             self.add_import("absl", self.ABSL_NAME, None if local == self.ABSL_NAME else local)
+            retire_tf_import(self)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if id(node) in self._inner or dotted_name(node) is None:

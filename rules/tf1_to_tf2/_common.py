@@ -6,6 +6,7 @@ import libcst as cst
 
 from migrate.cstutil import fix_commas, keyword_args  # noqa: F401  (re-exported for the pack)
 from migrate.engine.context import FileContext
+from migrate.rule import Rule
 
 TF = "tensorflow"
 V1_ALIASES = ("tensorflow.compat.v1",)
@@ -71,3 +72,20 @@ def kwarg(name: str, value: cst.BaseExpression, template: cst.Arg | None = None)
     if template is not None:
         arg = arg.with_changes(comma=template.comma, whitespace_after_arg=template.whitespace_after_arg)
     return arg
+
+
+def retire_tf_import(rule: Rule) -> None:
+    """Schedule removal of the file's TensorFlow imports; libcst removes an import only
+    when nothing uses it any more (e.g. after tf.flags/tf.logging moved to absl)."""
+    ctx = rule.ctx
+    if ctx.state.get("retire-tf"):
+        return
+    ctx.state["retire-tf"] = True
+    for local, target in ctx.aliases.bindings.items():
+        node = ctx.aliases.import_nodes.get(local)
+        if isinstance(node, cst.Import) and (target == TF or target in V1_ALIASES):
+            line = ctx.range_of(node).start.line
+            lines = ctx.source_text.splitlines()
+            if 0 < line <= len(lines) and "#" in lines[line - 1]:
+                continue  # removing the line would lose the user's comment
+            rule.remove_import(target, None, local if local != target.split(".")[0] else None)

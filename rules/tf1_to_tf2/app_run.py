@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from migrate.rule import Invalid, Rule, Valid
-from rules.tf1_to_tf2._common import fix_commas, keyword_args, rest_of
+from rules.tf1_to_tf2._common import fix_commas, keyword_args, rest_of, retire_tf_import
 
 
 class AppRun(Rule):
@@ -29,11 +29,11 @@ class AppRun(Rule):
     INVALID = [
         Invalid(
             "import tensorflow as tf\n\ndef main(_):\n    pass\n\nif __name__ == '__main__':\n    tf.app.run()\n",
-            "import tensorflow as tf\nfrom absl import app\n\ndef main(_):\n    pass\n\nif __name__ == '__main__':\n    app.run(main)\n",
+            "from absl import app\n\ndef main(_):\n    pass\n\nif __name__ == '__main__':\n    app.run(main)\n",
         ),
         Invalid(
             "import tensorflow as tf\n\ndef train(argv):\n    pass\n\ntf.app.run(main=train, argv=['x'])\n",
-            "import tensorflow as tf\nfrom absl import app\n\ndef train(argv):\n    pass\n\napp.run(train, argv=['x'])\n",
+            "from absl import app\n\ndef train(argv):\n    pass\n\napp.run(train, argv=['x'])\n",
         ),
         Invalid("import tensorflow as tf\ntf.app.run()\n", None, message="main"),
     ]
@@ -65,4 +65,5 @@ class AppRun(Rule):
         )
         if self.ctx.last_finding_applied():
             self.add_import("absl", "app", None if local == "app" else local)
+            retire_tf_import(self)
         return out

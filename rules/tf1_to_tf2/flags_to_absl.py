@@ -11,7 +11,8 @@ class FlagsToAbsl(AbslModuleRule):
 
     What it does: every reference to `tf.flags.X` / `tf.app.flags.X` (also through aliases
     such as `flags = tf.app.flags`) becomes `flags.X` with `from absl import flags`; the
-    alias assignment itself is dropped.
+    alias assignment itself is dropped, and the TensorFlow import too when nothing uses
+    it any more.
 
     Why: TF2 removed `tf.flags`; TF1's flags module was a thin re-export of absl's, so
     `DEFINE_*`, `FLAGS` and `mark_flag_as_required` behave the same.
@@ -30,10 +31,10 @@ class FlagsToAbsl(AbslModuleRule):
     INVALID = [
         Invalid(
             "import tensorflow as tf\ntf.app.flags.DEFINE_integer('steps', 10, 'Steps.')\nFLAGS = tf.app.flags.FLAGS\n",
-            "import tensorflow as tf\nfrom absl import flags\n\nflags.DEFINE_integer('steps', 10, 'Steps.')\nFLAGS = flags.FLAGS\n",
+            "from absl import flags\n\nflags.DEFINE_integer('steps', 10, 'Steps.')\nFLAGS = flags.FLAGS\n",
         ),
         Invalid(
             "import tensorflow as tf\nflags = tf.app.flags\nflags.DEFINE_string('data', '/tmp', 'Data dir.')\nFLAGS = flags.FLAGS\n",
-            "import tensorflow as tf\nfrom absl import flags\n\nflags.DEFINE_string('data', '/tmp', 'Data dir.')\nFLAGS = flags.FLAGS\n",
+            "from absl import flags\n\nflags.DEFINE_string('data', '/tmp', 'Data dir.')\nFLAGS = flags.FLAGS\n",
         ),
     ]

@@ -12,7 +12,8 @@ class LoggingToAbsl(AbslModuleRule):
     What it does: `tf.logging.info(...)`, `tf.logging.set_verbosity(tf.logging.INFO)` and
     friends become `logging.info(...)` / `logging.set_verbosity(logging.INFO)` with
     `from absl import logging` (imported as `absl_logging` when the file already uses the
-    standard library's `logging`). `warn` becomes `warning`.
+    standard library's `logging`). `warn` becomes `warning`. The TensorFlow import
+    is removed when nothing uses it any more.
 
     Why: TF2 removed `tf.logging`; TF1's module wrapped absl's logger.
 
@@ -36,10 +37,10 @@ class LoggingToAbsl(AbslModuleRule):
     INVALID = [
         Invalid(
             "import tensorflow as tf\ntf.logging.set_verbosity(tf.logging.INFO)\ntf.logging.warn('step %d', 3)\n",
-            "import tensorflow as tf\nfrom absl import logging\n\nlogging.set_verbosity(logging.INFO)\nlogging.warning('step %d', 3)\n",
+            "from absl import logging\n\nlogging.set_verbosity(logging.INFO)\nlogging.warning('step %d', 3)\n",
         ),
         Invalid(
             "import logging\nimport tensorflow as tf\nlogging.basicConfig()\ntf.logging.info('hi')\n",
-            "import logging\nimport tensorflow as tf\nfrom absl import logging as absl_logging\n\nlogging.basicConfig()\nabsl_logging.info('hi')\n",
+            "import logging\nfrom absl import logging as absl_logging\n\nlogging.basicConfig()\nabsl_logging.info('hi')\n",
         ),
     ]
