@@ -65,6 +65,7 @@ class FileContext:
         self._finding_nodes: list[int] = []  # id() of the original node of each finding
         self.codemod = CodemodContext(filename=path)
         self.removals_scheduled = False
+        self.removals: list[tuple[str, str | None, str | None]] = []
         self.additions_scheduled = False
         self._positions: Positions | None = None
         self._suppressed = suppressions(source_text)
@@ -196,7 +197,8 @@ class FileContext:
         self.additions_scheduled = True
 
     def remove_import(self, module: str, obj: str | None, asname: str | None) -> None:
-        RemoveImportsVisitor.remove_unused_import(self.codemod, module, obj, asname)
+        # applied by the engine after the pass (see transform.run_pass)
+        self.removals.append((module, obj, asname))
         self.removals_scheduled = True
 
     def free_name(self, preferred: str, *alternatives: str) -> str:

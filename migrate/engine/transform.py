@@ -85,8 +85,20 @@ def run_pass(
         # whole tree into a MetadataWrapper first (a quarter of a file's time).
         new = AddImportsVisitor(ctx.codemod).transform_module_impl(new)
     if ctx.removals_scheduled:
-        new = RemoveImportsVisitor(ctx.codemod).transform_module(new)
-        new = _strip_new_leading_blank_lines(module, new)
+        # RemoveImportsVisitor needs full scope analysis on a copy of the tree: only run it
+        # for imports whose local name is no longer used outside import statements.
+        wanted = {asname or obj or mod.split(".")[0] for mod, obj, asname in ctx.removals}
+        counter = _NameCounter(wanted)
+        new.visit(counter)
+        pending = False
+        for mod, obj, asname in ctx.removals:
+            local = asname or obj or mod.split(".")[0]
+            if counter.counts.get(local, 0) == 0:
+                RemoveImportsVisitor.remove_unused_import(ctx.codemod, mod, obj, asname)
+                pending = True
+        if pending:
+            new = RemoveImportsVisitor(ctx.codemod).transform_module(new)
+            new = _strip_new_leading_blank_lines(module, new)
     return PassResult(module=new, findings=ctx.findings, context=ctx)
 
 
@@ -102,3 +114,27 @@ def _strip_new_leading_blank_lines(old: cst.Module, new: cst.Module) -> cst.Modu
     if old_lines:
         return new
     return new.with_changes(body=[first.with_changes(leading_lines=[]), *new.body[1:]])
+
+
+class _NameCounter(cst.CSTVisitor):
+    """Counts uses of a few names: Name nodes outside import statements, attribute names
+    excluded."""
+
+    def __init__(self, names: set[str]) -> None:
+        super().__init__()
+        self.names = names
+        self.counts: dict[str, int] = {}
+        self._attrs: set[int] = set()
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._attrs.add(id(node.attr))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value in self.names and id(node) not in self._attrs:
+            self.counts[node.value] = self.counts.get(node.value, 0) + 1
