@@ -29,10 +29,6 @@ def dotted_name(node: cst.BaseExpression) -> str | None:
     return None
 
 
-def _module_name(node: cst.BaseExpression) -> str | None:
-    return dotted_name(node)
-
-
 def _iter_statements(body: Iterable[cst.CSTNode]) -> Iterator[cst.CSTNode]:
     """All simple statements, recursing into compound statements' bodies (not expressions)."""
     for stmt in body:
@@ -79,7 +75,7 @@ class AliasMap:
         for small in _iter_statements(module.body):
             if isinstance(small, cst.Import):
                 for alias in small.names:
-                    full = _module_name(alias.name)
+                    full = dotted_name(alias.name)
                     if full is None:
                         continue
                     if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
@@ -93,11 +89,11 @@ class AliasMap:
             elif isinstance(small, cst.ImportFrom):
                 if small.relative or small.module is None:
                     continue
-                base = _module_name(small.module)
+                base = dotted_name(small.module)
                 if base is None or isinstance(small.names, cst.ImportStar):
                     continue
                 for alias in small.names:
-                    name = _module_name(alias.name)
+                    name = dotted_name(alias.name)
                     if name is None:
                         continue
                     if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
@@ -115,8 +111,6 @@ class AliasMap:
                     amap.bindings.setdefault(target.value, resolved)
                 else:
                     amap.other_bound.add(target.value)
-            elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
-                continue
         for stmt in _iter_defs(module.body):
             amap.other_bound.add(stmt)
         return amap

@@ -7,6 +7,7 @@ import string
 
 import libcst as cst
 
+from migrate.engine.names import dotted_name
 from migrate.result import Category, Safety
 from migrate.rule import Invalid, Rule, Valid
 from rules.tf1_to_tf2._common import V1_ALIASES, expr, keyword_args, rest_of, tf_root
@@ -332,8 +333,6 @@ class SymbolRename(Rule):
 
 
 def _dotted(node: cst.BaseExpression | None) -> str | None:
-    from migrate.engine.names import dotted_name
-
     return dotted_name(node) if node is not None else None
 
 
