@@ -6,14 +6,38 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from migrate import __version__
 from migrate.engine.process import Options, process_bytes
-from migrate.engine.runner import discover, run_targets
+from migrate.engine.runner import Target, _excluded, discover, run_targets
 from migrate.pack import load_pack, rule_info, select_rules
 from migrate.result import FileResult, Invocation, RunResult
+
+
+@dataclass(frozen=True)
+class Override:
+    """One ``[[tool.migrate.overrides]]`` table: files matching ``paths`` (globs or ``dir/``,
+    relative to the run's root) get ``select`` (replaces), ``ignore`` (adds to) and
+    ``unsafe_fixes`` (replaces). Later overrides apply on top of earlier ones."""
+
+    paths: tuple[str, ...]
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    unsafe_fixes: bool | None = None
+
+    @classmethod
+    def from_config(cls, table: dict) -> Override:  # type: ignore[type-arg]
+        return cls(
+            paths=tuple(table["path"]),
+            select=tuple(table["select"]) if "select" in table else None,
+            ignore=tuple(table.get("ignore", ())),
+            unsafe_fixes=table.get("unsafe-fixes"),
+        )
+
+    def matches(self, path: str) -> bool:
+        return _excluded(path, self.paths)
 
 
 @dataclass(frozen=True)
@@ -30,6 +54,20 @@ class RunConfig:
     generated_markers: tuple[str, ...] = ("@generated", "DO NOT EDIT")
     root: str = field(default_factory=os.getcwd)
     cache_dir: str | None = None  # content-hash cache; None disables it
+    overrides: tuple[Override, ...] = ()
+
+    def for_path(self, path: str) -> RunConfig:
+        """This config with the overrides that match `path` (relative to root) applied."""
+        cfg = self
+        for o in self.overrides:
+            if o.matches(path):
+                cfg = replace(
+                    cfg,
+                    select=cfg.select if o.select is None else o.select,
+                    ignore=cfg.ignore + o.ignore,
+                    unsafe_fixes=cfg.unsafe_fixes if o.unsafe_fixes is None else o.unsafe_fixes,
+                )
+        return cfg
 
     def options(self) -> Options:
         return Options(
@@ -65,7 +103,13 @@ def run(
     if on_result:
         for p in problems:
             on_result(p)
-    results.extend(run_targets(targets, config.options(), jobs=config.jobs, on_result=on_result))
+    # Files under [[tool.migrate.overrides]] run with their own rule selection: one batch per
+    # distinct selection (usually one), each batch in parallel.
+    groups: dict[Options, list[Target]] = {}
+    for t in targets:
+        groups.setdefault(config.for_path(t.display).options(), []).append(t)
+    for opts, group in groups.items():
+        results.extend(run_targets(group, opts, jobs=config.jobs, on_result=on_result))
     results.sort(key=lambda r: r.path)
     return RunResult(
         migration=pack.name,
@@ -88,7 +132,7 @@ def run(
 def run_source(source: bytes, config: RunConfig, path: str = "<stdin>") -> tuple[RunResult, bytes]:
     """Rewrite one in-memory source (stdin mode). Returns the result and the new bytes."""
     pack, rules = _rules_for(config)
-    result, new = process_bytes(source, path, config.options())
+    result, new = process_bytes(source, path, config.for_path(path).options())
     rr = RunResult(
         migration=pack.name,
         source=pack.source,

@@ -115,6 +115,7 @@ def _run_pack(pack: str, **kw: Any) -> None:
         generated_markers=markers,
         root=root,  # excludes in [tool.migrate] are relative to the config's directory
         cache_dir=None if kw["no_cache"] else (kw["cache_dir"] or cfg.get("cache-dir") or default_cache_dir()),
+        overrides=tuple(api.Override.from_config(t) for t in cfg.get("overrides", ())),
     )
 
     if paths == ("-",):

@@ -19,6 +19,16 @@ KNOWN_KEYS: dict[str, type | tuple[type, ...]] = {
     "report-format": str,
     "verify": bool,
     "cache-dir": str,
+    "overrides": list,
+}
+
+# Keys of one [[tool.migrate.overrides]] table: which files (globs or "dir/", relative to the
+# config's directory) and the rule selection that applies to them.
+OVERRIDE_KEYS: dict[str, type | tuple[type, ...]] = {
+    "path": (str, list),
+    "select": list,
+    "ignore": list,
+    "unsafe-fixes": bool,
 }
 
 
@@ -63,9 +73,36 @@ def load_config(path: str) -> dict[str, Any]:
         want = KNOWN_KEYS[key]
         if not isinstance(value, want) or (want is int and isinstance(value, bool)):
             raise ConfigError(f"{path}: [tool.migrate] {key} must be a {getattr(want, '__name__', want)}")
-        if want is list and not all(isinstance(v, str) for v in value):
+        if want is list and key != "overrides" and not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{path}: [tool.migrate] {key} must be a list of strings")
         if key in ("exclude", "extend-exclude") and any(".." in v.split("/") for v in value):
             raise ConfigError(f"{path}: [tool.migrate] {key}: '..' is not allowed in paths")
+        if key == "overrides":
+            value = [_override(path, i, item) for i, item in enumerate(value)]
         out[key] = value
+    return out
+
+
+def _override(path: str, index: int, item: Any) -> dict[str, Any]:
+    """Validate one [[tool.migrate.overrides]] table; `path` becomes a list of patterns."""
+    where = f"{path}: [[tool.migrate.overrides]] #{index + 1}"
+    if not isinstance(item, dict):
+        raise ConfigError(f"{where} must be a table")
+    for key, value in item.items():
+        if key not in OVERRIDE_KEYS:
+            close = difflib.get_close_matches(key, OVERRIDE_KEYS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"{where}: unknown key {key!r}{hint}")
+        want = OVERRIDE_KEYS[key]
+        if not isinstance(value, want):
+            raise ConfigError(f"{where}: {key} has the wrong type")
+        if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: {key} must be a list of strings")
+    if "path" not in item:
+        raise ConfigError(f"{where}: 'path' is required (a glob or 'dir/', or a list of them)")
+    patterns = [item["path"]] if isinstance(item["path"], str) else list(item["path"])
+    if not patterns or any(".." in p.split("/") for p in patterns):
+        raise ConfigError(f"{where}: path must name files under the config's directory ('..' is not allowed)")
+    out = dict(item)
+    out["path"] = patterns
     return out

@@ -92,6 +92,41 @@ def test_config_from_pyproject_and_unknown_key(tmp_path):
     assert res.exit_code == 2 and "'..' is not allowed" in res.output
 
 
+def test_config_overrides_select_rules_per_path(tmp_path):
+    (tmp_path / "legacy").mkdir()
+    (tmp_path / "app.py").write_text(TF1)
+    (tmp_path / "legacy" / "old.py").write_text(TF1)
+    (tmp_path / "legacy" / "keep.py").write_text(TF1)
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.migrate]\n"
+        'select = ["TF2011"]\n'
+        "[[tool.migrate.overrides]]\n"
+        'path = "legacy/"\n'
+        'ignore = ["TF2011"]\n'
+        "[[tool.migrate.overrides]]\n"
+        'path = ["legacy/keep.py"]\n'
+        'select = ["TF2001"]\n'
+    )
+    res = invoke("tf1-to-tf2", "--write", "--no-cache", str(tmp_path))
+    assert "from absl import logging" in (tmp_path / "app.py").read_text()
+    # legacy/: TF2011 ignored, so nothing to do
+    assert (tmp_path / "legacy" / "old.py").read_text() == TF1
+    # legacy/keep.py: select replaced by TF2001 (still minus the ignored TF2011): tf.logging stays
+    # a TF1-only name, which TF2001 reports and keeps working through tf.compat.v1
+    kept = (tmp_path / "legacy" / "keep.py").read_text()
+    assert "absl" not in kept and kept != TF1 and "compat.v1" in kept, kept
+    assert res.exit_code == 1
+    (tmp_path / "pyproject.toml").write_text('[[tool.migrate.overrides]]\npath = "../x/"\nignore = ["TF2"]\n')
+    res = invoke("tf1-to-tf2", str(tmp_path))
+    assert res.exit_code == 2 and "'..' is not allowed" in res.output
+    (tmp_path / "pyproject.toml").write_text('[[tool.migrate.overrides]]\npath = "a/"\nignroe = ["TF2"]\n')
+    res = invoke("tf1-to-tf2", str(tmp_path))
+    assert res.exit_code == 2 and "did you mean 'ignore'" in res.output
+    (tmp_path / "pyproject.toml").write_text('[[tool.migrate.overrides]]\nignore = ["TF2"]\n')
+    res = invoke("tf1-to-tf2", str(tmp_path))
+    assert res.exit_code == 2 and "'path' is required" in res.output
+
+
 def test_reports_in_every_format(tmp_path):
     (tmp_path / "m.py").write_text(TF1)
     for fmt in ("json", "md", "html", "sarif", "text"):
