@@ -520,7 +520,15 @@ class KerasAdapter(Adapter):
         if self.optimizer is not None:
             cfg = self.optimizer.get_config()
             cname = type(self.optimizer).__name__.lower()
-            lr = float(np.asarray(cfg.get("learning_rate", 0.01)))
+            raw_lr = cfg.get("learning_rate", 0.01)
+            if isinstance(raw_lr, dict):
+                # A learning-rate schedule: one training step uses its value at the
+                # optimizer's current step.
+                lr = float(np.asarray(self.optimizer.learning_rate))
+                notes.append("learning-rate schedule: the training step uses its current value "
+                             f"({lr:g}); later steps are not compared")
+            else:
+                lr = float(np.asarray(raw_lr))
             if cname == "adam":
                 opt = OptimizerSpec("adam", lr=lr, eps=float(cfg.get("epsilon", 1e-7)),
                                     beta1=float(cfg.get("beta_1", 0.9)), beta2=float(cfg.get("beta_2", 0.999)))

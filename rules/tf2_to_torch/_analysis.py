@@ -224,6 +224,8 @@ class ClassInfo:
     mask: str | None = None
     mask_used: bool = False
     issues: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
+    parameters: dict[str, str] = field(default_factory=dict)  # source of an add_weight call in __init__ -> nn.Parameter code
+    variables: set[int] = field(default_factory=set)  # id(tf.Variable(...) assigned to self.x in __init__)
 
 
 def keras_base_kind(bases: list[cst.Arg], qname: QName, known: set[str]) -> list[int]:
@@ -305,8 +307,26 @@ def analyze_class(node: cst.ClassDef, qname: QName, st: PackState) -> ClassInfo 
                 info.module_attrs.add(attr)
             elif q in SEQUENTIAL or (isinstance(value.func, cst.Name) and value.func.value in st.keras_classes):
                 info.module_attrs.add(attr)
+    init = methods.get("__init__")
+    in_init: set[int] = set()
+    if init is not None:
+        init_uses = _Uses()
+        init.body.visit(init_uses)
+        in_init = {id(c) for c in init_uses.add_weight}
+        for values in init_uses.assigned.values():
+            for value in values:
+                if isinstance(value, cst.Call) and qname(value.func) == "tensorflow.Variable":
+                    args = keyword_args(value, ["initial_value", "trainable", "validate_shape", "caching_device", "name", "variable_def", "dtype"])
+                    if args and "initial_value" in args and set(args) <= {"initial_value", "trainable", "name", "dtype"} and literal(args["trainable"].value if "trainable" in args else cst.Name("True")) in (True, False):
+                        info.variables.add(id(value))
+                        st.handled.add(id(value))
     for call in uses.add_weight:
         what = call.func.attr.value if isinstance(call.func, cst.Attribute) else "add_weight"
+        if what == "add_weight" and id(call) in in_init:
+            code = parameter_code(call, qname)
+            if code is not None:
+                info.parameters[code_of(call)] = code
+                continue
         hint = {
             "add_weight": "create the weight in __init__ as nn.Parameter(torch.empty(shape)) and initialize it with torch.nn.init",
             "add_loss": "return the extra loss from forward() (or store it on self) and add it to the training loss",
@@ -366,6 +386,42 @@ def analyze_class(node: cst.ClassDef, qname: QName, st: PackState) -> ClassInfo 
             context="attribute",
         )
     return info
+
+
+# Keras initializer name -> torch code filling a new tensor `$t` (None: keep torch.empty
+# and name the initializer in the finding)
+_INITIALIZERS = {
+    "zeros": "torch.zeros($shape)",
+    "ones": "torch.ones($shape)",
+    "glorot_uniform": "nn.init.xavier_uniform_(torch.empty($shape))",
+    "glorot_normal": "nn.init.xavier_normal_(torch.empty($shape))",
+    "random_normal": "nn.init.normal_(torch.empty($shape), std=0.05)",
+    "random_uniform": "nn.init.uniform_(torch.empty($shape), -0.05, 0.05)",
+}
+
+
+def parameter_code(call: cst.Call, qname: QName) -> str | None:
+    """``self.add_weight(shape=(4, 3), initializer='zeros', trainable=True)`` in __init__ ->
+    ``nn.Parameter(torch.zeros((4, 3)))``; None when an argument is not understood."""
+    args = keyword_args(call, ["shape", "initializer", "dtype", "trainable", "autocast", "regularizer", "constraint", "aggregation", "overwrite_with_gradient", "name"])
+    if args is None or "shape" not in args:
+        return None
+    if set(args) - {"shape", "initializer", "trainable", "name", "dtype"}:
+        return None
+    shape = args["shape"].value
+    if not isinstance(shape, (cst.Tuple, cst.List)) or not shape.elements:
+        return None
+    init = literal(args["initializer"].value) if "initializer" in args else "glorot_uniform"
+    if not isinstance(init, str) or init not in _INITIALIZERS:
+        return None
+    if "dtype" in args and literal(args["dtype"].value) not in ("float32",):
+        return None
+    trainable = literal(args["trainable"].value) if "trainable" in args else True
+    if trainable not in (True, False):
+        return None
+    shape_code = "(" + ", ".join(code_of(e.value) for e in shape.elements) + ("," if len(shape.elements) == 1 else "") + ")"
+    tensor = _INITIALIZERS[init].replace("$shape", shape_code)
+    return f"nn.Parameter({tensor}{'' if trainable else ', requires_grad=False'})"
 
 
 def _has_layer(node: cst.CSTNode, qname: QName) -> bool:

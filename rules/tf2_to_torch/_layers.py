@@ -13,6 +13,7 @@ Shapes are Keras shapes without the batch axis, channels last: ``(28, 28, 1)``; 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 import libcst as cst
 
 from rules.tf2_to_torch._common import (
+    HELPERS,
     NOT_LITERAL,
     atom_code,
     code_of,
@@ -45,6 +47,9 @@ _DEFAULT_LITERALS: dict[str, Any] = {
     "gamma_initializer": "ones",
     "moving_mean_initializer": "zeros",
     "moving_variance_initializer": "ones",
+    "recurrent_initializer": "orthogonal",
+    "depthwise_initializer": "glorot_uniform",
+    "pointwise_initializer": "glorot_uniform",
 }
 
 
@@ -73,6 +78,8 @@ class Built:
     manual: list[str] = field(default_factory=list)
     helpers: list[str] = field(default_factory=list)
     lazy: bool = False
+    outputs: int = 1  # values the layer call returns (an RNN with return_state: 2 or 3)
+    state_shapes: list[Any] = field(default_factory=list)  # shapes of the outputs after the first
 
 
 # --------------------------------------------------------------------------------------
@@ -98,6 +105,26 @@ def merge_shapes(a: Shape, b: Shape) -> Shape:
     if a is None or b is None or len(a) != len(b) or (Ellipsis in a) != (Ellipsis in b):
         return None
     return tuple(x if x == y else None for x, y in zip(a, b))
+
+
+def _int_arith(node: cst.BaseExpression) -> Any:
+    """The value of integer arithmetic on literals (``4 * 4 * 8``), else NOT_LITERAL."""
+    if isinstance(node, cst.BinaryOperation):
+        left, right = literal(node.left), literal(node.right)
+        left = _int_arith(node.left) if left is NOT_LITERAL else left
+        right = _int_arith(node.right) if right is NOT_LITERAL else right
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (left, right)):
+            return NOT_LITERAL
+        op = node.operator
+        if isinstance(op, cst.Multiply):
+            return left * right
+        if isinstance(op, cst.Add):
+            return left + right
+        if isinstance(op, cst.Subtract):
+            return left - right
+        if isinstance(op, cst.FloorDivide) and right:
+            return left // right
+    return NOT_LITERAL
 
 
 def _as_shape(value: Any) -> Shape:
@@ -143,7 +170,11 @@ class Args:
     def lit(self, name: str, default: Any = NOT_LITERAL) -> Any:
         if not self.given(name):
             return default
-        return literal(self.orig[name].value)
+        node = self.orig[name].value
+        value = literal(node)
+        if value is NOT_LITERAL:
+            value = _int_arith(node)
+        return value
 
     def node(self, name: str) -> cst.BaseExpression:
         return (self.upd.get(name) or self.orig[name]).value
@@ -182,8 +213,6 @@ def resolve_activation(node: cst.BaseExpression | None, qname: Callable[[cst.Bas
         if name in ACTIVATIONS:
             module, functional, layout = ACTIVATIONS[name]
             return Act(name, module, functional, layout)
-        if name == "hard_sigmoid":
-            return "activation 'hard_sigmoid': the Keras and PyTorch definitions have differed across versions; check nn.Hardsigmoid against your Keras version"
         return f"activation {value!r} has no PyTorch mapping in the table"
     if value is not NOT_LITERAL:
         return f"activation {code_of(node)} is not understood"
@@ -251,6 +280,37 @@ def render_standalone(built: Built, include_activation: bool, channels_last: str
     if len(items) == 1:
         return items[0]
     return f"nn.Sequential({', '.join(items)})"
+
+
+_WEIGHTED = ("nn.Linear", "nn.LazyLinear", "nn.Conv", "nn.LazyConv", "nn.BatchNorm", "nn.LazyBatchNorm", "nn.LayerNorm", "nn.Embedding", "KerasRNN(")
+
+
+def weight_path(built: Built, include_activation: bool = True) -> str | None:
+    """Where the first weighted module of `built` sits inside what render_standalone writes:
+    ``""`` (the module itself), ``"0"``, ``"1"`` (inside nn.Sequential / ChannelsLast),
+    ``"0.1"``; ``.rnn`` for the nn.LSTM/nn.GRU of KerasRNN."""
+    parts = with_activation(built) if include_activation else list(built.parts)
+    items = group_parts(parts)
+    for i, g in enumerate(items):
+        group = g if isinstance(g, list) else [g]
+        for j, p in enumerate(group):
+            if not p.code.startswith(_WEIGHTED):
+                continue
+            path = []
+            if len(items) > 1:
+                path.append(str(i))
+            if isinstance(g, list):
+                path.append(str(j))
+            if p.code.startswith("KerasRNN("):
+                path.append("rnn")
+            return ".".join(path)
+    return None
+
+
+def to_snake_case(name: str) -> str:
+    """Keras' default layer name for a class (``Conv2DTranspose`` -> ``conv2d_transpose``)."""
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
 
 
 def uses_channels_last(parts: list[Part]) -> bool:
@@ -691,6 +751,316 @@ def _simple_activation(a: Args, spec: dict[str, Any], b: Built, shape: Shape, qn
     return None
 
 
+# --------------------------------------------------------------------------------------
+# recurrent layers, transposed / depthwise / separable convolutions, reshapes
+
+_RNN_CLASSES = {"LSTM": "nn.LSTM", "GRU": "nn.GRU"}
+
+
+def _rnn_core(a: Args, keras: str, b: Built, shape: Shape, bidirectional: bool, qname: Any) -> str | None:
+    if not a.given("units"):
+        return f"{keras} without units"
+    for name, default in (("activation", "tanh"), ("recurrent_activation", "sigmoid")):
+        if a.given(name):
+            act = resolve_activation(a.orig_node(name), qname)
+            if not (isinstance(act, Act) and act.name == default):
+                return f"{name}={code_of(a.orig_node(name))}: nn.{keras} only computes {default}; write the cell by hand"
+    for name in ("dropout", "recurrent_dropout"):
+        if a.given(name) and a.lit(name) not in (0, 0.0):
+            return f"{name}={code_of(a.orig_node(name))}: nn.{keras} has no per-step (variational) dropout; write the loop by hand or drop it"
+    for name in ("go_backwards", "stateful"):
+        if a.lit(name, False) is not False:
+            return f"{name}=True: not mapped (flip the sequence with torch.flip / carry the state by hand)"
+    if keras == "GRU" and a.lit("reset_after", True) is not True:
+        return "GRU(reset_after=False) applies the reset gate before the recurrent matmul; nn.GRU computes reset_after=True only: write the cell by hand"
+    seqs, state = a.lit("return_sequences", False), a.lit("return_state", False)
+    if seqs not in (True, False) or state not in (True, False):
+        return "return_sequences/return_state are not literals"
+    fin = last_dim(shape)
+    if fin is None:
+        return f"the input feature size is not known statically and PyTorch has no lazy {_RNN_CLASSES[keras]}; write {_RNN_CLASSES[keras]}(features, {a.code('units')}, batch_first=True)"
+    kw = ", bias=False" if a.lit("use_bias", True) is False else ""
+    if bidirectional:
+        kw += ", bidirectional=True"
+    rnn = f"{_RNN_CLASSES[keras]}({fin}, {a.code('units')}, batch_first=True{kw})"
+    opts = (", return_sequences=True" if seqs else "") + (", return_state=True" if state else "")
+    b.torch = _RNN_CLASSES[keras]
+    b.parts.append(Part(f"KerasRNN({rnn}{opts})", "lastaxis"))
+    b.helpers.append("KerasRNN")
+    u = a.lit("units")
+    u = u if isinstance(u, int) and not isinstance(u, bool) else None
+    width = (2 * u if u is not None else None) if bidirectional else u
+    if shape is not None and Ellipsis not in shape and len(shape) == 2:
+        b.out_shape = (shape[0], width) if seqs else (width,)
+    else:
+        b.out_shape = (None, width) if seqs else (width,)
+    if state:
+        b.outputs = 3 if keras == "LSTM" else 2
+        b.state_shapes = [(u,)] * (b.outputs - 1)
+    b.notes.append("batch_first=True; KerasRNN returns the last step unless return_sequences" + (", and the final states" if state else ""))
+    if keras == "LSTM" and a.lit("use_bias", True) is not False:
+        b.notes.append("Keras' one LSTM bias is bias_ih: KerasRNN keeps bias_hh at zero and frozen")
+    return None
+
+
+def _rnn(a: Args, spec: dict[str, Any], b: Built, shape: Shape, qname: Any) -> str | None:
+    return _rnn_core(a, spec["rnn"], b, shape, False, qname)
+
+
+def _bidirectional(a: Args, spec: dict[str, Any], b: Built, shape: Shape, qname: Any) -> str | None:
+    if not a.given("layer"):
+        return "Bidirectional without a layer"
+    inner_o, inner_u = a.orig_node("layer"), a.node("layer")
+    name = _layer_class(inner_o, qname)
+    if name not in _RNN_CLASSES or not isinstance(inner_o, cst.Call) or not isinstance(inner_u, cst.Call):
+        return "Bidirectional around something else than a literal LSTM(...)/GRU(...) call"
+    if a.lit("merge_mode", "concat") != "concat":
+        return "merge_mode other than 'concat': split the nn.LSTM(bidirectional=True) output in two halves and combine them by hand"
+    if a.given("backward_layer"):
+        return "backward_layer=: two separate RNNs, the second on torch.flip(x, [1])"
+    inner_spec = LAYERS[name]
+    params = list(inner_spec["params"])
+    io, iu = keyword_args(inner_o, params), keyword_args(inner_u, params)
+    if io is None or iu is None:
+        return f"{name} called with *args/**kwargs"
+    unknown = sorted(k for k in io if k not in params and k not in COMMON_ARGS)
+    if unknown:
+        return f"{name} argument(s) {', '.join(unknown)} have no PyTorch equivalent in the table"
+    inner = Args(io, iu)
+    if inner.lit("return_state", False) is not False:
+        return "Bidirectional with return_state: the forward and backward states are h_n[0::2] / h_n[1::2] of nn.LSTM(bidirectional=True)"
+    problem = _rnn_core(inner, name, b, shape, True, qname)
+    if problem:
+        return problem
+    b.keras = f"Bidirectional({name})"
+    b.notes.append("merge_mode='concat': forward and backward features side by side, as nn.LSTM(bidirectional=True) returns them")
+    return None
+
+
+def _layer_class(node: cst.BaseExpression, qname: Any) -> str | None:
+    if not isinstance(node, cst.Call):
+        return None
+    q = qname(node.func)
+    if q is None or not q.startswith("tensorflow.keras.layers."):
+        return None
+    return q.rsplit(".", 1)[-1]
+
+
+def _conv_transpose(a: Args, spec: dict[str, Any], b: Built, shape: Shape, qname: Any) -> str | None:
+    dims = spec["dims"]
+    if not a.given("filters") or not a.given("kernel_size"):
+        return "transposed convolution without filters or kernel_size"
+    layout = _layout(a)
+    if layout is None:
+        return "data_format is not a literal: choose the layout by hand"
+    problem = _activation(a, b, qname)
+    if problem:
+        return problem
+    if a.given("output_padding"):
+        return "output_padding=: pass output_padding to nn.ConvTranspose by hand and check the output size"
+    if a.given("dilation_rate") and not _is_one(a.lit("dilation_rate"), dims):
+        return "dilation_rate above 1 in a transposed convolution: not mapped"
+    padding = a.lit("padding", "valid")
+    if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
+        return "padding is not a literal 'valid'/'same'"
+    same = padding.lower() == "same"
+    ks = _per_dim(a.lit("kernel_size"), dims)
+    ss = _per_dim(a.lit("strides", 1), dims)
+    if ks is None or ss is None:
+        return "kernel_size/strides are not literals: the output size cannot be pinned"
+    kw = ""
+    if not _is_one(ss, dims):
+        kw += f", stride={a.code('strides')}"
+    if same:
+        pads, outs, crops = [], [], []
+        for k, s in zip(ks, ss):
+            pads.append(max(k - s, 0) // 2)
+            outs.append(max(s - k, 0))
+            crops.append(max(k - s, 0) % 2)
+        if any(pads):
+            kw += f", padding={pads[0] if len(set(pads)) == 1 else tuple(pads)}"
+        if any(outs):
+            kw += f", output_padding={outs[0] if len(set(outs)) == 1 else tuple(outs)}"
+        b.notes.append("padding='same': padding/output_padding chosen so the output is input * strides, cropped like TensorFlow")
+    elif any(k < s for k, s in zip(ks, ss)):
+        # 'valid' with a stride above the kernel: TensorFlow's output is input * strides
+        outs = [max(s - k, 0) for k, s in zip(ks, ss)]
+        kw += f", output_padding={outs[0] if len(set(outs)) == 1 else tuple(outs)}"
+    kw += _bias(a)
+    cin, spatial = _split(shape, layout, dims)
+    part_layout = "cf" if layout == "cf" else "native"
+    filters, k = a.code("filters"), a.code("kernel_size")
+    if cin is None:
+        b.torch = f"nn.LazyConvTranspose{dims}d"
+        b.lazy = True
+        b.parts.append(Part(f"nn.LazyConvTranspose{dims}d({filters}, {k}{kw})", part_layout))
+    else:
+        b.torch = f"nn.ConvTranspose{dims}d"
+        b.parts.append(Part(f"nn.ConvTranspose{dims}d({cin}, {filters}, {k}{kw})", part_layout))
+    if same and any(crops):
+        # TensorFlow crops the odd pixel of 'same' at the end: a negative pad removes it
+        crop = ", ".join(f"0, {-c}" for c in reversed(crops))
+        b.parts.append(Part(f"nn.ConstantPad{dims}d(({crop}), 0.0)", part_layout))
+        b.notes.append("padding='same' with kernel_size - strides odd: the extra pixel is cropped at the end (bottom/right) like TensorFlow, with a negative nn.ConstantPad")
+    f = a.lit("filters")
+    f = f if isinstance(f, int) and not isinstance(f, bool) else None
+    out_sp = None
+    if spatial is not None:
+        out_sp = tuple(None if n is None else (n * s if same else (n - 1) * s + max(kk, s)) for n, kk, s in zip(spatial, ks, ss))
+    b.out_shape = _join(f, out_sp, layout, dims)
+    return None
+
+
+def _depthwise_parts(a: Args, b: Built, shape: Shape, dims: int, mult_code: str, with_bias: bool) -> tuple[str, int | None] | str:
+    """SamePad (when needed) and the grouped nn.Conv of a depthwise convolution."""
+    layout = _layout(a)
+    if layout is None:
+        return "data_format is not a literal: choose the layout by hand"
+    padding = a.lit("padding", "valid")
+    if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
+        return "padding is not a literal 'valid'/'same'"
+    same = padding.lower() == "same"
+    cin, spatial = _split(shape, layout, dims)
+    if cin is None:
+        return "the input channels are not known statically: a depthwise convolution needs groups=in_channels"
+    k, s, d = a.code("kernel_size"), a.code("strides", "1"), a.code("dilation_rate", "1")
+    stride_one = not a.given("strides") or _is_one(a.lit("strides"), dims)
+    dil_one = not a.given("dilation_rate") or _is_one(a.lit("dilation_rate"), dims)
+    part_layout = "cf" if layout == "cf" else "native"
+    kw = ""
+    if not stride_one:
+        kw += f", stride={s}"
+    if same and stride_one:
+        kw += ", padding='same'"
+    if not dil_one:
+        kw += f", dilation={d}"
+    if same and not stride_one:
+        b.parts.append(Part(f"SamePad({k}, {s}{'' if dil_one else ', ' + d})", part_layout))
+        b.helpers.append("SamePad")
+        b.notes.append("padding='same' with stride > 1: SamePad pads like TensorFlow (odd pixel bottom/right), computed from the input size")
+    m = literal(cst.parse_expression(mult_code))
+    out_c = cin * m if isinstance(m, int) and not isinstance(m, bool) else None
+    out_code = str(out_c) if out_c is not None else f"{cin} * {mult_code}"
+    bias = "" if with_bias else ", bias=False"
+    b.parts.append(Part(f"nn.Conv{dims}d({cin}, {out_code}, {k}{kw}, groups={cin}{bias})", part_layout))
+    out_sp = None
+    if spatial is not None:
+        ks, ss, ds = _per_dim(a.lit("kernel_size"), dims), _per_dim(a.lit("strides", 1), dims), _per_dim(a.lit("dilation_rate", 1), dims)
+        if ks and ss and ds:
+            out_sp = tuple(_spatial_out(n, kk, st, dd, same) for n, kk, st, dd in zip(spatial, ks, ss, ds))
+    b.out_shape = _join(out_c, out_sp, layout, dims)
+    return out_code, out_c
+
+
+def _depthwise(a: Args, spec: dict[str, Any], b: Built, shape: Shape, qname: Any) -> str | None:
+    if not a.given("kernel_size"):
+        return "DepthwiseConv2D without kernel_size"
+    problem = _activation(a, b, qname)
+    if problem:
+        return problem
+    with_bias = a.lit("use_bias", True) is not False
+    got = _depthwise_parts(a, b, shape, spec["dims"], a.code("depth_multiplier", "1"), with_bias)
+    if isinstance(got, str):
+        return got
+    b.torch = f"nn.Conv{spec['dims']}d(groups=in_channels)"
+    return None
+
+
+def _separable(a: Args, spec: dict[str, Any], b: Built, shape: Shape, qname: Any) -> str | None:
+    dims = spec["dims"]
+    if not a.given("filters") or not a.given("kernel_size"):
+        return "SeparableConv without filters or kernel_size"
+    problem = _activation(a, b, qname)
+    if problem:
+        return problem
+    got = _depthwise_parts(a, b, shape, dims, a.code("depth_multiplier", "1"), False)
+    if isinstance(got, str):
+        return got
+    mid_code, _ = got
+    layout = _layout(a)
+    part_layout = "cf" if layout == "cf" else "native"
+    b.parts.append(Part(f"nn.Conv{dims}d({mid_code}, {a.code('filters')}, 1{_bias(a)})", part_layout))
+    f = a.lit("filters")
+    f = f if isinstance(f, int) and not isinstance(f, bool) else None
+    _, spatial = _split(b.out_shape, layout or "cf", dims)
+    b.out_shape = _join(f, spatial, layout or "cf", dims)
+    b.torch = f"nn.Conv{dims}d(groups=in_channels) + 1x1 nn.Conv{dims}d"
+    b.notes.append("depthwise (groups=in_channels, no bias) then pointwise 1x1 convolution, as Keras computes it")
+    return None
+
+
+def _reshape(a: Args, spec: dict[str, Any], b: Built, shape: Shape, qname: Any) -> str | None:
+    target = a.lit("target_shape")
+    if not isinstance(target, tuple) or not all(isinstance(v, int) and not isinstance(v, bool) for v in target):
+        return "Reshape target_shape is not a literal tuple"
+    b.torch = "nn.Unflatten"
+    code = f"nn.Unflatten(1, {a.code('target_shape')})"
+    if shape is not None and Ellipsis not in shape and len(shape) == 1:
+        b.parts.append(Part(code, "lastaxis"))
+    else:
+        b.parts.append(Part("nn.Flatten()", "lastaxis"))
+        b.parts.append(Part(code, "lastaxis"))
+    b.out_shape = _resolve_reshape(shape, target)
+    b.notes.append("Reshape of the NHWC tensor in row-major order, as Keras does")
+    return None
+
+
+def _resolve_reshape(shape: Shape, target: tuple[int, ...]) -> Shape:
+    if -1 not in target:
+        return tuple(target)
+    if shape is None or Ellipsis in shape or not all(isinstance(v, int) for v in shape):
+        return tuple(None if v == -1 else v for v in target)
+    known = math.prod(v for v in target if v != -1)
+    return tuple(math.prod(shape) // known if v == -1 else v for v in target)
+
+
+def _permute(a: Args, spec: dict[str, Any], b: Built, shape: Shape, qname: Any) -> str | None:
+    return "Permute has no torch.nn module: write x.permute(0, *dims) in forward() (a functional model gets it written)"
+
+
+def reshape_code(x: str, target: str) -> str:
+    """Inline form of Keras Reshape on an NHWC tensor (used in forward())."""
+    return f"{x}.reshape({x}.shape[0], *{target})"
+
+
+def permute_code(x: str, dims: tuple[int, ...]) -> str:
+    return f"{x}.permute({', '.join(str(v) for v in (0, *dims))})"
+
+
+def permute_shape(shape: Shape, dims: tuple[int, ...]) -> Shape:
+    if shape is None or Ellipsis in shape or len(shape) != len(dims):
+        return None
+    return tuple(shape[d - 1] for d in dims)
+
+
+HELPERS.setdefault(
+    "KerasRNN",
+    '''class KerasRNN(nn.Module):
+    """Runs a batch-first nn.LSTM / nn.GRU as a Keras recurrent layer: the last step (every
+    step with return_sequences), plus the final states with return_state. A Keras LSTM has
+    one bias: bias_hh stays zero and frozen, so training updates what Keras updates."""
+
+    def __init__(self, rnn, return_sequences=False, return_state=False):
+        super().__init__()
+        self.rnn, self.return_sequences, self.return_state = rnn, return_sequences, return_state
+        if isinstance(rnn, nn.LSTM):
+            for name, p in rnn.named_parameters():
+                if name.startswith("bias_hh"):
+                    nn.init.zeros_(p)
+                    p.requires_grad_(False)
+
+    def forward(self, x):
+        out, state = self.rnn(x)
+        states = state if isinstance(state, tuple) else (state,)
+        dirs = 2 if self.rnn.bidirectional else 1
+        y = out if self.return_sequences else torch.cat(list(states[0][-dirs:]), dim=-1)
+        if not self.return_state:
+            return y
+        return (y, *(s[-1] for s in states))
+''',
+)
+
+
 _BUILDERS: dict[str, Callable[[Args, dict[str, Any], Built, Shape, Any], str | None]] = {
     "dense": _dense,
     "conv": _conv,
@@ -705,6 +1075,13 @@ _BUILDERS: dict[str, Callable[[Args, dict[str, Any], Built, Shape, Any], str | N
     "activation": _act_layer,
     "relu": _relu,
     "simple_activation": _simple_activation,
+    "rnn": _rnn,
+    "bidirectional": _bidirectional,
+    "conv_transpose": _conv_transpose,
+    "depthwise": _depthwise,
+    "separable": _separable,
+    "reshape": _reshape,
+    "permute": _permute,
 }
 
 

@@ -77,7 +77,7 @@ def plan(
 ) -> Plan:
     """Decide the torch form of one call; raise Manual when there is none."""
     if "passthrough" in spec:
-        args = ", ".join(code_of(a) for a in fix_commas(list(upd_call.args)))
+        args = ", ".join(code_of(a.with_changes(comma=cst.MaybeSentinel.DEFAULT)) for a in upd_call.args)
         return Plan(f"{spec['passthrough']}({args})", {}, [])
     params = list(spec["params"])
     if "name" not in params:

@@ -11,16 +11,61 @@ import libcst as cst
 from migrate.engine.names import dotted_name
 from migrate.result import Category, Safety
 from migrate.rule import Invalid, Valid
-from rules.tf2_to_torch._analysis import zip_vars
+from rules.tf2_to_torch._analysis import params_code, zip_vars
 from rules.tf2_to_torch._common import (
     TorchRule,
     code_of,
     is_atom,
     iter_nodes,
+    keyword_args,
     retire_tf_imports,
 )
+from rules.tf2_to_torch._loops import schedulers
 
 _TAPE = "tensorflow.GradientTape"
+_FUNCTIONAL_MESSAGE = (
+    "GradientTape with watch / persistent / several gradients becomes torch.autograd.grad "
+    "(watched tensors get requires_grad_(); retain_graph=True on all but the last gradient; "
+    "the target is summed as TF does for non-scalar targets)"
+)
+
+
+class _Functional(cst.CSTTransformer):
+    """Rewrites `tape.gradient(target, sources)` calls of one tape into torch.autograd.grad."""
+
+    def __init__(self, tape: str, watched: set[str], total: int) -> None:
+        super().__init__()
+        self.tape, self.watched, self.total = tape, watched, total
+        self.seen = 0
+        self.problem: str | None = None
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        f = updated_node.func
+        if not (isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.value.value == self.tape):
+            return updated_node
+        if f.attr.value != "gradient":
+            self.problem = f"{self.tape}.{f.attr.value}: use torch.autograd.functional.jacobian"
+            return updated_node
+        args = keyword_args(updated_node, ["target", "sources", "output_gradients", "unconnected_gradients"])
+        if args is None or set(args) != {"target", "sources"}:
+            self.problem = "tape.gradient with output_gradients / unconnected_gradients: pass grad_outputs= / allow_unused=True to torch.autograd.grad"
+            return updated_node
+        self.seen += 1
+        retain = ", retain_graph=True" if self.seen < self.total else ""
+        target = code_of(args["target"].value)
+        target = target if is_atom(args["target"].value) else f"({target})"
+        src = args["sources"].value
+        if isinstance(src, (cst.List, cst.Tuple)):
+            inner = ", ".join(code_of(e.value) for e in src.elements)
+            return cst.parse_expression(f"list(torch.autograd.grad({target}.sum(), [{inner}]{retain}))")
+        params = params_code(src)
+        if params is not None and params.endswith(".parameters()"):
+            return cst.parse_expression(f"list(torch.autograd.grad({target}.sum(), list({params}){retain}))")
+        name = dotted_name(src)
+        if name is not None and name in self.watched:
+            return cst.parse_expression(f"torch.autograd.grad({target}.sum(), {name}{retain})[0]")
+        self.problem = f"gradient with respect to {code_of(src)}: a tensor (watch it) or a list of tensors? write torch.autograd.grad(target, inputs) by hand"
+        return updated_node
 
 
 @dataclass
@@ -74,10 +119,20 @@ class GradientTape(TorchRule):
     `backward()`, and the optimizer (created with the model's parameters, PT1007) applies
     the gradients it finds on them.
 
-    Fix safety: safe for the recognized pattern. Persistent tapes, `tape.watch`, several
-    tapes in one `with` (GANs), gradients that are transformed before they are applied
-    (clipping) or used otherwise, and `output_gradients` are reported: they need
-    `torch.autograd.grad`, `retain_graph=True`, `requires_grad_()` or
+    A tape used for gradients of tensors rather than a training step (`tape.watch(x)`,
+    `persistent=True` with several `tape.gradient` calls) becomes
+    `torch.autograd.grad`: each watched tensor gets `x.requires_grad_()`, each
+    `tape.gradient(y, x)` becomes `torch.autograd.grad(y.sum(), x)[0]` (a list of sources
+    gives a list; TF differentiates the sum of a non-scalar target), with
+    `retain_graph=True` on all but the last call (what `persistent=True` provides), and
+    `del tape` goes. When the optimizer's learning rate follows a Keras schedule (PT1022),
+    `scheduler.step()` follows `optimizer.step()`.
+
+    Fix safety: safe for the recognized patterns. Several tapes in one `with`, nested
+    tapes (higher-order gradients), gradients that are transformed before they are applied
+    (clipping) or used otherwise, gradients with respect to names the rule cannot tell
+    apart (a tensor or a list?), `jacobian` and `output_gradients` are reported: they need
+    `torch.autograd.grad(create_graph=True)`, `torch.autograd.functional.jacobian`, or
     `torch.nn.utils.clip_grad_norm_` written by a person.
     """
 
@@ -120,6 +175,19 @@ class GradientTape(TorchRule):
         ),
         Invalid(
             "import tensorflow as tf\n\n"
+            "def saliency(model, x):\n"
+            "    with tf.GradientTape() as tape:\n"
+            "        tape.watch(x)\n"
+            "        y = model(x)\n"
+            "    return tape.gradient(y, x)\n",
+            "import torch\n\n"
+            "def saliency(model, x):\n"
+            "    x.requires_grad_()\n"
+            "    y = model(x)\n"
+            "    return torch.autograd.grad(y.sum(), x)[0]\n",
+        ),
+        Invalid(
+            "import tensorflow as tf\n\n"
             "with tf.GradientTape(persistent=True) as tape:\n"
             "    loss = f(x)\n"
             "g = tape.gradient(loss, x)\n",
@@ -131,6 +199,8 @@ class GradientTape(TorchRule):
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
         self._tapes: set[int] = set()
+        self._open: list[int] = []  # tapes whose `with` is being visited
+        self._nested: set[int] = set()  # tapes inside (or around) another tape
 
     def _is_tape(self, stmt: cst.CSTNode) -> bool:
         return isinstance(stmt, cst.With) and any(
@@ -139,9 +209,17 @@ class GradientTape(TorchRule):
 
     def visit_With(self, node: cst.With) -> None:
         if self._is_tape(node):
+            if self._open:  # a tape inside another tape: higher-order gradients
+                self._nested.update([id(node), *self._open])
+            self._open.append(id(node))
             self._tapes.add(id(node))
             for item in node.items:
                 self.st.handled.add(id(item.item))
+
+    def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.With:
+        if self._open and self._open[-1] == id(original_node):
+            self._open.pop()
+        return updated_node
 
     def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
         if not any(id(s) in self._tapes for s in original_node.body):
@@ -246,8 +324,26 @@ class GradientTape(TorchRule):
             um = self._find(upd, u_at)
             if om is None or um is None:
                 break
+            if id(om.with_stmt) in self._nested:
+                self.flag(om.with_stmt, "GradientTape not rewritten: nested tapes (higher-order gradients): use torch.autograd.grad(..., create_graph=True) for the inner gradient", effort="complex")
+                out += upd[u_at : um.start + 1]
+                o_at, u_at = om.start + 1, um.start + 1
+                continue
             if om.problem is not None:
-                self.flag(om.with_stmt, f"GradientTape step not rewritten: {om.problem}", effort="complex")
+                func = self._functional(om, um)
+                if isinstance(func, tuple):
+                    new_stmts, used = func
+                    replaced = self.fix(om.with_stmt, um.with_stmt, cst.FlattenSentinel(new_stmts), message=_FUNCTIONAL_MESSAGE, safety=Safety.SAFE)
+                    if isinstance(replaced, cst.FlattenSentinel):
+                        changed = True
+                        n_body = len(_stmts(um.with_stmt.body))
+                        extra = max(0, used - n_body + 1)
+                        for s in om.seq[n_body : n_body + extra]:
+                            self.supersede_tree(s)
+                        out += upd[u_at : um.start] + new_stmts
+                        o_at, u_at = om.start + 1 + extra, um.start + 1 + extra
+                        continue
+                self.flag(om.with_stmt, f"GradientTape step not rewritten: {om.problem}" + (f"; {func}" if func else ""), effort="complex")
                 out += upd[u_at : um.start + 1]
                 o_at, u_at = om.start + 1, um.start + 1
                 continue
@@ -291,6 +387,75 @@ class GradientTape(TorchRule):
                 new.append(line(loss, "backward", s))
             elif j == m.apply:
                 new.append(line(opt, "step", s))
+                sched = schedulers(self.ctx).get(code_of(m.opt))
+                if sched is not None:
+                    new.append(line(cst.parse_expression(sched), "step", cst.SimpleStatementLine(body=[])))
             else:
                 new.append(s)
         return new
+
+    def _functional(self, om: _Match, um: _Match) -> tuple[list[cst.BaseStatement], int] | str | None:
+        """Rewrite a tape used with watch / persistent / several gradients into autograd.grad.
+
+        Returns (new statements replacing the `with` and the statements after it up to the
+        last use of the tape, index in seq of that last use), or a reason, or None."""
+        w = um.with_stmt
+        if len(w.items) != 1:
+            return None
+        item = w.items[0]
+        call = item.item
+        assert isinstance(call, cst.Call)
+        for a in call.args:
+            if a.keyword is None or a.keyword.value != "persistent" or not isinstance(a.value, cst.Name) or a.value.value not in ("True", "False"):
+                return None
+        if item.asname is None or not isinstance(item.asname.name, cst.Name):
+            return None
+        tape = item.asname.name.value
+        seq = um.seq
+        uses = [j for j, st in enumerate(seq) if _mentions(st, tape)]
+        if not uses:
+            return None
+        last = uses[-1]
+        n_body = len(_stmts(w.body))
+        if any(self._is_tape(st) for st in seq[: last + 1]):
+            return "nested tapes (higher-order gradients): torch.autograd.grad(..., create_graph=True)"
+        watched: set[str] = set()
+        grads = 0
+        for st in seq[: last + 1]:
+            small = _single(st)
+            if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and dotted_name(small.value.func) == f"{tape}.watch":
+                continue
+            for n in iter_nodes(st):
+                if isinstance(n, cst.Call) and dotted_name(n.func) == f"{tape}.gradient":
+                    grads += 1
+        out: list[cst.BaseStatement] = []
+        fn = _Functional(tape, watched, grads)
+        for j, st in enumerate(seq[: max(last + 1, n_body)]):
+            small = _single(st)
+            if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and dotted_name(small.value.func) == f"{tape}.watch":
+                arg = small.value.args[0].value if len(small.value.args) == 1 else None
+                names = [arg] if isinstance(arg, (cst.Name, cst.Attribute)) else [e.value for e in arg.elements] if isinstance(arg, (cst.List, cst.Tuple)) else []
+                if not names or not all(dotted_name(n) for n in names):
+                    return f"{tape}.watch of a computed value: call .requires_grad_() on the tensor"
+                for i, n in enumerate(names):
+                    watched.add(dotted_name(n) or "")
+                    line = cst.parse_statement(f"{dotted_name(n)}.requires_grad_()\n")
+                    lead = getattr(st, "leading_lines", ()) if i == 0 else ()
+                    out.append(line.with_changes(leading_lines=lead) if isinstance(line, cst.SimpleStatementLine) else line)
+                continue
+            if isinstance(small, cst.Del) and isinstance(small.target, cst.Name) and small.target.value == tape:
+                continue
+            if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and isinstance(small.value.func, cst.Attribute) and small.value.func.attr.value == "apply_gradients":
+                return None  # a training step the step pattern did not match: its own message says why
+            new = st.visit(fn)
+            if fn.problem:
+                return fn.problem
+            assert isinstance(new, cst.BaseStatement)
+            out.append(new)
+        if fn.seen == 0:
+            return None
+        first = out[0] if out else None
+        if isinstance(first, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            out[0] = first.with_changes(leading_lines=w.leading_lines)
+        self.add_import("torch")
+        return out, max(last, n_body - 1)

@@ -31,8 +31,17 @@ class KerasLayer(TorchRule):
     What it does: `tf.keras.layers.Dense(64, activation='relu')` becomes
     `nn.Sequential(nn.LazyLinear(64), nn.ReLU())`, `Conv2D(32, 3, padding='same')` becomes
     `ChannelsLast(nn.LazyConv2d(32, 3, padding='same'))`, and likewise for pooling,
-    BatchNormalization, LayerNormalization, Dropout, Flatten, Embedding and the activation
-    layers (table `rules/tf2_to_torch/tables/layers.py`). The layer must be assigned
+    BatchNormalization, LayerNormalization, Dropout, Flatten, Embedding, Reshape, the
+    activation layers, Conv1D/2D/3DTranspose (`nn.ConvTranspose*d`; 'same' padding gets the
+    `padding`/`output_padding` that give `input * strides`, and an odd pixel is cropped at
+    the end as TensorFlow does), DepthwiseConv2D (`nn.Conv2d(C, C * multiplier, k,
+    groups=C)`), SeparableConv2D (depthwise then 1x1 `nn.Conv2d`), and LSTM / GRU /
+    Bidirectional(LSTM|GRU) (`KerasRNN(nn.LSTM(in, units, batch_first=True), ...)`: a helper
+    written into the file that returns the last step unless `return_sequences`, the final
+    states with `return_state`, and keeps the LSTM's second bias `bias_hh` at zero and frozen
+    because Keras has one bias; Keras GRU `reset_after=True` is exactly `nn.GRU`,
+    `reset_after=False`, recurrent dropout and non-default activations are reported)
+    (table `rules/tf2_to_torch/tables/layers.py`). The layer must be assigned
     (`self.fc = ...`, `fc = ...`) or sit in a `Sequential` list; containers give it its
     input size where they know it (PT1002 follows `call()`, PT1003 the list), otherwise the
     `nn.Lazy*` module is used and the finding says so. When the containing model only ever
@@ -51,8 +60,10 @@ class KerasLayer(TorchRule):
     Initializers are not reproduced (PyTorch default initialization; a non-default Keras
     initializer, regularizer or constraint makes the finding a manual item), and PyTorch
     stores the unbiased batch variance in BatchNorm's running variance where Keras 3 stores
-    the biased one, so moving statistics drift apart slightly during training. Layers in a
-    functional-API expression (`Dense(3)(x)`) or passed to `model.add` are reported.
+    the biased one, so moving statistics drift apart slightly during training. Recurrent
+    layers need a statically known feature size (PyTorch has no lazy LSTM). Layers in a
+    functional-API expression (`Dense(3)(x)`) outside a function PT1030 converts, or passed
+    to `model.add` outside a `Sequential()` + `add` run PT1003 converts, are reported.
     """
 
     ID = "PT1001"
@@ -64,7 +75,7 @@ class KerasLayer(TorchRule):
 
     VALID = [
         Valid("from torch import nn\nfc = nn.Linear(4, 2)\n"),
-        Valid("import tensorflow as tf\nlstm = tf.keras.layers.LSTM(8)\n"),
+        Valid("import tensorflow as tf\nattn = tf.keras.layers.MultiHeadAttention(2, 4)\n"),
     ]
     INVALID = [
         Invalid(
@@ -91,6 +102,16 @@ class KerasLayer(TorchRule):
             message="momentum",
         ),
         Invalid(
+            "import tensorflow as tf\nlstm = tf.keras.layers.LSTM(8, return_sequences=True, input_shape=(5, 3))\n",
+            "import torch\nfrom torch import nn\n\n\n" + HELPERS["KerasRNN"] + "\n\nlstm = KerasRNN(nn.LSTM(3, 8, batch_first=True), return_sequences=True)\n",
+            message="batch_first",
+        ),
+        Invalid(
+            "import tensorflow as tf\nrnn = tf.keras.layers.GRU(8, reset_after=False, input_shape=(5, 3))\n",
+            None,
+            message="reset_after=False",
+        ),
+        Invalid(
             "import tensorflow as tf\nh = tf.keras.layers.Dense(3)(x)\n",
             None,
             message="functional",
@@ -99,6 +120,13 @@ class KerasLayer(TorchRule):
 
     def visit_Call(self, node: cst.Call) -> None:
         mark_references(self.st, node)
+        if layer_name(self.qname(node.func)) == "Bidirectional":
+            # the wrapped RNN is built by the Bidirectional entry, not on its own
+            for arg in node.args:
+                if isinstance(arg.value, cst.Call) and (arg.keyword is None or arg.keyword.value == "layer"):
+                    self.st.frozen.add(id(arg.value))
+                    self.st.handled.add(id(arg.value))
+                    break
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self.st.assigned.add(id(node.value))

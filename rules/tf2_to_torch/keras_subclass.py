@@ -10,11 +10,14 @@ from rules.tf2_to_torch._analysis import ClassInfo, _self_attr, analyze_class
 from rules.tf2_to_torch._common import (
     KERAS_BASES,
     TorchRule,
+    code_of,
     fix_commas,
+    keyword_args,
+    literal,
     localize,
     schedule_torch_imports,
 )
-from rules.tf2_to_torch._layers import activation_call
+from rules.tf2_to_torch._layers import activation_call, to_snake_case, weight_path
 from rules.tf2_to_torch._ops import fill
 
 
@@ -23,8 +26,9 @@ class _Rewrite(cst.CSTTransformer):
     call sites, `training` becomes `self.training`, `super().__init__(...)` loses its
     Keras arguments."""
 
-    def __init__(self, rule: TorchRule, info: ClassInfo, training: str | None) -> None:
+    def __init__(self, rule: TorchRule, info: ClassInfo, training: str | None, in_init: bool = False) -> None:
         super().__init__()
+        self.in_init = in_init
         self.rule = rule
         self.info = info
         self.training = training
@@ -65,6 +69,12 @@ class _Rewrite(cst.CSTTransformer):
         return updated_node
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        param = self.info.parameters.get(code_of(original_node)) if self.info.parameters else None
+        if param is not None:
+            schedule_torch_imports(self.rule, param)
+            return cst.parse_expression(localize(self.rule.ctx, param))
+        if self.in_init and self.info.variables and self.rule.qname(original_node.func) == "tensorflow.Variable":
+            return self._variable(updated_node)
         func = original_node.func
         if (
             isinstance(func, cst.Attribute)
@@ -95,6 +105,21 @@ class _Rewrite(cst.CSTTransformer):
             schedule_torch_imports(self.rule, template)
             new = fill(localize(self.rule.ctx, template), {"x": new})
         return new
+
+
+    def _variable(self, call: cst.Call) -> cst.BaseExpression:
+        """``tf.Variable(value, trainable=False)`` -> ``nn.Parameter(torch.as_tensor(value), requires_grad=False)``."""
+        args = keyword_args(call, ["initial_value", "trainable", "validate_shape", "caching_device", "name", "variable_def", "dtype"])
+        if not args or "initial_value" not in args or not set(args) <= {"initial_value", "trainable", "name", "dtype"}:
+            return call
+        if "trainable" in args and literal(args["trainable"].value) not in (True, False):
+            return call
+        dtype = f", dtype={code_of(args['dtype'].value)}" if "dtype" in args else ""
+        trainable = literal(args["trainable"].value) if "trainable" in args else True
+        grad = "" if trainable is True else ", requires_grad=False"
+        code = f"nn.Parameter(torch.as_tensor($v{dtype}){grad})"
+        schedule_torch_imports(self.rule, code)
+        return fill(localize(self.rule.ctx, code), {"v": args["initial_value"].value})
 
 
 def _strip_params(fn: cst.FunctionDef, names: set[str]) -> cst.FunctionDef:
@@ -134,8 +159,13 @@ class KerasSubclass(TorchRule):
 
     Fix safety: safe for the model's function. PyTorch modules start in training mode while
     a Keras model called without `training=` runs in inference mode: call `model.eval()`
-    before inference (PT1011 does it where the call passes `training=`). Weights created in
-    `build()` / `add_weight`, lists mixing layers and other values, sub-layers called with a
+    before inference (PT1011 does it where the call passes `training=`). A
+    `self.add_weight(shape=..., initializer=..., trainable=...)` in `__init__` becomes
+    `nn.Parameter(torch.zeros(shape))` (ones, glorot/xavier, random normal/uniform likewise;
+    `trainable=False` -> `requires_grad=False`), and `self.v = tf.Variable(value,
+    trainable=...)` in `__init__` becomes `nn.Parameter(torch.as_tensor(value), ...)`.
+    Weights created in `build()`, `add_weight`
+    with other arguments, lists mixing layers and other values, sub-layers called with a
     fixed `training=` value and a used `mask` argument are reported for a person.
     """
 
@@ -148,6 +178,40 @@ class KerasSubclass(TorchRule):
 
     VALID = [Valid("from torch import nn\n\nclass M(nn.Module):\n    def forward(self, x):\n        return x\n")]
     INVALID = [
+        Invalid(
+            "import tensorflow as tf\n\n"
+            "class Temp(tf.keras.layers.Layer):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.t = tf.Variable(2.0, trainable=False)\n\n"
+            "    def call(self, x):\n"
+            "        return x / self.t\n",
+            "import torch\nfrom torch import nn\n\n"
+            "class Temp(nn.Module):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.t = nn.Parameter(torch.as_tensor(2.0), requires_grad=False)\n\n"
+            "    def forward(self, x):\n"
+            "        return x / self.t\n",
+            message="tf.Variable",
+        ),
+        Invalid(
+            "import tensorflow as tf\n\n"
+            "class Scale(tf.keras.layers.Layer):\n"
+            "    def __init__(self, n):\n"
+            "        super().__init__()\n"
+            "        self.w = self.add_weight(shape=(n,), initializer='ones')\n\n"
+            "    def call(self, x):\n"
+            "        return x * self.w\n",
+            "import torch\nfrom torch import nn\n\n"
+            "class Scale(nn.Module):\n"
+            "    def __init__(self, n):\n"
+            "        super().__init__()\n"
+            "        self.w = nn.Parameter(torch.ones((n,)))\n\n"
+            "    def forward(self, x):\n"
+            "        return x * self.w\n",
+            message="nn.Parameter",
+        ),
         Invalid(
             "import tensorflow as tf\n\n"
             "class Block(tf.keras.layers.Layer):\n"
@@ -235,6 +299,33 @@ class KerasSubclass(TorchRule):
             self.st.keras_classes.add(info.name)
             self.st.handled.update(info.keras_bases)
 
+    def _keras_names(self, info: ClassInfo) -> str:
+        """``keras layer name -> torch module path`` of the weighted sub-layers (the
+        correspondence map, format of PT1030), when the class holds only table layers created
+        once each in __init__: Keras then names them in creation order (``dense``,
+        ``dense_1``, or their ``name=``) in a fresh session."""
+        if info.list_attrs or set(info.module_attrs) != set(info.layer_attrs):
+            return ""
+        counts: dict[str, int] = {}
+        pairs = []
+        for attr, call in info.layer_attrs.items():
+            built = self.st.built.get(id(call))
+            if built is None:
+                return ""
+            name = None
+            for a in call.args:
+                if a.keyword is not None and a.keyword.value == "name":
+                    name = literal(a.value)
+            if not isinstance(name, str):
+                prefix = to_snake_case(built.keras)
+                n = counts.get(prefix, 0)
+                counts[prefix] = n + 1
+                name = prefix if n == 0 else f"{prefix}_{n}"
+            sub = weight_path(built, include_activation=attr not in info.fused)
+            if sub is not None:
+                pairs.append(f"{name} -> {attr}.{sub}" if sub else f"{name} -> {attr}")
+        return ", ".join(pairs)
+
     def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
         info: ClassInfo | None = self.st.class_stack.pop()
         if info is None:
@@ -255,7 +346,7 @@ class KerasSubclass(TorchRule):
         for stmt in updated_node.body.body if isinstance(updated_node.body, cst.IndentedBlock) else ():
             if isinstance(stmt, cst.FunctionDef):
                 is_call = stmt.name.value == "call"
-                stmt = stmt.visit(_Rewrite(self, info, info.training if is_call else None))  # type: ignore[assignment]
+                stmt = stmt.visit(_Rewrite(self, info, info.training if is_call else None, stmt.name.value == "__init__"))  # type: ignore[assignment]
                 if is_call:
                     drop = {n for n in (info.training, info.mask if not info.mask_used else None) if n}
                     stmt = _strip_params(stmt, drop).with_changes(name=cst.Name("forward"))
@@ -267,5 +358,12 @@ class KerasSubclass(TorchRule):
             message += ", training -> self.training"
         if info.fused:
             message += "; fused activations applied at the call sites of " + ", ".join(f"self.{a}" for a in sorted(info.fused))
+        if info.parameters:
+            message += "; self.add_weight(...) in __init__ -> nn.Parameter (the Keras initializer mapped to torch.nn.init)"
+        if info.variables:
+            message += "; tf.Variable in __init__ -> nn.Parameter (trainable=False -> requires_grad=False)"
         message += "; PyTorch modules start in training mode: call model.eval() for inference (Keras calls infer by default)"
+        names = self._keras_names(info)
+        if names:
+            message += f"; keras names: {names}"
         return self.convert(original_node, updated_node, new, message=message)  # type: ignore[no-any-return]

@@ -9,6 +9,7 @@ from migrate.result import Category, Safety
 from migrate.rule import Invalid, Valid
 from rules.tf2_to_torch._analysis import module_scan
 from rules.tf2_to_torch._common import TorchRule, layer_name, mark_references, tf_rest
+from rules.tf2_to_torch._loops import SCHEDULES
 from rules.tf2_to_torch.tables import (
     LAYERS,
     LOSSES,
@@ -19,7 +20,8 @@ from rules.tf2_to_torch.tables import (
 )
 
 # names a structural rule converts or reports itself
-_STRUCTURAL = {"function", "GradientTape", "keras.Sequential", "keras.models.Sequential"}
+_STRUCTURAL = {"function", "GradientTape", "keras.Sequential", "keras.models.Sequential", "data.Dataset.from_tensor_slices"}
+_STRUCTURAL |= set(SCHEDULES)  # PT1022 converts or reports them
 _KNOWN = set(OPS) | set(SYMBOLS) | set(OPTIMIZERS) | set(LOSSES) | _STRUCTURAL | {f"keras.layers.{n}" for n in LAYERS}
 _NAMESPACES = {k.rsplit(".", i)[0] for k in _KNOWN for i in range(1, k.count(".") + 1)}
 
@@ -82,7 +84,7 @@ class UnmappedApi(TorchRule):
 
     VALID = [Valid("import torch\nx = torch.zeros(3)\n"), Valid("import tensorflow as tf\nx = tf.reduce_sum(y)\n")]
     INVALID = [
-        Invalid("import tensorflow as tf\nds = tf.data.Dataset.from_tensor_slices((x, y))\n", None, message="TensorDataset"),
+        Invalid("import tensorflow as tf\nds = tf.data.Dataset.from_generator(gen, output_signature=sig)\n", None, message="IterableDataset"),
         Invalid("import tensorflow as tf\nv = tf.Variable(0.0)\n", None, message="nn.Parameter"),
         Invalid("import tensorflow as tf\nmodel = tf.keras.Sequential([tf.keras.layers.Dense(1)])\nmodel.fit(x, y, epochs=3)\n", None, message="DataLoader"),
     ]
@@ -122,7 +124,7 @@ class UnmappedApi(TorchRule):
                 self._report(original_node, rest, "(...)")
             return updated_node
         src = self.ctx.source_text
-        if isinstance(func, cst.Attribute) and func.attr.value in _MODEL_METHODS and ("Sequential" in src or "Model" in src):
+        if isinstance(func, cst.Attribute) and func.attr.value in _MODEL_METHODS and ("Sequential" in src or "Model" in src) and id(original_node) not in self.st.handled:
             receiver = dotted_name(func.value)
             if receiver and receiver in module_scan(self).models:
                 self.flag(original_node, f"Keras {receiver}.{func.attr.value}(...) has no PyTorch counterpart: {_MODEL_METHODS[func.attr.value]}")

@@ -24,6 +24,16 @@ _INIT_REG = [
     "bias_constraint",
 ]
 _CONV = ["filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "groups", "activation", "use_bias", *_INIT_REG]
+_CONV_T = ["filters", "kernel_size", "strides", "padding", "output_padding", "data_format", "dilation_rate", "activation", "use_bias", *_INIT_REG]
+_DW_INIT = ["bias_initializer", "bias_regularizer", "activity_regularizer", "bias_constraint"]
+_DEPTHWISE = ["kernel_size", "strides", "padding", "depth_multiplier", "data_format", "dilation_rate", "activation", "use_bias", "depthwise_initializer", "depthwise_regularizer", "depthwise_constraint", *_DW_INIT]
+_SEPARABLE = ["filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "depth_multiplier", "activation", "use_bias", "depthwise_initializer", "pointwise_initializer", "depthwise_regularizer", "pointwise_regularizer", "depthwise_constraint", "pointwise_constraint", *_DW_INIT]
+_RNN = [
+    "units", "activation", "recurrent_activation", "use_bias", "kernel_initializer", "recurrent_initializer", "bias_initializer",
+    "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+    "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout", "seed", "return_sequences", "return_state",
+    "go_backwards", "stateful", "unroll", "use_cudnn",
+]
 _POOL = ["pool_size", "strides", "padding", "data_format"]
 _GLOBAL_POOL = ["data_format", "keepdims"]
 
@@ -67,6 +77,18 @@ LAYERS: dict[str, dict[str, Any]] = {
     "LeakyReLU": {"kind": "simple_activation", "params": ["negative_slope"], "aliases": {"alpha": "negative_slope"}, "defaults": {"negative_slope": "0.3"}, "to": "nn.LeakyReLU($negative_slope)", "layout": "elementwise"},
     "ELU": {"kind": "simple_activation", "params": ["alpha"], "defaults": {"alpha": "1.0"}, "to": "nn.ELU(alpha=$alpha)", "layout": "elementwise"},
     "Softmax": {"kind": "simple_activation", "params": ["axis"], "defaults": {"axis": "-1"}, "to": "nn.Softmax(dim=$axis)", "layout": "lastaxis"},
+    "LSTM": {"kind": "rnn", "rnn": "LSTM", "params": _RNN},
+    "GRU": {"kind": "rnn", "rnn": "GRU", "params": [*_RNN, "reset_after"]},
+    "Bidirectional": {"kind": "bidirectional", "params": ["layer", "merge_mode", "weights", "backward_layer"]},
+    "Conv1DTranspose": {"kind": "conv_transpose", "dims": 1, "params": _CONV_T},
+    "Conv2DTranspose": {"kind": "conv_transpose", "dims": 2, "params": _CONV_T},
+    "Conv3DTranspose": {"kind": "conv_transpose", "dims": 3, "params": _CONV_T},
+    "DepthwiseConv1D": {"kind": "depthwise", "dims": 1, "params": _DEPTHWISE},
+    "DepthwiseConv2D": {"kind": "depthwise", "dims": 2, "params": _DEPTHWISE},
+    "SeparableConv1D": {"kind": "separable", "dims": 1, "params": _SEPARABLE},
+    "SeparableConv2D": {"kind": "separable", "dims": 2, "params": _SEPARABLE},
+    "Reshape": {"kind": "reshape", "params": ["target_shape"]},
+    "Permute": {"kind": "permute", "params": ["dims"]},
 }
 
 # Keras aliases of the same classes.
@@ -74,6 +96,8 @@ for _alias, _name in {
     "Convolution1D": "Conv1D",
     "Convolution2D": "Conv2D",
     "Convolution3D": "Conv3D",
+    "Convolution2DTranspose": "Conv2DTranspose",
+    "SeparableConvolution2D": "SeparableConv2D",
     "MaxPool1D": "MaxPooling1D",
     "MaxPool2D": "MaxPooling2D",
     "MaxPool3D": "MaxPooling3D",
@@ -112,6 +136,11 @@ ACTIVATIONS: dict[str, tuple[str | None, str, str]] = {
     "relu6": ("nn.ReLU6()", "F.relu6($x)", "elementwise"),
     "mish": ("nn.Mish()", "F.mish($x)", "elementwise"),
     "exponential": (None, "torch.exp($x)", "elementwise"),
+    # Keras 3: hard_sigmoid(x) = relu6(x + 3) / 6 (Keras 2 used clip(0.2 x + 0.5), which
+    # tf_keras still does), hard_silu(x) = x * hard_sigmoid(x): exactly torch's definitions
+    "hard_sigmoid": ("nn.Hardsigmoid()", "F.hardsigmoid($x)", "elementwise"),
+    "hard_silu": ("nn.Hardswish()", "F.hardswish($x)", "elementwise"),
+    "hard_swish": ("nn.Hardswish()", "F.hardswish($x)", "elementwise"),
 }
 
 # TensorFlow functions usable as `activation=` (after `tensorflow.`) -> activation name.

@@ -53,6 +53,25 @@ OPTIMIZERS: dict[str, dict[str, Any]] = {
         "ok": _OPT_OK,
         "note": "momentum updates agree while the learning rate is constant",
     },
+    "keras.optimizers.RMSprop": {
+        "params": ["learning_rate", "rho", "momentum", "epsilon", "centered", *_OPT_COMMON],
+        "to": "torch.optim.RMSprop($params, lr=$learning_rate, alpha=$rho, eps=$epsilon, momentum=$momentum, centered=$centered)",
+        "defaults": {"learning_rate": "0.001", "rho": "0.9", "epsilon": "1e-7"},
+        "aliases": {"lr": "learning_rate"},
+        "manual": _OPT_MANUAL,
+        "ok": _OPT_OK,
+        "unsafe": True,
+        "note": "Keras divides by sqrt(v + epsilon), torch by sqrt(v) + eps: steps agree for gradients well above sqrt(epsilon / (1 - rho)) (~1e-3) and differ for smaller ones",
+    },
+    "keras.optimizers.Adagrad": {
+        "params": ["learning_rate", "initial_accumulator_value", "epsilon", *_OPT_COMMON],
+        "to": "torch.optim.Adagrad($params, lr=$learning_rate, initial_accumulator_value=$initial_accumulator_value, eps=$epsilon)",
+        "defaults": {"learning_rate": "0.001", "initial_accumulator_value": "0.1", "epsilon": "1e-7"},
+        "aliases": {"lr": "learning_rate"},
+        "manual": _OPT_MANUAL,
+        "ok": _OPT_OK,
+        "note": "Keras divides by sqrt(acc + epsilon), torch by sqrt(acc) + eps: with the accumulator starting at 0.1 the steps differ by less than 1e-6 relative",
+    },
 }
 for _name in list(OPTIMIZERS):
     OPTIMIZERS["optimizers." + _name.split(".")[-1]] = OPTIMIZERS[_name]  # tf.optimizers.Adam
