@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-__all__ = ["check_command", "convert_weights_command"]
+__all__ = ["check_command", "convert_checkpoint_command", "convert_weights_command"]
 
 EXIT_EQUIVALENT, EXIT_DIFFERENT, EXIT_ERROR = 0, 1, 2
 
@@ -155,6 +155,53 @@ def convert_weights_command(src: str, out: str, model: str | None, mapping: str 
             click.echo(text)
         else:
             Path(json_path).write_text(text + "\n", encoding="utf-8")
+
+
+@click.command(
+    "convert-checkpoint",
+    help=(
+        "Convert the TF1 (tf.train.Saver) checkpoint OLD_CKPT into a TF2 object-based checkpoint "
+        "at prefix --out, for the migrated objects (tf.train.Checkpoint / Keras / tf.Module).\n\n"
+        "OLD_CKPT: a checkpoint prefix or a directory with a `checkpoint` file. Pairs come from "
+        "--map (JSON {\"old/tf1/name\": \"new/object/path\"}) and else by name, with shape checks. "
+        "With --target (a factory 'file.py:build_fn' returning a tf.train.Checkpoint, a dict of "
+        "trackables or one trackable; this command IMPORTS AND RUNS it) the new side is its variables; "
+        "without, the map's paths (unmapped TF1 variables keep their name as path). "
+        "Unmatched names on both sides are reported.\n\n"
+        "Exit status: 0 written, 1 written with unmatched variables, 2 could not convert."
+    ),
+)
+@click.argument("old_ckpt", type=click.Path())
+@click.option("--out", "out", required=True, type=click.Path(),
+              help="Prefix of the TF2 checkpoint to write; a directory (ending in '/') gets the TF1 file name "
+                   "and a `checkpoint` state file, so tf.train.latest_checkpoint(DIR) finds it.")
+@click.option("--map", "map_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="JSON {old TF1 name: new object path} (e.g. the map TF2130 writes).")
+@click.option("--target", default=None, help="Factory 'file.py:build_fn' of the migrated objects (IMPORTED AND RUN).")
+@click.option("--strict", is_flag=True, help="Unmatched model variables on either side are an error (exit 2).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              help="Write the pairs and unmatched names as JSON ('-' for stdout).")
+def convert_checkpoint_command(old_ckpt: str, out: str, map_path: str | None, target: str | None, strict: bool,
+                               json_path: str | None) -> None:
+    from .checkpoint import ConversionError, convert_checkpoint
+    from .loader import LoadError
+
+    if not Path(old_ckpt).exists() and not Path(old_ckpt + ".index").exists():
+        click.echo(f"error: {old_ckpt} does not exist (nor {old_ckpt}.index)", err=True)
+        sys.exit(EXIT_ERROR)
+    try:
+        res = convert_checkpoint(old_ckpt, out, target=target, name_map=map_path, strict=strict)
+    except (ConversionError, LoadError, OSError) as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(EXIT_ERROR)
+    click.echo(res.summary(), err=True)
+    if json_path:
+        text = json.dumps(res.to_dict(), indent=2)
+        if json_path == "-":
+            click.echo(text)
+        else:
+            Path(json_path).write_text(text + "\n", encoding="utf-8")
+    sys.exit(1 if (res.unmatched_old or res.unmatched_new) else 0)
 
 
 def _write_report(result: Any, old: str, new: str, path: str) -> None:

@@ -32,6 +32,7 @@ that need it (a backward slice from the fetched tensors).
 
 from __future__ import annotations
 
+import json
 import re
 
 import builtins
@@ -59,12 +60,49 @@ OPTIMIZERS: dict[str, tuple[str, list[str]]] = {
     "train.GradientDescentOptimizer": ("SGD", ["learning_rate", "use_locking", "name"]),
     "train.MomentumOptimizer": ("SGD", ["learning_rate", "momentum", "use_locking", "name", "use_nesterov"]),
     "train.AdamOptimizer": ("Adam", ["learning_rate", "beta1", "beta2", "epsilon", "use_locking", "name"]),
+    "train.AdagradOptimizer": ("Adagrad", ["learning_rate", "initial_accumulator_value", "use_locking", "name"]),
+    "train.AdadeltaOptimizer": ("Adadelta", ["learning_rate", "rho", "epsilon", "use_locking", "name"]),
+    "train.FtrlOptimizer": ("Ftrl", ["learning_rate", "learning_rate_power", "initial_accumulator_value",
+                                     "l1_regularization_strength", "l2_regularization_strength", "use_locking",
+                                     "name", "accum_name", "linear_name", "l2_shrinkage_regularization_strength",
+                                     "beta"]),
+}
+# The Keras arguments of each optimizer: (Keras keyword, TF1 parameter or None, the value
+# pinned when the TF1 call leaves it out, or None where both defaults agree). Checked
+# against the TF 2.21 sources (tensorflow/python/training/*.py and their C++ kernels,
+# keras/src/optimizers/*.py): with these values the Keras update IS the TF1 update, float
+# rounding apart (tests/test_tf1_structural.py runs both):
+#   Adagrad  TF1 var -= lr*g*rsqrt(acc); Keras var -= lr*g/sqrt(acc + epsilon): epsilon=0.0
+#   Adadelta same formula, epsilon inside both square roots: TF1's 1e-08 (Keras 1e-07)
+#   Ftrl     same formula and defaults (beta=None in TF1 is Keras' 0.0)
+KERAS_ARGS: dict[str, list[tuple[str, str | None, str | None]]] = {
+    "train.GradientDescentOptimizer": [("learning_rate", "learning_rate", None)],
+    "train.MomentumOptimizer": [("learning_rate", "learning_rate", None), ("momentum", "momentum", None),
+                                ("nesterov", "use_nesterov", "False")],
+    "train.AdamOptimizer": [("learning_rate", "learning_rate", "0.001"), ("beta_1", "beta1", None),
+                            ("beta_2", "beta2", None), ("epsilon", "epsilon", "1e-08")],
+    "train.AdagradOptimizer": [("learning_rate", "learning_rate", None),
+                               ("initial_accumulator_value", "initial_accumulator_value", None),
+                               ("epsilon", None, "0.0")],
+    "train.AdadeltaOptimizer": [("learning_rate", "learning_rate", "0.001"), ("rho", "rho", None),
+                                ("epsilon", "epsilon", "1e-08")],
+    "train.FtrlOptimizer": [("learning_rate", "learning_rate", None), ("learning_rate_power", "learning_rate_power", None),
+                            ("initial_accumulator_value", "initial_accumulator_value", None),
+                            ("l1_regularization_strength", "l1_regularization_strength", None),
+                            ("l2_regularization_strength", "l2_regularization_strength", None),
+                            ("l2_shrinkage_regularization_strength", "l2_shrinkage_regularization_strength", None),
+                            ("beta", "beta", None)],
+}
+OPTIMIZER_NOTES = {
+    "train.GradientDescentOptimizer": "tf.train.GradientDescentOptimizer becomes tf.keras.optimizers.SGD",
+    "train.MomentumOptimizer": "tf.train.MomentumOptimizer becomes tf.keras.optimizers.SGD(momentum=..., nesterov=...); same trajectory for a constant learning rate",
+    "train.AdamOptimizer": "tf.train.AdamOptimizer becomes tf.keras.optimizers.Adam with TF1's epsilon=1e-08 pinned (Keras defaults to 1e-07)",
+    "train.AdagradOptimizer": "tf.train.AdagradOptimizer becomes tf.keras.optimizers.Adagrad with epsilon=0.0 pinned (TF1 Adagrad has no epsilon; Keras adds 1e-07 to the accumulator)",
+    "train.AdadeltaOptimizer": "tf.train.AdadeltaOptimizer becomes tf.keras.optimizers.Adadelta with TF1's epsilon=1e-08 pinned (Keras defaults to 1e-07)",
+    "train.FtrlOptimizer": "tf.train.FtrlOptimizer becomes tf.keras.optimizers.Ftrl (same update and defaults; accum_name/linear_name only named TF1's slots)",
 }
 UNSUPPORTED_OPTIMIZERS = {
     "train.RMSPropOptimizer": "TF1 RMSProp starts its mean square at 1.0 and adds epsilon inside the square root; Keras RMSprop starts at 0 and adds it outside, so no Keras optimizer reproduces it",
-    "train.AdagradOptimizer": "TF1 Adagrad has no epsilon; Keras Adagrad adds epsilon=1e-7 to the accumulator",
-    "train.AdadeltaOptimizer": "Keras Adadelta's defaults and update differ from TF1's",
-    "train.FtrlOptimizer": "TF1 FTRL and Keras Ftrl differ in their shrinkage options",
     "train.ProximalGradientDescentOptimizer": "no Keras counterpart",
     "train.ProximalAdagradOptimizer": "no Keras counterpart",
 }
@@ -78,7 +116,7 @@ _QUEUES = "queue-runner input pipelines must become tf.data first"
 _CONTROL = "graph control flow (control dependencies, tf.cond/while_loop) may hide side effects that eager code would run differently"
 _GRAPH = "the program inspects or manipulates the graph itself"
 _STEP = "global-step driven schedules need optimizer.iterations and a Keras LearningRateSchedule (not automated yet)"
-_SUMMARY = "TF1 summaries/savers need tf.summary writers and tf.train.Checkpoint (separate rewrites)"
+_SUMMARY = "TF1 summaries need tf.summary.create_file_writer and step= (not automated yet)"
 _ITER = "tf.data iterators of TF1 must become Python iteration over the dataset (not automated yet)"
 GRAPH_ONLY: dict[str, str] = {
     **dict.fromkeys(("get_collection", "get_collection_ref", "add_to_collection", "add_to_collections",
@@ -101,17 +139,35 @@ GRAPH_ONLY: dict[str, str] = {
                      "keras.backend.get_session", "keras.backend.set_session", "estimator",
                      "train.MonitoredTrainingSession", "train.Supervisor", "train.SessionRunHook"), _GRAPH),
     **dict.fromkeys(("train.get_or_create_global_step", "train.get_global_step", "train.create_global_step",
-                     "train.global_step", "train.exponential_decay", "train.piecewise_constant",
-                     "train.polynomial_decay", "train.inverse_time_decay", "train.natural_exp_decay",
-                     "train.cosine_decay", "train.ExponentialMovingAverage"), _STEP),
-    **dict.fromkeys(("summary", "train.Saver"), _SUMMARY),
-    **dict.fromkeys(("data.make_one_shot_iterator", "data.make_initializable_iterator", "data.Iterator"), _ITER),
+                     "train.global_step", "train.natural_exp_decay", "train.ExponentialMovingAverage"), _STEP),
+    **dict.fromkeys(("summary",), _SUMMARY),
+    **dict.fromkeys(("data.make_initializable_iterator", "data.Iterator"), _ITER),
 }
 # TensorFlow names that are not graph operations (a call of them builds no tensor).
 NOT_OPS = ("examples", "logging", "app", "flags", "gfile", "io.gfile", "errors", "python_io",
-           "sysconfig", "version", "test", "compat", "dtypes", "TensorShape", "Dimension", "as_dtype")
+           "sysconfig", "version", "test", "compat", "dtypes", "TensorShape", "Dimension", "as_dtype",
+           "train.latest_checkpoint", "train.get_checkpoint_state", "train.checkpoint_exists")
+SAVER = "train.Saver"
+# Summaries written through tf.summary v2 (the other tf.summary names stay manual)
+SUMMARY_OPS = {"summary.scalar", "summary.histogram"}
+MERGES = {"summary.merge_all", "summary.merge"}
+WRITER = "summary.FileWriter"
+# TF1 learning-rate decay of a global step -> (Keras schedule, TF1 parameters in order; the
+# step parameter is dropped: the optimizer evaluates a schedule at optimizer.iterations).
+# Formulas and defaults are the same in TF 2.21 (tensorflow/python/keras/optimizer_v2/
+# legacy_learning_rate_decay.py builds the TF1 functions from these very schedules).
+SCHEDULES: dict[str, tuple[str, list[str]]] = {
+    "train.exponential_decay": ("ExponentialDecay", ["initial_learning_rate", "global_step", "decay_steps", "decay_rate", "staircase", "name"]),
+    "train.inverse_time_decay": ("InverseTimeDecay", ["initial_learning_rate", "global_step", "decay_steps", "decay_rate", "staircase", "name"]),
+    "train.polynomial_decay": ("PolynomialDecay", ["initial_learning_rate", "global_step", "decay_steps", "end_learning_rate", "power", "cycle", "name"]),
+    "train.cosine_decay": ("CosineDecay", ["initial_learning_rate", "global_step", "decay_steps", "alpha", "name"]),
+    "train.piecewise_constant": ("PiecewiseConstantDecay", ["global_step", "boundaries", "values", "name"]),
+}
+SAVER_DEFAULT_MAX_TO_KEEP = 5  # tf.train.Saver's default (tf.train.CheckpointManager has none)
+# Checkpoint state lookups: they need the `checkpoint` state file that Saver.save updates.
+CHECKPOINT_STATE = {"train.latest_checkpoint", "train.get_checkpoint_state"}
 # Methods of graph objects that this rewrite does not translate.
-GRAPH_METHODS = {"make_one_shot_iterator", "make_initializable_iterator", "get_tensor_by_name",
+GRAPH_METHODS = {"make_initializable_iterator", "get_tensor_by_name",
                  "get_operation_by_name", "as_graph_def", "finalize", "as_default", "partial_run",
                  "partial_run_setup", "initialized_value", "compute_gradients", "apply_gradients"}
 # Attributes a graph tensor has that an eager tensor lacks.
@@ -132,10 +188,12 @@ SIMPLE_VALUES = (cst.Name, cst.Attribute, cst.Subscript, cst.Integer, cst.Float,
                  cst.ConcatenatedString)
 
 # statement kinds
-P, V, T, OPT, TRAIN, INIT, CONFIG, SESS, PY, DISABLE, SEEDING, CLOSE, FEED = (
+P, V, T, OPT, TRAIN, INIT, CONFIG, SESS, PY, DISABLE, SEEDING, CLOSE, FEED, SAVE, SCHED, SUMM, MERGE, WRITE, ITER, NEXT, DATA = (
     "placeholder", "variable", "tensor", "optimizer", "train", "init", "config", "session",
-    "python", "disable", "seed", "close", "feed")
-NOT_GRAPH = (PY, DISABLE, SEEDING, CLOSE, FEED)
+    "python", "disable", "seed", "close", "feed", "saver", "learning-rate schedule", "summary",
+    "merged summary", "summary writer", "dataset iterator", "dataset element", "dataset")
+# a tf.data pipeline built from Python values is an object, built once where it stands
+NOT_GRAPH = (PY, DISABLE, SEEDING, CLOSE, FEED, DATA)
 
 
 class Unsupported(Exception):
@@ -209,6 +267,9 @@ class Variant:
     anchor: int = 0  # top-level index after which the function is inserted
     hint: str = ""  # for naming
     tops: list[int] = field(default_factory=list)  # top-level indices of its run calls (same unit)
+    summaries: list[Stmt] = field(default_factory=list)  # tf.summary ops it writes
+    writer: str = ""  # ... with this writer
+    step: str = ""  # the name of its step parameter
     helper: Helper | None = None
     locals: dict[str, str] = field(default_factory=dict)  # tape/variables/gradients names
 
@@ -257,6 +318,9 @@ class Plan:
     optimizer_notes: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
     module_level: set[int] = field(default_factory=set)  # anchors in the module body
     apply: bool = False
+    imports: set[str] = field(default_factory=set)  # modules the rewrite needs (`os`)
+    element_iters: dict[int, str] = field(default_factory=dict)  # NEXT stmt -> the iterator it gets
+    checkpoint_notes: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
 
 
 # -- small helpers ---------------------------------------------------------------------
@@ -431,6 +495,11 @@ class Analysis:
         self.feed_vars: dict[tuple[str, str], list[cst.Dict]] = {}
         self.star_feeds: dict[int, str] = {}  # run call -> name of its feed dict variable
         self.lines = {id(n) for n in walk(self.module) if isinstance(n, cst.SimpleStatementLine)}
+        self.saver_calls: list[tuple[Unit, int, cst.Call, str]] = []  # unit, top index, call, "save"/"restore"
+        self.state_lookups = False  # the file reads the `checkpoint` state file
+        self.writers: set[str] = set()  # names of tf.summary.FileWriters
+        self.add_summaries: dict[int, tuple[str, str, cst.BaseExpression]] = {}  # line -> writer, value name, step
+        self.paired_adds: set[int] = set()
 
     # names -------------------------------------------------------------------------------
     def rest(self, node: cst.CSTNode | None) -> str | None:
@@ -463,6 +532,9 @@ class Analysis:
             self.find_sessions()
             self.check_graph_name_uses()
             self.check_train_ops()
+            self.state_lookups = any(r in CHECKPOINT_STATE for r in names)
+            self.check_savers()
+            self.check_schedules()
             self.build_variants()
             self.check_late_binding()
             self.finish(refs)
@@ -491,8 +563,12 @@ class Analysis:
 
     def check_graph_only(self, refs: list[tuple[cst.CSTNode, str]]) -> None:
         for node, r in refs:
+            if r in SUMMARY_OPS or r in MERGES or r == WRITER:
+                continue
             for g, why in GRAPH_ONLY.items():
                 if r == g or r.startswith(g + "."):
+                    if why is _QUEUES:
+                        why = _QUEUES + "; " + self.queue_recipe(refs)
                     raise Unsupported(node, f"`tf.{r}`: {why}; the file keeps tf.compat.v1 and its Session")
             if r in UNSUPPORTED_OPTIMIZERS:
                 raise Unsupported(node, f"`tf.{r}` has no exact Keras counterpart ({UNSUPPORTED_OPTIMIZERS[r]}); the training loop is left in TF1 form")
@@ -506,6 +582,62 @@ class Analysis:
                 if (isinstance(shape, cst.Attribute) and shape.attr.value == "shape") or (
                         isinstance(shape, cst.Call) and isinstance(shape.func, cst.Attribute) and shape.func.attr.value == "get_shape"):
                     raise Unsupported(n, "`shape[i].value`: TF1 Dimension objects; with TF2 behaviour shapes hold ints (drop `.value`)")
+
+    def queue_recipe(self, refs: list[tuple[cst.CSTNode, str]]) -> str:
+        """What to write instead of the queue pipeline this file builds, from its calls."""
+        calls: dict[str, cst.Call] = {}
+        for n in walk(self.module):
+            if isinstance(n, cst.Call):
+                r = self.call_rest(n)
+                if r is not None and r not in calls:
+                    calls[r] = n
+        names = {r for _, r in refs}
+
+        def arg(r: str, params: list[str], name: str, default: str) -> str:
+            c = calls.get(r)
+            a = _args_map_loose(c, params).get(name) if c is not None else None
+            return self.code(a.value) if a is not None else default
+
+        steps: list[str] = []
+        if "train.string_input_producer" in calls:
+            files = arg("train.string_input_producer", ["string_tensor", "num_epochs", "shuffle"], "string_tensor", "filenames")
+            if "TFRecordReader" in names:
+                steps.append(f"dataset = tf.data.TFRecordDataset({files})")
+            elif "FixedLengthRecordReader" in names:
+                steps.append(f"dataset = tf.data.FixedLengthRecordDataset({files}, record_bytes)")
+            elif "WholeFileReader" in names:
+                steps.append(f"dataset = tf.data.Dataset.from_tensor_slices({files}).map(tf.io.read_file)")
+            else:
+                steps.append(f"dataset = tf.data.TextLineDataset({files})")
+            shuffle = arg("train.string_input_producer", ["string_tensor", "num_epochs", "shuffle"], "shuffle", "True")
+            epochs = arg("train.string_input_producer", ["string_tensor", "num_epochs", "shuffle"], "num_epochs", "None")
+            if shuffle != "False":
+                steps.append("(files were shuffled: shuffle the file list first)")
+            steps.append("dataset = dataset.repeat()" if epochs == "None" else f"dataset = dataset.repeat({epochs})")
+        elif "train.slice_input_producer" in calls:
+            tensors = arg("train.slice_input_producer", ["tensor_list", "num_epochs", "shuffle"], "tensor_list", "tensors")
+            steps.append(f"dataset = tf.data.Dataset.from_tensor_slices(tuple({tensors}))")
+            epochs = arg("train.slice_input_producer", ["tensor_list", "num_epochs", "shuffle"], "num_epochs", "None")
+            steps.append("dataset = dataset.repeat()" if epochs == "None" else f"dataset = dataset.repeat({epochs})")
+        if "decode_csv" in calls or "io.decode_csv" in calls:
+            key = "decode_csv" if "decode_csv" in calls else "io.decode_csv"
+            defaults = arg(key, ["records", "record_defaults"], "record_defaults", "record_defaults")
+            steps.append(f"dataset = dataset.map(lambda line: tf.io.decode_csv(line, record_defaults={defaults}))  # then stack/split the columns as before")
+        for key in ("parse_single_example", "io.parse_single_example"):
+            if key in calls:
+                feats = arg(key, ["serialized", "features"], "features", "features")
+                steps.append(f"dataset = dataset.map(lambda record: tf.io.parse_single_example(record, {feats}))")
+        if "train.shuffle_batch" in calls:
+            bs = arg("train.shuffle_batch", ["tensors", "batch_size", "capacity", "min_after_dequeue"], "batch_size", "batch_size")
+            mad = arg("train.shuffle_batch", ["tensors", "batch_size", "capacity", "min_after_dequeue"], "min_after_dequeue", "buffer")
+            steps.append(f"dataset = dataset.shuffle({mad}).batch({bs})")
+        elif "train.batch" in calls:
+            bs = arg("train.batch", ["tensors", "batch_size"], "batch_size", "batch_size")
+            steps.append(f"dataset = dataset.batch({bs})")
+        steps.append("iterate it in Python (`for batch in dataset:` or `it = iter(dataset)` + `next(it)` per step, "
+                     "StopIteration instead of OutOfRangeError) and drop the Coordinator, start_queue_runners and "
+                     "local_variables_initializer")
+        return "write: " + "; ".join(steps)
 
     # units -------------------------------------------------------------------------------
     def build_units(self) -> None:
@@ -557,6 +689,8 @@ class Analysis:
                 return Stmt(i, stmt, DISABLE)
             if r == SEED:
                 return Stmt(i, stmt, SEEDING)
+            if r in SUMMARY_OPS:
+                return Stmt(i, stmt, SUMM, (), names_used(small.value), small.value)
             return Stmt(i, stmt, PY, uses=names_used(small.value))
         if isinstance(small, cst.Assign):
             if len(small.targets) != 1:
@@ -596,6 +730,29 @@ class Analysis:
             return Stmt(i, stmt, CONFIG, tuple(names), uses, value)
         if r in OPTIMIZERS:
             return Stmt(i, stmt, OPT, tuple(names), uses, value)
+        if r == SAVER:
+            return Stmt(i, stmt, SAVE, tuple(names), uses, value)
+        if r in SCHEDULES:
+            return Stmt(i, stmt, SCHED, tuple(names), uses, value)
+        if self.one_shot(value) is not None:
+            return Stmt(i, stmt, ITER, tuple(names), uses, value)
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "get_next" \
+                and not value.args:
+            recv = value.func.value
+            if isinstance(recv, cst.Name):
+                it = u.reaching(recv.value, i) if recv.value in u.graph_names else None
+                if it is not None and it.kind == ITER:
+                    return Stmt(i, stmt, NEXT, tuple(names), uses, value)
+            elif self.one_shot(recv) is not None:
+                return Stmt(i, stmt, NEXT, tuple(names), uses, value)
+        if self.is_dataset(u, value):
+            return Stmt(i, stmt, DATA, tuple(names), uses, value)
+        if r in SUMMARY_OPS:
+            return Stmt(i, stmt, SUMM, tuple(names), uses, value)
+        if r in MERGES:
+            return Stmt(i, stmt, MERGE, tuple(names), uses, value)
+        if r == WRITER:
+            return Stmt(i, stmt, WRITE, tuple(names), uses, value)
         if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "minimize":
             return Stmt(i, stmt, TRAIN, tuple(names), uses, value)
         if self.makes_variables(value) or self.calls_variable_maker(value):
@@ -608,6 +765,44 @@ class Analysis:
             return Stmt(i, stmt, T, tuple(names), uses, value)
         # only attribute/method use of variables (`model.trainable_weights`): Python
         return Stmt(i, stmt, PY, tuple(names), uses, value)
+
+    def one_shot(self, value: cst.BaseExpression | None) -> cst.BaseExpression | None:
+        """The dataset of `ds.make_one_shot_iterator()` / `tf.data.make_one_shot_iterator(ds)`."""
+        if not isinstance(value, cst.Call):
+            return None
+        if isinstance(value.func, cst.Attribute) and value.func.attr.value == "make_one_shot_iterator" and not value.args:
+            return value.func.value
+        if self.call_rest(value) == "data.make_one_shot_iterator":
+            a = _args_map_loose(value, ["dataset"]).get("dataset")
+            return a.value if a is not None and len(value.args) == 1 else None
+        return None
+
+    def is_dataset(self, u: Unit, value: cst.BaseExpression | None) -> bool:
+        """`tf.data.Dataset.from_tensor_slices(a).shuffle(8, seed=0).batch(4)` over Python
+        values (or a dataset of this function): a chain of method calls whose root is
+        tf.data."""
+        node = value
+        while isinstance(node, (cst.Call, cst.Attribute)):
+            if isinstance(node, cst.Attribute):
+                r = self.rest(node)
+                if r is not None and r.startswith("data."):
+                    break
+                node = node.value
+            else:
+                node = node.func
+        else:
+            if not (isinstance(node, cst.Name) and isinstance(value, cst.Call)):
+                return False
+            d = u.reaching(node.value, 10**9)
+            if d is None or d.kind != DATA:
+                return False
+        if not isinstance(value, cst.Call) or value is node:
+            return False
+        for name in names_used(value):
+            g = self.graph_kind(u, name, 10**9) if name in u.graph_names else None
+            if g is not None and g.kind not in (DATA,) and not (g.kind == T and g.static):
+                raise Unsupported(value, f"a tf.data pipeline built from the graph object `{name}` ({g.kind}): an initializable iterator's job; not converted")
+        return True
 
     def kind_of(self, u: Unit, name: str, before: int) -> str:
         s = u.reaching(name, before) if name in u.graph_names else None
@@ -708,7 +903,7 @@ class Analysis:
             dep = self.graph_kind(u, name, s.index)
             if dep is None:
                 continue
-            if dep.kind in (P, V):
+            if dep.kind in (P, V, NEXT):
                 s.dynamic_reason = f"reads `{name}`"
                 return
             if dep.kind == T and not dep.static:
@@ -852,6 +1047,44 @@ class Analysis:
             self.handled_stmts.add(id(line))
             self.plan.stmt_builders[id(line)] = _stringify_feed
             return
+        # `writer = tf.summary.FileWriter(logdir, sess.graph)`
+        if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name) \
+                and self.call_rest(small.value) == WRITER:
+            assert isinstance(small.value, cst.Call)
+            args = _args_map_loose(small.value, ["logdir", "graph"])
+            if "logdir" not in args or set(args) - {"logdir", "graph"} or any(a.star for a in small.value.args):
+                raise Unsupported(small.value, "tf.summary.FileWriter with arguments other than logdir and graph; not converted")
+            if any(isinstance(n, cst.Name) and self.graph_kind(u, n.value, top) is not None for n in walk(args["logdir"].value)):
+                raise Unsupported(small.value, "the summary directory is computed from graph objects; not converted")
+            self.writers.add(small.targets[0].target.value)
+            self.handled_stmts.add(id(line))
+            self.plan.stmt_builders[id(line)] = _writer_builder(tf_root(self.ctx))
+            self.plan.dropped.append(small.value)
+            self.plan.checkpoint_notes.append((small.value, "tf.summary.FileWriter becomes tf.summary.create_file_writer; the summaries a run fetched are written by its tf.function under `writer.as_default()` with step= (TF2 events hold tensors, not simple_value/HistogramProto: TensorBoard reads both, hand-written event readers must read the tensor; histogram buckets differ; the ops need the tensorboard package)"))
+            return
+        # `writer.add_summary(value, step)`, `writer.flush()`, `writer.close()`
+        if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and isinstance(small.value.func, cst.Attribute) \
+                and isinstance(small.value.func.value, cst.Name) and small.value.func.value.value in self.writers:
+            call = small.value
+            assert isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name)
+            meth = call.func.attr.value
+            if meth in ("flush", "close") and not call.args:
+                self.handled_stmts.add(id(line))
+                return
+            if meth == "add_summary":
+                args = _args_map_loose(call, ["summary", "global_step"])
+                value = args.get("summary")
+                step = args.get("global_step")
+                if value is None or step is None or not isinstance(value.value, cst.Name) or len(args) != len(call.args):
+                    raise Unsupported(call, "`add_summary` without a fetched summary name and a step; not converted")
+                if any(isinstance(n, cst.Call) or (isinstance(n, cst.Name) and self.graph_kind(u, n.value, top) is not None)
+                       for n in walk(step.value)):
+                    raise Unsupported(call, "`add_summary` with a step computed by a call or from graph objects; not converted")
+                self.add_summaries[id(line)] = (call.func.value.value, value.value.value, step.value)
+                self.handled_stmts.add(id(line))
+                self.handled_calls.add(id(call))
+                return
+            raise Unsupported(call, f"`{call.func.value.value}.{meth}`: summary writer API this rewrite does not translate")
         # `sess.close()`
         if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
             call = small.value
@@ -865,6 +1098,8 @@ class Analysis:
 
     def scan_expr(self, u: Unit, top: int, node: cst.CSTNode, sessions: set[str], line: cst.SimpleStatementLine | None, loop: bool = False) -> None:
         for n in walk(node):
+            if isinstance(n, cst.Call) and id(n) not in self.handled_calls and self.saver_call(u, top, n, sessions):
+                continue
             if isinstance(n, cst.Call) and id(n) not in self.handled_calls:
                 kind = self.run_kind(u, n, sessions)
                 if kind:
@@ -895,6 +1130,228 @@ class Analysis:
         if attr == "eval" and isinstance(recv, cst.Name) and self.graph_kind(u, recv.value, 10**9) is not None:
             return "eval"
         return ""
+
+    # tf.train.Saver -> tf.train.Checkpoint ------------------------------------------------
+    def saver_call(self, u: Unit, top: int, call: cst.Call, sessions: set[str]) -> bool:
+        """`saver.save(sess, path, global_step=gs)` / `saver.restore(sess, path)` with a
+        session of this unit: recorded (rewritten by `check_savers`)."""
+        f = call.func
+        if not (isinstance(f, cst.Attribute) and f.attr.value in ("save", "restore") and isinstance(f.value, cst.Name)):
+            return False
+        g = self.graph_kind(u, f.value.value, top)
+        if g is None or g.kind != SAVE:
+            return False
+        first = call.args[0] if call.args else None
+        sess = first.value if first is not None and (first.keyword is None or first.keyword.value == "sess") else None
+        if not (isinstance(sess, cst.Name) and sess.value in sessions):
+            raise Unsupported(call, f"`{f.value.value}.{f.attr.value}` without this function's session as first argument; not converted")
+        self.saver_calls.append((u, top, call, f.attr.value))
+        self.handled_calls.add(id(call))
+        return True
+
+    def check_savers(self) -> None:
+        """Each `saver = tf.train.Saver(...)` becomes `checkpoint = tf.train.Checkpoint(...)`
+        of the variables, Keras objects and optimizers built before it (what Saver() saves:
+        every global variable existing when it is made, optimizer slots included)."""
+        root = tf_root(self.ctx)
+        savers: dict[int, tuple[Unit, Stmt, str, cst.BaseExpression]] = {}
+        for u in self.units.values():
+            for s in u.stmts:
+                if s.kind != SAVE:
+                    continue
+                if len(s.defines) != 1:
+                    raise Unsupported(s.node, "tf.train.Saver assigned to several names; not converted")
+                call = s.value
+                assert isinstance(call, cst.Call)
+                keep: cst.BaseExpression = cst.Integer(str(SAVER_DEFAULT_MAX_TO_KEEP))
+                for a in call.args:
+                    kw = a.keyword.value if a.keyword else None
+                    if kw == "max_to_keep" and not a.star:
+                        keep = a.value
+                        continue
+                    raise Unsupported(call, "tf.train.Saver(" + (f"{kw}=" if kw else "positional ") + "...) is not converted (only max_to_keep=); list the objects in a tf.train.Checkpoint by hand")
+                if isinstance(keep, cst.Name) and keep.value == "None":
+                    raise Unsupported(call, "tf.train.Saver(max_to_keep=None) keeps every checkpoint; not converted")
+                objects = self.saved_objects(u, s)
+                name = self.fresh("checkpoint")
+                savers[id(s)] = (u, s, name, keep)
+                self.plan.stmt_builders[id(s.node)] = _checkpoint_builder(name, objects, root)
+                self.plan.dropped.append(call)
+                renames = self.tf1_names(u, s, objects)
+                self.plan.checkpoint_notes.append((call, "tf.train.Saver becomes tf.train.Checkpoint(" + ", ".join(objects)
+                                                   + "), object-based: convert TF1 checkpoints written before the migration with "
+                                                   + "`migrate convert-checkpoint OLD --out NEW/" + (" --map MAP.json` (MAP.json: " + json.dumps(renames) + ")" if renames else "`")))
+        for u, top, call, kind in self.saver_calls:
+            f = call.func
+            assert isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name)
+            g = self.graph_kind(u, f.value.value, top)
+            assert g is not None
+            owner = next((v for v in savers.values() if v[1] is g), None)
+            if owner is None:
+                raise Unsupported(call, "a Saver call this rewrite does not recognise")
+            _u, _s, name, keep = owner
+            params = ["sess", "save_path", "global_step", "latest_filename", "meta_graph_suffix", "write_meta_graph"] if kind == "save" else ["sess", "save_path"]
+            args = _args_map_loose(call, params)
+            if any(a.star for a in call.args) or len(args) != len(call.args):
+                raise Unsupported(call, f"`{f.value.value}.{kind}` with arguments this rewrite does not recognise")
+            extra = set(args) - {"sess", "save_path", "global_step", "write_meta_graph"}
+            if extra or "save_path" not in args:
+                raise Unsupported(call, f"`{f.value.value}.{kind}(" + ", ".join(sorted(extra) or ["no save_path"]) + ")` is not converted")
+            path = args["save_path"].value
+            for n in names_used(path):
+                if self.graph_kind(u, n, top) is not None:
+                    raise Unsupported(call, f"the checkpoint path uses the graph object `{n}`; not converted")
+            if kind == "restore":
+                self.plan.call_builders[id(call)] = _restore_builder(name)
+                self.plan.dropped.extend([f, call.args[0]])
+                continue
+            gs = args["global_step"].value if "global_step" in args else None
+            if gs is not None:
+                if isinstance(gs, cst.Name):
+                    gk = self.graph_kind(u, gs.value, top)
+                    if gk is not None and gk.kind != V:
+                        raise Unsupported(call, f"`global_step={gs.value}` is a graph tensor, not a variable; not converted")
+                elif any(isinstance(n, cst.Name) and self.graph_kind(u, n.value, top) is not None for n in walk(gs)):
+                    raise Unsupported(call, "a global_step expression over graph objects; not converted")
+                if not _side_effect_free(path):
+                    raise Unsupported(call, "the checkpoint path is computed by a call; give it a name first (it is needed twice)")
+                self.plan.imports.add("os")
+            elif self.state_lookups:
+                raise Unsupported(call, f"`{f.value.value}.save` without global_step updates the `checkpoint` state file that tf.train.latest_checkpoint reads; tf.train.Checkpoint.write does not (not converted)")
+            self.plan.call_builders[id(call)] = _save_builder(name, keep, root, gs is not None)
+            self.plan.dropped.extend([f, call.args[0]])
+
+    # learning-rate decay -> Keras schedules ---------------------------------------------
+    def check_schedules(self) -> None:
+        """`lr = tf.train.exponential_decay(lr0, global_step, ...)` feeding one optimizer whose
+        minimize(global_step=global_step) is the only thing that advances a global step
+        starting at 0: optimizer.iterations equals global_step at every update, so the
+        Keras schedule the optimizer evaluates gives TF1's learning rates."""
+        root = tf_root(self.ctx)
+        for u in self.units.values():
+            for s in u.stmts:
+                if s.kind != SCHED:
+                    continue
+                call = s.value
+                assert isinstance(call, cst.Call)
+                r = self.call_rest(call)
+                assert r is not None
+                fn = "tf." + r
+                if len(s.defines) != 1 or any(a.star for a in call.args):
+                    raise Unsupported(s.node, f"`{fn}` assigned to several names or called with *args; not converted")
+                lr = s.defines[0]
+                _cls, params = SCHEDULES[r]
+                if len([a for a in call.args if a.keyword is None]) > len(params):
+                    raise Unsupported(call, f"`{fn}` with too many arguments")
+                args = _args_map(call, params if r == "train.piecewise_constant" else ["learning_rate", *params[1:]])
+                step = args.get("global_step") or args.get("x")
+                unknown = set(args) - set(params) - {"learning_rate", "x"}
+                if unknown or step is None:
+                    raise Unsupported(call, f"`{fn}` with arguments this rewrite does not recognise")
+                if not isinstance(step.value, cst.Name):
+                    raise Unsupported(call, f"`{fn}` of `{self.code(step.value)}`: only a global-step variable itself is converted")
+                gs = step.value.value
+                g = self.graph_kind(u, gs, s.index)
+                trains = [t for t in self.train_ops.values() if t.global_step == gs]
+                if g is None or g.kind != V or not _zero_variable(self, g.value) or len(trains) != 1:
+                    raise Unsupported(call, f"`{fn}`: `{gs}` must be a tf.Variable starting at 0 that exactly one minimize(global_step=...) advances (then optimizer.iterations counts the same steps)")
+                tr = trains[0]
+                if tr.optimizer_stmt is not None:
+                    ocall = tr.optimizer_stmt.value
+                    users = [t for t in self.train_ops.values() if t.optimizer_stmt is tr.optimizer_stmt]
+                    if len(users) != 1:
+                        raise Unsupported(call, f"`{fn}`: the optimizer runs several train ops, so its iterations are not `{gs}`")
+                else:
+                    tcall = tr.stmt.value
+                    assert isinstance(tcall, cst.Call) and isinstance(tcall.func, cst.Attribute)
+                    ocall = tcall.func.value
+                assert isinstance(ocall, cst.Call)
+                ro = self.call_rest(ocall)
+                if ro == "train.MomentumOptimizer":
+                    raise Unsupported(call, f"`{fn}` with tf.train.MomentumOptimizer: TF1 momentum accumulates gradients and multiplies by the current learning rate, Keras SGD accumulates learning-rate-scaled steps, so a decaying rate gives different updates; not converted")
+                oparams = OPTIMIZERS[ro][1] if ro in OPTIMIZERS else ["learning_rate"]
+                lr_arg = _args_map(ocall, oparams).get("learning_rate")
+                if lr_arg is None or not (isinstance(lr_arg.value, cst.Name) and lr_arg.value.value == lr):
+                    raise Unsupported(call, f"`{fn}`: the decayed learning rate `{lr}` is not the learning rate of the optimizer that advances `{gs}`")
+                # the schedule object replaces a tensor: nothing else may compute with it,
+                # and nothing else may move the step
+                for uu in self.units.values():
+                    for o in uu.stmts:
+                        if o is s or o is tr.stmt or o is tr.optimizer_stmt or o.kind in (PY, FEED):
+                            continue
+                        if (lr in o.uses and self.graph_kind(uu, lr, o.index + 1) is s) or (
+                                gs in o.uses and o.kind not in (SAVE, SCHED)):
+                            raise Unsupported(o.node, f"`{fn}`: `{lr if lr in o.uses else gs}` is also used by `{self.code(o.node).strip()[:60]}`; not converted")
+                self.plan.call_builders[id(call)] = _schedule_builder(r, root)
+                self.plan.dropped.append(call.func)
+                self.plan.optimizer_notes.append((call.func, f"`{fn}({gs})` becomes tf.keras.optimizers.schedules.{SCHEDULES[r][0]}, which the optimizer evaluates at optimizer.iterations (equal to `{gs}` here: both start at 0 and advance once per train step; after restoring `{gs}` from a converted TF1 checkpoint, also set `optimizer.iterations.assign({gs})`)"))
+
+    def saved_objects(self, u: Unit, saver: Stmt) -> list[str]:
+        """The names of the trackable objects built before `saver` (variables, Keras
+        objects, optimizers), module-level ones first."""
+        scope = [self.module_unit, u] if self.module_unit is not None and u is not self.module_unit else [u]
+        out: list[str] = []
+        for uu in scope:
+            assert uu is not None
+            for s in uu.stmts:
+                if uu is u and s.index >= saver.index:
+                    break
+                if s.kind == V:
+                    if len(s.defines) != 1 or not self.single_trackable(s.value):
+                        raise Unsupported(s.node, f"tf.train.Saver also saves the variables built by `{self.code(s.value) if s.value is not None else '?'}`, which have no name of their own here; list them in a tf.train.Checkpoint by hand")
+                    out.append(s.defines[0])
+                elif s.kind == OPT:
+                    out.append(s.defines[0])
+                elif s.kind == TRAIN:
+                    tr = self.train_ops.get(id(s))
+                    if tr is not None and tr.optimizer_stmt is None:
+                        out.append(tr.optimizer_name)
+        if len(set(out)) != len(out):
+            raise Unsupported(saver.node, "a variable name is bound twice before the Saver; not converted")
+        if not out:
+            raise Unsupported(saver.node, "tf.train.Saver with no variable built before it; not converted")
+        return out
+
+    def tf1_names(self, u: Unit, saver: Stmt, objects: list[str]) -> dict[str, str]:
+        """TF1 variable name -> Checkpoint attribute, where the TF1 name is written out
+        (`w = tf.Variable(..., name='weights')`) and differs from the attribute."""
+        out: dict[str, str] = {}
+        scope = [self.module_unit, u] if self.module_unit is not None and u is not self.module_unit else [u]
+        for uu in scope:
+            assert uu is not None
+            for s in uu.stmts:
+                if s.kind != V or len(s.defines) != 1 or s.defines[0] not in objects or self.call_rest(s.value) != "Variable":
+                    continue
+                assert isinstance(s.value, cst.Call)
+                name = next((a.value for a in s.value.args if a.keyword is not None and a.keyword.value == "name"), None)
+                if isinstance(name, cst.SimpleString) and isinstance(name.evaluated_value, str) and name.evaluated_value != s.defines[0]:
+                    out[name.evaluated_value] = s.defines[0]
+        return out
+
+    def single_trackable(self, value: cst.BaseExpression | None) -> bool:
+        """`tf.Variable(...)`, a Keras object, or a call of a function of this file that
+        builds one tf.Variable and returns it (`weight_variable(shape)`)."""
+        r = self.call_rest(value)
+        if r == "Variable" or (r is not None and r.startswith("keras.")):
+            return True
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in self.functions_by_name:
+            fn = self.functions_by_name[value.func.value]
+            makers = [n for n in walk(fn.body) if isinstance(n, cst.Call) and self.makes_variables(n)]
+            made = [n for n in makers if self.call_rest(n) == "Variable"]
+            if len(made) != 1 or len(makers) != len([n for n in makers if not any(
+                    isinstance(k, cst.Call) and k is not n and self.makes_variables(k) for k in walk(n))]):
+                return False
+            rets = [n for n in walk(fn.body) if isinstance(n, cst.Return)]
+            if len(rets) != 1 or rets[0].value is None:
+                return False
+            rv = rets[0].value
+            if rv is made[0]:
+                return True
+            if isinstance(rv, cst.Name):
+                binds = [n for n in walk(fn.body) if isinstance(n, cst.Assign) and len(n.targets) == 1
+                         and isinstance(n.targets[0].target, cst.Name) and n.targets[0].target.value == rv.value]
+                return len(binds) == 1 and binds[0].value is made[0]
+        return False
 
     # uses of graph names outside run calls ---------------------------------------------
     def check_graph_name_uses(self) -> None:
@@ -995,6 +1452,9 @@ class Analysis:
                 raise Unsupported(call, "optimizer built with *args/**kwargs")
         if len([a for a in call.args if a.keyword is None]) > len(params):
             raise Unsupported(call, "optimizer with too many arguments")
+        unknown = [a.keyword.value for a in call.args if a.keyword is not None and a.keyword.value not in params]
+        if unknown:
+            raise Unsupported(call, f"optimizer argument(s) {', '.join(unknown)} not recognised")
 
     def train_op(self, u: Unit, s: Stmt) -> TrainOp:
         call = s.value
@@ -1109,6 +1569,10 @@ class Analysis:
                 return "train", g
             if g.kind == INIT:
                 return "init", g
+            if g.kind in (SUMM, MERGE):
+                return "summary", g
+            if g.kind == NEXT:
+                return "element", g
             raise Unsupported(node, f"fetching `{node.value}` ({g.kind}) is not converted")
         if self.call_rest(node) in INITIALIZERS:
             return "init", None
@@ -1153,6 +1617,21 @@ class Analysis:
             nodes = [fetches]
         leaves = [self.leaf(u, top, n) for n in nodes]
         kinds = [k for k, _ in leaves]
+        if "element" in kinds:
+            g = leaves[0][1]
+            if shape != "single" or feed is not None or g is None or len(g.defines) != 1:
+                raise Unsupported(call, "a dataset element fetched with other tensors, with a feed, or from a tuple element; not converted")
+            plan = self.plan
+            if kind == "sess-run":
+                plan.dropped.append(call.func)
+
+            def draw(updated: cst.Call, g: Stmt = g) -> cst.BaseExpression:
+                named = plan.element_iters.get(id(g))
+                assert isinstance(g.value, cst.Call)
+                func = cst.Attribute(cst.Name(named), cst.Name("get_next")) if named else g.value.func
+                return _numpy(cst.Call(func=func))
+            plan.call_builders[id(call)] = draw
+            return
         if "init" in kinds:
             if set(kinds) != {"init"}:
                 raise Unsupported(call, "initializer fetched together with other tensors")
@@ -1170,8 +1649,9 @@ class Analysis:
             raise Unsupported(call, "fetch from another function's graph")
         trains = [s for k, s in leaves if k == "train"]
         dynamic = [s for k, s in leaves if k == "tensor" and s is not None and not s.static]
+        summary = self.summary_fetch(u, gu, call, line, root, nodes, leaves) if "summary" in kinds else None
         feeds = self.feeds(u, gu, call, feed)
-        if not trains and not dynamic:
+        if not trains and not dynamic and summary is None:
             if feeds and not all(isinstance(v, SIMPLE_VALUES) for v in feeds.values()):
                 raise Unsupported(call, "feed values with side effects for a run that needs no feed")
             self.inline_site(call, shape, kind)
@@ -1184,44 +1664,169 @@ class Analysis:
                 raise Unsupported(call, "variables fetched in the same run as a train op (read before or after the update?)")
             if shape == "dict":
                 raise Unsupported(call, "train op fetched in a dict")
-        rets = [(n, s) for n, (k, s) in zip(nodes, leaves) if k != "train"]
+        rets = [(n, s) for n, (k, s) in zip(nodes, leaves) if k not in ("train", "summary")]
         tr = self.train_ops[id(train)] if train is not None else None
         needed = [s for _, s in rets if s is not None and s.kind == T and not s.static]
         if tr is not None:
             needed.append(tr.loss)
+        if summary is not None:
+            needed.extend(summary[0])
         members = self.slice(gu, needed)
         params = self.params_of(gu, members, call)
         for p in params:
-            if p.default is None and p.name not in feeds:
+            if p.default is None and p.name not in feeds and p.stmt.kind != NEXT:
                 raise Unsupported(call, f"placeholder `{p.name}` is needed but not fed")
+            if p.stmt.kind == NEXT and feeds:
+                raise Unsupported(call, "a run that draws a dataset element and also feeds placeholders; not converted")
         pnames = {p.name for p in params}
         for k, v in feeds.items():
             if k not in pnames and id(call) in self.star_feeds:
                 raise Unsupported(call, f"feed dict `{self.star_feeds[id(call)]}` feeds `{k}`, which this run does not need")
             if k not in pnames and not isinstance(v, SIMPLE_VALUES):
                 raise Unsupported(call, f"feed `{k}` is not needed here and its value has side effects")
+        if summary is not None and shape == "dict":
+            raise Unsupported(call, "a summary fetched in a dict; not converted")
         if shape == "dict":
             returns: tuple = ("dict", [(el.key, el.value) for el in fetches.elements])  # type: ignore[union-attr]
             sig: tuple = ("dict", tuple((self.code(k), self.code(v)) for k, v in returns[1]))
-        elif shape == "single" or len(rets) == 1 and train is not None:
+        elif shape == "single" or len(rets) == 1 and (train is not None or summary is not None):
             returns = ("single", rets[0][0]) if rets else ()
             sig = ("single", self.code(rets[0][0])) if rets else ()
         else:
             returns = ("seq", [n for n, _ in rets]) if rets else ()
             sig = ("seq", tuple(self.code(n) for n, _ in rets)) if rets else ()
-        key = (id(gu), id(train) if train else None, sig, tuple(p.name for p in params))
+        key = (id(gu), id(train) if train else None, sig, tuple(p.name for p in params),
+               (tuple(id(x) for x in summary[0]), summary[1]) if summary is not None else None)
         var = next((v for v in self.variants if v.key == key), None)
         if var is None:
             anchor = max([m.index for m in members] + ([train.index] if train else []) +
                          ([tr.optimizer_stmt.index] if tr and tr.optimizer_stmt else []))
             var = Variant(gu, key, members=members, params=params, returns=returns, train=train, anchor=anchor)
             var.hint = "_".join(self.code(n) for n, _ in rets) if all(isinstance(n, cst.Name) for n, _ in rets) else ""
+            if summary is not None:
+                var.summaries, var.writer = summary[0], summary[1]
+                var.hint = "_".join(["summaries", *([var.hint] if var.hint else [])])
             self.variants.append(var)
         if gu is u:
             if top <= var.anchor:
                 raise Unsupported(call, "a run call before the graph it runs is complete; not converted")
             var.tops.append(top)
+        if summary is not None:
+            self.summary_call_site(var, call, kind, line, root, shape, nodes, leaves, summary[2])
+            return
         self.call_site(var, call, kind, line, root, shape, train is not None, nodes, leaves, feeds)
+
+    # summaries -----------------------------------------------------------------------
+    def summary_fetch(self, u: Unit, gu: Unit, call: cst.Call, line: cst.SimpleStatementLine | None, root: cst.CSTNode,
+                      nodes: list[cst.BaseExpression], leaves: list[tuple[str, Stmt | None]]) -> tuple[list[Stmt], str, cst.BaseExpression]:
+        """A run that fetches a (merged) summary whose value the next statement passes to
+        `writer.add_summary(value, step)`: the summary ops it writes, the writer, the step."""
+        idx = [i for i, (k, _) in enumerate(leaves) if k == "summary"]
+        if len(idx) != 1:
+            raise Unsupported(call, "several summaries fetched in one run; not converted")
+        g = leaves[idx[0]][1]
+        assert g is not None
+        if line is None or not (isinstance(root, cst.Assign) and root.value is call and len(root.targets) == 1):
+            raise Unsupported(call, "a summary fetched outside an assignment `value = sess.run(...)`; not converted")
+        tgt = root.targets[0].target
+        if len(nodes) == 1 and isinstance(tgt, cst.Name):
+            name = tgt.value
+        elif isinstance(tgt, (cst.Tuple, cst.List)) and len(tgt.elements) == len(nodes) and isinstance(tgt.elements[idx[0]].value, cst.Name):
+            name = tgt.elements[idx[0]].value.value  # type: ignore[union-attr]
+        else:
+            raise Unsupported(call, "the fetched summary is not assigned to a name; not converted")
+        nxt = self.next_line(line)
+        add = self.add_summaries.get(id(nxt)) if nxt is not None else None
+        if add is None or add[1] != name:
+            raise Unsupported(call, f"the fetched summary `{name}` is not written by `writer.add_summary({name}, step)` in the next statement; not converted")
+        self.paired_adds.add(id(nxt))
+        self.plan.remove.add(id(nxt))
+        self.plan.dropped.append(nxt)  # type: ignore[arg-type]
+        if g.kind == SUMM:
+            ops = [g]
+        else:
+            mcall = g.value
+            assert isinstance(mcall, cst.Call)
+            if self.call_rest(mcall) == "summary.merge_all":
+                if mcall.args:
+                    raise Unsupported(mcall, "tf.summary.merge_all(key=...); not converted")
+                ops = [s for s in gu.stmts if s.kind == SUMM and s.index < g.index]
+            else:
+                lst = mcall.args[0].value if len(mcall.args) == 1 and mcall.args[0].keyword is None else None
+                if not isinstance(lst, (cst.List, cst.Tuple)) or not all(isinstance(e.value, cst.Name) for e in lst.elements):
+                    raise Unsupported(mcall, "tf.summary.merge of something else than a list of summary names; not converted")
+                ops = []
+                for e in lst.elements:
+                    d = gu.reaching(e.value.value, g.index)  # type: ignore[attr-defined]
+                    if d is None or d.kind != SUMM:
+                        raise Unsupported(mcall, f"`{self.code(e.value)}` is not a tf.summary.scalar/histogram of this function; not converted")
+                    ops.append(d)
+        if not ops:
+            raise Unsupported(g.node, "a merged summary with no summary op before it; not converted")
+        tags: set[str] = set()
+        for op in ops:
+            c = op.value
+            assert isinstance(c, cst.Call)
+            args = _args_map_loose(c, ["name", "tensor" if self.call_rest(c) == "summary.scalar" else "values"])
+            tag = args.get("name")
+            if len(args) != 2 or len(c.args) != 2 or any(a.star for a in c.args) or not isinstance(tag, cst.Arg) \
+                    or not isinstance(tag.value, cst.SimpleString) or not isinstance(tag.value.evaluated_value, str):
+                raise Unsupported(c, "a summary op with arguments other than a literal name and its value (collections=, family=); not converted")
+            if tag.value.evaluated_value in tags:
+                raise Unsupported(c, f"two summaries named {tag.value.evaluated_value!r} (TF1 renames the second one); not converted")
+            tags.add(tag.value.evaluated_value)
+        return sorted(ops, key=lambda s: s.index), add[0], add[2]
+
+    def next_line(self, line: cst.SimpleStatementLine) -> cst.CSTNode | None:
+        self.find_stmt(line)  # builds the parent map
+        parent = self._parents.get(id(line))
+        body = list(getattr(parent, "body", ()))
+        for i, st in enumerate(body):
+            if st is line:
+                return body[i + 1] if i + 1 < len(body) else None
+        return None
+
+    def summary_call_site(self, var: Variant, call: cst.Call, kind: str, line: cst.SimpleStatementLine | None, root: cst.CSTNode,
+                          shape: str, nodes: list[cst.BaseExpression], leaves: list[tuple[str, Stmt | None]],
+                          step: cst.BaseExpression) -> None:
+        """`[summary, _] = sess.run([merged, train], feed)` + `writer.add_summary(summary, i)`
+        -> `fn(feed..., i)` (the function writes the summaries at step `i`)."""
+        plan = self.plan
+        assert line is not None and isinstance(root, cst.Assign)
+        feed_keys = self.feed_order(call, kind)
+        star = self.star_feeds.get(id(call))
+        if star is not None:
+            raise Unsupported(call, "a summary run with a feed dict variable; not converted")
+        tgt = root.targets[0].target
+        keep: list[cst.BaseExpression] = []
+        if isinstance(tgt, (cst.Tuple, cst.List)):
+            for el, (k, _s) in zip(tgt.elements, leaves):
+                if isinstance(el, cst.StarredElement):
+                    raise Unsupported(call, "starred target")
+                if k == "train" and not (isinstance(el.value, cst.Name) and el.value.value == "_"):
+                    raise Unsupported(call, "the train op's result (None) is assigned to a name other than `_`")
+                if k not in ("train", "summary"):
+                    keep.append(el.value)
+        if kind == "sess-run":
+            plan.dropped.append(call.func)
+
+        def stmt(updated_line: cst.SimpleStatementLine) -> list[cst.BaseStatement]:
+            assign = updated_line.body[0]
+            assert isinstance(assign, cst.Assign)
+            upd = assign.value
+            assert isinstance(upd, cst.Call)
+            values = _feed_values(upd, feed_keys, kind)
+            args = [cst.Arg(values[p.name]) if p.default is None else kwarg(p.name, values[p.name]) for p in var.params if p.name in values]
+            elements = _element_args(var, plan)
+            c = cst.Call(func=cst.Name(var.name), args=[*(elements if elements is not None else args), cst.Arg(step)])
+            if not keep:
+                return [updated_line.with_changes(body=[cst.Expr(c)])]
+            if len(keep) == 1:
+                return [updated_line.with_changes(body=[assign.with_changes(targets=[cst.AssignTarget(keep[0])], value=_convert(c, "single"))])]
+            target = cst.Tuple([cst.Element(t) for t in keep], lpar=[], rpar=[])
+            return [updated_line.with_changes(body=[assign.with_changes(targets=[cst.AssignTarget(target)], value=_convert(c, "list"))])]
+        plan.stmt_builders[id(line)] = stmt
+        self.handled_stmts.add(id(line))
 
     def statement_only(self, call: cst.Call, line: cst.SimpleStatementLine | None, root: cst.CSTNode) -> None:
         if line is None or not isinstance(root, cst.Expr) or root.value is not call:
@@ -1276,7 +1881,7 @@ class Analysis:
                 d = gu.reaching(name, s.index)
                 if d is None:
                     continue
-                if d.kind == T and not d.static or d.kind == P:
+                if d.kind == T and not d.static or d.kind in (P, NEXT):
                     stack.append(d)
                 elif d.kind in (OPT, TRAIN, INIT, CONFIG, SESS):
                     raise Unsupported(s.node, f"`{name}` ({d.kind}) is used to compute a tensor; not converted")
@@ -1288,6 +1893,14 @@ class Analysis:
 
     def params_of(self, gu: Unit, members: list[Stmt], call: cst.Call) -> list[Param]:
         out = []
+        elements = [m for m in members if m.kind == NEXT]
+        if elements:
+            if len(elements) > 1 or any(m.kind == P for m in members):
+                raise Unsupported(call, "a run that needs several dataset elements, or elements and placeholders; not converted")
+            for name in elements[0].defines:
+                out.append(Param(name, elements[0]))
+            self.plan.capture.add(id(elements[0].node))
+            return out
         for m in members:
             if m.kind != P:
                 continue
@@ -1378,6 +1991,9 @@ class Analysis:
         star = self.star_feeds.get(id(call))
 
         def fn_call(updated: cst.Call) -> cst.Call:
+            elements = _element_args(var, plan)
+            if elements is not None:
+                return cst.Call(func=cst.Name(var.name), args=elements)
             if star is not None:
                 return cst.Call(func=cst.Name(var.name), args=[cst.Arg(cst.Name(star), star="**")])
             return cst.Call(func=cst.Name(var.name), args=args_for(updated))
@@ -1490,11 +2106,24 @@ class Analysis:
                 if s.kind == T and not s.static and not any(s in v.members for v in self.variants):
                     # dropping it silently would lose code: only tensors that some run needs
                     raise Unsupported(s.node, f"`{', '.join(s.defines)}` is built but never run; not converted")
-                if s.kind in (P, INIT, TRAIN, SESS) or (s.kind == T and not s.static):
+                if s.kind == ITER:
+                    plan.stmt_builders[id(s.node)] = _iterator_builder(self.code(s.value.func) if isinstance(s.value, cst.Call) else "")
+                    plan.dropped.append(s.value)  # type: ignore[arg-type]
+                if s.kind == NEXT and isinstance(s.value, cst.Call) and isinstance(s.value.func, cst.Attribute) \
+                        and not isinstance(s.value.func.value, cst.Name):
+                    # `el = tf.data.make_one_shot_iterator(ds).get_next()`: the iterator gets a name
+                    it_name = self.fresh(f"{s.defines[0]}_iterator" if len(s.defines) == 1 else "iterator")
+                    plan.element_iters[id(s)] = it_name
+                    plan.stmt_builders[id(s.node)] = _named_iterator_builder(it_name)
+                    plan.dropped.append(s.value)
+                    continue
+                if s.kind in (P, INIT, TRAIN, SESS, SUMM, MERGE, NEXT) or (s.kind == T and not s.static):
                     plan.remove.add(id(s.node))
                     plan.capture.add(id(s.node))
-                    if s.kind != T:
+                    if s.kind not in (T, SUMM, NEXT):
                         plan.dropped.append(s.node)
+                    elif s.kind == SUMM and isinstance(s.value, cst.Call):
+                        plan.dropped.append(s.value.func)  # rebuilt as tf.summary.<kind>(..., step=)
                 if s.kind == OPT and not any(t.optimizer_stmt is s for t in self.train_ops.values()):
                     raise Unsupported(s.node, "an optimizer that is not used through minimize(); not converted")
                 if s.kind == TRAIN and id(s) not in {id(v.train) for v in self.variants if v.train is not None}:
@@ -1503,8 +2132,17 @@ class Analysis:
             if u.name in active:
                 continue
             for s in u.stmts:
-                if s.kind in (P, OPT, TRAIN, INIT, SESS):
+                if s.kind in (P, OPT, TRAIN, INIT, SESS, SUMM, MERGE, ITER, NEXT):
                     raise Unsupported(s.node, f"`{u.name}()` builds a {s.kind} but runs no session; building graphs in one function and running them in another is not converted")
+        # summaries: every summary op is a top-level statement of a converted function (a
+        # merge_all would also collect those made elsewhere), every add_summary is paired
+        summary_stmts = {id(s.node) for uu in self.units.values() for s in uu.stmts if s.kind in (SUMM, MERGE)}
+        for node, r in refs:
+            if (r in SUMMARY_OPS or r in MERGES) and not any(id(a) in summary_stmts for a in self.ancestors(node)):
+                raise Unsupported(node, f"`tf.{r}` inside an expression, a block or a helper function: TF1 collects it for merge_all wherever it is built; not converted")
+        for lid in self.add_summaries:
+            if lid not in self.paired_adds:
+                raise Unsupported(self.module, "a `writer.add_summary` whose summary this rewrite did not produce; not converted")
         # every run call, session and placeholder reference is handled
         handled_refs = {id(n) for n in plan.dropped for n in walk(n)}
         for node, r in refs:
@@ -1617,10 +2255,13 @@ class Analysis:
         plan.anchor = first_sess
         nfun = len(self.variants)
         ntrain = sum(1 for v in self.variants if v.train is not None)
-        nph = len({id(p.stmt) for v in self.variants for p in v.params})
+        nph = len({id(p.stmt) for v in self.variants for p in v.params if p.stmt.kind == P})
+        nel = len({id(p.stmt) for v in self.variants for p in v.params if p.stmt.kind == NEXT})
         parts = [f"TF1 Session code becomes eager TF2: {nfun} tf.function(s)" + (f" ({ntrain} train step(s) with tf.GradientTape)" if ntrain else "")]
         if nph:
             parts.append(f"{nph} placeholder(s) become function arguments")
+        if nel:
+            parts.append("one-shot dataset iterators become `iter(dataset)`, each run draws its element with `iterator.get_next()`")
         parts.append("sess.run results are .numpy() values; Session, initializers and disable_v2_behavior are removed")
         plan.summary = "; ".join(parts)
 
@@ -1670,6 +2311,13 @@ class Analysis:
     def in_removed(self, node: cst.CSTNode) -> bool:
         stmt = self.find_stmt(node)
         return stmt is not None and (id(stmt) in self.plan.remove or id(stmt) in self.plan.stmt_builders)
+
+    def ancestors(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+        self.find_stmt(node)  # builds the parent map
+        cur: cst.CSTNode | None = node
+        while cur is not None:
+            yield cur
+            cur = self._parents.get(id(cur))
 
     def find_stmt(self, node: cst.CSTNode) -> cst.CSTNode | None:
         if not hasattr(self, "_parents"):
@@ -1837,23 +2485,14 @@ def _optimizer_call(an: Analysis, ocall_original: cst.Call, updated: cst.Call, r
     cls, params = OPTIMIZERS[r]
     args = _args_map(updated, params)
     out: list[cst.Arg] = []
-
-    def put(name: str, tf1: str, default: str | None) -> None:
-        if tf1 in args:
-            out.append(kwarg(name, args[tf1].value))
+    for name, tf1, default in KERAS_ARGS[r]:
+        value = args[tf1].value if tf1 is not None and tf1 in args else None
+        if isinstance(value, cst.Name) and value.value == "None" and name == "beta":
+            value = None  # TF1's "no beta" is Keras' 0.0, its default
+        if value is not None:
+            out.append(kwarg(name, value))
         elif default is not None:
             out.append(kwarg(name, cst.parse_expression(default)))
-
-    if cls == "SGD":
-        put("learning_rate", "learning_rate", None)
-        if r == "train.MomentumOptimizer":
-            put("momentum", "momentum", None)
-            put("nesterov", "use_nesterov", "False")
-    else:
-        put("learning_rate", "learning_rate", "0.001")
-        put("beta_1", "beta1", None)
-        put("beta_2", "beta2", None)
-        put("epsilon", "epsilon", "1e-08")
     if "name" in args:
         out.append(kwarg("name", args["name"].value))
     return cst.Call(func=expr(f"{root}.keras.optimizers.{cls}"), args=out)
@@ -1865,11 +2504,7 @@ def _optimizer_builder(an: Analysis, ocall: cst.Call, root: str) -> Callable[[cs
 
 def _optimizer_note(an: Analysis, ocall: cst.Call) -> str:
     r = an.call_rest(ocall)
-    if r == "train.AdamOptimizer":
-        return "tf.train.AdamOptimizer becomes tf.keras.optimizers.Adam with TF1's epsilon=1e-08 pinned (Keras defaults to 1e-07)"
-    if r == "train.MomentumOptimizer":
-        return "tf.train.MomentumOptimizer becomes tf.keras.optimizers.SGD(momentum=..., nesterov=...); same trajectory for a constant learning rate"
-    return "tf.train.GradientDescentOptimizer becomes tf.keras.optimizers.SGD"
+    return OPTIMIZER_NOTES.get(r or "", OPTIMIZER_NOTES["train.GradientDescentOptimizer"])
 
 
 def _inline_optimizer_builder(an: Analysis, tr: TrainOp, ocall: cst.Call, root: str) -> Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]:
@@ -1885,6 +2520,149 @@ def _inline_optimizer_builder(an: Analysis, tr: TrainOp, ocall: cst.Call, root: 
     return build
 
 
+def _side_effect_free(node: cst.BaseExpression) -> bool:
+    """Names, attributes, literals and `os.path.join(...)`/`str.format` of them: safe to
+    evaluate twice."""
+    for n in walk(node):
+        if isinstance(n, cst.Call):
+            fn = dotted_name(n.func) if isinstance(n.func, (cst.Name, cst.Attribute)) else None
+            if fn not in ("os.path.join", "str", "format") and not (isinstance(n.func, cst.Attribute) and n.func.attr.value == "format"):
+                return False
+        if isinstance(n, (cst.Await, cst.Yield, cst.NamedExpr, cst.Lambda)):
+            return False
+    return True
+
+
+def _zero_variable(an: Analysis, value: cst.BaseExpression | None) -> bool:
+    """`tf.Variable(0, ...)` (an integer or float zero as its initial value)."""
+    if an.call_rest(value) != "Variable":
+        return False
+    assert isinstance(value, cst.Call)
+    first = next((a.value for a in value.args if a.keyword is None or a.keyword.value == "initial_value"), None)
+    return isinstance(first, (cst.Integer, cst.Float)) and float(first.value) == 0.0
+
+
+def _schedule_builder(r: str, root: str) -> Callable[[cst.Call], cst.BaseExpression]:
+    cls, params = SCHEDULES[r]
+
+    def build(updated: cst.Call) -> cst.BaseExpression:
+        names = params if r == "train.piecewise_constant" else ["learning_rate", *params[1:]]
+        args = _args_map(updated, names)
+        out: list[cst.Arg] = []
+        for name in names:
+            if name in ("global_step", "x") or name not in args:
+                continue
+            a = args[name]
+            key = "initial_learning_rate" if name == "learning_rate" else name
+            out.append(kwarg(key, a.value) if a.keyword is not None or out and out[-1].keyword is not None else cst.Arg(a.value))
+        return updated.with_changes(func=expr(f"{root}.keras.optimizers.schedules.{cls}"), args=out)
+    return build
+
+
+def _element_args(var: Variant, plan: Plan) -> list[cst.Arg] | None:
+    """`*iterator.get_next()` (or `iterator.get_next()`) for a function whose arguments are
+    one dataset element: one element drawn per call, as per TF1 run."""
+    elements = [p for p in var.params if p.stmt.kind == NEXT]
+    if not elements:
+        return None
+    nxt = elements[0].stmt
+    assert isinstance(nxt.value, cst.Call)
+    named = plan.element_iters.get(id(nxt))
+    draw = cst.Call(func=cst.Attribute(cst.Name(named), cst.Name("get_next")) if named else nxt.value.func)
+    small = only_small(nxt.node)
+    single = isinstance(small, cst.Assign) and isinstance(small.targets[0].target, cst.Name)
+    return [cst.Arg(draw)] if single else [cst.Arg(draw, star="*")]
+
+
+def _named_iterator_builder(name: str) -> Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]:
+    """`el = tf.data.make_one_shot_iterator(ds).get_next()` -> `el_iterator = iter(ds)`."""
+    def build(updated_line: cst.SimpleStatementLine) -> list[cst.BaseStatement]:
+        assign = updated_line.body[0]
+        assert isinstance(assign, cst.Assign) and isinstance(assign.value, cst.Call) and isinstance(assign.value.func, cst.Attribute)
+        inner = assign.value.func.value
+        assert isinstance(inner, cst.Call)
+        if isinstance(inner.func, cst.Attribute) and inner.func.attr.value == "make_one_shot_iterator" and not inner.args:
+            ds = inner.func.value
+        else:
+            ds = _args_map_loose(inner, ["dataset"])["dataset"].value
+        new = cst.Assign(targets=[cst.AssignTarget(cst.Name(name))], value=cst.Call(func=cst.Name("iter"), args=[cst.Arg(ds)]))
+        return [updated_line.with_changes(body=[new])]
+    return build
+
+
+def _iterator_builder(func_code: str) -> Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]:
+    """`it = ds.make_one_shot_iterator()` / `tf.data.make_one_shot_iterator(ds)` -> `it = iter(ds)`."""
+    def build(updated_line: cst.SimpleStatementLine) -> list[cst.BaseStatement]:
+        assign = updated_line.body[0]
+        assert isinstance(assign, cst.Assign) and isinstance(assign.value, cst.Call)
+        call = assign.value
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value == "make_one_shot_iterator" and not call.args:
+            ds = call.func.value
+        else:
+            ds = _args_map_loose(call, ["dataset"])["dataset"].value
+        return [updated_line.with_changes(body=[assign.with_changes(value=cst.Call(func=cst.Name("iter"), args=[cst.Arg(ds)]))])]
+    return build
+
+
+def _writer_builder(root: str) -> Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]:
+    """`w = tf.summary.FileWriter(logdir, sess.graph)` -> `w = tf.summary.create_file_writer(logdir)`."""
+    def build(updated_line: cst.SimpleStatementLine) -> list[cst.BaseStatement]:
+        assign = updated_line.body[0]
+        assert isinstance(assign, cst.Assign) and isinstance(assign.value, cst.Call)
+        logdir = _args_map_loose(assign.value, ["logdir", "graph"])["logdir"].value
+        call = cst.Call(func=expr(f"{root}.summary.create_file_writer"), args=[cst.Arg(logdir)])
+        return [updated_line.with_changes(body=[assign.with_changes(value=call)])]
+    return build
+
+
+def _summary_write(plan: Plan, m: Stmt, step: str, root: str) -> cst.BaseStatement:
+    """`tf.summary.scalar('loss', loss)` (as the other rules left it) -> `tf.summary.scalar('loss', loss, step=step)`."""
+    line = plan.captured.get(id(m.node)) or m.node
+    small = only_small(line)
+    call = small.value if isinstance(small, (cst.Expr, cst.Assign)) else None
+    assert isinstance(call, cst.Call) and isinstance(m.value, cst.Call)
+    an: Analysis = plan.analysis  # type: ignore[attr-defined]
+    kind = "scalar" if an.call_rest(m.value) == "summary.scalar" else "histogram"
+    args = [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in call.args]
+    new = cst.Call(func=expr(f"{root}.summary.{kind}"), args=[*args, kwarg("step", cst.Name(step))])
+    return cst.SimpleStatementLine([cst.Expr(new)])
+
+
+def _checkpoint_builder(name: str, objects: list[str], root: str) -> Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]:
+    def build(updated_line: cst.SimpleStatementLine) -> list[cst.BaseStatement]:
+        call = cst.Call(func=expr(f"{root}.train.Checkpoint"), args=[kwarg(o, cst.Name(o)) for o in objects])
+        new = cst.Assign(targets=[cst.AssignTarget(cst.Name(name))], value=call)
+        return [updated_line.with_changes(body=[new])]
+    return build
+
+
+def _restore_builder(name: str) -> Callable[[cst.Call], cst.BaseExpression]:
+    def build(updated: cst.Call) -> cst.BaseExpression:
+        path = _args_map_loose(updated, ["sess", "save_path"])["save_path"].value
+        return cst.Call(func=cst.Attribute(cst.Name(name), cst.Name("restore")), args=[cst.Arg(_no_ws(path))])
+    return build
+
+
+def _save_builder(name: str, keep: cst.BaseExpression, root: str, numbered: bool) -> Callable[[cst.Call], cst.BaseExpression]:
+    """`saver.save(sess, path, global_step=gs)` -> a CheckpointManager over `path`'s
+    directory, named like `path` (`model.ckpt-<gs>`, the `checkpoint` state file and
+    max_to_keep as the Saver kept them); without global_step, `checkpoint.write(path)`."""
+    def build(updated: cst.Call) -> cst.BaseExpression:
+        args = _args_map_loose(updated, ["sess", "save_path", "global_step", "latest_filename", "meta_graph_suffix", "write_meta_graph"])
+        path = _no_ws(args["save_path"].value)
+        if not numbered:
+            return cst.Call(func=cst.Attribute(cst.Name(name), cst.Name("write")), args=[cst.Arg(path)])
+        gs = _no_ws(args["global_step"].value)
+        manager = cst.Call(func=expr(f"{root}.train.CheckpointManager"), args=[
+            cst.Arg(cst.Name(name)),
+            cst.Arg(cst.Call(func=expr("os.path.dirname"), args=[cst.Arg(path)])),
+            kwarg("max_to_keep", _no_ws(keep)),
+            kwarg("checkpoint_name", cst.Call(func=expr("os.path.basename"), args=[cst.Arg(path)])),
+        ])
+        return cst.Call(func=cst.Attribute(manager, cst.Name("save")), args=[kwarg("checkpoint_number", gs)])
+    return build
+
+
 def strip_blank(stmt: cst.BaseStatement) -> cst.BaseStatement:
     lead = [ln for ln in getattr(stmt, "leading_lines", ()) if ln.comment is not None]
     return stmt.with_changes(leading_lines=lead)
@@ -1894,6 +2672,9 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
     params = []
     specs = []
     for p in var.params:
+        if p.stmt.kind == NEXT:
+            params.append(cst.Param(cst.Name(p.name)))
+            continue
         pline = plan.captured.get(id(p.stmt.node)) or p.stmt.node
         small = pline.body[0]  # type: ignore[attr-defined]
         pcall = small.value
@@ -1911,6 +2692,18 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
             default = pargs["input"].value
             params.append(cst.Param(cst.Name(p.name), default=default, equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))))
         specs.append(cst.Element(cst.Call(func=expr(f"{root}.TensorSpec"), args=[cst.Arg(shape), cst.Arg(dtype)])))
+    writes: list[cst.BaseStatement] = []
+    if var.summaries:
+        used = {n for m in var.members for n in m.uses} | {n for m in var.members for n in m.defines} | {p.name for p in var.params}
+        used |= set(var.locals.values()) | {var.writer}
+        step = _local("step", used)
+        params.append(cst.Param(cst.Name(step)))
+        specs.append(cst.Element(cst.Call(func=expr(f"{root}.TensorSpec"), args=[cst.Arg(cst.List([])), cst.Arg(expr(f"{root}.int64"))])))
+        ops = [_summary_write(plan, m, step, root) for m in var.summaries]
+        writes = [cst.With(items=[cst.WithItem(item=cst.Call(func=cst.Attribute(cst.Name(var.writer), cst.Name("as_default"))))],
+                           body=cst.IndentedBlock(ops))]
+    if any(p.stmt.kind == NEXT for p in var.params):
+        specs = []  # dataset elements: tensors already, of the dataset's element_spec
     if specs:
         deco_expr: cst.BaseExpression = cst.Call(func=expr(f"{root}.function"), args=[kwarg("input_signature", cst.List(specs))])
     else:
@@ -1942,7 +2735,9 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
         ]
         if tr.global_step:
             tail.append(cst.parse_statement(f"{tr.global_step}.assign_add(1)\n"))
-        body = [tape_with, *tail]
+        body = [tape_with, *writes, *tail]
+    else:
+        body = [*body, *writes]
     if ret is not None:
         body.append(ret)
         if var.train is None:

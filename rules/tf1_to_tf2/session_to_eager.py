@@ -67,6 +67,48 @@ def main():
     print(compute_loss(xs).numpy())
 """
 
+_SAVER_IN = """\
+import os
+
+import tensorflow.compat.v1 as tf
+
+
+def main(train_dir):
+    w = tf.Variable(1.0, name='w')
+    step = tf.Variable(0, trainable=False)
+    bump = tf.assign_add(w, 1.0)
+    saver = tf.train.Saver(max_to_keep=3)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(bump)
+        path = os.path.join(train_dir, 'model.ckpt')
+        saver.save(sess, path, global_step=step)
+        saver.restore(sess, tf.train.latest_checkpoint(train_dir))
+        print(sess.run(w))
+"""
+
+_SAVER_OUT = """\
+import os
+
+import tensorflow.compat.v1 as tf
+
+
+def main(train_dir):
+    w = tf.Variable(1.0, name='w')
+    step = tf.Variable(0, trainable=False)
+
+    @tf.function
+    def bump():
+        return tf.assign_add(w, 1.0)
+
+    checkpoint = tf.train.Checkpoint(w=w, step=step)
+    bump()
+    path = os.path.join(train_dir, 'model.ckpt')
+    tf.train.CheckpointManager(checkpoint, os.path.dirname(path), max_to_keep=3, checkpoint_name=os.path.basename(path)).save(checkpoint_number=step)
+    checkpoint.restore(tf.train.latest_checkpoint(train_dir))
+    print(w.numpy())
+"""
+
 
 class SessionToEager(Rule):
     """Turns a TF1 Session script (placeholders, graph, optimizer, `sess.run`) into eager TF2.
@@ -81,9 +123,16 @@ class SessionToEager(Rule):
     `train = opt.minimize(loss)` + `sess.run(train, ...)` becomes a train-step function
     with `tf.GradientTape`, `tape.gradient` and `optimizer.apply_gradients`, using the
     `tf.keras.optimizers` counterpart with TF1's defaults pinned (GradientDescent -> SGD,
-    Momentum -> SGD(momentum=, nesterov=), Adam -> Adam(epsilon=1e-08)); `var_list=` is
+    Momentum -> SGD(momentum=, nesterov=), Adam -> Adam(epsilon=1e-08), Adagrad ->
+    Adagrad(epsilon=0.0), Adadelta -> Adadelta(epsilon=1e-08), Ftrl -> Ftrl); `var_list=` is
     kept, `minimize(loss + reg)` gets a loss statement, `global_step=` (a plain
-    `tf.Variable`) becomes `global_step.assign_add(1)`. `tf.Variable`s (also those made
+    `tf.Variable`) becomes `global_step.assign_add(1)`. A learning rate decayed by that
+    global step (`tf.train.exponential_decay`, `piecewise_constant`, `polynomial_decay`,
+    `cosine_decay`, `inverse_time_decay`) becomes the `tf.keras.optimizers.schedules`
+    counterpart, which the optimizer evaluates at `optimizer.iterations`: converted only
+    when that equals the global step (a variable starting at 0 that only this optimizer's
+    minimize advances, the rate used by nothing else) and the optimizer applies the rate
+    per step as TF1 did (not MomentumOptimizer). `tf.Variable`s (also those made
     by helper functions such as `weight_variable(shape)`) stay where they were built, so
     they are created once. Tensors computed only from constants stay where they are and
     are evaluated eagerly. Graph code that every function needs (3 statements or more)
@@ -93,12 +142,34 @@ class SessionToEager(Rule):
     `get_default_session()` (and their `ConfigProto`), `sess.close()` and
     `tf.disable_v2_behavior()` disappear; `x.eval()` and `op.run()` are handled like
     `sess.run`; `tf.set_random_seed` becomes `tf.random.set_seed`.
+    `saver = tf.train.Saver(max_to_keep=k)` becomes `checkpoint = tf.train.Checkpoint(...)`
+    of the variables, Keras objects and optimizers built before it (what the Saver saved:
+    every global variable, optimizer slots included); `saver.save(sess, path,
+    global_step=gs)` becomes a `tf.train.CheckpointManager` over `path`'s directory named
+    like `path`, so the files (`model.ckpt-<gs>`), the `checkpoint` state file read by
+    `tf.train.latest_checkpoint` and the `max_to_keep` pruning stay as they were;
+    `saver.save(sess, path)` becomes `checkpoint.write(path)` and `saver.restore(sess,
+    path)` `checkpoint.restore(path)`. The new checkpoints are object-based: TF1 ones
+    written before the migration are converted with `migrate convert-checkpoint`.
+    `tf.summary.scalar`/`histogram` statements, `merge_all()`/`merge([...])`, a
+    `tf.summary.FileWriter` and `summary = sess.run(merged, ...)` followed by
+    `writer.add_summary(summary, step)` become `tf.summary.create_file_writer` and a
+    function (the train step itself when the summary was fetched with the train op) that
+    writes the summaries under `writer.as_default()` with `step=`, called with the step.
+    A one-shot `tf.data` iterator over a dataset built from Python values
+    (`it = ds.make_one_shot_iterator()`, `tf.data.make_one_shot_iterator(ds)`) becomes
+    `it = iter(ds)`; the names of `it.get_next()` become the arguments of the functions
+    that need them, and each run call draws its element with `it.get_next()` (one
+    element per run as in TF1; the end still raises `tf.errors.OutOfRangeError`).
+    Queue-runner pipelines are not converted: the manual item writes out the tf.data
+    pipeline to use, from the file's own producer, reader, decoder and batch calls.
 
     When the file does anything this does not recognise (collections, control
     dependencies, `tf.cond`/`while_loop`, queues, `variable_scope`/`get_variable`,
     `tf.layers`, model functions that create variables, several graphs, re-initialised
-    variables, optimizers without an exact Keras counterpart such as RMSProp, a tensor
-    used outside `sess.run`, ...), nothing is restructured: one manual finding says why,
+    variables, optimizers without an exact Keras counterpart such as RMSProp (TF1 starts
+    its mean square at 1.0, Keras at 0), a Saver over variables that have no name of
+    their own, summaries, a tensor used outside `sess.run`, ...), nothing is restructured: one manual finding says why,
     and the symbol-level rules keep the file working through `tf.compat.v1`.
 
     Why: TF2 has no sessions or placeholders; `tf.compat.v1.Session` keeps the program on
@@ -138,6 +209,7 @@ class SessionToEager(Rule):
             "import tensorflow.compat.v1 as tf\n\ndef main():\n    c = tf.constant([1.0, 2.0]) * 2\n    with tf.Session() as sess:\n        print(sess.run([c, c]))\n",
             "import tensorflow.compat.v1 as tf\n\ndef main():\n    c = tf.constant([1.0, 2.0]) * 2\n    print([c.numpy(), c.numpy()])\n",
         ),
+        Invalid(_SAVER_IN, _SAVER_OUT, message="Checkpoint"),
         Invalid(
             "import tensorflow.compat.v1 as tf\n\ndef main():\n    x = tf.placeholder(tf.float32)\n    y = tf.cond(x > 0, lambda: x, lambda: -x)\n    with tf.Session() as sess:\n        print(sess.run(y, {x: 1.0}))\n",
             None,
@@ -149,6 +221,12 @@ class SessionToEager(Rule):
         super().__init__(ctx)
         self.plan: Plan | None = None
 
+    @property
+    def SCOPE(self) -> str | None:  # type: ignore[override]
+        """Without --unsafe-fixes nothing is analysed or applied, so the engine may skip
+        statements that spell no TensorFlow name (see migrate.engine.transform.NAMES)."""
+        return None if self.ctx.unsafe_fixes else "names"
+
     # -- decide ----------------------------------------------------------------------------
     def visit_Module(self, node: cst.Module) -> None:
         if not self.ctx.unsafe_fixes:
@@ -158,13 +236,7 @@ class SessionToEager(Rule):
         if not plan.relevant:
             return
         if not plan.active:
-            seen = set()
-            for where, why in plan.reasons:
-                if why in seen:
-                    continue
-                seen.add(why)
-                self.flag(where, f"TF1 Session code not converted to eager TF2: {why}", effort="redesign")
-            return
+            return  # reported in leave_Module
         # all-or-nothing: one finding decides; a suppression anywhere in the rewritten code
         # leaves the whole file alone
         for n in self._touched():
@@ -173,6 +245,9 @@ class SessionToEager(Rule):
                 return
         self._record(node)
         plan.apply = self.ctx.last_finding_applied()
+        if plan.apply:
+            for module in sorted(plan.imports):
+                self.add_import(module)
 
     def _record(self, module: cst.Module) -> None:
         """The findings of the rewrite: one for the whole conversion (its status decides
@@ -183,7 +258,7 @@ class SessionToEager(Rule):
         if plan.unsafe_why:
             message += " (unsafe: " + "; ".join(plan.unsafe_why) + ")"
         anchor = plan.anchor or module
-        for onode, note in plan.optimizer_notes:
+        for onode, note in plan.optimizer_notes + plan.checkpoint_notes:
             self.fix(onode, onode, onode, message=note, safety=plan.safety, effort="complex")
         self.fix(anchor, anchor, anchor, message=message, safety=plan.safety)
 
@@ -285,7 +360,22 @@ class SessionToEager(Rule):
             return updated_node.with_changes(body=[cst.SimpleStatementLine([cst.Pass()])])
         return updated_node
 
+    def _report_not_converted(self) -> None:
+        """One manual finding per reason. Recorded when the whole module has been visited:
+        another rule that rewrites the node named (TF2101 on `tf.layers.dense`) supersedes
+        the findings recorded there before it, and this one must stay."""
+        plan = self.plan
+        if plan is None or not plan.relevant or plan.active:
+            return
+        seen = set()
+        for where, why in plan.reasons:
+            if why in seen:
+                continue
+            seen.add(why)
+            self.flag(where, f"TF1 Session code not converted to eager TF2: {why}", effort="redesign")
+
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        self._report_not_converted()
         if not self._on():
             return updated_node
         assert self.plan is not None
