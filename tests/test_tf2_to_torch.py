@@ -282,3 +282,40 @@ def test_numeric_op_table_functions(tf: Any, torch: Any) -> None:
     for key in ks:
         close(ks[key], ps[key], key)
         assert np.asarray(ks[key]).shape == tuple(ps[key].shape), key
+
+
+_KERAS_OPS = '''\
+import keras
+
+
+def block(x, w):
+    h = keras.ops.relu(keras.ops.matmul(x, w))
+    flat = keras.ops.reshape(h, (-1, 6))
+    pooled = keras.ops.mean(flat, axis=1, keepdims=True)
+    joined = keras.ops.concatenate([flat, keras.ops.square(flat)], axis=-1)
+    probs = keras.ops.softmax(joined)
+    moved = keras.ops.transpose(keras.ops.expand_dims(h, 0), (0, 2, 1, 3))
+    return (pooled, probs, keras.ops.sum(keras.ops.sigmoid(flat), axis=0),
+            keras.ops.stack([keras.ops.tanh(flat), keras.ops.exp(flat)], axis=1),
+            keras.ops.max(moved, axis=-1), keras.ops.sqrt(keras.ops.abs(flat)))
+'''
+
+
+@pytest.mark.tf
+@pytest.mark.torch
+def test_numeric_keras3_ops(tf: Any, torch: Any) -> None:
+    """`keras.ops.*` (Keras 3's NumPy-style ops) become the same torch ops: all converted,
+    same values."""
+    pack = load_pack("tf2-to-torch")
+    out = apply(_KERAS_OPS, pack.rules, pack)
+    assert "keras" not in out.code and not any(f.status is Status.MANUAL for f in out.findings), out.code
+    ns_k: dict[str, Any] = {}
+    ns_t: dict[str, Any] = {}
+    exec(compile(_KERAS_OPS, "keras_ops.py", "exec"), ns_k)  # noqa: S102 - our own snippet
+    exec(compile(out.code, "torch_ops.py", "exec"), ns_t)  # noqa: S102
+    rng = np.random.RandomState(3)
+    x = rng.normal(0, 1, (2, 3, 4)).astype("float32")
+    w = rng.normal(0, 1, (4, 2)).astype("float32")
+    for i, (k, p) in enumerate(zip(ns_k["block"](x, w), ns_t["block"](torch.from_numpy(x), torch.from_numpy(w)))):
+        assert np.asarray(k).shape == tuple(p.shape), i
+        assert _max_diff(k, p) <= 1e-5, i

@@ -301,8 +301,16 @@ def _matmul(c: OpCall, spec: dict[str, Any]) -> str:
 
 
 def _number(c: OpCall, p: str) -> bool:
+    """The argument is a number: a numeric literal, or a constant by Python's naming
+    convention (`BOX_DELTA`, `cfg.MAX_NORM`). `torch.clamp` takes a number or a tensor as
+    its bound (and then equals torch.minimum/maximum, NaN and broadcasting included), while
+    torch.minimum/maximum refuse a Python number, so a constant goes to clamp either way."""
     v = c.lit(p)
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return True
+    node = c.orig[p].value if p in c.orig else None
+    name = node.value if isinstance(node, cst.Name) else node.attr.value if isinstance(node, cst.Attribute) else ""
+    return len(name) > 1 and name.isupper()
 
 
 def _maximum(c: OpCall, spec: dict[str, Any]) -> str:

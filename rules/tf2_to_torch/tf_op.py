@@ -76,6 +76,10 @@ class TfOp(TorchRule):
             "import torch\n\nv = torch.var(a + b, dim=[1, 2], correction=0)\n",
         ),
         Invalid(
+            "import tensorflow as tf\nDELTA = 0.1\nq = tf.minimum(err, DELTA)\nr = tf.maximum(a, b)\n",
+            "import torch\n\nDELTA = 0.1\nq = torch.clamp(err, max=DELTA)\nr = torch.maximum(a, b)\n",
+        ),
+        Invalid(
             "import tensorflow as tf\nh = tf.nn.dropout(x, rate=0.5, noise_shape=[1, 4])\n",
             None,
             message="noise_shape",

@@ -259,6 +259,34 @@ _ALIASES = {
 for _alias, _name in _ALIASES.items():
     OPS[_alias] = OPS[_name]
 
+# Keras 3 backend-agnostic ops (`keras.ops.*`, also `tf.keras.ops.*`): NumPy-style names
+# and parameters (`x`, `x1`/`x2`, `axis`, `keepdims`).
+_KR = ["x", "axis", "keepdims"]
+OPS.update({
+    f"keras.ops.{name}": spec
+    for name, spec in {
+        "relu": _unary("torch.relu"),
+        "sigmoid": _unary("torch.sigmoid"),
+        "tanh": _unary("torch.tanh"),
+        "exp": _unary("torch.exp"),
+        "log": _unary("torch.log"),
+        "sqrt": _unary("torch.sqrt"),
+        "square": _unary("torch.square"),
+        "abs": _unary("torch.abs"),
+        "mean": {"params": _KR, "to": "torch.mean($x, dim=$axis, keepdim=$keepdims)", "implies": {"keepdims": {"axis": "None"}}},
+        "sum": {"params": _KR, "to": "torch.sum($x, dim=$axis, keepdim=$keepdims)", "implies": {"keepdims": {"axis": "None"}}},
+        "max": {"params": _KR, "to": "torch.amax($x, dim=$axis, keepdim=$keepdims)", "required": ["axis"]},
+        "min": {"params": _KR, "to": "torch.amin($x, dim=$axis, keepdim=$keepdims)", "required": ["axis"]},
+        "reshape": {"params": ["x", "newshape"], "to": "torch.reshape($x, $newshape)"},
+        "transpose": {"params": ["x", "axes"], "to": "torch.permute($x, $axes)", "required": ["axes"]},
+        "concatenate": {"params": ["xs", "axis"], "to": "torch.cat($xs, dim=$axis)", "defaults": {"axis": "0"}},
+        "stack": {"params": ["x", "axis"], "to": "torch.stack($x, dim=$axis)", "defaults": {"axis": "0"}},
+        "expand_dims": {"params": ["x", "axis"], "to": "torch.unsqueeze($x, $axis)", "required": ["axis"]},
+        "matmul": {"params": ["x1", "x2"], "to": "torch.matmul($x1, $x2)"},
+        "softmax": {"params": ["x", "axis"], "to": "torch.softmax($x, dim=$axis)", "defaults": {"axis": "-1"}},
+    }.items()
+})
+
 # Value references (not calls) -> torch source.
 SYMBOLS: dict[str, str] = {
     "newaxis": "None",
