@@ -21,8 +21,11 @@ module-level factory function). The kind is detected from the source (``--old-ki
     ``{"model": module, "optimizer": make_optimizer, "input_spec": {...}}`` where
     ``make_optimizer(params) -> torch.optim.Optimizer`` is the migrated optimizer (a module
     attribute ``migrate_optimizer`` works too). ``forward`` takes the inputs positionally in
-    input-spec order, images channels-first (``InputSpec.torch_layout``), and returns a
-    tensor, a tuple/list or a dict of tensors. Dropout must be ``nn.Dropout*`` modules
+    input-spec order and returns a tensor, a tuple/list or a dict of tensors. Images are
+    channels-first unless ``CheckOptions.torch_layout`` (``--torch-layout``) says
+    ``channels_last``; ``auto`` (the default) picks channels-last for models converted by
+    the tf2-to-torch pack, which keep the Keras NHWC interface (its ``ChannelsLast``
+    helper), and channels-first otherwise. Dropout must be ``nn.Dropout*`` modules
     (functional dropout cannot be made deterministic). Runs in-process.
 
 ``keras`` -- ``build_fn()`` returns a Keras 3 model (``keras`` / ``tf.keras`` in TF 2.21) or a

@@ -119,13 +119,38 @@ class Adapter:
         pass
 
 
-def torch_input_layout(spec: InputSpec) -> str:
-    """How a torch model receives ``spec``: ``channels_first`` or ``same``."""
+def torch_input_layout(spec: InputSpec, model_layout: str = "channels_first") -> str:
+    """How a torch model receives ``spec``: ``channels_first`` or ``same``.
+
+    ``model_layout`` is the torch model's image interface (``CheckOptions.torch_layout``,
+    resolved): a ``channels_last`` model takes every ``auto`` input as it is.
+    """
     if spec.torch_layout in ("same", "channels_first"):
         return spec.torch_layout
+    if model_layout == "channels_last":
+        return "same"
     if spec.kind == "float" and len(spec.shape) >= 3:
         return "channels_first"
     return "same"
+
+
+TORCH_LAYOUTS = ("auto", "channels_first", "channels_last")
+# The helper module the tf2-to-torch pack writes around channels-first layers of a model that
+# keeps the Keras NHWC interface (rules/tf2_to_torch/_common.py): its presence marks such a model.
+CHANNELS_LAST_MARKERS = ("ChannelsLast",)
+
+
+def infer_torch_layout(module: Any) -> str:
+    """``channels_last`` for a module that contains the tf2-to-torch pack's ``ChannelsLast``
+    helper (the converted model keeps Keras' NHWC interface), else ``channels_first``.
+
+    This is the only inference made: a hand-written torch model that takes NHWC tensors and
+    permutes them itself must be checked with ``torch_layout="channels_last"``.
+    """
+    for m in module.modules():
+        if type(m).__name__ in CHANNELS_LAST_MARKERS:
+            return "channels_last"
+    return "channels_first"
 
 
 # ============================================================================= runtime setup
@@ -222,6 +247,7 @@ class TorchAdapter(Adapter):
         self.module = module.to(self.device)
         self.make_optimizer = make_optimizer
         self.declared_inputs = input_spec
+        self.layout = "channels_first"  # the model's image interface; see set_layout
         self._tensors: dict[str, Any] = {}
         for n, p in self.module.named_parameters():
             self._tensors[n] = p
@@ -262,6 +288,19 @@ class TorchAdapter(Adapter):
         return ModelInfo("torch", "torch", ws, inputs=self.declared_inputs, outputs=None, has_batchnorm=has_bn,
                          optimizer=opt, notes=notes)
 
+    def set_layout(self, layout: str) -> str:
+        """Set the model's image interface (``auto`` | ``channels_first`` | ``channels_last``;
+        ``auto``: :func:`infer_torch_layout`). Returns the resolved layout.
+
+        ``channels_last``: image inputs are given as they are (NHWC), and a tensor whose layout
+        no module tells (model outputs, the input of a ``Flatten``) is taken as channels-last;
+        the outputs of channels-first modules (``Conv2d``...) are still read as channels-first.
+        """
+        if layout not in TORCH_LAYOUTS:
+            raise AdapterError(f"torch_layout must be one of {', '.join(TORCH_LAYOUTS)}, not {layout!r}")
+        self.layout = infer_torch_layout(self.module) if layout == "auto" else layout
+        return self.layout
+
     # -- helpers
     def _set(self, weights: dict[str, np.ndarray]) -> None:
         torch = self.torch
@@ -280,7 +319,7 @@ class TorchAdapter(Adapter):
         xs, tags = [], {}
         for s in self.inputs:
             a = inputs[s.name]
-            lay = torch_input_layout(s)
+            lay = torch_input_layout(s, self.layout)
             if lay == "channels_first" and a.ndim >= 3:
                 a = channels_last_to_first(a)
             t = torch.from_numpy(np.ascontiguousarray(a))
@@ -323,6 +362,8 @@ class TorchAdapter(Adapter):
         torch = self.torch
         records: list[Tagged] = []
         keep: list[Any] = []
+        # an untagged 4-D+ tensor: channels-first unless the model keeps a channels-last interface
+        untagged = "same" if self.layout == "channels_last" else "cf"
         counts: dict[str, int] = {}
         handles = []
         if record:
@@ -336,7 +377,7 @@ class TorchAdapter(Adapter):
                     t_in = _first_tensor(args, torch)
                     in_tag = tags.get(id(t_in)) if t_in is not None else None
                     if in_tag is None and t_in is not None:
-                        in_tag = "cf" if t_in.ndim >= 4 else "same"
+                        in_tag = untagged if t_in.ndim >= 4 else "same"
                     if _t.startswith(_TORCH_CF) and t_out.ndim >= 3:
                         lay = "cf"
                     elif _t == "Flatten" and in_tag == "cf" and t_in is not None and t_in.ndim >= 3 and t_out.ndim == 2:
@@ -346,7 +387,7 @@ class TorchAdapter(Adapter):
                     elif t_in is not None and tuple(t_out.shape) == tuple(t_in.shape):
                         lay = in_tag or "same"
                     else:
-                        lay = "cf" if t_out.ndim >= 4 else "same"
+                        lay = untagged if t_out.ndim >= 4 else "same"
                     tags[id(t_out)] = lay
                     keep.append(t_out)
                     k = counts.get(_n, 0) + 1
@@ -362,7 +403,7 @@ class TorchAdapter(Adapter):
                 h.remove()
         outs = []
         for name, t in _flatten_outputs(out, torch):
-            lay = tags.get(id(t)) or ("cf" if t.ndim >= 4 else "same")
+            lay = tags.get(id(t)) or (untagged if t.ndim >= 4 else "same")
             outs.append(Tagged(name, name, "output", t.detach().cpu().numpy().copy(), lay))
         raw = [t for _, t in _flatten_outputs(out, torch)]
         return outs, records, raw
@@ -504,10 +545,21 @@ class KerasAdapter(Adapter):
                 if hwc:
                     extra["flatten_hwc"] = hwc
             trainable = {id(v) for v in layer.trainable_weights}
+            direction: dict[int, str] = {}
+            if ltype == "Bidirectional":
+                # forward / backward RNN of one layer: the correspondence splits them in two units
+                for d in ("forward", "backward"):
+                    sub = getattr(layer, f"{d}_layer", None)
+                    if sub is None:
+                        continue
+                    extra["inner"] = _nearest_keras_class(sub)
+                    for v in sub.weights:
+                        direction[id(v)] = d
             for v in layer.weights:
                 n = _wname(v)
+                wextra = dict(extra, direction=direction[id(v)]) if id(v) in direction else dict(extra)
                 ws.append(WeightInfo(n, tuple(int(d) for d in v.shape), lname, ltype, n.rsplit("/", 1)[-1],
-                                     id(v) in trainable, dict(extra)))
+                                     id(v) in trainable, wextra))
         inputs = self.declared_inputs
         if inputs is None and getattr(self.model, "inputs", None):
             inputs = []

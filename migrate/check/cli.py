@@ -65,6 +65,11 @@ def _parse_inputs(items: tuple[str, ...]) -> dict[str, Any] | None:
 @click.option("--input", "inputs", multiple=True, metavar="NAME=SHAPE[:DTYPE]",
               help="Describe an input (shape without batch, None for drawn sizes), e.g. x=None,None,3.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--torch-layout", type=click.Choice(["auto", "channels_first", "channels_last"]), default="auto",
+              show_default=True,
+              help="Image interface of the torch model: channels_last = takes and returns NHWC tensors as Keras "
+                   "(what tf2-to-torch writes); auto = channels_last when it contains the pack's ChannelsLast "
+                   "helper, else channels_first.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="Write the result as JSON ('-' for stdout).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Write a PNG bar chart of per-layer differences.")
@@ -74,7 +79,7 @@ def _parse_inputs(items: tuple[str, ...]) -> dict[str, Any] | None:
 def check_command(old: str, new: str, old_kind: str | None, new_kind: str | None, atol: float, train_atol: float,
                   rtol: float, examples: int, seed: int, mapping: str | None, no_train: bool, optimizer: str | None,
                   steps: int, inputs: tuple[str, ...], device: str, json_path: str | None, plot_path: str | None,
-                  report_path: str | None, quiet: bool) -> None:
+                  report_path: str | None, quiet: bool, torch_layout: str = "auto") -> None:
     from . import CheckOptions, OptimizerSpec, check
 
     try:
@@ -84,7 +89,8 @@ def check_command(old: str, new: str, old_kind: str | None, new_kind: str | None
         opts = CheckOptions(
             atol=atol, train_atol=train_atol, rtol=rtol, max_examples=examples, seed=seed, mapping=mapping,
             train_step=not no_train, modes=("eval",) if no_train else ("eval", "train"), steps=steps,
-            input_spec=_parse_inputs(inputs), device=device, old_kind=old_kind, new_kind=new_kind, **kw,
+            input_spec=_parse_inputs(inputs), device=device, old_kind=old_kind, new_kind=new_kind,
+            torch_layout=torch_layout, **kw,
         )
     except (ValueError, TypeError) as e:
         raise click.UsageError(str(e)) from e

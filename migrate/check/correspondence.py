@@ -6,6 +6,16 @@ the four BatchNorm tensors, one LSTM layer...), each of a *family* (``dense``, `
 Weights travel through a canonical, Keras-layout form of their family:
 ``old side -> canonical -> new side`` (see :mod:`migrate.check.weights` for each rule).
 
+Two Keras layers hold the weights of two torch modules and are split into two units each:
+``Bidirectional(LSTM|GRU)`` -> ``<layer>/forward`` and ``<layer>/backward`` (paired with the
+``..._l0`` and ``..._l0_reverse`` units of a ``bidirectional=True`` ``nn.LSTM``/``nn.GRU``),
+``SeparableConv1D/2D`` -> ``<layer>/depthwise`` (family ``depthwise``, the depthwise kernel)
+and ``<layer>/pointwise`` (family ``conv``, the pointwise kernel and the bias), as the
+tf2-to-torch pack writes them: a ``groups=in_channels`` conv then a 1x1 conv. An explicit
+map may name the Keras layer (``{"bidirectional": "bidirectional.rnn"}``,
+``{"separable_conv2d": "separable_conv2d.0"}``: the units pair in order with the target's
+units, or with the target and the modules that follow it) or one unit by its name.
+
 Pairs come from (a) an explicit map ``{old_name: new_name}`` (weight or layer names; the
 rewriters emit one, users can pin pairs in a JSON/TOML file) and otherwise (b) inference:
 within a family, old and new units are paired in order and the converted shapes must agree.
@@ -50,6 +60,7 @@ TF_FAMILY = {
     "Convolution1D": "conv",
     "Convolution2D": "conv",
     "Convolution3D": "conv",
+    "DepthwiseConv1D": "depthwise",
     "DepthwiseConv2D": "depthwise",
     "Conv1DTranspose": "conv_transpose",
     "Conv2DTranspose": "conv_transpose",
@@ -111,6 +122,9 @@ FAMILY_ROLES = {
     "lstm": ("kernel", "recurrent_kernel", "bias"),
     "gru": ("kernel", "recurrent_kernel", "bias"),
 }
+# Keras layers split into two units (see the module docstring).
+TF_SEPARABLE = ("SeparableConv1D", "SeparableConv2D", "SeparableConvolution1D", "SeparableConvolution2D")
+TF_BIDIRECTIONAL = "Bidirectional"
 _RNN_SUFFIX = re.compile(r"^(weight_ih|weight_hh|bias_ih|bias_hh)_l(\d+)(_reverse)?$")
 
 
@@ -224,6 +238,12 @@ def build_units(weights: list[WeightInfo], framework: str) -> tuple[list[Unit], 
                 r = w.role.removesuffix("_l0") if fam in ("lstm", "gru") else w.role
                 roles[r] = w
             units.append(Unit(layer, layer, ltype, fam, framework, roles, extra))
+        elif ltype == TF_BIDIRECTIONAL or ltype in TF_SEPARABLE:
+            split = _split_tf_units(layer, ltype, ws, extra, framework)
+            if split is None:
+                unassigned.extend(ws)
+            else:
+                units.extend(split)
         else:
             fam = TF_FAMILY.get(ltype or "")
             guessed = False
@@ -244,6 +264,51 @@ def build_units(weights: list[WeightInfo], framework: str) -> tuple[list[Unit], 
                 continue
             units.append(Unit(layer, layer, ltype, fam, framework, roles, extra, guessed))
     return units, unassigned
+
+
+def _direction(w: WeightInfo) -> str | None:
+    d = w.extra.get("direction")
+    if d in ("forward", "backward"):
+        return str(d)
+    parts = w.name.split("/")
+    for d in ("forward", "backward"):
+        if any(p.startswith(d + "_") for p in parts[:-1]):
+            return d
+    return None
+
+
+def _split_tf_units(
+    layer: str, ltype: str, ws: list[WeightInfo], extra: dict[str, Any], framework: str
+) -> list[Unit] | None:
+    """The two units of a Keras Bidirectional / SeparableConv layer (None: not understood)."""
+    if ltype == TF_BIDIRECTIONAL:
+        inner = extra.get("inner")
+        if inner is None:  # no adapter hint: the inner layer's kind from its weight names
+            inner = next((k for k in ("LSTM", "GRU") if any(f"_{k.lower()}" in w.name for w in ws)), None)
+        fam = TF_FAMILY.get(inner or "")
+        if fam not in ("lstm", "gru"):
+            return None
+        out = []
+        for d in ("forward", "backward"):
+            roles = {_TF_ROLE.get(w.role, w.role): w for w in ws if _direction(w) == d}
+            if not roles or not set(roles) <= set(FAMILY_ROLES[fam]) or "kernel" not in roles:
+                return None
+            out.append(Unit(f"{layer}/{d}", layer, f"Bidirectional({inner})", fam, framework, roles,
+                            dict(extra, direction=d)))
+        if sum(len(u.weights) for u in out) != len(ws):
+            return None
+        return out
+    by_role = {w.role: w for w in ws}
+    if set(by_role) - {"depthwise_kernel", "pointwise_kernel", "bias"} or len(by_role) != len(ws):
+        return None
+    dk, pk = by_role.get("depthwise_kernel"), by_role.get("pointwise_kernel")
+    if dk is None or pk is None:
+        return None
+    point = {"kernel": pk} | ({"bias": by_role["bias"]} if "bias" in by_role else {})
+    return [
+        Unit(f"{layer}/depthwise", layer, ltype, "depthwise", framework, {"kernel": dk}, dict(extra)),
+        Unit(f"{layer}/pointwise", layer, ltype, "conv", framework, point, dict(extra)),
+    ]
 
 
 # ----------------------------------------------------------------------------- conversions
@@ -407,11 +472,62 @@ class Correspondence:
         return [n for p in self.pairs for n in p.new.names]
 
     def layer_pairs(self) -> list[tuple[str, str]]:
-        """(old layer, new layer) per pair, for aligning intermediate outputs."""
-        return [(p.old.layer, p.new.layer) for p in self.pairs]
+        """(old layer, new layer) per pair, for aligning intermediate outputs. An old layer
+        split into several units (SeparableConv: depthwise then pointwise conv) gives its
+        output where its last new module does: one anchor, on that module."""
+        out: list[tuple[str, str]] = []
+        for p in self.pairs:
+            item = (p.old.layer, p.new.layer)
+            if out and out[-1][0] == item[0]:
+                out[-1] = item
+            else:
+                out.append(item)
+        return out
 
     def to_list(self) -> list[dict[str, Any]]:
         return [p.to_dict() for p in self.pairs]
+
+
+def _new_run(key: str, targets: list[str], group: list[Unit], new_units: list[Unit]) -> list[Unit]:
+    """The new units an old multi-unit layer ``key`` maps to: one target per unit, or one
+    target that names a layer with as many units (``lstm.rnn``: ``l0`` and ``l0_reverse``), a
+    module holding them (``sep``: ``sep.0``, ``sep.1``) or the first of consecutive modules
+    (``sep.0``, then ``sep.1``)."""
+    n = len(group)
+
+    def of(t: str) -> list[Unit]:
+        return [u for u in new_units if t in (u.layer, u.name) or t in u.names]
+
+    run: list[Unit] = []
+    if len(targets) == n:
+        for t in targets:
+            us = of(t)
+            if len(us) != 1:
+                raise CorrespondenceError(f"mapping {key!r}: target {t!r} names {len(us)} new layer(s), not one")
+            run.append(us[0])
+    elif len(targets) == 1:
+        t = targets[0]
+        us = of(t)
+        if len(us) == n:
+            run = us
+        elif not us:
+            run = [u for u in new_units if u.layer.startswith(t + ".")]
+        else:
+            i = new_units.index(us[0])
+            parent = t.rsplit(".", 1)[0] + "." if "." in t else ""
+            run = [u for u in new_units[i : i + n] if u.layer.startswith(parent)]
+    if len(run) != n or len({id(u) for u in run}) != n:
+        known = ", ".join(u.name for u in new_units[:20])
+        raise CorrespondenceError(
+            f"mapping {key!r} -> {targets}: the old layer has {n} parts ({', '.join(u.name for u in group)}) "
+            f"but the target(s) give {len(run)} new layer(s) (new layers: {known})"
+        )
+    for ou, nu in zip(group, run, strict=True):
+        if ou.family != nu.family:
+            raise CorrespondenceError(
+                f"mapping {key!r}: {ou.describe()} would pair with {nu.describe()}: families {ou.family} vs {nu.family} differ"
+            )
+    return run
 
 
 def load_mapping(source: Any) -> dict[str, Any]:
@@ -472,8 +588,19 @@ def build_correspondence(
     old_framework: str,
     new_framework: str,
     mapping: Any = None,
+    *,
+    torch_layout: str = "channels_first",
 ) -> Correspondence:
-    """Pair the old model's weights with the new model's parameters (explicit map, then inference)."""
+    """Pair the old model's weights with the new model's parameters (explicit map, then inference).
+
+    ``torch_layout`` is the resolved image interface of a torch new model
+    (``CheckOptions.torch_layout``): with ``"channels_last"`` a Keras Dense fed by a Flatten
+    keeps its kernel rows in Keras order (the torch model flattens NHWC); with
+    ``"channels_first"`` they are reordered for an ``nn.Flatten`` of NCHW. A ``layout`` param
+    of the mapping (``{"params": {layer: {"layout": "dense"}}}``) still wins per layer.
+    """
+    if torch_layout not in ("channels_first", "channels_last"):
+        raise CorrespondenceError(f"torch_layout must be 'channels_first' or 'channels_last', not {torch_layout!r}")
     mp = load_mapping(mapping)
     layer_params = {k[len("@params:") :]: v for k, v in mp.items() if k.startswith("@params:")}
     mp = {_strip(k): v for k, v in mp.items() if not k.startswith("@params:")}
@@ -486,6 +613,10 @@ def build_correspondence(
     old_by_weight = {w.name: u for u in old_units for w in u.weights.values()}
     new_by_weight = {w.name: u for u in new_units for w in u.weights.values()}
     old_by_name = {u.name: u for u in old_units} | {u.layer: u for u in old_units}
+    old_unit_names = {u.name for u in old_units}
+    old_by_layer: dict[str, list[Unit]] = {}
+    for unit in old_units:
+        old_by_layer.setdefault(unit.layer, []).append(unit)
     new_by_name = {u.name: u for u in new_units} | {u.layer: u for u in new_units}
     old_w = {w.name: w for w in old_weights}
     new_w = {w.name: w for w in new_weights}
@@ -498,6 +629,8 @@ def build_correspondence(
         prm: dict[str, Any] = {}
         if old.extra.get("flatten_hwc"):
             prm["flatten_hwc"] = list(old.extra["flatten_hwc"])
+            if torch_layout == "channels_last" and new_framework == "torch":
+                prm["layout"] = "dense"  # the torch model flattens NHWC: rows keep the Keras order
         if old.extra.get("forget_bias") is not None:
             prm["forget_bias"] = old.extra["forget_bias"]
         prm.update(layer_params.get(old.name, {}))
@@ -517,6 +650,15 @@ def build_correspondence(
         if not targets:
             raise CorrespondenceError(f"mapping entry {key!r} has no target")
         targets = [_strip(t) for t in targets]
+        group = old_by_layer.get(key, []) if key not in old_w and key not in old_unit_names else []
+        if len(group) > 1 and rule is None:
+            # one old layer, several units (Bidirectional, SeparableConv): pair them in order
+            for ou_i, nu_i in zip(group, _new_run(key, targets, group, new_units), strict=True):
+                prev = explicit.get(id(ou_i))
+                if prev is not None and prev[1] is not nu_i:
+                    raise CorrespondenceError(f"old unit {ou_i.name!r} is mapped to both {prev[1].name!r} and {nu_i.name!r}")
+                explicit[id(ou_i)] = (ou_i, nu_i, dict(prev[2]) | prm if prev else dict(prm), None)
+            continue
         if rule in ("identity", "transpose"):
             if key not in old_w or len(targets) != 1 or targets[0] not in new_w:
                 raise CorrespondenceError(f"rule {rule!r} needs one old weight and one new weight: {key!r}")

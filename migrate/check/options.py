@@ -239,6 +239,16 @@ class CheckOptions:
     * ``device``: ``auto`` runs torch on CUDA when available (TF32 off in both frameworks).
     * ``torch_threads``: torch CPU threads while checking (1: small models in a process that
       also runs TensorFlow are several times faster single-threaded); ``None`` leaves it.
+    * ``torch_layout``: the image interface of the torch model(s). ``"channels_first"``: image
+      inputs (float, rank >= 3 without batch) are transposed NHWC -> NCHW for torch, 4-D+
+      outputs read back as NCHW, and a Dense after a Flatten gets its kernel rows reordered
+      for a channels-first ``nn.Flatten``. ``"channels_last"``: the torch model takes and
+      returns Keras' NHWC tensors (as the tf2-to-torch pack writes it: the convolutions run
+      inside its ``ChannelsLast`` helper), so inputs and outputs are compared as they are and
+      Dense rows keep their Keras order. ``"auto"`` (default): ``channels_last`` when the
+      torch model contains the pack's ``ChannelsLast`` helper, else ``channels_first`` (the
+      only inference made: a hand-written NHWC model needs ``"channels_last"``).
+      ``InputSpec.torch_layout`` other than ``"auto"`` still wins for its input.
     """
 
     atol: float = 1e-5
@@ -261,6 +271,7 @@ class CheckOptions:
     shrink_budget: int = 40
     device: str = "auto"  # auto | cpu | cuda
     torch_threads: int | None = 1  # small models: one thread beats contention with TF's pool
+    torch_layout: str = "auto"  # auto | channels_first | channels_last
     name: str | None = None
     old_kind: str | None = None
     new_kind: str | None = None
@@ -272,6 +283,10 @@ class CheckOptions:
             raise ValueError(f"unknown modes {sorted(bad)}: use 'eval' and/or 'train'")
         if self.max_examples < 1:
             raise ValueError("max_examples must be >= 1")
+        if self.torch_layout not in ("auto", "channels_first", "channels_last"):
+            raise ValueError(
+                f"torch_layout must be 'auto', 'channels_first' or 'channels_last', not {self.torch_layout!r}"
+            )
 
     def tolerance_dict(self) -> dict[str, float]:
         return {"atol": self.atol, "train_atol": self.train_atol, "rtol": self.rtol}

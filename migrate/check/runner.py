@@ -13,7 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from .adapters import Adapter, AdapterError, ForwardResult, Tagged, make_adapter
+from .adapters import (
+    Adapter,
+    AdapterError,
+    ForwardResult,
+    Tagged,
+    TorchAdapter,
+    make_adapter,
+)
 from .align import align, canonical, from_old_layout
 from .compare import Diff, compare_arrays, summarize_array
 from .correspondence import Correspondence, CorrespondenceError, build_correspondence
@@ -173,7 +180,7 @@ class _Runner:
                 oc.outputs.append(d)
             for p in problems:
                 oc.outputs.append(Diff("<outputs>", math.inf, math.inf, False, (), (), reason=p, mode=mode))
-            for i, j in align(fo.intermediates, fn.intermediates, self.corr.layer_pairs()):
+            for i, j in align(fo.intermediates, fn.intermediates, _anchors(self.corr, fo.intermediates, fn.intermediates)):
                 a, b = fo.intermediates[i], fn.intermediates[j]
                 d = compare_arrays(a.name, a.array, canonical(b, a.array.shape), atol=opts.atol, rtol=opts.rtol)
                 d.new_name, d.old_type, d.new_type, d.mode = b.name, a.type, b.type, mode
@@ -346,9 +353,17 @@ def check(old: Any, new: Any, options: CheckOptions | None = None, **overrides: 
         adapters.append(new_ad)
         res.old_kind, res.new_kind = old_ad.kind, new_ad.kind
         res.device = getattr(new_ad, "device", None) or getattr(old_ad, "device", None) or "tensorflow default"
+        torch_layout = "channels_first"
+        for ad in (old_ad, new_ad):
+            if isinstance(ad, TorchAdapter):
+                torch_layout = ad.set_layout(opts.torch_layout)
         oi, ni = old_ad.info(), new_ad.info()
         res.notes += oi.notes + ni.notes
-        corr = build_correspondence(oi.weights, ni.weights, oi.framework, ni.framework, opts.mapping)
+        if torch_layout == "channels_last" and opts.torch_layout == "auto":
+            res.notes.append("torch model keeps the channels-last (NHWC) interface (it contains the "
+                             "ChannelsLast helper): images and outputs compared as they are")
+        corr = build_correspondence(oi.weights, ni.weights, oi.framework, ni.framework, opts.mapping,
+                                    torch_layout=torch_layout)
         res.correspondence = corr.to_list()
         res.notes += corr.notes
         if corr.ignored_new:
@@ -444,6 +459,23 @@ def _torch_threads(n: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def _anchors(corr: Correspondence, old: list[Tagged], new: list[Tagged]) -> list[tuple[str, str]]:
+    """Layer pairs that bound the alignment of intermediates: the weight pairs, plus a
+    weightless old layer and a new module with exactly the same name (tf2-to-torch names the
+    attribute after the Keras layer: ``activation`` <-> ``activation``), so that a layer with
+    no module on the other side (a functional ``torch.add`` for a Keras ``Add``) is skipped
+    instead of shifting the pairs after it."""
+    pairs = corr.layer_pairs()
+    taken_old = {a for a, _ in pairs}
+    taken_new = {b for _, b in pairs}
+    new_layers = {t.layer for t in new}
+    for t in old:
+        if t.layer not in taken_old and t.layer not in taken_new and t.layer in new_layers:
+            pairs.append((t.layer, t.layer))
+            taken_old.add(t.layer)
+    return pairs
 
 
 def _side_specs(specs: list[InputSpec], info: ModelInfo) -> list[InputSpec]:

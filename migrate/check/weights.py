@@ -33,6 +33,7 @@ __all__ = [
     "keras_lstm_to_torch",
     "layernorm_to_torch",
     "reorder_gates",
+    "separable_conv_to_torch",
     "tf1_lstm_cell_to_keras",
     "tf1_lstm_cell_to_torch",
     "torch_gru_to_keras",
@@ -128,24 +129,47 @@ def torch_to_conv_kernel(weight: np.ndarray) -> np.ndarray:
 
 
 def depthwise_kernel_to_torch(kernel: np.ndarray) -> np.ndarray:
-    """DepthwiseConv2D: Keras ``(kh, kw, in, mult)`` -> PyTorch ``Conv2d(groups=in)`` ``(in*mult, 1, kh, kw)``.
+    """DepthwiseConv1D/2D (and the depthwise half of SeparableConv1D/2D): Keras
+    ``(*k, in, mult)`` -> PyTorch ``Conv(groups=in)`` ``(in*mult, 1, *k)``.
 
     Output channel ``c*mult + m`` of both frameworks reads input channel ``c`` with multiplier
-    ``m``: axes ``(2, 3, 0, 1)`` then merge ``in`` and ``mult``.
+    ``m``: axes ``(2, 3, 0, 1)`` for 2-D (``(1, 2, 0)`` for 1-D) then merge ``in`` and ``mult``.
     """
     k = np.asarray(kernel)
-    if k.ndim != 4:
-        raise ValueError(f"depthwise kernel must be (kh, kw, in, mult), got shape {k.shape}")
-    kh, kw, cin, mult = k.shape
-    return _f32(k.transpose(2, 3, 0, 1).reshape(cin * mult, 1, kh, kw))
+    if k.ndim not in (3, 4, 5):
+        raise ValueError(f"depthwise kernel must be (*k, in, mult), got shape {k.shape}")
+    n = k.ndim - 2
+    *ks, cin, mult = k.shape
+    return _f32(k.transpose(n, n + 1, *range(n)).reshape(cin * mult, 1, *ks))
 
 
 def torch_to_depthwise_kernel(weight: np.ndarray, in_channels: int) -> np.ndarray:
-    """Depthwise: PyTorch ``(in*mult, 1, kh, kw)`` -> Keras ``(kh, kw, in, mult)``."""
+    """Depthwise: PyTorch ``(in*mult, 1, *k)`` -> Keras ``(*k, in, mult)``."""
     w = np.asarray(weight)
-    out, _, kh, kw = w.shape
+    out, _, *ks = w.shape
     mult = out // in_channels
-    return _f32(w.reshape(in_channels, mult, kh, kw).transpose(2, 3, 0, 1))
+    n = len(ks)
+    return _f32(w.reshape(in_channels, mult, *ks).transpose(*range(2, n + 2), 0, 1))
+
+
+def separable_conv_to_torch(
+    depthwise_kernel: np.ndarray, pointwise_kernel: np.ndarray, bias: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """SeparableConv1D/2D -> the two PyTorch convolutions it is computed with: a depthwise
+    ``Conv(in, in*mult, k, groups=in, bias=False)`` then a pointwise ``Conv(in*mult, filters, 1)``.
+
+    ``depthwise_kernel (*k, in, mult)`` -> ``depthwise.weight (in*mult, 1, *k)`` (as
+    :func:`depthwise_kernel_to_torch`); ``pointwise_kernel (*1, in*mult, filters)`` ->
+    ``pointwise.weight (filters, in*mult, *1)`` (as :func:`conv_kernel_to_torch`); the one
+    Keras ``bias (filters,)`` belongs to the pointwise convolution.
+    """
+    out = {
+        "depthwise.weight": depthwise_kernel_to_torch(depthwise_kernel),
+        "pointwise.weight": conv_kernel_to_torch(pointwise_kernel),
+    }
+    if bias is not None:
+        out["pointwise.bias"] = _f32(bias)
+    return out
 
 
 def conv_transpose_kernel_to_torch(kernel: np.ndarray) -> np.ndarray:
