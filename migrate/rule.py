@@ -62,6 +62,11 @@ class Rule:
     EFFORT: ClassVar[str] = "trivial"
     VALID: ClassVar[Sequence[Valid]] = ()
     INVALID: ClassVar[Sequence[Invalid]] = ()
+    # "names": the rule acts only on code that spells a name the file binds (by import or
+    # module alias) to the pack's library, and on import statements; the engine may then
+    # skip statements that spell none (see migrate.engine.transform.NAMES). None: the
+    # rule sees every node.
+    SCOPE: ClassVar[str | None] = None
 
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx

@@ -272,3 +272,207 @@ def test_cache_hit_skips_work_and_invalidates_on_change(tmp_path, monkeypatch):
     # different options are a different key
     api.run([str(src)], api.RunConfig(root=str(src), cache_dir=cache, select=("TF2011",)))
     assert len(calls) == 2
+
+
+# -- speed machinery: skipping, trivia, import insertion, printing ----------------------------
+
+_SKIP_SAMPLE = '''\
+"""Docstring that mentions tf and tf.log."""
+from __future__ import annotations
+import os, sys
+try:
+    import tensorflow.compat.v1 as tf
+except ImportError:
+    from tensorflow.python.ops import *
+from tensorflow import placeholder
+def helper(x):
+    y = x + 1; z = y * 2
+    s = """a string
+    with tf.log inside"""
+    return z + \\
+        1
+@decorator(tf.nn.relu)
+def model(x, reuse=False):
+    if x:
+        pass
+    elif x > 1:
+        h = tf.layers.dense(x, 3, activation=tf.nn.relu)
+    else:
+        h = x
+    for i in range(3):
+        h = h + i
+    else:
+        h = tf.log(h)
+    while False: h = tf.to_float(h)
+    with open(os.devnull) as fh:
+        fh.write("tf")
+    try:
+        slim = tf.contrib.slim
+    except* ValueError:
+        pass
+    finally:
+        net = slim.conv2d(h, 8, [3, 3])
+    class Inner:
+        w = tf.get_variable("w", [3])
+        def other(self):
+            return [1, 2, 3]
+    p = placeholder(tf.float32)
+    return tf.reduce_sum(h, reduction_indices=1, keep_dims=True)
+match sys.argv:
+    case ["a"]:
+        r = tf.nn.dropout(x, keep_prob=0.5)
+    case _:
+        pass
+tf.logging.info("done")
+FLAGS = tf.app.flags.FLAGS
+if __name__ == "__main__": tf.app.run()
+'''
+
+
+def _no_speedups(monkeypatch):  # type: ignore[no-untyped-def]
+    from migrate.engine import transform
+
+    monkeypatch.setattr(transform, "skip_set", lambda *a: None)
+    monkeypatch.setattr(transform, "opaque_types", lambda hooked: frozenset())
+
+
+def _corpus_sources() -> list[tuple[str, bytes]]:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    files = sorted((root / "corpus" / "tf1").rglob("*.py"))
+    return [(str(p.relative_to(root)), p.read_bytes()) for p in files]
+
+
+@pytest.mark.parametrize("unsafe", [False, True])
+def test_skipping_statements_and_trivia_changes_nothing(monkeypatch, unsafe):
+    """Outputs and findings with the traversal shortcuts equal those of a full traversal."""
+    sources = [("sample.py", _SKIP_SAMPLE.encode()), ("crlf.py", _SKIP_SAMPLE.replace("\n", "\r\n").encode())]
+    sources += _corpus_sources()[::3]
+    opts = Options(unsafe_fixes=unsafe)
+    fast = {p: process_bytes(d, p, opts) for p, d in sources}
+    with monkeypatch.context() as m:
+        _no_speedups(m)
+        slow = {p: process_bytes(d, p, opts) for p, d in sources}
+    for p, _ in sources:
+        assert fast[p][1] == slow[p][1], p
+        assert fast[p][0] == slow[p][0], p
+    assert fast["sample.py"][0].status is FileStatus.CHANGED
+
+
+def test_relevance_skips_only_statements_without_a_name():
+    from migrate.engine.relevance import skippable
+
+    mod = cst.parse_module(_SKIP_SAMPLE)
+    skip = skippable(mod, _SKIP_SAMPLE, ["tf", "placeholder", "slim"])
+    assert skip is not None
+    skipped = [mod.code_for_node(n).strip().splitlines()[0] for n in _all_statements(mod) if id(n) in skip]
+    assert "y = x + 1; z = y * 2" in skipped
+    assert "def other(self):" in skipped  # a whole method, not entered
+    assert "h = h + i" in skipped
+    assert "pass" in skipped
+    assert not any("import" in s for s in skipped)  # imports are never skipped
+    assert not any("tf." in s or "slim" in s or "placeholder" in s for s in skipped)
+    # a statement that spells a name only in a string is kept (errs towards looking)
+    assert not any(s.startswith('s = """a string') for s in skipped)
+    # statements that do not line up with CPython's parse: nothing is skipped
+    assert skippable(mod, "x = 1\n", ["tf"]) is None
+    assert skippable(mod, "def (:\n", ["tf"]) is None
+
+
+def _all_statements(mod: cst.Module) -> list[cst.CSTNode]:
+    out: list[cst.CSTNode] = []
+
+    class V(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                out.append(node)
+            return True
+
+    mod.visit(V())
+    return out
+
+
+def test_trivia_types_hold_only_trivia():
+    """BELOW (the node types the traversal need not enter) is right about what can occur
+    below each of those types, on every node of the corpus."""
+    from migrate.engine.transform import BELOW
+
+    def below(node: cst.CSTNode) -> set[str]:
+        found: set[str] = set()
+        for child in node.children:
+            found.add(type(child).__name__)
+            found |= below(child)
+        return found
+
+    seen: set[str] = set()
+    for path, data in _corpus_sources()[:12] + [("sample.py", _SKIP_SAMPLE.encode())]:
+        mod = cst.parse_module(data)
+
+        class V(cst.CSTVisitor):
+            def on_visit(self, node: cst.CSTNode) -> bool:
+                kind = type(node).__name__
+                if kind in BELOW:
+                    seen.add(kind)
+                    assert below(node) <= BELOW[kind], (path, kind, below(node) - BELOW[kind])
+                    return False
+                return True
+
+        mod.visit(V())
+    assert {"Name", "SimpleWhitespace", "Comma", "Dot", "LeftParen"} <= seen
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "",
+        "x = 1\n",
+        '"""Doc."""\n',
+        '"""Doc."""\nimport os\nimport sys\n\n# comment\nx = 1\n',
+        "__strict__ = True\nimport os\nx = 1\n",
+        "# header comment\n\nimport os\nfrom absl import app\ndef main(argv):\n    import sys\n    return 0\n",
+        "from absl import logging as absl_logging\nimport tensorflow as tf\nclass A:\n    pass\n",
+        "x = 1\nimport os\nfrom absl import flags\n",
+        "import os; import sys\nfrom absl import flags\nprint(1)\n",
+    ],
+)
+def test_import_insertion_on_the_head_equals_libcst(code):
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor
+
+    from migrate.engine import transform
+
+    mod = cst.parse_module(code)
+    wants = [("absl", "flags", None), ("absl", "app", None), ("tensorflow", None, "tf"), ("absl", "logging", "absl_logging"), ("numpy", None, None)]
+
+    def context() -> CodemodContext:
+        c = CodemodContext()
+        for m, o, a in wants:
+            AddImportsVisitor.add_needed_import(c, m, o, a)
+        return c
+
+    expected = AddImportsVisitor(context()).transform_module(mod).code
+
+    class Ctx:
+        codemod = context()
+
+    assert transform._add_imports(Ctx, mod).code == expected  # type: ignore[arg-type]
+
+
+def test_printing_and_positions_match_libcst():
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from migrate.engine.positions import Positions, bytes_of, code_of
+
+    for path, data in _corpus_sources()[:8] + [("sample.py", _SKIP_SAMPLE.encode())]:
+        mod = cst.parse_module(data)
+        assert code_of(mod) == mod.code and bytes_of(mod) == data, path
+        wrapper = MetadataWrapper(mod, unsafe_skip_copy=True)
+        expected = wrapper.resolve(PositionProvider)
+        mine = Positions(mod)
+        for node, rng in expected.items():
+            span = mine.span(node)
+            if span is None:  # whitespace, punctuation, the module: not nodes of findings
+                assert not isinstance(node, (cst.Name, cst.Attribute, cst.Call, cst.BaseStatement, cst.BaseSmallStatement)), (path, node)
+                continue
+            assert span == ((rng.start.line, rng.start.column), (rng.end.line, rng.end.column)), (path, node)

@@ -314,6 +314,14 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # one-shot tf.data iterators -> iter(dataset) + iterator.get_next() per run
     # (OutOfRangeError ends the loop as before)
     "session_dataset_one_shot": 1e-4,
+    # a model function made a Keras layer by TF2130, trained by the Session script that
+    # TF2120 converts in the same pass: its calls become calls of the object, the
+    # UPDATE_OPS control dependency goes (batch norm updates in call(training=True)),
+    # var_list=tf.trainable_variables() becomes the tape's watched variables
+    "session_model_function": 1e-4,
+    # corpus/tf1/variable_scope_siamese.py with NumPy-made initial values and without its
+    # variable-name listing: tower(x2, reuse=True) and AUTO_REUSE calls share one object
+    "session_model_siamese": 1e-4,
 }
 FIXTURES = ROOT / "tests" / "fixtures" / "tf1_to_tf2"
 
@@ -407,3 +415,73 @@ def test_queue_pipeline_manual_item_says_what_to_write() -> None:
                   "tf.io.decode_csv(line, record_defaults=record_defaults)", "dataset.batch(batch_size)",
                   "start_queue_runners"):
         assert piece in msg, (piece, msg)
+
+
+# -- TF2120 composed with TF2130 (model functions made Keras layers in the same pass) -------
+
+_MODEL_SRC = (FIXTURES / "session_model_function" / "input.py").read_text()
+
+
+def _tf2120(src: str, **options) -> tuple[str, list]:  # type: ignore[no-untyped-def]
+    result, out = process_bytes(src.encode(), "input.py", Options(pack="tf1-to-tf2", unsafe_fixes=True, verify_idempotence=True, **options))
+    assert not result.errors, result.errors
+    return out.decode(), [f for f in result.findings if f.rule_id == "TF2120"]
+
+
+def test_model_function_calls_become_object_calls_in_the_steps() -> None:
+    out, mine = _tf2120(_MODEL_SRC)
+    assert any(f.status is Status.APPLIED and "eager" in f.message for f in mine), [f.message for f in mine]
+    code = _code_only(out)
+    for gone in ("control_dependencies", "UPDATE_OPS", "get_collection", "trainable_variables()", "def tower", "compat.v1",
+                 "get_regularization_loss", "REGULARIZATION_LOSSES"):
+        assert gone not in code, gone
+    assert "logits = tower_layer(x, training=True)" in out and "variables = tape.watched_variables()" in out
+    assert "loss = xent + tf.add_n(tower_layer.losses)" in out
+    assert "+ tf.add_n(tower_layer.losses))" in out  # tf.add_n(tf.get_collection(REGULARIZATION_LOSSES))
+    assert out.index("tower_layer = Tower()") < out.index("def train_step")
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        # without TF2130 in the run the functions stay TF1: nothing to compose with (the
+        # collections, get_variable and tf.layers are all reasons; the first one is reported)
+        (None, "trainable_variables"),
+        # TF2130 suppressed on the model function: no Keras object to call
+        (("def tower(x, is_training):\n", "def tower(x, is_training):  # migrate: ignore[TF2130]\n"), "not converted"),
+        # a run computing batch norm in training mode without the train op: TF1 ran no
+        # moving-average update there, Keras would
+        (("final, out = sess.run([eval_loss, eval_logits], {x: xs, labels: ys})",
+          "final, out = sess.run([loss, logits], {x: xs, labels: ys})"), "moving statistics"),
+        # the training flag fed through a placeholder: Keras layers need a Python bool
+        ((("    logits = tower(x, True)\n", "    flag = tf.placeholder(tf.bool, [])\n    logits = tower(x, flag)\n"),
+          ("{x: xs, labels: ys})\n        final", "{x: xs, labels: ys, flag: True})\n        final")), "Python bool"),
+        # the update list read before the model was built: TF1 ran no update at all
+        ((("    update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)\n", ""),
+          ("    logits = tower(x, True)\n", "    update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)\n    logits = tower(x, True)\n")),
+         "none of its moving-average updates"),
+        # the update list used for something else than the control dependency
+        (('"train_loss": round(float(train_loss), 6),', '"train_loss": round(float(train_loss), 6), "n": len(update_ops),'), "UPDATE_OPS"),
+        # the collection read outside minimize(var_list=): the objects make their variables later
+        (("    with tf.Session() as sess:\n", "    names = [v.name for v in tf.trainable_variables()]\n    with tf.Session() as sess:\n"), "first call"),
+        # the regularization losses read before the model made its variables (TF1: 0.0)
+        (("    logits = tower(x, True)\n", "    early = tf.losses.get_regularization_loss()\n    logits = tower(x, True) + early\n"),
+         "not before it"),
+        # an activity regularizer: one loss per call in TF1, Keras keeps the last call's
+        (("kernel_regularizer=weight_decay, name='dense')", "activity_regularizer=weight_decay, name='dense')"),
+         "activity regularizer"),
+    ],
+)
+def test_model_function_composition_rejects_what_it_cannot_prove(change, why) -> None:  # type: ignore[no-untyped-def]
+    src = _MODEL_SRC
+    options = {}
+    if change is None:
+        options["ignore"] = ("TF2130", "TF2131")
+    else:
+        for old, new in change if isinstance(change[0], tuple) else (change,):
+            assert old in src, old
+            src = src.replace(old, new, 1)
+    out, mine = _tf2120(src, **options)
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
+    assert why.lower() in mine[0].message.lower(), mine[0].message
+    assert "GradientTape" not in out and "input_signature" not in out

@@ -9,8 +9,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from migrate.engine.names import AliasMap
 from migrate.engine.positions import Positions
@@ -63,7 +61,7 @@ class FileContext:
         self.unsafe_fixes = unsafe_fixes
         self.findings: list[Finding] = []
         self._finding_nodes: list[int] = []  # id() of the original node of each finding
-        self.codemod = CodemodContext(filename=path)
+        self._codemod: Any = None  # libcst's CodemodContext, made when an import is scheduled
         self.removals_scheduled = False
         self.removals: list[tuple[str, str | None, str | None]] = []
         self.additions_scheduled = False
@@ -192,7 +190,19 @@ class FileContext:
         return bool(self.findings) and self.findings[-1].status is Status.APPLIED
 
     # -- imports -----------------------------------------------------------------------
+    @property
+    def codemod(self) -> Any:
+        """libcst's CodemodContext for the import visitors (libcst.codemod is imported
+        only when a file needs it: it costs a third of the start-up)."""
+        if self._codemod is None:
+            from libcst.codemod import CodemodContext
+
+            self._codemod = CodemodContext(filename=self.path)
+        return self._codemod
+
     def add_import(self, module: str, obj: str | None, asname: str | None) -> None:
+        from libcst.codemod.visitors import AddImportsVisitor
+
         AddImportsVisitor.add_needed_import(self.codemod, module, obj, asname)
         self.additions_scheduled = True
 

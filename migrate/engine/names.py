@@ -35,7 +35,9 @@ def _iter_statements(body: Iterable[cst.CSTNode]) -> Iterator[cst.CSTNode]:
         if isinstance(stmt, cst.SimpleStatementLine):
             yield from stmt.body
         elif isinstance(stmt, cst.BaseCompoundStatement):
-            yield from _iter_block(stmt.body)
+            body = getattr(stmt, "body", None)  # a `match` statement has cases instead
+            if body is not None:
+                yield from _iter_block(body)
             orelse = getattr(stmt, "orelse", None)
             if orelse is not None:
                 yield from _iter_block(orelse.body)

@@ -9,8 +9,6 @@ indices that findings need into line/column afterwards.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import accumulate
 
@@ -18,28 +16,83 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 
+class _Span:
+    """``with state.record_syntactic_position(node):`` without a generator: libcst enters
+    this context once for most nodes it prints, and ``@contextmanager`` costs several
+    Python calls each time."""
+
+    __slots__ = ("_spans", "_tokens", "_node", "_start_node", "_end_node", "_start")
+
+    def __init__(self, spans, tokens, node, start_node, end_node) -> None:  # type: ignore[no-untyped-def]
+        self._spans = spans
+        self._tokens = tokens
+        self._node = node
+        self._start_node = start_node
+        self._end_node = end_node
+
+    def __enter__(self) -> None:
+        self._start = len(self._tokens)
+
+    def __exit__(self, *exc: object) -> None:
+        spans = self._spans
+        start = self._start
+        end = len(self._tokens)
+        if self._start_node is not None and id(self._start_node) in spans:
+            start = spans[id(self._start_node)][0]
+        if self._end_node is not None and id(self._end_node) in spans:
+            end = spans[id(self._end_node)][1]
+        spans[id(self._node)] = (start, end)
+
+
+class _NoSpan:
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_SPAN = _NoSpan()
+
+
 @dataclass(frozen=False)
 class _IndexState(CodegenState):
     spans: dict[int, tuple[int, int]] = field(default_factory=dict)
 
-    @contextmanager
-    def record_syntactic_position(
+    def record_syntactic_position(  # type: ignore[override]
         self,
         node: cst.CSTNode,
         *,
         start_node: cst.CSTNode | None = None,
         end_node: cst.CSTNode | None = None,
-    ) -> Iterator[None]:
-        start = len(self.tokens)
-        try:
-            yield
-        finally:
-            end = len(self.tokens)
-            if start_node is not None and id(start_node) in self.spans:
-                start = self.spans[id(start_node)][0]
-            if end_node is not None and id(end_node) in self.spans:
-                end = self.spans[id(end_node)][1]
-            self.spans[id(node)] = (start, end)
+    ) -> _Span:
+        return _Span(self.spans, self.tokens, node, start_node, end_node)
+
+
+@dataclass(frozen=False)
+class _PlainState(CodegenState):
+    def record_syntactic_position(  # type: ignore[override]
+        self,
+        node: cst.CSTNode,
+        *,
+        start_node: cst.CSTNode | None = None,
+        end_node: cst.CSTNode | None = None,
+    ) -> _NoSpan:
+        return _NO_SPAN
+
+
+def code_of(module: cst.Module) -> str:
+    """``module.code``, the same text, printed without libcst's per-node generator."""
+    state = _PlainState(default_indent=module.default_indent, default_newline=module.default_newline)
+    module._codegen(state)
+    return "".join(state.tokens)
+
+
+def bytes_of(module: cst.Module) -> bytes:
+    """``module.bytes`` (see `code_of`)."""
+    return code_of(module).encode(module.encoding)
 
 
 class Positions:

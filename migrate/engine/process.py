@@ -14,6 +14,7 @@ import libcst as cst
 
 from migrate.engine import notebook
 from migrate.engine.cache import Cache, pack_digest
+from migrate.engine.positions import bytes_of
 from migrate.engine.source import DecodeError, decode, is_binary, python2_reason
 from migrate.engine.transform import run_pass
 from migrate.pack import Pack, load_pack, select_rules
@@ -95,7 +96,7 @@ def rewrite_source(data: bytes, path: str, opts: Options) -> tuple[bytes, list[F
         raise RewriteError(
             FileError(path, "rule_crash", f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
         ) from exc
-    new = result.module.bytes
+    new = bytes_of(result.module)
     if new != data:
         try:  # CPython's parser: exact, and much cheaper than a second libcst parse
             _verify_parses(new, data, path)
@@ -106,7 +107,7 @@ def rewrite_source(data: bytes, path: str, opts: Options) -> tuple[bytes, list[F
         if opts.verify_idempotence:
             reparsed = cst.parse_module(new)
             again = run_pass(reparsed, path=path, source_text=decode(new), pack=pack, rules=rules, unsafe_fixes=opts.unsafe_fixes)
-            if again.module.bytes != new:
+            if bytes_of(again.module) != new:
                 raise RewriteError(
                     FileError(path, "verify", "internal error: a second run would change the output again (not idempotent); file left unchanged")
                 )

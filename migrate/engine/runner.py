@@ -133,6 +133,10 @@ def run_targets(
             yield r
         return
     chunk = max(1, min(16, len(targets) // (jobs * 4) or 1))
+    if len(targets) >= 64:
+        # Most trees have files that need an import added: load libcst's import machinery
+        # once here rather than in every worker (forked workers share it).
+        import libcst.codemod.visitors  # noqa: F401
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         for r in pool.map(_work, [(t, opts) for t in targets], chunksize=chunk):
             if on_result:

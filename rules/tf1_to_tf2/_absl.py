@@ -21,6 +21,7 @@ class AbslModuleRule(Rule):
     FALLBACK_LOCAL = ""
     RENAMES: dict[str, str] = {}
     UNSUPPORTED: dict[str, str] = {}
+    SCOPE = "names"  # references into tf.flags / tf.logging only (see engine.transform)
 
     def __init__(self, ctx) -> None:  # type: ignore[no-untyped-def]
         super().__init__(ctx)

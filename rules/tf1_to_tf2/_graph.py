@@ -122,7 +122,9 @@ GRAPH_ONLY: dict[str, str] = {
     **dict.fromkeys(("get_collection", "get_collection_ref", "add_to_collection", "add_to_collections",
                      "GraphKeys", "trainable_variables", "global_variables", "all_variables",
                      "local_variables", "model_variables", "local_variables_initializer",
-                     "variables_initializer", "tables_initializer", "metrics"), _COLLECTIONS),
+                     "variables_initializer", "tables_initializer", "metrics", "losses.get_regularization_loss",
+                     "losses.get_regularization_losses", "losses.get_losses", "losses.get_total_loss",
+                     "losses.add_loss"), _COLLECTIONS),
     **dict.fromkeys(("get_variable", "variable_scope", "get_variable_scope", "make_template"), _SCOPES),
     **dict.fromkeys(("layers", "nn.rnn_cell", "nn.dynamic_rnn", "nn.static_rnn",
                      "nn.bidirectional_dynamic_rnn", "contrib"), _LAYERS),
@@ -192,8 +194,16 @@ P, V, T, OPT, TRAIN, INIT, CONFIG, SESS, PY, DISABLE, SEEDING, CLOSE, FEED, SAVE
     "placeholder", "variable", "tensor", "optimizer", "train", "init", "config", "session",
     "python", "disable", "seed", "close", "feed", "saver", "learning-rate schedule", "summary",
     "merged summary", "summary writer", "dataset iterator", "dataset element", "dataset")
+UPDATES = "update-ops collection"  # `update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)` (removed)
 # a tf.data pipeline built from Python values is an object, built once where it stands
-NOT_GRAPH = (PY, DISABLE, SEEDING, CLOSE, FEED, DATA)
+NOT_GRAPH = (PY, DISABLE, SEEDING, CLOSE, FEED, DATA, UPDATES)
+# Collection reads that name every variable: as `minimize(var_list=...)` they are the
+# variables the tape watches (TF1 skipped the variables without a gradient, as does
+# apply_gradients over the watched ones).
+ALL_VARIABLES = {"trainable_variables", "global_variables", "all_variables"}
+# The sum of the REGULARIZATION_LOSSES collection: with Keras objects, the sum of their
+# `.losses` (Keras computes a weight's regularization from the weight itself).
+REGULARIZATION_SUM = "losses.get_regularization_loss"
 
 
 class Unsupported(Exception):
@@ -500,6 +510,18 @@ class Analysis:
         self.writers: set[str] = set()  # names of tf.summary.FileWriters
         self.add_summaries: dict[int, tuple[str, str, cst.BaseExpression]] = {}  # line -> writer, value name, step
         self.paired_adds: set[int] = set()
+        # TF2130 composition: model functions that TF2130 turns into Keras objects (name ->
+        # its FuncPlan), the ids of their nodes (not analysed here: TF2130 rewrites them),
+        # TF references the model idioms below make meaningful, and the update-ops idiom
+        self.models: dict[str, object] = {}
+        self.model_nodes: set[int] = set()
+        self.model_refused: dict[int, tuple[str, str]] = {}  # node id -> (function TF2130 refuses, why)
+        self.allowed_refs: set[int] = set()
+        self.update_stmts: set[int] = set()  # `update_ops = tf.get_collection(UPDATE_OPS)` lines
+        self.update_withs: set[int] = set()  # `with tf.control_dependencies(update_ops):` blocks
+        self.update_trains: set[int] = set()  # lines inside those blocks
+        self.all_var_lists: set[int] = set()  # `var_list=tf.trainable_variables()` values
+        self.reg_sums: dict[int, cst.Call] = {}  # `tf.losses.get_regularization_loss()` calls
 
     # names -------------------------------------------------------------------------------
     def rest(self, node: cst.CSTNode | None) -> str | None:
@@ -527,6 +549,10 @@ class Analysis:
             return self.plan
         self.plan.relevant = True
         try:
+            self.find_models()
+            if self.models:
+                refs = [(n, r) for n, r in refs if id(n) not in self.model_nodes]
+                self.model_idioms()
             self.check_graph_only(refs)
             self.build_units()
             self.find_sessions()
@@ -536,8 +562,16 @@ class Analysis:
             self.check_savers()
             self.check_schedules()
             self.build_variants()
+            self.check_model_calls()
+            self.regularization_sums()
             self.check_late_binding()
             self.finish(refs)
+            if self.models:
+                # TF2130 replaces the model functions in its leave_Module: they must reach it
+                # unchanged (a statement inserted after one would end its hook chain)
+                defs = {id(fp.node): fp.node for fp in self.models.values()}  # type: ignore[attr-defined]
+                for oid in (set(self.plan.inserts) | self.plan.remove | set(self.plan.stmt_builders)) & set(defs):
+                    raise Unsupported(defs[oid], "generated code would go right after a model function that TF2130 restructures; not converted")
         except Unsupported as exc:
             self.plan.active = False
             self.plan.reasons.append((exc.node, exc.message))
@@ -563,10 +597,20 @@ class Analysis:
 
     def check_graph_only(self, refs: list[tuple[cst.CSTNode, str]]) -> None:
         for node, r in refs:
-            if r in SUMMARY_OPS or r in MERGES or r == WRITER:
+            if r in SUMMARY_OPS or r in MERGES or r == WRITER or id(node) in self.allowed_refs:
                 continue
             for g, why in GRAPH_ONLY.items():
                 if r == g or r.startswith(g + "."):
+                    if self.models and r in ALL_VARIABLES:
+                        why = (why + "; outside `minimize(var_list=...)` it is not converted: the Keras objects made from "
+                               f"{', '.join(f'`{m}`' for m in sorted(self.models))} create their variables on their first "
+                               "call (read `obj.trainable_variables` after it)")
+                    elif self.models and (r.startswith("GraphKeys.UPDATE_OPS") or r == "control_dependencies"):
+                        why = (why + "; `tf.get_collection(tf.GraphKeys.UPDATE_OPS)` is dropped only when its one use is "
+                               "`with tf.control_dependencies(update_ops):` around train ops")
+                    elif id(node) in self.model_refused and why in (_SCOPES, _LAYERS):
+                        fn, refused = self.model_refused[id(node)]
+                        why = f"{why.replace(' (not automated yet)', '')}; TF2130 does not make `{fn}` a Keras layer: {refused}"
                     if why is _QUEUES:
                         why = _QUEUES + "; " + self.queue_recipe(refs)
                     raise Unsupported(node, f"`tf.{r}`: {why}; the file keeps tf.compat.v1 and its Session")
@@ -575,6 +619,8 @@ class Analysis:
             if r.startswith("train.") and r.endswith("Optimizer") and r not in OPTIMIZERS:
                 raise Unsupported(node, f"`tf.{r}` is not one of the optimizers converted automatically")
         for n in walk(self.module):
+            if id(n) in self.model_nodes:
+                continue
             if isinstance(n, cst.Attribute) and n.attr.value in GRAPH_METHODS:
                 raise Unsupported(n, f"`.{n.attr.value}` is graph-mode API that this rewrite does not translate")
             if isinstance(n, cst.Attribute) and n.attr.value == "value" and isinstance(n.value, cst.Subscript):
@@ -641,14 +687,16 @@ class Analysis:
 
     # units -------------------------------------------------------------------------------
     def build_units(self) -> None:
-        mod = Unit("<module>", self.module, list(self.module.body))
+        mod = Unit("<module>", self.module, self.flat(list(self.module.body)))
         mod.locals = set(self.ctx.aliases.bindings) | bound_in(self.module)
         self.module_unit = mod
         self.units["<module>"] = mod
         for stmt in self.module.body:
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value in self.models:
+                continue  # TF2130 makes it a Keras layer; its calls are calls of that object
             if isinstance(stmt, cst.FunctionDef):
                 self.functions[stmt.name.value] = stmt
-                body = list(stmt.body.body) if isinstance(stmt.body, cst.IndentedBlock) else []
+                body = self.flat(list(stmt.body.body) if isinstance(stmt.body, cst.IndentedBlock) else [])
                 u = Unit(stmt.name.value, stmt, body)
                 u.locals = function_locals(stmt)
                 self.units[stmt.name.value] = u
@@ -680,6 +728,10 @@ class Analysis:
                 self.decide_static(u, s)
 
     def classify_stmt(self, u: Unit, i: int, stmt: cst.BaseStatement) -> Stmt:
+        if id(stmt) in self.update_stmts:
+            small = only_small(stmt)
+            assert isinstance(small, cst.Assign)
+            return Stmt(i, stmt, UPDATES, tuple(target_names(small.targets[0].target) or ()), set(), small.value)
         small = only_small(stmt)
         if small is None:
             return Stmt(i, stmt, PY)
@@ -928,6 +980,266 @@ class Analysis:
                     s.dynamic_reason = f"`tf.{r}` is random or stateful"
                     return
         s.static = True
+
+    # model functions restructured by TF2130 ----------------------------------------------
+    def find_models(self) -> None:
+        """The model functions TF2130 turns into Keras objects in this pass. Their calls
+        are calls of an object created once (its variables are made by its first call and
+        owned by it), so they are graph statements like any other; the functions
+        themselves are TF2130's and are not analysed here."""
+        if not self.ctx.state.get("tf2130-enabled"):
+            return  # TF2130 is not part of this run: model functions stay TF1 (rejected below)
+        from types import SimpleNamespace
+
+        from rules.tf1_to_tf2._model import model_plans
+
+        mp = model_plans(SimpleNamespace(ctx=self.ctx, qname=self.ctx.qname))
+        if not mp.plans and not mp.rejected:
+            return
+        if any(self.ctx._is_suppressed("TF2130", self.ctx.range_of(p.node)) for p in mp.plans.values()):
+            return  # TF2130 leaves the file alone
+        for name, (fn, why, _model_like) in mp.rejected.items():
+            for n in walk(fn):
+                self.model_refused[id(n)] = (name, why)
+        self.models = dict(mp.plans)
+        for name, fp in self.models.items():
+            self.model_nodes |= {id(n) for n in walk(fp.node)}  # type: ignore[attr-defined]
+            self.functions_by_name.pop(name, None)
+
+    def model_idioms(self) -> None:
+        """The TF1 collection idioms that mean the same with Keras objects:
+        `update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)` used only by `with
+        tf.control_dependencies(update_ops):` blocks of plain statements (Keras batch
+        normalization updates its moving statistics in `call(training=True)`; which runs
+        may do so is checked in check_model_calls), and `minimize(..., var_list=
+        tf.trainable_variables())` (the variables the tape watches)."""
+        counts: dict[str, int] = {}
+        for n in walk(self.module):
+            if isinstance(n, cst.Name) and id(n) not in self.model_nodes:
+                counts[n.value] = counts.get(n.value, 0) + 1
+        bodies = [list(self.module.body)] + [
+            list(f.body.body) for f in self.module.body
+            if isinstance(f, cst.FunctionDef) and f.name.value not in self.models and isinstance(f.body, cst.IndentedBlock)]
+        for body in bodies:
+            for st in body:
+                small = only_small(st)
+                if not (isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name)):
+                    continue
+                call = small.value
+                if not (isinstance(call, cst.Call) and self.call_rest(call) == "get_collection" and len(call.args) == 1
+                        and call.args[0].keyword is None and self.rest(call.args[0].value) == "GraphKeys.UPDATE_OPS"):
+                    continue
+                name = small.targets[0].target.value
+                withs = []
+                for w in body:
+                    if not (isinstance(w, cst.With) and len(w.items) == 1 and isinstance(w.items[0].item, cst.Call)):
+                        continue
+                    dep = w.items[0].item
+                    if self.call_rest(dep) == "control_dependencies" and len(dep.args) == 1 and dep.args[0].keyword is None \
+                            and isinstance(dep.args[0].value, cst.Name) and dep.args[0].value.value == name \
+                            and w.items[0].asname is None and isinstance(w.body, cst.IndentedBlock) \
+                            and all(isinstance(b, cst.SimpleStatementLine) for b in w.body.body):
+                        withs.append(w)
+                if not withs or counts.get(name, 0) != 1 + len(withs):
+                    continue  # the list is used for something else (`len(update_ops)`): rejected below
+                self.allowed_refs |= {id(call.func), id(call.args[0].value)}
+                self.update_stmts.add(id(st))
+                for w in withs:
+                    self.allowed_refs.add(id(w.items[0].item.func))  # type: ignore[attr-defined]
+                    self.update_withs.add(id(w))
+                    self.update_trains |= {id(b) for b in w.body.body}  # type: ignore[union-attr]
+        for n in walk(self.module):
+            if isinstance(n, cst.Call) and not n.args and id(n) not in self.model_nodes \
+                    and self.call_rest(n) == REGULARIZATION_SUM:
+                self.reg_sums[id(n)] = n
+                self.allowed_refs.add(id(n.func))
+            # tf.add_n(tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)) (what
+            # get_regularization_loss computes), also of tf.losses.get_regularization_losses()
+            if isinstance(n, cst.Call) and id(n) not in self.model_nodes and self.call_rest(n) == "add_n" \
+                    and len(n.args) == 1 and n.args[0].keyword is None and isinstance(n.args[0].value, cst.Call):
+                inner = n.args[0].value
+                r = self.call_rest(inner)
+                key = inner.args[0].value if len(inner.args) == 1 and inner.args[0].keyword is None else None
+                if (r == "get_collection" and key is not None and self.rest(key) == "GraphKeys.REGULARIZATION_LOSSES") \
+                        or (r == "losses.get_regularization_losses" and not inner.args):
+                    self.reg_sums[id(n)] = n
+                    self.allowed_refs |= {id(inner.func)} | ({id(key)} if key is not None else set())
+            if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == "minimize" \
+                    and id(n) not in self.model_nodes:
+                for a in n.args:
+                    if a.keyword is not None and a.keyword.value == "var_list" and isinstance(a.value, cst.Call) \
+                            and not a.value.args and self.call_rest(a.value) in ALL_VARIABLES:
+                        self.all_var_lists.add(id(a.value))
+                        self.allowed_refs.add(id(a.value.func))
+
+    def regularization_sums(self) -> None:
+        """`tf.losses.get_regularization_loss()` -> `tf.add_n(a.losses + b.losses)` over the
+        objects (of TF2130) whose functions create regularized variables, or
+        `tf.constant(0.0)` when none does (TF1's value for an empty collection). TF1 summed
+        the collection of the variables created so far: every call of such a function must
+        come before, in the same function."""
+        if not self.reg_sums:
+            return
+        for fp in self.models.values():
+            for n in walk(fp.node):  # type: ignore[attr-defined]
+                if isinstance(n, cst.Arg) and n.keyword is not None and n.keyword.value == "activity_regularizer" \
+                        and not (isinstance(n.value, cst.Name) and n.value.value == "None"):
+                    raise Unsupported(n, "an activity regularizer: TF1 added its loss on every call, Keras keeps the last call's; not converted")
+        names = self.instance_names()
+        parts: list[str] = []
+        for name, fp in self.models.items():
+            if not fp.instances or not self.regularized(fp):  # type: ignore[attr-defined]
+                continue
+            parts += [f"{inst}.losses" for inst in names[name]]
+        for call in self.reg_sums.values():
+            stmt = self.find_stmt(call)
+            u = next((u for u in self.units.values() if any(s.node is stmt for s in u.stmts)), None)
+            if u is None:
+                raise Unsupported(call, "`tf.losses.get_regularization_loss()` inside a block or helper; not converted")
+            at = next(s.index for s in u.stmts if s.node is stmt)
+            for name, fp in self.models.items():
+                if not fp.instances or not self.regularized(fp):  # type: ignore[attr-defined]
+                    continue
+                for ext in fp.external:  # type: ignore[attr-defined]
+                    home = self.find_stmt(ext)
+                    idx = next((s.index for s in u.stmts if s.node is home), None)
+                    if idx is None or idx >= at:
+                        raise Unsupported(call, f"`tf.losses.get_regularization_loss()` and a call of `{name}` that is not before it in "
+                                                "the same function: TF1 summed the losses of the variables created so far; not converted")
+            if not parts and self.call_rest(call) == "add_n":
+                raise Unsupported(call, "`tf.add_n` of an empty REGULARIZATION_LOSSES collection (an error in TF1); not converted")
+            code = f"{tf_root(self.ctx)}.add_n({' + '.join(parts)})" if parts else f"{tf_root(self.ctx)}.constant(0.0)"
+            self.plan.call_builders[id(call)] = _code_builder(code)
+            self.plan.dropped.append(call)
+
+    def regularized(self, fp) -> bool:  # type: ignore[no-untyped-def]
+        """Whether the function (or one it calls) creates a variable with a regularizer."""
+        for n in walk(fp.node):
+            if isinstance(n, cst.Arg) and n.keyword is not None and "regularizer" in n.keyword.value \
+                    and not (isinstance(n.value, cst.Name) and n.value.value == "None"):
+                return True
+            if isinstance(n, cst.Call) and self.call_rest(n) == "get_variable" and len([a for a in n.args if a.keyword is None]) > 4:
+                return True  # a positional regularizer
+            if isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in self.models \
+                    and n.func.value != fp.name and self.regularized(self.models[n.func.value]):
+                return True
+        return False
+
+    def instance_names(self) -> dict[str, list[str]]:
+        """The names TF2130 gives the objects it makes (VariableScopeModule._instances, after
+        its class names): the same choices in the same order."""
+        from rules.tf1_to_tf2.variable_scope_module import _KERAS_NAMES
+
+        taken: set[str] = set()
+        for fp in self.models.values():
+            cls = fp.cls  # type: ignore[attr-defined]
+            while self.ctx.aliases.is_bound(cls) or cls in taken or cls in _KERAS_NAMES:
+                cls += "Layer"
+            taken.add(cls)
+        out: dict[str, list[str]] = {}
+        for name, fp in self.models.items():
+            base = f"{fp.name}_layer"  # type: ignore[attr-defined]
+            out[name] = []
+            for i, _key in enumerate(fp.instances):  # type: ignore[attr-defined]
+                inst = base if i == 0 else f"{base}_{i}"
+                while self.ctx.aliases.is_bound(inst) or inst in taken:
+                    inst += "_"
+                taken.add(inst)
+                out[name].append(inst)
+        return out
+
+    def flat(self, body: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+        """A unit's statements with the `with tf.control_dependencies(update_ops):` blocks
+        of the update-ops idiom opened (the `with` goes, its statements stay)."""
+        out: list[cst.BaseStatement] = []
+        for st in body:
+            if isinstance(st, cst.With) and id(st) in self.update_withs:
+                self.plan.unwrap.add(id(st))
+                self.plan.dropped.append(st.items[0])
+                out.extend(st.body.body)  # type: ignore[arg-type]
+            else:
+                out.append(st)
+        return out
+
+    def check_model_calls(self) -> None:
+        """Each call of a Keras object made by TF2130 inside a generated function: its
+        `training` must be a Python bool (Keras layers branch on it in Python), and batch
+        normalization in training mode must happen exactly where TF1 ran its moving-average
+        updates: in a train op under `tf.control_dependencies(update_ops)`, once per run."""
+        from rules.tf1_to_tf2._model import bind_call
+
+        for v in self.variants:
+            members = list(v.members) + (list(v.helper.members) if v.helper is not None else [])
+            training = 0
+            for m in members:
+                if m.value is None:
+                    continue
+                for n in walk(m.value):
+                    if not (isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in self.models):
+                        continue
+                    fp = self.models[n.func.value]
+                    mode = self.training_mode(n, fp, bind_call)
+                    if mode is None:
+                        raise Unsupported(n, f"`{n.func.value}(...)` gets its training mode from a tensor or an expression: the "
+                                             "Keras layers TF2130 makes take a Python bool (`training=True`/`False`); not converted")
+                    if mode and self.model_has_bn(fp):
+                        training += 1
+                        if v.train is None or id(v.train.node) not in self.update_trains:
+                            raise Unsupported(n, f"`{n.func.value}(...)` runs batch normalization in training mode in a run without "
+                                                 "the train op that TF1 ran under `tf.control_dependencies(update_ops)`: Keras "
+                                                 "updates the moving statistics on every call(training=True), TF1 only when the "
+                                                 "update ops ran; not converted")
+                        if any(s.kind == UPDATES and s.index < m.index for s in v.unit.stmts):
+                            raise Unsupported(n, f"`{n.func.value}(...)` builds its batch normalization after "
+                                                 "`tf.get_collection(tf.GraphKeys.UPDATE_OPS)` read the collection: TF1 ran "
+                                                 "none of its moving-average updates, Keras would; not converted")
+            if training > 1:
+                raise Unsupported(v.train.node if v.train is not None else self.module,
+                                  "batch normalization runs in training mode more than once in one run: TF1 computed every "
+                                  "moving-average update from the old value, Keras applies them one after the other; not converted")
+
+    def training_mode(self, call: cst.Call, fp, bind_call) -> bool | None:  # type: ignore[no-untyped-def]
+        """True/False when the call's training mode is a literal (or fixed in the
+        function), None when it is computed."""
+        if fp.training is None:
+            return self.fixed_training(fp)
+        binding = bind_call(call, fp)
+        if binding is None:
+            return None
+        value = binding[fp.training].value if fp.training in binding else fp.training_default
+        if value is None:
+            return None
+        if isinstance(value, cst.Name) and value.value in ("True", "False", "None"):
+            return value.value == "True"
+        return None
+
+    def fixed_training(self, fp) -> bool | None:  # type: ignore[no-untyped-def]
+        """The training mode of a model function without a training parameter."""
+        mode: bool | None = False
+        for c in fp.creators:
+            if c.kind == "sub":
+                sub = self.models.get(c.fn)
+                if sub is None or sub.training is not None:  # type: ignore[attr-defined]
+                    return None
+                inner = self.fixed_training(sub)
+            elif c.training is None:
+                continue
+            elif isinstance(c.training, cst.Name) and c.training.value in ("True", "False", "None"):
+                inner = c.training.value == "True"
+            else:
+                return None
+            if inner is None:
+                return None
+            mode = mode or inner
+        return mode
+
+    def model_has_bn(self, fp) -> bool:  # type: ignore[no-untyped-def]
+        for c in fp.creators:
+            if (c.kind == "layer" and c.fn == "batch_normalization") or (c.kind == "slim" and (c.fn == "batch_norm" or c.local)):
+                return True
+            if c.kind == "sub" and c.fn in self.models and self.model_has_bn(self.models[c.fn]):
+                return True
+        return False
 
     # sessions and run calls --------------------------------------------------------------
     def find_sessions(self) -> None:
@@ -1506,6 +1818,8 @@ class Analysis:
                     raise Unsupported(call, f"the loss expression uses `{name}` ({g.kind})")
             ls = Stmt(s.index, s.node, T, (self.fresh("loss"),), uses, loss.value, loss_of=s)
         var_list = args["var_list"].value if "var_list" in args else None
+        if var_list is not None and id(var_list) in self.all_var_lists:
+            var_list = None  # every variable: the ones the tape watches
         if var_list is not None:
             for name in names_used(var_list):
                 g = self.graph_kind(u, name, s.index)
@@ -1943,6 +2257,8 @@ class Analysis:
             if not isinstance(n, cst.Call):
                 continue
             f = n.func
+            if isinstance(f, cst.Name) and f.value in self.models:
+                continue  # the Keras object TF2130 makes (created once); its arguments are walked too
             if isinstance(f, cst.Name) and f.value in self.functions and f.value not in seen:
                 seen.add(f.value)
                 fn = self.functions[f.value]
@@ -2117,6 +2433,9 @@ class Analysis:
                     plan.stmt_builders[id(s.node)] = _named_iterator_builder(it_name)
                     plan.dropped.append(s.value)
                     continue
+                if s.kind == UPDATES:
+                    plan.remove.add(id(s.node))
+                    plan.dropped.append(s.node)
                 if s.kind in (P, INIT, TRAIN, SESS, SUMM, MERGE, NEXT) or (s.kind == T and not s.static):
                     plan.remove.add(id(s.node))
                     plan.capture.add(id(s.node))
@@ -2517,6 +2836,13 @@ def _inline_optimizer_builder(an: Analysis, tr: TrainOp, ocall: cst.Call, root: 
         assert isinstance(upd_opt, cst.Call)
         new = cst.Assign(targets=[cst.AssignTarget(cst.Name(tr.optimizer_name))], value=_optimizer_call(an, ocall, upd_opt, root))
         return [updated_line.with_changes(body=[new])]
+    return build
+
+
+def _code_builder(code: str) -> Callable[[cst.Call], cst.BaseExpression]:
+    """A call replaced by fixed code (it has no arguments to keep)."""
+    def build(updated: cst.Call) -> cst.BaseExpression:
+        return cst.parse_expression(code)
     return build
 
 

@@ -24,6 +24,7 @@ class AppRun(Rule):
     ID = "TF2012"
     NAME = "tf-app-run"
     MESSAGE = "tf.app.run is absl.app.run in TF2"
+    SCOPE = "names"  # calls of tf.app.run only (see engine.transform)
 
     VALID = [Valid("from absl import app\n\ndef main(argv):\n    pass\n\napp.run(main)\n")]
     INVALID = [

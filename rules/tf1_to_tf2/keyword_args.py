@@ -32,6 +32,7 @@ class KeywordArgs(Rule):
     NAME = "tf1-keyword-arguments"
     MESSAGE = "argument renamed or changed in TF2"
     CATEGORY = Category.MANDATORY
+    SCOPE = "names"  # calls of tensorflow functions only (see engine.transform)
 
     VALID = [Valid("import tensorflow as tf\ny = tf.reduce_sum(x, axis=1, keepdims=True)\n")]
     INVALID = [

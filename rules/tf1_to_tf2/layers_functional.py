@@ -49,6 +49,7 @@ class LayersFunctional(Rule):
     """
 
     ID = "TF2101"
+    SCOPE = "names"  # calls of tf.layers.* only (see migrate.engine.transform)
     NAME = "tf-layers-functional"
     MESSAGE = "tf.layers function becomes a tf.keras.layers object"
     SAFETY = Safety.UNSAFE
@@ -81,6 +82,13 @@ class LayersFunctional(Rule):
         if rest is None or not rest.startswith("layers."):
             return updated_node
         fn = rest[len("layers.") :]
+        plan = self.ctx.state.get("tf2130-plan")
+        if plan is not None and id(original_node) in plan.by_call:
+            return updated_node  # TF2130 turns the whole model function into a Keras layer
+        if plan is not None and id(original_node) in plan.tf1_calls:
+            # inside a variable_scope model function TF2131 wraps in the TF1 modeling shim,
+            # which tracks tf.compat.v1.layers but not Keras layers made at every call
+            return updated_node
         spec = _LAYERS.get(fn)
         if spec is None:
             return updated_node

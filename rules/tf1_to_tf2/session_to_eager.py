@@ -164,9 +164,26 @@ class SessionToEager(Rule):
     Queue-runner pipelines are not converted: the manual item writes out the tf.data
     pipeline to use, from the file's own producer, reader, decoder and batch calls.
 
+    Model functions that TF2130 turns into Keras layers in the same run compose with this
+    rewrite: their calls are calls of the object TF2130 creates once (`logits =
+    model_fn_layer(x, training=True)` inside the step functions, its variables made by
+    its first call and owned by it); `minimize(..., var_list=tf.trainable_variables())`
+    (or `global_variables()`) uses the variables the tape watched;
+    `tf.losses.get_regularization_loss()` (and `tf.add_n` of the REGULARIZATION_LOSSES
+    collection) becomes `tf.add_n(obj.losses + ...)` over the objects whose functions
+    create regularized variables (`tf.constant(0.0)` when none does); `update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)` and `with
+    tf.control_dependencies(update_ops):` around the train op disappear (Keras batch
+    normalization updates its moving statistics in `call(training=True)`). Converted only
+    when that is what TF1 did: each object call gets a literal `training=` (Keras layers
+    branch on a Python bool, not on a fed placeholder), batch normalization runs in
+    training mode only in the run of that train op and once per run, the regularization
+    sum follows every call of the regularized objects, and no activity regularizer is
+    involved. `tf.trainable_variables()` read elsewhere stays a manual finding (the
+    objects make their variables on their first call).
+
     When the file does anything this does not recognise (collections, control
     dependencies, `tf.cond`/`while_loop`, queues, `variable_scope`/`get_variable`,
-    `tf.layers`, model functions that create variables, several graphs, re-initialised
+    `tf.layers` outside those model functions, several graphs, re-initialised
     variables, optimizers without an exact Keras counterpart such as RMSProp (TF1 starts
     its mean square at 1.0, Keras at 0), a Saver over variables that have no name of
     their own, summaries, a tensor used outside `sess.run`, ...), nothing is restructured: one manual finding says why,

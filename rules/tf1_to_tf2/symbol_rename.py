@@ -54,6 +54,7 @@ class SymbolRename(Rule):
     SAFETY = Safety.SAFE
     CATEGORY = Category.MANDATORY
     EFFORT = "trivial"
+    SCOPE = "names"  # acts only on names bound to tensorflow (see engine.transform)
 
     VALID = [
         Valid("import tensorflow as tf\ny = tf.reshape(x, [-1])\nz = tf.nn.relu(y)\n"),

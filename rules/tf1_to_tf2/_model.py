@@ -1,0 +1,1289 @@
+"""Analysis shared by TF2130 / TF2131: which TF1 model-building functions of a module can
+become Keras layers created once (not a rule module).
+
+A *plan* is computed once per file (``model_plans(rule)``, cached in ``ctx.state``) from
+the original tree: every module-level function that creates variables (``tf.get_variable``,
+``tf.layers.*``, or a call of another such function) is either accepted (a
+:class:`FuncPlan`: what each creating call becomes, the TF1 -> Keras variable names) or
+rejected with a reason. The rewrite itself is done by the rules from this plan.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import libcst as cst
+import libcst.helpers
+
+from rules.tf1_to_tf2._common import keyword_args, rest_of
+
+# tf.layers function -> (Keras class, TF1 parameters after `inputs`, Keras positional
+# parameters, takes `training`, TF1 default layer base name, variables it owns)
+LAYERS: dict[str, tuple[str, list[str], list[str], bool, str]] = {
+    "dense": ("Dense", ["units", "activation", "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint", "trainable", "name", "reuse"], ["units"], False, "dense"),
+    "conv1d": ("Conv1D", ["filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "activation", "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint", "trainable", "name", "reuse"], ["filters", "kernel_size"], False, "conv1d"),
+    "conv2d": ("Conv2D", ["filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "activation", "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint", "trainable", "name", "reuse"], ["filters", "kernel_size"], False, "conv2d"),
+    "conv2d_transpose": ("Conv2DTranspose", ["filters", "kernel_size", "strides", "padding", "data_format", "activation", "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint", "trainable", "name", "reuse"], ["filters", "kernel_size"], False, "conv2d_transpose"),
+    "max_pooling1d": ("MaxPooling1D", ["pool_size", "strides", "padding", "data_format", "name"], ["pool_size", "strides"], False, "max_pooling1d"),
+    "max_pooling2d": ("MaxPooling2D", ["pool_size", "strides", "padding", "data_format", "name"], ["pool_size", "strides"], False, "max_pooling2d"),
+    "average_pooling1d": ("AveragePooling1D", ["pool_size", "strides", "padding", "data_format", "name"], ["pool_size", "strides"], False, "average_pooling1d"),
+    "average_pooling2d": ("AveragePooling2D", ["pool_size", "strides", "padding", "data_format", "name"], ["pool_size", "strides"], False, "average_pooling2d"),
+    "dropout": ("Dropout", ["rate", "noise_shape", "seed", "training", "name"], ["rate"], True, "dropout"),
+    "batch_normalization": ("BatchNormalization", ["axis", "momentum", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer", "moving_mean_initializer", "moving_variance_initializer", "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint", "training", "trainable", "name", "reuse", "renorm", "renorm_clipping", "renorm_momentum", "fused", "virtual_batch_size", "adjustment"], [], True, "batch_normalization"),
+    "flatten": ("Flatten", ["name", "data_format"], [], False, "flatten"),
+}
+# tf.contrib.layers / slim function -> (parameters after `inputs`, TF1 default scope name)
+SLIM: dict[str, tuple[list[str], str]] = {
+    "fully_connected": (["num_outputs", "activation_fn", "normalizer_fn", "normalizer_params", "weights_initializer", "weights_regularizer", "biases_initializer", "biases_regularizer", "reuse", "variables_collections", "outputs_collections", "trainable", "scope"], "fully_connected"),
+    "conv2d": (["num_outputs", "kernel_size", "stride", "padding", "data_format", "rate", "activation_fn", "normalizer_fn", "normalizer_params", "weights_initializer", "weights_regularizer", "biases_initializer", "biases_regularizer", "reuse", "variables_collections", "outputs_collections", "trainable", "scope"], "Conv"),
+    "batch_norm": (["decay", "center", "scale", "epsilon", "activation_fn", "param_initializers", "param_regularizers", "updates_collections", "is_training", "reuse", "variables_collections", "outputs_collections", "trainable", "batch_weights", "fused", "data_format", "zero_debias_moving_mean", "scope", "renorm", "renorm_clipping", "renorm_decay", "adjustment"], "BatchNorm"),
+    "dropout": (["keep_prob", "noise_shape", "is_training", "outputs_collections", "scope", "seed"], "Dropout"),
+    "max_pool2d": (["kernel_size", "stride", "padding", "data_format", "outputs_collections", "scope"], "MaxPool2D"),
+    "avg_pool2d": (["kernel_size", "stride", "padding", "data_format", "outputs_collections", "scope"], "AvgPool2D"),
+    "flatten": (["outputs_collections", "scope"], "Flatten"),
+}
+SLIM["convolution2d"] = SLIM["conv2d"]
+SLIM_PREFIXES = ("contrib.slim.", "contrib.layers.")
+# slim arguments that are accepted (anything else is left for a person)
+SLIM_OK = {"num_outputs", "kernel_size", "stride", "padding", "rate", "activation_fn", "normalizer_fn", "normalizer_params",
+           "weights_initializer", "weights_regularizer", "biases_initializer", "biases_regularizer", "trainable", "scope",
+           "decay", "center", "scale", "epsilon", "is_training", "updates_collections", "fused", "keep_prob",
+           "noise_shape", "seed", "data_format"}
+BN_PARAMS_OK = {"decay", "center", "scale", "epsilon", "is_training", "updates_collections", "fused"}
+# contrib value functions TF2130 translates inside the layers it builds
+SLIM_VALUES = {"xavier_initializer", "l2_regularizer"}
+
+
+def slim_fn(rest: str | None) -> str | None:
+    """`contrib.slim.conv2d` / `contrib.layers.conv2d` -> `conv2d` (a SLIM function), else None."""
+    if rest is None:
+        return None
+    for p in SLIM_PREFIXES:
+        if rest.startswith(p) and rest[len(p):] in SLIM:
+            return rest[len(p):]
+    return None
+
+
+ARG_SCOPES = {"contrib.framework.arg_scope", "contrib.slim.arg_scope"}
+
+
+def _canonical_slim(fn: str) -> str:
+    return "conv2d" if fn == "convolution2d" else fn
+
+
+def slim_value(rest: str | None) -> str | None:
+    if rest is None:
+        return None
+    for p in SLIM_PREFIXES:
+        if rest.startswith(p) and rest[len(p):] in SLIM_VALUES:
+            return rest[len(p):]
+    return None
+
+
+UNSUPPORTED_LAYER_ARGS = {"reuse", "renorm", "renorm_clipping", "renorm_momentum", "fused", "virtual_batch_size", "adjustment"}
+GET_VARIABLE_PARAMS = ["name", "shape", "dtype", "initializer", "regularizer", "trainable"]
+
+# TF names whose presence in a function makes it not a plain model function.
+_DENY_EXACT = {
+    "Variable", "make_template", "get_collection", "add_to_collection", "get_variable_scope",
+    "control_dependencies", "cond", "while_loop", "case", "name_scope", "variable_scope",
+    "placeholder", "placeholder_with_default", "Session", "InteractiveSession",
+    "global_variables_initializer", "trainable_variables", "global_variables", "assign",
+    "assign_add", "assign_sub", "py_func", "map_fn", "scan",
+}
+_DENY_PREFIX = ("contrib.", "train.", "summary.", "nn.rnn_cell.", "keras.", "estimator.", "data.",
+                "compat.", "losses.", "metrics.", "layers.", "get_variable", "nn.dynamic_rnn",
+                "nn.static_rnn", "nn.bidirectional_dynamic_rnn", "feature_column.", "saved_model.")
+_PROGRAM = ("Session", "InteractiveSession", "placeholder", "placeholder_with_default",
+            "global_variables_initializer", "train.", "summary.", "app.run", "estimator.")
+# attributes of a Keras layer a sub-layer or weight attribute must not shadow
+RESERVED = {"name", "trainable", "weights", "variables", "dtype", "input", "output", "call", "build",
+            "losses", "built", "inputs", "outputs", "training", "compute_dtype", "variable_dtype", "path",
+            "add_weight", "add_loss", "get_config", "submodules", "non_trainable_weights",
+            "trainable_weights", "dtype_policy", "input_spec", "supports_masking", "self", "super"}
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def camel(name: str) -> str:
+    return "".join(p[:1].upper() + p[1:] for p in name.split("_") if p) or "Model"
+
+
+def is_literal(node: cst.BaseExpression) -> bool:
+    if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString)):
+        return True
+    if isinstance(node, cst.Name):
+        return node.value in ("True", "False", "None")
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        return isinstance(node.expression, (cst.Integer, cst.Float))
+    if isinstance(node, (cst.List, cst.Tuple)):
+        return all(isinstance(e, cst.Element) and is_literal(e.value) for e in node.elements)
+    return False
+
+
+def string_value(node: cst.BaseExpression | None) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        v = node.evaluated_value
+        return v if isinstance(v, str) else None
+    return None
+
+
+def names_in(node: cst.CSTNode) -> set[str]:
+    """Load-context Name values in `node` (attribute names and keywords excluded)."""
+    out: set[str] = set()
+
+    class V(cst.CSTVisitor):
+        def visit_Attribute(self, n: cst.Attribute) -> bool:
+            n.value.visit(self)
+            return False
+
+        def visit_Arg(self, n: cst.Arg) -> bool:
+            n.value.visit(self)
+            return False
+
+        def visit_Name(self, n: cst.Name) -> None:
+            out.add(n.value)
+
+    node.visit(V())
+    return out
+
+
+def join(*parts: str | None) -> str:
+    return "/".join(p for p in parts if p)
+
+
+@dataclass
+class Creator:
+    kind: str  # "layer" | "var" | "sub"
+    node: cst.Call  # the original call
+    attr: str  # self.<attr>
+    keras_name: str  # Keras layer / weight name (no '/')
+    # layer: the tf.layers function; sub: the callee FuncPlan name
+    fn: str = ""
+    training: cst.BaseExpression | None = None  # original training expression (None: pin False / default)
+    ctor: dict[str, cst.Arg] = field(default_factory=dict)  # sub: callee param -> original arg
+    shared_with: str | None = None  # sub/var sharing an earlier creator's attr
+    stmt: cst.SimpleStatementLine | None = None  # var: the `W = tf.get_variable(...)` line
+    local: str = ""  # var: the local name; slim: the attribute of its normalizer BatchNormalization
+    defaults: list[int] = field(default_factory=list)  # slim: id() of the arg_scope `with`s that apply
+
+
+@dataclass
+class FuncPlan:
+    name: str
+    node: cst.FunctionDef
+    cls: str
+    input: str
+    training: str | None = None
+    training_default: cst.BaseExpression | None = None
+    name_param: str | None = None
+    reuse_param: str | None = None
+    config: list[cst.Param] = field(default_factory=list)
+    scope: str | None = None  # literal object scope
+    creators: list[Creator] = field(default_factory=list)
+    withs: set[int] = field(default_factory=set)  # id() of original With nodes to unwrap
+    obsolete: list[cst.CSTNode] = field(default_factory=list)  # nodes whose other findings go
+    var_stmts: set[int] = field(default_factory=set)  # id() of original statements moved to build
+    shape_stmts: list[cst.SimpleStatementLine] = field(default_factory=list)  # copied into build
+    names: dict[str, str] = field(default_factory=dict)  # TF1 name -> Keras path under the layer
+    docstring: cst.SimpleStatementLine | None = None
+    external: list[cst.Call] = field(default_factory=list)  # call sites outside planned functions
+    home: str | None = None  # the one function holding every outside call (its instances go there)
+    ctor_names: set[str] = field(default_factory=set)  # names read by the build arguments (in __init__)
+    instances: dict[str, str] = field(default_factory=dict)  # ctor code -> module instance name
+
+
+@dataclass
+class ModulePlan:
+    plans: dict[str, FuncPlan] = field(default_factory=dict)
+    rejected: dict[str, tuple[cst.FunctionDef, str, bool]] = field(default_factory=dict)  # name -> (node, reason, model_like)
+    by_call: dict[int, tuple[str, Creator]] = field(default_factory=dict)  # id(orig call) -> (func, creator)
+    external: dict[int, str] = field(default_factory=dict)  # id(orig call) -> callee func
+    tf1_calls: set[int] = field(default_factory=set)  # tf.layers calls left TF1-style (shim)
+    shim_roots: dict[str, str] = field(default_factory=dict)  # TF2131: function -> why not restructured
+    unhandled: dict[str, str] = field(default_factory=dict)  # model functions neither rule covers
+
+
+class Reject(Exception):
+    pass
+
+
+def _param_list(fn: cst.FunctionDef) -> list[cst.Param]:
+    p = fn.params
+    if p.posonly_params or p.kwonly_params or isinstance(p.star_arg, cst.Param) or p.star_kwarg is not None:
+        raise Reject("*args, **kwargs, keyword-only or positional-only parameters")
+    return list(p.params)
+
+
+def _statements(block: cst.BaseSuite) -> list[cst.BaseStatement]:
+    if isinstance(block, cst.IndentedBlock):
+        return list(block.body)
+    raise Reject("a one-line block")
+
+
+class _Analyzer:
+    def __init__(self, rule, module: cst.Module, funcs: dict[str, cst.FunctionDef], creating: set[str], accepted: dict[str, FuncPlan]) -> None:
+        self.rule = rule
+        self.module = module
+        self.funcs = funcs
+        self.creating = creating
+        self.accepted = accepted
+
+    def rest(self, node: cst.BaseExpression) -> str | None:
+        return rest_of(self.rule.qname(node))
+
+    def analyze(self, fn: cst.FunctionDef) -> FuncPlan:
+        if fn.decorators:
+            raise Reject("the function is decorated")
+        if fn.asynchronous:
+            raise Reject("an async function")
+        params = _param_list(fn)
+        if not params:
+            raise Reject("the function has no input parameter")
+        pnames = [p.name.value for p in params]
+        plan = FuncPlan(name=fn.name.value, node=fn, cls=camel(fn.name.value), input=pnames[0])
+        body = _statements(fn.body)
+        if body and _is_docstring(body[0]):
+            plan.docstring = body[0]  # type: ignore[assignment]
+            body = body[1:]
+        # -- object scope: one top-level `with variable_scope(S)` holding every creator
+        withs = [s for s in body if isinstance(s, cst.With)]
+        self.locals: set[str] = set()
+        self.var_locals: set[str] = set()
+        self.handled = {}
+        self.arg_stack: list[tuple[set[str], dict[str, cst.Arg], int]] = []
+        self.argscope_of: dict[int, list[tuple[set[str], dict[str, cst.Arg], int]]] = {}
+        self.cur_argscopes: list[tuple[set[str], dict[str, cst.Arg], int]] = []
+        self.plan = plan
+        self.params = set(pnames)
+        self.used_as: dict[str, set[str]] = {p: set() for p in pnames}
+        self.seen_names: dict[str, int] = {}
+        self.attrs: set[str] = set()
+        self.sub_shared: dict[tuple[str, str, str], Creator] = {}
+        obj_with: cst.With | None = None
+        if len(withs) == 1 and all(not self._creates(s) for s in body if s is not withs[0]):
+            obj_with = withs[0]
+        flat: list[tuple[cst.BaseStatement, tuple[str, ...]]] = []
+        self._walk(body, (), flat, obj_with)
+        if not flat or not isinstance(flat[-1][0], cst.SimpleStatementLine) or not isinstance(flat[-1][0].body[0], cst.Return):
+            raise Reject("the function does not end with a return statement")
+        for i, (stmt, _scope) in enumerate(flat):
+            assert isinstance(stmt, cst.SimpleStatementLine)
+            for small in stmt.body:
+                if isinstance(small, cst.Return) and i != len(flat) - 1:
+                    raise Reject("a return before the end of the function")
+        # -- creators, statement by statement
+        shape_locals: dict[str, cst.SimpleStatementLine] = {}
+        for stmt, scope in flat:
+            self.cur_argscopes = self.argscope_of.get(id(stmt), [])
+            self._statement(stmt, scope, shape_locals)
+        # -- parameters
+        for p in params[1:]:
+            name = p.name.value
+            uses = self.used_as[name]
+            if uses == {"training"}:
+                if plan.training is not None:
+                    raise Reject("two training parameters")
+                plan.training, plan.training_default = name, p.default
+            elif uses == {"reuse"}:
+                plan.reuse_param = name
+            elif uses == {"scope"}:
+                plan.name_param = name
+            elif uses & {"training", "reuse", "scope", "input"}:
+                raise Reject(f"parameter `{name}` is used both to build and to compute")
+            else:
+                plan.config.append(p)
+        if self.used_as[plan.input] - {"input"}:
+            raise Reject(f"the input `{plan.input}` is used to build the layers")
+        if "training" in self.locals or any(c.value == "training" for c in [p.name for p in plan.config]):
+            raise Reject("a local name `training` would clash with the Keras `training` argument")
+        if not plan.creators:
+            raise Reject("no variables are created")
+        return plan
+
+    # -- structure ---------------------------------------------------------------------
+    def _creates(self, node: cst.CSTNode) -> bool:
+        found = False
+        analyzer = self
+
+        class V(cst.CSTVisitor):
+            def visit_Call(self, n: cst.Call) -> None:
+                nonlocal found
+                r = analyzer.rest(n.func)
+                if r is not None and (r == "get_variable" or r.startswith("layers.") or slim_fn(r) is not None):
+                    found = True
+                if isinstance(n.func, cst.Name) and n.func.value in analyzer.creating:
+                    found = True
+
+        node.visit(V())
+        return found
+
+    def _walk(self, body, scope: tuple[str, ...], flat, obj_with) -> None:
+        for stmt in body:
+            if isinstance(stmt, cst.With):
+                if len(stmt.items) != 1 or stmt.items[0].asname is not None or stmt.asynchronous:
+                    raise Reject("a `with` statement that is not a plain variable_scope")
+                call = stmt.items[0].item
+                if isinstance(call, cst.Call) and self.rest(call.func) in ARG_SCOPES:
+                    self._arg_scope(stmt, call)
+                    self._walk(_statements(stmt.body), scope, flat, obj_with)
+                    self.arg_stack.pop()
+                    continue
+                if not isinstance(call, cst.Call) or self.rest(call.func) != "variable_scope":
+                    raise Reject("a `with` statement that is not a variable_scope")
+                args = keyword_args(call, ["name_or_scope"])
+                if args is None or set(args) - {"name_or_scope", "reuse", "values"} or "name_or_scope" not in args:
+                    raise Reject("variable_scope with default_name or other options")
+                sv = args["name_or_scope"].value
+                reuse = args.get("reuse")
+                is_obj = stmt is obj_with
+                if isinstance(sv, cst.Name) and sv.value in self.params:
+                    if not is_obj:
+                        raise Reject("a variable_scope named by a parameter inside the function")
+                    self.used_as[sv.value].add("scope")
+                    name = None
+                else:
+                    name = string_value(sv)
+                    if name is None or "/" in name or not name:
+                        raise Reject("a variable_scope whose name is not a string literal")
+                    if is_obj:
+                        self.plan.scope = name
+                if reuse is not None:
+                    rv = reuse.value
+                    if isinstance(rv, cst.Name) and rv.value in self.params and is_obj:
+                        self.used_as[rv.value].add("reuse")
+                    elif isinstance(rv, cst.Name) and rv.value in ("None", "False"):
+                        pass
+                    elif self.rest(rv) == "AUTO_REUSE":
+                        pass
+                    else:
+                        raise Reject("variable_scope reuse of variables created elsewhere")
+                if "values" in args:
+                    self._names(args["values"].value, "values")
+                self.plan.withs.add(id(stmt))
+                self.plan.obsolete.append(call.func)
+                if reuse is not None:
+                    self.plan.obsolete.append(reuse.value)
+                inner = scope if is_obj else (*scope, name)  # type: ignore[arg-type]
+                self._walk(_statements(stmt.body), inner, flat, obj_with)
+            elif isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Assign):
+                        if len(small.targets) != 1 or not isinstance(small.targets[0].target, cst.Name):
+                            raise Reject("an assignment to something other than one name")
+                    elif isinstance(small, cst.Return):
+                        if small.value is None:
+                            raise Reject("a bare return")
+                    elif isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)):
+                        continue
+                    else:
+                        raise Reject(f"a `{type(small).__name__}` statement")
+                flat.append((stmt, scope))
+                self.argscope_of[id(stmt)] = list(self.arg_stack)
+            else:
+                raise Reject(f"a `{type(stmt).__name__}` statement (loops, branches and nested functions are not restructured)")
+
+    def _names(self, node: cst.CSTNode, role: str) -> None:
+        for n in names_in(node):
+            if n in self.used_as:
+                self.used_as[n].add(role)
+
+    def _static(self, node: cst.CSTNode, what: str) -> None:
+        """`node` is evaluated in __init__/build: it must not read locals or tensors."""
+        self.plan.ctor_names |= names_in(node) - self.params
+        bad = names_in(node) & self.locals
+        if bad:
+            raise Reject(f"{what} reads the local value `{sorted(bad)[0]}`")
+        self._names(node, "config")
+
+    def _name(self, tf1: str, keras: str) -> None:
+        if tf1 in self.plan.names:
+            raise Reject(f"two objects would own the TF1 variable `{tf1}`")
+        self.plan.names[tf1] = keras
+
+    def _unique_attr(self, base: str) -> str:
+        base = re.sub(r"\W", "_", base) or "layer"
+        if base[0].isdigit():
+            base = "_" + base
+        if base in RESERVED:
+            base += "_layer"
+        name, i = base, 1
+        while name in self.attrs or name in self.params:
+            name = f"{base}_{i}"
+            i += 1
+        self.attrs.add(name)
+        return name
+
+    def _statement(self, stmt: cst.SimpleStatementLine, scope: tuple[str, ...], shape_locals) -> None:
+        small = stmt.body[0] if len(stmt.body) == 1 else None
+        for s in stmt.body:
+            if isinstance(s, cst.Expr):
+                continue
+            value = s.value
+            assert value is not None
+            if isinstance(value, cst.Call) and self.rest(value.func) == "get_variable" and isinstance(s, cst.Assign) and small is s:
+                self._get_variable(stmt, s, value, scope, shape_locals)
+                continue
+            calls = self._calls(value)
+            creators = 0
+            for call in calls:
+                if self._call(call, scope):
+                    creators += 1
+            # plain computation: record name uses
+            self._uses(value)
+            if isinstance(s, cst.Assign):
+                target = s.targets[0].target.value  # type: ignore[attr-defined]
+                if target in self.params or target in self.var_locals:
+                    raise Reject(f"`{target}` is assigned again")
+                if creators == 0 and self._shape_only(value, shape_locals):
+                    shape_locals[target] = stmt
+                self.locals.add(target)
+
+    def _shape_only(self, value: cst.BaseExpression, shape_locals) -> bool:
+        """True when `value` only reads the input's static shape, config and constants."""
+        inp = self.plan.input
+        ok = True
+
+        class V(cst.CSTVisitor):
+            def visit_Attribute(self, n: cst.Attribute) -> bool:
+                if isinstance(n.value, cst.Name) and n.value.value == inp and n.attr.value == "shape":
+                    return False
+                return True
+
+            def visit_Call(self, n: cst.Call) -> bool:
+                f = n.func
+                if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.value.value == inp and f.attr.value == "get_shape" and not n.args:
+                    return False
+                return True
+
+            def visit_Name(self, n: cst.Name) -> None:
+                nonlocal ok
+                if n.value == inp:
+                    ok = False
+
+        value.visit(V())
+        bad = names_in(value) & (self.locals - set(shape_locals))
+        return ok and not bad
+
+    def _uses(self, value: cst.BaseExpression) -> None:
+        """Parameter uses in computation (outside creating calls' build arguments)."""
+        analyzer = self
+
+        class V(cst.CSTVisitor):
+            def visit_Call(self, n: cst.Call) -> bool:
+                if id(n) in analyzer.handled:
+                    for a in analyzer.handled[id(n)]:
+                        a.visit(self)
+                    return False
+                return True
+
+            def visit_Attribute(self, n: cst.Attribute) -> bool:
+                n.value.visit(self)
+                return False
+
+            def visit_Arg(self, n: cst.Arg) -> bool:
+                n.value.visit(self)
+                return False
+
+            def visit_Name(self, n: cst.Name) -> None:
+                if n.value == analyzer.plan.input:
+                    analyzer.used_as[n.value].add("input")
+                elif n.value in analyzer.used_as:
+                    analyzer.used_as[n.value].add("config")
+
+        value.visit(V())
+
+    handled: dict[int, list[cst.CSTNode]]
+
+    def _calls(self, value: cst.BaseExpression) -> list[cst.Call]:
+        out: list[cst.Call] = []
+
+        class V(cst.CSTVisitor):
+            def leave_Call(self, n: cst.Call) -> None:
+                out.append(n)
+
+        value.visit(V())
+        return out
+
+    def _call(self, call: cst.Call, scope: tuple[str, ...]) -> bool:
+        """Classify one call; True when it creates variables (it is then a creator)."""
+        r = self.rest(call.func)
+        if r is not None:
+            if r.startswith("layers.") and r[7:] in LAYERS:
+                self._layer(call, r[7:], scope)
+                return True
+            sf = slim_fn(r)
+            if sf is not None:
+                self._slim(call, sf, scope)
+                return True
+            sv = slim_value(r)
+            if sv is not None:
+                if sv == "xavier_initializer" and call.args:
+                    raise Reject("xavier_initializer with arguments")
+                if sv == "l2_regularizer" and (len(call.args) != 1 or call.args[0].keyword not in (None,) and call.args[0].keyword.value != "scale"):  # type: ignore[union-attr]
+                    raise Reject("l2_regularizer with arguments other than the scale")
+                self.plan.obsolete.append(call.func)
+                return False
+            if r in _DENY_EXACT or any(r == p or r.startswith(p) for p in _DENY_PREFIX):
+                raise Reject(f"`{r}` (not restructured automatically)")
+            return False
+        if isinstance(call.func, cst.Name):
+            f = call.func.value
+            if f in self.creating:
+                callee = self.accepted.get(f)
+                if callee is None:
+                    raise Reject(f"it calls `{f}`, which is not restructured")
+                self._sub(call, callee, scope)
+                return True
+            if f in self.params or f in self.locals:
+                raise Reject(f"it calls the value `{f}`")
+        return False
+
+    def _layer(self, call: cst.Call, fn: str, scope: tuple[str, ...]) -> None:
+        cls, params, _pos, takes_training, base = LAYERS[fn]
+        args = keyword_args(call, ["inputs", *params])
+        if args is None or "inputs" not in args:
+            raise Reject(f"tf.layers.{fn} with *args/**kwargs")
+        bad = sorted(k for k in args if k in UNSUPPORTED_LAYER_ARGS)
+        if bad:
+            raise Reject(f"tf.layers.{fn} with {', '.join(bad)}")
+        training = args.get("training")
+        keep: list[cst.CSTNode] = [args["inputs"].value]
+        if training is not None:
+            tv = training.value
+            if isinstance(tv, cst.Name) and tv.value in self.params:
+                self.used_as[tv.value].add("training")
+            elif not is_literal(tv):
+                raise Reject(f"tf.layers.{fn} with a computed `training=`")
+        for k, a in args.items():
+            if k not in ("inputs", "training", "name"):
+                self._static(a.value, f"tf.layers.{fn}'s `{k}=`")
+        if "name" in args:
+            lname = string_value(args["name"].value)
+            if lname is None or "/" in lname:
+                raise Reject(f"tf.layers.{fn} whose name is not a string literal")
+        else:
+            n = self.seen_names.get(join(*scope, base), 0)
+            self.seen_names[join(*scope, base)] = n + 1
+            lname = base if n == 0 else f"{base}_{n}"
+        full = join(*scope, lname)
+        keras_name = "_".join((*scope, lname))
+        if any(c.keras_name == keras_name for c in self.plan.creators):
+            raise Reject(f"two layers named `{full}` (TF1 variable reuse)")
+        c = Creator("layer", call, self._unique_attr(keras_name), keras_name, fn=fn,
+                    training=training.value if training is not None else None)
+        self.plan.creators.append(c)
+        for var in layer_variables(fn, args):
+            self._name(join(self.plan.scope, *scope, lname, var), f"{keras_name}/{var}")
+        self.handled[id(call)] = keep
+
+    def _slim(self, call: cst.Call, fn: str, scope: tuple[str, ...]) -> None:
+        params, base = SLIM[fn]
+        own = keyword_args(call, ["inputs", *params])
+        if own is None or "inputs" not in own:
+            raise Reject(f"slim.{fn} with *args/**kwargs")
+        args: dict[str, cst.Arg] = {}
+        defaults: list[int] = []
+        for ops, kw, wid in self.cur_argscopes:
+            if _canonical_slim(fn) in ops:
+                args.update(kw)
+                defaults.append(wid)
+        args.update(own)
+        bad = sorted(set(args) - SLIM_OK - {"inputs"})
+        if bad:
+            raise Reject(f"slim.{fn} with {', '.join(bad)}")
+        if "data_format" in args and not (string_value(args["data_format"].value) in ("NHWC", "NWC") or _is_none(args["data_format"].value)):
+            raise Reject(f"slim.{fn} with data_format other than NHWC")
+        if "padding" in args and string_value(args["padding"].value) is None:
+            raise Reject(f"slim.{fn} with a padding that is not a string literal")
+        if "updates_collections" in args:
+            self._updates_ok(args["updates_collections"].value, fn)
+        trainings: list[cst.BaseExpression] = []
+        if "is_training" in args:
+            trainings.append(args["is_training"].value)
+        bn = False
+        if "normalizer_fn" in args and not _is_none(args["normalizer_fn"].value):
+            if slim_fn(self.rest(args["normalizer_fn"].value)) != "batch_norm":
+                raise Reject(f"slim.{fn} with a normalizer_fn other than slim.batch_norm")
+            bn = True
+            if "normalizer_params" in args:
+                d = args["normalizer_params"].value
+                if not isinstance(d, cst.Dict) or any(
+                    not isinstance(e, cst.DictElement) or string_value(e.key) not in BN_PARAMS_OK for e in d.elements
+                ):
+                    raise Reject(f"slim.{fn} normalizer_params that are not a dict literal of batch_norm options")
+                for e in d.elements:
+                    k = string_value(e.key)  # type: ignore[union-attr]
+                    if k == "is_training":
+                        trainings.append(e.value)  # type: ignore[union-attr]
+                    elif k == "updates_collections":
+                        self._updates_ok(e.value, fn)  # type: ignore[union-attr]
+                    else:
+                        self._static(e.value, f"slim.{fn}'s normalizer_params[{k!r}]")  # type: ignore[union-attr]
+        # without normalizer_fn, slim ignores normalizer_params
+        for tv in trainings:
+            if isinstance(tv, cst.Name) and tv.value in self.params:
+                self.used_as[tv.value].add("training")
+            elif not is_literal(tv):
+                raise Reject(f"slim.{fn} with a computed is_training")
+        for k, a in args.items():
+            if k not in ("inputs", "is_training", "scope", "normalizer_params", "updates_collections"):
+                self._static(a.value, f"slim.{fn}'s `{k}=`")
+        if "scope" in args:
+            lname = string_value(args["scope"].value)
+            if lname is None or "/" in lname or not lname:
+                raise Reject(f"slim.{fn} whose scope is not a string literal")
+        else:
+            n = self.seen_names.get(join(*scope, base), 0)
+            self.seen_names[join(*scope, base)] = n + 1
+            lname = base if n == 0 else f"{base}_{n}"
+        keras_name = "_".join((*scope, lname))
+        if any(c.keras_name == keras_name for c in self.plan.creators):
+            raise Reject(f"two layers named `{join(*scope, lname)}` (TF1 variable reuse)")
+        c = Creator("slim", call, self._unique_attr(keras_name), keras_name, fn=fn)
+        c.defaults = defaults
+        if bn:
+            c.local = self._unique_attr(keras_name + "_BatchNorm")  # the attribute of its BatchNormalization
+        self.plan.creators.append(c)
+        full = join(self.plan.scope, *scope, lname)
+        if fn in ("fully_connected", "conv2d", "convolution2d"):
+            self._name(f"{full}/weights", f"{keras_name}/kernel")
+            no_bias = bn or ("biases_initializer" in args and _is_none(args["biases_initializer"].value))
+            if not no_bias:
+                self._name(f"{full}/biases", f"{keras_name}/bias")
+        if fn == "batch_norm" or bn:
+            bn_full = full if fn == "batch_norm" else f"{full}/BatchNorm"
+            bn_keras = keras_name if fn == "batch_norm" else f"{keras_name}_BatchNorm"
+            opts = _bn_options(args if fn == "batch_norm" else _dict_args(args.get("normalizer_params")))
+            for var in (["gamma"] if opts.get("scale") else []) + (["beta"] if opts.get("center", True) else []) + ["moving_mean", "moving_variance"]:
+                self._name(f"{bn_full}/{var}", f"{bn_keras}/{var}")
+        self.handled[id(call)] = [args["inputs"].value]
+
+    def _arg_scope(self, stmt: cst.With, call: cst.Call) -> None:
+        """`with slim.arg_scope([slim.conv2d, ...], k=v):` -> defaults folded into each call."""
+        if not call.args or call.args[0].keyword is not None or not isinstance(call.args[0].value, (cst.List, cst.Tuple)):
+            raise Reject("arg_scope without a literal list of slim functions")
+        ops: set[str] = set()
+        for el in call.args[0].value.elements:
+            fn = slim_fn(self.rest(el.value))
+            if fn is None:
+                raise Reject("arg_scope over something other than slim layer functions")
+            ops.add(_canonical_slim(fn))
+        kw: dict[str, cst.Arg] = {}
+        for a in call.args[1:]:
+            if a.keyword is None or a.star:
+                raise Reject("arg_scope with positional or ** arguments")
+            if a.keyword.value not in SLIM_OK or a.keyword.value == "scope":
+                raise Reject(f"arg_scope default `{a.keyword.value}` is not restructured")
+            kw[a.keyword.value] = a
+        for op in ops:
+            bad = set(kw) - set(SLIM[op][0])
+            if bad:
+                raise Reject(f"arg_scope gives slim.{op} an argument it does not take ({sorted(bad)[0]})")
+        self.plan.withs.add(id(stmt))
+        self.plan.obsolete.append(call.func)
+        self.arg_stack.append((ops, kw, id(stmt)))
+
+    def _updates_ok(self, value: cst.BaseExpression, fn: str) -> None:
+        r = self.rest(value)
+        if not (_is_none(value) or r == "GraphKeys.UPDATE_OPS"):
+            raise Reject(f"slim.{fn} with updates_collections other than UPDATE_OPS/None")
+
+    def _sub(self, call: cst.Call, callee: FuncPlan, scope: tuple[str, ...]) -> None:
+        binding = bind_call(call, callee)
+        if binding is None:
+            raise Reject(f"the call of `{callee.name}` cannot be matched to its parameters")
+        ctor: dict[str, cst.Arg] = {}
+        keep: list[cst.CSTNode] = []
+        for pname, arg in binding.items():
+            if pname == callee.input:
+                keep.append(arg.value)
+            elif pname == callee.training:
+                tv = arg.value
+                if isinstance(tv, cst.Name) and tv.value in self.params:
+                    self.used_as[tv.value].add("training")
+                elif not is_literal(tv):
+                    raise Reject(f"`{callee.name}` called with a computed training flag")
+            elif pname == callee.reuse_param:
+                continue
+            else:
+                if pname == callee.name_param and string_value(arg.value) is None:
+                    raise Reject(f"`{callee.name}` called with a scope name that is not a string literal")
+                self._static(arg.value, f"the `{pname}` argument of `{callee.name}`")
+                ctor[pname] = arg
+        if callee.input not in binding:
+            raise Reject(f"`{callee.name}` called without its input")
+        self.plan.ctor_names |= callee.ctor_names
+        if callee.name_param is not None:
+            sname = string_value(ctor[callee.name_param].value) if callee.name_param in ctor else string_value(_default(callee, callee.name_param))
+            if sname is None:
+                raise Reject(f"`{callee.name}` called without a scope name")
+        else:
+            sname = callee.scope
+        keras_name = "_".join((*scope, sname or snake(callee.cls)))
+        key = (callee.name, keras_name, " ".join(f"{k}={self.module.code_for_node(v.value)}" for k, v in sorted(ctor.items())))
+        training = binding[callee.training].value if callee.training in binding else None
+        if key in self.sub_shared:
+            if sname is None:
+                raise Reject(f"`{callee.name}` called twice in one scope (TF1 would create new variables)")
+            prev = self.sub_shared[key]
+            c = Creator("sub", call, prev.attr, keras_name, fn=callee.name, training=training, ctor=ctor, shared_with=prev.attr)
+        else:
+            if any(c.keras_name == keras_name for c in self.plan.creators):
+                raise Reject(f"two objects named `{keras_name}`")
+            c = Creator("sub", call, self._unique_attr(keras_name), keras_name, fn=callee.name, training=training, ctor=ctor)
+            self.sub_shared[key] = c
+            prefix = join(self.plan.scope, *scope, sname if callee.name_param is not None else None)
+            for k, v in callee.names.items():
+                self._name(join(prefix, k), f"{keras_name}/{v}")
+        self.plan.creators.append(c)
+        self.handled[id(call)] = keep
+
+    def _get_variable(self, stmt, assign: cst.Assign, call: cst.Call, scope, shape_locals) -> None:
+        args = keyword_args(call, GET_VARIABLE_PARAMS)
+        if args is None or "name" not in args or set(args) - set(GET_VARIABLE_PARAMS):
+            raise Reject("tf.get_variable with options other than shape/dtype/initializer/regularizer/trainable")
+        vname = string_value(args["name"].value)
+        if vname is None or "/" in vname:
+            raise Reject("tf.get_variable whose name is not a string literal")
+        for k, a in args.items():
+            if k == "shape":
+                bad = names_in(a.value) & (self.locals - set(shape_locals))
+                if bad:
+                    raise Reject(f"the shape of `{vname}` depends on `{sorted(bad)[0]}`")
+                self._check_shape_expr(a.value, vname)
+                for n in names_in(a.value) - {self.plan.input}:
+                    if n in self.used_as:
+                        self.used_as[n].add("config")
+                # shape locals needed by build, transitively
+                need = names_in(a.value) & set(shape_locals)
+                todo = list(need)
+                while todo:
+                    n = todo.pop()
+                    for m in names_in(shape_locals[n]) & set(shape_locals):
+                        if m not in need:
+                            need.add(m)
+                            todo.append(m)
+                for n, s in shape_locals.items():
+                    if n in need and s not in self.plan.shape_stmts:
+                        self.plan.shape_stmts.append(s)
+            elif k != "name":
+                self._static(a.value, f"the `{k}=` of tf.get_variable('{vname}')")
+        local = assign.targets[0].target.value  # type: ignore[attr-defined]
+        if local in self.locals or local in self.params:
+            raise Reject(f"`{local}` is assigned again")
+        self.var_locals.add(local)
+        keras_name = "_".join((*scope, vname))
+        if any(c.kind == "var" and c.keras_name == keras_name for c in self.plan.creators):
+            raise Reject(f"tf.get_variable('{join(*scope, vname)}') twice")
+        attr = local if local not in self.attrs and local not in RESERVED and local not in self.params else self._unique_attr(local)
+        self.attrs.add(attr)
+        c = Creator("var", call, attr, keras_name, stmt=stmt, local=local)
+        self.plan.creators.append(c)
+        self.plan.var_stmts.add(id(stmt))
+        self._name(join(self.plan.scope, *scope, vname), keras_name)
+        self.locals.add(local)
+
+    def _check_shape_expr(self, node: cst.CSTNode, vname: str) -> None:
+        inp = self.plan.input
+        ok = True
+
+        class V(cst.CSTVisitor):
+            def visit_Attribute(self, n: cst.Attribute) -> bool:
+                if isinstance(n.value, cst.Name) and n.value.value == inp and n.attr.value == "shape":
+                    return False
+                return True
+
+            def visit_Call(self, n: cst.Call) -> bool:
+                f = n.func
+                if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.value.value == inp and f.attr.value == "get_shape":
+                    return False
+                return True
+
+            def visit_Name(self, n: cst.Name) -> None:
+                nonlocal ok
+                if n.value == inp:
+                    ok = False
+
+        node.visit(V())
+        if not ok:
+            raise Reject(f"the shape of `{vname}` reads the input tensor, not only its static shape")
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def _dict_args(arg: cst.Arg | None) -> dict[str, cst.Arg]:
+    if arg is None or not isinstance(arg.value, cst.Dict):
+        return {}
+    out = {}
+    for e in arg.value.elements:
+        if isinstance(e, cst.DictElement):
+            k = string_value(e.key)
+            if k is not None:
+                out[k] = cst.Arg(e.value)
+    return out
+
+
+def _bn_options(args: dict[str, cst.Arg]) -> dict[str, bool]:
+    """Literal center/scale of a slim batch_norm (slim defaults: center=True, scale=False)."""
+    out = {"center": True, "scale": False}
+    for k in ("center", "scale"):
+        if k in args:
+            v = args[k].value
+            if isinstance(v, cst.Name) and v.value in ("True", "False"):
+                out[k] = v.value == "True"
+            else:
+                raise Reject(f"batch_norm with a computed `{k}`")
+    return out
+
+
+def _is_docstring(stmt: cst.CSTNode) -> bool:
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Expr)
+        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def _default(plan: FuncPlan, pname: str) -> cst.BaseExpression | None:
+    for p in plan.node.params.params:
+        if p.name.value == pname:
+            return p.default
+    return None
+
+
+def layer_variables(fn: str, args: dict[str, cst.Arg]) -> list[str]:
+    def off(key: str) -> bool:
+        a = args.get(key)
+        return a is not None and isinstance(a.value, cst.Name) and a.value.value == "False"
+
+    if fn in ("dense", "conv1d", "conv2d", "conv2d_transpose"):
+        return ["kernel"] + ([] if off("use_bias") else ["bias"])
+    if fn == "batch_normalization":
+        return ([] if off("scale") else ["gamma"]) + ([] if off("center") else ["beta"]) + ["moving_mean", "moving_variance"]
+    return []
+
+
+def bind_call(call: cst.Call, plan: FuncPlan) -> dict[str, cst.Arg] | None:
+    pnames = [p.name.value for p in plan.node.params.params]
+    args = keyword_args(call, pnames)
+    if args is None or set(args) - set(pnames):
+        return None
+    return args
+
+
+def _function_defs(module: cst.Module) -> dict[str, cst.FunctionDef]:
+    out: dict[str, cst.FunctionDef] = {}
+    for stmt in module.body:
+        if isinstance(stmt, cst.FunctionDef):
+            if stmt.name.value in out:
+                out[stmt.name.value] = None  # type: ignore[assignment]  # redefined: leave alone
+            else:
+                out[stmt.name.value] = stmt
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _mentions(rule, node: cst.CSTNode, what) -> bool:
+    found = False
+
+    class V(cst.CSTVisitor):
+        def visit_Call(self, n: cst.Call) -> None:
+            nonlocal found
+            r = rest_of(rule.qname(n.func))
+            if r is not None and what(r):
+                found = True
+
+    node.visit(V())
+    return found
+
+
+def _references(rule, module: cst.Module, names: set[str], scoped: set[int], homes: dict[int, str | None]) -> dict[str, list[tuple[cst.Name, cst.CSTNode | None]]]:
+    """Every load of a module-level function name: (Name, the Call it is the func of, or None).
+    Calls lexically inside a `with tf.variable_scope(...)` block go into `scoped` (by id)."""
+    out: dict[str, list[tuple[cst.Name, cst.CSTNode | None]]] = {n: [] for n in names}
+
+    class V(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.stack: list[set[str]] = []
+            self.vs = 0
+            self.top: list[str] = []
+
+        def visit_With(self, n: cst.With) -> None:
+            if any(isinstance(i.item, cst.Call) and rest_of(rule.qname(i.item.func)) == "variable_scope" for i in n.items):
+                self.vs += 1
+
+        def leave_With(self, n: cst.With) -> None:
+            if any(isinstance(i.item, cst.Call) and rest_of(rule.qname(i.item.func)) == "variable_scope" for i in n.items):
+                self.vs -= 1
+
+        def visit_FunctionDef(self, n: cst.FunctionDef) -> bool:
+            for p in (*n.params.params, *n.params.kwonly_params):
+                if p.default is not None:
+                    p.default.visit(self)
+            for d in n.decorators:
+                d.visit(self)
+            self.stack.append(bound_names(n))
+            self.top.append(n.name.value)
+            n.body.visit(self)
+            self.top.pop()
+            self.stack.pop()
+            return False
+
+        def visit_ClassDef(self, n: cst.ClassDef) -> bool:
+            self.top.append("<class>")
+            n.body.visit(self)
+            self.top.pop()
+            return False
+
+        def _local(self, name: str) -> bool:
+            return any(name in b for b in self.stack)
+
+        def visit_Attribute(self, n: cst.Attribute) -> bool:
+            n.value.visit(self)
+            return False
+
+        def visit_Arg(self, n: cst.Arg) -> bool:
+            n.value.visit(self)
+            return False
+
+        def visit_Call(self, n: cst.Call) -> bool:
+            if isinstance(n.func, cst.Name) and n.func.value in out and not self._local(n.func.value):
+                out[n.func.value].append((n.func, n))
+                homes[id(n)] = self.top[0] if self.top else None
+                if self.vs:
+                    scoped.add(id(n))
+                for a in n.args:
+                    a.visit(self)
+                return False
+            return True
+
+        def visit_Name(self, n: cst.Name) -> None:
+            if n.value in out and not self._local(n.value):
+                out[n.value].append((n, None))
+
+    module.visit(V())
+    return out
+
+
+def model_plans(rule) -> ModulePlan:
+    """The TF2130 plan of the file (computed once, shared by TF2101/TF2130/TF2131)."""
+    ctx = rule.ctx
+    cached = ctx.state.get("tf2130-plan")
+    if cached is not None:
+        return cached
+    mp = ModulePlan()
+    ctx.state["tf2130-plan"] = mp
+    if not ctx.unsafe_fixes:
+        # TF2130/TF2131 are unsafe: without --unsafe-fixes nothing of theirs could be applied,
+        # and the whole-file analysis costs more than the rest of the pack (as for TF2120).
+        return mp
+    text = ctx.source_text
+    if "get_variable" not in text and "layers" not in text and "variable_scope" not in text and "slim" not in text:
+        return mp
+    module = ctx.module
+    funcs = _function_defs(module)
+    creating = {n for n, f in funcs.items() if _mentions(rule, f, lambda r: r == "get_variable" or r.startswith("layers.") or r == "variable_scope" or slim_fn(r) is not None)}
+    direct = set(creating)
+    # functions calling creating functions create too (fixpoint)
+    changed = True
+    while changed:
+        changed = False
+        for n, f in funcs.items():
+            if n not in creating and _calls_any(f, creating):
+                creating.add(n)
+                changed = True
+    if not creating:
+        return mp
+    program = {n for n in creating if _mentions(rule, funcs[n], lambda r: any(r == p or r.startswith(p) for p in _PROGRAM))}
+    scoped: set[int] = set()
+    homes: dict[int, str | None] = {}
+    refs = _references(rule, module, set(creating), scoped, homes)
+    safe = _import_safe_names(rule, module)
+    accepted: dict[str, FuncPlan] = {}
+    rejected: dict[str, str] = {}
+    while True:
+        progress = False
+        for name in _order(funcs, creating):
+            if name in accepted or name in rejected:
+                continue
+            f = funcs[name]
+            deps = _calls_which(f, creating)
+            if any(d in rejected for d in deps if d != name):
+                bad = next(d for d in sorted(deps) if d in rejected)
+                rejected[name] = f"it calls `{bad}`, which is not restructured: {rejected[bad]}"
+                progress = True
+                continue
+            if any(d not in accepted for d in deps if d != name):
+                continue
+            if name in deps:
+                rejected[name] = "it is recursive"
+                progress = True
+                continue
+            try:
+                accepted[name] = _Analyzer(rule, module, funcs, creating, accepted).analyze(f)
+            except Reject as e:
+                rejected[name] = str(e)
+            progress = True
+        # call sites outside accepted functions must be plain calls with literal build args
+        for name in list(accepted):
+            if name not in accepted:
+                continue
+            why = _external_ok(accepted[name], refs[name], accepted, funcs, module, scoped, homes, safe)
+            if why:
+                del accepted[name]
+                rejected[name] = why
+                progress = True
+                # everything depending on it (transitively) is analysed again
+                gone = {name}
+                while True:
+                    drop = [o for o in accepted if _calls_which(funcs[o], creating) & gone]
+                    if not drop:
+                        break
+                    for o in drop:
+                        del accepted[o]
+                        gone.add(o)
+        if not progress:
+            break
+    _shared_names(accepted, rejected, funcs, creating)
+    for name in creating:
+        if name not in accepted and name not in rejected:
+            rejected[name] = "it depends on functions that are not restructured"
+    mp.plans = accepted
+    mp.rejected = {n: (funcs[n], why, n not in program) for n, why in rejected.items()}
+    scoped_fns = {n for n, (f, _w, ml) in mp.rejected.items() if ml and _mentions(rule, f, lambda r: r in ("variable_scope", "get_variable"))}
+    called: set[str] = set()
+    for n in scoped_fns:
+        called |= _calls_which(funcs[n], scoped_fns - {n})
+    mp.shim_roots = {n: mp.rejected[n][1] for n in scoped_fns if n not in called}
+    covered = set(mp.shim_roots)
+    todo = list(covered)
+    while todo:
+        for d in _calls_which(funcs[todo.pop()], set(mp.rejected)):
+            if d not in covered:
+                covered.add(d)
+                todo.append(d)
+    for name, (f, why, model_like) in mp.rejected.items():
+        if name in covered:
+            mp.tf1_calls |= _layer_calls(rule, f)
+        elif model_like and name in direct:
+            mp.unhandled[name] = why
+    for name, plan in accepted.items():
+        for c in plan.creators:
+            mp.by_call[id(c.node)] = (name, c)
+        for call in plan.external:
+            mp.external[id(call)] = name
+    return mp
+
+
+def _shared_names(accepted: dict[str, FuncPlan], rejected: dict[str, str], funcs, creating) -> None:
+    """Two objects that would own TF1 variables of the same full name (TF1 shared them
+    through the variable scope; separate objects would not): leave their functions alone.
+    The objects are the module instances, and one per function that is neither called in
+    the file nor part of another restructured function (a library function)."""
+    subs = {c.fn for p in accepted.values() for c in p.creators if c.kind == "sub"}
+    owner: dict[str, str] = {}
+    clash: set[str] = set()
+    for name, plan in accepted.items():
+        scopes: list[str | None] = []
+        if plan.instances:
+            for ctor in plan.instances:
+                if plan.name_param is None:
+                    scopes.append(None)
+                else:
+                    m = re.search(rf"(?:^|, ){re.escape(plan.name_param)}=(['\"])(.*?)\1", ctor)
+                    scopes.append(m.group(2) if m else "?" + name)
+        elif name not in subs:
+            scopes.append(None if plan.name_param is None else "?" + name)
+        for scope in scopes:
+            for k in plan.names:
+                full = f"{scope}/{k}" if scope else k
+                if full in owner and owner[full] != f"{name}:{scope}":
+                    clash |= {name, owner[full].split(":")[0]}
+                owner.setdefault(full, f"{name}:{scope}")
+    # callers of a clashing function are not restructured either
+    while clash:
+        for name in sorted(clash):
+            if name in accepted:
+                del accepted[name]
+                rejected[name] = "another object would own TF1 variables of the same names (TF1 shares them through the variable scope)"
+        clash = {o for o in accepted if _calls_which(funcs[o], creating) & set(rejected)}
+
+
+def _layer_calls(rule, node: cst.CSTNode) -> set[int]:
+    out: set[int] = set()
+
+    class V(cst.CSTVisitor):
+        def visit_Call(self, n: cst.Call) -> None:
+            r = rest_of(rule.qname(n.func))
+            if r is not None and r.startswith("layers."):
+                out.add(id(n))
+
+    node.visit(V())
+    return out
+
+
+def _calls_any(f: cst.FunctionDef, names: set[str]) -> bool:
+    return bool(_calls_which(f, names))
+
+
+_READS: dict[int, tuple[cst.FunctionDef, set[str]]] = {}
+
+
+def _calls_which(f: cst.FunctionDef, names: set[str]) -> set[str]:
+    """Module-level names of `names` that `f` reads (its own local names excluded)."""
+    hit = _READS.get(id(f))
+    if hit is not None and hit[0] is f:
+        return hit[1] & names
+    reads = _reads(f)
+    if len(_READS) > 4096:
+        _READS.clear()
+    _READS[id(f)] = (f, reads)
+    return reads & names
+
+
+def _reads(f: cst.FunctionDef) -> set[str]:
+    out: set[str] = set()
+    local = bound_names(f)
+
+    class V(cst.CSTVisitor):
+        def visit_Attribute(self, n: cst.Attribute) -> bool:
+            n.value.visit(self)
+            return False
+
+        def visit_Arg(self, n: cst.Arg) -> bool:
+            n.value.visit(self)
+            return False
+
+        def visit_Name(self, n: cst.Name) -> None:
+            if n.value not in local:
+                out.add(n.value)
+
+    f.body.visit(V())
+    return out
+
+
+def bound_names(f: cst.FunctionDef) -> set[str]:
+    """Names a function binds locally: parameters, assignment/for/with/comprehension
+    targets, nested definitions and imports (a light scope analysis)."""
+    out = {p.name.value for p in (*f.params.params, *f.params.kwonly_params, *f.params.posonly_params)}
+    for star in (f.params.star_arg, f.params.star_kwarg):
+        if isinstance(star, cst.Param):
+            out.add(star.name.value)
+
+    def targets(node: cst.CSTNode) -> None:
+        if isinstance(node, cst.Name):
+            out.add(node.value)
+        elif isinstance(node, (cst.Tuple, cst.List)):
+            for e in node.elements:
+                targets(e.value)
+        elif isinstance(node, cst.StarredElement):
+            targets(node.value)
+
+    class V(cst.CSTVisitor):
+        def visit_AssignTarget(self, n: cst.AssignTarget) -> None:
+            targets(n.target)
+
+        def visit_AugAssign(self, n: cst.AugAssign) -> None:
+            targets(n.target)
+
+        def visit_AnnAssign(self, n: cst.AnnAssign) -> None:
+            targets(n.target)
+
+        def visit_For(self, n: cst.For) -> None:
+            targets(n.target)
+
+        def visit_CompFor(self, n: cst.CompFor) -> None:
+            targets(n.target)
+
+        def visit_AsName(self, n: cst.AsName) -> None:
+            targets(n.name)
+
+        def visit_NamedExpr(self, n: cst.NamedExpr) -> None:
+            targets(n.target)
+
+        def visit_FunctionDef(self, n: cst.FunctionDef) -> bool:
+            out.add(n.name.value)
+            return False
+
+        def visit_ClassDef(self, n: cst.ClassDef) -> bool:
+            out.add(n.name.value)
+            return False
+
+        def visit_Lambda(self, n: cst.Lambda) -> bool:
+            return False
+
+        def visit_ImportAlias(self, n: cst.ImportAlias) -> None:
+            if n.asname is None:
+                out.add((cst.helpers.get_full_name_for_node(n.name) or "").split(".")[0])
+
+    f.body.visit(V())
+    return out
+
+
+def _order(funcs: dict[str, cst.FunctionDef], creating: set[str]) -> list[str]:
+    return [n for n in funcs if n in creating]
+
+
+def _import_safe_names(rule, module: cst.Module) -> set[str]:
+    """Module-level names that can be read while the module is imported: imports and
+    constants bound to literals."""
+    out = set(rule.ctx.aliases.import_nodes)
+    for stmt in module.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name) and is_literal(small.value):
+                    out.add(small.targets[0].target.value)
+    return out | {"True", "False", "None"}
+
+
+def _external_ok(plan: FuncPlan, refs, accepted: dict[str, FuncPlan], funcs, module: cst.Module, scoped: set[int], homes: dict[int, str | None], safe: set[str]) -> str | None:
+    inside = {id(c.node) for p in accepted.values() for c in p.creators}
+    plan.external = []
+    plan.instances = {}
+    for name_node, call in refs:
+        if call is None:
+            return f"`{plan.name}` is used as a value, not only called"
+        if id(call) in inside:
+            continue
+        assert isinstance(call, cst.Call)
+        binding = bind_call(call, plan)
+        if binding is None or plan.input not in binding:
+            return f"a call of `{plan.name}` cannot be matched to its parameters"
+        ctor = []
+        for pname, arg in sorted(binding.items()):
+            if pname in (plan.input, plan.training, plan.reuse_param):
+                continue
+            if not is_literal(arg.value):
+                return f"a call of `{plan.name}` outside restructured code passes a computed `{pname}`"
+            ctor.append(f"{pname}={module.code_for_node(arg.value)}")
+        if id(call) in scoped:
+            return f"`{plan.name}` is called inside a variable_scope outside restructured code (its TF1 variables depend on the caller's scope)"
+        plan.external.append(call)
+        plan.instances.setdefault(", ".join(ctor), "")
+    # one object per TF1 variable scope: calls that would share (or clash on) the same TF1
+    # variables with different build arguments cannot become separate objects
+    by_scope: dict[str | None, int] = {}
+    for key in plan.instances:
+        scope = None
+        if plan.name_param is not None:
+            m = re.search(rf"(?:^|, ){re.escape(plan.name_param)}=(.*?)(?:, [a-zA-Z_]\w*=|$)", key)
+            scope = m.group(1) if m else None
+        by_scope[scope] = by_scope.get(scope, 0) + 1
+    if any(v > 1 for v in by_scope.values()):
+        return f"`{plan.name}` is called with different build arguments under the same TF1 variable scope"
+    where = {homes.get(id(c)) for c in plan.external}
+    plan.home = None
+    if len(where) == 1 and None not in where and "<class>" not in where:
+        plan.home = next(iter(where))  # the objects are made when that function starts
+    elif plan.external:
+        unsafe = sorted(plan.ctor_names - safe)
+        if unsafe or "<class>" in where:
+            return (f"`{plan.name}` is called from several places, so its object would be made when the module is "
+                    f"imported, but its build arguments read `{unsafe[0] if unsafe else '?'}` (only known later)")
+    return None

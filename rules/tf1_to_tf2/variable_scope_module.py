@@ -1,0 +1,868 @@
+"""TF2130: TF1 model-building functions (variable_scope/get_variable, tf.layers) -> Keras layers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import libcst as cst
+
+from migrate.result import Category, Safety
+from migrate.rule import Invalid, Rule, Valid
+from rules.tf1_to_tf2._common import expr, fix_commas, keyword_args, kwarg, rest_of, tf_root
+from rules.tf1_to_tf2._model import (
+    GET_VARIABLE_PARAMS,
+    LAYERS,
+    SLIM,
+    Creator,
+    FuncPlan,
+    bind_call,
+    model_plans,
+    names_in,
+    slim_value,
+    string_value,
+)
+
+_IN = """\
+import tensorflow.compat.v1 as tf
+
+
+def fc_layer(bottom, n_out, name):
+    n_in = bottom.get_shape()[-1].value
+    with tf.variable_scope(name):
+        W = tf.get_variable('W', [n_in, n_out], initializer=tf.zeros_initializer())
+        return tf.matmul(bottom, W)
+
+
+def tower(x, reuse=False):
+    with tf.variable_scope('siamese', reuse=reuse):
+        return fc_layer(x, 4, 'fc1')
+
+
+a = tower(x1)
+b = tower(x2, reuse=True)
+"""
+
+_OUT = """\
+import tensorflow.compat.v1 as tf
+
+
+class FcLayer(tf.keras.layers.Layer):
+    \"\"\"Keras layer made from the TF1 function `fc_layer` (TF2130).\"\"\"
+
+    # TF1 variable name -> Keras variable path under this layer (TF2130)
+    TF1_VARIABLE_NAMES = {"W": "W"}
+
+    def __init__(self, n_out, name=None, **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.n_out = n_out
+
+    def build(self, input_shape):
+        input_shape = tf.TensorShape(input_shape)
+        n_in = input_shape[-1]
+        self.W = self.add_weight(name='W', shape=[n_in, self.n_out], initializer=tf.zeros_initializer())
+
+    def call(self, bottom):
+        return tf.matmul(bottom, self.W)
+
+
+class Tower(tf.keras.layers.Layer):
+    \"\"\"Keras layer made from the TF1 function `tower` (TF2130).\"\"\"
+
+    # TF1 variable name -> Keras variable path under this layer (TF2130)
+    TF1_VARIABLE_NAMES = {"siamese/fc1/W": "fc1/W"}
+
+    def __init__(self, name='siamese', **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.fc1 = FcLayer(n_out=4, name='fc1')
+
+    def call(self, x):
+        return self.fc1(x)
+
+
+tower_layer = Tower()
+
+
+a = tower_layer(x1)
+b = tower_layer(x2)
+"""
+
+
+class VariableScopeModule(Rule):
+    """Turns a TF1 model-building function into a Keras layer whose variables are created once.
+
+    What it does: a module-level function that builds part of a model with
+    `tf.variable_scope` + `tf.get_variable`, functional `tf.layers.*` calls, or calls of
+    other such functions becomes a `tf.keras.layers.Layer` subclass (`model_fn` ->
+    `ModelFn`). `__init__` creates every sub-layer once (`tf.layers.conv2d(x, 8, 3,
+    name='conv1')` -> `self.conv1 = tf.keras.layers.Conv2D(8, 3, name='conv1')`, another
+    restructured function -> an instance of its class), `build(input_shape)` creates
+    the `get_variable`s with `add_weight` (TF1's default initializer glorot_uniform
+    pinned; shapes read from the input's static shape), and `call` replays the
+    computation. The `is_training` parameter (the one passed as `training=`) becomes
+    Keras' `training` argument; `training=` left out of a TF1 batch_normalization or
+    dropout call is pinned to `False` (the TF1 default). The parameter passed as the
+    function's own `variable_scope` name becomes the layer's `name`; a parameter
+    passed only as `reuse=` disappears: the variables are shared by calling the same
+    object. Calls of the function elsewhere in the file call one module-level
+    instance per distinct set of build arguments (`tower(x2, reuse=True)` ->
+    `tower_layer(x2)`), which is how TF1 `reuse=True`/`AUTO_REUSE` shared them.
+
+    TF1 variable names stay recoverable: each class carries `TF1_VARIABLE_NAMES`,
+    `{TF1 name: Keras variable path under the layer}`. The TF1 name is relative to the
+    scope the function was called in; it starts with the function's own scope when
+    that was a string literal (which is then the layer's default `name`), and is
+    relative to that scope when the scope was the function's name argument. The Keras 3
+    `variable.path` (tf_keras: `variable.name` without `:0`) is `<layer.name>/<value>`
+    for a layer called at the top level, so `{scope + key: layer.name + "/" + value}` is
+    the `{old: new}` map that `migrate check --mapping` and checkpoint conversion take;
+    the finding's message lists the pairs too. Keras names cannot contain `/`: nested scopes
+    inside a function are joined with `_` (`backbone/conv1` -> `backbone_conv1`).
+
+    Only straight-line functions are restructured: assignments, `with
+    tf.variable_scope(...)` blocks and a final `return`, creating calls that are
+    `tf.layers` dense/conv/pooling/dropout/batch_normalization/flatten or
+    `tf.get_variable(name, shape, dtype, initializer, regularizer, trainable)`, build
+    arguments that do not read tensors. Loops, branches, collections, control
+    dependencies, `tf.cond`, RNN cells, `tf.contrib`/slim, reuse of variables created
+    elsewhere, functions used as values or called with computed scope names are left
+    alone: TF2131 wraps the variable_scope ones in the TF1 modeling shim, and the others
+    get a manual finding of this rule that says why they were not restructured. The
+    `tf.layers` defaults are Keras' defaults (glorot-uniform kernels, zero biases, batch
+    norm momentum 0.99 and epsilon 1e-3), so only `tf.get_variable`'s default initializer
+    and the `training=False` default need pinning; tf.contrib/slim layers are not
+    restructured (their defaults differ: see TF2001's hints).
+
+    Why: TF2 has no variable scopes; `tf.compat.v1.get_variable` and `tf.layers` inside a
+    function called from eager code or a `tf.function` create new variables at every
+    call. Keras objects created once own their variables.
+
+    Example: see the INVALID example below.
+
+    Fix safety: unsafe. The function name is replaced by a class (importers elsewhere
+    must create the object once and call it), regularization losses move from the
+    `REGULARIZATION_LOSSES` collection to `layer.losses`, batch normalization updates its
+    moving averages in `call(training=True)` instead of `UPDATE_OPS`, and initial values
+    come from TF2 random streams. With the same weights the computation is the same:
+    `tests/test_tf1_models.py` runs the TF1 functions in graph mode and the migrated
+    layers eagerly with the weights carried by `TF1_VARIABLE_NAMES` (outputs within
+    1e-5, and within 1e-4 after SGD steps). Like TF2120, the whole-file analysis runs
+    only with `--unsafe-fixes` (without it nothing could be applied, and TF2001 reports
+    the TF1 names).
+    """
+
+    ID = "TF2130"
+    NAME = "variable-scope-model-function"
+    MESSAGE = "TF1 model function becomes a Keras layer created once"
+    SAFETY = Safety.UNSAFE
+    CATEGORY = Category.MANDATORY
+    EFFORT = "complex"
+
+    VALID = [
+        Valid("import tensorflow as tf\n\n\nclass M(tf.keras.layers.Layer):\n    pass\n"),
+        Valid("import tensorflow.compat.v1 as tf\n\n\ndef f(x):\n    return tf.nn.relu(x)\n"),
+    ]
+    INVALID = [
+        Invalid(_IN, _OUT),
+        Invalid(
+            "import tensorflow.compat.v1 as tf\n\n\ndef f(x):\n    for i in range(2):\n"
+            "        x = tf.layers.dense(x, 3)\n    return x\n",
+            None,
+            message="not restructured into a Keras layer: a `For` statement",
+        ),
+        Invalid(
+            "import tensorflow.compat.v1 as tf\n\n\ndef model_fn(images, is_training, num_classes=3):\n"
+            "    net = tf.layers.batch_normalization(images, training=is_training, name='bn1')\n"
+            "    net = tf.layers.dropout(net, rate=0.25)\n"
+            "    return tf.layers.dense(net, num_classes, name='logits')\n",
+            "import tensorflow.compat.v1 as tf\n\n\nclass ModelFn(tf.keras.layers.Layer):\n"
+            '    """Keras layer made from the TF1 function `model_fn` (TF2130)."""\n\n'
+            "    # TF1 variable name -> Keras variable path under this layer (TF2130)\n"
+            '    TF1_VARIABLE_NAMES = {\n        "bn1/gamma": "bn1/gamma",\n        "bn1/beta": "bn1/beta",\n'
+            '        "bn1/moving_mean": "bn1/moving_mean",\n        "bn1/moving_variance": "bn1/moving_variance",\n'
+            '        "logits/kernel": "logits/kernel",\n        "logits/bias": "logits/bias",\n    }\n\n'
+            "    def __init__(self, num_classes=3, name=None, **kwargs):\n"
+            "        super().__init__(name=name, **kwargs)\n"
+            "        self.num_classes = num_classes\n"
+            "        self.bn1 = tf.keras.layers.BatchNormalization(name='bn1')\n"
+            "        self.dropout = tf.keras.layers.Dropout(rate=0.25, name='dropout')\n"
+            "        self.logits = tf.keras.layers.Dense(num_classes, name='logits')\n\n"
+            "    def call(self, images, training=None):\n"
+            "        net = self.bn1(images, training=training)\n"
+            "        net = self.dropout(net, training=False)\n"
+            "        return self.logits(net)\n",
+            message="ModelFn",
+        ),
+    ]
+
+    def __init__(self, ctx) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(ctx)
+        # TF2120 (session-to-eager, earlier in the same pass) reads this to treat calls of
+        # the functions restructured here as calls of the Keras objects made here
+        ctx.state["tf2130-enabled"] = True
+
+    @property
+    def SCOPE(self) -> str | None:  # type: ignore[override]
+        """A file with model functions to restructure is walked whole (calls of them and
+        shape statements may spell no TensorFlow name); otherwise the engine may skip
+        statements that spell none (see migrate.engine.transform.NAMES)."""
+        return None if getattr(self, "on", False) else "names"
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self.mp = model_plans(self)
+        self.on = bool(self.mp.plans)
+        self.withs: set[int] = set()
+        self.updated_withs: dict[int, cst.With] = {}
+        self.var_stmts: set[int] = set()
+        self.shape_stmts: set[int] = set()
+        self.marks: dict[int, tuple[str, Any]] = {}
+        self.alive: list[cst.CSTNode] = []
+        self.captured: dict[int, cst.SimpleStatementLine] = {}
+        self.classes: dict[str, tuple[cst.FunctionDef, cst.ClassDef]] = {}
+        if self.on:
+            self.withs = set().union(*(p.withs for p in self.mp.plans.values()))
+            self.var_stmts = set().union(*(p.var_stmts for p in self.mp.plans.values()))
+            self.shape_stmts = {id(s) for p in self.mp.plans.values() for s in p.shape_stmts}
+
+    def _mark(self, node: cst.CSTNode, kind: str, data: Any = None) -> None:
+        self.marks[id(node)] = (kind, data)
+        self.alive.append(node)
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        if not self.on:
+            return updated_node
+        hit = self.mp.by_call.get(id(original_node))
+        if hit is not None:
+            self._mark(updated_node, "creator", hit)
+        elif id(original_node) in self.mp.external:
+            self._mark(updated_node, "external", self.mp.external[id(original_node)])
+        return updated_node
+
+    def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.With:
+        if self.on and id(original_node) in self.withs:
+            self._mark(updated_node, "unwrap")
+            self.updated_withs[id(original_node)] = updated_node
+        return updated_node
+
+    def slim_args(self, c: Creator, call: cst.Call, rename: cst.CSTTransformer | None = None) -> dict[str, cst.Arg]:
+        """A slim call's arguments with the defaults of the arg_scopes around it folded in."""
+        params, _base = SLIM[c.fn]
+        args: dict[str, cst.Arg] = {}
+        for wid in c.defaults:
+            w = self.updated_withs[wid]
+            scope_call = w.items[0].item
+            assert isinstance(scope_call, cst.Call)
+            for a in scope_call.args[1:]:
+                value = a.value.visit(rename) if rename is not None else a.value
+                args[a.keyword.value] = a.with_changes(value=value)  # type: ignore[union-attr]
+        args.update(keyword_args(call, ["inputs", *params]) or {})
+        return args
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
+        if self.on:
+            if id(original_node) in self.var_stmts:
+                self._mark(updated_node, "drop")
+            if id(original_node) in self.shape_stmts:
+                self.captured[id(original_node)] = updated_node
+        return updated_node
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        why = self.mp.unhandled.get(original_node.name.value)
+        if why is not None and self.mp.rejected[original_node.name.value][0] is original_node:
+            self.flag(
+                original_node,
+                f"`{original_node.name.value}` creates variables (tf.layers / slim / get_variable) but is not restructured "
+                f"into a Keras layer: {why}. Create its layers once in a tf.keras.layers.Layer (__init__/build) and call them "
+                "in `call`, or make it restructurable (straight-line code, string-literal scope and layer names)",
+                effort="complex",
+            )
+        if not self.on:
+            return updated_node
+        plan = self.mp.plans.get(original_node.name.value)
+        if plan is not None and plan.node is original_node:
+            self._mark(updated_node, "function", plan.name)
+        return updated_node
+
+    # -- the rewrite ---------------------------------------------------------------------
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        if not self.on:
+            return updated_node
+        tf = tf_root(self.ctx)
+        taken = set()
+        for plan in self.mp.plans.values():
+            cls = plan.cls
+            while self.ctx.aliases.is_bound(cls) or cls in taken or cls in _KERAS_NAMES:
+                cls += "Layer"
+            plan.cls = cls
+            taken.add(cls)
+        # the updated FunctionDef of each plan
+        updated_fns: dict[str, cst.FunctionDef] = {}
+        for stmt in updated_node.body:
+            m = self.marks.get(id(stmt))
+            if m and m[0] == "function":
+                updated_fns[m[1]] = stmt  # type: ignore[assignment]
+        if any(name not in updated_fns for name in self.mp.plans):
+            return updated_node  # another rule replaced the function: leave the file alone
+        # the classes refer to each other and callers call them: all of the file or nothing
+        suppressed = [p.name for p in self.mp.plans.values() if self.ctx._is_suppressed(self.ID, self.ctx.range_of(p.node))]
+        if suppressed:
+            for plan in self.mp.plans.values():
+                if plan.name in suppressed:
+                    self.fix(plan.node, updated_fns[plan.name], updated_fns[plan.name])
+                else:
+                    self.flag(plan.node, f"`{plan.name}` is not restructured because `{suppressed[0]}` of the same file is suppressed (the restructured functions refer to each other)")
+            return updated_node
+        applied: dict[str, list[cst.BaseStatement]] = {}
+        for name, plan in self.mp.plans.items():
+            fn = updated_fns[name]
+            self._instances(plan, taken)
+            klass = self._class(plan, fn, tf)
+            inst = [
+                cst.SimpleStatementLine(
+                    [cst.Assign([cst.AssignTarget(cst.Name(var))], cst.parse_expression(f"{plan.cls}({ctor})"))],
+                    leading_lines=[cst.EmptyLine(), cst.EmptyLine()] if i == 0 else [],
+                )
+                for i, (ctor, var) in enumerate(plan.instances.items())
+            ]
+            names = ", ".join(f"{k} -> {v}" for k, v in plan.names.items())
+            result = self.fix(
+                plan.node,
+                fn,
+                cst.FlattenSentinel([klass, *inst]),
+                message=f"`{name}` becomes the Keras layer `{plan.cls}` created once"
+                + (f" (object {', '.join(plan.instances.values())} made "
+                   + (f"when `{plan.home}` starts)" if plan.home else "at module level)") if plan.instances else "")
+                + f"; TF1 variable names -> Keras paths under the layer: {names}",
+            )
+            if isinstance(result, cst.FlattenSentinel):
+                applied[name] = [klass, *inst]
+                for c in plan.creators:
+                    self.supersede(c.node.func)
+                for n in plan.obsolete:
+                    self.supersede(n)
+                for c in plan.creators:
+                    if (c.kind == "layer" and c.fn == "batch_normalization") or (c.kind == "slim" and (c.fn == "batch_norm" or c.local)):
+                        self.flag(c.node, _BN_VARIANCE, effort="trivial", category=Category.POTENTIAL)
+        if not applied:
+            return updated_node
+        # `from tensorflow.contrib import slim` & co. go once nothing uses them (tf.contrib is
+        # gone from TF2; the engine removes an import only when its name is unused)
+        for local, target in self.ctx.aliases.bindings.items():
+            node = self.ctx.aliases.import_nodes.get(local)
+            if node is not None and target.startswith("tensorflow.contrib"):
+                if isinstance(node, cst.ImportFrom):
+                    mod, _, obj = target.rpartition(".")
+                    self.remove_import(mod, obj, local if local != obj else None)
+                else:
+                    self.remove_import(target, None, local if local != target.split(".")[0] else None)
+        new_body: list[cst.BaseStatement] = []
+        at_home: dict[str, list[cst.BaseStatement]] = {}
+        for name, stmts in applied.items():
+            plan = self.mp.plans[name]
+            if plan.home is not None and len(stmts) > 1:
+                # made when the one function calling it starts (its build arguments, e.g.
+                # parsed flags, are read when TF1 built the graph, not at import)
+                at_home.setdefault(plan.home, []).extend(s.with_changes(leading_lines=[]) for s in stmts[1:])
+                applied[name] = stmts[:1]
+        for stmt in updated_node.body:
+            m = self.marks.get(id(stmt))
+            if m and m[0] == "function" and m[1] in applied:
+                new_body.extend(applied[m[1]])
+            elif isinstance(stmt, cst.FunctionDef) and stmt.name.value in at_home and isinstance(stmt.body, cst.IndentedBlock):
+                body = list(stmt.body.body)
+                at = 1 if body and _is_doc(body[0]) else 0
+                new_body.append(stmt.with_changes(body=stmt.body.with_changes(body=[*body[:at], *at_home[stmt.name.value], *body[at:]])))
+            else:
+                new_body.append(stmt)
+        module = updated_node.with_changes(body=new_body)
+        return module.visit(_External(self, applied))
+
+    def _instances(self, plan: FuncPlan, taken: set[str]) -> None:
+        base = f"{plan.name}_layer"
+        out: dict[str, str] = {}
+        for i, key in enumerate(plan.instances):
+            name = base if i == 0 else f"{base}_{i}"
+            while self.ctx.aliases.is_bound(name) or name in taken:
+                name += "_"
+            taken.add(name)
+            parts = []
+            for item in key.split(", ") if key else []:
+                p, _, code = item.partition("=")
+                parts.append(f"{'name' if p == plan.name_param else p}={code}")
+            out[", ".join(parts)] = name
+        plan.instances = out
+
+    def _class(self, plan: FuncPlan, fn: cst.FunctionDef, tf: str) -> cst.ClassDef:
+        body: list[cst.BaseStatement] = []
+        doc = plan.docstring.body[0].value if plan.docstring is not None else None  # type: ignore[attr-defined]
+        if doc is not None:
+            body.append(cst.SimpleStatementLine([cst.Expr(doc)]))
+        else:
+            body.append(_line(f'"""Keras layer made from the TF1 function `{plan.name}` (TF2130)."""'))
+        items = [f"{_q(k)}: {_q(v)}" for k, v in plan.names.items()]
+        one = "{" + ", ".join(items) + "}"
+        if len(one) < 60:
+            mapping = one
+        else:
+            mapping = "{\n" + "".join(f"    {i},\n" for i in items) + "}"
+        body.append(
+            cst.parse_statement(
+                f"# TF1 variable name -> Keras variable path under this layer (TF2130)\nTF1_VARIABLE_NAMES = {mapping}\n"
+            ).with_changes(leading_lines=[cst.EmptyLine(indent=False), cst.EmptyLine(comment=cst.Comment("# TF1 variable name -> Keras variable path under this layer (TF2130)"))])
+        )
+        body.append(self._init(plan, fn, tf))
+        build = self._build(plan, tf)
+        if build is not None:
+            body.append(build)
+        body.append(self._call(plan, fn))
+        return cst.ClassDef(
+            name=cst.Name(plan.cls),
+            bases=[cst.Arg(expr(f"{tf}.keras.layers.Layer"))],
+            body=cst.IndentedBlock(body),
+            leading_lines=fn.leading_lines,
+        )
+
+    def _init(self, plan: FuncPlan, fn: cst.FunctionDef, tf: str) -> cst.FunctionDef:
+        upd = {p.name.value: p for p in fn.params.params}
+        params = [cst.Param(cst.Name("self"))]
+        for p in plan.config:
+            params.append(_param(upd[p.name.value]))
+        if plan.name_param is not None:
+            default = upd[plan.name_param].default or cst.Name("None")
+        elif plan.scope is not None:
+            default = cst.SimpleString(_sq(plan.scope))
+        else:
+            default = cst.Name("None")
+        params.append(_param(cst.Param(cst.Name("name"), default=default)))
+        params.append(cst.Param(cst.Name("kwargs"), star="**"))
+        lines = [_line("super().__init__(name=name, **kwargs)")]
+        for p in plan.config:
+            lines.append(_line(f"self.{p.name.value} = {p.name.value}"))
+        for c in plan.creators:
+            if c.kind == "var" or c.shared_with is not None:
+                continue
+            updated = self._updated_call(c)
+            if c.kind == "slim":
+                for attr, ctor in self._slim_ctors(c, updated, tf):
+                    lines.append(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(expr(f"self.{attr}"))], ctor)]))
+                continue
+            ctor = self._layer_ctor(c, updated, tf) if c.kind == "layer" else self._sub_ctor(c, updated)
+            ctor = ctor.visit(_Values(self, tf))  # type: ignore[assignment]
+            lines.append(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(expr(f"self.{c.attr}"))], ctor)]))
+        return cst.FunctionDef(
+            name=cst.Name("__init__"),
+            params=cst.Parameters(params=_commas(params[:-1]), star_kwarg=params[-1]),
+            body=cst.IndentedBlock(lines),
+            leading_lines=[cst.EmptyLine(indent=False)],
+        )
+
+    def _updated_call(self, c: Creator) -> cst.Call:
+        for nid, (kind, data) in self.marks.items():
+            if kind == "creator" and data[1] is c:
+                return self._alive(nid)  # type: ignore[return-value]
+        raise KeyError(c.attr)
+
+    def _alive(self, nid: int) -> cst.CSTNode:
+        for n in self.alive:
+            if id(n) == nid:
+                return n
+        raise KeyError(nid)
+
+    def _layer_ctor(self, c: Creator, call: cst.Call, tf: str) -> cst.Call:
+        cls, params, keras_positional, _tt, _base = LAYERS[c.fn]
+        args = keyword_args(call, ["inputs", *params]) or {}
+        args = {k: v for k, v in args.items() if k not in ("inputs", "training")}
+        out: list[cst.Arg] = []
+        for name in keras_positional:
+            if name in args and args[name].keyword is None:
+                out.append(args.pop(name).with_changes(comma=cst.MaybeSentinel.DEFAULT))
+            else:
+                break
+        args.pop("name", None)
+        for name, a in args.items():
+            out.append(kwarg(name, a.value) if a.keyword is None else a.with_changes(comma=cst.MaybeSentinel.DEFAULT))
+        out.append(kwarg("name", cst.SimpleString(_sq(c.keras_name))))
+        out = [a.with_changes(whitespace_after_arg=cst.SimpleWhitespace("")) for a in out]
+        return cst.Call(func=expr(f"{tf}.keras.layers.{cls}"), args=fix_commas(out))
+
+    def _slim_ctors(self, c: Creator, call: cst.Call, tf: str) -> list[tuple[str, cst.Call]]:
+        """slim/contrib layer -> its Keras layer (and the BatchNormalization of normalizer_fn),
+        slim defaults pinned where Keras' differ."""
+        args = self.slim_args(c, call)
+        values = _Values(self, tf)
+
+        def v(key: str) -> cst.BaseExpression:
+            return args[key].value.visit(values)  # type: ignore[return-value]
+
+        def lit(code: str) -> cst.BaseExpression:
+            return cst.parse_expression(code)
+
+        out: list[cst.Arg] = []
+        bn_args: dict[str, cst.Arg] = {}
+        fn = c.fn
+        if fn in ("fully_connected", "conv2d", "convolution2d"):
+            cls = "Dense" if fn == "fully_connected" else "Conv2D"
+            out.append(cst.Arg(v("num_outputs")))
+            if cls == "Conv2D":
+                out.append(cst.Arg(v("kernel_size")))
+                if "stride" in args:
+                    out.append(kwarg("strides", v("stride")))
+                pad = string_value(args["padding"].value) if "padding" in args else "SAME"
+                out.append(kwarg("padding", cst.SimpleString(_sq((pad or "SAME").lower()))))
+                if "rate" in args:
+                    out.append(kwarg("dilation_rate", v("rate")))
+            bn = c.local != ""
+            if not bn:
+                # slim's default activation_fn is relu (Keras: none)
+                act = v("activation_fn") if "activation_fn" in args else expr(f"{tf}.nn.relu")
+                if not _none(act):
+                    out.append(kwarg("activation", act))
+            no_bias = bn or ("biases_initializer" in args and _none(args["biases_initializer"].value))
+            if no_bias:
+                out.append(kwarg("use_bias", cst.Name("False")))
+            for src, dst in (("weights_initializer", "kernel_initializer"), ("weights_regularizer", "kernel_regularizer"),
+                             ("biases_initializer", "bias_initializer"), ("biases_regularizer", "bias_regularizer"), ("trainable", "trainable")):
+                if src in args and not _none(args[src].value) and not (no_bias and src.startswith("biases")):
+                    out.append(kwarg(dst, v(src)))
+            if bn and "normalizer_params" in args and isinstance(args["normalizer_params"].value, cst.Dict):
+                for e in args["normalizer_params"].value.elements:
+                    if isinstance(e, cst.DictElement):
+                        bn_args[string_value(e.key) or ""] = cst.Arg(e.value.visit(values))  # type: ignore[arg-type]
+        elif fn == "batch_norm":
+            cls = "BatchNormalization"
+            bn_args = {k: cst.Arg(v(k)) for k in ("decay", "center", "scale", "epsilon", "trainable") if k in args}
+        elif fn == "dropout":
+            cls = "Dropout"
+            keep = v("keep_prob") if "keep_prob" in args else lit("0.5")
+            if isinstance(keep, (cst.Integer, cst.Float)):
+                rate: cst.BaseExpression = lit(f"1 - {keep.value}")
+            else:
+                rate = cst.BinaryOperation(cst.Integer("1"), cst.Subtract(), keep if isinstance(keep, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)) else keep.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()]))
+            out.append(kwarg("rate", rate))
+            for k in ("noise_shape", "seed"):
+                if k in args:
+                    out.append(kwarg(k, v(k)))
+        elif fn in ("max_pool2d", "avg_pool2d"):
+            cls = "MaxPooling2D" if fn == "max_pool2d" else "AveragePooling2D"
+            out.append(kwarg("pool_size", v("kernel_size")))
+            out.append(kwarg("strides", v("stride") if "stride" in args else lit("2")))
+            pad = string_value(args["padding"].value) if "padding" in args else "VALID"
+            out.append(kwarg("padding", cst.SimpleString(_sq((pad or "VALID").lower()))))
+        else:
+            cls = "Flatten"
+        result = []
+        if fn != "batch_norm":
+            out.append(kwarg("name", cst.SimpleString(_sq(c.keras_name))))
+            result.append((c.attr, cst.Call(func=expr(f"{tf}.keras.layers.{cls}"), args=fix_commas(out))))
+        if fn == "batch_norm" or c.local:
+            # slim.batch_norm defaults: decay 0.999, center True, scale False, epsilon 1e-3
+            bn: list[cst.Arg] = [
+                kwarg("momentum", bn_args["decay"].value if "decay" in bn_args else lit("0.999")),
+                kwarg("epsilon", bn_args["epsilon"].value if "epsilon" in bn_args else lit("0.001")),
+                kwarg("center", bn_args["center"].value if "center" in bn_args else cst.Name("True")),
+                kwarg("scale", bn_args["scale"].value if "scale" in bn_args else cst.Name("False")),
+            ]
+            if "trainable" in bn_args:
+                bn.append(kwarg("trainable", bn_args["trainable"].value))
+            name = c.keras_name if fn == "batch_norm" else f"{c.keras_name}_BatchNorm"
+            bn.append(kwarg("name", cst.SimpleString(_sq(name))))
+            result.append((c.attr if fn == "batch_norm" else c.local, cst.Call(func=expr(f"{tf}.keras.layers.BatchNormalization"), args=fix_commas(bn))))
+        return result
+
+    def _sub_ctor(self, c: Creator, call: cst.Call) -> cst.Call:
+        callee = self.mp.plans[c.fn]
+        binding = bind_call(call, callee) or {}
+        out = []
+        for p in callee.config:
+            if p.name.value in binding:
+                out.append(kwarg(p.name.value, binding[p.name.value].value))
+        if callee.name_param is not None and callee.name_param in binding:
+            out.append(kwarg("name", binding[callee.name_param].value))
+        return cst.Call(func=cst.Name(callee.cls), args=fix_commas(out))
+
+    def _build(self, plan: FuncPlan, tf: str) -> cst.FunctionDef | None:
+        vars_ = [c for c in plan.creators if c.kind == "var"]
+        if not vars_:
+            return None
+        lines: list[cst.BaseStatement] = [_line(f"input_shape = {tf}.TensorShape(input_shape)")]
+        tr = _Rename(plan, self, build=True)
+        for s in plan.shape_stmts:
+            lines.append(self.captured[id(s)].visit(tr).with_changes(leading_lines=[]))  # type: ignore[arg-type]
+        for c in vars_:
+            call = self._updated_call(c)
+            args = keyword_args(call, GET_VARIABLE_PARAMS) or {}
+            out = [kwarg("name", cst.SimpleString(_sq(c.keras_name)))]
+            for k in ("shape", "dtype", "initializer", "regularizer", "trainable"):
+                if k in args:
+                    out.append(kwarg(k, args[k].value.visit(tr).visit(_Values(self, tf))))  # type: ignore[arg-type, union-attr]
+                elif k == "initializer":
+                    out.append(kwarg(k, cst.SimpleString("'glorot_uniform'")))
+            value = cst.Call(func=expr("self.add_weight"), args=fix_commas(out))
+            lines.append(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(expr(f"self.{c.attr}"))], value)]))
+        return cst.FunctionDef(
+            name=cst.Name("build"),
+            params=cst.Parameters(params=_commas([cst.Param(cst.Name("self")), cst.Param(cst.Name("input_shape"))])),
+            body=cst.IndentedBlock(lines),
+            leading_lines=[cst.EmptyLine(indent=False)],
+        )
+
+    def _call(self, plan: FuncPlan, fn: cst.FunctionDef) -> cst.FunctionDef:
+        params = [cst.Param(cst.Name("self")), cst.Param(cst.Name(plan.input))]
+        if plan.training is not None:
+            params.append(_param(cst.Param(cst.Name("training"), default=plan.training_default or cst.Name("None"))))
+        body = fn.body
+        assert isinstance(body, cst.IndentedBlock)
+        stmts = list(body.body)
+        if plan.docstring is not None:
+            stmts = stmts[1:]
+        new = cst.IndentedBlock(stmts).visit(_Rename(plan, self, build=False))
+        assert isinstance(new, cst.IndentedBlock)
+        # shape-only statements that only build() needed
+        shape_targets = {s.body[0].targets[0].target.value for s in plan.shape_stmts}  # type: ignore[attr-defined]
+        kept = []
+        for i, st in enumerate(new.body):
+            t = _assigned(st)
+            if t in shape_targets and not any(t in names_in(o) for j, o in enumerate(new.body) if j != i):
+                continue
+            kept.append(st)
+        new = new.with_changes(body=kept)
+        first = new.body[0] if new.body else None
+        if first is not None:
+            lead = list(first.leading_lines)
+            while lead and lead[0].comment is None:
+                lead.pop(0)
+            new = new.with_changes(body=[first.with_changes(leading_lines=lead), *new.body[1:]])
+        return cst.FunctionDef(
+            name=cst.Name("call"),
+            params=cst.Parameters(params=_commas(params)),
+            body=new,
+            leading_lines=[cst.EmptyLine(indent=False)],
+        )
+
+
+_BN_VARIANCE = (
+    "batch norm moving variance: TF1's fused batch norm (4-D inputs; slim.batch_norm always) updated "
+    "moving_variance with the unbiased batch variance (x n/(n-1)), Keras 3 BatchNormalization with the biased "
+    "one, so a model trained after the migration gets slightly different moving variances (weights carried "
+    "over from TF1 are unaffected; legacy Keras, TF_USE_LEGACY_KERAS=1, matches TF1). Check that this is "
+    "acceptable for small batches"
+)
+
+
+class _Rename(cst.CSTTransformer):
+    """Rewrites a function body for the class: creators -> sub-layer calls, parameters ->
+    attributes, get_variable statements dropped, variable_scope blocks unwrapped."""
+
+    def __init__(self, plan: FuncPlan, rule: VariableScopeModule, build: bool) -> None:
+        super().__init__()
+        self.plan = plan
+        self.rule = rule
+        self.build = build
+        self.names: dict[str, str] = {p.name.value: f"self.{p.name.value}" for p in plan.config}
+        if not build:
+            for c in plan.creators:
+                if c.kind == "var":
+                    self.names[c.local] = f"self.{c.attr}"
+            if plan.training is not None:
+                self.names[plan.training] = "training"
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        return True
+
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
+        updated_node = updated_node.with_changes(attr=original_node.attr)
+        if self.build and isinstance(original_node.value, cst.Name) and original_node.value.value == self.plan.input and original_node.attr.value == "shape":
+            return cst.Name("input_shape")
+        if original_node.attr.value == "value" and isinstance(updated_node.value, cst.Subscript) and _is_shape(updated_node.value.value):
+            return updated_node.value
+        return updated_node
+
+    def leave_Arg(self, original_node: cst.Arg, updated_node: cst.Arg) -> cst.Arg:
+        return updated_node.with_changes(keyword=original_node.keyword)
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
+        target = self.names.get(original_node.value)
+        return expr(target) if target is not None else updated_node
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        f = original_node.func
+        if self.build and isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.value.value == self.plan.input and f.attr.value == "get_shape" and not original_node.args:
+            return cst.Name("input_shape")
+        m = self.rule.marks.get(id(original_node))
+        if not m or m[0] != "creator":
+            return updated_node
+        _fname, c = m[1]
+        if c.kind == "var":
+            return updated_node
+        if c.kind == "slim":
+            return self._slim_call(c, updated_node)
+        if c.kind == "layer":
+            _cls, params, _pos, takes_training, _b = LAYERS[c.fn]
+            args = keyword_args(updated_node, ["inputs", *params]) or {}
+            inputs = args["inputs"].value
+            call_args = [cst.Arg(inputs)]
+            if takes_training:
+                t = args["training"].value if "training" in args else cst.Name("False")
+                call_args.append(kwarg("training", t))
+        else:
+            callee = self.rule.mp.plans[c.fn]
+            binding = bind_call(updated_node, callee) or {}
+            call_args = [cst.Arg(binding[callee.input].value)]
+            if callee.training is not None:
+                if callee.training in binding:
+                    call_args.append(kwarg("training", binding[callee.training].value))
+                elif callee.training_default is not None:
+                    call_args.append(kwarg("training", callee.training_default))
+        return cst.Call(func=expr(f"self.{c.attr}"), args=fix_commas(call_args))
+
+    def _slim_call(self, c: Creator, call: cst.Call) -> cst.BaseExpression:
+        args = self.rule.slim_args(c, call, _Rename(self.plan, self.rule, build=False))
+        x: cst.BaseExpression = args["inputs"].value
+        tf = tf_root(self.rule.ctx)
+
+        def training(source: dict[str, cst.Arg]) -> cst.Arg:
+            # slim's is_training defaults to True
+            return kwarg("training", source["is_training"].value if "is_training" in source else cst.Name("True"))
+
+        if c.fn == "batch_norm":
+            out: cst.BaseExpression = cst.Call(func=expr(f"self.{c.attr}"), args=fix_commas([cst.Arg(x), training(args)]))
+            if "activation_fn" in args and not _none(args["activation_fn"].value):
+                out = cst.Call(func=args["activation_fn"].value, args=[cst.Arg(out)])
+            return out
+        if c.fn == "dropout":
+            return cst.Call(func=expr(f"self.{c.attr}"), args=fix_commas([cst.Arg(x), training(args)]))
+        out = cst.Call(func=expr(f"self.{c.attr}"), args=[cst.Arg(x)])
+        if c.local:
+            params_dict: dict[str, cst.Arg] = {}
+            d = args["normalizer_params"].value if "normalizer_params" in args else None
+            if isinstance(d, cst.Dict):
+                for e in d.elements:
+                    if isinstance(e, cst.DictElement) and string_value(e.key) == "is_training":
+                        params_dict["is_training"] = cst.Arg(e.value)
+            out = cst.Call(func=expr(f"self.{c.local}"), args=fix_commas([cst.Arg(out), training(params_dict)]))
+            act = args["activation_fn"].value if "activation_fn" in args else expr(f"{tf}.nn.relu")
+            if not _none(act):
+                out = cst.Call(func=act, args=[cst.Arg(out)])
+        return out
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine):  # type: ignore[no-untyped-def]
+        m = self.rule.marks.get(id(original_node))
+        if m and m[0] == "drop":
+            return cst.RemoveFromParent()
+        return updated_node
+
+    def leave_With(self, original_node: cst.With, updated_node: cst.With):  # type: ignore[no-untyped-def]
+        m = self.rule.marks.get(id(original_node))
+        if not m or m[0] != "unwrap":
+            return updated_node
+        inner = list(updated_node.body.body) if isinstance(updated_node.body, cst.IndentedBlock) else []
+        if not inner:
+            return cst.RemoveFromParent()
+        inner[0] = inner[0].with_changes(leading_lines=[*updated_node.leading_lines, *inner[0].leading_lines])
+        return cst.FlattenSentinel(inner)
+
+
+class _Values(cst.CSTTransformer):
+    """tf.contrib initializer/regularizer values -> their Keras counterparts, numerics kept:
+    `xavier_initializer()` -> 'glorot_uniform'; `l2_regularizer(scale)` (scale * sum(w**2) / 2)
+    -> `tf.keras.regularizers.L2(0.5 * scale)` (l2 * sum(w**2))."""
+
+    def __init__(self, rule: VariableScopeModule, tf: str) -> None:
+        super().__init__()
+        self.rule = rule
+        self.tf = tf
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        which = slim_value(rest_of(self.rule.qname(original_node.func)))
+        if which == "xavier_initializer":
+            return cst.SimpleString("'glorot_uniform'")
+        if which == "l2_regularizer":
+            scale = updated_node.args[0].value
+            if not isinstance(scale, (cst.Name, cst.Attribute, cst.Integer, cst.Float)):
+                scale = scale.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+            half = cst.BinaryOperation(cst.Float("0.5"), cst.Multiply(), scale)
+            return cst.Call(func=expr(f"{self.tf}.keras.regularizers.L2"), args=[cst.Arg(half)])
+        return updated_node
+
+
+class _External(cst.CSTTransformer):
+    """Calls of restructured functions outside them -> calls of the module instances."""
+
+    def __init__(self, rule: VariableScopeModule, applied: dict[str, Any]) -> None:
+        super().__init__()
+        self.rule = rule
+        self.applied = applied
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        m = self.rule.marks.get(id(original_node))
+        if not m or m[0] != "external" or m[1] not in self.applied:
+            return updated_node
+        plan = self.rule.mp.plans[m[1]]
+        binding = bind_call(updated_node, plan) or {}
+        ctor = []
+        for pname, arg in sorted(binding.items()):
+            if pname in (plan.input, plan.training, plan.reuse_param):
+                continue
+            ctor.append(f"{'name' if pname == plan.name_param else pname}={self.rule.ctx.module.code_for_node(arg.value)}")
+        inst = plan.instances.get(", ".join(ctor))
+        if inst is None:
+            return updated_node
+        args = [cst.Arg(binding[plan.input].value)]
+        if plan.training is not None and plan.training in binding:
+            args.append(kwarg("training", binding[plan.training].value))
+        return updated_node.with_changes(func=cst.Name(inst), args=fix_commas(args))
+
+
+_KERAS_NAMES = {v[0] for v in LAYERS.values()} | {"Layer", "Model", "Sequential", "Embedding", "LSTM", "GRU"}
+
+
+def _is_doc(stmt: cst.CSTNode) -> bool:
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Expr)
+        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def _none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def _assigned(st: cst.CSTNode) -> str | None:
+    if isinstance(st, cst.SimpleStatementLine) and len(st.body) == 1 and isinstance(st.body[0], cst.Assign):
+        t = st.body[0].targets[0].target
+        return t.value if isinstance(t, cst.Name) else None
+    return None
+
+
+def _is_shape(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.Name) and node.value == "input_shape":
+        return True
+    if isinstance(node, cst.Attribute) and node.attr.value == "shape":
+        return True
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in ("get_shape", "as_list"):
+        return True
+    return False
+
+
+def _line(code: str) -> cst.SimpleStatementLine:
+    stmt = cst.parse_statement(code)
+    assert isinstance(stmt, cst.SimpleStatementLine)
+    return stmt
+
+
+def _q(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _sq(s: str) -> str:
+    return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _param(p: cst.Param) -> cst.Param:
+    eq = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
+    return cst.Param(p.name, default=p.default, equal=eq if p.default is not None else cst.MaybeSentinel.DEFAULT)
+
+
+def _commas(params: list[cst.Param]) -> list[cst.Param]:
+    return [p.with_changes(comma=cst.MaybeSentinel.DEFAULT, whitespace_after_param=cst.SimpleWhitespace("")) for p in params]
