@@ -36,7 +36,7 @@ _MODEL_METHODS = {
     "summary": "print(model) (or torchinfo.summary(model, input_size))",
     "save": "torch.save(model.state_dict(), path)",
     "save_weights": "torch.save(model.state_dict(), path)",
-    "load_weights": "model.load_state_dict(torch.load(path))",
+    "load_weights": "model.load_state_dict(torch.load(path, weights_only=True))",
     "build": "nothing: run one batch through the model to materialize lazy modules",
     "get_weights": "[p.detach().numpy() for p in model.state_dict().values()]",
     "set_weights": "model.load_state_dict(...)",
