@@ -157,3 +157,25 @@ def test_console_script_help_runs_without_frameworks():
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().endswith("[]")
+
+
+def test_uses_of_absl_aliases_are_left_to_tf2010(tmp_path):
+    """`flags = tf.app.flags; FLAGS = flags.FLAGS`: TF2010 turns the alias into the absl
+    import, so TF2001 must not report every `flags.DEFINE_*` / `FLAGS.x` as manual work;
+    without TF2010 the assignment itself is reported."""
+    src = (
+        "import tensorflow.compat.v1 as tf\n\nflags = tf.app.flags\n"
+        "flags.DEFINE_integer('steps', 10, 'n')\nFLAGS = flags.FLAGS\n\n\n"
+        "def main(_):\n    print(FLAGS.steps)\n\n\nif __name__ == '__main__':\n    tf.app.run()\n"
+    )
+    p = tmp_path / "train.py"
+    p.write_text(src)
+    res = invoke("tf1-to-tf2", "--no-color", "--no-cache", "--report", "-", "--report-format", "json", str(p))
+    report = json.loads(res.output[res.output.index("{"):res.output.rindex("}") + 1])
+    flagged = [(r["rule_id"], r["range"]["start"]["line"], r["status"]) for r in report["results"]]
+    assert not [f for f in flagged if f[0] == "TF2001" and f[2] == "manual"], flagged
+    assert ("TF2010", 3, "available") in flagged
+    res = invoke("tf1-to-tf2", "--no-color", "--no-cache", "--ignore", "TF2010", "--report", "-", "--report-format", "json", str(p))
+    report = json.loads(res.output[res.output.index("{"):res.output.rindex("}") + 1])
+    manual = [(r["rule_id"], r["range"]["start"]["line"]) for r in report["results"] if r["status"] == "manual"]
+    assert manual == [("TF2001", 3)], manual

@@ -300,8 +300,16 @@ class SymbolRename(Rule):
         if entry.replacement and not entry.replacement.startswith("nothing"):
             target = f"tf.{entry.replacement}" if entry.replacement_kind == "tf" else entry.replacement
             repl = f" (use {target})"
-        if rest.startswith("contrib") or self._through_compat_alias(head):
+        if self._absl_alias(head):
+            # `flags = tf.app.flags` / `logging = tf.logging`: TF2010/TF2011 turn the alias
+            # itself into the absl import (or report it, and so does this rule at the
+            # assignment), so its uses are absl's already.
+            return updated
+        if rest.startswith("contrib"):
             self.flag(original, f"`{spelled}`: tf.contrib was removed in TF2{repl}. {hint}", effort=entry.effort or "complex")
+            return updated
+        if self._through_compat_alias(head):
+            self.flag(original, f"`{spelled}` has no TF2 equivalent; it keeps working through `{head}`, now bound to tf.compat.v1{repl}. {hint}", effort=entry.effort or "complex")
             return updated
         new = expr(f"{root}.compat.v1.{rest}")
         return self.fix(
@@ -329,8 +337,20 @@ class SymbolRename(Rule):
         hit = self.table.lookup(target) if target else None
         return hit is not None and hit.entry.kind == "removed"
 
+    def _absl_alias(self, head: str) -> bool:
+        """`head` was assigned a TF module that absl replaces, or a member of one
+        (`flags = tf.app.flags`, `FLAGS = flags.FLAGS`)."""
+        if not self.ctx.aliases.assigned(head):
+            return False
+        target = rest_of(self.ctx.canonical(self.ctx.aliases.bindings[head]))
+        return target is not None and any(target == m or target.startswith(m + ".") for m in _ABSL_MODULES)
+
     def _root_switched(self, head: str) -> bool:
         return self.ctx.aliases.bindings.get(head) in V1_ALIASES
+
+
+# TF1 modules that were re-exports of absl; TF2010/TF2011 own their aliases.
+_ABSL_MODULES = frozenset({"app.flags", "flags", "logging"})
 
 
 def _dotted(node: cst.BaseExpression | None) -> str | None:
