@@ -476,3 +476,13 @@ def test_printing_and_positions_match_libcst():
                 assert not isinstance(node, (cst.Name, cst.Attribute, cst.Call, cst.BaseStatement, cst.BaseSmallStatement)), (path, node)
                 continue
             assert span == ((rng.start.line, rng.start.column), (rng.end.line, rng.end.column)), (path, node)
+
+
+def test_every_tf1_to_tf2_rule_declares_its_scope():
+    """Statement skipping (engine.transform) only happens when EVERY rule of the pack
+    declares SCOPE = "names" (as a class attribute, or a property deciding per file): one new
+    rule without it would silently make every run walk whole trees."""
+    from migrate.pack import load_pack
+
+    missing = [r.ID for r in load_pack("tf1-to-tf2").rules if r.__dict__.get("SCOPE", getattr(r, "SCOPE", None)) is None]
+    assert not missing, f"rules without SCOPE: {missing}"
