@@ -319,3 +319,25 @@ def test_numeric_keras3_ops(tf: Any, torch: Any) -> None:
     for i, (k, p) in enumerate(zip(ns_k["block"](x, w), ns_t["block"](torch.from_numpy(x), torch.from_numpy(w)))):
         assert np.asarray(k).shape == tuple(p.shape), i
         assert _max_diff(k, p) <= 1e-5, i
+
+
+def test_unconverted_keras_subclass_keeps_its_tensorflow_code() -> None:
+    """A subclass of a Keras class the pack cannot convert stays TensorFlow as a whole (one
+    manual item); the rest of the file is converted as usual."""
+    src = (
+        "import tensorflow as tf\n\n\n"
+        "class BatchNorm(tf.keras.layers.BatchNormalization):\n"
+        "    def call(self, x, training=None):\n"
+        "        mean, var = tf.nn.moments(x, axes=[0, 1, 2])\n"
+        "        n = tf.cast(tf.size(x) // tf.shape(x)[-1], x.dtype)\n"
+        "        return tf.nn.batch_normalization(x, mean, var * n / tf.maximum(n - 1.0, 1.0), self.beta, self.gamma, 1e-3)\n\n\n"
+        "def loss(a, b):\n"
+        "    return tf.reduce_mean(tf.square(a - b))\n"
+    )
+    pack = load_pack("tf2-to-torch")
+    out = apply(src, pack.rules, pack)
+    cls = out.code[out.code.index("class BatchNorm"):out.code.index("def loss")]
+    assert cls == src[src.index("class BatchNorm"):src.index("def loss")], out.code
+    assert "torch.mean(torch.square(a - b))" in out.code
+    kept = [f for f in out.findings if f.range.start.line >= 4 and f.range.end.line <= 8]
+    assert [(f.rule_id, f.status) for f in kept] == [("PT1002", Status.MANUAL)], kept

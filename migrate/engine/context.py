@@ -69,6 +69,7 @@ class FileContext:
         self._suppressed = suppressions(source_text)
         self._lines: list[str] | None = None
         self.state: dict[str, Any] = {}  # scratch space shared between rules of one file
+        self._kept: list[tuple[int, int]] = []  # line ranges no rule may rewrite (see keep())
 
     # -- names -------------------------------------------------------------------------
     def qname(self, node: cst.BaseExpression) -> str | None:
@@ -92,6 +93,16 @@ class FileContext:
             return Range(Position(1, 0), Position(1, 0))
         (sl, sc), (el, ec) = span
         return Range(Position(sl, sc), Position(el, ec))
+
+    def keep(self, node: cst.CSTNode) -> None:
+        """Leave `node` as it is: later fixes and manual items of any rule inside it are
+        dropped (the rule that calls this reports the region once, e.g. a Keras class the
+        tf2-to-torch pack cannot convert, whose TensorFlow code must stay TensorFlow)."""
+        rng = self.range_of(node)
+        self._kept.append((rng.start.line, rng.end.line))
+
+    def _is_kept(self, rng: Range) -> bool:
+        return any(a <= rng.start.line and rng.end.line <= b for a, b in self._kept)
 
     def _is_suppressed(self, rule_id: str, rng: Range) -> bool:
         for line in {rng.start.line, rng.end.line}:
@@ -125,6 +136,8 @@ class FileContext:
         title: str | None,
     ) -> Any:
         rng = self.range_of(original)
+        if self._kept and self._is_kept(rng):
+            return updated
         if self._is_suppressed(rule.ID, rng):
             status = Status.SUPPRESSED
         elif safety is Safety.MANUAL:
@@ -154,6 +167,8 @@ class FileContext:
         category: Category | None,
     ) -> None:
         rng = self.range_of(original)
+        if self._kept and self._is_kept(rng):
+            return
         status = Status.SUPPRESSED if self._is_suppressed(rule.ID, rng) else Status.MANUAL
         self._add(rule, original, rng, message, Safety.MANUAL, status, category, effort, None)
 

@@ -12,10 +12,12 @@ from rules.tf2_to_torch._common import (
     TorchRule,
     code_of,
     fix_commas,
+    keras_rest,
     keyword_args,
     literal,
     localize,
     schedule_torch_imports,
+    tf_rest,
 )
 from rules.tf2_to_torch._layers import activation_call, to_snake_case, weight_path
 from rules.tf2_to_torch._ops import fill
@@ -180,6 +182,15 @@ class KerasSubclass(TorchRule):
     INVALID = [
         Invalid(
             "import tensorflow as tf\n\n"
+            "class BatchNorm(tf.keras.layers.BatchNormalization):\n"
+            "    def call(self, x, training=None):\n"
+            "        mean, var = tf.nn.moments(x, axes=[0])\n"
+            "        return tf.nn.batch_normalization(x, mean, var, self.beta, self.gamma, 1e-3)\n",
+            None,
+            message="has no PyTorch rewrite",
+        ),
+        Invalid(
+            "import tensorflow as tf\n\n"
             "class Temp(tf.keras.layers.Layer):\n"
             "    def __init__(self):\n"
             "        super().__init__()\n"
@@ -298,6 +309,20 @@ class KerasSubclass(TorchRule):
         if info is not None:
             self.st.keras_classes.add(info.name)
             self.st.handled.update(info.keras_bases)
+            return
+        tf_bases = [q for b in node.bases if (q := self.qname(b.value)) and (keras_rest(q) is not None or tf_rest(q) is not None)]
+        if tf_bases:
+            # A subclass of a Keras/TF class this pack cannot convert (say a custom
+            # BatchNormalization): it stays TensorFlow as a whole, so no rule may turn the
+            # TensorFlow code inside it into torch code (that would mix the frameworks).
+            base = tf_bases[0].replace("tensorflow.", "tf.", 1)
+            self.flag(
+                node,
+                f"`{node.name.value}` subclasses `{base}`, which has no PyTorch rewrite: write it as an nn.Module "
+                "by hand (its TensorFlow code is left as it is)",
+                effort="redesign",
+            )
+            self.ctx.keep(node)
 
     def _keras_names(self, info: ClassInfo) -> str:
         """``keras layer name -> torch module path`` of the weighted sub-layers (the

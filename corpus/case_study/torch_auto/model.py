@@ -54,8 +54,8 @@ class BatchNorm(keras.layers.BatchNormalization):
         if not training:
             return super().call(inputs, training=False)
         mean, variance = tf.nn.moments(inputs, axes=[0, 1, 2])
-        n = torch.as_tensor(torch.numel(inputs) // inputs.shape[-1], dtype=inputs.dtype)
-        unbiased = variance * n / torch.clamp(n - 1.0, min=1.0)
+        n = tf.cast(tf.size(inputs) // tf.shape(inputs)[-1], inputs.dtype)
+        unbiased = variance * n / tf.maximum(n - 1.0, 1.0)
         decay = 1.0 - self.momentum
         self.moving_mean.assign_sub((self.moving_mean - mean) * decay)
         self.moving_variance.assign_sub((self.moving_variance - unbiased) * decay)
