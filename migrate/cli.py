@@ -88,7 +88,7 @@ def _run_pack(pack: str, **kw: Any) -> None:
     ignore = _split_ids(kw["ignore"]) + tuple(cfg.get("ignore", ()))
     exclude = tuple(cfg.get("exclude", ())) + tuple(cfg.get("extend-exclude", ())) + tuple(kw["exclude"])
     unsafe = kw["unsafe_fixes"] if kw["unsafe_fixes"] is not None else bool(cfg.get("unsafe-fixes", False))
-    jobs = kw["jobs"] if kw["jobs"] is not None else int(cfg.get("jobs", os.cpu_count() or 1))
+    jobs = kw["jobs"] if kw["jobs"] is not None else int(cfg.get("jobs", _usable_cpus()))
     verify = kw["verify"] if kw["verify"] is not None else bool(cfg.get("verify", False))
     report_path = kw["report_path"] or cfg.get("report")
     report_fmt = _report_format(report_path, kw["report_format"] or cfg.get("report-format"))
@@ -285,3 +285,12 @@ _register_optional_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+def _usable_cpus() -> int:
+    """CPUs this process may run on (the affinity mask under taskset or a container's
+    cpuset), not the machine's count."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1

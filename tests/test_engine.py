@@ -182,9 +182,11 @@ def test_read_only_file_is_not_rewritten(tmp_path):
     p.write_bytes(TF1)
     os.chmod(p, 0o444)
     fr = process_file(str(p), Options(write=True))
-    if os.geteuid() == 0:  # root may write anyway; os.access says so
-        return
-    assert not fr.written and fr.errors[0].message.startswith("file is read-only")  # pragma: no cover
+    # refused even as root (who could write it): the user marked the file read-only
+    assert not fr.written and fr.errors[0].message.startswith("file is read-only")
+    assert p.read_bytes() == TF1
+    os.chmod(p, 0o644)
+    assert process_file(str(p), Options(write=True)).written
 
 
 def test_notebook_cells_magics_and_outputs(tmp_path):

@@ -104,9 +104,10 @@ def test_torture_tree(tmp_path: Path) -> None:
     assert set(files) | {"dangling.py"} <= listed, set(files) - listed
     by_name = {Path(f["path"]).name: f for f in doc["files"]}
     for name in ("syntax_error.py", "python2.py", "mixed_tabs.py", "binary.py", "nb_invalid.ipynb", "empty.py",
-                 "skipped.py", "generated_big.py", "nb_no_code.ipynb", "clean.py", "ignored.py"):
+                 "skipped.py", "generated_big.py", "nb_no_code.ipynb", "clean.py", "ignored.py", "read_only.py"):
         assert (tree / name).read_bytes() == files[name], name
     assert by_name["python2.py"]["errors"][0]["kind"] == "python2"
+    assert by_name["read_only.py"]["errors"][0]["message"].startswith("file is read-only")
     assert by_name["generated_big.py"]["reason"] == "generated"
     assert by_name["nb_no_code.ipynb"]["reason"] == "notebook-no-code"
     for name in ("crlf.py", "bom.py", "latin1.py", "nb_magics.ipynb"):

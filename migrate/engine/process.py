@@ -227,7 +227,7 @@ def process_file(path: str, opts: Options, display: str | None = None) -> FileRe
             cache.put(key, replace(result, new_source=None), new)
     written = False
     if opts.write and result.status is FileStatus.CHANGED:
-        if not os.access(path, os.W_OK):
+        if _read_only(path):
             err = FileError(shown, "io", "file is read-only; not rewritten")
             result = replace(result, errors=result.errors + (err,))
         else:
@@ -238,3 +238,13 @@ def process_file(path: str, opts: Options, display: str | None = None) -> FileRe
                 err = FileError(shown, "io", f"cannot write: {exc.strerror or exc}")
                 result = replace(result, errors=result.errors + (err,))
     return replace(result, findings=_finalise_statuses(list(result.findings), written), written=written, new_source=None)
+
+
+def _read_only(path: str) -> bool:
+    """The file is read-only: we may not write it, or nobody's write bit is set (a file the
+    user marked read-only stays untouched even for root, who could write it anyway)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return True
+    return not os.access(path, os.W_OK) or not mode & 0o222
