@@ -67,15 +67,13 @@ def load_config(path: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in table.items():
         if key not in KNOWN_KEYS:
-            close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ConfigError(f"{path}: unknown key {key!r} in [tool.migrate]{hint}")
+            raise ConfigError(f"{path}: unknown key {key!r} in [tool.migrate]{_did_you_mean(key, KNOWN_KEYS)}")
         want = KNOWN_KEYS[key]
         if not isinstance(value, want) or (want is int and isinstance(value, bool)):
             raise ConfigError(f"{path}: [tool.migrate] {key} must be a {getattr(want, '__name__', want)}")
         if want is list and key != "overrides" and not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{path}: [tool.migrate] {key} must be a list of strings")
-        if key in ("exclude", "extend-exclude") and any(".." in v.split("/") for v in value):
+        if key in ("exclude", "extend-exclude") and _leaves_root(value):
             raise ConfigError(f"{path}: [tool.migrate] {key}: '..' is not allowed in paths")
         if key == "overrides":
             value = [_override(path, i, item) for i, item in enumerate(value)]
@@ -90,9 +88,7 @@ def _override(path: str, index: int, item: Any) -> dict[str, Any]:
         raise ConfigError(f"{where} must be a table")
     for key, value in item.items():
         if key not in OVERRIDE_KEYS:
-            close = difflib.get_close_matches(key, OVERRIDE_KEYS, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ConfigError(f"{where}: unknown key {key!r}{hint}")
+            raise ConfigError(f"{where}: unknown key {key!r}{_did_you_mean(key, OVERRIDE_KEYS)}")
         want = OVERRIDE_KEYS[key]
         if not isinstance(value, want):
             raise ConfigError(f"{where}: {key} has the wrong type")
@@ -101,8 +97,18 @@ def _override(path: str, index: int, item: Any) -> dict[str, Any]:
     if "path" not in item:
         raise ConfigError(f"{where}: 'path' is required (a glob or 'dir/', or a list of them)")
     patterns = [item["path"]] if isinstance(item["path"], str) else list(item["path"])
-    if not patterns or any(".." in p.split("/") for p in patterns):
+    if not patterns or _leaves_root(patterns):
         raise ConfigError(f"{where}: path must name files under the config's directory ('..' is not allowed)")
     out = dict(item)
     out["path"] = patterns
     return out
+
+
+def _did_you_mean(key: str, known: dict[str, Any]) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _leaves_root(patterns: list[str]) -> bool:
+    """A path pattern climbs out of the config's directory ('..' component)."""
+    return any(".." in p.split("/") for p in patterns)

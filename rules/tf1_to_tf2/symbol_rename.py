@@ -331,18 +331,21 @@ class SymbolRename(Rule):
     def _through_compat_alias(self, head: str) -> bool:
         """`layers.dense` after `layers = tf.layers`: the assignment becomes
         `layers = tf.compat.v1.layers`, so the use stays valid as written."""
-        if not self.ctx.aliases.assigned(head):
-            return False
-        target = rest_of(self.ctx.canonical(self.ctx.aliases.bindings[head]))
+        target = self._alias_target(head)
         hit = self.table.lookup(target) if target else None
         return hit is not None and hit.entry.kind == "removed"
+
+    def _alias_target(self, head: str) -> str | None:
+        """The TF path (after `tensorflow.`) an assignment alias is bound to
+        (`layers = tf.layers` -> "layers"); None when `head` is not one."""
+        if not self.ctx.aliases.assigned(head):
+            return None
+        return rest_of(self.ctx.canonical(self.ctx.aliases.bindings[head]))
 
     def _absl_alias(self, head: str) -> bool:
         """`head` was assigned a TF module that absl replaces, or a member of one
         (`flags = tf.app.flags`, `FLAGS = flags.FLAGS`)."""
-        if not self.ctx.aliases.assigned(head):
-            return False
-        target = rest_of(self.ctx.canonical(self.ctx.aliases.bindings[head]))
+        target = self._alias_target(head)
         return target is not None and any(target == m or target.startswith(m + ".") for m in _ABSL_MODULES)
 
     def _root_switched(self, head: str) -> bool:

@@ -12,7 +12,6 @@ from rules.tf2_to_torch._common import (
     TorchRule,
     code_of,
     fix_commas,
-    keras_rest,
     keyword_args,
     literal,
     localize,
@@ -310,7 +309,7 @@ class KerasSubclass(TorchRule):
             self.st.keras_classes.add(info.name)
             self.st.handled.update(info.keras_bases)
             return
-        tf_bases = [q for b in node.bases if (q := self.qname(b.value)) and (keras_rest(q) is not None or tf_rest(q) is not None)]
+        tf_bases = [q for b in node.bases if (q := self.qname(b.value)) and tf_rest(q) is not None]  # tf.keras.* included
         if tf_bases:
             # A subclass of a Keras/TF class this pack cannot convert (say a custom
             # BatchNormalization): it stays TensorFlow as a whole, so no rule may turn the
