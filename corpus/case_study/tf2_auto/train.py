@@ -73,7 +73,7 @@ def summarize(out_values):
 
 def main(_):
     logging.set_verbosity(logging.INFO)
-    tf.compat.v1.set_random_seed(FLAGS.seed)
+    tf.random.set_seed(FLAGS.seed)
     np.random.seed(FLAGS.seed)
     if not tf.io.gfile.exists(FLAGS.train_dir):
         tf.io.gfile.makedirs(FLAGS.train_dir)
