@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from migrate.engine.names import AliasMap
-from migrate.engine.positions import Positions
+from migrate.engine.positions import Positions, StatementPositions
+from migrate.engine.relevance import parse_python, statement_lines, statement_texts
 from migrate.result import Category, Finding, Fix, Position, Range, Safety, Status
 
 if TYPE_CHECKING:
@@ -19,6 +20,11 @@ if TYPE_CHECKING:
 
 _IGNORE_RE = re.compile(r"#\s*migrate:\s*ignore(?:\[(?P<ids>[A-Za-z0-9_, ]+)\])?")
 ALL = "*"
+#: Compute positions from the innermost statement when possible (tests switch it off
+#: to compare with positions from the whole module).
+USE_STATEMENT_POSITIONS = True
+#: Print unchanged statements from the source text (tests switch it off to compare).
+USE_VERBATIM = True
 
 
 def suppressions(source: str) -> dict[int, set[str]]:
@@ -66,6 +72,12 @@ class FileContext:
         self.removals: list[tuple[str, str | None, str | None]] = []
         self.additions_scheduled = False
         self._positions: Positions | None = None
+        # Positions of single statements (see range_of): the statements the traversal is
+        # inside (innermost last), their start lines, and the positions computed so far.
+        self.statement_stack: list[cst.CSTNode] = []
+        self._statement_lines: dict[int, tuple[int, str]] | None | bool = False
+        self._statement_positions: dict[tuple[int, str], StatementPositions] = {}
+        self._python_ast: Any = False
         self._suppressed = suppressions(source_text)
         self._lines: list[str] | None = None
         self.state: dict[str, Any] = {}  # scratch space shared between rules of one file
@@ -85,14 +97,64 @@ class FileContext:
         self.findings = [f for _, f in keep]
 
     # -- positions ---------------------------------------------------------------------
+    def python_ast(self) -> Any:
+        """CPython's parse of the source (None when the running Python cannot parse it)."""
+        if self._python_ast is False:
+            self._python_ast = parse_python(self.source_text)
+        return self._python_ast
+
     def range_of(self, node: cst.CSTNode) -> Range:
+        span = None
         if self._positions is None:
-            self._positions = Positions(self.module)
-        span = self._positions.span(node)
+            span = self._statement_span(node)
+            if span is None:
+                self._positions = Positions(self.module)
+        if span is None:
+            span = self._positions.span(node)  # type: ignore[union-attr]
         if span is None:
             return Range(Position(1, 0), Position(1, 0))
         (sl, sc), (el, ec) = span
         return Range(Position(sl, sc), Position(el, ec))
+
+    def _statement_index(self) -> dict[int, tuple[int, str]] | None:
+        if self._statement_lines is False:
+            self._statement_lines = statement_lines(self.module, self.source_text, self.python_ast())
+        return self._statement_lines  # type: ignore[return-value]
+
+    def verbatim(self) -> dict[int, tuple[str, str]] | None:
+        """Source text of the statements that can be printed as they were written (see
+        ``positions.code_of``); None when statements and lines cannot be matched."""
+        if not USE_VERBATIM:
+            return None
+        lines = self._statement_index()
+        return statement_texts(self.module, self.source_text, lines) if lines else None
+
+    def _statement_span(self, node: cst.CSTNode) -> tuple[tuple[int, int], tuple[int, int]] | None:
+        """The span of `node` from a print of the innermost statement the traversal is in,
+        when `node` lies in it; None otherwise (the caller prints the whole module)."""
+        if not self.statement_stack or not USE_STATEMENT_POSITIONS:
+            return None
+        lines = self._statement_index()
+        if not lines:
+            return None
+        for stmt in reversed(self.statement_stack):  # innermost first (an elif is not indexed)
+            where = lines.get(id(stmt))
+            if where is None:
+                continue
+            body = getattr(stmt, "body", None)
+            # A compound statement: first its header alone (the usual place of a finding
+            # on it; printing the body would cost as much as the body's own statements).
+            variants = ("head", "full") if isinstance(body, cst.IndentedBlock) and body.body else ("full",)
+            for variant in variants:
+                key = (id(stmt), variant)
+                found = self._statement_positions.get(key)
+                if found is None:
+                    shown = stmt.with_changes(body=body.with_changes(body=())) if variant == "head" else stmt  # type: ignore[union-attr]
+                    found = self._statement_positions[key] = StatementPositions(shown, where[0], where[1], self.module)
+                span = found.span(node)
+                if span is not None:
+                    return span
+        return None
 
     def keep(self, node: cst.CSTNode) -> None:
         """Leave `node` as it is: later fixes and manual items of any rule inside it are

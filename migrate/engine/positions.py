@@ -73,6 +73,8 @@ class _IndexState(CodegenState):
 
 @dataclass(frozen=False)
 class _PlainState(CodegenState):
+    verbatim: dict[int, tuple[str, str]] | None = None
+
     def record_syntactic_position(  # type: ignore[override]
         self,
         node: cst.CSTNode,
@@ -83,16 +85,53 @@ class _PlainState(CodegenState):
         return _NO_SPAN
 
 
-def code_of(module: cst.Module) -> str:
-    """``module.code``, the same text, printed without libcst's per-node generator."""
+def code_of(module: cst.Module, verbatim: dict[int, tuple[str, str]] | None = None) -> str:
+    """``module.code``, the same text, printed without libcst's per-node generator.
+
+    `verbatim` maps ``id()`` of statements to (their text in the source, the indentation
+    of their block there): such a statement, found in `module` at the same indentation, is
+    written as that text instead of being printed node by node (a statement is printed
+    exactly as it was parsed, so the text is the same).
+    """
     state = _PlainState(default_indent=module.default_indent, default_newline=module.default_newline)
-    module._codegen(state)
+    if not verbatim:
+        module._codegen(state)
+        return "".join(state.tokens)
+    state.verbatim = verbatim
+    patched = [c for c in _STATEMENT_CLASSES if "_codegen" not in vars(c)]
+    for c in patched:
+        c._codegen = _codegen_verbatim  # type: ignore[method-assign]
+    try:
+        module._codegen(state)
+    finally:
+        for c in patched:
+            del c._codegen
     return "".join(state.tokens)
 
 
-def bytes_of(module: cst.Module) -> bytes:
+def _codegen_verbatim(self: cst.CSTNode, state: CodegenState, **kwargs: object) -> None:
+    found = getattr(state, "verbatim", None)
+    if found is not None:
+        entry = found.get(id(self))
+        if entry is not None and "".join(state.indent_tokens) == entry[1]:
+            state.tokens.append(entry[0])
+            return
+    cst.CSTNode._codegen(self, state, **kwargs)
+
+
+_STATEMENT_CLASSES: tuple[type, ...] = tuple(
+    c
+    for c in (
+        cst.SimpleStatementLine, cst.FunctionDef, cst.ClassDef, cst.If, cst.For, cst.While, cst.Try, cst.With,
+        getattr(cst, "TryStar", None), getattr(cst, "Match", None),
+    )
+    if c is not None
+)
+
+
+def bytes_of(module: cst.Module, verbatim: dict[int, tuple[str, str]] | None = None) -> bytes:
     """``module.bytes`` (see `code_of`)."""
-    return code_of(module).encode(module.encoding)
+    return code_of(module, verbatim).encode(module.encoding)
 
 
 class Positions:
@@ -116,3 +155,28 @@ class Positions:
         if s is None:
             return None
         return self._line_col(s[0]), self._line_col(s[1])
+
+
+class StatementPositions(Positions):
+    """Positions of the nodes of one statement of a body, from a print of that statement
+    alone: `first_line` is the line its text starts on (its leading blank and comment
+    lines included) and `indent` the indentation of its block, both read from the source.
+    A statement of a body always starts at the beginning of a line, so columns need no
+    offset. Much cheaper than `Positions` of the whole module when findings fall in a few
+    statements."""
+
+    def __init__(self, stmt: cst.CSTNode, first_line: int, indent: str, module: cst.Module) -> None:  # noqa: D107
+        state = _IndexState(default_indent=module.default_indent, default_newline=module.default_newline)
+        if indent:
+            state.indent_tokens.append(indent)
+        stmt._codegen(state)
+        self._spans = state.spans
+        self._offsets = list(accumulate((len(t) for t in state.tokens), initial=0))
+        code = "".join(state.tokens)
+        self._line_starts = [0] + [i + 1 for i, ch in enumerate(code) if ch == "\n"]
+        self._first = first_line
+        self._stmt = stmt  # spans are keyed by id(): keep a printed copy alive with them
+
+    def _line_col(self, token_index: int) -> tuple[int, int]:
+        line, col = super()._line_col(token_index)
+        return line + self._first - 1, col

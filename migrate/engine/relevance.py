@@ -57,16 +57,25 @@ def name_pattern(names: Iterable[str]) -> re.Pattern[str]:
     return re.compile(r"(?<![\w.])(?:" + "|".join(map(re.escape, words)) + r")(?!\w)")
 
 
-def skippable(module: cst.Module, source: str, names: Iterable[str]) -> set[int] | None:
-    """``id()`` of the statement nodes of `module` whose lines spell none of `names`.
-
-    `source` is the text `module` was parsed from. Returns None when the statements
-    cannot be matched with CPython's parse of the same text.
-    """
+def parse_python(source: str) -> ast.Module | None:
+    """CPython's parse of `source`, or None when the running Python cannot parse it."""
     try:
-        tree = ast.parse(source)
+        return ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+
+
+def skippable(module: cst.Module, source: str, names: Iterable[str], tree: ast.Module | None = None) -> set[int] | None:
+    """``id()`` of the statement nodes of `module` whose lines spell none of `names`.
+
+    `source` is the text `module` was parsed from (`tree` its CPython parse, when the
+    caller has it). Returns None when the statements cannot be matched with CPython's parse
+    of the same text.
+    """
+    if tree is None:
+        tree = parse_python(source)
+        if tree is None:
+            return None
     starts = [0]
     starts.extend(m.end() for m in _NEWLINE.finditer(source))
     hits: list[int] = []
@@ -82,6 +91,111 @@ def skippable(module: cst.Module, source: str, names: Iterable[str]) -> set[int]
     except (_Misaligned, AttributeError, IndexError):
         return None
     return skip
+
+
+def statement_lines(module: cst.Module, source: str, tree: ast.Module | None = None) -> dict[int, tuple[int, str]] | None:
+    """``id()`` of every statement that is an element of a body (the module's or an
+    indented block's) -> (the 1-based line its printed text starts on, counting its own
+    leading blank and comment lines, and the indentation of that block).
+
+    None when the statements do not line up with CPython's parse, or when the text has
+    line breaks CPython and libcst may count differently (a lone ``\r``).
+    """
+    if tree is None:
+        tree = parse_python(source)
+        if tree is None:
+            return None
+    if "\r" in source.replace("\r\n", ""):
+        return None
+    lines = source.splitlines()
+    out: dict[int, tuple[int, str]] = {}
+    try:
+        _index(module.body, tree.body, lines, out)
+    except (_Misaligned, AttributeError, IndexError):
+        return None
+    return out
+
+
+def _index(body: Sequence[cst.CSTNode], stmts: Sequence[ast.stmt], lines: list[str], out: dict[int, tuple[int, str]]) -> None:
+    i = 0
+    for node in body:
+        if isinstance(node, cst.SimpleStatementLine):
+            k = len(node.body)
+            group = stmts[i : i + k]
+            i += k
+            if len(group) != k or not group:
+                raise _Misaligned
+            for small, a in zip(node.body, group):
+                if type(small).__name__ != type(a).__name__:
+                    raise _Misaligned
+            first = group[0].lineno
+        else:
+            if i >= len(stmts):
+                raise _Misaligned
+            a = stmts[i]
+            i += 1
+            kinds = _COMPOUND.get(type(node))
+            if kinds is None or not isinstance(a, kinds):
+                raise _Misaligned
+            first = _first_line(a)
+            for suite, inner in _suites(node, a):
+                if isinstance(suite, cst.IndentedBlock):
+                    _index(suite.body, inner, lines, out)
+        text = lines[first - 1]
+        indent = text[: len(text) - len(text.lstrip(" \t"))]
+        out[id(node)] = (first - len(node.leading_lines), indent)  # type: ignore[attr-defined]
+    if i != len(stmts):
+        raise _Misaligned
+
+
+def _suites(node: cst.CSTNode, a: ast.stmt) -> list[tuple[cst.BaseSuite, Sequence[ast.stmt]]]:
+    """The suites of a compound statement with the ast statements of each (an ``elif``
+    contributes its own suites); raises _Misaligned when the two parses disagree."""
+    out: list[tuple[cst.BaseSuite, Sequence[ast.stmt]]] = []
+    if type(node).__name__ == "Match":
+        cases = node.cases  # type: ignore[attr-defined]
+        if len(cases) != len(a.cases):  # type: ignore[attr-defined]
+            raise _Misaligned
+        return [(c.body, ac.body) for c, ac in zip(cases, a.cases)]  # type: ignore[attr-defined]
+    out.append((node.body, a.body))  # type: ignore[attr-defined]
+    if isinstance(node, cst.If):
+        orelse = node.orelse
+        if isinstance(orelse, cst.If):
+            if len(a.orelse) != 1 or not isinstance(a.orelse[0], ast.If):  # type: ignore[attr-defined]
+                raise _Misaligned
+            out.extend(_suites(orelse, a.orelse[0]))  # type: ignore[attr-defined]
+        elif isinstance(orelse, cst.Else):
+            out.append((orelse.body, a.orelse))  # type: ignore[attr-defined]
+        elif a.orelse:  # type: ignore[attr-defined]
+            raise _Misaligned
+    elif isinstance(node, (cst.For, cst.While)):
+        out.extend(_else_suite(node.orelse, a.orelse))  # type: ignore[attr-defined]
+    elif isinstance(node, cst.Try) or type(node).__name__ == "TryStar":
+        handlers = node.handlers  # type: ignore[attr-defined]
+        if len(handlers) != len(a.handlers):  # type: ignore[attr-defined]
+            raise _Misaligned
+        out.extend((h.body, ah.body) for h, ah in zip(handlers, a.handlers))  # type: ignore[attr-defined]
+        out.extend(_else_suite(node.orelse, a.orelse))  # type: ignore[attr-defined]
+        final = node.finalbody  # type: ignore[attr-defined]
+        if final is not None:
+            out.append((final.body, a.finalbody))  # type: ignore[attr-defined]
+        elif a.finalbody:  # type: ignore[attr-defined]
+            raise _Misaligned
+    for suite, inner in out:
+        if isinstance(suite, cst.SimpleStatementSuite):
+            if len(suite.body) != len(inner):
+                raise _Misaligned
+        elif not isinstance(suite, cst.IndentedBlock):
+            raise _Misaligned
+    return out
+
+
+def _else_suite(orelse: cst.Else | None, stmts: Sequence[ast.stmt]) -> list[tuple[cst.BaseSuite, Sequence[ast.stmt]]]:
+    if orelse is None:
+        if stmts:
+            raise _Misaligned
+        return []
+    return [(orelse.body, stmts)]
 
 
 def _mentions(hits: list[int], first: int, last: int) -> bool:
@@ -110,7 +224,17 @@ def _walk(body: Sequence[cst.CSTNode], stmts: Sequence[ast.stmt], hits: list[int
             raise _Misaligned
         a = stmts[i]
         i += 1
-        _compound(node, a, hits, skip)
+        kinds = _COMPOUND.get(type(node))
+        if kinds is None or not isinstance(a, kinds):
+            raise _Misaligned
+        if not _mentions(hits, _first_line(a), a.end_lineno or a.lineno):
+            skip.add(id(node))
+            continue
+        for suite, inner in _suites(node, a):
+            if isinstance(suite, cst.IndentedBlock):
+                _walk(suite.body, inner, hits, skip)
+            # a one-line suite is already known to mention a name (or part of a header
+            # that does): nothing to skip inside
     if i != len(stmts):
         raise _Misaligned
 
@@ -122,62 +246,43 @@ def _first_line(a: ast.stmt) -> int:
     return first
 
 
-def _compound(node: cst.CSTNode, a: ast.stmt, hits: list[int], skip: set[int]) -> None:
-    kinds = _COMPOUND.get(type(node))
-    if kinds is None or not isinstance(a, kinds):
-        raise _Misaligned
-    if not _mentions(hits, _first_line(a), a.end_lineno or a.lineno):
-        skip.add(id(node))
-        return
-    if type(node).__name__ != "Match":
-        _suite(node.body, a.body, hits, skip)  # type: ignore[attr-defined]
-    if isinstance(node, cst.If):
-        orelse = node.orelse
-        if isinstance(orelse, cst.If):
-            if len(a.orelse) != 1:  # type: ignore[attr-defined]
-                raise _Misaligned
-            _compound(orelse, a.orelse[0], hits, skip)  # type: ignore[attr-defined]
-        elif isinstance(orelse, cst.Else):
-            _suite(orelse.body, a.orelse, hits, skip)  # type: ignore[attr-defined]
-        elif a.orelse:  # type: ignore[attr-defined]
-            raise _Misaligned
-    elif isinstance(node, (cst.For, cst.While)):
-        _else(node.orelse, a.orelse, hits, skip)  # type: ignore[attr-defined]
-    elif isinstance(node, cst.Try) or type(node).__name__ == "TryStar":
-        handlers = node.handlers  # type: ignore[attr-defined]
-        if len(handlers) != len(a.handlers):  # type: ignore[attr-defined]
-            raise _Misaligned
-        for h, ah in zip(handlers, a.handlers):  # type: ignore[attr-defined]
-            _suite(h.body, ah.body, hits, skip)
-        _else(node.orelse, a.orelse, hits, skip)  # type: ignore[attr-defined]
-        final = node.finalbody  # type: ignore[attr-defined]
-        if final is not None:
-            _suite(final.body, a.finalbody, hits, skip)  # type: ignore[attr-defined]
-        elif a.finalbody:  # type: ignore[attr-defined]
-            raise _Misaligned
-    elif type(node).__name__ == "Match":
-        cases = node.cases  # type: ignore[attr-defined]
-        if len(cases) != len(a.cases):  # type: ignore[attr-defined]
-            raise _Misaligned
-        for c, ac in zip(cases, a.cases):  # type: ignore[attr-defined]
-            _suite(c.body, ac.body, hits, skip)
+def statement_texts(module: cst.Module, source: str, lines: dict[int, tuple[int, str]]) -> dict[int, tuple[str, str]]:
+    """``id()`` of each statement followed by a sibling in its body -> (its source text,
+    the indentation of its block). Its text runs from its first line (`lines`, see
+    `statement_lines`) to the first line of the next statement of the same body; the last
+    statement of a body has no entry (block footers and the module's end follow it)."""
+    starts = [0]
+    starts.extend(m.end() for m in _NEWLINE.finditer(source))
+    out: dict[int, tuple[str, str]] = {}
+    bom = 1 if source.startswith("\ufeff") else 0
+
+    def body(stmts: Sequence[cst.CSTNode]) -> None:
+        for stmt, nxt in zip(stmts, stmts[1:]):
+            a, b = lines.get(id(stmt)), lines.get(id(nxt))
+            if a is not None and b is not None and a[0] < b[0] and not (bom and a[0] == 1):
+                out[id(stmt)] = (source[starts[a[0] - 1] : starts[b[0] - 1]], a[1])
+        for stmt in stmts:
+            for block in _blocks_of(stmt):
+                body(block.body)
+
+    body(module.body)
+    return out
 
 
-def _else(orelse: cst.Else | None, stmts: Sequence[ast.stmt], hits: list[int], skip: set[int]) -> None:
-    if orelse is None:
-        if stmts:
-            raise _Misaligned
-        return
-    _suite(orelse.body, stmts, hits, skip)
-
-
-def _suite(suite: cst.BaseSuite, stmts: Sequence[ast.stmt], hits: list[int], skip: set[int]) -> None:
+def _blocks_of(node: cst.CSTNode) -> list[cst.IndentedBlock]:
+    out: list[cst.IndentedBlock] = []
+    suite = getattr(node, "body", None)
     if isinstance(suite, cst.IndentedBlock):
-        _walk(suite.body, stmts, hits, skip)
-    elif isinstance(suite, cst.SimpleStatementSuite):
-        if len(suite.body) != len(stmts):
-            raise _Misaligned
-        # one line, already known to mention a name (or part of a header that does):
-        # nothing to skip inside
-    else:
-        raise _Misaligned
+        out.append(suite)
+    orelse = getattr(node, "orelse", None)
+    if isinstance(orelse, cst.If):
+        out.extend(_blocks_of(orelse))
+    elif isinstance(orelse, cst.Else) and isinstance(orelse.body, cst.IndentedBlock):
+        out.append(orelse.body)
+    for part in [*getattr(node, "handlers", ()), *getattr(node, "cases", ())]:
+        if isinstance(part.body, cst.IndentedBlock):
+            out.append(part.body)
+    final = getattr(node, "finalbody", None)
+    if final is not None and isinstance(final.body, cst.IndentedBlock):
+        out.append(final.body)
+    return out

@@ -61,6 +61,12 @@ BELOW: dict[str, frozenset[str]] = {
 }
 
 
+#: The statements that are elements of a body (module or indented block).
+STATEMENT_TYPES = frozenset(
+    {"SimpleStatementLine", "FunctionDef", "ClassDef", "If", "For", "While", "Try", "TryStar", "With", "Match"}
+)
+
+
 def opaque_types(hooked: set[str]) -> frozenset[str]:
     """The types in BELOW that need not be entered when `hooked` types have hooks."""
     return frozenset(t for t, below in BELOW.items() if t not in hooked and not (below & hooked))
@@ -76,8 +82,16 @@ class BatchedTransformer(cst.CSTTransformer):
     whose ``id()`` it returns are neither entered nor shown to any hook.
     """
 
-    def __init__(self, rules: Sequence[Rule], decide_skip: Callable[[], set[int] | None] | None = None) -> None:
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        decide_skip: Callable[[], set[int] | None] | None = None,
+        statements: list[cst.CSTNode] | None = None,
+    ) -> None:
         super().__init__()
+        # the statements the traversal is inside, innermost last (FileContext.range_of
+        # computes positions from the innermost one); None: not tracked
+        self._statements = statements
         self._visit: dict[str, list[Callable[..., Any]]] = defaultdict(list)
         self._leave: dict[str, list[Callable[..., Any]]] = defaultdict(list)
         self._skip: set[int] | frozenset[int] = frozenset()
@@ -86,10 +100,22 @@ class BatchedTransformer(cst.CSTTransformer):
             for kind, attr, is_visit in _hooks(type(rule)):
                 (self._visit if is_visit else self._leave)[kind].append(getattr(rule, attr))
         self._opaque = opaque_types(set(self._visit) | set(self._leave))
+        # Statements no hook changed anything in (libcst rebuilds every node it enters,
+        # so the copy is a new object with the same text): id() of the copy -> (the copy,
+        # the original). They can be printed from the source (see positions.code_of);
+        # both are kept alive here so that no id() is reused during the pass.
+        self.clean: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = {}
+        self._edits = 0
+        self._marks: list[int] = []
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         kind = type(node).__name__
-        if kind in self._opaque or id(node) in self._skip:
+        if kind in self._opaque:
+            return False
+        if self._statements is not None and kind in STATEMENT_TYPES:
+            self._statements.append(node)  # popped in on_leave (libcst calls it even for skipped nodes)
+        self._marks.append(self._edits)
+        if id(node) in self._skip:
             return False
         hooks = self._visit.get(kind)
         if hooks:
@@ -103,15 +129,25 @@ class BatchedTransformer(cst.CSTTransformer):
         return True
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Any:
-        hooks = self._leave.get(type(original_node).__name__)
-        if not hooks or id(original_node) in self._skip:
+        name = type(original_node).__name__
+        if name in self._opaque:  # not entered, no hooks
             return updated_node
-        result: Any = updated_node
-        kind = type(updated_node)
-        for hook in hooks:
-            result = hook(original_node, result)
-            if type(result) is not kind:
-                break
+        hooks = self._leave.get(name)
+        if not hooks or id(original_node) in self._skip:
+            result: Any = updated_node
+        else:
+            result = updated_node
+            kind = type(updated_node)
+            for hook in hooks:
+                result = hook(original_node, result)
+                if type(result) is not kind:
+                    break
+            if result is not updated_node:
+                self._edits += 1
+        if self._statements is not None and name in STATEMENT_TYPES:
+            self._statements.pop()
+        if self._marks.pop() == self._edits and name in STATEMENT_TYPES:
+            self.clean[id(result)] = (result, original_node)
         return result
 
     # Attribute-level hooks (``visit_Call_func``) are not dispatched: libcst would look
@@ -130,7 +166,7 @@ def skip_set(ctx: FileContext, pack: Pack, rules: Sequence[Rule]) -> set[int] | 
         return None
     triggers = [t.decode("ascii", "ignore") for t in pack.triggers]
     names = [local for local, target in ctx.aliases.bindings.items() if any(t in target for t in triggers)]
-    return skippable(ctx.module, ctx.source_text, names)
+    return skippable(ctx.module, ctx.source_text, names, ctx.python_ast())
 
 
 @dataclass
@@ -138,6 +174,15 @@ class PassResult:
     module: cst.Module
     findings: list[Finding]
     context: FileContext
+    clean: dict[int, tuple[cst.CSTNode, cst.CSTNode]]
+
+    def verbatim(self) -> dict[int, tuple[str, str]] | None:
+        """For `positions.code_of`: the statements of the result that no rule changed,
+        with their text in the source and the indentation of their block there."""
+        texts = self.context.verbatim()
+        if not texts:
+            return None
+        return {copy_id: texts[id(orig)] for copy_id, (_copy, orig) in self.clean.items() if id(orig) in texts}
 
 
 def run_pass(
@@ -158,7 +203,8 @@ def run_pass(
         unsafe_fixes=unsafe_fixes,
     )
     instances = [r(ctx) for r in rules]
-    new = module.visit(BatchedTransformer(instances, lambda: skip_set(ctx, pack, instances)))
+    batched = BatchedTransformer(instances, lambda: skip_set(ctx, pack, instances), ctx.statement_stack)
+    new = module.visit(batched)
     assert isinstance(new, cst.Module)
     if ctx.additions_scheduled:
         new = _add_imports(ctx, new)
@@ -179,7 +225,7 @@ def run_pass(
         if pending:
             new = RemoveImportsVisitor(ctx.codemod).transform_module(new)
             new = _strip_new_leading_blank_lines(module, new)
-    return PassResult(module=new, findings=ctx.findings, context=ctx)
+    return PassResult(module=new, findings=ctx.findings, context=ctx, clean=batched.clean)
 
 
 def _add_imports(ctx: FileContext, module: cst.Module) -> cst.Module:

@@ -1,0 +1,121 @@
+"""The engine's shortcuts change nothing: finding positions computed from single
+statements (the fast path of ``FileContext.range_of``) equal those from a print of the
+whole module, and printing unchanged statements from the source text gives the same
+output as printing every node."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import migrate.engine.context as context
+from migrate.engine.positions import Positions
+from migrate.engine.process import Options, process_bytes
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TRICKY = '''\
+"""Docstring."""
+import tensorflow.compat.v1 as tf  # a comment
+\t
+# leading comment of a decorated function
+@tf.function  # decorator comment
+# between the decorator and def
+def f(x, act=tf.nn.relu):
+    # comment at block indentation
+    if x is None: y = tf.to_float(x)
+    elif tf.is_tensor(x):
+        y = tf.log(x); z = tf.to_float(x)
+  # comment at another indentation
+    else:
+        with tf.variable_scope("s"):
+            y = tf.random_normal([2])
+    return tf.reduce_sum(y, keep_dims=True)
+
+
+class K:
+\tdef g(self):
+\t\treturn tf.to_int32(tf.log(1.0))  # tab indentation
+\tw = tf.get_variable("w", [1])
+
+
+try:
+    v = tf.to_float(1)
+except ValueError:
+    v = tf.to_float(2)
+finally:
+    u = tf.log(3.0)
+for i in range(2):
+    pass
+else:
+    q = tf.to_float(i)
+x = tf.placeholder(tf.float32,
+                   [None, 3])
+'''
+
+
+def _findings(data: bytes, path: str, opts: Options, statement_positions: bool) -> list[object]:
+    saved = context.USE_STATEMENT_POSITIONS, context.USE_VERBATIM
+    context.USE_STATEMENT_POSITIONS = context.USE_VERBATIM = statement_positions
+    try:
+        result, out = process_bytes(data, path, opts)
+    finally:
+        context.USE_STATEMENT_POSITIONS, context.USE_VERBATIM = saved
+    return [(f.rule_id, f.range, f.message, f.status, f.snippet) for f in result.findings] + [out]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_tricky_layouts(newline: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = TRICKY.replace("\n", newline).encode()
+    whole: list[object] = []
+    monkeypatch.setattr(context, "Positions", lambda module: whole.append(module) or Positions(module))
+    _findings(data, "t.py", Options(), True)
+    # the fast path is taken (a lone CR, which CPython and libcst may count differently, is not)
+    assert bool(whole) == (newline == "\r")
+    for unsafe in (False, True):
+        opts = Options(unsafe_fixes=unsafe)
+        fast = _findings(data, "t.py", opts, True)
+        assert len(fast) > 15
+        assert fast == _findings(data, "t.py", opts, False)
+
+
+def _files(*dirs: str) -> list[Path]:
+    return [p for d in dirs for p in sorted((ROOT / d).rglob("*.py"))]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "pack,unsafe,dirs",
+    [
+        ("tf1-to-tf2", False, ("corpus/tf1", "tests/fixtures/tf1_to_tf2", "corpus/case_study/tf1")),
+        ("tf1-to-tf2", True, ("corpus/tf1", "corpus/case_study/tf1")),
+        ("tf2-to-torch", True, ("corpus/tf2", "corpus/case_study/tf2")),
+    ],
+)
+def test_shortcuts_match_whole_module_printing(pack: str, unsafe: bool, dirs: tuple[str, ...]) -> None:
+    files = _files(*dirs)
+    assert len(files) > 20
+    opts = Options(pack=pack, unsafe_fixes=unsafe)
+    for path in files:
+        data = path.read_bytes()
+        assert _findings(data, path.name, opts, True) == _findings(data, path.name, opts, False), path
+
+
+def test_unchanged_statements_are_printed_from_the_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    import migrate.engine.positions as positions
+
+    used: list[int] = []
+    original = positions._codegen_verbatim
+
+    def spy(self, state, **kwargs):  # type: ignore[no-untyped-def]
+        before = len(state.tokens)
+        original(self, state, **kwargs)
+        if len(state.tokens) == before + 1 and state.verbatim and id(self) in state.verbatim:
+            used.append(id(self))
+
+    monkeypatch.setattr(positions, "_codegen_verbatim", spy)
+    source = "import tensorflow.compat.v1 as tf\n\n\ndef f():\n    # kept\n    a = 1\n    return tf.log(a)\n\n\nX = [1,\n  2]\nY = tf.to_float(X)\n"
+    result, out = process_bytes(source.encode(), "t.py", Options())
+    assert out.decode() == source.replace("tf.log", "tf.math.log").replace("tf.to_float(X)", "tf.cast(X, tf.float32)").replace(".compat.v1", "")
+    assert len(used) >= 2  # `a = 1` and the `X = [...]` statement at least
