@@ -119,10 +119,17 @@ class AliasMap:
 
     def resolve(self, node: cst.BaseExpression) -> str | None:
         """The qualified name a dotted chain refers to, or None if its root is not an alias."""
-        name = dotted_name(node)
-        if name is None:
+        parts: list[str] = []
+        while isinstance(node, cst.Attribute):
+            parts.append(node.attr.value)
+            node = node.value
+        if not isinstance(node, cst.Name):
             return None
-        return self.resolve_dotted(name)
+        base = self.bindings.get(node.value)  # most chains (self.x, np.y) stop here
+        if base is None or not parts:
+            return base
+        parts.append(base)
+        return ".".join(reversed(parts))
 
     def resolve_dotted(self, name: str) -> str | None:
         head, _, rest = name.partition(".")
