@@ -488,3 +488,28 @@ def test_every_tf1_to_tf2_rule_declares_its_scope():
 
     missing = [r.ID for r in load_pack("tf1-to-tf2").rules if r.__dict__.get("SCOPE", getattr(r, "SCOPE", None)) is None]
     assert not missing, f"rules without SCOPE: {missing}"
+
+
+@pytest.mark.parametrize(
+    "extra,kept",
+    [
+        ("", False),
+        ('__all__ = ["tf", "f"]\n', True),  # a name in __all__ is a use
+        ('__all__ += ["tf.nn"]\n', True),
+        ('x: "tf.Tensor" = None\n', True),  # so is a string annotation
+        ('"""Uses tf to compute."""\n', False),  # prose is not
+        ('d = {"tf": 1}\n', False),  # nor data
+    ],
+)
+def test_unused_import_removal_respects_string_uses(extra: str, kept: bool) -> None:
+    src = f"import tensorflow as tf\nimport numpy as np\n{extra}\n\ndef f(x):\n    return tf.nn.relu(x)\n"
+    result, out = process_bytes(src.encode(), "m.py", Options(pack="tf2-to-torch"))
+    text = out.decode()
+    assert "torch.relu(x)" in text
+    assert ("import tensorflow as tf" in text) == kept, text
+
+
+def test_unused_from_import_removal_keeps_the_rest_of_the_statement() -> None:
+    src = "import tensorflow as tf\nfrom tensorflow.keras import (  # keras\n    layers,  # the layers\n    Model,\n)\n\n\ndef f(x):\n    return tf.nn.relu(x)\n\n\nm = Model\n"
+    result, out = process_bytes(src.encode(), "m.py", Options(pack="tf2-to-torch"))
+    assert out.decode().startswith("from tensorflow.keras import (  # keras\n    Model,\n)\nimport torch\n")

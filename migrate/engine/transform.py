@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ import libcst as cst
 from libcst._nodes import op as _cst_op
 
 from migrate.engine.context import FileContext
+from migrate.engine.names import dotted_name
 from migrate.engine.relevance import skippable
 from migrate.pack import Pack
 from migrate.result import Finding
@@ -209,21 +211,14 @@ def run_pass(
     if ctx.additions_scheduled:
         new = _add_imports(ctx, new)
     if ctx.removals_scheduled:
-        from libcst.codemod.visitors import RemoveImportsVisitor
-
-        # RemoveImportsVisitor needs full scope analysis on a copy of the tree: only run it
-        # for imports whose local name is no longer used outside import statements.
+        # An import is removed when its local name is no longer used outside import
+        # statements (nor spelled in a string: `__all__`, string annotations).
         wanted = {asname or obj or mod.split(".")[0] for mod, obj, asname in ctx.removals}
         counter = _NameCounter(wanted)
         new.visit(counter)
-        pending = False
-        for mod, obj, asname in ctx.removals:
-            local = asname or obj or mod.split(".")[0]
-            if counter.counts.get(local, 0) == 0:
-                RemoveImportsVisitor.remove_unused_import(ctx.codemod, mod, obj, asname)
-                pending = True
-        if pending:
-            new = RemoveImportsVisitor(ctx.codemod).transform_module(new)
+        unused = [(mod, obj, asname) for mod, obj, asname in ctx.removals if counter.counts.get(asname or obj or mod.split(".")[0], 0) == 0]
+        if unused:
+            new = new.visit(_ImportRemover(unused))
             new = _strip_new_leading_blank_lines(module, new)
     return PassResult(module=new, findings=ctx.findings, context=ctx, clean=batched.clean)
 
@@ -235,19 +230,28 @@ def _add_imports(ctx: FileContext, module: cst.Module) -> cst.Module:
     the first statement after it (to put a blank line before it), but traverses the whole
     tree twice; on the head alone it gives the same result for a fraction of the cost.
     It needs no metadata, so ``transform_module`` (which would deep-copy the tree into a
-    MetadataWrapper first) is not used either.
+    MetadataWrapper first) is not used either. Of the first statement after the imports
+    it reads and changes only the leading lines: it is given a one-line stand-in with the
+    same leading lines (a class or a function there would be traversed twice for nothing).
     """
     body = module.body
     i = 1 if body and _is_docstring_or_strict(body[0]) else 0
     while i < len(body) and _is_import_line(body[i]):
         i += 1
-    cut = i + 1
-    head = module.with_changes(body=body[:cut])
+    first = body[i] if i < len(body) else None
+    stand_in = cst.SimpleStatementLine([cst.Pass()], leading_lines=first.leading_lines) if first is not None else None  # type: ignore[union-attr]
+    head = module.with_changes(body=[*body[:i], *([stand_in] if stand_in is not None else [])])
     from libcst.codemod.visitors import AddImportsVisitor
 
     with _matcher_scan_cache():
         new_head = AddImportsVisitor(ctx.codemod).transform_module_impl(head)
-    return new_head.with_changes(body=[*new_head.body, *body[cut:]])
+    new_body = list(new_head.body)
+    if stand_in is not None:
+        after = new_body.pop()
+        if after.leading_lines is not stand_in.leading_lines:  # type: ignore[union-attr]
+            first = first.with_changes(leading_lines=after.leading_lines)  # type: ignore[union-attr]
+        new_body.append(first)
+    return new_head.with_changes(body=[*new_body, *body[i + 1 :]])
 
 
 _NO_MATCHERS: dict[str, set[type]] = {}
@@ -314,6 +318,104 @@ def _strip_new_leading_blank_lines(old: cst.Module, new: cst.Module) -> cst.Modu
     return new.with_changes(body=[first.with_changes(leading_lines=[]), *new.body[1:]])
 
 
+class _ImportRemover(cst.CSTTransformer):
+    """Drops the given imports (module, object or None, alias or None) wherever they
+    are, editing the statements the way libcst's RemoveImportsVisitor does (the last kept
+    name loses its trailing comma; comments after a removed name move to the previous one,
+    or to the opening parenthesis), without its scope analysis: the engine has already
+    checked that the local names are unused. Only statements are entered."""
+
+    _ENTER = frozenset(
+        {
+            "Module", "SimpleStatementLine", "SimpleStatementSuite", "IndentedBlock", "Else", "Finally",
+            "ExceptHandler", "ExceptStarHandler", "MatchCase", "Import", "ImportFrom",
+            *STATEMENT_TYPES,
+        }
+    )
+
+    def __init__(self, unused: list[tuple[str, str | None, str | None]]) -> None:
+        super().__init__()
+        self.modules = {mod: asname for mod, obj, asname in unused if obj is None}
+        self.objects: dict[str, set[tuple[str, str | None]]] = {}
+        for mod, obj, asname in unused:
+            if obj is not None:
+                self.objects.setdefault(mod, set()).add((obj, asname))
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return type(node).__name__ in self._ENTER and super().on_visit(node)
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        return None
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        return None
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+    def leave_Import(self, original_node: cst.Import, updated_node: cst.Import) -> cst.Import | cst.RemovalSentinel:
+        keep = [
+            a for a in original_node.names
+            if a.evaluated_name not in self.modules or a.evaluated_alias != self.modules[a.evaluated_name]
+        ]
+        return self._edited(updated_node, list(original_node.names), keep, {})
+
+    def leave_ImportFrom(self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom) -> cst.ImportFrom | cst.RemovalSentinel:
+        names = original_node.names
+        if isinstance(names, cst.ImportStar) or original_node.relative or original_node.module is None:
+            return updated_node
+        module = dotted_name(original_node.module)
+        gone = self.objects.get(module or "")
+        if not gone:
+            return updated_node
+        keep: list[cst.ImportAlias] = []
+        updates: dict[str, Any] = {}
+        for alias in names:
+            if (alias.evaluated_name, alias.evaluated_alias) not in gone:
+                keep.append(alias)
+                continue
+            comma = alias.comma
+            if isinstance(comma, cst.Comma):  # keep the comments that followed the removed name
+                if keep:
+                    prev = keep[-1]
+                    if isinstance(prev.comma, cst.Comma):
+                        prev = prev.with_deep_changes(
+                            prev.comma, whitespace_after=_merge_whitespace_after(prev.comma.whitespace_after, comma.whitespace_after)
+                        )
+                    else:
+                        prev = prev.with_changes(comma=comma)
+                    keep[-1] = prev
+                elif isinstance(updated_node.lpar, cst.LeftParen):
+                    updates["lpar"] = updated_node.lpar.with_changes(
+                        whitespace_after=_merge_whitespace_after(updated_node.lpar.whitespace_after, comma.whitespace_after)
+                    )
+        return self._edited(updated_node, list(names), keep, updates)
+
+    @staticmethod
+    def _edited(updated: Any, names: list[cst.ImportAlias], keep: list[cst.ImportAlias], updates: dict[str, Any]) -> Any:
+        if keep == names:
+            return updated
+        if not keep:
+            return cst.RemoveFromParent()
+        if keep[-1] is not names[-1]:
+            keep = [*keep[:-1], keep[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
+        return updated.with_changes(names=keep, **updates)
+
+
+def _merge_whitespace_after(left: cst.BaseParenthesizableWhitespace, right: cst.BaseParenthesizableWhitespace) -> cst.BaseParenthesizableWhitespace:
+    if not isinstance(right, cst.ParenthesizedWhitespace):
+        return left
+    if not isinstance(left, cst.ParenthesizedWhitespace):
+        return right
+    return left.with_changes(empty_lines=tuple(line for line in right.empty_lines if line.comment is not None))
+
+
+_DOTTED = re.compile(r"\s*([A-Za-z_]\w*)(?:\.[A-Za-z_]\w*)*\s*")
+
+
 class _NameCounter(cst.CSTVisitor):
     """Counts uses of a few names: Name nodes outside import statements, attribute names
     excluded."""
@@ -323,8 +425,10 @@ class _NameCounter(cst.CSTVisitor):
         self.names = names
         self.counts: dict[str, int] = {}
         self._attrs: set[int] = set()
+        self._in_strings = 0
+        self._all: list[bool] = []
 
-    _PASS = frozenset(t for t in BELOW if t != "Name")
+    _PASS = frozenset(t for t in BELOW if t not in ("Name", "SimpleString"))
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if type(node).__name__ in self._PASS:
@@ -349,3 +453,32 @@ class _NameCounter(cst.CSTVisitor):
     def visit_Name(self, node: cst.Name) -> None:
         if node.value in self.names and id(node) not in self._attrs:
             self.counts[node.value] = self.counts.get(node.value, 0) + 1
+
+    # A string is a use when it names the import in an annotation (`x: "tf.Tensor"`) or
+    # in `__all__` (as libcst's scope analysis counts them); other strings are data.
+    def visit_Annotation(self, node: cst.Annotation) -> None:
+        self._in_strings += 1
+
+    def leave_Annotation(self, original_node: cst.Annotation) -> None:
+        self._in_strings -= 1
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._all.append(any(isinstance(t.target, cst.Name) and t.target.value == "__all__" for t in node.targets))
+        self._in_strings += self._all[-1]
+
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        self._in_strings -= self._all.pop()
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._all.append(isinstance(node.target, cst.Name) and node.target.value == "__all__")
+        self._in_strings += self._all[-1]
+
+    def leave_AugAssign(self, original_node: cst.AugAssign) -> None:
+        self._in_strings -= self._all.pop()
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if not self._in_strings:
+            return
+        m = _DOTTED.fullmatch(node.value.strip("'\"rRbBuU"))
+        if m is not None and m.group(1) in self.names:
+            self.counts[m.group(1)] = self.counts.get(m.group(1), 0) + 1
