@@ -120,14 +120,8 @@ def _index(body: Sequence[cst.CSTNode], stmts: Sequence[ast.stmt], lines: list[s
     i = 0
     for node in body:
         if isinstance(node, cst.SimpleStatementLine):
-            k = len(node.body)
-            group = stmts[i : i + k]
-            i += k
-            if len(group) != k or not group:
-                raise _Misaligned
-            for small, a in zip(node.body, group):
-                if type(small).__name__ != type(a).__name__:
-                    raise _Misaligned
+            group = _group(node, stmts, i)
+            i += len(group)
             first = group[0].lineno
         else:
             if i >= len(stmts):
@@ -207,14 +201,8 @@ def _walk(body: Sequence[cst.CSTNode], stmts: Sequence[ast.stmt], hits: list[int
     i = 0
     for node in body:
         if isinstance(node, cst.SimpleStatementLine):
-            k = len(node.body)
-            group = stmts[i : i + k]
-            i += k
-            if len(group) != k:
-                raise _Misaligned
-            for small, a in zip(node.body, group):
-                if type(small).__name__ != type(a).__name__:
-                    raise _Misaligned
+            group = _group(node, stmts, i)
+            i += len(group)
             if any(isinstance(a, _IMPORTS) for a in group):
                 continue
             if not _mentions(hits, group[0].lineno, group[-1].end_lineno or group[-1].lineno):
@@ -237,6 +225,18 @@ def _walk(body: Sequence[cst.CSTNode], stmts: Sequence[ast.stmt], hits: list[int
             # that does): nothing to skip inside
     if i != len(stmts):
         raise _Misaligned
+
+
+def _group(line: cst.SimpleStatementLine, stmts: Sequence[ast.stmt], i: int) -> Sequence[ast.stmt]:
+    """The ast statements of the small statements of `line`, starting at `stmts[i]`."""
+    k = len(line.body)
+    group = stmts[i : i + k]
+    if len(group) != k or not group:
+        raise _Misaligned
+    for small, a in zip(line.body, group):
+        if type(small).__name__ != type(a).__name__:
+            raise _Misaligned
+    return group
 
 
 def _first_line(a: ast.stmt) -> int:

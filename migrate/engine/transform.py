@@ -318,7 +318,24 @@ def _strip_new_leading_blank_lines(old: cst.Module, new: cst.Module) -> cst.Modu
     return new.with_changes(body=[first.with_changes(leading_lines=[]), *new.body[1:]])
 
 
-class _ImportRemover(cst.CSTTransformer):
+class _StatementsOnly:
+    """For the engine's small passes: no attribute-level hooks (libcst would look them up
+    twice for every field of every node) and import statements are not entered."""
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        return None
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        return None
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+
+class _ImportRemover(_StatementsOnly, cst.CSTTransformer):
     """Drops the given imports (module, object or None, alias or None) wherever they
     are, editing the statements the way libcst's RemoveImportsVisitor does (the last kept
     name loses its trailing comma; comments after a removed name move to the previous one,
@@ -344,17 +361,6 @@ class _ImportRemover(cst.CSTTransformer):
     def on_visit(self, node: cst.CSTNode) -> bool:
         return type(node).__name__ in self._ENTER and super().on_visit(node)
 
-    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
-        return None
-
-    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
-        return None
-
-    def visit_Import(self, node: cst.Import) -> bool:
-        return False
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        return False
 
     def leave_Import(self, original_node: cst.Import, updated_node: cst.Import) -> cst.Import | cst.RemovalSentinel:
         keep = [
@@ -416,7 +422,7 @@ def _merge_whitespace_after(left: cst.BaseParenthesizableWhitespace, right: cst.
 _DOTTED = re.compile(r"\s*([A-Za-z_]\w*)(?:\.[A-Za-z_]\w*)*\s*")
 
 
-class _NameCounter(cst.CSTVisitor):
+class _NameCounter(_StatementsOnly, cst.CSTVisitor):
     """Counts uses of a few names: Name nodes outside import statements, attribute names
     excluded."""
 
@@ -435,17 +441,6 @@ class _NameCounter(cst.CSTVisitor):
             return False
         return super().on_visit(node)
 
-    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
-        return None
-
-    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
-        return None
-
-    def visit_Import(self, node: cst.Import) -> bool:
-        return False
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        return False
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         self._attrs.add(id(node.attr))
