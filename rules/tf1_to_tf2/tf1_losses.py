@@ -1,0 +1,168 @@
+"""TF2140: tf.losses.* (TF1) -> the TF2 expression that computes the same value."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from migrate.result import Category, Safety
+from migrate.rule import Invalid, Rule, Valid
+from rules.tf1_to_tf2._common import expr, fix_commas, keyword_args, kwarg, rest_of, tf_root
+
+# TF1 function -> its positional parameters (tensorflow/python/ops/losses/losses_impl.py)
+_PARAMS: dict[str, list[str]] = {
+    "mean_squared_error": ["labels", "predictions", "weights", "scope", "loss_collection", "reduction"],
+    "absolute_difference": ["labels", "predictions", "weights", "scope", "loss_collection", "reduction"],
+    "sparse_softmax_cross_entropy": ["labels", "logits", "weights", "scope", "loss_collection", "reduction"],
+    "softmax_cross_entropy": ["onehot_labels", "logits", "weights", "label_smoothing", "scope", "loss_collection", "reduction"],
+    "sigmoid_cross_entropy": ["multi_class_labels", "logits", "weights", "label_smoothing", "scope", "loss_collection", "reduction"],
+    "huber_loss": ["labels", "predictions", "weights", "delta", "scope", "loss_collection", "reduction"],
+}
+# Arguments whose default value is all the rewrite handles: (name, the literal values allowed)
+_DEFAULT_ONLY = {"weights": {"1.0", "1", "1."}, "label_smoothing": {"0", "0.0", "0."}}
+# Names whose use means the program reads the LOSSES collection TF1 losses add to.
+_COLLECTION_READERS = re.compile(r"\b(?:get_total_loss|get_losses|LOSSES)\b")
+
+
+class TF1Losses(Rule):
+    """Rewrites TF1 `tf.losses.*` calls with default weights and reduction to TF2 ops.
+
+    What it does: the TF1 losses compute an elementwise loss, multiply it by `weights`
+    (1.0) and divide the sum by the number of elements (SUM_BY_NONZERO_WEIGHTS):
+
+    - `tf.losses.mean_squared_error(labels, predictions)` ->
+      `tf.reduce_mean(tf.math.squared_difference(predictions, labels))`
+    - `tf.losses.absolute_difference(labels, predictions)` ->
+      `tf.reduce_mean(tf.abs(tf.subtract(predictions, labels)))`
+    - `tf.losses.sparse_softmax_cross_entropy(labels, logits)` ->
+      `tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))`
+    - `tf.losses.softmax_cross_entropy(onehot_labels, logits)` ->
+      `tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=tf.stop_gradient(onehot_labels), logits=logits))`
+      (TF1 stopped the gradient into the labels)
+    - `tf.losses.sigmoid_cross_entropy(multi_class_labels, logits)` ->
+      `tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=multi_class_labels, logits=logits))`
+    - `tf.losses.huber_loss(labels, predictions, delta=d)` ->
+      `tf.keras.losses.Huber(delta=d)(labels, predictions)`
+
+    `scope=` only named the ops and is dropped. Calls with `weights`, `reduction`,
+    `loss_collection` or `label_smoothing` other than the defaults are left to TF2001's
+    manual item, and so is every call in a file that reads the LOSSES collection
+    (`tf.losses.get_total_loss`, `get_losses`, `GraphKeys.LOSSES`): TF1 losses add
+    themselves to it, the TF2 expressions do not.
+
+    Why: `tf.losses` is TF1-only (`tf.compat.v1.losses`); the Keras loss classes are
+    the usual TF2 spelling but reduce per example first, so the plain ops above are the
+    exact counterpart.
+
+    Fix safety: unsafe. Same values up to float rounding (tested against TF1 graph mode,
+    values and gradients), with three differences a person should know: TF1 returned 0
+    for an empty batch (TF2's mean gives NaN); TF1 cast float64 inputs to float32 and
+    integer labels of the sigmoid/softmax losses to the logits' dtype (TF2's ops reject
+    mismatched dtypes loudly); sparse labels of shape [batch, 1] were squeezed by TF1
+    (TF2's op requires [batch]).
+    """
+
+    ID = "TF2140"
+    SCOPE = "names"  # calls of tf.losses.* only (see migrate.engine.transform)
+    NAME = "tf1-losses"
+    MESSAGE = "tf.losses function becomes the TF2 ops that compute the same value"
+    SAFETY = Safety.UNSAFE
+    CATEGORY = Category.MANDATORY
+    EFFORT = "trivial"
+
+    VALID = [
+        Valid("import tensorflow as tf\nloss = tf.keras.losses.MeanSquaredError()(y, p)\n"),
+        # weighted: left to TF2001's manual item
+        Valid("import tensorflow.compat.v1 as tf\nloss = tf.losses.mean_squared_error(y, p, weights=mask)\n"),
+    ]
+    INVALID = [
+        Invalid(
+            "import tensorflow.compat.v1 as tf\nloss = tf.losses.mean_squared_error(labels=y, predictions=y_hat)\n",
+            "import tensorflow.compat.v1 as tf\nloss = tf.reduce_mean(tf.math.squared_difference(y_hat, y))\n",
+        ),
+        Invalid(
+            "import tensorflow as tf\nloss = tf.losses.sparse_softmax_cross_entropy(labels, logits, scope='xent')\n",
+            "import tensorflow as tf\nloss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))\n",
+        ),
+        Invalid(
+            "import tensorflow as tf\nloss = tf.losses.softmax_cross_entropy(onehot_labels=y, logits=z)\n",
+            "import tensorflow as tf\nloss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=tf.stop_gradient(y), logits=z))\n",
+        ),
+        Invalid(
+            "import tensorflow as tf\nloss = tf.losses.huber_loss(q_target, q, delta=2.0)\n",
+            "import tensorflow as tf\nloss = tf.keras.losses.Huber(delta=2.0)(q_target, q)\n",
+        ),
+        Invalid(
+            "import tensorflow as tf\na = tf.losses.mean_squared_error(y, p)\ntotal = tf.losses.get_total_loss()\n",
+            None,
+            message="LOSSES collection",
+        ),
+    ]
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        rest = rest_of(self.qname(original_node.func))
+        if rest is None or not rest.startswith("losses."):
+            return updated_node
+        fn = rest[len("losses.") :]
+        params = _PARAMS.get(fn)
+        if params is None:
+            return updated_node
+        args = keyword_args(updated_node, params)
+        if args is None or params[0] not in args or params[1] not in args:
+            return updated_node
+        for name, arg in args.items():
+            if name in ("loss_collection", "reduction") or (
+                name in _DEFAULT_ONLY and self.code(arg.value).strip() not in _DEFAULT_ONLY[name]
+            ):
+                return updated_node  # TF2001 reports it as a manual item
+        if _COLLECTION_READERS.search(self.ctx.source_text):
+            self.supersede(original_node.func)
+            self.flag(
+                original_node,
+                f"`tf.losses.{fn}` is not rewritten: this file reads the LOSSES collection TF1 losses add "
+                "themselves to (get_total_loss/get_losses); keep the loss terms in Python and sum them "
+                "explicitly, then rewrite each call as TF2140 describes",
+                effort="complex",
+            )
+            return updated_node
+        new = self._rewrite(fn, args, tf_root(self.ctx))
+        self.supersede(original_node.func)
+        return self.fix(original_node, updated_node, new, message=f"`tf.losses.{fn}` becomes {self._shape(fn)}")
+
+    def code(self, node: cst.CSTNode) -> str:
+        return cst.Module(body=[]).code_for_node(node)
+
+    @staticmethod
+    def _shape(fn: str) -> str:
+        if fn == "huber_loss":
+            return "tf.keras.losses.Huber (mean over all elements, as TF1)"
+        return "the mean of the elementwise TF2 op (TF1's default SUM_BY_NONZERO_WEIGHTS with weights 1.0)"
+
+    @staticmethod
+    def _rewrite(fn: str, args: dict[str, cst.Arg], tf: str) -> cst.BaseExpression:
+        def value(name: str) -> cst.BaseExpression:
+            return args[name].value
+
+        def call(func: str, *pos: cst.BaseExpression, **kw: cst.BaseExpression) -> cst.Call:
+            out = [cst.Arg(v) for v in pos] + [kwarg(k, v) for k, v in kw.items()]
+            return cst.Call(func=expr(func), args=fix_commas(out))
+
+        if fn == "huber_loss":
+            ctor = call(f"{tf}.keras.losses.Huber", delta=value("delta")) if "delta" in args else call(f"{tf}.keras.losses.Huber")
+            return cst.Call(func=ctor, args=fix_commas([cst.Arg(value("labels")), cst.Arg(value("predictions"))]))
+        if fn == "mean_squared_error":
+            inner = call(f"{tf}.math.squared_difference", value("predictions"), value("labels"))
+        elif fn == "absolute_difference":
+            inner = call(f"{tf}.abs", call(f"{tf}.subtract", value("predictions"), value("labels")))
+        elif fn == "sparse_softmax_cross_entropy":
+            inner = call(f"{tf}.nn.sparse_softmax_cross_entropy_with_logits", labels=value("labels"), logits=value("logits"))
+        elif fn == "softmax_cross_entropy":
+            inner = call(
+                f"{tf}.nn.softmax_cross_entropy_with_logits",
+                labels=call(f"{tf}.stop_gradient", value("onehot_labels")),
+                logits=value("logits"),
+            )
+        else:  # sigmoid_cross_entropy
+            inner = call(f"{tf}.nn.sigmoid_cross_entropy_with_logits", labels=value("multi_class_labels"), logits=value("logits"))
+        return call(f"{tf}.reduce_mean", inner)
