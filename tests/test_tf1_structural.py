@@ -59,6 +59,12 @@ PROVEN: dict[str, tuple[float, bool, bool]] = {
     "mlp_feed_dict": (1e-4, True, True),
     "linear_regression_interactive": (1e-4, True, True),
     "cnn_deep_mnist_style": (1e-4, True, False),
+    # tf.cond on a placeholder_with_default and tf.while_loop in a helper, inside the
+    # tf.functions; the explicit tf.Graph / as_default / Session(graph=g) go
+    "control_flow_cond": (1e-5, False, True),
+    # tf.gradients kept inside the tf.function, tf.assign in a `for` block appending to
+    # an update list, tf.control_dependencies blocks, a fetched tf.group
+    "manual_sgd_gradients": (1e-4, False, True),
 }
 # Keys read before any training step: the tighter tolerance applies.
 UNTRAINED_KEYS = {"linear_regression_interactive": {"w_init"}}
@@ -66,7 +72,6 @@ UNTRAINED_KEYS = {"linear_regression_interactive": {"w_init"}}
 # Programs the rewrite must NOT restructure, with a word of the reason it reports.
 NOT_CONVERTED = {
     "autoencoder_sigmoid": "RMSProp",
-    "control_flow_cond": "tf.cond",
     "gan_two_optimizers": "GraphKeys",
     "layers_cnn_batchnorm": "get_default_graph",
     "variable_scope_siamese": "trainable_variables",

@@ -355,7 +355,7 @@ class SessionToEager(Rule):
             return updated_node
         assert self.plan is not None
         if id(original_node) not in self.plan.unwrap:
-            return self._finish(original_node, [updated_node])
+            return self._compound(original_node, updated_node)
         body = updated_node.body
         assert isinstance(body, cst.IndentedBlock)
         stmts = list(body.body)
@@ -368,7 +368,11 @@ class SessionToEager(Rule):
     def _compound(self, original_node, updated_node):  # type: ignore[no-untyped-def]
         if not self._on():
             return updated_node
-        return self._finish(original_node, [updated_node])
+        assert self.plan is not None
+        oid = id(original_node)
+        if oid in self.plan.capture:  # a graph-building block moved into functions
+            self.plan.captured[oid] = updated_node
+        return self._finish(original_node, [] if oid in self.plan.remove else [updated_node])
 
     leave_For = leave_While = leave_If = leave_Try = leave_FunctionDef = leave_ClassDef = _compound  # type: ignore[assignment]
 

@@ -1,0 +1,630 @@
+"""Graph control flow for the structural TF1 graph -> eager rewrite (TF2120).
+
+Not a rule module: the helpers the analysis in ``_graph.py`` calls for ``tf.cond``,
+``tf.while_loop``, ``tf.control_dependencies``, ``tf.gradients``, ``tf.group`` and an
+explicit ``tf.Graph``.
+
+Why these can be converted at all: every graph statement a run needs is moved into a
+``tf.function`` (see ``Analysis.slice``), and inside a ``tf.function`` these calls build the
+same graph constructs as in TF1 (checked in TF 2.21: ``tf.cond`` runs the stateful ops of
+the taken branch only, ``tf.control_dependencies`` orders as before, ``tf.gradients`` is
+valid in a function graph, not eagerly). What differs is laziness: TF1 runs an op only when
+a fetch needs it, a ``tf.function`` runs every stateful op it contains (automatic control
+dependencies). A statement is moved only into the functions whose fetches need one of the
+names it defines, so a plain `n = tf.assign(...)` runs where TF1 ran it. The checks below
+make sure the same holds for what is new here:
+
+* a branch of ``tf.cond`` / a body of ``tf.while_loop`` must hold no stateful op (TF1 runs
+  one only when the branch's outputs need it) and create no variable; its result must not
+  be a one-element list or tuple (TF1's ``cond`` unpacks it, ``strict=False``; TF2's does
+  not), and ``while_loop``'s ``loop_vars`` must be a literal of two or more elements (TF1
+  unpacks a one-element list, ``return_same_structure=False``);
+* a top-level ``for`` over Python values or ``with tf.control_dependencies(...)`` block
+  that builds graph ops is ONE graph statement (moved whole); every stateful op in it must
+  feed what the block defines (a name read inside the block or after it, an accumulator
+  list it appends to, a control dependency), and an accumulator list is only used whole
+  (``tf.control_dependencies(updates)``, ``tf.group(*updates)``), so a run that needs the
+  block ran all of its updates in TF1 too;
+* ``tf.gradients`` stays ``tf.gradients`` inside the generated ``tf.function`` (valid TF2;
+  not rewritten to ``tf.GradientTape`` because its inputs may be any tensors and the
+  statements computing ``ys`` are not always in one place), and must not run eagerly;
+* a fetched ``tf.group`` (an Operation; a ``tf.function`` cannot return one) becomes a
+  function that returns nothing: its ops are stateful and run anyway;
+* ``g = tf.Graph()`` used only as ``with g.as_default():`` around the graph code and as
+  ``tf.Session(graph=g)``: eager TF2 has one context, so with a single graph the ``with``
+  goes and its statements stay.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+if TYPE_CHECKING:
+    from rules.tf1_to_tf2._graph import Analysis, Stmt, Unit
+
+BRANCHING = {"cond", "while_loop"}
+# TF1 parameters, in order; the callables among them
+COND_PARAMS = ["pred", "true_fn", "false_fn", "strict", "name", "fn1", "fn2"]
+WHILE_PARAMS = ["cond", "body", "loop_vars", "shape_invariants", "parallel_iterations", "back_prop",
+                "swap_memory", "name", "maximum_iterations", "return_same_structure"]
+GRADIENTS_PARAMS = ["ys", "xs", "grad_ys", "name", "colocate_gradients_with_ops", "gate_gradients",
+                    "aggregation_method", "stop_gradients", "unconnected_gradients"]
+# Methods that change state when called on a variable or TF object.
+STATEFUL_METHODS = {"assign", "assign_add", "assign_sub", "scatter_update", "scatter_add", "scatter_sub",
+                    "scatter_nd_update", "apply", "minimize", "apply_gradients", "load"}
+STATEFUL_TF = ("assign", "scatter_", "Variable", "get_variable", "Print", "print", "py_func", "numpy_function",
+               "py_function", "train.", "summary.", "layers.", "keras.", "nn.rnn_cell", "contrib.", "data.",
+               "count_up_to", "make_template")
+GROUPS = {"group", "no_op"}
+MUTATORS = {"append", "extend", "insert"}
+
+
+def _walk(node: cst.CSTNode):  # type: ignore[no-untyped-def]
+    from rules.tf1_to_tf2._graph import walk
+
+    return walk(node)
+
+
+def free_names(node: cst.CSTNode) -> set[str]:
+    """Names read in a statement or expression, without the names its comprehensions and
+    lambdas bind for themselves (`[g * g for g in grads]` reads `grads`, not `g`)."""
+    out: set[str] = set()
+
+    def visit(n: cst.CSTNode, bound: frozenset[str]) -> None:
+        if isinstance(n, cst.Name):
+            if n.value not in bound:
+                out.add(n.value)
+            return
+        if isinstance(n, cst.Attribute):
+            visit(n.value, bound)
+            return
+        if isinstance(n, cst.Arg):
+            visit(n.value, bound)
+            return
+        if isinstance(n, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            inner = set(bound)
+            fors = []
+            f: cst.CompFor | None = n.for_in
+            while f is not None:
+                fors.append(f)
+                f = f.inner_for_in
+            for f in fors:
+                visit(f.iter, frozenset(inner))
+                from rules.tf1_to_tf2._graph import _all_target_names
+
+                inner |= _all_target_names(f.target)
+                for c in f.ifs:
+                    visit(c.test, frozenset(inner))
+            if isinstance(n, cst.DictComp):
+                visit(n.key, frozenset(inner))
+                visit(n.value, frozenset(inner))
+            else:
+                visit(n.elt, frozenset(inner))
+            return
+        if isinstance(n, cst.Lambda):
+            params = {p.name.value for p in n.params.params} | {p.name.value for p in n.params.kwonly_params}
+            visit(n.body, bound | params)
+            return
+        if isinstance(n, cst.Param):
+            if n.default is not None:
+                visit(n.default, bound)
+            return
+        for c in n.children:
+            visit(c, bound)
+
+    visit(node, frozenset())
+    return out
+
+
+def parent_call(an: Analysis, node: cst.CSTNode) -> cst.Call | None:
+    an.find_stmt(node)  # builds the parent map
+    p = an._parents.get(id(node))
+    return p if isinstance(p, cst.Call) and p.func is node else None
+
+
+def _args(call: cst.Call, params: list[str]) -> dict[str, cst.Arg]:
+    from rules.tf1_to_tf2._graph import _args_map_loose
+
+    return _args_map_loose(call, params)
+
+
+def _enclosing_function(an: Analysis, node: cst.CSTNode) -> cst.FunctionDef | None:
+    for a in an.ancestors(node):
+        if isinstance(a, cst.FunctionDef):
+            return a
+    return None
+
+
+def _resolve_callable(an: Analysis, call: cst.Call, value: cst.BaseExpression) -> cst.CSTNode | None:
+    """The lambda, or the function defined in this file (in the enclosing function's body
+    or at module level), that a control-flow argument names."""
+    if isinstance(value, cst.Lambda):
+        return value
+    if not isinstance(value, cst.Name):
+        return None
+    fn = _enclosing_function(an, call)
+    scopes = []
+    if fn is not None and isinstance(fn.body, cst.IndentedBlock):
+        scopes.append(list(fn.body.body))
+    scopes.append(list(an.module.body))
+    for body in scopes:
+        defs = [st for st in body if isinstance(st, cst.FunctionDef) and st.name.value == value.value]
+        binds = [st for st in body if not isinstance(st, cst.FunctionDef) and value.value in _bound(st)]
+        if len(defs) == 1 and not binds:
+            return defs[0]
+        if defs or binds:
+            return None
+    return None
+
+
+def _bound(st: cst.CSTNode) -> set[str]:
+    from rules.tf1_to_tf2._graph import bound_in
+
+    return bound_in(st)
+
+
+def stateful_call(an: Analysis, node: cst.CSTNode, seen: set[str] | None = None) -> str | None:
+    """The first stateful operation (as text) a piece of code runs, following calls of the
+    functions of this file; None when it has none."""
+    seen = set() if seen is None else seen
+    for n in _walk(node):
+        if not isinstance(n, cst.Call):
+            continue
+        r = an.rest(n.func)
+        if r is not None:
+            if an.is_random(r) or any(r == p or (p.endswith((".", "_")) and r.startswith(p)) or r.startswith(p)
+                                      for p in STATEFUL_TF):
+                return f"`tf.{r}`"
+            continue
+        f = n.func
+        if isinstance(f, cst.Attribute) and f.attr.value in STATEFUL_METHODS:
+            return f"`.{f.attr.value}()`"
+        if isinstance(f, cst.Name) and f.value in an.functions_by_name and f.value not in seen:
+            seen.add(f.value)
+            inner = stateful_call(an, an.functions_by_name[f.value].body, seen)
+            if inner is not None:
+                return f"{inner} (in `{f.value}()`)"
+    return None
+
+
+def _results(fn: cst.CSTNode) -> list[cst.BaseExpression | None]:
+    if isinstance(fn, cst.Lambda):
+        return [fn.body]
+    out: list[cst.BaseExpression | None] = []
+    stack = [fn.body]  # type: ignore[attr-defined]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            continue
+        if isinstance(n, cst.Return):
+            out.append(n.value)
+            continue
+        stack.extend(n.children)
+    return out
+
+
+def _one_element(e: cst.BaseExpression | None) -> bool:
+    return isinstance(e, (cst.List, cst.Tuple)) and len(e.elements) == 1
+
+
+def check_branching(an: Analysis, node: cst.CSTNode, r: str) -> str | None:
+    """Why the `tf.cond` / `tf.while_loop` call named by `node` cannot be converted, or None
+    (its callables are then recorded as allowed)."""
+    call = parent_call(an, node)
+    if call is None:
+        return f"`tf.{r}` is passed around as a value; not converted"
+    if any(a.star for a in call.args):
+        return f"`tf.{r}(*args/**kwargs)`; not converted"
+    if r == "cond":
+        args = _args(call, COND_PARAMS)
+        extra = sorted(set(args) - {"pred", "true_fn", "false_fn", "name"})
+        if extra:
+            return f"`tf.cond({', '.join(extra)}=...)`: TF1-only arguments (TF2's cond is always strict); not converted"
+        fns = [args.get("true_fn"), args.get("false_fn")]
+        what = "branch"
+    else:
+        args = _args(call, WHILE_PARAMS)
+        if len([a for a in call.args if a.keyword is None]) > 3:
+            return "`tf.while_loop` with more than three positional arguments (TF1 and TF2 order them differently); not converted"
+        rss = args.get("return_same_structure")
+        loop_vars = args.get("loop_vars")
+        same = rss is not None and isinstance(rss.value, cst.Name) and rss.value.value == "True"
+        if rss is not None and not same:
+            return "`tf.while_loop(return_same_structure=...)` that is not True: TF2 always returns the structure of loop_vars; not converted"
+        if not same and (loop_vars is None or not isinstance(loop_vars.value, (cst.List, cst.Tuple))
+                         or len(loop_vars.value.elements) < 2
+                         or any(isinstance(e, cst.StarredElement) for e in loop_vars.value.elements)):
+            return ("`tf.while_loop` whose loop_vars is not a list or tuple of two or more tensors: TF1 returns a "
+                    "one-element loop_vars unpacked (return_same_structure=False), TF2 returns the list; not converted")
+        fns = [args.get("cond"), args.get("body")]
+        what = "loop function"
+    resolved = []
+    for a in fns:
+        if a is None:
+            return f"`tf.{r}` without its {what}s; not converted"
+        fn = _resolve_callable(an, call, a.value)
+        if fn is None:
+            return f"`tf.{r}` {what} `{an.code(a.value)}` is not a lambda or a function defined in this file; not converted"
+        resolved.append(fn)
+    for fn in resolved:
+        body = fn.body
+        st = stateful_call(an, body)
+        if st is not None:
+            return (f"`tf.{r}` {what} runs {st}: TF1 runs a {what}'s stateful op only when its outputs (or a control "
+                    "dependency) need it, a tf.function runs every stateful op it contains; not converted")
+        if an.makes_variables(body):
+            return f"`tf.{r}` {what} creates variables; not converted"
+        if r == "cond" and any(_one_element(e) for e in _results(fn)):
+            return ("`tf.cond` branch returns a one-element list or tuple: TF1 unpacks it (strict=False), TF2 does not; "
+                    "not converted")
+    for fn in resolved:
+        an.cf_callables.add(id(fn))
+    an.allowed_refs.add(id(node))
+    return None
+
+
+def check_gradients(an: Analysis, node: cst.CSTNode) -> str | None:
+    call = parent_call(an, node)
+    if call is None:
+        return "`tf.gradients` passed around as a value; not converted"
+    if any(a.star for a in call.args) or len([a for a in call.args if a.keyword is None]) > 4:
+        return "`tf.gradients` with *args or more than four positional arguments (TF1 and TF2 order them differently); not converted"
+    args = _args(call, GRADIENTS_PARAMS)
+    extra = sorted(set(args) - {"ys", "xs", "grad_ys", "name", "stop_gradients", "unconnected_gradients"})
+    if extra:
+        return f"`tf.gradients({', '.join(extra)}=...)`; not converted"
+    an.cf_gradients.add(id(call))
+    an.allowed_refs.add(id(node))
+    return None
+
+
+def check_refs(an: Analysis, refs: list[tuple[cst.CSTNode, str]]) -> None:
+    """Decide, per reference, whether the control-flow names can be converted: the ones that
+    can join `an.allowed_refs`, the others get a precise reason (`an.cf_reasons`) that the
+    refusal in `check_graph_only` reports."""
+    for node, r in refs:
+        if id(node) in an.allowed_refs or id(node) in an.model_nodes:
+            continue
+        why: str | None
+        if r in BRANCHING:
+            why = check_branching(an, node, r)
+        elif r == "gradients":
+            why = check_gradients(an, node)
+        elif r == "control_dependencies":
+            why = None if id(node) in an.cf_dep_refs else (
+                "`tf.control_dependencies` is converted only as a `with` block at the top level of the graph code "
+                "(its statements move, whole, into the functions that need them)")
+        elif r == "case":
+            why = "`tf.case` is not converted (write it as nested tf.cond inside a tf.function)"
+        else:
+            continue
+        if why is not None:
+            an.cf_reasons[id(node)] = why
+
+
+# -- blocks --------------------------------------------------------------------------------
+
+
+def _is_dep_with(an: Analysis, st: cst.CSTNode) -> bool:
+    if not (isinstance(st, cst.With) and len(st.items) == 1 and st.items[0].asname is None):
+        return False
+    item = st.items[0].item
+    return isinstance(item, cst.Call) and an.call_rest(item) == "control_dependencies" and len(item.args) == 1 \
+        and item.args[0].keyword is None and not item.args[0].star
+
+
+def _block_ok(an: Analysis, st: cst.CSTNode) -> bool:
+    """A block made of plain statements, nested `for`s and control-dependency `with`s, with
+    no session use, no function or class, no break/continue/return."""
+    if isinstance(st, cst.SimpleStatementLine):
+        for small in st.body:
+            if isinstance(small, (cst.Return, cst.Break, cst.Continue, cst.Global, cst.Nonlocal, cst.Import,
+                                  cst.ImportFrom, cst.Raise, cst.Del)):
+                return False
+        for n in _walk(st):
+            if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in ("run", "eval"):
+                return False
+        return True
+    if isinstance(st, cst.For):
+        if st.orelse is not None or st.asynchronous is not None or not isinstance(st.body, cst.IndentedBlock):
+            return False
+        return all(_block_ok(an, b) for b in st.body.body)
+    if isinstance(st, cst.With):
+        if not _is_dep_with(an, st) or not isinstance(st.body, cst.IndentedBlock):
+            return False
+        return all(_block_ok(an, b) for b in st.body.body)
+    return False
+
+
+def find_dep_withs(an: Analysis) -> None:
+    """The `tf.control_dependencies` items of blocks that may become graph statements
+    (whether they do is decided in `classify_block`)."""
+    bodies = [list(an.module.body)] + [list(f.body.body) for f in an.module.body
+                                        if isinstance(f, cst.FunctionDef) and isinstance(f.body, cst.IndentedBlock)]
+    for body in bodies:
+        for st in body:
+            if isinstance(st, (cst.For, cst.With)) and id(st) not in an.update_withs and _block_ok(an, st):
+                for n in _walk(st):
+                    if isinstance(n, cst.With) and _is_dep_with(an, n):
+                        an.cf_dep_refs.add(id(n.items[0].item.func))  # type: ignore[attr-defined]
+                        an.allowed_refs.add(id(n.items[0].item.func))  # type: ignore[attr-defined]
+
+
+def _mutated(an: Analysis, st: cst.CSTNode) -> set[str]:
+    out = set()
+    for n in _walk(st):
+        if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in MUTATORS \
+                and isinstance(n.func.value, cst.Name):
+            out.add(n.func.value.value)
+    return out
+
+
+def classify_block(an: Analysis, u: Unit, i: int, st: cst.BaseStatement) -> Stmt | None:
+    """A top-level `for` / `with tf.control_dependencies(...)` block that builds graph ops,
+    as one graph statement (None when it is not one)."""
+    from rules.tf1_to_tf2._graph import T, Stmt, Unsupported
+
+    if not isinstance(st, (cst.For, cst.With)) or id(st) in an.update_withs:
+        return None
+    if not _block_ok(an, st):
+        return None
+    graphy = _is_dep_with(an, st) or an.has_tf_call(st.body) or bool(free_names(st) & u.graph_names)
+    if not graphy:
+        return None
+    mutated = _mutated(an, st)
+    bound = _bound(st)
+    later: set[str] = set()
+    for other in u.body[i + 1:]:
+        if isinstance(other, (cst.FunctionDef, cst.ClassDef)) and u.is_module:
+            continue
+        later |= free_names(other)
+    defines = tuple(sorted((bound & later) | mutated))
+    reads = free_names(st) - bound
+    for name in bound & (u.graph_names | set(mutated)):
+        raise Unsupported(st, f"the block rebinds the graph name `{name}`; not converted")
+    s = Stmt(i, st, T, defines, reads | mutated, st)
+    s.dynamic_reason = "a graph-building block"
+    an.cf_blocks[id(st)] = s
+    return s
+
+
+def accumulators(an: Analysis, u: Unit) -> None:
+    """`updates = []` before a block that appends graph ops to it: a graph statement too
+    (it moves with the block, so every call of the function starts with an empty list)."""
+    from rules.tf1_to_tf2._graph import PY, T, only_small
+
+    for s in list(u.stmts):
+        if id(s.node) not in an.cf_blocks:
+            continue
+        for name in _mutated(an, s.node):
+            d = u.reaching(name, s.index)
+            small = only_small(d.node) if d is not None else None
+            if d is not None and d.kind == PY and isinstance(small, cst.Assign) and len(d.defines) == 1 \
+                    and isinstance(small.value, (cst.List, cst.Dict)) and not small.value.elements:
+                d.kind = T
+                d.dynamic_reason = "an accumulator of graph ops"
+                u.graph_names.add(name)
+
+
+def check_blocks(an: Analysis) -> None:
+    """Every stateful op of a moved block feeds what the block defines, and accumulator
+    lists are used whole, so a function that runs the block runs what TF1 ran."""
+    from rules.tf1_to_tf2._graph import Unsupported, only_small
+
+    for u in an.units.values():
+        for s in u.stmts:
+            if id(s.node) not in an.cf_blocks:
+                continue
+            mutated = _mutated(an, s.node)
+            consumed: set[int] = set()
+            reads_inside = free_names(s.node)
+            for n in _walk(s.node):
+                if isinstance(n, cst.With) and _is_dep_with(an, n):
+                    consumed |= {id(x) for x in _walk(n.items[0].item)}
+                if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in MUTATORS \
+                        and isinstance(n.func.value, cst.Name) and n.func.value.value in mutated and n.args:
+                    consumed.add(id(n.args[0].value))
+                small = only_small(n) if isinstance(n, cst.SimpleStatementLine) else None
+                if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                    name = small.targets[0].target.value
+                    if name in s.defines or name in _reads_after_bind(s.node, name):
+                        consumed.add(id(small.value))
+            del reads_inside
+            for n in _walk(s.node):
+                if not isinstance(n, cst.Call):
+                    continue
+                st = stateful_call(an, n)
+                if st is None or _nested_stateful(an, n):
+                    continue
+                if id(n) not in consumed:
+                    raise Unsupported(n, f"{st} in a graph-building block: its result feeds nothing the block defines, so TF1 "
+                                         "ran it only when fetched directly, a tf.function would run it every call; not converted")
+            # accumulators are used whole after the block
+            for other in u.body[s.index + 1:]:
+                for n in _walk(other):
+                    if isinstance(n, cst.Subscript) and isinstance(n.value, cst.Name) and n.value.value in mutated:
+                        raise Unsupported(n, f"`{n.value.value}[...]`: one element of a list of graph updates; a function "
+                                             "that needs it would run all of them; not converted")
+                    if isinstance(n, (cst.For, cst.CompFor)) and isinstance(n.iter, cst.Name) and n.iter.value in mutated:
+                        raise Unsupported(n, f"iterating over `{n.iter.value}`, a list of graph updates; not converted")
+
+
+def _nested_stateful(an: Analysis, call: cst.Call) -> bool:
+    """Whether the statefulness of `call` comes only from a call nested in its arguments
+    (checked on its own)."""
+    r = an.rest(call.func)
+    if r is not None:
+        return stateful_call(an, cst.Call(func=call.func)) is None
+    f = call.func
+    if isinstance(f, cst.Attribute) and f.attr.value in STATEFUL_METHODS:
+        return False
+    if isinstance(f, cst.Name) and f.value in an.functions_by_name:
+        return stateful_call(an, an.functions_by_name[f.value].body) is None
+    return True
+
+
+def _reads_after_bind(block: cst.CSTNode, name: str) -> set[str]:
+    """{name} when `name` is read somewhere in the block (a value used inside it)."""
+    for n in _walk(block):
+        if isinstance(n, cst.With) and name in free_names(n.items[0].item):
+            return {name}
+        if isinstance(n, cst.SimpleStatementLine):
+            small = n.body[0] if len(n.body) == 1 else None
+            if isinstance(small, cst.Assign):
+                if name in free_names(small.value):
+                    return {name}
+            elif name in free_names(n):
+                return {name}
+    return set()
+
+
+# -- fetched groups ------------------------------------------------------------------------
+
+
+def is_group(an: Analysis, s: Stmt | None) -> bool:
+    from rules.tf1_to_tf2._graph import T
+
+    return s is not None and s.kind == T and isinstance(s.value, cst.Call) and an.call_rest(s.value) in GROUPS
+
+
+def group_fetch(an: Analysis, call: cst.Call, shape: str, root: cst.CSTNode, leaves: list) -> Stmt | None:  # type: ignore[type-arg]
+    """The `tf.group` a run fetches (alone, as a statement), or None; any other use raises."""
+    from rules.tf1_to_tf2._graph import Unsupported
+
+    groups = [s for k, s in leaves if k == "tensor" and is_group(an, s)]
+    if not groups:
+        return None
+    if shape != "single" or len(leaves) != 1:
+        raise Unsupported(call, "a `tf.group` fetched together with other tensors; not converted")
+    if not (isinstance(root, cst.Expr) and root.value is call):
+        raise Unsupported(call, "the value of a fetched `tf.group` (None) is used; not converted")
+    return groups[0]
+
+
+# -- tf.Graph ----------------------------------------------------------------------------
+
+
+def graph_idiom(an: Analysis, refs: list[tuple[cst.CSTNode, str]]) -> None:
+    """`g = tf.Graph()` + one `with g.as_default():` around the graph code + `tf.Session(graph=g)`."""
+    from rules.tf1_to_tf2._graph import only_small
+
+    graphs = [(n, r) for n, r in refs if r == "Graph"]
+    if len(graphs) != 1:
+        return
+    node = graphs[0][0]
+    call = parent_call(an, node)
+    if call is None or call.args:
+        return
+    bodies = [list(an.module.body)] + [list(f.body.body) for f in an.module.body
+                                        if isinstance(f, cst.FunctionDef) and isinstance(f.body, cst.IndentedBlock)]
+    for body in bodies:
+        for st in body:
+            small = only_small(st)
+            if not (isinstance(small, cst.Assign) and small.value is call and len(small.targets) == 1
+                    and isinstance(small.targets[0].target, cst.Name)):
+                continue
+            name = small.targets[0].target.value
+            withs = [w for w in body if isinstance(w, cst.With) and len(w.items) == 1 and w.items[0].asname is None
+                     and isinstance(w.items[0].item, cst.Call) and not w.items[0].item.args
+                     and isinstance(w.items[0].item.func, cst.Attribute)
+                     and w.items[0].item.func.attr.value == "as_default"
+                     and isinstance(w.items[0].item.func.value, cst.Name) and w.items[0].item.func.value.value == name
+                     and isinstance(w.body, cst.IndentedBlock)]
+            sessions = []
+            for n in _walk(an.module):
+                if isinstance(n, cst.Arg) and n.keyword is not None and n.keyword.value == "graph" \
+                        and isinstance(n.value, cst.Name) and n.value.value == name:
+                    sessions.append(n)
+            uses = sum(1 for n in _walk(an.module) if isinstance(n, cst.Name) and n.value == name)
+            if len(withs) != 1 or uses != 1 + len(withs) + len(sessions) or len(sessions) > 1:
+                return
+            w = withs[0]
+            an.allowed_refs.add(id(node))
+            an.allowed_refs.add(id(w.items[0].item.func))  # type: ignore[attr-defined]
+            an.update_stmts.add(id(st))
+            an.update_withs.add(id(w))
+            an.cf_graph = name
+            return
+
+
+def group_name(an: Analysis, var) -> str:  # type: ignore[no-untyped-def]
+    g = an.cf_groups[id(var)]
+    trains = any(v.train is not None and v.unit is var.unit for v in an.variants)
+    others = [v for v in an.variants if id(v) in an.cf_groups and v.unit is var.unit and v is not var]
+    base = "train_step" if not trains and not others else f"{g.defines[0]}_step" if g.defines else "run_updates"
+    return an.fresh(base)
+
+
+def initialized_value(an: Analysis, attr: cst.Attribute) -> bool:
+    """`p.initialized_value()` in a statement that creates variables, before any session
+    run: the variable `p` still holds its initial value there, eagerly: `p`."""
+    from rules.tf1_to_tf2._graph import Stmt  # noqa: F401
+
+    if attr.attr.value != "initialized_value" or not isinstance(attr.value, cst.Name):
+        return False
+    call = parent_call(an, attr)
+    if call is None or call.args:
+        return False
+    line = an.find_stmt(call)
+    if line is None or not an.makes_variables(line):
+        return False
+    order = {id(n): i for i, n in enumerate(_walk(an.module))}
+    first_run = min((order[id(n)] for n in _walk(an.module) if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute)
+                     and n.func.attr.value in ("run", "eval")), default=None)
+    if first_run is not None and order[id(line)] > first_run:
+        return False
+    if id(call) not in an.cf_initialized:
+        an.cf_initialized.add(id(call))
+        an.plan.call_builders[id(call)] = lambda upd: upd.func.value  # type: ignore[attr-defined]
+        an.plan.dropped.append(attr)
+    return True
+
+
+def check_finished(an: Analysis) -> None:
+    """`tf.gradients` raises eagerly in TF2: each one must be in a statement moved into a
+    generated tf.function, or in a function of this file called only from such statements."""
+    from rules.tf1_to_tf2._graph import Unsupported
+
+    moved = {id(m.node) for v in an.variants for m in v.members}
+    if any(v.helper is not None for v in an.variants):
+        moved |= {id(m.node) for v in an.variants if v.helper is not None for m in v.helper.members}
+    tops: dict[int, int] = {}
+    for u in an.units.values():
+        for st in u.body:
+            for n in _walk(st):
+                tops[id(n)] = id(st)
+    for cid in an.cf_gradients:
+        top = tops.get(cid)
+        if top is not None and top in moved:
+            continue
+        call = next(n for n in _walk(an.module) if id(n) == cid)
+        fn = _enclosing_function(an, call)
+        if fn is not None and fn.name.value not in an.units or (fn is not None and _only_called_from(an, fn.name.value, moved, tops)):
+            if fn.name.value not in an.units or an.units[fn.name.value].name not in {u.name for u, *_ in an.run_sites}:
+                if _only_called_from(an, fn.name.value, moved, tops):
+                    continue
+        raise Unsupported(call, "`tf.gradients` would run eagerly here (TF2 supports it only inside a tf.function; "
+                                "write a tf.GradientTape); not converted")
+
+
+def _only_called_from(an: Analysis, name: str, moved: set[int], tops: dict[int, int]) -> bool:
+    calls = [n for n in _walk(an.module) if isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value == name]
+    return bool(calls) and all(tops.get(id(c)) in moved for c in calls)
+
+
+def python_holds_variables(an: Analysis, u: Unit, name: str, before: int) -> bool:
+    """`params = [w1, w2]`: a Python value holding variables (a tensor computed from it
+    reads the variables, so it is not static)."""
+    from rules.tf1_to_tf2._graph import PY, V, names_used
+
+    owner = an.owner(u, name)
+    d = owner.reaching(name, before if owner is u else len(owner.body) + 1)
+    if d is None or d.kind != PY or d.value is None:
+        return False
+    for n in names_used(d.value):
+        g = an.graph_kind(owner, n, d.index)
+        if g is not None and g.kind == V:
+            return True
+    return False
