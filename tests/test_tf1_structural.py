@@ -79,6 +79,8 @@ NOT_CONVERTED = {
     "queue_runner_input": "queue",
     "flags_required_tf_flags": "control flow",
     "basics_constants_session": "get_default_graph",
+    # ema.apply() in a tf.cond branch: shadow variables made in the branch, found by tensor
+    "manual_batchnorm_ema": "ExponentialMovingAverage",
 }
 
 

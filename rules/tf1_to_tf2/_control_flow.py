@@ -132,7 +132,7 @@ def _args(call: cst.Call, params: list[str]) -> dict[str, cst.Arg]:
 
 def _enclosing_function(an: Analysis, node: cst.CSTNode) -> cst.FunctionDef | None:
     for a in an.ancestors(node):
-        if isinstance(a, cst.FunctionDef):
+        if isinstance(a, cst.FunctionDef) and a is not node:
             return a
     return None
 
@@ -145,18 +145,21 @@ def _resolve_callable(an: Analysis, call: cst.Call, value: cst.BaseExpression) -
     if not isinstance(value, cst.Name):
         return None
     fn = _enclosing_function(an, call)
-    scopes = []
-    if fn is not None and isinstance(fn.body, cst.IndentedBlock):
-        scopes.append(list(fn.body.body))
-    scopes.append(list(an.module.body))
-    for body in scopes:
-        defs = [st for st in body if isinstance(st, cst.FunctionDef) and st.name.value == value.value]
-        binds = [st for st in body if not isinstance(st, cst.FunctionDef) and value.value in _bound(st)]
-        if len(defs) == 1 and not binds:
+    if fn is not None:
+        # a function defined in the enclosing function (in any of its blocks), bound once
+        defs = [n for n in _walk(fn.body) if isinstance(n, cst.FunctionDef) and n.name.value == value.value
+                and _enclosing_function(an, n) is fn]
+        binds = [n for n in _walk(fn.body) if isinstance(n, (cst.AssignTarget, cst.For, cst.AsName))
+                 and value.value in _bound(n)]
+        params = {p.name.value for p in fn.params.params}
+        if len(defs) == 1 and not binds and value.value not in params:
             return defs[0]
-        if defs or binds:
+        if defs or binds or value.value in params:
             return None
-    return None
+    body = list(an.module.body)
+    defs = [st for st in body if isinstance(st, cst.FunctionDef) and st.name.value == value.value]
+    binds = [st for st in body if not isinstance(st, cst.FunctionDef) and value.value in _bound(st)]
+    return defs[0] if len(defs) == 1 and not binds else None
 
 
 def _bound(st: cst.CSTNode) -> set[str]:
@@ -180,7 +183,9 @@ def stateful_call(an: Analysis, node: cst.CSTNode, seen: set[str] | None = None)
             continue
         f = n.func
         if isinstance(f, cst.Attribute) and f.attr.value in STATEFUL_METHODS:
-            return f"`.{f.attr.value}()`"
+            if f.attr.value == "apply" and _is_ema(an, f.value):
+                return f"`{an.code(f.value)}.apply()` (tf.train.ExponentialMovingAverage)"
+            return f"`{an.code(f)}()`"
         if isinstance(f, cst.Name) and f.value in an.functions_by_name and f.value not in seen:
             seen.add(f.value)
             inner = stateful_call(an, an.functions_by_name[f.value].body, seen)
@@ -251,9 +256,21 @@ def check_branching(an: Analysis, node: cst.CSTNode, r: str) -> str | None:
     for fn in resolved:
         body = fn.body
         st = stateful_call(an, body)
-        if st is not None:
-            return (f"`tf.{r}` {what} runs {st}: TF1 runs a {what}'s stateful op only when its outputs (or a control "
-                    "dependency) need it, a tf.function runs every stateful op it contains; not converted")
+        if st is not None and "ExponentialMovingAverage" in st:
+            return (f"`tf.{r}` {what} runs {st}, which creates its shadow variables where it is first called and "
+                    "`ema.average(t)` finds them by graph tensor: in TF2 make each average a non-trainable "
+                    "tf.Variable created once (zeros for a tensor) and update it in the branch with "
+                    "`avg.assign_sub((avg - value) * (1 - decay))` (TF1's update; no zero-debias by default); "
+                    "not automated")
+        if st is not None and r == "cond":
+            loose = unconsumed_stateful(an, fn)
+            if loose is not None:
+                return (f"`tf.cond` branch runs {loose} and its result feeds neither the branch's result nor a control "
+                        "dependency: TF1 runs such an op only when something fetched needs it, a tf.function runs every "
+                        "stateful op of the taken branch; not converted")
+        elif st is not None:
+            return (f"`tf.{r}` {what} runs {st}: a stateful op in a loop body is not analysed (TF1 runs it only when the "
+                    "loop variables need it, a tf.function on every iteration); not converted")
         if an.makes_variables(body):
             return f"`tf.{r}` {what} creates variables; not converted"
         if r == "cond" and any(_one_element(e) for e in _results(fn)):
@@ -284,7 +301,7 @@ def check_refs(an: Analysis, refs: list[tuple[cst.CSTNode, str]]) -> None:
     """Decide, per reference, whether the control-flow names can be converted: the ones that
     can join `an.allowed_refs`, the others get a precise reason (`an.cf_reasons`) that the
     refusal in `check_graph_only` reports."""
-    for node, r in refs:
+    for node, r in sorted(refs, key=lambda nr: nr[1] == "control_dependencies"):
         if id(node) in an.allowed_refs or id(node) in an.model_nodes:
             continue
         why: str | None
@@ -292,6 +309,10 @@ def check_refs(an: Analysis, refs: list[tuple[cst.CSTNode, str]]) -> None:
             why = check_branching(an, node, r)
         elif r == "gradients":
             why = check_gradients(an, node)
+        elif r == "control_dependencies" and any(isinstance(a, cst.FunctionDef) and id(a) in an.cf_callables
+                                                 for a in an.ancestors(node)):
+            why = None  # in a tf.cond branch: its items count as the branch's outputs (unconsumed_stateful)
+            an.allowed_refs.add(id(node))
         elif r == "control_dependencies":
             why = None if id(node) in an.cf_dep_refs else (
                 "`tf.control_dependencies` is converted only as a `with` block at the top level of the graph code "
@@ -626,5 +647,101 @@ def python_holds_variables(an: Analysis, u: Unit, name: str, before: int) -> boo
     for n in names_used(d.value):
         g = an.graph_kind(owner, n, d.index)
         if g is not None and g.kind == V:
+            return True
+    return False
+
+
+def _is_ema(an: Analysis, recv: cst.BaseExpression) -> bool:
+    """`recv` names a tf.train.ExponentialMovingAverage made in this file."""
+    if not isinstance(recv, cst.Name):
+        return False
+    for n in _walk(an.module):
+        if isinstance(n, cst.Assign) and len(n.targets) == 1 and isinstance(n.targets[0].target, cst.Name) \
+                and n.targets[0].target.value == recv.value and an.call_rest(n.value) == "train.ExponentialMovingAverage":
+            return True
+    return False
+
+
+def _flows_to(an: Analysis, call: cst.CSTNode, root: cst.CSTNode) -> bool:
+    """Whether the value of `call` is an input of the graph op(s) that `root` builds: the
+    path up to `root` goes only through TF calls (as an argument), arithmetic,
+    comparisons, subscripts and list/tuple elements."""
+    an.find_stmt(call)
+    cur = call
+    while cur is not root:
+        parent = an._parents.get(id(cur))
+        if parent is None:
+            return False
+        if isinstance(parent, cst.Arg):
+            pass
+        elif isinstance(parent, cst.Call):
+            if cur is parent.func or not (an.rest(parent.func) is not None or _stateful_method(parent)):
+                return False
+        elif isinstance(parent, (cst.BinaryOperation, cst.UnaryOperation, cst.Comparison, cst.ComparisonTarget,
+                                 cst.Element, cst.List, cst.Tuple, cst.SubscriptElement, cst.Index, cst.Slice)):
+            pass
+        elif isinstance(parent, cst.Subscript):
+            if cur is not parent.value:
+                return False
+        else:
+            return False
+        cur = parent
+    return True
+
+
+def _stateful_method(call: cst.Call) -> bool:
+    return isinstance(call.func, cst.Attribute) and call.func.attr.value in STATEFUL_METHODS
+
+
+def unconsumed_stateful(an: Analysis, fn: cst.CSTNode) -> str | None:
+    """The first stateful op of a tf.cond branch (a lambda or a function of the file)
+    whose result feeds neither the branch's result nor a control dependency (TF1 does
+    not run it), or one this does not analyse; None when there is none."""
+    from rules.tf1_to_tf2._graph import only_small
+
+    if isinstance(fn, cst.Lambda):
+        roots: list[cst.CSTNode] = [fn.body]
+        body_nodes = fn.body
+    else:
+        assert isinstance(fn, cst.FunctionDef)
+        body_nodes = fn.body
+        stmts = [n for n in _walk(fn.body) if isinstance(n, cst.SimpleStatementLine)]
+        roots = [n.value for n in _walk(fn.body) if isinstance(n, cst.Return) and n.value is not None]
+        roots += [w.items[0].item for w in _walk(fn.body) if isinstance(w, cst.With) and _is_dep_with(an, w)]
+        live = set().union(*[free_names(r) for r in roots]) if roots else set()
+        assigns = []
+        for line in stmts:
+            small = only_small(line)
+            if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                assigns.append((_bound(small.targets[0]), small.value))
+        changed = True
+        taken: set[int] = set()
+        while changed:
+            changed = False
+            for names, value in assigns:
+                if id(value) not in taken and names & live:
+                    taken.add(id(value))
+                    roots.append(value)
+                    live |= free_names(value)
+                    changed = True
+    for n in _walk(body_nodes):
+        if not isinstance(n, cst.Call):
+            continue
+        st = stateful_call(an, n)
+        if st is None or _nested_stateful(an, n):
+            continue
+        if "(in `" in st or (isinstance(n.func, cst.Name) and n.func.value in an.functions_by_name):
+            return st  # a function of the file with stateful ops: not analysed
+        if not any(_flows_to(an, n, r) for r in roots):
+            return st
+    return None
+
+
+def in_callable(an: Analysis, node: cst.CSTNode, root: cst.CSTNode) -> bool:
+    """Whether `node` is inside a lambda passed to control flow (below `root`)."""
+    for a in an.ancestors(node):
+        if a is root:
+            return False
+        if id(a) in an.cf_callables:
             return True
     return False

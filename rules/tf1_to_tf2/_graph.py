@@ -732,7 +732,8 @@ class Analysis:
             if u.is_module:
                 continue
             for n in walk(u.node.body):
-                if isinstance(n, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) and id(n) not in self.cf_callables:
+                if isinstance(n, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) \
+                        and not (isinstance(n, cst.Lambda) and id(n) in self.cf_callables):
                     inner_names = names_used(n)
                     graphy = inner_names & u.graph_names
                     if graphy:
@@ -2652,6 +2653,7 @@ class Analysis:
 
     def stateful(self, s: Stmt) -> bool:
         return any(isinstance(n, cst.Call) and (self.rest(n.func) or "").startswith("assign")
+                   and not _cf.in_callable(self, n, s.value)
                    for n in walk(s.value)) if s.value is not None else False
 
     def only_bound_by(self, u: Unit, s: Stmt) -> bool:

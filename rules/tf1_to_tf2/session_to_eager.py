@@ -181,8 +181,23 @@ class SessionToEager(Rule):
     involved. `tf.trainable_variables()` read elsewhere stays a manual finding (the
     objects make their variables on their first call).
 
-    When the file does anything this does not recognise (collections, control
-    dependencies, `tf.cond`/`while_loop`, queues, `variable_scope`/`get_variable`,
+    Graph control flow moves into the functions with the statements that build it, where
+    it means what it meant in TF1: `tf.cond` / `tf.while_loop` whose branches and loop
+    functions (lambdas or functions of the file) hold no stateful op, create no variable
+    and return no one-element list (TF1's cond and while_loop unpack those, TF2's do
+    not); a top-level `for` over Python values or `with tf.control_dependencies(...):`
+    block that builds graph ops is one graph statement, moved whole (with the
+    `updates = []` list it appends to), when each stateful op in it feeds what the block
+    defines and the list is only used whole, so a function runs the updates its TF1 run
+    ran; a fetched `tf.group` becomes a function that returns nothing; `tf.gradients`
+    stays inside the `tf.function` (valid TF2; eagerly it raises) or becomes
+    `tape.gradient` (see below); one explicit `g = tf.Graph()` used only by `with
+    g.as_default():` and `tf.Session(graph=g)` goes with its `with`; `p.initialized_value()`
+    in a variable's initial value, before any run, becomes `p`.
+
+    When the file does anything this does not recognise (collections, a stateful op in a
+    `tf.cond` branch (TF1 runs it only when the branch's outputs need it), control
+    dependencies elsewhere than such blocks, `tf.case`, queues, `variable_scope`/`get_variable`,
     `tf.layers` outside those model functions, several graphs, re-initialised
     variables, optimizers without an exact Keras counterpart such as RMSProp (TF1 starts
     its mean square at 1.0, Keras at 0), a Saver over variables that have no name of
@@ -229,8 +244,12 @@ class SessionToEager(Rule):
         Invalid(_SAVER_IN, _SAVER_OUT, message="Checkpoint"),
         Invalid(
             "import tensorflow.compat.v1 as tf\n\ndef main():\n    x = tf.placeholder(tf.float32)\n    y = tf.cond(x > 0, lambda: x, lambda: -x)\n    with tf.Session() as sess:\n        print(sess.run(y, {x: 1.0}))\n",
+            "import tensorflow.compat.v1 as tf\n\ndef main():\n\n    @tf.function(input_signature=[tf.TensorSpec(None, tf.float32)])\n    def compute_y(x):\n        return tf.cond(x > 0, lambda: x, lambda: -x)\n\n    print(compute_y(1.0).numpy())\n",
+        ),
+        Invalid(
+            "import tensorflow.compat.v1 as tf\n\ndef main():\n    x = tf.placeholder(tf.float32)\n    n = tf.Variable(0.0)\n\n    def bump():\n        tf.assign_add(n, 1.0)\n        return tf.identity(x)\n\n    y = tf.cond(x > 0, bump, lambda: -x)\n    with tf.Session() as sess:\n        sess.run(tf.global_variables_initializer())\n        print(sess.run(y, {x: 1.0}))\n",
             None,
-            message="tf.cond",
+            message="feeds neither the branch's result nor a control dependency",
         ),
     ]
 
