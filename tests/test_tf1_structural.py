@@ -329,6 +329,10 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # corpus/tf1/variable_scope_siamese.py with NumPy-made initial values and without its
     # variable-name listing: tower(x2, reuse=True) and AUTO_REUSE calls share one object
     "session_model_siamese": 1e-4,
+    # tf.cond with a counting assign in its branch, tf.while_loop in a helper, a Python
+    # loop of assigns under tf.control_dependencies grouped and fetched, tf.gradients ->
+    # tape.gradient
+    "session_control_flow": 1e-5,
 }
 FIXTURES = ROOT / "tests" / "fixtures" / "tf1_to_tf2"
 

@@ -24,12 +24,13 @@ def main():
     lr, momentum = 0.1, 0.9
 
     def forward(x, y):
-        hidden = tf.tanh(tf.matmul(x, w1))
-        pred = tf.matmul(hidden, w2)
-        mse = tf.reduce_mean(tf.square(pred - y))
-        reg = tf.add_n([tf.reduce_sum(tf.square(p)) for p in params]) * 1e-3
-        loss = tf.identity(mse + reg, name='loss')
-        grads = tf.gradients(loss, params)
+        with tf.GradientTape() as tape:
+            hidden = tf.tanh(tf.matmul(x, w1))
+            pred = tf.matmul(hidden, w2)
+            mse = tf.reduce_mean(tf.square(pred - y))
+            reg = tf.add_n([tf.reduce_sum(tf.square(p)) for p in params]) * 1e-3
+            loss = tf.identity(mse + reg, name='loss')
+        grads = tape.gradient(loss, params)
         return loss, grads
 
     @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32), tf.TensorSpec([None, 1], tf.float32)])

@@ -745,3 +745,168 @@ def in_callable(an: Analysis, node: cst.CSTNode, root: cst.CSTNode) -> bool:
         if id(a) in an.cf_callables:
             return True
     return False
+
+
+# -- tf.gradients -> tf.GradientTape -----------------------------------------------------------
+
+
+def _trainable_variable(an: Analysis, u: Unit, name: str, before: int) -> bool:
+    from rules.tf1_to_tf2._graph import V
+
+    g = an.graph_kind(u, name, before)
+    if g is None or g.kind != V or not isinstance(g.value, cst.Call) or an.call_rest(g.value) != "Variable":
+        return False
+    for a in g.value.args:
+        if a.star or (a.keyword is not None and a.keyword.value == "trainable"):
+            return False
+    return len([a for a in g.value.args if a.keyword is None]) <= 1
+
+
+def _tape_sources(an: Analysis, u: Unit, xs: cst.BaseExpression, before: int) -> str | None:
+    """How `xs` is written for `tape.gradient` ("list" as it is, "wrap" in a list), when
+    it is trainable tf.Variables the tape watches by itself; None otherwise."""
+    from rules.tf1_to_tf2._graph import PY
+
+    if isinstance(xs, cst.Name):
+        if _trainable_variable(an, u, xs.value, before):
+            return "wrap"
+        owner = an.owner(u, xs.value)
+        d = owner.reaching(xs.value, before if owner is u else len(owner.body) + 1)
+        if d is not None and d.kind == PY and isinstance(d.value, (cst.List, cst.Tuple)) and len(d.defines) == 1:
+            xs = d.value
+            before = d.index
+            u = owner
+        else:
+            return None
+    if isinstance(xs, (cst.List, cst.Tuple)) and xs.elements and all(
+            isinstance(e, cst.Element) and isinstance(e.value, cst.Name) and _trainable_variable(an, u, e.value.value, before)
+            for e in xs.elements):
+        return "list"
+    return None
+
+
+def plan_tapes(an: Analysis) -> None:
+    """`grads = tf.gradients(loss, params)` in a generated function (or its shared helper)
+    becomes `grads = tape.gradient(loss, params)` with the statements before it under
+    `with tf.GradientTape() as tape:` when that computes the same thing: `loss` one tensor,
+    `params` trainable tf.Variables (watched by the tape by themselves), no other
+    argument, one such call per function and no train op there. Otherwise tf.gradients
+    stays inside the tf.function (valid TF2) and a note says so."""
+    from rules.tf1_to_tf2._graph import LIST_RESULTS, T, _args_map_loose
+
+    tops: dict[int, tuple[Unit, Stmt]] = {}
+    for u in an.units.values():
+        for s in u.stmts:
+            for n in _walk(s.node):
+                tops[id(n)] = (u, s)
+    calls = {id(n): n for n in _walk(an.module) if isinstance(n, cst.Call) and id(n) in an.cf_gradients}
+    bodies: dict[int, list] = {}  # id(variant or helper) -> [gradient statements in its body]
+    owners: dict[int, list] = {}  # id(statement) -> the variants/helpers whose body holds it
+    for v in an.variants:
+        shared = {id(m) for m in v.helper.members} if v.helper is not None else set()
+        for m in v.members:
+            holder = v.helper if id(m) in shared else v
+            owners.setdefault(id(m.node), [])
+            if holder not in owners[id(m.node)]:
+                owners[id(m.node)].append(holder)
+    for cid, call in calls.items():
+        if cid not in tops:
+            continue
+        _u, s = tops[cid]
+        for h in owners.get(id(s.node), []):
+            lst = bodies.setdefault(id(h), [])
+            if s not in lst:
+                lst.append(s)
+    tape = None
+    for cid, call in calls.items():
+        why = None
+        if cid not in tops:
+            why = "it is in a function of the file called from the step functions"
+        else:
+            u, s = tops[cid]
+            args = _args_map_loose(call, GRADIENTS_PARAMS)
+            ys, xs = args.get("ys"), args.get("xs")
+            holders = owners.get(id(s.node), [])
+            if set(args) != {"ys", "xs"} or ys is None or xs is None:
+                why = "it has arguments other than ys and xs"
+            elif not isinstance(s.node, cst.SimpleStatementLine) or s.kind != T:
+                why = "it is not a plain statement"
+            elif not isinstance(ys.value, cst.Name) or (g := an.graph_kind(u, ys.value.value, s.index)) is None \
+                    or g.kind != T or isinstance(g.value, (cst.List, cst.Tuple)) or an.call_rest(g.value) in LIST_RESULTS:
+                why = "its ys is not one tensor"
+            elif (how := _tape_sources(an, u, xs.value, s.index)) is None:
+                why = "its xs are not trainable tf.Variables (a tape watches those by itself)"
+            elif not holders:
+                why = "it is not in a generated function"
+            elif any(len(bodies.get(id(h), [])) != 1 for h in holders):
+                why = "there are several tf.gradients calls in one function"
+            elif any(getattr(h, "train", None) is not None for h in holders):
+                why = "the function also has a train op (one tape there already)"
+            elif any(not _before(an, h, s) for h in holders):
+                why = "nothing computed before it is in the same function"
+            else:
+                if tape is None:
+                    tape = an.fresh("tape")
+                an.cf_tapes[id(s.node)] = tape
+                an.plan.call_builders[cid] = _tape_builder(tape, how)
+                an.plan.dropped.append(call.func)
+                continue
+        an.plan.dropped.append(call.func)  # the note below replaces TF2001's (recorded again after the rewrite)
+        an.plan.checkpoint_notes.append((call.func, f"`tf.gradients` stays inside the tf.function (valid TF2; eagerly it raises), "
+                                               f"not rewritten to tf.GradientTape because {why}"))
+    if an.cf_tapes:
+        an.plan.checkpoint_notes.append((next(calls[c].func for c in calls if tops.get(c, (None, None))[1] is not None
+                                              and id(tops[c][1].node) in an.cf_tapes),
+                                         "`tf.gradients(loss, variables)` becomes `tape.gradient(loss, variables)` with the "
+                                         "computation of `loss` recorded by a tf.GradientTape (same gradients; the variables "
+                                         "are trainable, so the tape watches them by itself)"))
+
+
+def _before(an: Analysis, holder, s: Stmt) -> bool:  # type: ignore[no-untyped-def]
+    from rules.tf1_to_tf2._graph import Helper, T
+
+    if isinstance(holder, Helper):
+        return any(m.index < s.index for m in holder.members)
+    shared = {id(m) for m in holder.helper.members} if holder.helper is not None else set()
+    own = [m for m in holder.members if m.kind == T and id(m) not in shared]
+    return holder.helper is not None or any(m.index < s.index for m in own)
+
+
+def _tape_builder(tape: str, how: str):  # type: ignore[no-untyped-def]
+    def build(updated: cst.Call) -> cst.BaseExpression:
+        from rules.tf1_to_tf2._graph import _args_map_loose
+
+        args = _args_map_loose(updated, GRADIENTS_PARAMS)
+        ys, xs = args["ys"].value, args["xs"].value
+        if how == "wrap":
+            xs = cst.List([cst.Element(xs)])
+        return cst.Call(func=cst.Attribute(cst.Name(tape), cst.Name("gradient")), args=[cst.Arg(ys), cst.Arg(xs)])
+    return build
+
+
+def wrap_tape(plan, body: list, tape_index: int | None, root: str) -> list:  # type: ignore[no-untyped-def]
+    """`with tf.GradientTape() as tape:` around the statements before the gradient one."""
+    if tape_index is None or tape_index == 0:
+        return body
+    an = plan.analysis
+    tape = next(iter(set(an.cf_tapes.values())))
+    from rules.tf1_to_tf2._common import expr
+
+    w = cst.With(items=[cst.WithItem(item=cst.Call(func=expr(f"{root}.GradientTape")), asname=cst.AsName(name=cst.Name(tape)))],
+                 body=cst.IndentedBlock(body[:tape_index]))
+    return [w, *body[tape_index:]]
+
+
+def summary_note(an: Analysis) -> None:
+    """What the finding says about the control flow it moved."""
+    what = []
+    if an.cf_callables:
+        what.append("tf.cond/tf.while_loop")
+    if an.cf_blocks:
+        what.append("graph-building `for`/`tf.control_dependencies` blocks")
+    if an.cf_groups:
+        what.append("fetched tf.group ops (functions returning nothing)")
+    if what:
+        an.plan.summary += "; " + ", ".join(what) + " move into the tf.functions whose runs needed them (same stateful ops per run)"
+    if an.cf_graph is not None:
+        an.plan.summary += f"; the explicit graph `{an.cf_graph}` and its `with {an.cf_graph}.as_default():` go"

@@ -535,6 +535,7 @@ class Analysis:
         self.cf_graph: str | None = None
         self.cf_groups: dict[int, Stmt] = {}
         self.cf_initialized: set[int] = set()
+        self.cf_tapes: dict[int, str] = {}  # tf.gradients statements -> the tape name
 
     # names -------------------------------------------------------------------------------
     def rest(self, node: cst.CSTNode | None) -> str | None:
@@ -584,6 +585,8 @@ class Analysis:
             _cf.check_blocks(self)
             self.finish(refs)
             _cf.check_finished(self)
+            _cf.plan_tapes(self)
+            _cf.summary_note(self)
             if self.models:
                 # TF2130 replaces the model functions in its leave_Module: they must reach it
                 # unchanged (a statement inserted after one would end its hook chain)
@@ -3080,10 +3083,15 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
     group = plan.analysis.cf_groups.get(id(var))  # type: ignore[attr-defined]
     if group is not None:
         shared.add(id(group))  # a fetched tf.group: its ops are stateful and run anyway
-    body: list[cst.BaseStatement] = [_member(plan, m) for m in var.members if m.kind == T and id(m) not in shared]
+    own = [m for m in var.members if m.kind == T and id(m) not in shared]
+    body: list[cst.BaseStatement] = [_member(plan, m) for m in own]
+    tapes = plan.analysis.cf_tapes  # type: ignore[attr-defined]
+    tape_index = next((i for i, m in enumerate(own) if id(m.node) in tapes), None)
     if h is not None:
         call = f"{h.name}({', '.join(p.name for p in h.params)})"
         body.insert(0, cst.parse_statement(f"{', '.join(h.outputs)} = {call}\n"))
+        tape_index = tape_index + 1 if tape_index is not None else None
+    body = _cf.wrap_tape(plan, body, tape_index, root)
     ret = _return_stmt(var)
     if var.train is not None:
         tr_loss = None
@@ -3126,6 +3134,10 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
 
 def build_helper(plan: Plan, h: Helper, module_level: bool) -> cst.FunctionDef:
     body: list[cst.BaseStatement] = [strip_blank(plan.captured.get(id(m.node)) or m.node) for m in h.members]
+    tapes = plan.analysis.cf_tapes  # type: ignore[attr-defined]
+    tape_index = next((i for i, m in enumerate(h.members) if id(m.node) in tapes), None)
+    if tape_index is not None:
+        body = _cf.wrap_tape(plan, body, tape_index, tf_root(plan.analysis.ctx))  # type: ignore[attr-defined]
     body.append(cst.parse_statement(f"return {', '.join(h.outputs)}\n"))
     return cst.FunctionDef(
         name=cst.Name(h.name),
