@@ -496,3 +496,79 @@ def test_model_function_composition_rejects_what_it_cannot_prove(change, why) ->
     assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
     assert why.lower() in mine[0].message.lower(), mine[0].message
     assert "GradientTape" not in out and "input_signature" not in out
+
+
+# -- graph control flow (rules/tf1_to_tf2/_control_flow.py) ---------------------------------
+
+_SGD_SRC = (TF1 / "manual_sgd_gradients.py").read_text()
+_COND_SRC = (TF1 / "control_flow_cond.py").read_text()
+
+
+@pytest.mark.parametrize(
+    ("src", "change", "why"),
+    [
+        # one element of the update list: a function needing it would run every update
+        (_SGD_SRC, ("tf.group(*(updates + [inc]), name='train')", "tf.group(updates[0], inc, name='train')"),
+         "one element of a list of graph updates"),
+        # a stateful op in the loop block whose result feeds nothing the block defines
+        (_SGD_SRC, ("        new_v = tf.assign(v, momentum * v + g)\n",
+                    "        new_v = tf.assign(v, momentum * v + g)\n        tf.assign_add(step, 0)\n"),
+         "feeds nothing the block defines"),
+        # a control dependency under a Python `if`: not a top-level block
+        (_SGD_SRC, ("    with tf.control_dependencies(updates):\n        inc = tf.assign_add(step, 1)\n",
+                    "    if True:\n        with tf.control_dependencies(updates):\n            inc = tf.assign_add(step, 1)\n"),
+         "only as a `with` block at the top level"),
+        # the grouped update fetched with a tensor, or its value (None) kept
+        (_SGD_SRC, ("sess.run(train_op, {x: x_np, y: y_np})", "sess.run([train_op, loss], {x: x_np, y: y_np})"),
+         "fetched together with other tensors"),
+        (_SGD_SRC, ("sess.run(train_op, {x: x_np, y: y_np})", "_ = sess.run(train_op, {x: x_np, y: y_np})"),
+         "value of a fetched `tf.group`"),
+        # TF1-only argument of tf.gradients
+        (_SGD_SRC, ("tf.gradients(loss, params)", "tf.gradients(loss, params, colocate_gradients_with_ops=True)"),
+         "colocate_gradients_with_ops"),
+        # TF1 unpacks a one-element loop_vars list, TF2 does not
+        (_COND_SRC, ("[n, tf.constant(0)]", "[n]"), "one-element loop_vars"),
+        # strict= does not exist in TF2 (always strict)
+        (_COND_SRC, ("lambda: tf.abs(x))", "lambda: tf.abs(x), strict=True)"), "TF1-only arguments"),
+        # a branch returning a one-element list: TF1 unpacks it
+        (_COND_SRC, ("lambda: tf.square(x), lambda: tf.abs(x)", "lambda: [tf.square(x)], lambda: [tf.abs(x)]"),
+         "one-element list"),
+        (_COND_SRC, ("tf.cond(use_square, lambda: tf.square(x), lambda: tf.abs(x))",
+                     "tf.case([(use_square, lambda: tf.square(x))], default=lambda: tf.abs(x))"), "tf.case"),
+        # a stateful op in a while_loop body
+        (_COND_SRC, ("        return i, k + 1\n", "        return i, k + tf.to_int32(tf.assign_add(tf.Variable(0), 1))\n"),
+         "loop body is not analysed"),
+        # a second graph: the one-graph idiom no longer applies
+        (_COND_SRC, ("    g = tf.Graph()\n", "    g = tf.Graph()\n    other = tf.Graph()\n"), "graph itself"),
+    ],
+)
+def test_control_flow_refuses_what_it_cannot_prove(src, change, why) -> None:  # type: ignore[no-untyped-def]
+    old, new = change
+    assert old in src, old
+    out, mine = _tf2120(src.replace(old, new, 1))
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
+    assert why.lower() in mine[0].message.lower(), mine[0].message
+    assert "GradientTape" not in out and "input_signature" not in out
+
+
+def test_gradients_kept_in_the_function_when_a_tape_would_differ() -> None:
+    """grad_ys has no plain tape.gradient spelling here: tf.gradients stays, inside the
+    tf.function (it raises only eagerly), and a note says why."""
+    out, mine = _tf2120(_SGD_SRC.replace("tf.gradients(loss, params)", "tf.gradients(loss, params, grad_ys=None)"))
+    assert any(f.status is Status.APPLIED and "eager" in f.message for f in mine), [f.message for f in mine]
+    assert any("stays inside the tf.function" in f.message and "other than ys and xs" in f.message for f in mine)
+    code = _code_only(out)
+    assert "tf.gradients(loss, params, grad_ys=None)" in code and "GradientTape" not in code
+    # every tf.gradients is in a function that a tf.function calls (the shared helper)
+    assert "def forward(x, y):" in code and code.count("forward(x, y)") == 4
+
+
+def test_gradients_that_would_run_eagerly_are_refused() -> None:
+    """A tf.gradients of constants is a static tensor (computed where it stands, eagerly),
+    which TF2 does not allow."""
+    src = _SGD_SRC.replace("    grad_norm = tf.sqrt(", "    c = tf.constant(2.0)\n    dc = tf.gradients(c * c, [c])[0]\n    grad_norm = tf.sqrt(", 1)
+    src = src.replace('"steps": int(s),', '"steps": int(s), "dc": float(sess_dc),', 1)
+    src = src.replace("        g0 = sess.run(grad_norm", "        sess_dc = sess.run(dc)\n        g0 = sess.run(grad_norm", 1)
+    _out, mine = _tf2120(src)
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
+    assert "would run eagerly" in mine[0].message, mine[0].message

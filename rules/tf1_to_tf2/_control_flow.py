@@ -440,7 +440,6 @@ def check_blocks(an: Analysis) -> None:
                 continue
             mutated = _mutated(an, s.node)
             consumed: set[int] = set()
-            reads_inside = free_names(s.node)
             for n in _walk(s.node):
                 if isinstance(n, cst.With) and _is_dep_with(an, n):
                     consumed |= {id(x) for x in _walk(n.items[0].item)}
@@ -452,7 +451,6 @@ def check_blocks(an: Analysis) -> None:
                     name = small.targets[0].target.value
                     if name in s.defines or name in _reads_after_bind(s.node, name):
                         consumed.add(id(small.value))
-            del reads_inside
             for n in _walk(s.node):
                 if not isinstance(n, cst.Call):
                     continue
@@ -616,16 +614,15 @@ def check_finished(an: Analysis) -> None:
         for st in u.body:
             for n in _walk(st):
                 tops[id(n)] = id(st)
+    run_units = {u.name for u, *_ in an.run_sites}
     for cid in an.cf_gradients:
         top = tops.get(cid)
         if top is not None and top in moved:
             continue
         call = next(n for n in _walk(an.module) if id(n) == cid)
         fn = _enclosing_function(an, call)
-        if fn is not None and fn.name.value not in an.units or (fn is not None and _only_called_from(an, fn.name.value, moved, tops)):
-            if fn.name.value not in an.units or an.units[fn.name.value].name not in {u.name for u, *_ in an.run_sites}:
-                if _only_called_from(an, fn.name.value, moved, tops):
-                    continue
+        if fn is not None and fn.name.value not in run_units and _only_called_from(an, fn.name.value, moved, tops):
+            continue  # a graph-building function of the file, called only inside the tf.functions
         raise Unsupported(call, "`tf.gradients` would run eagerly here (TF2 supports it only inside a tf.function; "
                                 "write a tf.GradientTape); not converted")
 
@@ -821,7 +818,7 @@ def plan_tapes(an: Analysis) -> None:
     for cid, call in calls.items():
         why = None
         if cid not in tops:
-            why = "it is in a function of the file called from the step functions"
+            why = "it is in a function of the file that the tf.functions call"
         else:
             u, s = tops[cid]
             args = _args_map_loose(call, GRADIENTS_PARAMS)
@@ -837,7 +834,7 @@ def plan_tapes(an: Analysis) -> None:
             elif (how := _tape_sources(an, u, xs.value, s.index)) is None:
                 why = "its xs are not trainable tf.Variables (a tape watches those by itself)"
             elif not holders:
-                why = "it is not in a generated function"
+                why = "it is in a function of the file that the tf.functions call"
             elif any(len(bodies.get(id(h), [])) != 1 for h in holders):
                 why = "there are several tf.gradients calls in one function"
             elif any(getattr(h, "train", None) is not None for h in holders):
