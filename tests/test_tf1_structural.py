@@ -65,6 +65,10 @@ PROVEN: dict[str, tuple[float, bool, bool]] = {
     # tf.gradients kept inside the tf.function, tf.assign in a `for` block appending to
     # an update list, tf.control_dependencies blocks, a fetched tf.group
     "manual_sgd_gradients": (1e-4, False, True),
+    # `if FLAGS.use_bias:` around a variable and a tensor statement: the variable stays
+    # under the `if`, the tensor statement moves under the same `if` (absl flags parsed
+    # from the file's `# corpus-argv:` line)
+    "flags_required_tf_flags": (1e-4, False, True),
 }
 # Keys read before any training step: the tighter tolerance applies.
 UNTRAINED_KEYS = {"linear_regression_interactive": {"w_init"}}
@@ -77,7 +81,6 @@ NOT_CONVERTED = {
     "variable_scope_siamese": "trainable_variables",
     "lr_schedule_momentum": "get_variable",
     "queue_runner_input": "queue",
-    "flags_required_tf_flags": "control flow",
     "basics_constants_session": "get_default_graph",
     # ema.apply() in a tf.cond branch: shadow variables made in the branch, found by tensor
     "manual_batchnorm_ema": "ExponentialMovingAverage",
@@ -219,8 +222,14 @@ for path in sys.argv[2:]:
 
     buf = io.StringIO()
     tf.keras.backend.clear_session()
+    # the command-line arguments of corpus/tf1 programs that need some (`# corpus-argv:`)
+    argv = [l.split(":", 1)[1].split() for l in open(path).read().splitlines() if l.startswith("# corpus-argv:")]
+    sys.argv = [path] + (argv[0] if argv else [])
     with tf.variable_creator_scope(creator), contextlib.redirect_stdout(buf):
-        runpy.run_path(path, run_name="__main__")
+        try:
+            runpy.run_path(path, run_name="__main__")
+        except SystemExit as exc:  # absl's app.run exits when main returns
+            assert not exc.code, (name, exc.code)
     assert not queue, (name, "initial values left over", len(queue))
     lines = [l for l in buf.getvalue().splitlines() if l.startswith("RESULT ")]
     results[name] = {"result": json.loads(lines[-1][7:]) if lines else None, "injected": expected_count}
@@ -502,6 +511,7 @@ def test_model_function_composition_rejects_what_it_cannot_prove(change, why) ->
 
 _SGD_SRC = (TF1 / "manual_sgd_gradients.py").read_text()
 _COND_SRC = (TF1 / "control_flow_cond.py").read_text()
+_FLAGS_SRC = (TF1 / "flags_required_tf_flags.py").read_text()
 
 
 @pytest.mark.parametrize(
@@ -514,6 +524,10 @@ _COND_SRC = (TF1 / "control_flow_cond.py").read_text()
         (_SGD_SRC, ("        new_v = tf.assign(v, momentum * v + g)\n",
                     "        new_v = tf.assign(v, momentum * v + g)\n        tf.assign_add(step, 0)\n"),
          "feeds nothing the block defines"),
+        # the block defines two things (the update list and the last velocity, read later):
+        # a function needing the velocity would run every update
+        (_SGD_SRC, ("    grad_norm = tf.sqrt(", "    last_v = new_v * 1.0\n    grad_norm = tf.sqrt("),
+         "defines several names"),
         # a control dependency under a Python `if`: not a top-level block
         (_SGD_SRC, ("    with tf.control_dependencies(updates):\n        inc = tf.assign_add(step, 1)\n",
                     "    if True:\n        with tf.control_dependencies(updates):\n            inc = tf.assign_add(step, 1)\n"),
@@ -538,6 +552,14 @@ _COND_SRC = (TF1 / "control_flow_cond.py").read_text()
         # a stateful op in a while_loop body
         (_COND_SRC, ("        return i, k + 1\n", "        return i, k + tf.to_int32(tf.assign_add(tf.Variable(0), 1))\n"),
          "loop body is not analysed"),
+        # `if <python value>:` around graph code: a stateful op there, a variable initialised
+        # from a tensor of the block, a test that calls something (it would run at trace time)
+        (_FLAGS_SRC, ("        pred = pred + b\n", "        pred = pred + tf.assign_add(b, 1.0)\n"),
+         "under a Python `if`"),
+        (_FLAGS_SRC, ("        b = tf.Variable(0.0, name='b')\n        pred = pred + b\n",
+                      "        pred = pred + 1.0\n        b = tf.Variable(pred[0, 0], name='b')\n"),
+         "initialised from the graph tensor"),
+        (_FLAGS_SRC, ("    if FLAGS.use_bias:\n", "    if bool(FLAGS.use_bias):\n"), "python control flow"),
         # a second graph: the one-graph idiom no longer applies
         (_COND_SRC, ("    g = tf.Graph()\n", "    g = tf.Graph()\n    other = tf.Graph()\n"), "graph itself"),
     ],

@@ -387,6 +387,8 @@ def classify_block(an: Analysis, u: Unit, i: int, st: cst.BaseStatement) -> Stmt
     as one graph statement (None when it is not one)."""
     from rules.tf1_to_tf2._graph import T, Stmt, Unsupported
 
+    if isinstance(st, cst.If):
+        return classify_if(an, u, i, st)
     if not isinstance(st, (cst.For, cst.With)) or id(st) in an.update_withs:
         return None
     if not _block_ok(an, st):
@@ -436,8 +438,8 @@ def check_blocks(an: Analysis) -> None:
 
     for u in an.units.values():
         for s in u.stmts:
-            if id(s.node) not in an.cf_blocks:
-                continue
+            if id(s.node) not in an.cf_blocks or id(s.node) in an.cf_ifs:
+                continue  # (an `if` moves no stateful op: classify_if)
             mutated = _mutated(an, s.node)
             consumed: set[int] = set()
             for n in _walk(s.node):
@@ -460,13 +462,21 @@ def check_blocks(an: Analysis) -> None:
                 if id(n) not in consumed:
                     raise Unsupported(n, f"{st} in a graph-building block: its result feeds nothing the block defines, so TF1 "
                                          "ran it only when fetched directly, a tf.function would run it every call; not converted")
-            # accumulators are used whole after the block
+            stateful = stateful_call(an, s.node)
+            if stateful is None:
+                continue
+            if len(s.defines) != 1:
+                raise Unsupported(s.node, f"a graph-building block with stateful ops ({stateful}) defines several names "
+                                          f"({', '.join(f'`{d}`' for d in s.defines)}): a function that needs one of them "
+                                          "would run the updates of all; not converted")
+            # what the block defines (its updates) is used whole after it
+            whole = set(s.defines)
             for other in u.body[s.index + 1:]:
                 for n in _walk(other):
-                    if isinstance(n, cst.Subscript) and isinstance(n.value, cst.Name) and n.value.value in mutated:
+                    if isinstance(n, cst.Subscript) and isinstance(n.value, cst.Name) and n.value.value in whole:
                         raise Unsupported(n, f"`{n.value.value}[...]`: one element of a list of graph updates; a function "
                                              "that needs it would run all of them; not converted")
-                    if isinstance(n, (cst.For, cst.CompFor)) and isinstance(n.iter, cst.Name) and n.iter.value in mutated:
+                    if isinstance(n, (cst.For, cst.CompFor)) and isinstance(n.iter, cst.Name) and n.iter.value in whole:
                         raise Unsupported(n, f"iterating over `{n.iter.value}`, a list of graph updates; not converted")
 
 
@@ -899,11 +909,93 @@ def summary_note(an: Analysis) -> None:
     what = []
     if an.cf_callables:
         what.append("tf.cond/tf.while_loop")
-    if an.cf_blocks:
+    if set(an.cf_blocks) - set(an.cf_ifs):
         what.append("graph-building `for`/`tf.control_dependencies` blocks")
+    if an.cf_ifs:
+        what.append("graph code under a Python `if` (its variables stay where they are, under the same test)")
     if an.cf_groups:
         what.append("fetched tf.group ops (functions returning nothing)")
     if what:
         an.plan.summary += "; " + ", ".join(what) + " move into the tf.functions whose runs needed them (same stateful ops per run)"
     if an.cf_graph is not None:
         an.plan.summary += f"; the explicit graph `{an.cf_graph}` and its `with {an.cf_graph}.as_default():` go"
+
+
+
+# -- `if <python value>:` around graph code ----------------------------------------------------
+
+
+def classify_if(an: Analysis, u: Unit, i: int, st: cst.If) -> Stmt | None:
+    """`if FLAGS.use_bias:` around variable creations and tensor statements (dynamic graph
+    construction decided by a Python value): the variables stay where they are, under the
+    same `if`; the tensor statements move, under the same `if`, into the functions that
+    need them, where the test is evaluated when the function is traced (once per
+    input signature), with the value it has then. None when it is not that shape."""
+    from rules.tf1_to_tf2._graph import T, Stmt, Unsupported, only_small
+
+    if st.orelse is not None or not isinstance(st.body, cst.IndentedBlock):
+        return None
+    outer = u.graph_names | (an.module_graph_names(u) if not u.is_module else set())
+    if free_names(st.test) & outer or any(isinstance(n, (cst.Call, cst.NamedExpr, cst.Await, cst.Yield))
+                                          for n in _walk(st.test)):
+        return None  # a test on graph values, or one that calls something (run at trace time instead)
+    lines = list(st.body.body)
+    for ln in lines:
+        small = only_small(ln)
+        if not (isinstance(small, cst.Assign) and len(small.targets) == 1):
+            return None
+    var_idx = [k for k, ln in enumerate(lines) if an.makes_variables(ln) or an.calls_variable_maker(ln)]
+    ten_idx = [k for k in range(len(lines)) if k not in var_idx]
+    if not ten_idx:
+        return None  # variables only: Python code, kept where it is
+    bound_vars: set[str] = set().union(*[_bound(lines[k]) for k in var_idx]) if var_idx else set()
+    bound_tensors: set[str] = set().union(*[_bound(lines[k]) for k in ten_idx])
+    for k in ten_idx:
+        ln = lines[k]
+        if not (an.has_tf_call(ln) or free_names(ln) & (outer | bound_vars | bound_tensors)):
+            return None  # a Python statement in the block: not only graph code
+        st_op = stateful_call(an, ln)
+        if st_op is not None:
+            raise Unsupported(ln, f"{st_op} under a Python `if`: stateful ops in conditionally built graph code are "
+                                  "not analysed; not converted")
+    for k in var_idx:
+        clash = free_names(lines[k]) & (bound_tensors | {n for n in outer if an.kind_of(u, n, i) != "variable"})
+        if clash:
+            raise Unsupported(lines[k], f"a variable under a Python `if` is initialised from the graph tensor "
+                                        f"`{sorted(clash)[0]}`; not converted")
+    later: set[str] = set()
+    for other in u.body[i + 1:]:
+        if isinstance(other, (cst.FunctionDef, cst.ClassDef)) and u.is_module:
+            continue
+        later |= free_names(other)
+    defines = tuple(sorted((bound_tensors & later) | bound_vars))
+    uses = free_names(st.test).union(*[free_names(lines[k]) for k in ten_idx])
+    s = Stmt(i, st, T, defines, uses, st)
+    s.dynamic_reason = "graph code under a Python `if`"
+    an.cf_blocks[id(st)] = s
+    an.cf_ifs[id(st)] = (ten_idx, var_idx)
+    return s
+
+
+def moved_part(an: Analysis, m: Stmt) -> cst.CSTNode:
+    """What of a statement goes into the functions (the tensor part of an `if`)."""
+    parts = an.cf_ifs.get(id(m.node))
+    if parts is None or m.value is None:
+        return m.value if m.value is not None else m.node
+    node = m.node
+    assert isinstance(node, cst.If) and isinstance(node.body, cst.IndentedBlock)
+    return cst.IndentedBlock([node.body.body[k] for k in parts[0]])
+
+
+def if_part(stmt: cst.If, keep: list[int]) -> cst.If:
+    assert isinstance(stmt.body, cst.IndentedBlock)
+    return stmt.with_changes(body=stmt.body.with_changes(body=[stmt.body.body[k] for k in keep]))
+
+
+def keep_variable_parts(an: Analysis) -> None:
+    """The variable part of each moved `if` stays where it is (under the same test)."""
+    for oid, (_ten, var) in an.cf_ifs.items():
+        if not var or oid not in an.plan.remove:
+            continue
+        an.plan.remove.discard(oid)
+        an.plan.stmt_builders[oid] = lambda updated, var=var: [if_part(updated, var)]

@@ -536,6 +536,7 @@ class Analysis:
         self.cf_groups: dict[int, Stmt] = {}
         self.cf_initialized: set[int] = set()
         self.cf_tapes: dict[int, str] = {}  # tf.gradients statements -> the tape name
+        self.cf_ifs: dict[int, tuple[list[int], list[int]]] = {}  # `if` blocks: tensor / variable lines
 
     # names -------------------------------------------------------------------------------
     def rest(self, node: cst.CSTNode | None) -> str | None:
@@ -585,6 +586,7 @@ class Analysis:
             _cf.check_blocks(self)
             self.finish(refs)
             _cf.check_finished(self)
+            _cf.keep_variable_parts(self)
             _cf.plan_tapes(self)
             _cf.summary_note(self)
             if self.models:
@@ -2286,9 +2288,10 @@ class Analysis:
     def check_moved(self, gu: Unit, m: Stmt) -> None:
         """A statement moved into a step function must not create variables."""
         assert m.value is not None
-        if self.makes_variables(m.value):
+        moved = _cf.moved_part(self, m)
+        if self.makes_variables(moved):
             raise Unsupported(m.node, "this statement creates variables; inside a step function it would create new ones on every call")
-        self.check_helpers(m.value, set())
+        self.check_helpers(moved, set())
 
     def check_helpers(self, node: cst.CSTNode, seen: set[str]) -> None:
         for n in walk(node):
@@ -3133,7 +3136,11 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
 
 
 def build_helper(plan: Plan, h: Helper, module_level: bool) -> cst.FunctionDef:
-    body: list[cst.BaseStatement] = [strip_blank(plan.captured.get(id(m.node)) or m.node) for m in h.members]
+    ifs = plan.analysis.cf_ifs  # type: ignore[attr-defined]
+    body: list[cst.BaseStatement] = [
+        strip_blank(_cf.if_part(plan.captured.get(id(m.node)) or m.node, ifs[id(m.node)][0])  # type: ignore[arg-type]
+                    if id(m.node) in ifs else plan.captured.get(id(m.node)) or m.node)
+        for m in h.members]
     tapes = plan.analysis.cf_tapes  # type: ignore[attr-defined]
     tape_index = next((i for i, m in enumerate(h.members) if id(m.node) in tapes), None)
     if tape_index is not None:
@@ -3150,6 +3157,9 @@ def build_helper(plan: Plan, h: Helper, module_level: bool) -> cst.FunctionDef:
 def _member(plan: Plan, m: Stmt) -> cst.BaseStatement:
     """A moved statement as the other rules left it (their renames inside kept)."""
     line = plan.captured.get(id(m.node)) or m.node
+    parts = plan.analysis.cf_ifs.get(id(m.node))  # type: ignore[attr-defined]
+    if parts is not None:
+        line = _cf.if_part(line, parts[0])  # type: ignore[arg-type]
     if m.loss_of is None:
         return strip_blank(line)
     # the inline loss of `minimize(<expr>)`: `loss = <expr>` from the updated train statement

@@ -189,9 +189,13 @@ class SessionToEager(Rule):
     block that builds graph ops is one graph statement, moved whole (with the
     `updates = []` list it appends to), when each stateful op in it feeds what the block
     defines and the list is only used whole, so a function runs the updates its TF1 run
-    ran; a fetched `tf.group` becomes a function that returns nothing; `tf.gradients`
-    stays inside the `tf.function` (valid TF2; eagerly it raises) or becomes
-    `tape.gradient` (see below); one explicit `g = tf.Graph()` used only by `with
+    ran; graph code under `if <Python value>:` (a flag) moves under the same `if` into
+    the functions, its variables staying where they are under the same test (no stateful
+    op, no call in the test: it is evaluated when the function is traced); a fetched
+    `tf.group` becomes a function that returns nothing; `tf.gradients`
+    stays inside the `tf.function` (valid TF2; eagerly it raises) or, when its xs are
+    trainable `tf.Variable`s and the function has no train op, becomes `tape.gradient`
+    with the statements before it under `with tf.GradientTape() as tape:`; one explicit `g = tf.Graph()` used only by `with
     g.as_default():` and `tf.Session(graph=g)` goes with its `with`; `p.initialized_value()`
     in a variable's initial value, before any run, becomes `p`.
 
@@ -391,7 +395,13 @@ class SessionToEager(Rule):
         oid = id(original_node)
         if oid in self.plan.capture:  # a graph-building block moved into functions
             self.plan.captured[oid] = updated_node
-        return self._finish(original_node, [] if oid in self.plan.remove else [updated_node])
+        if oid in self.plan.remove:
+            out = []
+        elif oid in self.plan.stmt_builders:  # the part of a block that stays (an `if`'s variables)
+            out = self.plan.stmt_builders[oid](updated_node)
+        else:
+            out = [updated_node]
+        return self._finish(original_node, out)
 
     leave_For = leave_While = leave_If = leave_Try = leave_FunctionDef = leave_ClassDef = _compound  # type: ignore[assignment]
 
