@@ -552,6 +552,9 @@ _FLAGS_SRC = (TF1 / "flags_required_tf_flags.py").read_text()
         # a stateful op in a while_loop body
         (_COND_SRC, ("        return i, k + 1\n", "        return i, k + tf.to_int32(tf.assign_add(tf.Variable(0), 1))\n"),
          "loop body is not analysed"),
+        # a random op in a tf.map_fn body
+        (_COND_SRC, ("clipped = tf.minimum(tf.maximum(x, -1.0), 1.0)", "clipped = tf.map_fn(lambda v: v + tf.random_normal([]), x)"),
+         "`tf.map_fn` fn runs `tf.random_normal`"),
         # `if <python value>:` around graph code: a stateful op there, a variable initialised
         # from a tensor of the block, a test that calls something (it would run at trace time)
         (_FLAGS_SRC, ("        pred = pred + b\n", "        pred = pred + tf.assign_add(b, 1.0)\n"),

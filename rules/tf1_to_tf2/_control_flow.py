@@ -282,6 +282,32 @@ def check_branching(an: Analysis, node: cst.CSTNode, r: str) -> str | None:
     return None
 
 
+HIGHER_ORDER = {"map_fn", "scan", "foldl", "foldr"}  # same parameters in TF1 and TF2 (checked in 2.21)
+
+
+def check_higher_order(an: Analysis, node: cst.CSTNode, r: str) -> str | None:
+    """`tf.map_fn(fn, elems, ...)` and its kin with a pure `fn` (a lambda or a function of
+    the file): the same loop inside a tf.function."""
+    call = parent_call(an, node)
+    if call is None:
+        return f"`tf.{r}` is passed around as a value; not converted"
+    if any(a.star for a in call.args):
+        return f"`tf.{r}(*args/**kwargs)`; not converted"
+    a = _args(call, ["fn", "elems"]).get("fn")
+    if a is None:
+        return f"`tf.{r}` without its fn; not converted"
+    fn = _resolve_callable(an, call, a.value)
+    if fn is None:
+        return f"`tf.{r}` fn `{an.code(a.value)}` is not a lambda or a function defined in this file; not converted"
+    st = stateful_call(an, fn.body)  # type: ignore[attr-defined]
+    if st is not None or an.makes_variables(fn.body):  # type: ignore[attr-defined]
+        return (f"`tf.{r}` fn runs {st or 'a variable creation'}: a stateful op in a loop body is not analysed (TF1 runs "
+                "it only when the results need it, a tf.function on every iteration); not converted")
+    an.cf_callables.add(id(fn))
+    an.allowed_refs.add(id(node))
+    return None
+
+
 def check_gradients(an: Analysis, node: cst.CSTNode) -> str | None:
     call = parent_call(an, node)
     if call is None:
@@ -307,6 +333,8 @@ def check_refs(an: Analysis, refs: list[tuple[cst.CSTNode, str]]) -> None:
         why: str | None
         if r in BRANCHING:
             why = check_branching(an, node, r)
+        elif r in HIGHER_ORDER:
+            why = check_higher_order(an, node, r)
         elif r == "gradients":
             why = check_gradients(an, node)
         elif r == "control_dependencies" and any(isinstance(a, cst.FunctionDef) and id(a) in an.cf_callables
@@ -908,7 +936,7 @@ def summary_note(an: Analysis) -> None:
     """What the finding says about the control flow it moved."""
     what = []
     if an.cf_callables:
-        what.append("tf.cond/tf.while_loop")
+        what.append("tf.cond/tf.while_loop/tf.map_fn-style loops")
     if set(an.cf_blocks) - set(an.cf_ifs):
         what.append("graph-building `for`/`tf.control_dependencies` blocks")
     if an.cf_ifs:
