@@ -413,7 +413,7 @@ def _mutated(an: Analysis, st: cst.CSTNode) -> set[str]:
 def classify_block(an: Analysis, u: Unit, i: int, st: cst.BaseStatement) -> Stmt | None:
     """A top-level `for` / `with tf.control_dependencies(...)` block that builds graph ops,
     as one graph statement (None when it is not one)."""
-    from rules.tf1_to_tf2._graph import T, Stmt, Unsupported
+    from rules.tf1_to_tf2._graph import Stmt, T, Unsupported
 
     if isinstance(st, cst.If):
         return classify_if(an, u, i, st)
@@ -887,14 +887,16 @@ def plan_tapes(an: Analysis) -> None:
                 an.plan.dropped.append(call.func)
                 continue
         an.plan.dropped.append(call.func)  # the note below replaces TF2001's (recorded again after the rewrite)
-        an.plan.checkpoint_notes.append((call.func, f"`tf.gradients` stays inside the tf.function (valid TF2; eagerly it raises), "
-                                               f"not rewritten to tf.GradientTape because {why}"))
+        note = ("`tf.gradients` stays inside the tf.function (valid TF2; eagerly it raises), "
+                f"not rewritten to tf.GradientTape because {why}")
+        an.plan.checkpoint_notes.append((call.func, note))
     if an.cf_tapes:
-        an.plan.checkpoint_notes.append((next(calls[c].func for c in calls if tops.get(c, (None, None))[1] is not None
-                                              and id(tops[c][1].node) in an.cf_tapes),
-                                         "`tf.gradients(loss, variables)` becomes `tape.gradient(loss, variables)` with the "
-                                         "computation of `loss` recorded by a tf.GradientTape (same gradients; the variables "
-                                         "are trainable, so the tape watches them by itself)"))
+        first = next(calls[c].func for c in calls if tops.get(c, (None, None))[1] is not None
+                     and id(tops[c][1].node) in an.cf_tapes)
+        note = ("`tf.gradients(loss, variables)` becomes `tape.gradient(loss, variables)` with the computation of "
+                "`loss` recorded by a tf.GradientTape (same gradients; the variables are trainable, so the tape "
+                "watches them by itself)")
+        an.plan.checkpoint_notes.append((first, note))
 
 
 def _before(an: Analysis, holder, s: Stmt) -> bool:  # type: ignore[no-untyped-def]
@@ -959,7 +961,7 @@ def classify_if(an: Analysis, u: Unit, i: int, st: cst.If) -> Stmt | None:
     same `if`; the tensor statements move, under the same `if`, into the functions that
     need them, where the test is evaluated when the function is traced (once per
     input signature), with the value it has then. None when it is not that shape."""
-    from rules.tf1_to_tf2._graph import T, Stmt, Unsupported, only_small
+    from rules.tf1_to_tf2._graph import Stmt, T, Unsupported, only_small
 
     if st.orelse is not None or not isinstance(st.body, cst.IndentedBlock):
         return None
@@ -990,7 +992,7 @@ def classify_if(an: Analysis, u: Unit, i: int, st: cst.If) -> Stmt | None:
         clash = free_names(lines[k]) & (bound_tensors | {n for n in outer if an.kind_of(u, n, i) != "variable"})
         if clash:
             raise Unsupported(lines[k], f"a variable under a Python `if` is initialised from the graph tensor "
-                                        f"`{sorted(clash)[0]}`; not converted")
+                                        f"`{min(clash)}`; not converted")
     later: set[str] = set()
     for other in u.body[i + 1:]:
         if isinstance(other, (cst.FunctionDef, cst.ClassDef)) and u.is_module:
