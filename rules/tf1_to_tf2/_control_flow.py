@@ -407,6 +407,8 @@ def _mutated(an: Analysis, st: cst.CSTNode) -> set[str]:
         if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in MUTATORS \
                 and isinstance(n.func.value, cst.Name):
             out.add(n.func.value.value)
+        if isinstance(n, cst.AssignTarget) and isinstance(n.target, cst.Subscript) and isinstance(n.target.value, cst.Name):
+            out.add(n.target.value.value)  # `table[k] = ...`
     return out
 
 
@@ -421,10 +423,25 @@ def classify_block(an: Analysis, u: Unit, i: int, st: cst.BaseStatement) -> Stmt
         return None
     if not _block_ok(an, st):
         return None
-    graphy = _is_dep_with(an, st) or an.has_tf_call(st.body) or bool(free_names(st) & u.graph_names)
+    from rules.tf1_to_tf2._graph import V
+
+    tensors = {n for n in free_names(st) & (u.graph_names | (an.module_graph_names(u) if not u.is_module else set()))
+               if an.kind_of(u, n, i) != V}
+    graphy = _is_dep_with(an, st) or an.has_tf_call(st.body) or bool(tensors)
     if not graphy:
-        return None
+        return None  # Python code reading variables at most (`for v in params: print(v.name)`)
     mutated = _mutated(an, st)
+    if isinstance(st, cst.For) and not _is_dep_with(an, st) and an.makes_variables(st.body):
+        # a loop that creates variables (`for n in sizes: ws.append(tf.Variable(...))`):
+        # created once, where it stands, as TF1 created them; nothing else in it
+        if tensors or any(stateful_call(an, ln) is None and an.has_tf_call(ln)
+                          for ln in _walk(st.body) if isinstance(ln, cst.SimpleStatementLine)
+                          and not an.makes_variables(ln)):
+            raise Unsupported(st, "a loop that creates variables and also builds tensors: the variables must be created "
+                                  "once and the tensors computed per run; not converted")
+        later = set().union(*[free_names(o) for o in u.body[i + 1:]]) if i + 1 < len(u.body) else set()
+        defines = tuple(sorted((_bound(st) & later) | mutated))
+        return Stmt(i, st, V, defines, free_names(st) - _bound(st), st)
     bound = _bound(st)
     later: set[str] = set()
     for other in u.body[i + 1:]:
@@ -432,9 +449,15 @@ def classify_block(an: Analysis, u: Unit, i: int, st: cst.BaseStatement) -> Stmt
             continue
         later |= free_names(other)
     defines = tuple(sorted((bound & later) | mutated))
-    reads = free_names(st) - bound
-    for name in bound & (u.graph_names | set(mutated)):
-        raise Unsupported(st, f"the block rebinds the graph name `{name}`; not converted")
+    # what it reads, names it rebinds included (`h = tf.tanh(tf.matmul(h, w))` reads the
+    # `h` defined before it); loop targets are its own
+    targets: set[str] = set()
+    for n in _walk(st):
+        if isinstance(n, cst.For):
+            from rules.tf1_to_tf2._graph import _all_target_names
+
+            targets |= _all_target_names(n.target)
+    reads = free_names(st) - targets
     s = Stmt(i, st, T, defines, reads | mutated, st)
     s.dynamic_reason = "a graph-building block"
     an.cf_blocks[id(st)] = s
@@ -855,7 +878,8 @@ def plan_tapes(an: Analysis) -> None:
     tape = None
     for cid, call in calls.items():
         why = None
-        if cid not in tops:
+        run_units = {v.unit.name for v in an.variants}
+        if cid not in tops or tops[cid][0].name not in run_units:
             why = "it is in a function of the file that the tf.functions call"
         else:
             u, s = tops[cid]
@@ -1029,3 +1053,18 @@ def keep_variable_parts(an: Analysis) -> None:
             continue
         an.plan.remove.discard(oid)
         an.plan.stmt_builders[oid] = lambda updated, var=var: [if_part(updated, var)]
+
+
+def graph_block_spacing(an: Analysis) -> None:
+    """The statement after `with g.as_default():` (whose statements went, functions came
+    after its last one) starts after a blank line."""
+    if an.cf_graph is None:
+        return
+    for body in [list(an.module.body)] + [list(f.body.body) for f in an.module.body
+                                          if isinstance(f, cst.FunctionDef) and isinstance(f.body, cst.IndentedBlock)]:
+        for k, st in enumerate(body[:-1]):
+            if isinstance(st, cst.With) and id(st) in an.update_withs and isinstance(st.body, cst.IndentedBlock) \
+                    and any(id(inner) in an.plan.inserts for inner in st.body.body):
+                want = 2 if any(x is st for x in an.module.body) else 1
+                nxt = body[k + 1]
+                an.plan.blank_before[id(nxt)] = max(an.plan.blank_before.get(id(nxt), 0), want)

@@ -589,6 +589,7 @@ class Analysis:
             _cf.keep_variable_parts(self)
             _cf.plan_tapes(self)
             _cf.summary_note(self)
+            _cf.graph_block_spacing(self)
             if self.models:
                 # TF2130 replaces the model functions in its leave_Module: they must reach it
                 # unchanged (a statement inserted after one would end its hook chain)
