@@ -531,6 +531,15 @@ _FLAGS_SRC = (TF1 / "flags_required_tf_flags.py").read_text()
         # a function needing the velocity would run every update
         (_SGD_SRC, ("    grad_norm = tf.sqrt(", "    last_v = new_v * 1.0\n    grad_norm = tf.sqrt("),
          "defines several names"),
+        # stateful ops that no run can fetch (TF1 never ran them; kept as eager code they
+        # would run): a bare statement, a loop of them, one under a Python `if`
+        (_SGD_SRC, ("    hidden = tf.tanh(", "    tf.assign(step, 5)\n    hidden = tf.tanh("), "as a statement"),
+        (_SGD_SRC, ("    hidden = tf.tanh(", "    for p in params:\n        tf.assign(p, p * 2.0)\n    hidden = tf.tanh("),
+         "feeds nothing the block defines"),
+        (_SGD_SRC, ("    hidden = tf.tanh(", "    for q in params:\n        tf.assign(q, q * 2.0)\n    hidden = tf.tanh("),
+         "nothing after it uses"),
+        (_SGD_SRC, ("    hidden = tf.tanh(", "    if lr > 0:\n        tf.assign_add(step, 1)\n    hidden = tf.tanh("),
+         "not a plain assignment"),
         # a control dependency under a Python `if`: not a top-level block
         (_SGD_SRC, ("    with tf.control_dependencies(updates):\n        inc = tf.assign_add(step, 1)\n",
                     "    if True:\n        with tf.control_dependencies(updates):\n            inc = tf.assign_add(step, 1)\n"),

@@ -427,7 +427,7 @@ def classify_block(an: Analysis, u: Unit, i: int, st: cst.BaseStatement) -> Stmt
 
     tensors = {n for n in free_names(st) & (u.graph_names | (an.module_graph_names(u) if not u.is_module else set()))
                if an.kind_of(u, n, i) != V}
-    graphy = _is_dep_with(an, st) or an.has_tf_call(st.body) or bool(tensors)
+    graphy = _is_dep_with(an, st) or builds_ops(an, st.body) or bool(tensors)
     if not graphy:
         return None  # Python code reading variables at most (`for v in params: print(v.name)`)
     mutated = _mutated(an, st)
@@ -491,6 +491,9 @@ def check_blocks(an: Analysis) -> None:
         for s in u.stmts:
             if id(s.node) not in an.cf_blocks or id(s.node) in an.cf_ifs:
                 continue  # (an `if` moves no stateful op: classify_if)
+            if not s.defines:
+                raise Unsupported(s.node, "a block builds graph ops whose results nothing after it uses (TF1 ran them only "
+                                          "if a run fetched them; eagerly they would run here); not converted")
             mutated = _mutated(an, s.node)
             consumed: set[int] = set()
             for n in _walk(s.node):
@@ -994,9 +997,15 @@ def classify_if(an: Analysis, u: Unit, i: int, st: cst.If) -> Stmt | None:
                                           for n in _walk(st.test)):
         return None  # a test on graph values, or one that calls something (run at trace time instead)
     lines = list(st.body.body)
+    if any(isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in ("run", "eval")
+           for n in _walk(st.body)):
+        return None  # session calls under the `if`: the run sites' business
     for ln in lines:
         small = only_small(ln)
         if not (isinstance(small, cst.Assign) and len(small.targets) == 1):
+            if builds_ops(an, ln):
+                raise Unsupported(ln, "graph code under a Python `if` that is not a plain assignment (TF1 built the ops, "
+                                      "a run decided whether they ran); not converted")
             return None
     var_idx = [k for k, ln in enumerate(lines) if an.makes_variables(ln) or an.calls_variable_maker(ln)]
     ten_idx = [k for k in range(len(lines)) if k not in var_idx]
@@ -1068,3 +1077,46 @@ def graph_block_spacing(an: Analysis) -> None:
                 want = 2 if any(x is st for x in an.module.body) else 1
                 nxt = body[k + 1]
                 an.plan.blank_before[id(nxt)] = max(an.plan.blank_before.get(id(nxt), 0), want)
+
+
+LOOSE_TF = ("assign", "scatter_", "count_up_to", "Print")
+LOOSE_METHODS = {"assign", "assign_add", "assign_sub", "scatter_update", "scatter_add", "scatter_sub", "scatter_nd_update"}
+
+
+def check_loose_statements(an: Analysis) -> None:
+    """`tf.assign(w, 5.0)` / `w.assign(5.0)` as a statement of the graph code: TF1 built
+    the op and nothing can fetch it (it has no name), so it never ran; kept as eager code
+    it would run where it stands."""
+    from rules.tf1_to_tf2._graph import PY, Unsupported
+
+    active = {u.name for u, *_ in an.run_sites} | {n for n, s in an.sessions.items() if s}
+    for u in an.units.values():
+        if u.name not in active and not u.is_module:
+            continue
+        for s in u.stmts:
+            if s.kind != PY or not isinstance(s.node, cst.SimpleStatementLine):
+                continue
+            for small in s.node.body:
+                if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
+                    continue
+                call = small.value
+                if isinstance(call.func, cst.Attribute) and call.func.attr.value in ("run", "eval"):
+                    continue
+                r = an.rest(call.func)
+                if r is not None and any(r.startswith(p) for p in LOOSE_TF):
+                    what = f"`tf.{r}`"
+                elif r is None and isinstance(call.func, cst.Attribute) and call.func.attr.value in LOOSE_METHODS \
+                        and isinstance(call.func.value, cst.Name) and an.graph_kind(u, call.func.value.value, s.index) is not None:
+                    what = f"`{an.code(call.func)}()`"
+                else:
+                    continue
+                raise Unsupported(call, f"{what} as a statement: TF1 built the op and no run could fetch it (it has no name), "
+                                        "so it never ran; eagerly it would run here; not converted")
+
+
+def builds_ops(an: Analysis, node: cst.CSTNode) -> bool:
+    """A TF call, or a state-changing method call (`v.assign(...)`, the spelling TF2001
+    gives `tf.assign(v, ...)`: a second run must decide as the first did)."""
+    return an.has_tf_call(node) or any(
+        isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in LOOSE_METHODS
+        for n in _walk(node))

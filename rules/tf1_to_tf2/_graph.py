@@ -584,6 +584,7 @@ class Analysis:
             self.regularization_sums()
             self.check_late_binding()
             _cf.check_blocks(self)
+            _cf.check_loose_statements(self)
             self.finish(refs)
             _cf.check_finished(self)
             _cf.keep_variable_parts(self)

@@ -199,8 +199,14 @@ class SessionToEager(Rule):
     g.as_default():` and `tf.Session(graph=g)` goes with its `with`; `p.initialized_value()`
     in a variable's initial value, before any run, becomes `p`.
 
+    Loops over Python values that create variables stay where they are (the variables
+    are made once, as in TF1); loops that build tensors (stacking layers by rebinding a
+    name, filling a list or dict of tensors) move whole.
+
     When the file does anything this does not recognise (collections, a stateful op in a
-    `tf.cond` branch (TF1 runs it only when the branch's outputs need it), control
+    `tf.cond` branch (TF1 runs it only when the branch's outputs need it), a stateful op
+    no run can fetch (`tf.assign(w, 0)` as a bare statement, in a loop or under an
+    `if`: TF1 never ran it, eager code would), control
     dependencies elsewhere than such blocks, `tf.case`, queues, `variable_scope`/`get_variable`,
     `tf.layers` outside those model functions, several graphs, re-initialised
     variables, optimizers without an exact Keras counterpart such as RMSProp (TF1 starts
