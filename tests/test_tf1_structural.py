@@ -27,6 +27,11 @@ What is compared, honestly:
   the trained weights depend on the dropout masks, so it is checked only for running and
   for the keys of its RESULT, not for its numbers.
 
+* ``control_flow_cond``, ``manual_sgd_gradients`` and ``flags_required_tf_flags`` use no
+  TensorFlow random op and run exactly as migrated; ``flags_required_tf_flags`` gets the
+  command-line arguments of its ``# corpus-argv:`` line (absl's ``app.run`` exits when
+  ``main`` returns: that exit is expected).
+
 Tolerances: 1e-5 for values computed without training, 1e-4 after training steps.
 """
 
@@ -609,3 +614,17 @@ def test_gradients_that_would_run_eagerly_are_refused() -> None:
     _out, mine = _tf2120(src)
     assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
     assert "would run eagerly" in mine[0].message, mine[0].message
+
+
+def test_explicit_graph_block_converts_like_the_default_graph() -> None:
+    """manual_sgd_gradients with its graph code under `g = tf.Graph()` / `with
+    g.as_default():` and `tf.Session(graph=g)`: the same program comes out."""
+    lines = _SGD_SRC.split("\n")
+    start = lines.index("    x = tf.placeholder(tf.float32, [None, 4])")
+    end = next(i for i, ln in enumerate(lines) if ln.startswith("    grad_norm = "))
+    body = ["    " + ln if ln else ln for ln in lines[start:end + 1]]
+    src = "\n".join(lines[:start] + ["    graph = tf.Graph()", "    with graph.as_default():"] + body + lines[end + 1:])
+    src = src.replace("    with tf.Session() as sess:", "    with tf.Session(graph=graph) as sess:")
+    out, mine = _tf2120(src)
+    assert any(f.status is Status.APPLIED and "`graph`" in f.message for f in mine), [f.message for f in mine]
+    assert out == (EXPECTED_TF2 / "manual_sgd_gradients.py").read_text()

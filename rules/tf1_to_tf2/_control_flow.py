@@ -393,7 +393,10 @@ def find_dep_withs(an: Analysis) -> None:
     bodies = [list(an.module.body)] + [list(f.body.body) for f in an.module.body
                                         if isinstance(f, cst.FunctionDef) and isinstance(f.body, cst.IndentedBlock)]
     for body in bodies:
-        for st in body:
+        flat = []
+        for st in body:  # the statements of an opened `with g.as_default():` are top-level too
+            flat += list(st.body.body) if id(st) in an.update_withs and isinstance(st.body, cst.IndentedBlock) else [st]
+        for st in flat:
             if isinstance(st, (cst.For, cst.With)) and id(st) not in an.update_withs and _block_ok(an, st):
                 for n in _walk(st):
                     if isinstance(n, cst.With) and _is_dep_with(an, n):
@@ -620,7 +623,8 @@ def graph_idiom(an: Analysis, refs: list[tuple[cst.CSTNode, str]]) -> None:
                 if isinstance(n, cst.Arg) and n.keyword is not None and n.keyword.value == "graph" \
                         and isinstance(n.value, cst.Name) and n.value.value == name:
                     sessions.append(n)
-            uses = sum(1 for n in _walk(an.module) if isinstance(n, cst.Name) and n.value == name)
+            keywords = {id(n.keyword) for n in _walk(an.module) if isinstance(n, cst.Arg) and n.keyword is not None}
+            uses = sum(1 for n in _walk(an.module) if isinstance(n, cst.Name) and n.value == name and id(n) not in keywords)
             if len(withs) != 1 or uses != 1 + len(withs) + len(sessions) or len(sessions) > 1:
                 return
             w = withs[0]
