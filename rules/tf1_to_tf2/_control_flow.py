@@ -32,7 +32,16 @@ make sure the same holds for what is new here:
   function that returns nothing: its ops are stateful and run anyway;
 * ``g = tf.Graph()`` used only as ``with g.as_default():`` around the graph code and as
   ``tf.Session(graph=g)``: eager TF2 has one context, so with a single graph the ``with``
-  goes and its statements stay.
+  goes and its statements stay;
+* dynamic graph construction by Python values: a ``for`` that only creates variables is a
+  variable statement (kept in place); ``if <Python value>:`` around variables and tensor
+  assignments is split (variables kept under the same test, tensor statements moved
+  under it; the test may not call anything, it is evaluated at trace time);
+* ``tf.map_fn`` / ``scan`` / ``foldl`` / ``foldr`` with a pure ``fn`` (same parameters in
+  TF1 and TF2);
+* a stateful op no run can fetch (``tf.assign(w, 0)`` / ``w.assign(0)`` as a bare
+  statement, or in a block or ``if`` whose results nothing uses) is refused: TF1 never
+  ran it, eager code would.
 """
 
 from __future__ import annotations
