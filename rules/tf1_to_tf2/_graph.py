@@ -44,6 +44,7 @@ import libcst as cst
 from migrate.engine.context import FileContext
 from migrate.engine.names import dotted_name
 from migrate.result import Safety
+from rules.tf1_to_tf2 import _control_flow as _cf
 from rules.tf1_to_tf2._common import expr, kwarg, rest_of, tf_root
 
 STATE_KEY = "tf1_graph_plan"
@@ -522,6 +523,20 @@ class Analysis:
         self.update_trains: set[int] = set()  # lines inside those blocks
         self.all_var_lists: set[int] = set()  # `var_list=tf.trainable_variables()` values
         self.reg_sums: dict[int, cst.Call] = {}  # `tf.losses.get_regularization_loss()` calls
+        # graph control flow (_control_flow.py): lambdas/functions passed to tf.cond and
+        # tf.while_loop, tf.gradients calls, precise refusals per reference, the
+        # control-dependency items of graph blocks, the blocks (id -> Stmt), the name of an
+        # explicit tf.Graph, fetched tf.group statements (id of variant -> Stmt)
+        self.cf_callables: set[int] = set()
+        self.cf_gradients: set[int] = set()
+        self.cf_reasons: dict[int, str] = {}
+        self.cf_dep_refs: set[int] = set()
+        self.cf_blocks: dict[int, Stmt] = {}
+        self.cf_graph: str | None = None
+        self.cf_groups: dict[int, Stmt] = {}
+        self.cf_initialized: set[int] = set()
+        self.cf_tapes: dict[int, str] = {}  # tf.gradients statements -> the tape name
+        self.cf_ifs: dict[int, tuple[list[int], list[int]]] = {}  # `if` blocks: tensor / variable lines
 
     # names -------------------------------------------------------------------------------
     def rest(self, node: cst.CSTNode | None) -> str | None:
@@ -553,6 +568,9 @@ class Analysis:
             if self.models:
                 refs = [(n, r) for n, r in refs if id(n) not in self.model_nodes]
                 self.model_idioms()
+            _cf.graph_idiom(self, refs)
+            _cf.find_dep_withs(self)
+            _cf.check_refs(self, refs)
             self.check_graph_only(refs)
             self.build_units()
             self.find_sessions()
@@ -565,7 +583,14 @@ class Analysis:
             self.check_model_calls()
             self.regularization_sums()
             self.check_late_binding()
+            _cf.check_blocks(self)
+            _cf.check_loose_statements(self)
             self.finish(refs)
+            _cf.check_finished(self)
+            _cf.keep_variable_parts(self)
+            _cf.plan_tapes(self)
+            _cf.summary_note(self)
+            _cf.graph_block_spacing(self)
             if self.models:
                 # TF2130 replaces the model functions in its leave_Module: they must reach it
                 # unchanged (a statement inserted after one would end its hook chain)
@@ -613,6 +638,8 @@ class Analysis:
                         why = f"{why.replace(' (not automated yet)', '')}; TF2130 does not make `{fn}` a Keras layer: {refused}"
                     if why is _QUEUES:
                         why = _QUEUES + "; " + self.queue_recipe(refs)
+                    if why is _CONTROL and id(node) in self.cf_reasons:
+                        raise Unsupported(node, self.cf_reasons[id(node)] + "; the file keeps tf.compat.v1 and its Session")
                     raise Unsupported(node, f"`tf.{r}`: {why}; the file keeps tf.compat.v1 and its Session")
             if r in UNSUPPORTED_OPTIMIZERS:
                 raise Unsupported(node, f"`tf.{r}` has no exact Keras counterpart ({UNSUPPORTED_OPTIMIZERS[r]}); the training loop is left in TF1 form")
@@ -621,7 +648,8 @@ class Analysis:
         for n in walk(self.module):
             if id(n) in self.model_nodes:
                 continue
-            if isinstance(n, cst.Attribute) and n.attr.value in GRAPH_METHODS:
+            if isinstance(n, cst.Attribute) and n.attr.value in GRAPH_METHODS and id(n) not in self.allowed_refs \
+                    and not _cf.initialized_value(self, n):
                 raise Unsupported(n, f"`.{n.attr.value}` is graph-mode API that this rewrite does not translate")
             if isinstance(n, cst.Attribute) and n.attr.value == "value" and isinstance(n.value, cst.Subscript):
                 shape = n.value.value
@@ -711,7 +739,8 @@ class Analysis:
             if u.is_module:
                 continue
             for n in walk(u.node.body):
-                if isinstance(n, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                if isinstance(n, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) \
+                        and not (isinstance(n, cst.Lambda) and id(n) in self.cf_callables):
                     inner_names = names_used(n)
                     graphy = inner_names & u.graph_names
                     if graphy:
@@ -719,12 +748,13 @@ class Analysis:
 
     def classify(self, u: Unit) -> None:
         for i, stmt in enumerate(u.body):
-            s = self.classify_stmt(u, i, stmt)
+            s = _cf.classify_block(self, u, i, stmt) or self.classify_stmt(u, i, stmt)
             u.stmts.append(s)
             if s.kind not in NOT_GRAPH:
                 u.graph_names |= set(s.defines)
+        _cf.accumulators(self, u)
         for s in u.stmts:
-            if s.kind == T:
+            if s.kind == T and not s.dynamic_reason:
                 self.decide_static(u, s)
 
     def classify_stmt(self, u: Unit, i: int, stmt: cst.BaseStatement) -> Stmt:
@@ -954,6 +984,9 @@ class Analysis:
         for name in s.uses:
             dep = self.graph_kind(u, name, s.index)
             if dep is None:
+                if _cf.python_holds_variables(self, u, name, s.index):
+                    s.dynamic_reason = f"reads the variables in `{name}`"
+                    return
                 continue
             if dep.kind in (P, V, NEXT):
                 s.dynamic_reason = f"reads `{name}`"
@@ -1322,6 +1355,8 @@ class Analysis:
                 continue
             if kw == "target" and isinstance(a.value, cst.SimpleString) and a.value.evaluated_value == "":
                 continue
+            if kw == "graph" and self.cf_graph is not None and isinstance(a.value, cst.Name) and a.value.value == self.cf_graph:
+                continue  # the one explicit graph (_control_flow.graph_idiom)
             raise Unsupported(call, "a Session with a graph or a target; not converted")
 
     def scan_line(self, u: Unit, top: int, line: cst.SimpleStatementLine, sessions: set[str], loop: bool) -> None:
@@ -1978,11 +2013,14 @@ class Analysis:
                 raise Unsupported(call, "variables fetched in the same run as a train op (read before or after the update?)")
             if shape == "dict":
                 raise Unsupported(call, "train op fetched in a dict")
-        rets = [(n, s) for n, (k, s) in zip(nodes, leaves) if k not in ("train", "summary")]
+        group = _cf.group_fetch(self, call, shape, root, leaves)
+        rets = [(n, s) for n, (k, s) in zip(nodes, leaves) if k not in ("train", "summary") and s is not group]
         tr = self.train_ops[id(train)] if train is not None else None
         needed = [s for _, s in rets if s is not None and s.kind == T and not s.static]
         if tr is not None:
             needed.append(tr.loss)
+        if group is not None:
+            needed.append(group)
         if summary is not None:
             needed.extend(summary[0])
         members = self.slice(gu, needed)
@@ -2009,6 +2047,8 @@ class Analysis:
         else:
             returns = ("seq", [n for n, _ in rets]) if rets else ()
             sig = ("seq", tuple(self.code(n) for n, _ in rets)) if rets else ()
+        if group is not None:
+            sig = ("group", id(group))
         key = (id(gu), id(train) if train else None, sig, tuple(p.name for p in params),
                (tuple(id(x) for x in summary[0]), summary[1]) if summary is not None else None)
         var = next((v for v in self.variants if v.key == key), None)
@@ -2016,6 +2056,8 @@ class Analysis:
             anchor = max([m.index for m in members] + ([train.index] if train else []) +
                          ([tr.optimizer_stmt.index] if tr and tr.optimizer_stmt else []))
             var = Variant(gu, key, members=members, params=params, returns=returns, train=train, anchor=anchor)
+            if group is not None:
+                self.cf_groups[id(var)] = group
             var.hint = "_".join(self.code(n) for n, _ in rets) if all(isinstance(n, cst.Name) for n, _ in rets) else ""
             if summary is not None:
                 var.summaries, var.writer = summary[0], summary[1]
@@ -2248,9 +2290,10 @@ class Analysis:
     def check_moved(self, gu: Unit, m: Stmt) -> None:
         """A statement moved into a step function must not create variables."""
         assert m.value is not None
-        if self.makes_variables(m.value):
+        moved = _cf.moved_part(self, m)
+        if self.makes_variables(moved):
             raise Unsupported(m.node, "this statement creates variables; inside a step function it would create new ones on every call")
-        self.check_helpers(m.value, set())
+        self.check_helpers(moved, set())
 
     def check_helpers(self, node: cst.CSTNode, seen: set[str]) -> None:
         for n in walk(node):
@@ -2388,7 +2431,10 @@ class Analysis:
             for m in var.members:
                 if m.kind != T:
                     continue
+                free = _cf.free_names(m.value if m.value is not None else m.node)
                 for name in m.uses:
+                    if name not in free:
+                        continue  # bound by a comprehension or lambda of the statement itself
                     d = u.reaching(name, m.index)
                     if d is not None and d.kind in (P,) or (d is not None and d.kind == T and not d.static):
                         continue
@@ -2483,6 +2529,8 @@ class Analysis:
                         var.name = self.fresh(base)
                 else:
                     var.name = self.fresh(f"{base}_{var.hint}" if var.hint and len(var.hint) <= 40 else base)
+            elif id(var) in self.cf_groups:
+                var.name = _cf.group_name(self, var)
             else:
                 single = var.returns[1] if var.returns and var.returns[0] == "single" else None
                 g = var.unit.reaching(single.value, len(var.unit.body) + 1) if isinstance(single, cst.Name) else None
@@ -2613,6 +2661,7 @@ class Analysis:
 
     def stateful(self, s: Stmt) -> bool:
         return any(isinstance(n, cst.Call) and (self.rest(n.func) or "").startswith("assign")
+                   and not _cf.in_callable(self, n, s.value)
                    for n in walk(s.value)) if s.value is not None else False
 
     def only_bound_by(self, u: Unit, s: Stmt) -> bool:
@@ -3036,10 +3085,18 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
         deco_expr = expr(f"{root}.function")
     h = var.helper
     shared = {id(m) for m in h.members} if h is not None else set()
-    body: list[cst.BaseStatement] = [_member(plan, m) for m in var.members if m.kind == T and id(m) not in shared]
+    group = plan.analysis.cf_groups.get(id(var))  # type: ignore[attr-defined]
+    if group is not None:
+        shared.add(id(group))  # a fetched tf.group: its ops are stateful and run anyway
+    own = [m for m in var.members if m.kind == T and id(m) not in shared]
+    body: list[cst.BaseStatement] = [_member(plan, m) for m in own]
+    tapes = plan.analysis.cf_tapes  # type: ignore[attr-defined]
+    tape_index = next((i for i, m in enumerate(own) if id(m.node) in tapes), None)
     if h is not None:
         call = f"{h.name}({', '.join(p.name for p in h.params)})"
         body.insert(0, cst.parse_statement(f"{', '.join(h.outputs)} = {call}\n"))
+        tape_index = tape_index + 1 if tape_index is not None else None
+    body = _cf.wrap_tape(plan, body, tape_index, root)
     ret = _return_stmt(var)
     if var.train is not None:
         tr_loss = None
@@ -3081,7 +3138,15 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
 
 
 def build_helper(plan: Plan, h: Helper, module_level: bool) -> cst.FunctionDef:
-    body: list[cst.BaseStatement] = [strip_blank(plan.captured.get(id(m.node)) or m.node) for m in h.members]
+    ifs = plan.analysis.cf_ifs  # type: ignore[attr-defined]
+    body: list[cst.BaseStatement] = [
+        strip_blank(_cf.if_part(plan.captured.get(id(m.node)) or m.node, ifs[id(m.node)][0])  # type: ignore[arg-type]
+                    if id(m.node) in ifs else plan.captured.get(id(m.node)) or m.node)
+        for m in h.members]
+    tapes = plan.analysis.cf_tapes  # type: ignore[attr-defined]
+    tape_index = next((i for i, m in enumerate(h.members) if id(m.node) in tapes), None)
+    if tape_index is not None:
+        body = _cf.wrap_tape(plan, body, tape_index, tf_root(plan.analysis.ctx))  # type: ignore[attr-defined]
     body.append(cst.parse_statement(f"return {', '.join(h.outputs)}\n"))
     return cst.FunctionDef(
         name=cst.Name(h.name),
@@ -3094,6 +3159,9 @@ def build_helper(plan: Plan, h: Helper, module_level: bool) -> cst.FunctionDef:
 def _member(plan: Plan, m: Stmt) -> cst.BaseStatement:
     """A moved statement as the other rules left it (their renames inside kept)."""
     line = plan.captured.get(id(m.node)) or m.node
+    parts = plan.analysis.cf_ifs.get(id(m.node))  # type: ignore[attr-defined]
+    if parts is not None:
+        line = _cf.if_part(line, parts[0])  # type: ignore[arg-type]
     if m.loss_of is None:
         return strip_blank(line)
     # the inline loss of `minimize(<expr>)`: `loss = <expr>` from the updated train statement

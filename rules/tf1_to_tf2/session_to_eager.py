@@ -181,8 +181,33 @@ class SessionToEager(Rule):
     involved. `tf.trainable_variables()` read elsewhere stays a manual finding (the
     objects make their variables on their first call).
 
-    When the file does anything this does not recognise (collections, control
-    dependencies, `tf.cond`/`while_loop`, queues, `variable_scope`/`get_variable`,
+    Graph control flow moves into the functions with the statements that build it, where
+    it means what it meant in TF1: `tf.cond` / `tf.while_loop` whose branches and loop
+    functions (lambdas or functions of the file) hold no stateful op, create no variable
+    and return no one-element list (TF1's cond and while_loop unpack those, TF2's do
+    not); a top-level `for` over Python values or `with tf.control_dependencies(...):`
+    block that builds graph ops is one graph statement, moved whole (with the
+    `updates = []` list it appends to), when each stateful op in it feeds what the block
+    defines and the list is only used whole, so a function runs the updates its TF1 run
+    ran; graph code under `if <Python value>:` (a flag) moves under the same `if` into
+    the functions, its variables staying where they are under the same test (no stateful
+    op, no call in the test: it is evaluated when the function is traced); a fetched
+    `tf.group` becomes a function that returns nothing; `tf.gradients`
+    stays inside the `tf.function` (valid TF2; eagerly it raises) or, when its xs are
+    trainable `tf.Variable`s and the function has no train op, becomes `tape.gradient`
+    with the statements before it under `with tf.GradientTape() as tape:`; one explicit `g = tf.Graph()` used only by `with
+    g.as_default():` and `tf.Session(graph=g)` goes with its `with`; `p.initialized_value()`
+    in a variable's initial value, before any run, becomes `p`.
+
+    Loops over Python values that create variables stay where they are (the variables
+    are made once, as in TF1); loops that build tensors (stacking layers by rebinding a
+    name, filling a list or dict of tensors) move whole.
+
+    When the file does anything this does not recognise (collections, a stateful op in a
+    `tf.cond` branch (TF1 runs it only when the branch's outputs need it), a stateful op
+    no run can fetch (`tf.assign(w, 0)` as a bare statement, in a loop or under an
+    `if`: TF1 never ran it, eager code would), control
+    dependencies elsewhere than such blocks, `tf.case`, queues, `variable_scope`/`get_variable`,
     `tf.layers` outside those model functions, several graphs, re-initialised
     variables, optimizers without an exact Keras counterpart such as RMSProp (TF1 starts
     its mean square at 1.0, Keras at 0), a Saver over variables that have no name of
@@ -229,8 +254,12 @@ class SessionToEager(Rule):
         Invalid(_SAVER_IN, _SAVER_OUT, message="Checkpoint"),
         Invalid(
             "import tensorflow.compat.v1 as tf\n\ndef main():\n    x = tf.placeholder(tf.float32)\n    y = tf.cond(x > 0, lambda: x, lambda: -x)\n    with tf.Session() as sess:\n        print(sess.run(y, {x: 1.0}))\n",
+            "import tensorflow.compat.v1 as tf\n\ndef main():\n\n    @tf.function(input_signature=[tf.TensorSpec(None, tf.float32)])\n    def compute_y(x):\n        return tf.cond(x > 0, lambda: x, lambda: -x)\n\n    print(compute_y(1.0).numpy())\n",
+        ),
+        Invalid(
+            "import tensorflow.compat.v1 as tf\n\ndef main():\n    x = tf.placeholder(tf.float32)\n    n = tf.Variable(0.0)\n\n    def bump():\n        tf.assign_add(n, 1.0)\n        return tf.identity(x)\n\n    y = tf.cond(x > 0, bump, lambda: -x)\n    with tf.Session() as sess:\n        sess.run(tf.global_variables_initializer())\n        print(sess.run(y, {x: 1.0}))\n",
             None,
-            message="tf.cond",
+            message="feeds neither the branch's result nor a control dependency",
         ),
     ]
 
@@ -355,7 +384,7 @@ class SessionToEager(Rule):
             return updated_node
         assert self.plan is not None
         if id(original_node) not in self.plan.unwrap:
-            return self._finish(original_node, [updated_node])
+            return self._compound(original_node, updated_node)
         body = updated_node.body
         assert isinstance(body, cst.IndentedBlock)
         stmts = list(body.body)
@@ -368,7 +397,17 @@ class SessionToEager(Rule):
     def _compound(self, original_node, updated_node):  # type: ignore[no-untyped-def]
         if not self._on():
             return updated_node
-        return self._finish(original_node, [updated_node])
+        assert self.plan is not None
+        oid = id(original_node)
+        if oid in self.plan.capture:  # a graph-building block moved into functions
+            self.plan.captured[oid] = updated_node
+        if oid in self.plan.remove:
+            out = []
+        elif oid in self.plan.stmt_builders:  # the part of a block that stays (an `if`'s variables)
+            out = self.plan.stmt_builders[oid](updated_node)
+        else:
+            out = [updated_node]
+        return self._finish(original_node, out)
 
     leave_For = leave_While = leave_If = leave_Try = leave_FunctionDef = leave_ClassDef = _compound  # type: ignore[assignment]
 

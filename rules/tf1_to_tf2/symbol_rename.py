@@ -28,6 +28,16 @@ _GRAPH_MODE = re.compile(r"\b(Session|disable_v2_behavior|disable_eager_executio
 _ATOMIC = (cst.Name, cst.Attribute, cst.Call, cst.Subscript)
 
 
+def _handled_by_tf2120(ctx, member: str) -> bool:  # type: ignore[no-untyped-def]
+    """Whether every `.initialized_value()` of the file goes away in TF2120's applied
+    rewrite (it becomes the variable itself, read before any update)."""
+    plan = ctx.state.get("tf1_graph_plan")
+    if member != "initialized_value" or plan is None or not getattr(plan, "apply", False):
+        return False
+    an = getattr(plan, "analysis", None)
+    return an is not None and len(re.findall(r"\.initialized_value\b", ctx.source_text)) == len(an.cf_initialized)
+
+
 class SymbolRename(Rule):
     """Maps every TF1 name to its TF2 spelling.
 
@@ -257,6 +267,7 @@ class SymbolRename(Rule):
                 # Same class in TF2 but without some TF1 methods: keep TF2 unless this
                 # file uses one of them (we cannot see types, so any use counts).
                 used = sorted(m for m in members if re.search(rf"\.{m}\b", self.ctx.source_text))
+                used = [m for m in used if not _handled_by_tf2120(self.ctx, m)]
                 if not used or self._through_compat_alias(head):
                     return updated
                 return self.fix(
