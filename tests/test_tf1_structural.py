@@ -59,6 +59,8 @@ PROVEN: dict[str, tuple[float, bool, bool]] = {
     "mlp_feed_dict": (1e-4, True, True),
     "linear_regression_interactive": (1e-4, True, True),
     "cnn_deep_mnist_style": (1e-4, True, False),
+    "upgraded_compat_v1_script": (1e-4, True, True),
+    "vae_reparam": (1e-4, True, False),
 }
 # Keys read before any training step: the tighter tolerance applies.
 UNTRAINED_KEYS = {"linear_regression_interactive": {"w_init"}}
@@ -70,7 +72,7 @@ NOT_CONVERTED = {
     "gan_two_optimizers": "GraphKeys",
     "layers_cnn_batchnorm": "get_default_graph",
     "variable_scope_siamese": "trainable_variables",
-    "lr_schedule_momentum": "get_variable",
+    "lr_schedule_momentum": "global-step",
     "queue_runner_input": "queue",
     "flags_required_tf_flags": "control flow",
     "basics_constants_session": "get_default_graph",
@@ -300,7 +302,8 @@ def test_migrated_programs_reproduce_tf1_numbers(tmp_path: Path) -> None:
 # tests/fixtures/tf1_to_tf2/<case>/input.py is a TF1 program printing one RESULT line and
 # expected.py its migration (checked by tests/test_fixtures.py): both run here, the TF1 one
 # in graph mode, the TF2 one eagerly, and their RESULT numbers must agree. They use no
-# TensorFlow random op, so nothing is carried over. name -> tolerance (after training).
+# TensorFlow random op (one prints statistics of random draws instead of the draws), so
+# nothing is carried over. name -> tolerance (after training).
 FIXTURE_PROGRAMS: dict[str, float] = {
     # Saver -> Checkpoint + CheckpointManager: the older of two kept checkpoints is
     # restored (weights, global step and Adam's slots) and training goes on from it
@@ -322,6 +325,16 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # corpus/tf1/variable_scope_siamese.py with NumPy-made initial values and without its
     # variable-name listing: tower(x2, reuse=True) and AUTO_REUSE calls share one object
     "session_model_siamese": 1e-4,
+    # tf.get_variable (zeros/constant/ones initializers, int32 default zeros, float64,
+    # trainable=False) and tf.Variable in nested variable scopes -> tf.Variables created
+    # once; the RESULT also compares the variables' names (TF1 names kept) and trainability
+    "session_get_variable_scope": 1e-4,
+    # the random initializers of tf.get_variable (glorot uniform by default, glorot normal,
+    # truncated/random normal, random uniform, with and without arguments): random
+    # streams differ, so the RESULT holds statistics of 120k draws (mean, std, and min/max
+    # for bounded distributions) and agrees within sampling noise; a wrong default (Keras'
+    # stddev=0.05, TF2's minval=-0.05) or fan mode is far outside it
+    "session_get_variable_initializers": 0.03,
 }
 FIXTURES = ROOT / "tests" / "fixtures" / "tf1_to_tf2"
 
@@ -485,3 +498,104 @@ def test_model_function_composition_rejects_what_it_cannot_prove(change, why) ->
     assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
     assert why.lower() in mine[0].message.lower(), mine[0].message
     assert "GradientTape" not in out and "input_signature" not in out
+
+
+# -- tf.get_variable / tf.variable_scope in straight-line graph code (rules/tf1_to_tf2/_variables.py)
+
+_GV_PROGRAM = """\
+import tensorflow.compat.v1 as tf
+
+
+def mk():
+    return tf.Variable(tf.zeros([2, 1]))
+
+
+def main():
+    x = tf.placeholder(tf.float32, [None, 2])
+{body}
+    y = tf.reduce_sum(tf.matmul(x, w))
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        print(sess.run(y, {{x: [[1.0, 2.0]]}}))
+
+
+main()
+"""
+
+
+def _gv(body: str, tail: str = "") -> tuple[str, list[str]]:
+    src = _GV_PROGRAM.format(body=textwrap.indent(textwrap.dedent(body), "    ").rstrip("\n")) + tail
+    result, out = process_bytes(src.encode(), "gv.py", Options(pack="tf1-to-tf2", unsafe_fixes=True, verify_idempotence=True))
+    assert not result.errors, result.errors
+    return out.decode(), [f.message for f in result.findings if f.rule_id == "TF2120" and f.status is Status.MANUAL]
+
+
+@pytest.mark.parametrize(("body", "tail", "why"), [
+    pytest.param("with tf.variable_scope('s', reuse=True):\n    w = tf.get_variable('w', [2, 1])", "", "reuse=", id="reuse"),
+    pytest.param("with tf.variable_scope('s', reuse=tf.AUTO_REUSE):\n    w = tf.get_variable('w', [2, 1])", "", "reuse=", id="auto-reuse"),
+    pytest.param("with tf.variable_scope('s', initializer=tf.ones_initializer()):\n    w = tf.get_variable('w', [2, 1])", "",
+                 "initializer=...)` changes how", id="scope-initializer"),
+    pytest.param("with tf.variable_scope('s') as vs:\n    w = tf.get_variable('w', [2, 1])", "", "scope object", id="scope-as"),
+    pytest.param("with tf.variable_scope(name):\n    w = tf.get_variable('w', [2, 1])", "", "plain string literal", id="scope-name"),
+    pytest.param("with tf.variable_scope('s'):\n    for _ in range(1):\n        w = tf.get_variable('w', [2, 1])", "",
+                 "compound statement", id="scope-loop"),
+    pytest.param("with tf.variable_scope('s'):\n    w = mk()", "", "creates variables inside", id="scope-helper"),
+    pytest.param("with tf.variable_scope('s'):\n    w = tf.get_variable('w', [2, 1])\nwith tf.variable_scope('s'):\n    v = tf.get_variable('v', [1])",
+                 "", "opened twice", id="scope-twice"),
+    pytest.param("for _ in range(1):\n    w = tf.get_variable('w', [2, 1])", "", "inside a loop", id="loop"),
+    pytest.param("w = tf.get_variable('w', [2, 1], regularizer=tf.nn.l2_loss)", "", "regularizer=", id="regularizer"),
+    pytest.param("w = tf.get_variable('w', [2, 1], partitioner=p)", "", "partitioner=", id="partitioner"),
+    pytest.param("w = tf.get_variable('w', [2, 1], custom_getter=g)", "", "custom_getter=", id="custom-getter"),
+    pytest.param("w = tf.get_variable('w', [2, 1], collections=['c'])", "", "collections=", id="collections"),
+    pytest.param("w = tf.get_variable('w', [2, 1], constraint=c)", "", "constraint=", id="constraint"),
+    pytest.param("w = tf.get_variable('w', [tf.shape(x)[1], 1])", "", "is computed", id="dynamic-shape"),
+    pytest.param("n = tf.shape(x)[1]\nw = tf.get_variable('w', [n, 1])", "", "reads the graph object `n`", id="graph-shape"),
+    pytest.param("w = tf.get_variable('w', [2, 1], initializer=tf.orthogonal_initializer())", "", "not one of those converted",
+                 id="initializer"),
+    pytest.param("w = tf.get_variable('w', [2, 1], initializer=tf.constant_initializer([1.0, 2.0]))", "",
+                 "not a number literal", id="constant-list"),
+    pytest.param("w = tf.get_variable('w', [2, 1], dtype=my_dtype)", "", "default initializer depends", id="dtype"),
+    pytest.param("w = tf.get_variable('w', [2, 1])\nw = tf.get_variable('w', [2, 1])", "", "a second time", id="duplicate"),
+    pytest.param("w = tf.get_variable(name, [2, 1])", "", "plain string literal", id="name"),
+    pytest.param("w = tf.get_variable('w')", "", "without `shape`", id="no-shape"),
+    pytest.param("w = 2 * tf.get_variable('w', [2, 1])", "", "inside an expression", id="expression"),
+    pytest.param("w = tf.get_variable('w', [2, 1])", "main()\n", "called at most once", id="called-twice"),
+])
+def test_get_variable_forms_not_proven_are_refused(body: str, tail: str, why: str) -> None:
+    out, manual = _gv(body, tail)
+    assert len(manual) == 1, manual
+    assert "TF1 Session code not converted" in manual[0] and why in manual[0], manual[0]
+    assert "GradientTape" not in out and ".numpy()" not in out and "tf.compat.v1.Session" in out
+
+
+def test_get_variable_initializers_from_the_table() -> None:
+    """Each initializer becomes its TF2 expression (TF1's defaults where TF2's differ:
+    tf.random.* share TF1's, so no argument is added), dtype and trainable=False kept."""
+    out, manual = _gv("""\
+        with tf.variable_scope('net'):
+            w = tf.get_variable('w', [2, 1], initializer=tf.truncated_normal_initializer(mean=0.5, seed=3))
+            u = tf.get_variable('u', [2], tf.float64, tf.random_uniform_initializer(-1.0, 1.0))
+            n = tf.get_variable('n', [2], initializer=tf.random_normal_initializer(stddev=2.0))
+            g = tf.get_variable('g', [2, 2])
+            h = tf.get_variable('h', [2, 2], initializer=tf.glorot_normal_initializer(seed=1))
+            k = tf.get_variable('k', [3], initializer=tf.constant_initializer(2), trainable=False)
+            z = tf.get_variable('z', [3], dtype=tf.int64)
+            o = tf.get_variable('o', [3], initializer=tf.ones_initializer(), dtype=tf.float16)
+            v = tf.Variable(tf.zeros([1]), name='v')
+            v2 = tf.Variable(tf.zeros([1]), name='v')
+        """)
+    assert not manual, manual
+    for line in (
+        "w = tf.Variable(tf.random.truncated_normal([2, 1], mean=0.5, seed=3), name='net/w')",
+        "u = tf.Variable(tf.random.uniform([2], minval=-1.0, maxval=1.0, dtype=tf.float64), name='net/u')",
+        "n = tf.Variable(tf.random.normal([2], stddev=2.0), name='net/n')",
+        "g = tf.Variable(tf.keras.initializers.GlorotUniform()([2, 2]), name='net/g')",
+        "h = tf.Variable(tf.keras.initializers.GlorotNormal(seed=1)([2, 2]), name='net/h')",
+        "k = tf.Variable(tf.constant(2, shape=[3], dtype=tf.float32), name='net/k', trainable=False)",
+        "z = tf.Variable(tf.zeros([3], dtype=tf.int64), name='net/z')",
+        "o = tf.Variable(tf.ones([3], dtype=tf.float16), name='net/o')",
+        "v = tf.Variable(tf.zeros([1]), name='net/v')",
+        "v2 = tf.Variable(tf.zeros([1]), name='net/v_1')",
+    ):
+        assert "\n    " + line + "\n" in out, (line, out)
+    assert "variable_scope" not in out and "get_variable" not in out and "GradientTape" not in out

@@ -522,6 +522,9 @@ class Analysis:
         self.update_trains: set[int] = set()  # lines inside those blocks
         self.all_var_lists: set[int] = set()  # `var_list=tf.trainable_variables()` values
         self.reg_sums: dict[int, cst.Call] = {}  # `tf.losses.get_regularization_loss()` calls
+        # tf.get_variable / tf.variable_scope in straight-line code (rules/tf1_to_tf2/_variables.py)
+        self.scope_withs: dict[int, str] = {}  # `with tf.variable_scope('s'):` opened -> 's/'
+        self.scope_refusals: dict[int, str] = {}  # get_variable/variable_scope reference -> why not converted
 
     # names -------------------------------------------------------------------------------
     def rest(self, node: cst.CSTNode | None) -> str | None:
@@ -553,8 +556,11 @@ class Analysis:
             if self.models:
                 refs = [(n, r) for n, r in refs if id(n) not in self.model_nodes]
                 self.model_idioms()
+            from rules.tf1_to_tf2._variables import convert_variables
+            variables = convert_variables(self)
             self.check_graph_only(refs)
             self.build_units()
+            variables.check_shapes()
             self.find_sessions()
             self.check_graph_name_uses()
             self.check_train_ops()
@@ -608,6 +614,8 @@ class Analysis:
                     elif self.models and (r.startswith("GraphKeys.UPDATE_OPS") or r == "control_dependencies"):
                         why = (why + "; `tf.get_collection(tf.GraphKeys.UPDATE_OPS)` is dropped only when its one use is "
                                "`with tf.control_dependencies(update_ops):` around train ops")
+                    elif id(node) in self.scope_refusals:
+                        why = f"variable_scope/get_variable not converted: {self.scope_refusals[id(node)]}"
                     elif id(node) in self.model_refused and why in (_SCOPES, _LAYERS):
                         fn, refused = self.model_refused[id(node)]
                         why = f"{why.replace(' (not automated yet)', '')}; TF2130 does not make `{fn}` a Keras layer: {refused}"
@@ -1150,13 +1158,14 @@ class Analysis:
 
     def flat(self, body: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
         """A unit's statements with the `with tf.control_dependencies(update_ops):` blocks
-        of the update-ops idiom opened (the `with` goes, its statements stay)."""
+        of the update-ops idiom and the `with tf.variable_scope('s'):` blocks of
+        straight-line code opened (the `with` goes, its statements stay)."""
         out: list[cst.BaseStatement] = []
         for st in body:
-            if isinstance(st, cst.With) and id(st) in self.update_withs:
+            if isinstance(st, cst.With) and (id(st) in self.update_withs or id(st) in self.scope_withs):
                 self.plan.unwrap.add(id(st))
                 self.plan.dropped.append(st.items[0])
-                out.extend(st.body.body)  # type: ignore[arg-type]
+                out.extend(self.flat(list(st.body.body)))  # type: ignore[arg-type]
             else:
                 out.append(st)
         return out
