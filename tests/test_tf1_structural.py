@@ -335,6 +335,10 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # for bounded distributions) and agrees within sampling noise; a wrong default (Keras'
     # stddev=0.05, TF2's minval=-0.05) or fan mode is far outside it
     "session_get_variable_initializers": 0.03,
+    # input functions returning `iterator.get_next()` of a one-shot iterator (a shuffled,
+    # repeated pipeline and an inline tf.data.make_one_shot_iterator) -> they return
+    # `iter(dataset)`; each run draws the next element as in TF1
+    "session_input_fn": 1e-4,
 }
 FIXTURES = ROOT / "tests" / "fixtures" / "tf1_to_tf2"
 

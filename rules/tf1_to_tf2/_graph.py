@@ -525,6 +525,8 @@ class Analysis:
         # tf.get_variable / tf.variable_scope in straight-line code (rules/tf1_to_tf2/_variables.py)
         self.scope_withs: dict[int, str] = {}  # `with tf.variable_scope('s'):` opened -> 's/'
         self.scope_refusals: dict[int, str] = {}  # get_variable/variable_scope reference -> why not converted
+        # input functions: `def input_fn(...): ...; return iterator.get_next()` (see find_input_fns)
+        self.input_fns: dict[str, cst.FunctionDef] = {}
 
     # names -------------------------------------------------------------------------------
     def rest(self, node: cst.CSTNode | None) -> str | None:
@@ -558,6 +560,7 @@ class Analysis:
                 self.model_idioms()
             from rules.tf1_to_tf2._variables import convert_variables
             variables = convert_variables(self)
+            self.find_input_fns()
             self.check_graph_only(refs)
             self.build_units()
             variables.check_shapes()
@@ -805,6 +808,8 @@ class Analysis:
                     return Stmt(i, stmt, NEXT, tuple(names), uses, value)
             elif self.one_shot(recv) is not None:
                 return Stmt(i, stmt, NEXT, tuple(names), uses, value)
+        if self.input_fn_call(value) is not None:
+            return Stmt(i, stmt, NEXT, tuple(names), uses, value)
         if self.is_dataset(u, value):
             return Stmt(i, stmt, DATA, tuple(names), uses, value)
         if r in SUMMARY_OPS:
@@ -1155,6 +1160,99 @@ class Analysis:
                 taken.add(inst)
                 out[name].append(inst)
         return out
+
+    # input functions --------------------------------------------------------------------
+    def find_input_fns(self) -> None:
+        """Module-level functions that build a tf.data pipeline over their arguments and
+        return the next element of a one-shot iterator over it (`return
+        iterator.get_next()`), called only as `x, y = input_fn(...)` statements. In TF1
+        each call built a new iterator whose element tensors draw the next element on
+        every run that needs them: the function returns the iterator instead (`iterator
+        = iter(dataset)`, `return iterator`), the call binds it, and the converted runs
+        draw from it as for an iterator built in place. What the function may contain is
+        checked in rewrite_input_fn (a dataset pipeline and Python values only)."""
+        uses: dict[str, list[cst.Name]] = {}
+        for n in walk(self.module):
+            if isinstance(n, cst.Name):
+                uses.setdefault(n.value, []).append(n)
+        for fn in self.module.body:
+            if not isinstance(fn, cst.FunctionDef) or fn.name.value in self.models or not isinstance(fn.body, cst.IndentedBlock):
+                continue
+            body = list(fn.body.body)
+            last = only_small(body[-1]) if body else None
+            if not (isinstance(last, cst.Return) and isinstance(last.value, cst.Call) and not last.value.args
+                    and isinstance(last.value.func, cst.Attribute) and last.value.func.attr.value == "get_next"):
+                continue
+            recv = last.value.func.value
+            if isinstance(recv, cst.Name):
+                binds = [st for st in body if isinstance(only_small(st), cst.Assign)
+                         and recv.value in (target_names(only_small(st).targets[0].target) or ())]  # type: ignore[union-attr]
+                if len(binds) != 1 or self.one_shot(only_small(binds[0]).value) is None:  # type: ignore[union-attr]
+                    continue
+            elif self.one_shot(recv) is None:
+                continue
+            if sum(1 for n in walk(fn.body) if isinstance(n, (cst.Return, cst.Yield, cst.FunctionDef, cst.Lambda, cst.ClassDef))) != 1:
+                continue
+            calls = [n for n in uses.get(fn.name.value, []) if n is not fn.name]
+            if calls and all(self.input_fn_site(n) for n in calls):
+                self.input_fns[fn.name.value] = fn
+
+    def input_fn_site(self, name: cst.Name) -> bool:
+        """`x, y = f(...)` / `el = f(...)`: a top-level statement of the module or of a
+        module-level function, the call's arguments without starred ones."""
+        chain = list(self.ancestors(name))
+        if len(chain) < 5:
+            return False
+        call, assign, line, block = chain[1], chain[2], chain[3], chain[4]
+        if not (isinstance(call, cst.Call) and call.func is name and isinstance(assign, cst.Assign) and assign.value is call
+                and len(assign.targets) == 1 and target_names(assign.targets[0].target) is not None
+                and isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1
+                and not any(a.star for a in call.args)):
+            return False
+        if isinstance(block, cst.Module):
+            return True
+        return isinstance(block, cst.IndentedBlock) and len(chain) > 6 and isinstance(chain[5], cst.FunctionDef) \
+            and isinstance(chain[6], cst.Module)
+
+    def input_fn_call(self, value: cst.BaseExpression | None) -> str | None:
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in self.input_fns:
+            return value.func.value
+        return None
+
+    def rewrite_input_fn(self, u: Unit) -> None:
+        plan = self.plan
+        fn = self.input_fns[u.name]
+        for s in u.stmts:
+            if s.kind == ITER:
+                plan.stmt_builders[id(s.node)] = _iterator_builder("")
+                plan.dropped.append(s.value)  # type: ignore[arg-type]
+            elif s.kind not in (DATA, PY):
+                raise Unsupported(s.node, f"`{u.name}()` returns dataset elements but also builds a {s.kind}; not converted")
+            elif s.kind == PY and s.value is not None and self.has_tf_call(s.value):
+                raise Unsupported(s.node, f"`{u.name}()` returns dataset elements but also computes with TensorFlow "
+                                          "outside its dataset; not converted")
+        for top, st in enumerate(u.body):
+            if not isinstance(st, cst.SimpleStatementLine):
+                for n in walk(st):
+                    if isinstance(n, cst.Name) and n.value in u.graph_names:
+                        raise Unsupported(st, f"`{u.name}()` uses its dataset under Python control flow; not converted")
+        ret = only_small(u.body[-1])
+        assert isinstance(ret, cst.Return) and isinstance(ret.value, cst.Call) and isinstance(ret.value.func, cst.Attribute)
+        recv = ret.value.func.value
+        plan.call_builders[id(ret.value)] = _returned_iterator
+        plan.dropped.append(ret.value)
+        if isinstance(recv, cst.Name):
+            it = next(s for s in u.stmts if s.kind == ITER and recv.value in s.defines)
+            ds = self.one_shot(it.value)
+            if len(it.defines) == 1 and isinstance(ds, cst.Name) \
+                    and sum(1 for n in walk(fn.body) if isinstance(n, cst.Name) and n.value == recv.value) == 2:
+                # `iterator = iter(dataset)` + `return iterator` -> `return iter(dataset)`
+                plan.stmt_builders.pop(id(it.node), None)
+                plan.remove.add(id(it.node))
+                plan.call_builders[id(ret.value)] = _code_builder(f"iter({ds.value})")
+        for n in walk(fn.params):
+            if isinstance(n, cst.Name) and n.value in self.module_graph_names(u):
+                raise Unsupported(n, f"`{u.name}()` reads the graph object `{n.value}`; not converted")
 
     def flat(self, body: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
         """A unit's statements with the `with tf.control_dependencies(update_ops):` blocks
@@ -2434,6 +2532,13 @@ class Analysis:
                 if s.kind == ITER:
                     plan.stmt_builders[id(s.node)] = _iterator_builder(self.code(s.value.func) if isinstance(s.value, cst.Call) else "")
                     plan.dropped.append(s.value)  # type: ignore[arg-type]
+                fn_name = self.input_fn_call(s.value) if s.kind == NEXT else None
+                if fn_name is not None:
+                    # `x, y = input_fn(...)` -> `input_fn_iterator = input_fn(...)` (it returns the iterator now)
+                    it_name = self.fresh(f"{fn_name}_iterator")
+                    plan.element_iters[id(s)] = it_name
+                    plan.stmt_builders[id(s.node)] = _rebind_builder(it_name)
+                    continue
                 if s.kind == NEXT and isinstance(s.value, cst.Call) and isinstance(s.value.func, cst.Attribute) \
                         and not isinstance(s.value.func.value, cst.Name):
                     # `el = tf.data.make_one_shot_iterator(ds).get_next()`: the iterator gets a name
@@ -2458,6 +2563,9 @@ class Analysis:
                     raise Unsupported(s.node, "a train op that is never run; not converted")
         for u in self.units.values():
             if u.name in active:
+                continue
+            if u.name in self.input_fns:
+                self.rewrite_input_fn(u)
                 continue
             for s in u.stmts:
                 if s.kind in (P, OPT, TRAIN, INIT, SESS, SUMM, MERGE, ITER, NEXT):
@@ -2937,6 +3045,30 @@ def _iterator_builder(func_code: str) -> Callable[[cst.SimpleStatementLine], lis
             ds = _args_map_loose(call, ["dataset"])["dataset"].value
         return [updated_line.with_changes(body=[assign.with_changes(value=cst.Call(func=cst.Name("iter"), args=[cst.Arg(ds)]))])]
     return build
+
+
+def _rebind_builder(name: str) -> Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]:
+    """`x, y = input_fn(...)` -> `input_fn_iterator = input_fn(...)`."""
+    def build(updated_line: cst.SimpleStatementLine) -> list[cst.BaseStatement]:
+        assign = updated_line.body[0]
+        assert isinstance(assign, cst.Assign)
+        return [updated_line.with_changes(body=[assign.with_changes(targets=[cst.AssignTarget(cst.Name(name))])])]
+    return build
+
+
+def _returned_iterator(updated: cst.Call) -> cst.BaseExpression:
+    """`return iterator.get_next()` -> `return iterator`; `return
+    ds.make_one_shot_iterator().get_next()` -> `return iter(ds)`."""
+    assert isinstance(updated.func, cst.Attribute)
+    recv = updated.func.value
+    if isinstance(recv, cst.Name):
+        return recv
+    assert isinstance(recv, cst.Call)
+    if isinstance(recv.func, cst.Attribute) and recv.func.attr.value == "make_one_shot_iterator" and not recv.args:
+        ds = recv.func.value
+    else:
+        ds = _args_map_loose(recv, ["dataset"])["dataset"].value
+    return cst.Call(func=cst.Name("iter"), args=[cst.Arg(ds)])
 
 
 def _writer_builder(root: str) -> Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]:
