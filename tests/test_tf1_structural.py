@@ -603,3 +603,15 @@ def test_get_variable_initializers_from_the_table() -> None:
     ):
         assert "\n    " + line + "\n" in out, (line, out)
     assert "variable_scope" not in out and "get_variable" not in out and "GradientTape" not in out
+
+
+def test_get_variable_default_initializer_is_reported_random() -> None:
+    """No initializer: TF1's default for floats is glorot uniform, a random op the file
+    does not spell; the finding must not claim the numbers are unchanged."""
+    src = _GV_PROGRAM.format(body="    w = tf.get_variable('w', [2, 1])")
+    result, out = process_bytes(src.encode(), "gv.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    mine = [f for f in result.findings if f.rule_id == "TF2120" and f.status is Status.APPLIED and "eager TF2" in f.message]
+    assert len(mine) == 1, [f.message for f in result.findings]
+    assert "tf.keras.initializers.GlorotUniform()([2, 1])" in out.decode()
+    assert "`tf.get_variable('w')` has TF1's default initializer, glorot uniform" in mine[0].message
+    assert "without random ops" not in mine[0].message

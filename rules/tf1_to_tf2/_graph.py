@@ -525,6 +525,7 @@ class Analysis:
         # tf.get_variable / tf.variable_scope in straight-line code (rules/tf1_to_tf2/_variables.py)
         self.scope_withs: dict[int, str] = {}  # `with tf.variable_scope('s'):` opened -> 's/'
         self.scope_refusals: dict[int, str] = {}  # get_variable/variable_scope reference -> why not converted
+        self.random_default_variables: list[str] = []  # get_variable names initialised by the (random) default
         # input functions: `def input_fn(...): ...; return iterator.get_next()` (see find_input_fns)
         self.input_fns: dict[str, cst.FunctionDef] = {}
 
@@ -2678,6 +2679,10 @@ class Analysis:
             if self.is_random(r):
                 plan.unsafe_why.append(f"`tf.{r}`: TF2 eager random streams differ from TF1 graph-mode ones for the same seed, so random values change")
                 break
+        else:
+            if self.random_default_variables:
+                plan.unsafe_why.append(f"`tf.get_variable('{self.random_default_variables[0]}')` has TF1's default initializer, glorot "
+                                       "uniform: TF2 eager random streams differ from TF1 graph-mode ones, so random values change")
         if self.unknown_callables:
             plan.unsafe_why.append("the moved graph code calls " + ", ".join(f"`{c}`" for c in sorted(self.unknown_callables)[:3]) + ", which now runs inside tf.function: check it builds no variables and has no Python side effects that must run every step")
         mod = self.module_unit

@@ -333,6 +333,8 @@ class VariableConversion:
         dtype_node = None if dtype is None or _is_none(dtype.value) else dtype.value
         init = args.get("initializer")
         entry, init_call = self.initializer(init.value if init is not None and not _is_none(init.value) else None, dtype_node)
+        if entry["make"] in ("function", "object") and (init is None or _is_none(init.value)):
+            an.random_default_variables.append(full)
         trainable = args.get("trainable")
         if trainable is not None and not _is_none(trainable.value) and not (
                 isinstance(trainable.value, cst.Name) and trainable.value.value in ("True", "False")):
