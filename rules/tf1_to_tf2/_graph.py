@@ -1245,7 +1245,8 @@ class Analysis:
         if isinstance(recv, cst.Name):
             it = next(s for s in u.stmts if s.kind == ITER and recv.value in s.defines)
             ds = self.one_shot(it.value)
-            if len(it.defines) == 1 and isinstance(ds, cst.Name) \
+            trailing = isinstance(it.node, cst.SimpleStatementLine) and it.node.trailing_whitespace.comment is not None
+            if len(it.defines) == 1 and isinstance(ds, cst.Name) and not trailing \
                     and sum(1 for n in walk(fn.body) if isinstance(n, cst.Name) and n.value == recv.value) == 2:
                 # `iterator = iter(dataset)` + `return iterator` -> `return iter(dataset)`
                 plan.stmt_builders.pop(id(it.node), None)

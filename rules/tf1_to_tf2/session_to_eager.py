@@ -413,7 +413,10 @@ class SessionToEager(Rule):
         stmts = list(body.body)
         if stmts:
             first = stmts[0]
-            lead = list(updated_node.leading_lines) + [ln for ln in getattr(first, "leading_lines", ()) if ln.comment is not None]
+            lead = list(updated_node.leading_lines)
+            if body.header.comment is not None:  # `with ...:  # comment` keeps its comment
+                lead.append(cst.EmptyLine(comment=body.header.comment))
+            lead += [ln for ln in getattr(first, "leading_lines", ()) if ln.comment is not None]
             stmts[0] = first.with_changes(leading_lines=lead)
         return self._finish(original_node, stmts)
 
