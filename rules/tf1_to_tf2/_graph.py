@@ -331,6 +331,9 @@ class Plan:
     imports: set[str] = field(default_factory=set)  # modules the rewrite needs (`os`)
     element_iters: dict[int, str] = field(default_factory=dict)  # NEXT stmt -> the iterator it gets
     checkpoint_notes: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
+    # every TF1-only Dataset method (make_one_shot_iterator, ...) of the file is rewritten
+    # away: TF2001 may map tf.data.Dataset to TF2's class (read by symbol_rename.py)
+    v2_datasets: bool = False
 
 
 # -- small helpers ---------------------------------------------------------------------
@@ -528,6 +531,11 @@ class Analysis:
         self.random_default_variables: list[str] = []  # get_variable names initialised by the (random) default
         # input functions: `def input_fn(...): ...; return iterator.get_next()` (see find_input_fns)
         self.input_fns: dict[str, cst.FunctionDef] = {}
+        # initializable iterators over pipelines of placeholders (see find_initializable)
+        self.init_iter_stmts: set[int] = set()  # `it = ds.make_initializable_iterator()` lines
+        self.init_iters: dict[tuple[str, str], Helper] = {}  # (unit, iterator name) -> its dataset function
+        self.fed_data: set[int] = set()  # DATA statements (values) built from placeholders
+        self.dataset_params: set[int] = set()  # placeholder Stmts that became dataset-function arguments
 
     # names -------------------------------------------------------------------------------
     def rest(self, node: cst.CSTNode | None) -> str | None:
@@ -562,9 +570,11 @@ class Analysis:
             from rules.tf1_to_tf2._variables import convert_variables
             variables = convert_variables(self)
             self.find_input_fns()
+            self.find_initializable()
             self.check_graph_only(refs)
             self.build_units()
             variables.check_shapes()
+            self.initializable_functions()
             self.find_sessions()
             self.check_graph_name_uses()
             self.check_train_ops()
@@ -633,7 +643,7 @@ class Analysis:
         for n in walk(self.module):
             if id(n) in self.model_nodes:
                 continue
-            if isinstance(n, cst.Attribute) and n.attr.value in GRAPH_METHODS:
+            if isinstance(n, cst.Attribute) and n.attr.value in GRAPH_METHODS and id(n) not in self.allowed_refs:
                 raise Unsupported(n, f"`.{n.attr.value}` is graph-mode API that this rewrite does not translate")
             if isinstance(n, cst.Attribute) and n.attr.value == "value" and isinstance(n.value, cst.Subscript):
                 shape = n.value.value
@@ -798,7 +808,7 @@ class Analysis:
             return Stmt(i, stmt, SAVE, tuple(names), uses, value)
         if r in SCHEDULES:
             return Stmt(i, stmt, SCHED, tuple(names), uses, value)
-        if self.one_shot(value) is not None:
+        if self.one_shot(value) is not None or id(stmt) in self.init_iter_stmts:
             return Stmt(i, stmt, ITER, tuple(names), uses, value)
         if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "get_next" \
                 and not value.args:
@@ -866,6 +876,13 @@ class Analysis:
             return False
         for name in names_used(value):
             g = self.graph_kind(u, name, 10**9) if name in u.graph_names else None
+            if g is not None and g.kind == P and self.init_iter_stmts:
+                self.fed_data.add(id(value))  # an initializable iterator's pipeline (checked in initializable_functions)
+                continue
+            d = u.reaching(name, 10**9) if self.fed_data else None
+            if d is not None and d.kind == DATA and id(d.value) in self.fed_data:
+                self.fed_data.add(id(value))  # a pipeline continued from one built from placeholders
+                continue
             if g is not None and g.kind not in (DATA,) and not (g.kind == T and g.static):
                 raise Unsupported(value, f"a tf.data pipeline built from the graph object `{name}` ({g.kind}): an initializable iterator's job; not converted")
         return True
@@ -1256,6 +1273,174 @@ class Analysis:
             if isinstance(n, cst.Name) and n.value in self.module_graph_names(u):
                 raise Unsupported(n, f"`{u.name}()` reads the graph object `{n.value}`; not converted")
 
+    # initializable iterators --------------------------------------------------------------
+    def find_initializable(self) -> None:
+        """`it = ds.make_initializable_iterator()` / `tf.data.make_initializable_iterator(ds)`
+        (a top-level statement of a unit, `ds` a name) over a pipeline built from
+        placeholders, re-initialised by `sess.run(it.initializer, feed_dict={...})`: the
+        pipeline becomes a function of those placeholders (`make_dataset(...)`, returning
+        the dataset), each initializer run `it = iter(make_dataset(<fed values>))`, and
+        the runs that need `it.get_next()` draw from the iterator bound last, as TF1 drew
+        from the iterator initialised last. Anything else keeps the refusal."""
+        bodies = [list(self.module.body)] + [list(f.body.body) for f in self.module.body
+                                             if isinstance(f, cst.FunctionDef) and f.name.value not in self.models
+                                             and isinstance(f.body, cst.IndentedBlock)]
+        for body in bodies:
+            for st in body:
+                small = only_small(st)
+                if not (isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name)
+                        and isinstance(small.value, cst.Call)):
+                    continue
+                call = small.value
+                if isinstance(call.func, cst.Attribute) and call.func.attr.value == "make_initializable_iterator" \
+                        and not call.args and isinstance(call.func.value, cst.Name):
+                    self.allowed_refs.add(id(call.func))
+                elif self.call_rest(call) == "data.make_initializable_iterator" and len(call.args) == 1 \
+                        and call.args[0].keyword in (None,) and isinstance(call.args[0].value, cst.Name):
+                    self.allowed_refs.add(id(call.func))
+                else:
+                    continue
+                self.init_iter_stmts.add(id(st))
+
+    @staticmethod
+    def init_iter_dataset(value: cst.BaseExpression | None) -> str:
+        assert isinstance(value, cst.Call)
+        if isinstance(value.func, cst.Attribute) and value.func.attr.value == "make_initializable_iterator":
+            assert isinstance(value.func.value, cst.Name)
+            return value.func.value.value
+        arg = value.args[0].value
+        assert isinstance(arg, cst.Name)
+        return arg.value
+
+    def initializable_functions(self) -> None:
+        """The dataset function of each initializable iterator: the DATA statements its
+        dataset comes from (a backward slice), moved into `make_<dataset>(<placeholders>)`."""
+        if not self.init_iter_stmts:
+            return
+        plan = self.plan
+        root = tf_root(self.ctx)
+        in_chains: set[int] = set()
+        for u in self.units.values():
+            for it in u.stmts:
+                if it.kind != ITER or id(it.node) not in self.init_iter_stmts:
+                    continue
+                ds = self.init_iter_dataset(it.value)
+                chain: list[Stmt] = []
+                todo = [(ds, it.index)]
+                while todo:
+                    name, before = todo.pop()
+                    d = u.reaching(name, before)
+                    if d is None or d.kind != DATA or id(d.value) not in self.fed_data:
+                        raise Unsupported(it.node, f"an initializable iterator over `{name}`, which is not a tf.data pipeline "
+                                                   "built from placeholders in the same function; not converted")
+                    if d in chain:
+                        continue
+                    chain.append(d)
+                    for n in d.uses:
+                        g = u.reaching(n, d.index)
+                        if g is not None and g.kind == DATA:
+                            todo.append((n, d.index))
+                chain.sort(key=lambda s: s.index)
+                members = {id(m) for m in chain}
+                # the pipeline's names are read by the chain and the iterator only
+                for s in u.stmts:
+                    if id(s) in members or s is it:
+                        continue
+                    for n in s.uses:
+                        d = u.reaching(n, s.index)
+                        if d is not None and id(d) in members:
+                            raise Unsupported(s.node, f"the pipeline `{n}` of an initializable iterator is also used here; not converted")
+                params: list[Param] = []
+                for m in chain:
+                    for n in sorted(m.uses, key=lambda n: self.code(m.value).find(n)):  # type: ignore[arg-type]
+                        g = u.reaching(n, m.index) if n in u.graph_names else None
+                        if g is not None and g.kind == P and all(p.stmt is not g for p in params):
+                            if self.call_rest(g.value) != "placeholder":
+                                raise Unsupported(g.node, "a placeholder_with_default feeding an initializable iterator; not converted")
+                            params.append(Param(n, g))
+                            self.dataset_params.add(id(g))
+                if not params:
+                    raise Unsupported(it.node, "an initializable iterator over a pipeline without placeholders; not converted")
+                name = self.fresh(f"make_{ds}")
+                helper = Helper(u, name, chain, params, [ds])
+                helper.dtypes = {p.name: self.placeholder_dtype(p.stmt, root) for p in params}  # type: ignore[attr-defined]
+                self.init_iters[(u.name, it.defines[0])] = helper
+                plan.remove.add(id(it.node))
+                plan.dropped.append(it.node)
+                plan.inserts.setdefault(id(it.node), []).append(helper)  # type: ignore[arg-type]
+                if u.is_module:
+                    plan.module_level.add(id(it.node))
+                for m in chain:
+                    plan.remove.add(id(m.node))
+                    plan.capture.add(id(m.node))
+                    in_chains.add(id(m.value))
+        for u in self.units.values():
+            for s in u.stmts:
+                if s.kind == DATA and id(s.value) in self.fed_data and id(s.value) not in in_chains:
+                    raise Unsupported(s.node, f"`{', '.join(s.defines)}` is a tf.data pipeline built from placeholders that no "
+                                              "initializable iterator consumes; not converted")
+
+    def placeholder_dtype(self, p: Stmt, root: str) -> str:
+        assert isinstance(p.value, cst.Call)
+        a = _args_map_loose(p.value, ["dtype", "shape", "name"]).get("dtype")
+        if a is None:
+            return f"{root}.float32"
+        r = self.rest(a.value)
+        if r is None:
+            raise Unsupported(p.node, "a placeholder feeding an initializable iterator with a computed dtype; not converted")
+        return f"{root}.{r.replace('dtypes.', '')}"
+
+    def iterator_init_site(self, u: Unit, line: cst.SimpleStatementLine, small: cst.BaseSmallStatement, sessions: set[str]) -> bool:
+        """`sess.run(it.initializer, feed_dict={p: v, ...})` of an initializable iterator ->
+        `it = iter(make_dataset(v, ...))`, the values in the function's parameter order."""
+        if not self.init_iters or not (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)):
+            return False
+        call = small.value
+        if self.run_kind(u, call, sessions) != "sess-run":
+            return False
+        fetches, feed = self.fetch_and_feed(call, "sess-run")
+        if not (isinstance(fetches, cst.Attribute) and fetches.attr.value == "initializer" and isinstance(fetches.value, cst.Name)):
+            return False
+        it = fetches.value.value
+        owner = u if it in u.locals or u.is_module else self.module_unit
+        helper = self.init_iters.get((owner.name, it)) if owner is not None else None
+        if helper is None:
+            return False
+        if owner is not u:
+            raise Unsupported(call, f"the iterator `{it}` is initialised in another function than the one building it; not converted")
+        if not isinstance(feed, cst.Dict):
+            raise Unsupported(call, f"`{it}.initializer` run without a literal feed_dict; not converted")
+        values: dict[str, cst.BaseExpression] = {}
+        for el in feed.elements:
+            if not isinstance(el, cst.DictElement) or not isinstance(el.key, cst.Name):
+                raise Unsupported(call, f"`{it}.initializer` fed with keys that are not placeholder names; not converted")
+            values[el.key.value] = el.value
+        if set(values) != {p.name for p in helper.params}:
+            raise Unsupported(call, f"`{it}.initializer` must feed exactly the placeholders of its pipeline "
+                                    f"({', '.join(p.name for p in helper.params)}); not converted")
+        for v in values.values():
+            for n in walk(v):
+                if isinstance(n, cst.Name) and self.graph_kind(u, n.value, 10**9) is not None:
+                    raise Unsupported(v, f"`{it}.initializer` fed with the graph object `{n.value}`; not converted")
+        order = [p.name for p in helper.params]
+        self.plan.stmt_builders[id(line)] = _iterator_init_builder(it, helper.name, order)
+        self.plan.dropped.append(call)
+        self.handled_stmts.add(id(line))
+        for sub in walk(call):
+            self.handled_calls.add(id(sub))
+        return True
+
+    def datasets_are_v2(self) -> bool:
+        """Whether every use of a method that only TF1's Dataset class has is in code this
+        rewrite drops (the iterator statements it turns into `iter(dataset)`)."""
+        members = ("make_one_shot_iterator", "make_initializable_iterator", "output_shapes", "output_types", "output_classes")
+        gone = {id(n) for d in self.plan.dropped for n in walk(d)}
+        gone |= {id(n) for u in self.units.values() for s in u.stmts if id(s.node) in self.plan.remove for n in walk(s.node)}
+        for n in walk(self.module):
+            if isinstance(n, cst.Attribute) and n.attr.value in members and id(n) not in gone:
+                return False
+        return True
+
     def flat(self, body: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
         """A unit's statements with the `with tf.control_dependencies(update_ops):` blocks
         of the update-ops idiom and the `with tf.variable_scope('s'):` blocks of
@@ -1515,6 +1700,8 @@ class Analysis:
                 self.plan.dropped.append(line)
                 self.handled_stmts.add(id(line))
                 return
+        if self.iterator_init_site(u, line, small, sessions):
+            return
         self.scan_expr(u, top, small, sessions, line, loop=loop)
 
     def scan_expr(self, u: Unit, top: int, node: cst.CSTNode, sessions: set[str], line: cst.SimpleStatementLine | None, loop: bool = False) -> None:
@@ -2526,11 +2713,13 @@ class Analysis:
             if u.name not in active:
                 continue  # a helper that builds graph pieces: called from moved code, unchanged
             for s in u.stmts:
-                if s.kind == P and id(s) not in used_params:
+                if s.kind == P and id(s) not in used_params and id(s) not in self.dataset_params:
                     raise Unsupported(s.node, f"placeholder `{s.defines[0]}` is never fed to a run; not converted")
                 if s.kind == T and not s.static and not any(s in v.members for v in self.variants):
                     # dropping it silently would lose code: only tensors that some run needs
                     raise Unsupported(s.node, f"`{', '.join(s.defines)}` is built but never run; not converted")
+                if s.kind == ITER and id(s.node) in self.init_iter_stmts:
+                    continue  # removed; its dataset function is inserted after it (initializable_functions)
                 if s.kind == ITER:
                     plan.stmt_builders[id(s.node)] = _iterator_builder(self.code(s.value.func) if isinstance(s.value, cst.Call) else "")
                     plan.dropped.append(s.value)  # type: ignore[arg-type]
@@ -2695,6 +2884,7 @@ class Analysis:
             plan.unsafe_why.append("the program is restructured; without random ops it computes the same numbers up to float rounding")
         first_sess = next((n for n, r in refs if r in SESSIONS or r == "get_default_session"), self.module)
         plan.anchor = first_sess
+        plan.v2_datasets = self.datasets_are_v2()
         nfun = len(self.variants)
         ntrain = sum(1 for v in self.variants if v.train is not None)
         nph = len({id(p.stmt) for v in self.variants for p in v.params if p.stmt.kind == P})
@@ -2702,8 +2892,14 @@ class Analysis:
         parts = [f"TF1 Session code becomes eager TF2: {nfun} tf.function(s)" + (f" ({ntrain} train step(s) with tf.GradientTape)" if ntrain else "")]
         if nph:
             parts.append(f"{nph} placeholder(s) become function arguments")
-        if nel:
+        if self.init_iters:
+            parts.append("initializable iterators: their pipelines become functions of the placeholders ("
+                         + ", ".join(f"`{h.name}`" for h in self.init_iters.values())
+                         + ") and each initializer run `iterator = iter(make_...(<fed values>))`")
+        if nel and len(self.init_iters) < nel:
             parts.append("one-shot dataset iterators become `iter(dataset)`, each run draws its element with `iterator.get_next()`")
+        elif nel:
+            parts.append("each run draws its element with `iterator.get_next()`")
         parts.append("sess.run results are .numpy() values; Session, initializers and disable_v2_behavior are removed")
         plan.summary = "; ".join(parts)
 
@@ -3077,6 +3273,24 @@ def _returned_iterator(updated: cst.Call) -> cst.BaseExpression:
     return cst.Call(func=cst.Name("iter"), args=[cst.Arg(ds)])
 
 
+def _iterator_init_builder(it: str, fn: str, order: list[str]) -> Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]:
+    """`sess.run(it.initializer, feed_dict={images_ph: a, labels_ph: b})` -> `it =
+    iter(make_dataset(a, b))` (the fed values as the other rules left them)."""
+    def build(updated_line: cst.SimpleStatementLine) -> list[cst.BaseStatement]:
+        small = updated_line.body[0]
+        assert isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)
+        feed = next(a.value for a in small.value.args if a.keyword is None and a is not small.value.args[0]
+                    or a.keyword is not None and a.keyword.value == "feed_dict")
+        assert isinstance(feed, cst.Dict)
+        vals = {el.key.value: el.value for el in feed.elements if isinstance(el, cst.DictElement) and isinstance(el.key, cst.Name)}
+        args = [cst.Arg(_no_ws(vals[k])) for k in order]
+        made = cst.Call(func=cst.Name(fn), args=[a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                                                  for a in args[:-1]] + args[-1:])
+        new = cst.Assign(targets=[cst.AssignTarget(cst.Name(it))], value=cst.Call(func=cst.Name("iter"), args=[cst.Arg(made)]))
+        return [updated_line.with_changes(body=[new])]
+    return build
+
+
 def _writer_builder(root: str) -> Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]:
     """`w = tf.summary.FileWriter(logdir, sess.graph)` -> `w = tf.summary.create_file_writer(logdir)`."""
     def build(updated_line: cst.SimpleStatementLine) -> list[cst.BaseStatement]:
@@ -3229,6 +3443,11 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
 
 def build_helper(plan: Plan, h: Helper, module_level: bool) -> cst.FunctionDef:
     body: list[cst.BaseStatement] = [strip_blank(plan.captured.get(id(m.node)) or m.node) for m in h.members]
+    dtypes: dict[str, str] = getattr(h, "dtypes", {})
+    # an initializable iterator's dataset function: feed_dict converted the fed values to
+    # the placeholders' dtypes
+    body[:0] = [cst.parse_statement(f"{p.name} = {dtypes[p.name].split('.')[0]}.convert_to_tensor({p.name}, {dtypes[p.name]})\n")
+                for p in h.params if p.name in dtypes]
     body.append(cst.parse_statement(f"return {', '.join(h.outputs)}\n"))
     return cst.FunctionDef(
         name=cst.Name(h.name),
