@@ -670,3 +670,20 @@ def test_initializable_iterator_becomes_dataset_function() -> None:
                   "compute_total(iterator.get_next())"):
         assert piece in code, (piece, code)
     assert "compat.v1" not in code and "placeholder" not in code
+
+
+def test_dataset_one_shot_is_converted_but_for_its_tf1_loss() -> None:
+    """corpus/tf1/dataset_one_shot.py: get_variable, the input function returning a
+    one-shot iterator's element and the inline tf.data.make_one_shot_iterator are all
+    converted by TF2120 (the same forms are proven numerically by the fixtures
+    session_input_fn and session_get_variable_scope); it is not in PROVEN only because
+    TF2001 keeps `tf.compat.v1.losses.mean_squared_error` (TF1 losses reduce with
+    SUM_BY_NONZERO_WEIGHTS and feed the LOSSES collection; no rule rewrites them yet)."""
+    out, findings = migrate("dataset_one_shot")
+    assert any(f.rule_id == "TF2120" and f.status is Status.APPLIED and "eager TF2" in f.message for f in findings)
+    code = _code_only(out)
+    for gone in ("Session", "placeholder", "get_variable", "make_one_shot_iterator", "global_variables_initializer"):
+        assert gone not in code, gone
+    assert "input_fn_iterator = input_fn(features, targets, BATCH_SIZE)" in code
+    leftovers = {line.strip() for line in code.splitlines() if "compat.v1" in line}
+    assert leftovers == {"loss = tf.compat.v1.losses.mean_squared_error(labels=y, predictions=y_hat)"}, leftovers

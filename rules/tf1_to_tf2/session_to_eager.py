@@ -194,7 +194,13 @@ class SessionToEager(Rule):
     element per run as in TF1; the end still raises `tf.errors.OutOfRangeError`). An
     input function that builds such a pipeline from its arguments and returns
     `iterator.get_next()`, called only as `x, y = input_fn(...)` statements, returns
-    `iter(dataset)` instead and its calls bind that iterator.
+    `iter(dataset)` instead and its calls bind that iterator. An initializable iterator
+    (`it = ds.make_initializable_iterator()`) over a pipeline built from placeholders
+    becomes a function of those placeholders returning the dataset (`make_dataset(...)`,
+    the fed values converted to the placeholder dtypes as feed_dict did), and each
+    `sess.run(it.initializer, feed_dict={...})` becomes `it = iter(make_dataset(...))`:
+    the runs after it draw from that iterator, as TF1 drew from the iterator initialised
+    last.
     `w = tf.get_variable('w', shape, initializer=...)` in straight-line graph code (not
     in a loop, a branch or a function called more than once) becomes `w =
     tf.Variable(<initial value>, name='<scope>/w')`, created once where it was, with its
