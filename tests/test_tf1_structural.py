@@ -562,6 +562,8 @@ def _gv(body: str, tail: str = "") -> tuple[str, list[str]]:
     pytest.param("w = tf.get_variable('w')", "", "without `shape`", id="no-shape"),
     pytest.param("w = 2 * tf.get_variable('w', [2, 1])", "", "inside an expression", id="expression"),
     pytest.param("w = tf.get_variable('w', [2, 1])", "main()\n", "called at most once", id="called-twice"),
+    pytest.param("w = tf.get_variable('w', [2, 1])", "\n\ndef helper():\n    return tf.get_variable('h', [1])\n",
+                 "`helper()` creates variables with tf.get_variable/variable_scope but runs no session", id="helper-function"),
 ])
 def test_get_variable_forms_not_proven_are_refused(body: str, tail: str, why: str) -> None:
     out, manual = _gv(body, tail)

@@ -2,7 +2,8 @@
 
 Not a rule module. Called by ``Analysis.run`` (rules/tf1_to_tf2/_graph.py) before the
 graph-only check. In the statements of a unit (the module body or a module-level function
-that is not a TF2130 model function), outside any loop, branch or nested function:
+that runs a session and is not a TF2130 model function), outside any loop, branch or
+nested function:
 
     with tf.variable_scope('s'):                    # opened (dedented): the `with` goes
         w = tf.get_variable('w', [3, 1], initializer=tf.zeros_initializer())
@@ -26,7 +27,8 @@ scopes with reuse or any argument other than a literal name, `as` targets, block
 compound statements, calls of functions that create variables inside a scope, get_variable
 with regularizer=/partitioner=/collections=/custom getters/constraints, initializers not in
 the table, computed names or shapes, duplicate names (TF1 raised), a function creating
-variables that is called more than once, get_variable inside an expression.
+variables that is called more than once or runs no session (a helper of the session code:
+TF2130/TF2131's business), get_variable inside an expression.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ TABLE: dict[str, dict[str, Any]] = {
     if not k.startswith("_")}
 
 GET_VARIABLE = "get_variable"
+SESSION_NAMES = ("Session", "InteractiveSession", "get_default_session")
 VARIABLE_SCOPE = "variable_scope"
 # tf.compat.v1.get_variable's parameters, in order
 PARAMS = ["name", "shape", "dtype", "initializer", "regularizer", "trainable", "collections", "caching_device",
@@ -166,6 +169,15 @@ class VariableConversion:
             if isinstance(st, cst.FunctionDef) and st.name.value not in an.models and isinstance(st.body, cst.IndentedBlock):
                 bodies.append((st, list(st.body.body)))
         for fn, body in bodies:
+            if fn is not None and not any(r in SESSION_NAMES for _, r in an.tf_refs(fn)):
+                # a helper that builds variables for the session code of another function:
+                # TF2130/TF2131 make such functions objects (or shims), this does not
+                for n in an_walk(fn):
+                    if isinstance(n, cst.Call) and an.call_rest(n) in (GET_VARIABLE, VARIABLE_SCOPE):
+                        self.refuse(n, f"`{fn.name.value}()` creates variables with tf.get_variable/variable_scope but "
+                                       "runs no session: only the code of the function that runs the session (or "
+                                       "module-level code) is converted")
+                continue
             made: list[cst.Call] = []
             self.block(fn, body, "", made)
             if fn is not None and made:
@@ -398,7 +410,8 @@ class VariableConversion:
         return entry, call
 
     def called_once(self, fn: cst.FunctionDef) -> str | None:
-        """None when the function is called at most once and not in a loop."""
+        """None when the function is called at most once, and not in a loop (the function
+        calling it runs once: TF1 raised when get_variable made an existing variable)."""
         an = self.an
         name = fn.name.value
         uses = [n for n in an_walk(an.module) if isinstance(n, cst.Name) and n.value == name and n is not fn.name]
@@ -410,7 +423,8 @@ class VariableConversion:
             parents = list(an.ancestors(use))
             if not (len(parents) > 1 and isinstance(parents[1], cst.Call) and parents[1].func is use):
                 return why
-            if any(isinstance(p, (cst.For, cst.While, cst.FunctionDef, cst.Lambda)) for p in parents[2:]):
+            if any(isinstance(p, (cst.For, cst.While, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp))
+                   for p in parents[2:]):
                 return why
         return None
 

@@ -201,8 +201,9 @@ class SessionToEager(Rule):
     `sess.run(it.initializer, feed_dict={...})` becomes `it = iter(make_dataset(...))`:
     the runs after it draw from that iterator, as TF1 drew from the iterator initialised
     last.
-    `w = tf.get_variable('w', shape, initializer=...)` in straight-line graph code (not
-    in a loop, a branch or a function called more than once) becomes `w =
+    `w = tf.get_variable('w', shape, initializer=...)` in straight-line graph code of
+    the function that runs the session or of the module (not in a loop, a branch or a
+    function called more than once) becomes `w =
     tf.Variable(<initial value>, name='<scope>/w')`, created once where it was, with its
     TF1 name, dtype and `trainable=False` kept; `with tf.variable_scope('s'):` blocks
     around such code disappear (their statements are dedented, the names prefixed, also
