@@ -222,9 +222,9 @@ class VariableConversion:
                 continue  # their own units (classes are not converted)
             else:
                 for n in an_walk(st):
-                    if isinstance(n, cst.Call) and an.call_rest(n) == GET_VARIABLE:
-                        self.refuse(n, "`tf.get_variable` inside a loop, branch, block or nested function: TF1 made "
-                                       "the variable once (or raised); this is only converted in straight-line code")
+                    if isinstance(n, cst.Call) and an.call_rest(n) in (GET_VARIABLE, VARIABLE_SCOPE):
+                        self.refuse(n, f"`tf.{an.call_rest(n)}` inside a loop, branch, block or nested function: TF1 "
+                                       "made the variable once (or raised); this is only converted in straight-line code")
 
     def scope_name(self, st: cst.With) -> str:
         if len(st.items) != 1:
