@@ -689,3 +689,41 @@ def test_dataset_one_shot_is_converted_but_for_its_tf1_loss() -> None:
     assert "input_fn_iterator = input_fn(features, targets, BATCH_SIZE)" in code
     leftovers = {line.strip() for line in code.splitlines() if "compat.v1" in line}
     assert leftovers == {"loss = tf.compat.v1.losses.mean_squared_error(labels=y, predictions=y_hat)"}, leftovers
+
+
+_INPUT_FN_PROGRAM = """\
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+
+def input_fn(xs):
+    dataset = tf.data.Dataset.from_tensor_slices(xs).batch(2)
+{extra}
+    return dataset.make_one_shot_iterator().get_next()
+
+
+def main():
+    xs = np.ones((4, 2), np.float32)
+    {call}
+    total = tf.reduce_sum(batch)
+    with tf.Session() as sess:
+        print(sess.run(total))
+
+
+main()
+"""
+
+
+@pytest.mark.parametrize(("extra", "call", "why"), [
+    pytest.param("    it = dataset.make_one_shot_iterator()\n    it2 = it", "batch = input_fn(xs)",
+                 "(dataset iterator) is used to build a tensor", id="iterator-aliased"),
+    pytest.param("    scale = tf.constant(2.0)", "batch = input_fn(xs)", "returns dataset elements but also builds a tensor",
+                 id="tensor-inside"),
+])
+def test_input_function_forms_not_proven_are_refused(extra: str, call: str, why: str) -> None:
+    src = _INPUT_FN_PROGRAM.format(extra=extra, call=call)
+    result, out = process_bytes(src.encode(), "fn.py", Options(pack="tf1-to-tf2", unsafe_fixes=True, verify_idempotence=True))
+    assert not result.errors, result.errors
+    manual = [f.message for f in result.findings if f.rule_id == "TF2120" and f.status is Status.MANUAL]
+    assert len(manual) == 1 and why in manual[0], manual
+    assert "make_one_shot_iterator" in out.decode()

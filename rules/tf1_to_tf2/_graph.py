@@ -1269,9 +1269,6 @@ class Analysis:
                 plan.stmt_builders.pop(id(it.node), None)
                 plan.remove.add(id(it.node))
                 plan.call_builders[id(ret.value)] = _code_builder(f"iter({ds.value})")
-        for n in walk(fn.params):
-            if isinstance(n, cst.Name) and n.value in self.module_graph_names(u):
-                raise Unsupported(n, f"`{u.name}()` reads the graph object `{n.value}`; not converted")
 
     # initializable iterators --------------------------------------------------------------
     def find_initializable(self) -> None:
@@ -2726,6 +2723,10 @@ class Analysis:
                 fn_name = self.input_fn_call(s.value) if s.kind == NEXT else None
                 if fn_name is not None:
                     # `x, y = input_fn(...)` -> `input_fn_iterator = input_fn(...)` (it returns the iterator now)
+                    for n in walk(s.value):  # type: ignore[arg-type]
+                        g = self.graph_kind(u, n.value, s.index) if isinstance(n, cst.Name) else None
+                        if g is not None and not (g.kind == T and g.static):
+                            raise Unsupported(n, f"`{fn_name}()` is called with the graph object `{n.value}` ({g.kind}); not converted")
                     it_name = self.fresh(f"{fn_name}_iterator")
                     plan.element_iters[id(s)] = it_name
                     plan.stmt_builders[id(s.node)] = _rebind_builder(it_name)
