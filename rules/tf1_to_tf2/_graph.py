@@ -568,7 +568,7 @@ class Analysis:
                 refs = [(n, r) for n, r in refs if id(n) not in self.model_nodes]
                 self.model_idioms()
             from rules.tf1_to_tf2._variables import convert_variables
-            variables = convert_variables(self)
+            variables = convert_variables(self, refs)
             self.find_input_fns()
             self.find_initializable()
             self.check_graph_only(refs)

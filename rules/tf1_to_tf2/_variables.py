@@ -158,9 +158,8 @@ class VariableConversion:
         self.makers: set[str] = set()  # functions of this file that create variables
 
     # entry ---------------------------------------------------------------------------------
-    def run(self) -> None:
+    def run(self, refs: list[tuple[cst.CSTNode, str]]) -> None:
         an = self.an
-        refs = [(n, r) for n, r in an.tf_refs(an.module) if id(n) not in an.model_nodes]
         if not any(r in (GET_VARIABLE, VARIABLE_SCOPE) for _, r in refs):
             return
         self.makers = {name for name, fn in an.functions_by_name.items() if an.makes_variables(fn.body)} | set(an.models)
@@ -537,7 +536,8 @@ def _named_variable_builder(name: str, quote: str) -> Callable[[cst.Call], cst.B
     return build
 
 
-def convert_variables(an: Analysis) -> VariableConversion:
+def convert_variables(an: Analysis, refs: list[tuple[cst.CSTNode, str]]) -> VariableConversion:
+    """`refs`: the file's TensorFlow references outside TF2130's model functions."""
     conv = VariableConversion(an)
-    conv.run()
+    conv.run(refs)
     return conv
