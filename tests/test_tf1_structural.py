@@ -615,6 +615,7 @@ def test_get_variable_default_initializer_is_reported_random() -> None:
     assert "tf.keras.initializers.GlorotUniform()([2, 1])" in out.decode()
     assert "`tf.get_variable('w')` has TF1's default initializer, glorot uniform" in mine[0].message
     assert "without random ops" not in mine[0].message
+    assert "`tf.keras.initializers.GlorotUniform()` without seed= takes its seed from Python's `random` module" in mine[0].message
 
 
 # -- initializable iterators over pipelines of placeholders ------------------------------------

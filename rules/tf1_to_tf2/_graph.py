@@ -529,6 +529,7 @@ class Analysis:
         self.scope_withs: dict[int, str] = {}  # `with tf.variable_scope('s'):` opened -> 's/'
         self.scope_refusals: dict[int, str] = {}  # get_variable/variable_scope reference -> why not converted
         self.random_default_variables: list[str] = []  # get_variable names initialised by the (random) default
+        self.unseeded_keras: list[str] = []  # Keras initializers written without seed= (see finish)
         # input functions: `def input_fn(...): ...; return iterator.get_next()` (see find_input_fns)
         self.input_fns: dict[str, cst.FunctionDef] = {}
         # initializable iterators over pipelines of placeholders (see find_initializable)
@@ -2874,6 +2875,9 @@ class Analysis:
             if self.random_default_variables:
                 plan.unsafe_why.append(f"`tf.get_variable('{self.random_default_variables[0]}')` has TF1's default initializer, glorot "
                                        "uniform: TF2 eager random streams differ from TF1 graph-mode ones, so random values change")
+        if self.unseeded_keras:
+            plan.unsafe_why.append(f"`tf.{self.unseeded_keras[0]}()` without seed= takes its seed from Python's `random` module: "
+                                   "`tf.random.set_seed` does not make those initial values reproducible (pass seed= for that)")
         if self.unknown_callables:
             plan.unsafe_why.append("the moved graph code calls " + ", ".join(f"`{c}`" for c in sorted(self.unknown_callables)[:3]) + ", which now runs inside tf.function: check it builds no variables and has no Python side effects that must run every step")
         mod = self.module_unit

@@ -346,6 +346,8 @@ class VariableConversion:
         entry, init_call = self.initializer(init.value if init is not None and not _is_none(init.value) else None, dtype_node)
         if entry["make"] in ("function", "object") and (init is None or _is_none(init.value)):
             an.random_default_variables.append(full)
+        if entry["make"] == "object" and not (init_call is not None and "seed" in (_args(init_call, entry["params"]) or {})):
+            an.unseeded_keras.append(entry["tf2"])
         trainable = args.get("trainable")
         if trainable is not None and not _is_none(trainable.value) and not (
                 isinstance(trainable.value, cst.Name) and trainable.value.value in ("True", "False")):

@@ -213,7 +213,8 @@ class SessionToEager(Rule):
     truncated_normal/random_normal/random_uniform -> `tf.random.truncated_normal`/`normal`/
     `uniform` (same defaults as TF1), glorot_uniform (get_variable's default for floats;
     zeros for integers) and glorot_normal -> `tf.keras.initializers.GlorotUniform()(shape)`
-    / `GlorotNormal`. Scope reuse (`reuse=True`/`AUTO_REUSE`), scope arguments,
+    / `GlorotNormal` (without seed= these draw their seed from Python's `random`, not from
+    `tf.random.set_seed`: the finding says so). Scope reuse (`reuse=True`/`AUTO_REUSE`), scope arguments,
     `regularizer=`, `partitioner=`, `collections=`, custom getters, constraints, other
     initializers, computed names or shapes and repeated names are not converted (the
     manual item says which).
