@@ -664,11 +664,12 @@ def test_initializable_iterator_becomes_dataset_function() -> None:
     result, out = process_bytes(src.encode(), "it.py", Options(pack="tf1-to-tf2", unsafe_fixes=True, verify_idempotence=True))
     assert not result.errors, result.errors
     code = out.decode()
-    for piece in ("    def make_dataset(x_ph, n_ph):\n"
-                  "        x_ph = tf.convert_to_tensor(x_ph, tf.float32)\n"
-                  "        n_ph = tf.convert_to_tensor(n_ph, tf.int64)\n"
-                  "        dataset = tf.data.Dataset.from_tensor_slices(x_ph).batch(n_ph)\n"
-                  "        return dataset\n",
+    function = ("    def make_dataset(x_ph, n_ph):\n"
+                "        x_ph = tf.convert_to_tensor(x_ph, tf.float32)\n"
+                "        n_ph = tf.convert_to_tensor(n_ph, tf.int64)\n"
+                "        dataset = tf.data.Dataset.from_tensor_slices(x_ph).batch(n_ph)\n"
+                "        return dataset\n")
+    for piece in (function,
                   "    iterator = iter(make_dataset(xs, 4))\n",
                   "compute_total(iterator.get_next())"):
         assert piece in code, (piece, code)

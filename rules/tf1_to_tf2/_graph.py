@@ -1290,14 +1290,13 @@ class Analysis:
                         and isinstance(small.value, cst.Call)):
                     continue
                 call = small.value
-                if isinstance(call.func, cst.Attribute) and call.func.attr.value == "make_initializable_iterator" \
-                        and not call.args and isinstance(call.func.value, cst.Name):
-                    self.allowed_refs.add(id(call.func))
-                elif self.call_rest(call) == "data.make_initializable_iterator" and len(call.args) == 1 \
-                        and call.args[0].keyword in (None,) and isinstance(call.args[0].value, cst.Name):
-                    self.allowed_refs.add(id(call.func))
-                else:
+                method = isinstance(call.func, cst.Attribute) and call.func.attr.value == "make_initializable_iterator" \
+                    and not call.args and isinstance(call.func.value, cst.Name)
+                function = self.call_rest(call) == "data.make_initializable_iterator" and len(call.args) == 1 \
+                    and call.args[0].keyword in (None,) and isinstance(call.args[0].value, cst.Name)
+                if not (method or function):
                     continue
+                self.allowed_refs.add(id(call.func))
                 self.init_iter_stmts.add(id(st))
 
     @staticmethod
@@ -2725,7 +2724,9 @@ class Analysis:
                 if fn_name is not None:
                     # `x, y = input_fn(...)` -> `input_fn_iterator = input_fn(...)` (it returns the iterator now)
                     for n in walk(s.value):  # type: ignore[arg-type]
-                        g = self.graph_kind(u, n.value, s.index) if isinstance(n, cst.Name) else None
+                        if not isinstance(n, cst.Name):
+                            continue
+                        g = self.graph_kind(u, n.value, s.index)
                         if g is not None and not (g.kind == T and g.static):
                             raise Unsupported(n, f"`{fn_name}()` is called with the graph object `{n.value}` ({g.kind}); not converted")
                     it_name = self.fresh(f"{fn_name}_iterator")
@@ -3287,7 +3288,10 @@ def _iterator_init_builder(it: str, fn: str, order: list[str]) -> Callable[[cst.
         feed = next(a.value for a in small.value.args if a.keyword is None and a is not small.value.args[0]
                     or a.keyword is not None and a.keyword.value == "feed_dict")
         assert isinstance(feed, cst.Dict)
-        vals = {el.key.value: el.value for el in feed.elements if isinstance(el, cst.DictElement) and isinstance(el.key, cst.Name)}
+        vals: dict[str, cst.BaseExpression] = {}
+        for el in feed.elements:
+            if isinstance(el, cst.DictElement) and isinstance(el.key, cst.Name):
+                vals[el.key.value] = el.value
         args = [cst.Arg(_no_ws(vals[k])) for k in order]
         made = cst.Call(func=cst.Name(fn), args=[a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
                                                   for a in args[:-1]] + args[-1:])

@@ -332,7 +332,6 @@ class VariableConversion:
             raise _Refused(call, f"`tf.get_variable('{full}')` after a `tf.Variable` of that name (TF1 renamed it)")
         self.full_names.add(full)
         self.used[full] = 1
-        name = full
         shape = args.get("shape")
         if shape is None or _is_none(shape.value):
             raise _Refused(call, "a `tf.get_variable` without `shape`: the initial value cannot be written")
@@ -381,7 +380,7 @@ class VariableConversion:
                 iargs = _args(uinit.value, entry["params"]) or init_args
             value = _initial_value(entry, root, ushape, udtype, {k: _code(a.value) for k, a in iargs.items()})
             extra = ", trainable=False" if trainable_false else ""
-            return cst.parse_expression(f"{root}.Variable({value}, name={_quoted(name, quote)}{extra})")
+            return cst.parse_expression(f"{root}.Variable({value}, name={_quoted(full, quote)}{extra})")
 
         return build
 
