@@ -332,6 +332,9 @@ class Plan:
     imports: set[str] = field(default_factory=set)  # modules the rewrite needs (`os`)
     element_iters: dict[int, str] = field(default_factory=dict)  # NEXT stmt -> the iterator it gets
     checkpoint_notes: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
+    # every TF1-only Dataset method (make_one_shot_iterator, ...) of the file is rewritten
+    # away: TF2001 may map tf.data.Dataset to TF2's class (read by symbol_rename.py)
+    v2_datasets: bool = False
 
 
 # -- small helpers ---------------------------------------------------------------------
@@ -537,6 +540,18 @@ class Analysis:
         self.cf_initialized: set[int] = set()
         self.cf_tapes: dict[int, str] = {}  # tf.gradients statements -> the tape name
         self.cf_ifs: dict[int, tuple[list[int], list[int]]] = {}  # `if` blocks: tensor / variable lines
+        # tf.get_variable / tf.variable_scope in straight-line code (rules/tf1_to_tf2/_variables.py)
+        self.scope_withs: dict[int, str] = {}  # `with tf.variable_scope('s'):` opened -> 's/'
+        self.scope_refusals: dict[int, str] = {}  # get_variable/variable_scope reference -> why not converted
+        self.random_default_variables: list[str] = []  # get_variable names initialised by the (random) default
+        self.unseeded_keras: list[str] = []  # Keras initializers written without seed= (see finish)
+        # input functions: `def input_fn(...): ...; return iterator.get_next()` (see find_input_fns)
+        self.input_fns: dict[str, cst.FunctionDef] = {}
+        # initializable iterators over pipelines of placeholders (see find_initializable)
+        self.init_iter_stmts: set[int] = set()  # `it = ds.make_initializable_iterator()` lines
+        self.init_iters: dict[tuple[str, str], Helper] = {}  # (unit, iterator name) -> its dataset function
+        self.fed_data: set[int] = set()  # DATA statements (values) built from placeholders
+        self.dataset_params: set[int] = set()  # placeholder Stmts that became dataset-function arguments
 
     # names -------------------------------------------------------------------------------
     def rest(self, node: cst.CSTNode | None) -> str | None:
@@ -570,9 +585,15 @@ class Analysis:
                 self.model_idioms()
             _cf.graph_idiom(self, refs)
             _cf.find_dep_withs(self)
+            from rules.tf1_to_tf2._variables import convert_variables
+            variables = convert_variables(self, refs)
+            self.find_input_fns()
+            self.find_initializable()
             _cf.check_refs(self, refs)
             self.check_graph_only(refs)
             self.build_units()
+            variables.check_shapes()
+            self.initializable_functions()
             self.find_sessions()
             self.check_graph_name_uses()
             self.check_train_ops()
@@ -633,6 +654,8 @@ class Analysis:
                     elif self.models and (r.startswith("GraphKeys.UPDATE_OPS") or r == "control_dependencies"):
                         why = (why + "; `tf.get_collection(tf.GraphKeys.UPDATE_OPS)` is dropped only when its one use is "
                                "`with tf.control_dependencies(update_ops):` around train ops")
+                    elif id(node) in self.scope_refusals:
+                        why = f"variable_scope/get_variable not converted: {self.scope_refusals[id(node)]}"
                     elif id(node) in self.model_refused and why in (_SCOPES, _LAYERS):
                         fn, refused = self.model_refused[id(node)]
                         why = f"{why.replace(' (not automated yet)', '')}; TF2130 does not make `{fn}` a Keras layer: {refused}"
@@ -816,7 +839,7 @@ class Analysis:
             return Stmt(i, stmt, SAVE, tuple(names), uses, value)
         if r in SCHEDULES:
             return Stmt(i, stmt, SCHED, tuple(names), uses, value)
-        if self.one_shot(value) is not None:
+        if self.one_shot(value) is not None or id(stmt) in self.init_iter_stmts:
             return Stmt(i, stmt, ITER, tuple(names), uses, value)
         if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "get_next" \
                 and not value.args:
@@ -827,6 +850,8 @@ class Analysis:
                     return Stmt(i, stmt, NEXT, tuple(names), uses, value)
             elif self.one_shot(recv) is not None:
                 return Stmt(i, stmt, NEXT, tuple(names), uses, value)
+        if self.input_fn_call(value) is not None:
+            return Stmt(i, stmt, NEXT, tuple(names), uses, value)
         if self.is_dataset(u, value):
             return Stmt(i, stmt, DATA, tuple(names), uses, value)
         if r in SUMMARY_OPS:
@@ -882,6 +907,13 @@ class Analysis:
             return False
         for name in names_used(value):
             g = self.graph_kind(u, name, 10**9) if name in u.graph_names else None
+            if g is not None and g.kind == P and self.init_iter_stmts:
+                self.fed_data.add(id(value))  # an initializable iterator's pipeline (checked in initializable_functions)
+                continue
+            d = u.reaching(name, 10**9) if self.fed_data else None
+            if d is not None and d.kind == DATA and id(d.value) in self.fed_data:
+                self.fed_data.add(id(value))  # a pipeline continued from one built from placeholders
+                continue
             if g is not None and g.kind not in (DATA,) and not (g.kind == T and g.static):
                 raise Unsupported(value, f"a tf.data pipeline built from the graph object `{name}` ({g.kind}): an initializable iterator's job; not converted")
         return True
@@ -1181,15 +1213,274 @@ class Analysis:
                 out[name].append(inst)
         return out
 
+    # input functions --------------------------------------------------------------------
+    def find_input_fns(self) -> None:
+        """Module-level functions that build a tf.data pipeline over their arguments and
+        return the next element of a one-shot iterator over it (`return
+        iterator.get_next()`), called only as `x, y = input_fn(...)` statements. In TF1
+        each call built a new iterator whose element tensors draw the next element on
+        every run that needs them: the function returns the iterator instead (`iterator
+        = iter(dataset)`, `return iterator`), the call binds it, and the converted runs
+        draw from it as for an iterator built in place. What the function may contain is
+        checked in rewrite_input_fn (a dataset pipeline and Python values only)."""
+        uses: dict[str, list[cst.Name]] = {}
+        for n in walk(self.module):
+            if isinstance(n, cst.Name):
+                uses.setdefault(n.value, []).append(n)
+        for fn in self.module.body:
+            if not isinstance(fn, cst.FunctionDef) or fn.name.value in self.models or not isinstance(fn.body, cst.IndentedBlock):
+                continue
+            body = list(fn.body.body)
+            last = only_small(body[-1]) if body else None
+            if not (isinstance(last, cst.Return) and isinstance(last.value, cst.Call) and not last.value.args
+                    and isinstance(last.value.func, cst.Attribute) and last.value.func.attr.value == "get_next"):
+                continue
+            recv = last.value.func.value
+            if isinstance(recv, cst.Name):
+                binds = [st for st in body if isinstance(only_small(st), cst.Assign)
+                         and recv.value in (target_names(only_small(st).targets[0].target) or ())]  # type: ignore[union-attr]
+                if len(binds) != 1 or self.one_shot(only_small(binds[0]).value) is None:  # type: ignore[union-attr]
+                    continue
+            elif self.one_shot(recv) is None:
+                continue
+            if sum(1 for n in walk(fn.body) if isinstance(n, (cst.Return, cst.Yield, cst.FunctionDef, cst.Lambda, cst.ClassDef))) != 1:
+                continue
+            calls = [n for n in uses.get(fn.name.value, []) if n is not fn.name]
+            if calls and all(self.input_fn_site(n) for n in calls):
+                self.input_fns[fn.name.value] = fn
+
+    def input_fn_site(self, name: cst.Name) -> bool:
+        """`x, y = f(...)` / `el = f(...)`: a top-level statement of the module or of a
+        module-level function, the call's arguments without starred ones."""
+        chain = list(self.ancestors(name))
+        if len(chain) < 5:
+            return False
+        call, assign, line, block = chain[1], chain[2], chain[3], chain[4]
+        if not (isinstance(call, cst.Call) and call.func is name and isinstance(assign, cst.Assign) and assign.value is call
+                and len(assign.targets) == 1 and target_names(assign.targets[0].target) is not None
+                and isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1
+                and not any(a.star for a in call.args)):
+            return False
+        if isinstance(block, cst.Module):
+            return True
+        return isinstance(block, cst.IndentedBlock) and len(chain) > 6 and isinstance(chain[5], cst.FunctionDef) \
+            and isinstance(chain[6], cst.Module)
+
+    def input_fn_call(self, value: cst.BaseExpression | None) -> str | None:
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in self.input_fns:
+            return value.func.value
+        return None
+
+    def rewrite_input_fn(self, u: Unit) -> None:
+        plan = self.plan
+        fn = self.input_fns[u.name]
+        for s in u.stmts:
+            if s.kind == ITER:
+                plan.stmt_builders[id(s.node)] = _iterator_builder("")
+                plan.dropped.append(s.value)  # type: ignore[arg-type]
+            elif s.kind not in (DATA, PY):
+                raise Unsupported(s.node, f"`{u.name}()` returns dataset elements but also builds a {s.kind}; not converted")
+            elif s.kind == PY and s.value is not None and self.has_tf_call(s.value):
+                raise Unsupported(s.node, f"`{u.name}()` returns dataset elements but also computes with TensorFlow "
+                                          "outside its dataset; not converted")
+        for top, st in enumerate(u.body):
+            if not isinstance(st, cst.SimpleStatementLine):
+                for n in walk(st):
+                    if isinstance(n, cst.Name) and n.value in u.graph_names:
+                        raise Unsupported(st, f"`{u.name}()` uses its dataset under Python control flow; not converted")
+        ret = only_small(u.body[-1])
+        assert isinstance(ret, cst.Return) and isinstance(ret.value, cst.Call) and isinstance(ret.value.func, cst.Attribute)
+        recv = ret.value.func.value
+        plan.call_builders[id(ret.value)] = _returned_iterator
+        plan.dropped.append(ret.value)
+        if isinstance(recv, cst.Name):
+            it = next(s for s in u.stmts if s.kind == ITER and recv.value in s.defines)
+            ds = self.one_shot(it.value)
+            trailing = isinstance(it.node, cst.SimpleStatementLine) and it.node.trailing_whitespace.comment is not None
+            if len(it.defines) == 1 and isinstance(ds, cst.Name) and not trailing \
+                    and sum(1 for n in walk(fn.body) if isinstance(n, cst.Name) and n.value == recv.value) == 2:
+                # `iterator = iter(dataset)` + `return iterator` -> `return iter(dataset)`
+                plan.stmt_builders.pop(id(it.node), None)
+                plan.remove.add(id(it.node))
+                plan.call_builders[id(ret.value)] = _code_builder(f"iter({ds.value})")
+
+    # initializable iterators --------------------------------------------------------------
+    def find_initializable(self) -> None:
+        """`it = ds.make_initializable_iterator()` / `tf.data.make_initializable_iterator(ds)`
+        (a top-level statement of a unit, `ds` a name) over a pipeline built from
+        placeholders, re-initialised by `sess.run(it.initializer, feed_dict={...})`: the
+        pipeline becomes a function of those placeholders (`make_dataset(...)`, returning
+        the dataset), each initializer run `it = iter(make_dataset(<fed values>))`, and
+        the runs that need `it.get_next()` draw from the iterator bound last, as TF1 drew
+        from the iterator initialised last. Anything else keeps the refusal."""
+        bodies = [list(self.module.body)] + [list(f.body.body) for f in self.module.body
+                                             if isinstance(f, cst.FunctionDef) and f.name.value not in self.models
+                                             and isinstance(f.body, cst.IndentedBlock)]
+        for body in bodies:
+            for st in body:
+                small = only_small(st)
+                if not (isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name)
+                        and isinstance(small.value, cst.Call)):
+                    continue
+                call = small.value
+                method = isinstance(call.func, cst.Attribute) and call.func.attr.value == "make_initializable_iterator" \
+                    and not call.args and isinstance(call.func.value, cst.Name)
+                function = self.call_rest(call) == "data.make_initializable_iterator" and len(call.args) == 1 \
+                    and call.args[0].keyword in (None,) and isinstance(call.args[0].value, cst.Name)
+                if not (method or function):
+                    continue
+                self.allowed_refs.add(id(call.func))
+                self.init_iter_stmts.add(id(st))
+
+    @staticmethod
+    def init_iter_dataset(value: cst.BaseExpression | None) -> str:
+        assert isinstance(value, cst.Call)
+        if isinstance(value.func, cst.Attribute) and value.func.attr.value == "make_initializable_iterator":
+            assert isinstance(value.func.value, cst.Name)
+            return value.func.value.value
+        arg = value.args[0].value
+        assert isinstance(arg, cst.Name)
+        return arg.value
+
+    def initializable_functions(self) -> None:
+        """The dataset function of each initializable iterator: the DATA statements its
+        dataset comes from (a backward slice), moved into `make_<dataset>(<placeholders>)`."""
+        if not self.init_iter_stmts:
+            return
+        plan = self.plan
+        root = tf_root(self.ctx)
+        in_chains: set[int] = set()
+        for u in self.units.values():
+            for it in u.stmts:
+                if it.kind != ITER or id(it.node) not in self.init_iter_stmts:
+                    continue
+                ds = self.init_iter_dataset(it.value)
+                chain: list[Stmt] = []
+                todo = [(ds, it.index)]
+                while todo:
+                    name, before = todo.pop()
+                    d = u.reaching(name, before)
+                    if d is None or d.kind != DATA or id(d.value) not in self.fed_data:
+                        raise Unsupported(it.node, f"an initializable iterator over `{name}`, which is not a tf.data pipeline "
+                                                   "built from placeholders in the same function; not converted")
+                    if d in chain:
+                        continue
+                    chain.append(d)
+                    for n in d.uses:
+                        g = u.reaching(n, d.index)
+                        if g is not None and g.kind == DATA:
+                            todo.append((n, d.index))
+                chain.sort(key=lambda s: s.index)
+                members = {id(m) for m in chain}
+                # the pipeline's names are read by the chain and the iterator only
+                for s in u.stmts:
+                    if id(s) in members or s is it:
+                        continue
+                    for n in s.uses:
+                        d = u.reaching(n, s.index)
+                        if d is not None and id(d) in members:
+                            raise Unsupported(s.node, f"the pipeline `{n}` of an initializable iterator is also used here; not converted")
+                params: list[Param] = []
+                for m in chain:
+                    for n in sorted(m.uses, key=lambda n: self.code(m.value).find(n)):  # type: ignore[arg-type]
+                        g = u.reaching(n, m.index) if n in u.graph_names else None
+                        if g is not None and g.kind == P and all(p.stmt is not g for p in params):
+                            if self.call_rest(g.value) != "placeholder":
+                                raise Unsupported(g.node, "a placeholder_with_default feeding an initializable iterator; not converted")
+                            params.append(Param(n, g))
+                            self.dataset_params.add(id(g))
+                if not params:
+                    raise Unsupported(it.node, "an initializable iterator over a pipeline without placeholders; not converted")
+                name = self.fresh(f"make_{ds}")
+                helper = Helper(u, name, chain, params, [ds])
+                helper.dtypes = {p.name: self.placeholder_dtype(p.stmt, root) for p in params}  # type: ignore[attr-defined]
+                self.init_iters[(u.name, it.defines[0])] = helper
+                plan.remove.add(id(it.node))
+                plan.dropped.append(it.node)
+                plan.inserts.setdefault(id(it.node), []).append(helper)  # type: ignore[arg-type]
+                if u.is_module:
+                    plan.module_level.add(id(it.node))
+                for m in chain:
+                    plan.remove.add(id(m.node))
+                    plan.capture.add(id(m.node))
+                    in_chains.add(id(m.value))
+        for u in self.units.values():
+            for s in u.stmts:
+                if s.kind == DATA and id(s.value) in self.fed_data and id(s.value) not in in_chains:
+                    raise Unsupported(s.node, f"`{', '.join(s.defines)}` is a tf.data pipeline built from placeholders that no "
+                                              "initializable iterator consumes; not converted")
+
+    def placeholder_dtype(self, p: Stmt, root: str) -> str:
+        assert isinstance(p.value, cst.Call)
+        a = _args_map_loose(p.value, ["dtype", "shape", "name"]).get("dtype")
+        if a is None:
+            return f"{root}.float32"
+        r = self.rest(a.value)
+        if r is None:
+            raise Unsupported(p.node, "a placeholder feeding an initializable iterator with a computed dtype; not converted")
+        return f"{root}.{r.replace('dtypes.', '')}"
+
+    def iterator_init_site(self, u: Unit, line: cst.SimpleStatementLine, small: cst.BaseSmallStatement, sessions: set[str]) -> bool:
+        """`sess.run(it.initializer, feed_dict={p: v, ...})` of an initializable iterator ->
+        `it = iter(make_dataset(v, ...))`, the values in the function's parameter order."""
+        if not self.init_iters or not (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)):
+            return False
+        call = small.value
+        if self.run_kind(u, call, sessions) != "sess-run":
+            return False
+        fetches, feed = self.fetch_and_feed(call, "sess-run")
+        if not (isinstance(fetches, cst.Attribute) and fetches.attr.value == "initializer" and isinstance(fetches.value, cst.Name)):
+            return False
+        it = fetches.value.value
+        owner = u if it in u.locals or u.is_module else self.module_unit
+        helper = self.init_iters.get((owner.name, it)) if owner is not None else None
+        if helper is None:
+            return False
+        if owner is not u:
+            raise Unsupported(call, f"the iterator `{it}` is initialised in another function than the one building it; not converted")
+        if not isinstance(feed, cst.Dict):
+            raise Unsupported(call, f"`{it}.initializer` run without a literal feed_dict; not converted")
+        values: dict[str, cst.BaseExpression] = {}
+        for el in feed.elements:
+            if not isinstance(el, cst.DictElement) or not isinstance(el.key, cst.Name):
+                raise Unsupported(call, f"`{it}.initializer` fed with keys that are not placeholder names; not converted")
+            values[el.key.value] = el.value
+        if set(values) != {p.name for p in helper.params}:
+            raise Unsupported(call, f"`{it}.initializer` must feed exactly the placeholders of its pipeline "
+                                    f"({', '.join(p.name for p in helper.params)}); not converted")
+        for v in values.values():
+            for n in walk(v):
+                if isinstance(n, cst.Name) and self.graph_kind(u, n.value, 10**9) is not None:
+                    raise Unsupported(v, f"`{it}.initializer` fed with the graph object `{n.value}`; not converted")
+        order = [p.name for p in helper.params]
+        self.plan.stmt_builders[id(line)] = _iterator_init_builder(it, helper.name, order)
+        self.plan.dropped.append(call)
+        self.handled_stmts.add(id(line))
+        for sub in walk(call):
+            self.handled_calls.add(id(sub))
+        return True
+
+    def datasets_are_v2(self) -> bool:
+        """Whether every use of a method that only TF1's Dataset class has is in code this
+        rewrite drops (the iterator statements it turns into `iter(dataset)`)."""
+        members = ("make_one_shot_iterator", "make_initializable_iterator", "output_shapes", "output_types", "output_classes")
+        gone = {id(n) for d in self.plan.dropped for n in walk(d)}
+        gone |= {id(n) for u in self.units.values() for s in u.stmts if id(s.node) in self.plan.remove for n in walk(s.node)}
+        for n in walk(self.module):
+            if isinstance(n, cst.Attribute) and n.attr.value in members and id(n) not in gone:
+                return False
+        return True
+
     def flat(self, body: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
         """A unit's statements with the `with tf.control_dependencies(update_ops):` blocks
-        of the update-ops idiom opened (the `with` goes, its statements stay)."""
+        of the update-ops idiom and the `with tf.variable_scope('s'):` blocks of
+        straight-line code opened (the `with` goes, its statements stay)."""
         out: list[cst.BaseStatement] = []
         for st in body:
-            if isinstance(st, cst.With) and id(st) in self.update_withs:
+            if isinstance(st, cst.With) and (id(st) in self.update_withs or id(st) in self.scope_withs):
                 self.plan.unwrap.add(id(st))
                 self.plan.dropped.append(st.items[0])
-                out.extend(st.body.body)  # type: ignore[arg-type]
+                out.extend(self.flat(list(st.body.body)))  # type: ignore[arg-type]
             else:
                 out.append(st)
         return out
@@ -1441,6 +1732,8 @@ class Analysis:
                 self.plan.dropped.append(line)
                 self.handled_stmts.add(id(line))
                 return
+        if self.iterator_init_site(u, line, small, sessions):
+            return
         self.scan_expr(u, top, small, sessions, line, loop=loop)
 
     def scan_expr(self, u: Unit, top: int, node: cst.CSTNode, sessions: set[str], line: cst.SimpleStatementLine | None, loop: bool = False) -> None:
@@ -2463,14 +2756,29 @@ class Analysis:
             if u.name not in active:
                 continue  # a helper that builds graph pieces: called from moved code, unchanged
             for s in u.stmts:
-                if s.kind == P and id(s) not in used_params:
+                if s.kind == P and id(s) not in used_params and id(s) not in self.dataset_params:
                     raise Unsupported(s.node, f"placeholder `{s.defines[0]}` is never fed to a run; not converted")
                 if s.kind == T and not s.static and not any(s in v.members for v in self.variants):
                     # dropping it silently would lose code: only tensors that some run needs
                     raise Unsupported(s.node, f"`{', '.join(s.defines)}` is built but never run; not converted")
+                if s.kind == ITER and id(s.node) in self.init_iter_stmts:
+                    continue  # removed; its dataset function is inserted after it (initializable_functions)
                 if s.kind == ITER:
                     plan.stmt_builders[id(s.node)] = _iterator_builder(self.code(s.value.func) if isinstance(s.value, cst.Call) else "")
                     plan.dropped.append(s.value)  # type: ignore[arg-type]
+                fn_name = self.input_fn_call(s.value) if s.kind == NEXT else None
+                if fn_name is not None:
+                    # `x, y = input_fn(...)` -> `input_fn_iterator = input_fn(...)` (it returns the iterator now)
+                    for n in walk(s.value):  # type: ignore[arg-type]
+                        if not isinstance(n, cst.Name):
+                            continue
+                        g = self.graph_kind(u, n.value, s.index)
+                        if g is not None and not (g.kind == T and g.static):
+                            raise Unsupported(n, f"`{fn_name}()` is called with the graph object `{n.value}` ({g.kind}); not converted")
+                    it_name = self.fresh(f"{fn_name}_iterator")
+                    plan.element_iters[id(s)] = it_name
+                    plan.stmt_builders[id(s.node)] = _rebind_builder(it_name)
+                    continue
                 if s.kind == NEXT and isinstance(s.value, cst.Call) and isinstance(s.value.func, cst.Attribute) \
                         and not isinstance(s.value.func.value, cst.Name):
                     # `el = tf.data.make_one_shot_iterator(ds).get_next()`: the iterator gets a name
@@ -2495,6 +2803,9 @@ class Analysis:
                     raise Unsupported(s.node, "a train op that is never run; not converted")
         for u in self.units.values():
             if u.name in active:
+                continue
+            if u.name in self.input_fns:
+                self.rewrite_input_fn(u)
                 continue
             for s in u.stmts:
                 if s.kind in (P, OPT, TRAIN, INIT, SESS, SUMM, MERGE, ITER, NEXT):
@@ -2609,6 +2920,13 @@ class Analysis:
             if self.is_random(r):
                 plan.unsafe_why.append(f"`tf.{r}`: TF2 eager random streams differ from TF1 graph-mode ones for the same seed, so random values change")
                 break
+        else:
+            if self.random_default_variables:
+                plan.unsafe_why.append(f"`tf.get_variable('{self.random_default_variables[0]}')` has TF1's default initializer, glorot "
+                                       "uniform: TF2 eager random streams differ from TF1 graph-mode ones, so random values change")
+        if self.unseeded_keras:
+            plan.unsafe_why.append(f"`tf.{self.unseeded_keras[0]}()` without seed= takes its seed from Python's `random` module: "
+                                   "`tf.random.set_seed` does not make those initial values reproducible (pass seed= for that)")
         if self.unknown_callables:
             plan.unsafe_why.append("the moved graph code calls " + ", ".join(f"`{c}`" for c in sorted(self.unknown_callables)[:3]) + ", which now runs inside tf.function: check it builds no variables and has no Python side effects that must run every step")
         mod = self.module_unit
@@ -2620,6 +2938,7 @@ class Analysis:
             plan.unsafe_why.append("the program is restructured; without random ops it computes the same numbers up to float rounding")
         first_sess = next((n for n, r in refs if r in SESSIONS or r == "get_default_session"), self.module)
         plan.anchor = first_sess
+        plan.v2_datasets = self.datasets_are_v2()
         nfun = len(self.variants)
         ntrain = sum(1 for v in self.variants if v.train is not None)
         nph = len({id(p.stmt) for v in self.variants for p in v.params if p.stmt.kind == P})
@@ -2627,8 +2946,14 @@ class Analysis:
         parts = [f"TF1 Session code becomes eager TF2: {nfun} tf.function(s)" + (f" ({ntrain} train step(s) with tf.GradientTape)" if ntrain else "")]
         if nph:
             parts.append(f"{nph} placeholder(s) become function arguments")
-        if nel:
+        if self.init_iters:
+            parts.append("initializable iterators: their pipelines become functions of the placeholders ("
+                         + ", ".join(f"`{h.name}`" for h in self.init_iters.values())
+                         + ") and each initializer run `iterator = iter(make_...(<fed values>))`")
+        if nel and len(self.init_iters) < nel:
             parts.append("one-shot dataset iterators become `iter(dataset)`, each run draws its element with `iterator.get_next()`")
+        elif nel:
+            parts.append("each run draws its element with `iterator.get_next()`")
         parts.append("sess.run results are .numpy() values; Session, initializers and disable_v2_behavior are removed")
         plan.summary = "; ".join(parts)
 
@@ -2979,6 +3304,51 @@ def _iterator_builder(func_code: str) -> Callable[[cst.SimpleStatementLine], lis
     return build
 
 
+def _rebind_builder(name: str) -> Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]:
+    """`x, y = input_fn(...)` -> `input_fn_iterator = input_fn(...)`."""
+    def build(updated_line: cst.SimpleStatementLine) -> list[cst.BaseStatement]:
+        assign = updated_line.body[0]
+        assert isinstance(assign, cst.Assign)
+        return [updated_line.with_changes(body=[assign.with_changes(targets=[cst.AssignTarget(cst.Name(name))])])]
+    return build
+
+
+def _returned_iterator(updated: cst.Call) -> cst.BaseExpression:
+    """`return iterator.get_next()` -> `return iterator`; `return
+    ds.make_one_shot_iterator().get_next()` -> `return iter(ds)`."""
+    assert isinstance(updated.func, cst.Attribute)
+    recv = updated.func.value
+    if isinstance(recv, cst.Name):
+        return recv
+    assert isinstance(recv, cst.Call)
+    if isinstance(recv.func, cst.Attribute) and recv.func.attr.value == "make_one_shot_iterator" and not recv.args:
+        ds = recv.func.value
+    else:
+        ds = _args_map_loose(recv, ["dataset"])["dataset"].value
+    return cst.Call(func=cst.Name("iter"), args=[cst.Arg(ds)])
+
+
+def _iterator_init_builder(it: str, fn: str, order: list[str]) -> Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]:
+    """`sess.run(it.initializer, feed_dict={images_ph: a, labels_ph: b})` -> `it =
+    iter(make_dataset(a, b))` (the fed values as the other rules left them)."""
+    def build(updated_line: cst.SimpleStatementLine) -> list[cst.BaseStatement]:
+        small = updated_line.body[0]
+        assert isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)
+        feed = next(a.value for a in small.value.args if a.keyword is None and a is not small.value.args[0]
+                    or a.keyword is not None and a.keyword.value == "feed_dict")
+        assert isinstance(feed, cst.Dict)
+        vals: dict[str, cst.BaseExpression] = {}
+        for el in feed.elements:
+            if isinstance(el, cst.DictElement) and isinstance(el.key, cst.Name):
+                vals[el.key.value] = el.value
+        args = [cst.Arg(_no_ws(vals[k])) for k in order]
+        made = cst.Call(func=cst.Name(fn), args=[a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                                                  for a in args[:-1]] + args[-1:])
+        new = cst.Assign(targets=[cst.AssignTarget(cst.Name(it))], value=cst.Call(func=cst.Name("iter"), args=[cst.Arg(made)]))
+        return [updated_line.with_changes(body=[new])]
+    return build
+
+
 def _writer_builder(root: str) -> Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]:
     """`w = tf.summary.FileWriter(logdir, sess.graph)` -> `w = tf.summary.create_file_writer(logdir)`."""
     def build(updated_line: cst.SimpleStatementLine) -> list[cst.BaseStatement]:
@@ -3143,10 +3513,15 @@ def build_helper(plan: Plan, h: Helper, module_level: bool) -> cst.FunctionDef:
         strip_blank(_cf.if_part(plan.captured.get(id(m.node)) or m.node, ifs[id(m.node)][0])  # type: ignore[arg-type]
                     if id(m.node) in ifs else plan.captured.get(id(m.node)) or m.node)
         for m in h.members]
+    dtypes: dict[str, str] = getattr(h, "dtypes", {})
     tapes = plan.analysis.cf_tapes  # type: ignore[attr-defined]
     tape_index = next((i for i, m in enumerate(h.members) if id(m.node) in tapes), None)
     if tape_index is not None:
         body = _cf.wrap_tape(plan, body, tape_index, tf_root(plan.analysis.ctx))  # type: ignore[attr-defined]
+    # an initializable iterator's dataset function: feed_dict converted the fed values to
+    # the placeholders' dtypes
+    body[:0] = [cst.parse_statement(f"{p.name} = {dtypes[p.name].split('.')[0]}.convert_to_tensor({p.name}, {dtypes[p.name]})\n")
+                for p in h.params if p.name in dtypes]
     body.append(cst.parse_statement(f"return {', '.join(h.outputs)}\n"))
     return cst.FunctionDef(
         name=cst.Name(h.name),

@@ -110,6 +110,37 @@ def main(train_dir):
 """
 
 
+_GET_VARIABLE_IN = """\
+import tensorflow.compat.v1 as tf
+
+
+def main():
+    x = tf.placeholder(tf.float32, [None, 2])
+    with tf.variable_scope('dense'):
+        w = tf.get_variable('w', [2, 1], initializer=tf.truncated_normal_initializer(stddev=0.1))
+        b = tf.get_variable('b', [1], initializer=tf.zeros_initializer())
+    y = tf.matmul(x, w) + b
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        print(sess.run(y, {x: [[1.0, 2.0]]}))
+"""
+
+_GET_VARIABLE_OUT = """\
+import tensorflow.compat.v1 as tf
+
+
+def main():
+    w = tf.Variable(tf.random.truncated_normal([2, 1], stddev=0.1), name='dense/w')
+    b = tf.Variable(tf.zeros([1]), name='dense/b')
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+    def compute_y(x):
+        return tf.matmul(x, w) + b
+
+    print(compute_y([[1.0, 2.0]]).numpy())
+"""
+
+
 class SessionToEager(Rule):
     """Turns a TF1 Session script (placeholders, graph, optimizer, `sess.run`) into eager TF2.
 
@@ -160,7 +191,33 @@ class SessionToEager(Rule):
     (`it = ds.make_one_shot_iterator()`, `tf.data.make_one_shot_iterator(ds)`) becomes
     `it = iter(ds)`; the names of `it.get_next()` become the arguments of the functions
     that need them, and each run call draws its element with `it.get_next()` (one
-    element per run as in TF1; the end still raises `tf.errors.OutOfRangeError`).
+    element per run as in TF1; the end still raises `tf.errors.OutOfRangeError`). An
+    input function that builds such a pipeline from its arguments and returns
+    `iterator.get_next()`, called only as `x, y = input_fn(...)` statements, returns
+    `iter(dataset)` instead and its calls bind that iterator. An initializable iterator
+    (`it = ds.make_initializable_iterator()`) over a pipeline built from placeholders
+    becomes a function of those placeholders returning the dataset (`make_dataset(...)`,
+    the fed values converted to the placeholder dtypes as feed_dict did), and each
+    `sess.run(it.initializer, feed_dict={...})` becomes `it = iter(make_dataset(...))`:
+    the runs after it draw from that iterator, as TF1 drew from the iterator initialised
+    last.
+    `w = tf.get_variable('w', shape, initializer=...)` in straight-line graph code of
+    the function that runs the session or of the module (not in a loop, a branch or a
+    function called more than once) becomes `w =
+    tf.Variable(<initial value>, name='<scope>/w')`, created once where it was, with its
+    TF1 name, dtype and `trainable=False` kept; `with tf.variable_scope('s'):` blocks
+    around such code disappear (their statements are dedented, the names prefixed, also
+    those of plain `tf.Variable`s in them: `'s/Variable'`, `'s/Variable_1'`, ...). The
+    initial value comes from the initializer (`rules/tf1_to_tf2/tables/initializers.json`):
+    zeros/ones/constant(number) -> `tf.zeros`/`tf.ones`/`tf.constant(v, shape=, dtype=)`,
+    truncated_normal/random_normal/random_uniform -> `tf.random.truncated_normal`/`normal`/
+    `uniform` (same defaults as TF1), glorot_uniform (get_variable's default for floats;
+    zeros for integers) and glorot_normal -> `tf.keras.initializers.GlorotUniform()(shape)`
+    / `GlorotNormal` (without seed= these draw their seed from Python's `random`, not from
+    `tf.random.set_seed`: the finding says so). Scope reuse (`reuse=True`/`AUTO_REUSE`), scope arguments,
+    `regularizer=`, `partitioner=`, `collections=`, custom getters, constraints, other
+    initializers, computed names or shapes and repeated names are not converted (the
+    manual item says which).
     Queue-runner pipelines are not converted: the manual item writes out the tf.data
     pipeline to use, from the file's own producer, reader, decoder and batch calls.
 
@@ -207,7 +264,8 @@ class SessionToEager(Rule):
     `tf.cond` branch (TF1 runs it only when the branch's outputs need it), a stateful op
     no run can fetch (`tf.assign(w, 0)` as a bare statement, in a loop or under an
     `if`: TF1 never ran it, eager code would), control
-    dependencies elsewhere than such blocks, `tf.case`, queues, `variable_scope`/`get_variable`,
+    dependencies elsewhere than such blocks, `tf.case`, queues, `variable_scope`/`get_variable`
+    other than above,
     `tf.layers` outside those model functions, several graphs, re-initialised
     variables, optimizers without an exact Keras counterpart such as RMSProp (TF1 starts
     its mean square at 1.0, Keras at 0), a Saver over variables that have no name of
@@ -252,6 +310,9 @@ class SessionToEager(Rule):
             "import tensorflow.compat.v1 as tf\n\ndef main():\n    c = tf.constant([1.0, 2.0]) * 2\n    print([c.numpy(), c.numpy()])\n",
         ),
         Invalid(_SAVER_IN, _SAVER_OUT, message="Checkpoint"),
+        Invalid(_GET_VARIABLE_IN, _GET_VARIABLE_OUT, message="eager"),
+        Invalid(_GET_VARIABLE_IN.replace("variable_scope('dense')", "variable_scope('dense', reuse=tf.AUTO_REUSE)"), None,
+                message="reuse"),
         Invalid(
             "import tensorflow.compat.v1 as tf\n\ndef main():\n    x = tf.placeholder(tf.float32)\n    y = tf.cond(x > 0, lambda: x, lambda: -x)\n    with tf.Session() as sess:\n        print(sess.run(y, {x: 1.0}))\n",
             "import tensorflow.compat.v1 as tf\n\ndef main():\n\n    @tf.function(input_signature=[tf.TensorSpec(None, tf.float32)])\n    def compute_y(x):\n        return tf.cond(x > 0, lambda: x, lambda: -x)\n\n    print(compute_y(1.0).numpy())\n",
@@ -390,7 +451,10 @@ class SessionToEager(Rule):
         stmts = list(body.body)
         if stmts:
             first = stmts[0]
-            lead = list(updated_node.leading_lines) + [ln for ln in getattr(first, "leading_lines", ()) if ln.comment is not None]
+            lead = list(updated_node.leading_lines)
+            if body.header.comment is not None:  # `with ...:  # comment` keeps its comment
+                lead.append(cst.EmptyLine(comment=body.header.comment))
+            lead += [ln for ln in getattr(first, "leading_lines", ()) if ln.comment is not None]
             stmts[0] = first.with_changes(leading_lines=lead)
         return self._finish(original_node, stmts)
 

@@ -266,8 +266,12 @@ class SymbolRename(Rule):
             if members is not None:
                 # Same class in TF2 but without some TF1 methods: keep TF2 unless this
                 # file uses one of them (we cannot see types, so any use counts).
-                used = sorted(m for m in members if re.search(rf"\.{m}\b", self.ctx.source_text))
+                attrs = self._attribute_names()
+                used = sorted(m for m in members if m in attrs)
                 used = [m for m in used if not _handled_by_tf2120(self.ctx, m)]
+                graph_plan = self.ctx.state.get("tf1_graph_plan")
+                if used and graph_plan is not None and graph_plan.apply and graph_plan.v2_datasets and entry.name.startswith("data."):
+                    used = []  # TF2120 turns every iterator of the file into `iter(dataset)` (rules/tf1_to_tf2/_graph.py)
                 if not used or self._through_compat_alias(head):
                     return updated
                 return self.fix(
@@ -339,6 +343,26 @@ class SymbolRename(Rule):
                             message=f"`{spelled}` kept as tf.compat.v1.{rest}")
         return updated
 
+
+    def _attribute_names(self) -> set[str]:
+        """The attribute names the file's code uses (`.make_one_shot_iterator`), once per
+        file; a mention in a comment or a string does not count."""
+        names = self.ctx.state.get("tf2001-attribute-names")
+        if names is None:
+
+            class _Attrs(cst.CSTVisitor):
+                def __init__(self) -> None:
+                    super().__init__()
+                    self.names: set[str] = set()
+
+                def visit_Attribute(self, node: cst.Attribute) -> None:
+                    self.names.add(node.attr.value)
+
+            visitor = _Attrs()
+            self.ctx.module.visit(visitor)
+            names = visitor.names
+            self.ctx.state["tf2001-attribute-names"] = names
+        return names  # type: ignore[no-any-return]
     def _through_compat_alias(self, head: str) -> bool:
         """`layers.dense` after `layers = tf.layers`: the assignment becomes
         `layers = tf.compat.v1.layers`, so the use stays valid as written."""
