@@ -59,13 +59,18 @@ PROVEN: dict[str, tuple[float, bool, bool]] = {
     "mlp_feed_dict": (1e-4, True, True),
     "linear_regression_interactive": (1e-4, True, True),
     "cnn_deep_mnist_style": (1e-4, True, False),
+    # RMSProp has no Keras counterpart (mean square starts at 1.0): the eager program keeps
+    # the TF1 optimizer object, so the updates are TF1's
+    "autoencoder_sigmoid": (1e-4, True, True),
 }
+# The only tf.compat.v1 names a PROVEN program may keep: TF1 optimizers that no Keras
+# optimizer reproduces, each reported as one manual finding.
+KEPT_V1_OPTIMIZERS = {"autoencoder_sigmoid": ["RMSPropOptimizer"]}
 # Keys read before any training step: the tighter tolerance applies.
 UNTRAINED_KEYS = {"linear_regression_interactive": {"w_init"}}
 
 # Programs the rewrite must NOT restructure, with a word of the reason it reports.
 NOT_CONVERTED = {
-    "autoencoder_sigmoid": "RMSProp",
     "control_flow_cond": "tf.cond",
     "gan_two_optimizers": "GraphKeys",
     "layers_cnn_batchnorm": "get_default_graph",
@@ -94,6 +99,12 @@ def test_migrated_program_matches_checked_in_output(name: str) -> None:
     assert out == path.read_text(encoding="utf-8")
     assert any(f.rule_id == "TF2120" and f.status is Status.APPLIED for f in findings)
     code = _code_only(out)
+    kept = KEPT_V1_OPTIMIZERS.get(name, [])
+    for cls in kept:
+        assert f"tf.compat.v1.train.{cls}(" in code, cls
+        code = code.replace(f"tf.compat.v1.train.{cls}(", "")
+    manual = [f for f in findings if f.rule_id == "TF2120" and f.status is Status.MANUAL]
+    assert sorted(m.message.split()[0] for m in manual) == sorted(f"tf.train.{c}" for c in kept), [m.message for m in manual]
     for gone in ("compat.v1", "Session", "placeholder", "global_variables_initializer", "disable_v2_behavior"):
         assert gone not in code, f"{name}: `{gone}` left in the migrated program"
 

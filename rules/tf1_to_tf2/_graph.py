@@ -44,6 +44,7 @@ import libcst as cst
 from migrate.engine.context import FileContext
 from migrate.engine.names import dotted_name
 from migrate.result import Safety
+from rules.tf1_to_tf2 import _v1_optimizers as v1opt
 from rules.tf1_to_tf2._common import expr, kwarg, rest_of, tf_root
 
 STATE_KEY = "tf1_graph_plan"
@@ -101,11 +102,18 @@ OPTIMIZER_NOTES = {
     "train.AdadeltaOptimizer": "tf.train.AdadeltaOptimizer becomes tf.keras.optimizers.Adadelta with TF1's epsilon=1e-08 pinned (Keras defaults to 1e-07)",
     "train.FtrlOptimizer": "tf.train.FtrlOptimizer becomes tf.keras.optimizers.Ftrl (same update and defaults; accum_name/linear_name only named TF1's slots)",
 }
-UNSUPPORTED_OPTIMIZERS = {
-    "train.RMSPropOptimizer": "TF1 RMSProp starts its mean square at 1.0 and adds epsilon inside the square root; Keras RMSprop starts at 0 and adds it outside, so no Keras optimizer reproduces it",
-    "train.ProximalGradientDescentOptimizer": "no Keras counterpart",
-    "train.ProximalAdagradOptimizer": "no Keras counterpart",
-}
+# Optimizers with no exact Keras counterpart (RMSProp, the proximal ones) are kept as
+# tf.compat.v1.train.* objects in the eager program: see _v1_optimizers.py.
+UNSUPPORTED_OPTIMIZERS: dict[str, str] = {}
+
+
+def optimizer_params(r: str | None) -> list[str] | None:
+    """The TF1 parameters of an optimizer the rewrite handles (Keras or kept), else None."""
+    if r in OPTIMIZERS:
+        return OPTIMIZERS[r][1]
+    if v1opt.is_kept(r):
+        return v1opt.params(r)  # type: ignore[arg-type]
+    return None
 
 # Names that only make sense in graph mode (or build variables per call): a file that
 # uses them keeps tf.compat.v1 and graph mode, so nothing is converted. Prefix -> why.
@@ -331,6 +339,8 @@ class Plan:
     imports: set[str] = field(default_factory=set)  # modules the rewrite needs (`os`)
     element_iters: dict[int, str] = field(default_factory=dict)  # NEXT stmt -> the iterator it gets
     checkpoint_notes: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
+    # TF1 optimizers kept as tf.compat.v1.train objects: applied, and one manual finding each
+    kept_optimizers: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
 
 
 # -- small helpers ---------------------------------------------------------------------
@@ -522,6 +532,11 @@ class Analysis:
         self.update_trains: set[int] = set()  # lines inside those blocks
         self.all_var_lists: set[int] = set()  # `var_list=tf.trainable_variables()` values
         self.reg_sums: dict[int, cst.Call] = {}  # `tf.losses.get_regularization_loss()` calls
+        # TF1 optimizers kept as tf.compat.v1.train objects (_v1_optimizers.py): the ids of
+        # MomentumOptimizer calls whose learning rate is decayed, and optimizer call id ->
+        # (schedule name, global step name) for a decayed learning rate of a kept optimizer
+        self.kept_momentum: set[int] = set()
+        self.v1_schedules: dict[int, tuple[str, str]] = {}
 
     # names -------------------------------------------------------------------------------
     def rest(self, node: cst.CSTNode | None) -> str | None:
@@ -616,7 +631,7 @@ class Analysis:
                     raise Unsupported(node, f"`tf.{r}`: {why}; the file keeps tf.compat.v1 and its Session")
             if r in UNSUPPORTED_OPTIMIZERS:
                 raise Unsupported(node, f"`tf.{r}` has no exact Keras counterpart ({UNSUPPORTED_OPTIMIZERS[r]}); the training loop is left in TF1 form")
-            if r.startswith("train.") and r.endswith("Optimizer") and r not in OPTIMIZERS:
+            if r.startswith("train.") and r.endswith("Optimizer") and optimizer_params(r) is None:
                 raise Unsupported(node, f"`tf.{r}` is not one of the optimizers converted automatically")
         for n in walk(self.module):
             if id(n) in self.model_nodes:
@@ -780,7 +795,7 @@ class Analysis:
             return Stmt(i, stmt, INIT, tuple(names), uses, value)
         if r == "ConfigProto" or r == "GPUOptions":
             return Stmt(i, stmt, CONFIG, tuple(names), uses, value)
-        if r in OPTIMIZERS:
+        if optimizer_params(r) is not None:
             return Stmt(i, stmt, OPT, tuple(names), uses, value)
         if r == SAVER:
             return Stmt(i, stmt, SAVE, tuple(names), uses, value)
@@ -1579,12 +1594,15 @@ class Analysis:
                     ocall = tcall.func.value
                 assert isinstance(ocall, cst.Call)
                 ro = self.call_rest(ocall)
-                if ro == "train.MomentumOptimizer":
-                    raise Unsupported(call, f"`{fn}` with tf.train.MomentumOptimizer: TF1 momentum accumulates gradients and multiplies by the current learning rate, Keras SGD accumulates learning-rate-scaled steps, so a decaying rate gives different updates; not converted")
-                oparams = OPTIMIZERS[ro][1] if ro in OPTIMIZERS else ["learning_rate"]
+                oparams = optimizer_params(ro) or ["learning_rate"]
                 lr_arg = _args_map(ocall, oparams).get("learning_rate")
                 if lr_arg is None or not (isinstance(lr_arg.value, cst.Name) and lr_arg.value.value == lr):
                     raise Unsupported(call, f"`{fn}`: the decayed learning rate `{lr}` is not the learning rate of the optimizer that advances `{gs}`")
+                if ro == v1opt.MOMENTUM:
+                    # Keras SGD(momentum) differs from TF1 momentum for a changing rate: keep TF1's
+                    self.kept_momentum.add(id(ocall))
+                if self.kept_v1(ocall):
+                    self.v1_schedules[id(ocall)] = (lr, gs)
                 # the schedule object replaces a tensor: nothing else may compute with it,
                 # and nothing else may move the step
                 for uu in self.units.values():
@@ -1596,7 +1614,26 @@ class Analysis:
                             raise Unsupported(o.node, f"`{fn}`: `{lr if lr in o.uses else gs}` is also used by `{self.code(o.node).strip()[:60]}`; not converted")
                 self.plan.call_builders[id(call)] = _schedule_builder(r, root)
                 self.plan.dropped.append(call.func)
-                self.plan.optimizer_notes.append((call.func, f"`{fn}({gs})` becomes tf.keras.optimizers.schedules.{SCHEDULES[r][0]}, which the optimizer evaluates at optimizer.iterations (equal to `{gs}` here: both start at 0 and advance once per train step; after restoring `{gs}` from a converted TF1 checkpoint, also set `optimizer.iterations.assign({gs})`)"))
+                if self.kept_v1(ocall):
+                    self.plan.optimizer_notes.append((call.func, f"`{fn}({gs})` becomes tf.keras.optimizers.schedules.{SCHEDULES[r][0]}, which the kept TF1 optimizer evaluates at `{gs}` (`learning_rate=lambda: {lr}({gs})`, TF1's learning rate at every step)"))
+                else:
+                    self.plan.optimizer_notes.append((call.func, f"`{fn}({gs})` becomes tf.keras.optimizers.schedules.{SCHEDULES[r][0]}, which the optimizer evaluates at optimizer.iterations (equal to `{gs}` here: both start at 0 and advance once per train step; after restoring `{gs}` from a converted TF1 checkpoint, also set `optimizer.iterations.assign({gs})`)"))
+
+    def kept_v1(self, ocall: cst.BaseExpression | None) -> bool:
+        """Whether this optimizer call stays a tf.compat.v1.train optimizer (no Keras
+        optimizer computes its updates; see _v1_optimizers.py)."""
+        return v1opt.is_kept(self.call_rest(ocall)) or id(ocall) in self.kept_momentum
+
+    def optimizer_call(self, tr: TrainOp) -> cst.Call:
+        """The (original) call that builds the optimizer of a train op."""
+        if tr.optimizer_stmt is not None:
+            ocall = tr.optimizer_stmt.value
+        else:
+            tcall = tr.stmt.value
+            assert isinstance(tcall, cst.Call) and isinstance(tcall.func, cst.Attribute)
+            ocall = tcall.func.value
+        assert isinstance(ocall, cst.Call)
+        return ocall
 
     def saved_objects(self, u: Unit, saver: Stmt) -> list[str]:
         """The names of the trackable objects built before `saver` (variables, Keras
@@ -1758,7 +1795,8 @@ class Analysis:
     def check_optimizer_call(self, call: cst.BaseExpression | None) -> None:
         assert isinstance(call, cst.Call)
         r = self.call_rest(call)
-        _cls, params = OPTIMIZERS[r]  # type: ignore[index]
+        params = optimizer_params(r)
+        assert params is not None
         for a in call.args:
             if a.star:
                 raise Unsupported(call, "optimizer built with *args/**kwargs")
@@ -1774,7 +1812,7 @@ class Analysis:
         if len(s.defines) != 1:
             raise Unsupported(s.node, "train op assigned to several names")
         recv = call.func.value
-        if isinstance(recv, cst.Call) and self.call_rest(recv) in OPTIMIZERS:
+        if isinstance(recv, cst.Call) and optimizer_params(self.call_rest(recv)) is not None:
             self.check_optimizer_call(recv)
             opt_stmt = None
             opt_name = self.fresh("optimizer")
@@ -2531,7 +2569,7 @@ class Analysis:
                 assert isinstance(ocall, cst.Call)
                 plan.call_builders[id(ocall)] = _optimizer_builder(self, ocall, root)
                 plan.dropped.append(ocall)
-                plan.optimizer_notes.append((ocall, _optimizer_note(self, ocall)))
+                self.optimizer_finding(ocall)
             else:
                 tcall = tr.stmt.value
                 assert isinstance(tcall, cst.Call) and isinstance(tcall.func, cst.Attribute)
@@ -2540,7 +2578,7 @@ class Analysis:
                 plan.remove.discard(id(tr.stmt.node))
                 plan.stmt_builders[id(tr.stmt.node)] = _inline_optimizer_builder(self, tr, ocall, root)
                 plan.dropped.append(ocall)
-                plan.optimizer_notes.append((ocall, _optimizer_note(self, ocall)))
+                self.optimizer_finding(ocall)
         # module-level DISABLE / SEED statements
         for u in self.units.values():
             for s in u.stmts:
@@ -2583,6 +2621,16 @@ class Analysis:
             parts.append("one-shot dataset iterators become `iter(dataset)`, each run draws its element with `iterator.get_next()`")
         parts.append("sess.run results are .numpy() values; Session, initializers and disable_v2_behavior are removed")
         plan.summary = "; ".join(parts)
+
+    def optimizer_finding(self, ocall: cst.Call) -> None:
+        """An applied note for a Keras optimizer; a manual one for a kept TF1 optimizer."""
+        if self.kept_v1(ocall):
+            r = self.call_rest(ocall)
+            assert r is not None
+            sched = self.v1_schedules.get(id(ocall))
+            self.plan.kept_optimizers.append((ocall, v1opt.note(r, sched[1] if sched else None)))
+        else:
+            self.plan.optimizer_notes.append((ocall, _optimizer_note(self, ocall)))
 
     def helper(self, u: Unit) -> Helper | None:
         """Statements shared by all (at least two) functions of the unit, when there are
@@ -2801,6 +2849,8 @@ def _args_map(call: cst.Call, params: list[str]) -> dict[str, cst.Arg]:
 def _optimizer_call(an: Analysis, ocall_original: cst.Call, updated: cst.Call, root: str) -> cst.Call:
     r = an.call_rest(ocall_original)
     assert r is not None
+    if an.kept_v1(ocall_original):
+        return _v1_optimizer_call(an, ocall_original, updated, r, root)
     cls, params = OPTIMIZERS[r]
     args = _args_map(updated, params)
     out: list[cst.Arg] = []
@@ -2815,6 +2865,21 @@ def _optimizer_call(an: Analysis, ocall_original: cst.Call, updated: cst.Call, r
     if "name" in args:
         out.append(kwarg("name", args["name"].value))
     return cst.Call(func=expr(f"{root}.keras.optimizers.{cls}"), args=out)
+
+
+def _v1_optimizer_call(an: Analysis, ocall_original: cst.Call, updated: cst.Call, r: str, root: str) -> cst.Call:
+    """`tf.compat.v1.train.<Optimizer>(...)` with the TF1 arguments as written (the TF1
+    defaults hold); a decayed learning rate becomes `lambda: schedule(global_step)`."""
+    out = list(updated.args)
+    sched = an.v1_schedules.get(id(ocall_original))
+    if sched is not None:
+        lr, gs = sched
+        params = v1opt.params(r)
+        for i, a in enumerate(out):
+            key = a.keyword.value if a.keyword is not None else (params[i] if i < len(params) else None)
+            if key == "learning_rate":
+                out[i] = a.with_changes(value=cst.parse_expression(f"lambda: {lr}({gs})"))
+    return updated.with_changes(func=expr(f"{root}.compat.v1.{r}"), args=out)
 
 
 def _optimizer_builder(an: Analysis, ocall: cst.Call, root: str) -> Callable[[cst.Call], cst.BaseExpression]:
@@ -3054,12 +3119,14 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
             body=cst.IndentedBlock(body or [cst.SimpleStatementLine([cst.Pass()])]),
         )
         var_src = an_code(tr.var_list) if tr.var_list is not None else f"{tape}.watched_variables()"
+        kept = an.kept_v1(an.optimizer_call(tr))
+        step_arg = f", global_step={tr.global_step}" if kept and tr.global_step else ""
         tail = [
             cst.parse_statement(f"{variables} = {var_src}\n"),
             cst.parse_statement(f"{grads} = {tape}.gradient({tr_loss}, {variables})\n"),
-            cst.parse_statement(f"{tr.optimizer_name}.apply_gradients(zip({grads}, {variables}))\n"),
+            cst.parse_statement(f"{tr.optimizer_name}.apply_gradients(zip({grads}, {variables}){step_arg})\n"),
         ]
-        if tr.global_step:
+        if tr.global_step and not kept:
             tail.append(cst.parse_statement(f"{tr.global_step}.assign_add(1)\n"))
         body = [tape_with, *writes, *tail]
     else:

@@ -277,6 +277,8 @@ class SessionToEager(Rule):
         anchor = plan.anchor or module
         for onode, note in plan.optimizer_notes + plan.checkpoint_notes:
             self.fix(onode, onode, onode, message=note, safety=plan.safety, effort="complex")
+        for onode, note in plan.kept_optimizers:  # applied, and a person decides on it
+            self.fix(onode, onode, onode, message=note, safety=plan.safety, effort="complex", manual=True)
         self.fix(anchor, anchor, anchor, message=message, safety=plan.safety)
 
     def _touched(self) -> list[cst.CSTNode]:
