@@ -69,6 +69,7 @@ KEPT_V1_OPTIMIZERS = {
     "autoencoder_sigmoid": ["RMSPropOptimizer"],
     "session_v1_optimizers": ["RMSPropOptimizer", "ProximalGradientDescentOptimizer", "ProximalAdagradOptimizer",
                               "MomentumOptimizer", "RMSPropOptimizer"],
+    "session_v1_optimizer_checkpoint": ["RMSPropOptimizer"],
 }
 # Keys read before any training step: the tighter tolerance applies.
 UNTRAINED_KEYS = {"linear_regression_interactive": {"w_init"}}
@@ -83,6 +84,8 @@ NOT_CONVERTED = {
     "queue_runner_input": "queue",
     "flags_required_tf_flags": "control flow",
     "basics_constants_session": "get_default_graph",
+    # its RMSProp is no reason any more; the scope collections and tf.assign copies are
+    "dqn_target_update": "GraphKeys",
 }
 
 
@@ -349,6 +352,9 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # tf.compat.v1.train objects driven by the tape's gradients; schedules -> Keras ones
     # evaluated at the global step that apply_gradients(global_step=) advances
     "session_v1_optimizers": 1e-4,
+    # session_saver_checkpoint with RMSProp: the kept optimizer's slots are checkpointed
+    # and restored by tf.train.Checkpoint
+    "session_v1_optimizer_checkpoint": 1e-4,
 }
 FIXTURES = ROOT / "tests" / "fixtures" / "tf1_to_tf2"
 
@@ -512,3 +518,73 @@ def test_model_function_composition_rejects_what_it_cannot_prove(change, why) ->
     assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
     assert why.lower() in mine[0].message.lower(), mine[0].message
     assert "GradientTape" not in out and "input_signature" not in out
+
+
+# -- TF1 optimizers kept as tf.compat.v1.train objects ---------------------------------------
+
+_V1_SRC = """import tensorflow.compat.v1 as tf
+
+def main(data, target):
+    x = tf.placeholder(tf.float32, [None, 3])
+    y = tf.placeholder(tf.float32, [None, 1])
+    w = tf.Variable(tf.zeros([3, 1]))
+    step = tf.Variable(0, trainable=False)
+    loss = tf.reduce_mean(tf.square(tf.matmul(x, w) - y))
+    opt = tf.train.RMSPropOptimizer(0.1)
+    train = opt.minimize(loss, global_step=step)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train, {x: data, y: target})
+        return sess.run(w)
+"""
+
+
+def test_kept_optimizer_is_applied_with_one_manual_finding() -> None:
+    out, mine = _tf2120(_V1_SRC)
+    assert "opt = tf.compat.v1.train.RMSPropOptimizer(0.1)" in out
+    assert "opt.apply_gradients(zip(gradients, variables), global_step=step)" in out
+    assert "assign_add" not in out and "Session" not in out and "placeholder" not in out
+    manual = [f for f in mine if f.status is Status.MANUAL]
+    assert len(manual) == 1 and "mean square at 1.0" in manual[0].message and "tf.keras.optimizers.RMSprop(" in manual[0].message
+    assert manual[0].effort == "complex"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "why"),
+    [
+        # gradients computed and transformed by hand (clipping): not converted for any optimizer
+        ("    train = opt.minimize(loss, global_step=step)\n",
+         "    grads = opt.compute_gradients(loss)\n    clipped = [(tf.clip_by_norm(g, 1.0), v) for g, v in grads]\n"
+         "    train = opt.apply_gradients(clipped, global_step=step)\n", "compute_gradients"),
+        # minimize's gating and aggregation options
+        ("minimize(loss, global_step=step)", "minimize(loss, global_step=step, gate_gradients=tf.train.Optimizer.GATE_NONE)",
+         "gate_gradients"),
+        # an optimizer neither Keras nor the kept ones cover
+        ("tf.train.RMSPropOptimizer(0.1)", "tf.train.AdagradDAOptimizer(0.1, step)", "not one of the optimizers"),
+        ("tf.train.RMSPropOptimizer(0.1)", "tf.train.RMSPropOptimizer(0.1, rho=0.9)", "not recognised"),
+        # the decayed rate also computed with: the schedule object would replace a tensor
+        ("    opt = tf.train.RMSPropOptimizer(0.1)\n",
+         "    lr = tf.train.exponential_decay(0.1, step, 3, 0.5)\n    opt = tf.train.RMSPropOptimizer(lr)\n"
+         "    shown = lr * 2.0\n", "used to build a tensor"),
+    ],
+)
+def test_kept_optimizer_refusals(old: str, new: str, why: str) -> None:
+    assert old in _V1_SRC, old
+    out, mine = _tf2120(_V1_SRC.replace(old, new, 1))
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
+    assert why.lower() in mine[0].message.lower(), mine[0].message
+    assert "GradientTape" not in out
+
+
+def test_momentum_keeps_keras_sgd_for_a_constant_rate() -> None:
+    out, mine = _tf2120(_V1_SRC.replace("tf.train.RMSPropOptimizer(0.1)", "tf.train.MomentumOptimizer(0.1, 0.9)"))
+    assert "opt = tf.keras.optimizers.SGD(learning_rate=0.1, momentum=0.9, nesterov=False)" in out
+    assert "step.assign_add(1)" in out and "compat.v1" not in out
+    assert not [f for f in mine if f.status is Status.MANUAL]
+    sched = _V1_SRC.replace("    opt = tf.train.RMSPropOptimizer(0.1)\n",
+                            "    lr = tf.train.exponential_decay(0.1, step, 3, 0.5)\n    opt = tf.train.MomentumOptimizer(lr, 0.9)\n")
+    out, mine = _tf2120(sched)
+    assert "lr = tf.keras.optimizers.schedules.ExponentialDecay(0.1, 3, 0.5)" in out
+    assert "opt = tf.compat.v1.train.MomentumOptimizer(lambda: lr(step), 0.9)" in out
+    manual = [f for f in mine if f.status is Status.MANUAL]
+    assert len(manual) == 1 and "constant learning rate" in manual[0].message, [f.message for f in mine]

@@ -131,8 +131,16 @@ class SessionToEager(Rule):
     `cosine_decay`, `inverse_time_decay`) becomes the `tf.keras.optimizers.schedules`
     counterpart, which the optimizer evaluates at `optimizer.iterations`: converted only
     when that equals the global step (a variable starting at 0 that only this optimizer's
-    minimize advances, the rate used by nothing else) and the optimizer applies the rate
-    per step as TF1 did (not MomentumOptimizer). `tf.Variable`s (also those made
+    minimize advances, the rate used by nothing else). Optimizers that no Keras optimizer
+    reproduces stay TF1 objects, `tf.compat.v1.train.X(...)` created once, in the eager
+    program: RMSProp (TF1 starts its mean square at 1.0, Keras at 0), ProximalGradientDescent,
+    ProximalAdagrad, and Momentum with a decayed rate (TF1 accumulates raw gradients, Keras
+    SGD learning-rate-scaled steps); the train step calls `opt.apply_gradients(zip(gradients,
+    variables), global_step=gs)` (the same kernels as TF1), a decayed rate becomes
+    `learning_rate=lambda: schedule(gs)`, and each such optimizer is one manual finding
+    that says why and what Keras code to write when the difference is accepted.
+    `compute_gradients`/`apply_gradients` pairs and `gate_gradients=` are not converted,
+    for any optimizer. `tf.Variable`s (also those made
     by helper functions such as `weight_variable(shape)`) stay where they were built, so
     they are created once. Tensors computed only from constants stay where they are and
     are evaluated eagerly. Graph code that every function needs (3 statements or more)
@@ -184,8 +192,8 @@ class SessionToEager(Rule):
     When the file does anything this does not recognise (collections, control
     dependencies, `tf.cond`/`while_loop`, queues, `variable_scope`/`get_variable`,
     `tf.layers` outside those model functions, several graphs, re-initialised
-    variables, optimizers without an exact Keras counterpart such as RMSProp (TF1 starts
-    its mean square at 1.0, Keras at 0), a Saver over variables that have no name of
+    variables, optimizers with neither a Keras counterpart nor a kept TF1 form
+    (AdagradDA), a Saver over variables that have no name of
     their own, summaries, a tensor used outside `sess.run`, ...), nothing is restructured: one manual finding says why,
     and the symbol-level rules keep the file working through `tf.compat.v1`.
 
