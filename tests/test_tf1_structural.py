@@ -70,6 +70,7 @@ KEPT_V1_OPTIMIZERS = {
     "session_v1_optimizers": ["RMSPropOptimizer", "ProximalGradientDescentOptimizer", "ProximalAdagradOptimizer",
                               "MomentumOptimizer", "RMSPropOptimizer"],
     "session_v1_optimizer_checkpoint": ["RMSPropOptimizer"],
+    "session_gradient_pairs": ["RMSPropOptimizer", "MomentumOptimizer"],
 }
 # Keys read before any training step: the tighter tolerance applies.
 UNTRAINED_KEYS = {"linear_regression_interactive": {"w_init"}}
@@ -355,6 +356,10 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # session_saver_checkpoint with RMSProp: the kept optimizer's slots are checkpointed
     # and restored by tf.train.Checkpoint
     "session_v1_optimizer_checkpoint": 1e-4,
+    # compute_gradients ... apply_gradients with clip_by_value (None gradients filtered),
+    # clip_by_global_norm over zip(*...), clip_by_norm over a var_list: the pairs come from
+    # the tape, the clipping statements run after it (Keras and kept TF1 optimizers)
+    "session_gradient_pairs": 1e-4,
 }
 FIXTURES = ROOT / "tests" / "fixtures" / "tf1_to_tf2"
 
@@ -552,10 +557,6 @@ def test_kept_optimizer_is_applied_with_one_manual_finding() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "why"),
     [
-        # gradients computed and transformed by hand (clipping): not converted for any optimizer
-        ("    train = opt.minimize(loss, global_step=step)\n",
-         "    grads = opt.compute_gradients(loss)\n    clipped = [(tf.clip_by_norm(g, 1.0), v) for g, v in grads]\n"
-         "    train = opt.apply_gradients(clipped, global_step=step)\n", "compute_gradients"),
         # minimize's gating and aggregation options
         ("minimize(loss, global_step=step)", "minimize(loss, global_step=step, gate_gradients=tf.train.Optimizer.GATE_NONE)",
          "gate_gradients"),
@@ -588,3 +589,51 @@ def test_momentum_keeps_keras_sgd_for_a_constant_rate() -> None:
     assert "opt = tf.compat.v1.train.MomentumOptimizer(lambda: lr(step), 0.9)" in out
     manual = [f for f in mine if f.status is Status.MANUAL]
     assert len(manual) == 1 and "constant learning rate" in manual[0].message, [f.message for f in mine]
+
+
+_PAIR_SRC = _V1_SRC.replace(
+    "    train = opt.minimize(loss, global_step=step)\n",
+    "    gv = opt.compute_gradients(loss, var_list=[w])\n"
+    "    clipped = [(tf.clip_by_value(g, -1.0, 1.0), v) for g, v in gv]\n"
+    "    train = opt.apply_gradients(clipped, global_step=step)\n")
+
+
+def test_gradient_pair_becomes_tape_pairs_and_clipping_after_the_tape() -> None:
+    out, mine = _tf2120(_PAIR_SRC.replace("tf.train.RMSPropOptimizer(0.1)", "tf.train.AdamOptimizer(0.1)"))
+    assert any(f.status is Status.APPLIED and "eager" in f.message for f in mine), [f.message for f in mine]
+    body = out[out.index("def train_step"):]
+    expected = ("        variables = [w]\n"
+                "        gv = list(zip(tape.gradient(loss, variables), variables))\n"
+                "        clipped = [(tf.clip_by_value(g, -1.0, 1.0), v) for g, v in gv]\n"
+                "        opt.apply_gradients(clipped)\n"
+                "        step.assign_add(1)\n")
+    assert expected in body, body
+    assert "compute_gradients" not in out
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "why"),
+    [
+        # gating/aggregation options of compute_gradients
+        ("compute_gradients(loss, var_list=[w])", "compute_gradients(loss, var_list=[w], gate_gradients=0)", "gate_gradients"),
+        # the clipped gradients also fetched: they exist only inside the train step
+        ("        return sess.run(w)\n", "        return sess.run(clipped, {x: data, y: target})\n", "only inside its train step"),
+        # indexed gradient list without var_list: TF1 and the tape list different pairs
+        ("    clipped = [(tf.clip_by_value(g, -1.0, 1.0), v) for g, v in gv]\n",
+         "    clipped = [(gv[0][0] * 0.5, gv[0][1])]\n", "indexed or counted"),
+        # an apply_gradients without its compute_gradients
+        ("    gv = opt.compute_gradients(loss, var_list=[w])\n", "    gv = [(tf.ones([3, 1]), w)]\n", "exactly one"),
+        # a compute_gradients whose result nothing applies
+        ("    train = opt.apply_gradients(clipped, global_step=step)\n", "    train = opt.minimize(loss, global_step=step)\n",
+         "outside a `gv = opt.compute_gradients(loss)`"),
+    ],
+)
+def test_gradient_pair_refusals(old: str, new: str, why: str) -> None:
+    src = _PAIR_SRC
+    if why == "indexed or counted":
+        src = src.replace("compute_gradients(loss, var_list=[w])", "compute_gradients(loss)")
+    assert old in src, old
+    out, mine = _tf2120(src.replace(old, new, 1))
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
+    assert why.lower() in mine[0].message.lower(), mine[0].message
+    assert "GradientTape" not in out

@@ -180,6 +180,8 @@ CHECKPOINT_STATE = {"train.latest_checkpoint", "train.get_checkpoint_state"}
 GRAPH_METHODS = {"make_initializable_iterator", "get_tensor_by_name",
                  "get_operation_by_name", "as_graph_def", "finalize", "as_default", "partial_run",
                  "partial_run_setup", "initialized_value", "compute_gradients", "apply_gradients"}
+# Optimizer methods converted only as a `compute_gradients` ... `apply_gradients` pair.
+GRADIENT_METHODS = {"compute_gradients", "apply_gradients"}
 # Attributes a graph tensor has that an eager tensor lacks.
 GRAPH_ATTRS = {"name", "op", "graph", "consumers", "initializer", "eval", "run"}
 # Names whose values depend on TensorFlow's random streams (graph-mode and eager streams
@@ -202,7 +204,8 @@ P, V, T, OPT, TRAIN, INIT, CONFIG, SESS, PY, DISABLE, SEEDING, CLOSE, FEED, SAVE
     "placeholder", "variable", "tensor", "optimizer", "train", "init", "config", "session",
     "python", "disable", "seed", "close", "feed", "saver", "learning-rate schedule", "summary",
     "merged summary", "summary writer", "dataset iterator", "dataset element", "dataset")
-UPDATES = "update-ops collection"  # `update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)` (removed)
+UPDATES = "update-ops collection"
+GRADS = "compute_gradients result"  # `gv = opt.compute_gradients(loss)` of a gradient pair  # `update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)` (removed)
 # a tf.data pipeline built from Python values is an object, built once where it stands
 NOT_GRAPH = (PY, DISABLE, SEEDING, CLOSE, FEED, DATA, UPDATES)
 # Collection reads that name every variable: as `minimize(var_list=...)` they are the
@@ -312,6 +315,10 @@ class TrainOp:
     optimizer_stmt: Stmt | None  # None: the optimizer was built inline in `stmt`
     var_list: cst.BaseExpression | None
     global_step: str | None
+    # `gv = opt.compute_gradients(loss)` ... `train = opt.apply_gradients(f(gv))`: the
+    # compute statement and the statements between that transform the gradients (in order)
+    compute: Stmt | None = None
+    post: list[Stmt] = field(default_factory=list)
 
 
 @dataclass
@@ -537,6 +544,9 @@ class Analysis:
         # (schedule name, global step name) for a decayed learning rate of a kept optimizer
         self.kept_momentum: set[int] = set()
         self.v1_schedules: dict[int, tuple[str, str]] = {}
+        # `.compute_gradients`/`.apply_gradients` attributes: allowed only in a recognised pair
+        self.gradient_methods: list[cst.Attribute] = []
+        self.paired_methods: set[int] = set()
 
     # names -------------------------------------------------------------------------------
     def rest(self, node: cst.CSTNode | None) -> str | None:
@@ -635,6 +645,9 @@ class Analysis:
                 raise Unsupported(node, f"`tf.{r}` is not one of the optimizers converted automatically")
         for n in walk(self.module):
             if id(n) in self.model_nodes:
+                continue
+            if isinstance(n, cst.Attribute) and n.attr.value in GRADIENT_METHODS:
+                self.gradient_methods.append(n)  # checked by check_train_ops
                 continue
             if isinstance(n, cst.Attribute) and n.attr.value in GRAPH_METHODS:
                 raise Unsupported(n, f"`.{n.attr.value}` is graph-mode API that this rewrite does not translate")
@@ -820,8 +833,10 @@ class Analysis:
             return Stmt(i, stmt, MERGE, tuple(names), uses, value)
         if r == WRITER:
             return Stmt(i, stmt, WRITE, tuple(names), uses, value)
-        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "minimize":
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in ("minimize", "apply_gradients"):
             return Stmt(i, stmt, TRAIN, tuple(names), uses, value)
+        if any(isinstance(n, cst.Attribute) and n.attr.value == "compute_gradients" for n in walk(value)):
+            return Stmt(i, stmt, GRADS, tuple(names), uses, value)
         if self.makes_variables(value) or self.calls_variable_maker(value):
             return Stmt(i, stmt, V, tuple(names), uses, value)
         graph = {n for n in uses & u.graph_names}
@@ -970,7 +985,7 @@ class Analysis:
             dep = self.graph_kind(u, name, s.index)
             if dep is None:
                 continue
-            if dep.kind in (P, V, NEXT):
+            if dep.kind in (P, V, NEXT, GRADS):
                 s.dynamic_reason = f"reads `{name}`"
                 return
             if dep.kind == T and not dep.static:
@@ -1782,6 +1797,13 @@ class Analysis:
                         raise Unsupported(s.node, "optimizer assigned to several names")
                 if s.kind == TRAIN:
                     self.train_ops[id(s)] = self.train_op(u, s)
+        for n in self.gradient_methods:
+            if id(n) not in self.paired_methods:
+                raise Unsupported(n, f"`.{n.attr.value}` outside a `gv = opt.compute_gradients(loss)` ... `train = opt.apply_gradients(...)` pair of one function; not converted")
+        for u in self.units.values():
+            for s in u.stmts:
+                if s.kind == GRADS and not any(t.compute is s for t in self.train_ops.values()):
+                    raise Unsupported(s.node, "`compute_gradients` whose result no apply_gradients of the same optimizer uses; not converted")
                 if s.kind == CONFIG:
                     n = s.defines[0] if len(s.defines) == 1 else ""
                     if self.config_uses.get(n, 0) != 1 or self.names_used_elsewhere(u, n, s):
@@ -1811,6 +1833,8 @@ class Analysis:
         assert isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
         if len(s.defines) != 1:
             raise Unsupported(s.node, "train op assigned to several names")
+        if call.func.attr.value == "apply_gradients":
+            return self.gradient_pair(u, s, call)
         recv = call.func.value
         if isinstance(recv, cst.Call) and optimizer_params(self.call_rest(recv)) is not None:
             self.check_optimizer_call(recv)
@@ -1838,6 +1862,11 @@ class Analysis:
         extra = set(args) - {"loss", "global_step", "var_list", "name"}
         if extra:
             raise Unsupported(call, f"minimize({', '.join(sorted(extra))}=...) is not converted")
+        return self.train_parts(u, s, call, args, opt_name, opt_stmt)
+
+    def train_parts(self, u: Unit, s: Stmt, call: cst.Call, args: dict[str, cst.Arg], opt_name: str,
+                    opt_stmt: Stmt | None) -> TrainOp:
+        """The TrainOp of `s` from its loss, var_list and global_step arguments."""
         loss = args.get("loss")
         if loss is None:
             raise Unsupported(call, "minimize() without a loss")
@@ -1873,6 +1902,93 @@ class Analysis:
                 raise Unsupported(call, "minimize(global_step=...) with a global step that is not a plain tf.Variable")
             gs_name = gs.value  # type: ignore[union-attr]
         return TrainOp(s, ls, opt_name, opt_stmt, var_list, gs_name)
+
+    def gradient_pair(self, u: Unit, s: Stmt, call: cst.Call) -> TrainOp:
+        """`gv = opt.compute_gradients(loss[, var_list])`, statements that transform the
+        gradients (clipping), `train = opt.apply_gradients(f(gv)[, global_step])`, all
+        top-level statements of one function: the train step computes `gv` from the tape
+        (`list(zip(tape.gradient(loss, variables), variables))`: the pairs of the variables
+        that get a gradient, in creation order as TF1 lists them), runs those statements
+        after the tape and applies what they produce."""
+        assert isinstance(call.func, cst.Attribute)
+        recv = call.func.value
+        o = u.reaching(recv.value, s.index) if isinstance(recv, cst.Name) else None
+        if o is None or o.kind != OPT or not isinstance(recv, cst.Name):
+            raise Unsupported(call, "`apply_gradients` on something that is not a TF1 optimizer built in the same function; not converted")
+        if any(a.star for a in call.args) or len([a for a in call.args if a.keyword is None]) > 3:
+            raise Unsupported(call, "apply_gradients(*args/**kwargs) or too many arguments; not converted")
+        aargs = _args_map_loose(call, ["grads_and_vars", "global_step", "name"])
+        extra = set(aargs) - {"grads_and_vars", "global_step", "name"}
+        if extra or "grads_and_vars" not in aargs:
+            raise Unsupported(call, f"apply_gradients({', '.join(sorted(extra)) or 'without grads_and_vars'}) is not converted")
+        computes = [g for g in u.stmts if g.kind == GRADS and g.index < s.index]
+        mine = []
+        for g in computes:
+            cg = [n for n in walk(g.value) if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute)
+                  and n.func.attr.value == "compute_gradients"] if g.value is not None else []
+            if len(cg) != 1:
+                raise Unsupported(g.node, "a statement with several compute_gradients calls; not converted")
+            c = cg[0]
+            assert isinstance(c.func, cst.Attribute)
+            if isinstance(c.func.value, cst.Name) and u.reaching(c.func.value.value, g.index) is o:
+                mine.append((g, c))
+        if len(mine) != 1:
+            raise Unsupported(call, f"`{recv.value}.apply_gradients` needs exactly one `{recv.value}.compute_gradients(...)` before it in the same function ({len(mine)} found); not converted")
+        compute, ccall = mine[0]
+        if any(t.compute is compute for t in self.train_ops.values()):
+            raise Unsupported(call, "one compute_gradients result applied twice; not converted")
+        if any(a.star for a in ccall.args) or len([a for a in ccall.args if a.keyword is None]) > 2:
+            raise Unsupported(ccall, "compute_gradients(*args/**kwargs) or its gating/aggregation arguments; not converted")
+        cargs = _args_map_loose(ccall, ["loss", "var_list"])
+        extra = set(cargs) - {"loss", "var_list"}
+        if extra:
+            raise Unsupported(ccall, f"compute_gradients({', '.join(sorted(extra))}=...) is not converted")
+        if "loss" not in cargs or not isinstance(cargs["loss"].value, cst.Name):
+            raise Unsupported(ccall, "compute_gradients of a loss expression (name the loss first); not converted")
+        # the statements between that depend on the gradients, and nothing else uses them
+        grad_names = set(compute.defines)
+        post: list[Stmt] = []
+        for m in u.stmts:
+            if compute.index < m.index < s.index and m.uses & grad_names:
+                if m.kind != T or m.value is None or self.makes_variables(m.value):
+                    raise Unsupported(m.node, "a statement on the gradients that is not a plain tensor computation; not converted")
+                post.append(m)
+                grad_names |= set(m.defines)
+        ids = {id(compute), *(id(m) for m in post)}
+        gv = aargs["grads_and_vars"].value
+        if "var_list" not in cargs:
+            # TF1 lists every trainable variable of the graph (None where the loss does not
+            # reach it), the tape the variables the loss read, both in creation order: the
+            # same gradients, but not the same positions
+            for m in [*post, s]:
+                for n in walk(m.value if m is not s else gv):
+                    if (isinstance(n, cst.Subscript) and isinstance(n.value, cst.Name) and n.value.value in grad_names) or (
+                            isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in ("len", "enumerate")):
+                        raise Unsupported(n, "the gradient list is indexed or counted: without var_list TF1 lists every trainable variable (None where the loss does not reach it) and the tape only those the loss read; pass var_list=[...] to compute_gradients; not converted")
+        for name in names_used(gv):
+            g = self.graph_kind(u, name, s.index)
+            if g is not None and id(g) not in ids and g.kind != V:
+                raise Unsupported(call, f"apply_gradients of `{name}` ({g.kind}), which is not computed from the compute_gradients result; not converted")
+        if not names_used(gv) & grad_names:
+            raise Unsupported(call, "apply_gradients of values not computed from compute_gradients; not converted")
+        for m in u.stmts:
+            if id(m) in ids or m is s:
+                continue
+            bad = sorted(n for n in m.uses & grad_names if id(u.reaching(n, m.index)) in ids)
+            if bad:
+                raise Unsupported(m.node, f"the gradients ({', '.join(bad)}) are also used outside the train step; not converted")
+        loss_name = cargs["loss"].value.value  # type: ignore[attr-defined]
+        if u.reaching(loss_name, compute.index) is not u.reaching(loss_name, s.index):
+            raise Unsupported(call, f"`{loss_name}` is rebound between compute_gradients and apply_gradients; not converted")
+        self.paired_methods.update({id(ccall.func), id(call.func)})
+        args = {"loss": cargs["loss"]}
+        if "var_list" in cargs:
+            args["var_list"] = cargs["var_list"]
+        if "global_step" in aargs:
+            args["global_step"] = aargs["global_step"]
+        tr = self.train_parts(u, s, call, args, recv.value, o)
+        tr.compute, tr.post = compute, post
+        return tr
 
     # run calls -> variants ---------------------------------------------------------------
     def build_variants(self) -> None:
@@ -2235,6 +2351,8 @@ class Analysis:
                     continue
                 if d.kind == T and not d.static or d.kind in (P, NEXT):
                     stack.append(d)
+                elif d.kind == GRADS:
+                    raise Unsupported(s.node, f"`{name}` (the compute_gradients result) is computed only inside its train step; fetching what is computed from it is not converted")
                 elif d.kind in (OPT, TRAIN, INIT, CONFIG, SESS):
                     raise Unsupported(s.node, f"`{name}` ({d.kind}) is used to compute a tensor; not converted")
         members = sorted(seen.values(), key=lambda s: s.index)
@@ -2451,13 +2569,14 @@ class Analysis:
         root = tf_root(self.ctx)
         active = {u.name for u, *_ in self.run_sites} | {n for n, s in self.sessions.items() if s} | {"<module>"}
         used_params = {id(p.stmt) for v in self.variants for p in v.params}
+        on_gradients = {id(m) for t in self.train_ops.values() for m in t.post}  # rebuilt in its train step
         for u in self.units.values():
             if u.name not in active:
                 continue  # a helper that builds graph pieces: called from moved code, unchanged
             for s in u.stmts:
                 if s.kind == P and id(s) not in used_params:
                     raise Unsupported(s.node, f"placeholder `{s.defines[0]}` is never fed to a run; not converted")
-                if s.kind == T and not s.static and not any(s in v.members for v in self.variants):
+                if s.kind == T and not s.static and id(s) not in on_gradients and not any(s in v.members for v in self.variants):
                     # dropping it silently would lose code: only tensors that some run needs
                     raise Unsupported(s.node, f"`{', '.join(s.defines)}` is built but never run; not converted")
                 if s.kind == ITER:
@@ -2554,6 +2673,9 @@ class Analysis:
                 used |= {p.name for p in var.params}
                 if h is not None:
                     used.add(h.name)
+                tr = self.train_ops[id(var.train)]
+                for m in ([tr.compute] if tr.compute is not None else []) + tr.post:
+                    used |= m.uses | set(m.defines)
                 var.locals = {k: _local(k, used) for k in ("tape", "variables", "gradients")}
             plan.inserts.setdefault(id(anchor_stmt), []).append(var)
             if var.unit.is_module:
@@ -2564,6 +2686,10 @@ class Analysis:
                 plan.capture.add(id(var.train.node))
         # optimizers
         for tr in self.train_ops.values():
+            if tr.compute is not None:  # rebuilt in the train step, after the tape
+                plan.remove.add(id(tr.compute.node))
+                plan.capture.add(id(tr.compute.node))
+                plan.dropped.append(tr.compute.node)
             if tr.optimizer_stmt is not None:
                 ocall = tr.optimizer_stmt.value
                 assert isinstance(ocall, cst.Call)
@@ -2705,6 +2831,7 @@ class Analysis:
             if isinstance(n, cst.IndentedBlock):
                 blocks.append(list(n.body))
         moved = {id(m.node) for v in self.variants for m in v.members if m.kind == T}
+        moved |= {id(m.node) for t in self.train_ops.values() for m in ([t.compute] if t.compute else []) + t.post}
         for body in blocks:
             pending = 0
             seen_kept = False
@@ -2902,6 +3029,46 @@ def _inline_optimizer_builder(an: Analysis, tr: TrainOp, ocall: cst.Call, root: 
         new = cst.Assign(targets=[cst.AssignTarget(cst.Name(tr.optimizer_name))], value=_optimizer_call(an, ocall, upd_opt, root))
         return [updated_line.with_changes(body=[new])]
     return build
+
+
+class _ReplaceCompute(cst.CSTTransformer):
+    """`opt.compute_gradients(...)` -> the tape's (gradient, variable) pairs."""
+
+    def __init__(self, pairs: cst.BaseExpression) -> None:
+        self.pairs = pairs
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        if isinstance(updated_node.func, cst.Attribute) and updated_node.func.attr.value == "compute_gradients":
+            return self.pairs
+        return updated_node
+
+
+def _gradient_pair_statements(plan: Plan, tr: TrainOp, pairs: str, step_arg: str) -> list[cst.BaseStatement]:
+    """The compute_gradients statement (its call replaced by `pairs`), the statements on
+    the gradients, and `opt.apply_gradients(<what the TF1 code applied>)`, each as the
+    other rules left it."""
+    assert tr.compute is not None
+    out: list[cst.BaseStatement] = []
+    for m in [tr.compute, *tr.post]:
+        line = _member(plan, m)
+        if m is tr.compute:
+            line = line.visit(_ReplaceCompute(cst.parse_expression(pairs)))  # type: ignore[assignment]
+        out.append(line)
+    tline = plan.captured.get(id(tr.stmt.node)) or tr.stmt.node
+    small = tline.body[0]  # type: ignore[attr-defined]
+    assert isinstance(small, cst.Assign) and isinstance(small.value, cst.Call)
+    gv = next(a for a in small.value.args if a.keyword is None or a.keyword.value == "grads_and_vars").value
+    apply = cst.parse_statement(f"{tr.optimizer_name}.apply_gradients(GV{step_arg})\n")
+    out.append(apply.visit(_ReplaceName("GV", gv)))  # type: ignore[arg-type]
+    return out
+
+
+class _ReplaceName(cst.CSTTransformer):
+    def __init__(self, name: str, value: cst.BaseExpression) -> None:
+        self.name, self.value = name, value
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
+        return self.value if updated_node.value == self.name else updated_node
 
 
 def _code_builder(code: str) -> Callable[[cst.Call], cst.BaseExpression]:
@@ -3121,11 +3288,15 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
         var_src = an_code(tr.var_list) if tr.var_list is not None else f"{tape}.watched_variables()"
         kept = an.kept_v1(an.optimizer_call(tr))
         step_arg = f", global_step={tr.global_step}" if kept and tr.global_step else ""
-        tail = [
-            cst.parse_statement(f"{variables} = {var_src}\n"),
-            cst.parse_statement(f"{grads} = {tape}.gradient({tr_loss}, {variables})\n"),
-            cst.parse_statement(f"{tr.optimizer_name}.apply_gradients(zip({grads}, {variables}){step_arg})\n"),
-        ]
+        if tr.compute is not None:
+            tail = [cst.parse_statement(f"{variables} = {var_src}\n"),
+                    *_gradient_pair_statements(plan, tr, f"list(zip({tape}.gradient({tr_loss}, {variables}), {variables}))", step_arg)]
+        else:
+            tail = [
+                cst.parse_statement(f"{variables} = {var_src}\n"),
+                cst.parse_statement(f"{grads} = {tape}.gradient({tr_loss}, {variables})\n"),
+                cst.parse_statement(f"{tr.optimizer_name}.apply_gradients(zip({grads}, {variables}){step_arg})\n"),
+            ]
         if tr.global_step and not kept:
             tail.append(cst.parse_statement(f"{tr.global_step}.assign_add(1)\n"))
         body = [tape_with, *writes, *tail]

@@ -139,8 +139,14 @@ class SessionToEager(Rule):
     variables), global_step=gs)` (the same kernels as TF1), a decayed rate becomes
     `learning_rate=lambda: schedule(gs)`, and each such optimizer is one manual finding
     that says why and what Keras code to write when the difference is accepted.
-    `compute_gradients`/`apply_gradients` pairs and `gate_gradients=` are not converted,
-    for any optimizer. `tf.Variable`s (also those made
+    `gv = opt.compute_gradients(loss[, var_list])`, statements that transform the
+    gradients (`tf.clip_by_value`/`clip_by_norm` comprehensions, `tf.clip_by_global_norm`)
+    and `train = opt.apply_gradients(f(gv)[, global_step])` become, after the tape,
+    `gv = list(zip(tape.gradient(loss, variables), variables))`, the same statements and
+    `opt.apply_gradients(f(gv))`: without `var_list` the tape lists only the variables the
+    loss read (TF1 also listed the others, with None gradients), so a gradient list that
+    is indexed or counted needs `var_list`. `gate_gradients=`, aggregation options, and
+    gradients used outside their train step are not converted. `tf.Variable`s (also those made
     by helper functions such as `weight_variable(shape)`) stay where they were built, so
     they are created once. Tensors computed only from constants stay where they are and
     are evaluated eagerly. Graph code that every function needs (3 statements or more)
