@@ -637,3 +637,22 @@ def test_gradient_pair_refusals(old: str, new: str, why: str) -> None:
     assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
     assert why.lower() in mine[0].message.lower(), mine[0].message
     assert "GradientTape" not in out
+
+
+def test_gradient_pair_statements_read_what_they_need_in_the_step() -> None:
+    """A clipping bound fed through a placeholder becomes an argument of the train step."""
+    src = (_PAIR_SRC.replace("    gv = opt.compute_gradients", "    bound = tf.placeholder(tf.float32, [])\n    gv = opt.compute_gradients")
+           .replace("tf.clip_by_value(g, -1.0, 1.0)", "tf.clip_by_norm(g, bound)")
+           .replace("sess.run(train, {x: data, y: target})", "sess.run(train, {x: data, y: target, bound: 0.5})"))
+    out, mine = _tf2120(src)
+    assert any(f.status is Status.APPLIED and "eager" in f.message for f in mine), [f.message for f in mine]
+    assert "def train_step(x, y, bound):" in out and "train_step(data, target, 0.5)" in out
+    assert "clipped = [(tf.clip_by_norm(g, bound), v) for g, v in gv]" in out
+
+
+def test_gradient_pair_indexing_with_an_explicit_var_list() -> None:
+    """With var_list, TF1 and the tape list the same pairs in the same order: indexing the
+    list converts (without var_list it is refused, see test_gradient_pair_refusals)."""
+    src = _PAIR_SRC.replace("    clipped = [(tf.clip_by_value(g, -1.0, 1.0), v) for g, v in gv]\n", "    clipped = [(gv[0][0] * 0.5, gv[0][1])]\n")
+    out, mine = _tf2120(src)
+    assert "clipped = [(gv[0][0] * 0.5, gv[0][1])]" in out and "variables = [w]" in out, out

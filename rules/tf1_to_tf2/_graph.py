@@ -1956,7 +1956,15 @@ class Analysis:
                 grad_names |= set(m.defines)
         ids = {id(compute), *(id(m) for m in post)}
         gv = aargs["grads_and_vars"].value
-        if "var_list" not in cargs:
+        self.paired_methods.update({id(ccall.func), id(call.func)})
+        args = {"loss": cargs["loss"]}
+        if "var_list" in cargs:
+            args["var_list"] = cargs["var_list"]
+        if "global_step" in aargs:
+            args["global_step"] = aargs["global_step"]
+        tr = self.train_parts(u, s, call, args, recv.value, o)
+        tr.compute, tr.post = compute, post
+        if tr.var_list is None:
             # TF1 lists every trainable variable of the graph (None where the loss does not
             # reach it), the tape the variables the loss read, both in creation order: the
             # same gradients, but not the same positions
@@ -1980,15 +1988,19 @@ class Analysis:
         loss_name = cargs["loss"].value.value  # type: ignore[attr-defined]
         if u.reaching(loss_name, compute.index) is not u.reaching(loss_name, s.index):
             raise Unsupported(call, f"`{loss_name}` is rebound between compute_gradients and apply_gradients; not converted")
-        self.paired_methods.update({id(ccall.func), id(call.func)})
-        args = {"loss": cargs["loss"]}
-        if "var_list" in cargs:
-            args["var_list"] = cargs["var_list"]
-        if "global_step" in aargs:
-            args["global_step"] = aargs["global_step"]
-        tr = self.train_parts(u, s, call, args, recv.value, o)
-        tr.compute, tr.post = compute, post
         return tr
+
+    def pair_needs(self, gu: Unit, tr: TrainOp) -> list[Stmt]:
+        """The graph statements (tensors, placeholders) that the statements on the gradients
+        read besides the gradients: computed in the train step too."""
+        out = []
+        own = {id(tr.compute), *(id(m) for m in tr.post)}
+        for m in tr.post:
+            for name in m.uses:
+                d = gu.reaching(name, m.index)
+                if d is not None and id(d) not in own and (d.kind == T and not d.static or d.kind in (P, NEXT)):
+                    out.append(d)
+        return out
 
     # run calls -> variants ---------------------------------------------------------------
     def build_variants(self) -> None:
@@ -2137,6 +2149,7 @@ class Analysis:
         needed = [s for _, s in rets if s is not None and s.kind == T and not s.static]
         if tr is not None:
             needed.append(tr.loss)
+            needed.extend(self.pair_needs(gu, tr))
         if summary is not None:
             needed.extend(summary[0])
         members = self.slice(gu, needed)
