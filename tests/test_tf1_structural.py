@@ -71,6 +71,7 @@ KEPT_V1_OPTIMIZERS = {
                               "MomentumOptimizer", "RMSPropOptimizer"],
     "session_v1_optimizer_checkpoint": ["RMSPropOptimizer"],
     "session_gradient_pairs": ["RMSPropOptimizer", "MomentumOptimizer"],
+    "session_lr_tensor_schedules": ["MomentumOptimizer"],
 }
 # Keys read before any training step: the tighter tolerance applies.
 UNTRAINED_KEYS = {"linear_regression_interactive": {"w_init"}}
@@ -360,6 +361,10 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # clip_by_global_norm over zip(*...), clip_by_norm over a var_list: the pairs come from
     # the tape, the clipping statements run after it (Keras and kept TF1 optimizers)
     "session_gradient_pairs": 1e-4,
+    # corpus/tf1/lr_schedule_momentum.py with tf.Variable instead of get_variable and
+    # get_or_create_global_step: schedules combined, fed tf.cast(step) and fetched become
+    # Keras schedules evaluated at the step; the kept Momentum gets `current_lr`
+    "session_lr_tensor_schedules": 1e-4,
 }
 FIXTURES = ROOT / "tests" / "fixtures" / "tf1_to_tf2"
 
@@ -563,10 +568,11 @@ def test_kept_optimizer_is_applied_with_one_manual_finding() -> None:
         # an optimizer neither Keras nor the kept ones cover
         ("tf.train.RMSPropOptimizer(0.1)", "tf.train.AdagradDAOptimizer(0.1, step)", "not one of the optimizers"),
         ("tf.train.RMSPropOptimizer(0.1)", "tf.train.RMSPropOptimizer(0.1, rho=0.9)", "not recognised"),
-        # the decayed rate also computed with: the schedule object would replace a tensor
+        # the decayed rate also computed with (a tensor schedule, converted), but that
+        # tensor is never run: TF2120 does not drop graph code silently
         ("    opt = tf.train.RMSPropOptimizer(0.1)\n",
          "    lr = tf.train.exponential_decay(0.1, step, 3, 0.5)\n    opt = tf.train.RMSPropOptimizer(lr)\n"
-         "    shown = lr * 2.0\n", "used to build a tensor"),
+         "    shown = lr * 2.0\n", "`shown` is built but never run"),
     ],
 )
 def test_kept_optimizer_refusals(old: str, new: str, why: str) -> None:
@@ -656,3 +662,42 @@ def test_gradient_pair_indexing_with_an_explicit_var_list() -> None:
     src = _PAIR_SRC.replace("    clipped = [(tf.clip_by_value(g, -1.0, 1.0), v) for g, v in gv]\n", "    clipped = [(gv[0][0] * 0.5, gv[0][1])]\n")
     out, mine = _tf2120(src)
     assert "clipped = [(gv[0][0] * 0.5, gv[0][1])]" in out and "variables = [w]" in out, out
+
+
+_TENSOR_SCHED_SRC = (FIXTURES / "session_lr_tensor_schedules" / "input.py").read_text()
+
+
+def test_tensor_schedules_give_the_kept_optimizer_a_learning_rate_function() -> None:
+    out, mine = _tf2120(_TENSOR_SCHED_SRC)
+    assert "def current_lr():" in out and "learning_rate=current_lr" in out
+    assert "lr = current_lr()" in out  # the train step reuses it for the fetched rate
+    assert "PiecewiseConstantDecay([5, 10], [0.1, 0.05, 0.01])(tf.cast(global_step, tf.int32))" in out
+    assert "apply_gradients(zip(gradients, variables), global_step=global_step)" in out
+    manual = [f for f in mine if f.status is Status.MANUAL]
+    assert len(manual) == 1 and "current_lr" in manual[0].message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "why"),
+    [
+        # a Keras optimizer evaluates schedules at optimizer.iterations: the plain rewrite
+        # decides, and it does not convert schedules used as tensors
+        ("tf.train.MomentumOptimizer(learning_rate=lr, momentum=0.9,\n                                           use_nesterov=True)",
+         "tf.train.AdamOptimizer(learning_rate=lr)", "not the learning rate of the optimizer"),
+        # the learning rate needs a fed value: the optimizer computes it from the step alone
+        ("    lr = tf.minimum(exp_lr, pw_lr)\n",
+         "    cap = tf.placeholder_with_default(0.05, [])\n    lr = tf.minimum(exp_lr, cap)\n", "needs fed values"),
+        # the step moved by something else too
+        ("    lrs = []\n", "    reset = tf.assign(global_step, 0)\n    lrs = []\n", "also changed here"),
+        # two steps
+        ("    poly_lr = tf.train.polynomial_decay(0.1, global_step,",
+         "    other_step = tf.Variable(0, trainable=False)\n    poly_lr = tf.train.polynomial_decay(0.1, other_step,",
+         "several global steps"),
+    ],
+)
+def test_tensor_schedule_refusals(old: str, new: str, why: str) -> None:
+    assert old in _TENSOR_SCHED_SRC, old
+    out, mine = _tf2120(_TENSOR_SCHED_SRC.replace(old, new, 1))
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
+    assert why.lower() in mine[0].message.lower(), mine[0].message
+    assert "GradientTape" not in out

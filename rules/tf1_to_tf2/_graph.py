@@ -541,9 +541,13 @@ class Analysis:
         self.reg_sums: dict[int, cst.Call] = {}  # `tf.losses.get_regularization_loss()` calls
         # TF1 optimizers kept as tf.compat.v1.train objects (_v1_optimizers.py): the ids of
         # MomentumOptimizer calls whose learning rate is decayed, and optimizer call id ->
-        # (schedule name, global step name) for a decayed learning rate of a kept optimizer
+        # (the callable it gets as learning rate, what that is) for a kept optimizer
         self.kept_momentum: set[int] = set()
         self.v1_schedules: dict[int, tuple[str, str]] = {}
+        # a learning rate computed from schedules (tensor schedules): optimizer call id ->
+        # (function name, its statements, the learning-rate name); their statement ids
+        self.lr_functions: dict[int, tuple[str, list[Stmt], str]] = {}
+        self.lr_members: set[int] = set()
         # `.compute_gradients`/`.apply_gradients` attributes: allowed only in a recognised pair
         self.gradient_methods: list[cst.Attribute] = []
         self.paired_methods: set[int] = set()
@@ -985,7 +989,7 @@ class Analysis:
             dep = self.graph_kind(u, name, s.index)
             if dep is None:
                 continue
-            if dep.kind in (P, V, NEXT, GRADS):
+            if dep.kind in (P, V, NEXT, GRADS, SCHED):
                 s.dynamic_reason = f"reads `{name}`"
                 return
             if dep.kind == T and not dep.static:
@@ -1570,6 +1574,8 @@ class Analysis:
         starting at 0: optimizer.iterations equals global_step at every update, so the
         Keras schedule the optimizer evaluates gives TF1's learning rates."""
         root = tf_root(self.ctx)
+        if self.tensor_schedules(root):
+            return
         for u in self.units.values():
             for s in u.stmts:
                 if s.kind != SCHED:
@@ -1617,7 +1623,7 @@ class Analysis:
                     # Keras SGD(momentum) differs from TF1 momentum for a changing rate: keep TF1's
                     self.kept_momentum.add(id(ocall))
                 if self.kept_v1(ocall):
-                    self.v1_schedules[id(ocall)] = (lr, gs)
+                    self.v1_schedules[id(ocall)] = (f"lambda: {lr}({gs})", f"`lambda: {lr}({gs})`, the Keras schedule evaluated at `{gs}`, which apply_gradients(global_step={gs}) advances")
                 # the schedule object replaces a tensor: nothing else may compute with it,
                 # and nothing else may move the step
                 for uu in self.units.values():
@@ -1633,6 +1639,106 @@ class Analysis:
                     self.plan.optimizer_notes.append((call.func, f"`{fn}({gs})` becomes tf.keras.optimizers.schedules.{SCHEDULES[r][0]}, which the kept TF1 optimizer evaluates at `{gs}` (`learning_rate=lambda: {lr}({gs})`, TF1's learning rate at every step)"))
                 else:
                     self.plan.optimizer_notes.append((call.func, f"`{fn}({gs})` becomes tf.keras.optimizers.schedules.{SCHEDULES[r][0]}, which the optimizer evaluates at optimizer.iterations (equal to `{gs}` here: both start at 0 and advance once per train step; after restoring `{gs}` from a converted TF1 checkpoint, also set `optimizer.iterations.assign({gs})`)"))
+
+    def tensor_schedules(self, root: str) -> bool:
+        """Schedules whose values the program computes with (`lr = tf.minimum(exp_lr,
+        pw_lr)`, fetched rates, a step expression such as `tf.cast(global_step, tf.int32)`),
+        for a TF1 optimizer that is kept (tf.compat.v1): each schedule becomes a tensor,
+        `tf.keras.optimizers.schedules.X(...)(step)`, computed where it is needed like any
+        tensor, and the optimizer gets a function computing its learning-rate tensor from
+        the step (a TF1 optimizer calls a callable learning rate at every update). TF1
+        computed the same values from the same step. False: not this case (the plain
+        schedule rewrite above decides)."""
+        scheds = [(u, s) for u in self.units.values() for s in u.stmts if s.kind == SCHED]
+        if not scheds:
+            return False
+        sched_names = {n for _, s in scheds for n in s.defines}
+        steps: dict[int, cst.BaseExpression] = {}
+        trigger = False
+        for u, s in scheds:
+            call = s.value
+            assert isinstance(call, cst.Call)
+            r = self.call_rest(call)
+            assert r is not None
+            if len(s.defines) != 1 or any(a.star for a in call.args):
+                return False
+            params = SCHEDULES[r][1]
+            if len([a for a in call.args if a.keyword is None]) > len(params):
+                return False
+            args = _args_map(call, params if r == "train.piecewise_constant" else ["learning_rate", *params[1:]])
+            step = args.get("global_step") or args.get("x")
+            if step is None or set(args) - set(params) - {"learning_rate", "x"}:
+                return False
+            steps[id(s)] = step.value
+            trigger |= not isinstance(step.value, cst.Name)
+        for u in self.units.values():
+            for o in u.stmts:
+                if o.kind == T and o.uses & sched_names:
+                    trigger = True
+                if o.kind == PY and o.uses & sched_names:
+                    trigger = True  # fetched
+        if not trigger:
+            return False
+        # the one step variable, advanced by one kept TF1 optimizer only
+        fn = "tf.train.*_decay"
+        gss = set()
+        for u, s in scheds:
+            graph = [n for n in names_used(steps[id(s)]) if self.graph_kind(u, n, s.index) is not None]
+            if len(graph) != 1 or self.makes_variables(steps[id(s)]):
+                raise Unsupported(s.node, f"`{self.code(s.value).split('(')[0]}`: its step must be computed from one global-step variable only; not converted")
+            gss.add(graph[0])
+            g = self.graph_kind(u, graph[0], s.index)
+            if g is None or g.kind != V or not _zero_variable(self, g.value):
+                raise Unsupported(s.node, f"`{graph[0]}` must be a tf.Variable starting at 0 for its learning-rate schedules to be converted")
+        if len(gss) != 1:
+            raise Unsupported(scheds[0][1].node, "learning-rate schedules of several global steps; not converted")
+        gs = gss.pop()
+        trains = [t for t in self.train_ops.values() if t.global_step == gs]
+        if len(trains) != 1:
+            raise Unsupported(scheds[0][1].node, f"`{gs}` must be advanced by exactly one minimize/apply_gradients(global_step=...) for its schedules to be converted")
+        tr = trains[0]
+        ocall = self.optimizer_call(tr)
+        if self.call_rest(ocall) == v1opt.MOMENTUM:
+            self.kept_momentum.add(id(ocall))  # a decayed rate: Keras SGD would differ
+        if not self.kept_v1(ocall):
+            return False  # a Keras optimizer evaluates schedules at optimizer.iterations: see below
+        for u in self.units.values():
+            for o in u.stmts:
+                if o is tr.stmt or o.value is None or gs not in names_used(o.value):
+                    continue
+                if any(isinstance(n, cst.Call) and "assign" in ((self.rest(n.func) or "") + self.code(n.func)) for n in walk(o.value)):
+                    raise Unsupported(o.node, f"`{gs}` is also changed here; its learning-rate schedules are not converted")
+        # each schedule: a tensor at the step
+        for u, s in scheds:
+            s.kind, s.static, s.dynamic_reason = T, False, f"reads `{gs}`"
+            call = s.value
+            assert isinstance(call, cst.Call)
+            r = self.call_rest(call)
+            assert r is not None
+            self.plan.call_builders[id(call)] = _tensor_schedule_builder(r, root)
+            self.plan.dropped.append(call.func)
+            self.plan.optimizer_notes.append((call.func, f"`tf.{r}({self.code(steps[id(s)])})` becomes tf.keras.optimizers.schedules.{SCHEDULES[r][0]}(...)({self.code(steps[id(s)])}): the same value, computed from `{gs}` where the program uses it"))
+        # the optimizer's learning rate: a function of the step
+        oparams = optimizer_params(self.call_rest(ocall)) or ["learning_rate"]
+        lr_arg = _args_map(ocall, oparams).get("learning_rate")
+        lr_name = lr_arg.value.value if lr_arg is not None and isinstance(lr_arg.value, cst.Name) else None
+        ou = next(u for u in self.units.values() if any(o is tr.stmt for o in u.stmts))
+        lr_stmt = ou.reaching(lr_name, tr.optimizer_stmt.index if tr.optimizer_stmt else tr.stmt.index) if lr_name else None
+        if lr_stmt is None or lr_stmt.kind != T or lr_stmt.static:
+            if lr_arg is not None and names_used(lr_arg.value) & {n for _, s in scheds for n in s.defines}:
+                raise Unsupported(ocall, "a learning rate computed from schedules in the optimizer call itself (name it first); not converted")
+            return True
+        if tr.optimizer_stmt is None:
+            raise Unsupported(ocall, f"the optimizer built inline with a learning rate computed from schedules (assign it to a name first); not converted")
+        members = self.slice(ou, [lr_stmt])
+        if any(m.kind != T for m in members):
+            raise Unsupported(lr_stmt.node, f"the learning rate `{lr_name}` needs fed values; a TF1 optimizer computes it from the step alone here; not converted")
+        name = self.fresh(f"current_{lr_name}")
+        self.lr_functions[id(ocall)] = (name, members, lr_name)
+        self.lr_members |= {id(m) for m in members}
+        self.v1_schedules[id(ocall)] = (name, f"`{name}`, a function computing TF1's learning-rate tensor `{lr_name}` from `{gs}`, which apply_gradients(global_step={gs}) advances")
+        self.plan.stmt_builders[id(tr.optimizer_stmt.node)] = _lr_function_builder(self.plan, name, members, lr_name)
+        return True
 
     def kept_v1(self, ocall: cst.BaseExpression | None) -> bool:
         """Whether this optimizer call stays a tf.compat.v1.train optimizer (no Keras
@@ -2589,7 +2695,8 @@ class Analysis:
             for s in u.stmts:
                 if s.kind == P and id(s) not in used_params:
                     raise Unsupported(s.node, f"placeholder `{s.defines[0]}` is never fed to a run; not converted")
-                if s.kind == T and not s.static and id(s) not in on_gradients and not any(s in v.members for v in self.variants):
+                if s.kind == T and not s.static and id(s) not in on_gradients and id(s) not in self.lr_members \
+                        and not any(s in v.members for v in self.variants):
                     # dropping it silently would lose code: only tensors that some run needs
                     raise Unsupported(s.node, f"`{', '.join(s.defines)}` is built but never run; not converted")
                 if s.kind == ITER:
@@ -3013,12 +3120,11 @@ def _v1_optimizer_call(an: Analysis, ocall_original: cst.Call, updated: cst.Call
     out = list(updated.args)
     sched = an.v1_schedules.get(id(ocall_original))
     if sched is not None:
-        lr, gs = sched
         params = v1opt.params(r)
         for i, a in enumerate(out):
             key = a.keyword.value if a.keyword is not None else (params[i] if i < len(params) else None)
             if key == "learning_rate":
-                out[i] = a.with_changes(value=cst.parse_expression(f"lambda: {lr}({gs})"))
+                out[i] = a.with_changes(value=cst.parse_expression(sched[0]))
     return updated.with_changes(func=expr(f"{root}.compat.v1.{r}"), args=out)
 
 
@@ -3127,6 +3233,53 @@ def _schedule_builder(r: str, root: str) -> Callable[[cst.Call], cst.BaseExpress
             key = "initial_learning_rate" if name == "learning_rate" else name
             out.append(kwarg(key, a.value) if a.keyword is not None or out and out[-1].keyword is not None else cst.Arg(a.value))
         return updated.with_changes(func=expr(f"{root}.keras.optimizers.schedules.{cls}"), args=out)
+    return build
+
+
+def _tensor_schedule_builder(r: str, root: str) -> Callable[[cst.Call], cst.BaseExpression]:
+    """`tf.train.exponential_decay(lr0, step, ...)` -> `ExponentialDecay(lr0, ...)(step)`."""
+    build_schedule = _schedule_builder(r, root)
+    names = SCHEDULES[r][1] if r == "train.piecewise_constant" else ["learning_rate", *SCHEDULES[r][1][1:]]
+
+    def build(updated: cst.Call) -> cst.BaseExpression:
+        args = _args_map(updated, names)
+        step = (args.get("global_step") or args.get("x"))
+        assert step is not None
+        return cst.Call(func=build_schedule(updated), args=[cst.Arg(step.value)])
+    return build
+
+
+def _lr_function_calls(plan: Plan, var: Variant) -> dict[int, cst.BaseStatement | None]:
+    """Statement id -> `lr = current_lr()` for the learning-rate statement of a learning-rate
+    function whose statements are all members of `var` (None for the others, dropped),
+    when nothing else in `var` reads their intermediate names."""
+    an: Analysis = plan.analysis  # type: ignore[attr-defined]
+    out: dict[int, cst.BaseStatement | None] = {}
+    mine = {id(m) for m in var.members}
+    for name, members, lr in an.lr_functions.values():
+        if not all(id(m) in mine for m in members):
+            continue
+        inner = {n for m in members for n in m.defines} - {lr}
+        others = [m for m in var.members if id(m) not in {id(k) for k in members}]
+        if any(o.uses & inner for o in others) or inner & _returned_names(var) or (
+                var.train is not None and an.train_ops[id(var.train)].loss.defines[0] in inner):
+            continue
+        for m in members:
+            out[id(m)] = None
+        last = max(members, key=lambda m: m.index)
+        out[id(last)] = cst.parse_statement(f"{lr} = {name}()\n")
+    return out
+
+
+def _lr_function_builder(plan: Plan, name: str, members: list[Stmt], lr: str) -> Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]:
+    """`def current_lr(): <the statements computing lr>; return lr` before the optimizer."""
+    def build(updated_line: cst.SimpleStatementLine) -> list[cst.BaseStatement]:
+        body = _return_directly([_member(plan, m) for m in members] + [cst.parse_statement(f"return {lr}\n")])
+        lead = list(updated_line.leading_lines)
+        if not any(ln.comment is None for ln in lead):
+            lead.insert(0, cst.EmptyLine(indent=False))
+        fdef = cst.FunctionDef(name=cst.Name(name), params=cst.Parameters(), body=cst.IndentedBlock(body), leading_lines=lead)
+        return [fdef, updated_line.with_changes(leading_lines=[cst.EmptyLine(indent=False)])]
     return build
 
 
@@ -3281,7 +3434,9 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
         deco_expr = expr(f"{root}.function")
     h = var.helper
     shared = {id(m) for m in h.members} if h is not None else set()
-    body: list[cst.BaseStatement] = [_member(plan, m) for m in var.members if m.kind == T and id(m) not in shared]
+    calls = _lr_function_calls(plan, var) if h is None else {}
+    body: list[cst.BaseStatement] = [calls[id(m)] if id(m) in calls else _member(plan, m) for m in var.members
+                                     if m.kind == T and id(m) not in shared and calls.get(id(m), True) is not None]
     if h is not None:
         call = f"{h.name}({', '.join(p.name for p in h.params)})"
         body.insert(0, cst.parse_statement(f"{', '.join(h.outputs)} = {call}\n"))

@@ -78,13 +78,12 @@ def params(r: str) -> list[str]:
     return MOMENTUM_PARAMS if r == MOMENTUM else KEPT_OPTIMIZERS[r][0]
 
 
-def note(r: str, scheduled: str | None) -> str:
-    """The manual finding of a kept optimizer. `scheduled`: the schedule's step variable
-    when the learning rate is a decayed one."""
+def note(r: str, learning_rate: str | None) -> str:
+    """The manual finding of a kept optimizer. `learning_rate`: what its decayed learning
+    rate became (a sentence fragment), or None."""
     cls = r.split(".", 1)[1]
     why, instead = (MOMENTUM_WHY, MOMENTUM_INSTEAD) if r == MOMENTUM else KEPT_OPTIMIZERS[r][1:]
-    sched = (f"; its decayed learning rate becomes `lambda: schedule({scheduled})`, the Keras schedule "
-             f"evaluated at `{scheduled}`, which apply_gradients(global_step={scheduled}) advances") if scheduled else ""
+    sched = f"; its decayed learning rate becomes {learning_rate}" if learning_rate else ""
     return (f"tf.train.{cls} is kept as tf.compat.v1.train.{cls} (only the optimizer: the program is eager "
             f"TF2, the step calls its apply_gradients with the tape's gradients; same updates as TF1{sched}). "
             f"No Keras optimizer computes the same: {why}. To drop tf.compat.v1, write {instead}, "
