@@ -82,6 +82,7 @@ NOT_CONVERTED = {
     "gan_two_optimizers": "GraphKeys",
     "layers_cnn_batchnorm": "get_default_graph",
     "variable_scope_siamese": "trainable_variables",
+    # only its get_variable calls are left (session_lr_tensor_schedules is it with tf.Variable)
     "lr_schedule_momentum": "get_variable",
     "queue_runner_input": "queue",
     "flags_required_tf_flags": "control flow",
@@ -689,6 +690,8 @@ def test_tensor_schedules_give_the_kept_optimizer_a_learning_rate_function() -> 
          "    cap = tf.placeholder_with_default(0.05, [])\n    lr = tf.minimum(exp_lr, cap)\n", "needs fed values"),
         # the step moved by something else too
         ("    lrs = []\n", "    reset = tf.assign(global_step, 0)\n    lrs = []\n", "also changed here"),
+        # TF1 returns one variable for every call; a conversion would make several
+        ("    lrs = []\n", "    again = tf.train.get_or_create_global_step()\n    lrs = []\n", "called more than once"),
         # two steps
         ("    poly_lr = tf.train.polynomial_decay(0.1, global_step,",
          "    other_step = tf.Variable(0, trainable=False)\n    poly_lr = tf.train.polynomial_decay(0.1, other_step,",
@@ -701,3 +704,9 @@ def test_tensor_schedule_refusals(old: str, new: str, why: str) -> None:
     assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
     assert why.lower() in mine[0].message.lower(), mine[0].message
     assert "GradientTape" not in out
+
+
+def test_global_step_maker_becomes_a_variable_named_like_tf1s() -> None:
+    out, mine = _tf2120(_TENSOR_SCHED_SRC)
+    assert 'global_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")' in out
+    assert "get_or_create_global_step" not in _code_only(out)

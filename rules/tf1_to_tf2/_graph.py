@@ -148,8 +148,8 @@ GRAPH_ONLY: dict[str, str] = {
                      "RunMetadata", "Operation", "Tensor", "SparseTensorValue",
                      "keras.backend.get_session", "keras.backend.set_session", "estimator",
                      "train.MonitoredTrainingSession", "train.Supervisor", "train.SessionRunHook"), _GRAPH),
-    **dict.fromkeys(("train.get_or_create_global_step", "train.get_global_step", "train.create_global_step",
-                     "train.global_step", "train.natural_exp_decay", "train.ExponentialMovingAverage"), _STEP),
+    **dict.fromkeys(("train.get_global_step", "train.global_step", "train.natural_exp_decay",
+                     "train.ExponentialMovingAverage"), _STEP),
     **dict.fromkeys(("summary",), _SUMMARY),
     **dict.fromkeys(("data.make_initializable_iterator", "data.Iterator"), _ITER),
 }
@@ -193,8 +193,11 @@ RANDOM_WORDS = ("random", "dropout", "truncated_normal", "multinomial", "shuffle
 LIST_RESULTS = {"unstack", "split", "meshgrid", "unique", "nn.moments", "nn.top_k", "math.top_k",
                 "gradients", "dynamic_partition", "identity_n", "tuple"}
 # Calls that create variables (must run once, never inside a step function).
+# `global_step = tf.train.get_or_create_global_step()` (called once) -> an int64 tf.Variable
+# starting at 0, named "global_step" as TF1's (tensorflow/python/training/training_util.py)
+GLOBAL_STEP_MAKERS = ("train.get_or_create_global_step", "train.create_global_step")
 VARIABLE_MAKERS = ("Variable", "get_variable", "layers.", "keras.layers.", "keras.Sequential",
-                   "keras.Model", "keras.models.", "nn.rnn_cell.", "contrib.")
+                   "keras.Model", "keras.models.", "nn.rnn_cell.", "contrib.", *GLOBAL_STEP_MAKERS)
 BUILTINS = set(dir(builtins))
 SIMPLE_VALUES = (cst.Name, cst.Attribute, cst.Subscript, cst.Integer, cst.Float, cst.SimpleString,
                  cst.ConcatenatedString)
@@ -1574,6 +1577,7 @@ class Analysis:
         starting at 0: optimizer.iterations equals global_step at every update, so the
         Keras schedule the optimizer evaluates gives TF1's learning rates."""
         root = tf_root(self.ctx)
+        self.global_step_makers(root)
         if self.tensor_schedules(root):
             return
         for u in self.units.values():
@@ -1639,6 +1643,25 @@ class Analysis:
                     self.plan.optimizer_notes.append((call.func, f"`{fn}({gs})` becomes tf.keras.optimizers.schedules.{SCHEDULES[r][0]}, which the kept TF1 optimizer evaluates at `{gs}` (`learning_rate=lambda: {lr}({gs})`, TF1's learning rate at every step)"))
                 else:
                     self.plan.optimizer_notes.append((call.func, f"`{fn}({gs})` becomes tf.keras.optimizers.schedules.{SCHEDULES[r][0]}, which the optimizer evaluates at optimizer.iterations (equal to `{gs}` here: both start at 0 and advance once per train step; after restoring `{gs}` from a converted TF1 checkpoint, also set `optimizer.iterations.assign({gs})`)"))
+
+    def global_step_makers(self, root: str) -> None:
+        """`gs = tf.train.get_or_create_global_step()` -> `gs = tf.Variable(0,
+        dtype=tf.int64, trainable=False, name="global_step")`: what TF1 creates (int64,
+        zeros, not trainable, named global_step). TF1 returns the same variable on every
+        call: converted only when the file calls it once."""
+        calls = [n for n in walk(self.module) if isinstance(n, cst.Call) and self.call_rest(n) in GLOBAL_STEP_MAKERS]
+        if not calls:
+            return
+        call = calls[0]
+        r = self.call_rest(call)
+        s = next((s for u in self.units.values() for s in u.stmts if s.value is call), None)
+        if len(calls) > 1:
+            raise Unsupported(calls[1], f"`tf.{r}` called more than once (TF1 returns one variable, a conversion would make several); not converted")
+        if s is None or s.kind != V or len(s.defines) != 1 or call.args:
+            raise Unsupported(call, f"`tf.{r}` used other than as `name = tf.{r}()`; not converted")
+        self.plan.call_builders[id(call)] = _code_builder(f'{root}.Variable(0, dtype={root}.int64, trainable=False, name="global_step")')
+        self.plan.dropped.append(call)
+        self.plan.optimizer_notes.append((call, f"`tf.{r}()` becomes an int64 tf.Variable starting at 0 named global_step, what TF1 created; `tf.train.get_global_step()` does not find it (pass the variable around)"))
 
     def tensor_schedules(self, root: str) -> bool:
         """Schedules whose values the program computes with (`lr = tf.minimum(exp_lr,
@@ -1790,6 +1813,10 @@ class Analysis:
         for uu in scope:
             assert uu is not None
             for s in uu.stmts:
+                if s.kind == V and len(s.defines) == 1 and s.defines[0] in objects and self.call_rest(s.value) in GLOBAL_STEP_MAKERS:
+                    if s.defines[0] != "global_step":
+                        out["global_step"] = s.defines[0]
+                    continue
                 if s.kind != V or len(s.defines) != 1 or s.defines[0] not in objects or self.call_rest(s.value) != "Variable":
                     continue
                 assert isinstance(s.value, cst.Call)
@@ -1802,7 +1829,7 @@ class Analysis:
         """`tf.Variable(...)`, a Keras object, or a call of a function of this file that
         builds one tf.Variable and returns it (`weight_variable(shape)`)."""
         r = self.call_rest(value)
-        if r == "Variable" or (r is not None and r.startswith("keras.")):
+        if r == "Variable" or r in GLOBAL_STEP_MAKERS or (r is not None and r.startswith("keras.")):
             return True
         if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in self.functions_by_name:
             fn = self.functions_by_name[value.func.value]
@@ -2004,7 +2031,7 @@ class Analysis:
         if "global_step" in args:
             gs = args["global_step"].value
             g = self.graph_kind(u, gs.value, s.index) if isinstance(gs, cst.Name) else None
-            if g is None or g.kind != V or not isinstance(g.value, cst.Call) or self.call_rest(g.value) != "Variable":
+            if g is None or g.kind != V or not isinstance(g.value, cst.Call) or self.call_rest(g.value) not in ("Variable", *GLOBAL_STEP_MAKERS):
                 raise Unsupported(call, "minimize(global_step=...) with a global step that is not a plain tf.Variable")
             gs_name = gs.value  # type: ignore[union-attr]
         return TrainOp(s, ls, opt_name, opt_stmt, var_list, gs_name)
@@ -3211,7 +3238,10 @@ def _side_effect_free(node: cst.BaseExpression) -> bool:
 
 
 def _zero_variable(an: Analysis, value: cst.BaseExpression | None) -> bool:
-    """`tf.Variable(0, ...)` (an integer or float zero as its initial value)."""
+    """`tf.Variable(0, ...)` (an integer or float zero as its initial value), or
+    `tf.train.get_or_create_global_step()`."""
+    if an.call_rest(value) in GLOBAL_STEP_MAKERS:
+        return True
     if an.call_rest(value) != "Variable":
         return False
     assert isinstance(value, cst.Call)

@@ -138,7 +138,13 @@ class SessionToEager(Rule):
     SGD learning-rate-scaled steps); the train step calls `opt.apply_gradients(zip(gradients,
     variables), global_step=gs)` (the same kernels as TF1), a decayed rate becomes
     `learning_rate=lambda: schedule(gs)`, and each such optimizer is one manual finding
-    that says why and what Keras code to write when the difference is accepted.
+    that says why and what Keras code to write when the difference is accepted. For such
+    an optimizer, schedules the program also computes with (`lr = tf.minimum(exp_lr,
+    pw_lr)`, fetched rates, `piecewise_constant(tf.cast(gs, tf.int32), ...)`) become
+    tensors, `tf.keras.optimizers.schedules.X(...)(step)`, computed where they are used,
+    and the optimizer gets `def current_lr(): ...` computing its rate from the step.
+    `gs = tf.train.get_or_create_global_step()` (called once) becomes `tf.Variable(0,
+    dtype=tf.int64, trainable=False, name="global_step")`.
     `gv = opt.compute_gradients(loss[, var_list])`, statements that transform the
     gradients (`tf.clip_by_value`/`clip_by_norm` comprehensions, `tf.clip_by_global_norm`)
     and `train = opt.apply_gradients(f(gv)[, global_step])` become, after the tape,
