@@ -710,3 +710,32 @@ def test_global_step_maker_becomes_a_variable_named_like_tf1s() -> None:
     out, mine = _tf2120(_TENSOR_SCHED_SRC)
     assert 'global_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")' in out
     assert "get_or_create_global_step" not in _code_only(out)
+
+
+def test_fetched_schedule_of_a_kept_optimizer_at_module_level() -> None:
+    """A schedule fetched in a run (inside a with block) is a tensor schedule too."""
+    src = """import numpy as np
+import tensorflow.compat.v1 as tf
+
+tf.disable_v2_behavior()
+
+x = tf.placeholder(tf.float32, [None, 2])
+w = tf.Variable(tf.zeros([2, 1]))
+step = tf.Variable(0, trainable=False)
+lr = tf.train.exponential_decay(0.1, step, 2, 0.5)
+loss = tf.reduce_mean(tf.square(tf.matmul(x, w) - 1.0))
+# the optimizer
+opt = tf.train.RMSPropOptimizer(lr)
+train = opt.minimize(loss, global_step=step)
+
+
+def main():
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for _ in range(3):
+            _, l, r = sess.run([train, loss, lr], {x: np.ones((2, 2), np.float32)})
+            print(l, r)
+"""
+    out, mine = _tf2120(src)
+    assert "\n\ndef current_lr():\n    return tf.keras.optimizers.schedules.ExponentialDecay(0.1, 2, 0.5)(step)\n\n\n# the optimizer\nopt = tf.compat.v1.train.RMSPropOptimizer(current_lr)\n" in out, out
+    assert "        lr = current_lr()\n" in out and "return loss, lr" in out

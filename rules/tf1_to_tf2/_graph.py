@@ -1699,7 +1699,10 @@ class Analysis:
                 if o.kind == T and o.uses & sched_names:
                     trigger = True
                 if o.kind == PY and o.uses & sched_names:
-                    trigger = True  # fetched
+                    trigger = True
+        for _u, _top, rcall, *_rest in self.run_sites:  # fetched
+            if any(isinstance(n, cst.Name) and n.value in sched_names for n in walk(rcall)):
+                trigger = True
         if not trigger:
             return False
         # the one step variable, advanced by one kept TF1 optimizer only
@@ -1760,7 +1763,7 @@ class Analysis:
         self.lr_functions[id(ocall)] = (name, members, lr_name)
         self.lr_members |= {id(m) for m in members}
         self.v1_schedules[id(ocall)] = (name, f"`{name}`, a function computing TF1's learning-rate tensor `{lr_name}` from `{gs}`, which apply_gradients(global_step={gs}) advances")
-        self.plan.stmt_builders[id(tr.optimizer_stmt.node)] = _lr_function_builder(self.plan, name, members, lr_name)
+        self.plan.stmt_builders[id(tr.optimizer_stmt.node)] = _lr_function_builder(self.plan, name, members, lr_name, 2 if ou.is_module else 1)
         return True
 
     def kept_v1(self, ocall: cst.BaseExpression | None) -> bool:
@@ -3301,15 +3304,15 @@ def _lr_function_calls(plan: Plan, var: Variant) -> dict[int, cst.BaseStatement 
     return out
 
 
-def _lr_function_builder(plan: Plan, name: str, members: list[Stmt], lr: str) -> Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]:
-    """`def current_lr(): <the statements computing lr>; return lr` before the optimizer."""
+def _lr_function_builder(plan: Plan, name: str, members: list[Stmt], lr: str, blank: int) -> Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]:
+    """`def current_lr(): <the statements computing lr>; return lr` before the optimizer
+    (`blank` lines around it: 2 at module level)."""
     def build(updated_line: cst.SimpleStatementLine) -> list[cst.BaseStatement]:
         body = _return_directly([_member(plan, m) for m in members] + [cst.parse_statement(f"return {lr}\n")])
-        lead = list(updated_line.leading_lines)
-        if not any(ln.comment is None for ln in lead):
-            lead.insert(0, cst.EmptyLine(indent=False))
-        fdef = cst.FunctionDef(name=cst.Name(name), params=cst.Parameters(), body=cst.IndentedBlock(body), leading_lines=lead)
-        return [fdef, updated_line.with_changes(leading_lines=[cst.EmptyLine(indent=False)])]
+        comments = [ln for ln in updated_line.leading_lines if ln.comment is not None]  # stay with the optimizer
+        fdef = cst.FunctionDef(name=cst.Name(name), params=cst.Parameters(), body=cst.IndentedBlock(body),
+                               leading_lines=[cst.EmptyLine(indent=False)] * blank)
+        return [fdef, updated_line.with_changes(leading_lines=[cst.EmptyLine(indent=False)] * blank + comments)]
     return build
 
 
