@@ -690,6 +690,10 @@ def test_tensor_schedules_give_the_kept_optimizer_a_learning_rate_function() -> 
          "    cap = tf.placeholder_with_default(0.05, [])\n    lr = tf.minimum(exp_lr, cap)\n", "needs fed values"),
         # the step moved by something else too
         ("    lrs = []\n", "    reset = tf.assign(global_step, 0)\n    lrs = []\n", "also changed here"),
+        # another optimizer using the combined rate: only the kept one gets the function
+        ("    train_op = optimizer.minimize(loss, global_step=global_step)\n",
+         "    train_op = optimizer.minimize(loss, global_step=global_step)\n"
+         "    train2 = tf.train.GradientDescentOptimizer(lr).minimize(loss)\n", "gets as a function"),
         # TF1 returns one variable for every call; a conversion would make several
         ("    lrs = []\n", "    again = tf.train.get_or_create_global_step()\n    lrs = []\n", "called more than once"),
         # two steps

@@ -1734,6 +1734,18 @@ class Analysis:
                     continue
                 if any(isinstance(n, cst.Call) and "assign" in ((self.rest(n.func) or "") + self.code(n.func)) for n in walk(o.value)):
                     raise Unsupported(o.node, f"`{gs}` is also changed here; its learning-rate schedules are not converted")
+        # names computed from the schedules: only the kept optimizer's learning rate may be one
+        dependent = set(sched_names)
+        for u in self.units.values():
+            for o in u.stmts:
+                if o.kind == T and o.uses & dependent:
+                    dependent |= set(o.defines)
+        for t in self.train_ops.values():
+            c = self.optimizer_call(t)
+            oparams = optimizer_params(self.call_rest(c)) or []
+            for key, a in _args_map_loose(c, oparams).items():
+                if (c is not ocall or key != "learning_rate") and names_used(a.value) & dependent:
+                    raise Unsupported(c, f"`{key}=` of this optimizer is computed from learning-rate schedules that only `{self.code(ocall.func)}` gets as a function; not converted")
         # each schedule: a tensor at the step
         for u, s in scheds:
             s.kind, s.static, s.dynamic_reason = T, False, f"reads `{gs}`"
