@@ -572,8 +572,8 @@ def test_kept_optimizer_is_applied_with_one_manual_finding() -> None:
         # the decayed rate also computed with (a tensor schedule, converted), but that
         # tensor is never run: TF2120 does not drop graph code silently
         ("    opt = tf.train.RMSPropOptimizer(0.1)\n",
-         "    lr = tf.train.exponential_decay(0.1, step, 3, 0.5)\n    opt = tf.train.RMSPropOptimizer(lr)\n"
-         "    shown = lr * 2.0\n", "`shown` is built but never run"),
+         ("    lr = tf.train.exponential_decay(0.1, step, 3, 0.5)\n    opt = tf.train.RMSPropOptimizer(lr)\n"
+          "    shown = lr * 2.0\n"), "`shown` is built but never run"),
     ],
 )
 def test_kept_optimizer_refusals(old: str, new: str, why: str) -> None:
@@ -661,7 +661,7 @@ def test_gradient_pair_indexing_with_an_explicit_var_list() -> None:
     """With var_list, TF1 and the tape list the same pairs in the same order: indexing the
     list converts (without var_list it is refused, see test_gradient_pair_refusals)."""
     src = _PAIR_SRC.replace("    clipped = [(tf.clip_by_value(g, -1.0, 1.0), v) for g, v in gv]\n", "    clipped = [(gv[0][0] * 0.5, gv[0][1])]\n")
-    out, mine = _tf2120(src)
+    out, _mine = _tf2120(src)
     assert "clipped = [(gv[0][0] * 0.5, gv[0][1])]" in out and "variables = [w]" in out, out
 
 
@@ -692,8 +692,8 @@ def test_tensor_schedules_give_the_kept_optimizer_a_learning_rate_function() -> 
         ("    lrs = []\n", "    reset = tf.assign(global_step, 0)\n    lrs = []\n", "also changed here"),
         # another optimizer using the combined rate: only the kept one gets the function
         ("    train_op = optimizer.minimize(loss, global_step=global_step)\n",
-         "    train_op = optimizer.minimize(loss, global_step=global_step)\n"
-         "    train2 = tf.train.GradientDescentOptimizer(lr).minimize(loss)\n", "gets as a function"),
+         ("    train_op = optimizer.minimize(loss, global_step=global_step)\n"
+          "    train2 = tf.train.GradientDescentOptimizer(lr).minimize(loss)\n"), "gets as a function"),
         # TF1 returns one variable for every call; a conversion would make several
         ("    lrs = []\n", "    again = tf.train.get_or_create_global_step()\n    lrs = []\n", "called more than once"),
         # two steps
@@ -711,7 +711,7 @@ def test_tensor_schedule_refusals(old: str, new: str, why: str) -> None:
 
 
 def test_global_step_maker_becomes_a_variable_named_like_tf1s() -> None:
-    out, mine = _tf2120(_TENSOR_SCHED_SRC)
+    out, _mine = _tf2120(_TENSOR_SCHED_SRC)
     assert 'global_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")' in out
     assert "get_or_create_global_step" not in _code_only(out)
 
@@ -740,6 +740,6 @@ def main():
             _, l, r = sess.run([train, loss, lr], {x: np.ones((2, 2), np.float32)})
             print(l, r)
 """
-    out, mine = _tf2120(src)
+    out, _mine = _tf2120(src)
     assert "\n\ndef current_lr():\n    return tf.keras.optimizers.schedules.ExponentialDecay(0.1, 2, 0.5)(step)\n\n\n# the optimizer\nopt = tf.compat.v1.train.RMSPropOptimizer(current_lr)\n" in out, out
     assert "        lr = current_lr()\n" in out and "return loss, lr" in out

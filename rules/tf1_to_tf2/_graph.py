@@ -1706,12 +1706,13 @@ class Analysis:
         if not trigger:
             return False
         # the one step variable, advanced by one kept TF1 optimizer only
-        fn = "tf.train.*_decay"
         gss = set()
         for u, s in scheds:
+            call = s.value
+            assert isinstance(call, cst.Call)
             graph = [n for n in names_used(steps[id(s)]) if self.graph_kind(u, n, s.index) is not None]
             if len(graph) != 1 or self.makes_variables(steps[id(s)]):
-                raise Unsupported(s.node, f"`{self.code(s.value).split('(')[0]}`: its step must be computed from one global-step variable only; not converted")
+                raise Unsupported(s.node, f"`{self.code(call.func)}`: its step must be computed from one global-step variable only; not converted")
             gss.add(graph[0])
             g = self.graph_kind(u, graph[0], s.index)
             if g is None or g.kind != V or not _zero_variable(self, g.value):
@@ -1762,12 +1763,12 @@ class Analysis:
         lr_name = lr_arg.value.value if lr_arg is not None and isinstance(lr_arg.value, cst.Name) else None
         ou = next(u for u in self.units.values() if any(o is tr.stmt for o in u.stmts))
         lr_stmt = ou.reaching(lr_name, tr.optimizer_stmt.index if tr.optimizer_stmt else tr.stmt.index) if lr_name else None
-        if lr_stmt is None or lr_stmt.kind != T or lr_stmt.static:
+        if lr_name is None or lr_stmt is None or lr_stmt.kind != T or lr_stmt.static:
             if lr_arg is not None and names_used(lr_arg.value) & {n for _, s in scheds for n in s.defines}:
                 raise Unsupported(ocall, "a learning rate computed from schedules in the optimizer call itself (name it first); not converted")
             return True
         if tr.optimizer_stmt is None:
-            raise Unsupported(ocall, f"the optimizer built inline with a learning rate computed from schedules (assign it to a name first); not converted")
+            raise Unsupported(ocall, "the optimizer built inline with a learning rate computed from schedules (assign it to a name first); not converted")
         members = self.slice(ou, [lr_stmt])
         if any(m.kind != T for m in members):
             raise Unsupported(lr_stmt.node, f"the learning rate `{lr_name}` needs fed values; a TF1 optimizer computes it from the step alone here; not converted")
@@ -1945,9 +1946,9 @@ class Analysis:
                         raise Unsupported(s.node, "optimizer assigned to several names")
                 if s.kind == TRAIN:
                     self.train_ops[id(s)] = self.train_op(u, s)
-        for n in self.gradient_methods:
-            if id(n) not in self.paired_methods:
-                raise Unsupported(n, f"`.{n.attr.value}` outside a `gv = opt.compute_gradients(loss)` ... `train = opt.apply_gradients(...)` pair of one function; not converted")
+        for method in self.gradient_methods:
+            if id(method) not in self.paired_methods:
+                raise Unsupported(method, f"`.{method.attr.value}` outside a `gv = opt.compute_gradients(loss)` ... `train = opt.apply_gradients(...)` pair of one function; not converted")
         for u in self.units.values():
             for s in u.stmts:
                 if s.kind == GRADS and not any(t.compute is s for t in self.train_ops.values()):
@@ -2117,14 +2118,14 @@ class Analysis:
             # reach it), the tape the variables the loss read, both in creation order: the
             # same gradients, but not the same positions
             for m in [*post, s]:
-                for n in walk(m.value if m is not s else gv):
+                for n in walk(gv if m is s or m.value is None else m.value):
                     if (isinstance(n, cst.Subscript) and isinstance(n.value, cst.Name) and n.value.value in grad_names) or (
                             isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in ("len", "enumerate")):
                         raise Unsupported(n, "the gradient list is indexed or counted: without var_list TF1 lists every trainable variable (None where the loss does not reach it) and the tape only those the loss read; pass var_list=[...] to compute_gradients; not converted")
         for name in names_used(gv):
-            g = self.graph_kind(u, name, s.index)
-            if g is not None and id(g) not in ids and g.kind != V:
-                raise Unsupported(call, f"apply_gradients of `{name}` ({g.kind}), which is not computed from the compute_gradients result; not converted")
+            gk = self.graph_kind(u, name, s.index)
+            if gk is not None and id(gk) not in ids and gk.kind != V:
+                raise Unsupported(call, f"apply_gradients of `{name}` ({gk.kind}), which is not computed from the compute_gradients result; not converted")
         if not names_used(gv) & grad_names:
             raise Unsupported(call, "apply_gradients of values not computed from compute_gradients; not converted")
         for m in u.stmts:
@@ -3480,8 +3481,8 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
     h = var.helper
     shared = {id(m) for m in h.members} if h is not None else set()
     calls = _lr_function_calls(plan, var) if h is None else {}
-    body: list[cst.BaseStatement] = [calls[id(m)] if id(m) in calls else _member(plan, m) for m in var.members
-                                     if m.kind == T and id(m) not in shared and calls.get(id(m), True) is not None]
+    body: list[cst.BaseStatement] = [calls.get(id(m)) or _member(plan, m) for m in var.members
+                                     if m.kind == T and id(m) not in shared and not (id(m) in calls and calls[id(m)] is None)]
     if h is not None:
         call = f"{h.name}({', '.join(p.name for p in h.params)})"
         body.insert(0, cst.parse_statement(f"{', '.join(h.outputs)} = {call}\n"))

@@ -28,29 +28,29 @@ from __future__ import annotations
 KEPT_OPTIMIZERS: dict[str, tuple[list[str], str, str]] = {
     "train.RMSPropOptimizer": (
         ["learning_rate", "decay", "momentum", "epsilon", "use_locking", "centered", "name"],
-        "TF1 RMSProp starts its mean square at 1.0, tf.keras.optimizers.RMSprop starts its velocity "
-        "at 0 (both add epsilon inside the square root, lr*g/sqrt(ms + epsilon)), so the "
-        "updates differ until the mean square has forgotten its start (first step with rho=0.9: "
-        "Keras about 3.16*lr*sign(g), TF1 about lr*g/0.95), and no Keras argument sets that start",
-        "tf.keras.optimizers.RMSprop(learning_rate=..., rho=<decay, TF1 default 0.9>, "
-        "momentum=<momentum>, epsilon=<epsilon, TF1 default 1e-10>, centered=<centered>) and then "
-        "re-tune the learning rate (the early updates differ most)",
+        ("TF1 RMSProp starts its mean square at 1.0, tf.keras.optimizers.RMSprop starts its velocity "
+         "at 0 (both add epsilon inside the square root, lr*g/sqrt(ms + epsilon)), so the "
+         "updates differ until the mean square has forgotten its start (first step with rho=0.9: "
+         "Keras about 3.16*lr*sign(g), TF1 about lr*g/0.95), and no Keras argument sets that start"),
+        ("tf.keras.optimizers.RMSprop(learning_rate=..., rho=<decay, TF1 default 0.9>, "
+         "momentum=<momentum>, epsilon=<epsilon, TF1 default 1e-10>, centered=<centered>) and then "
+         "re-tune the learning rate (the early updates differ most)"),
     ),
     "train.ProximalGradientDescentOptimizer": (
         ["learning_rate", "l1_regularization_strength", "l2_regularization_strength", "use_locking", "name"],
-        "Keras has no proximal optimizer: TF1 applies the l1/l2 shrinkage as a proximal step after "
-        "the gradient step, which a loss penalty does not reproduce",
-        "tf.keras.optimizers.SGD(learning_rate=...) (the same update when both regularization "
-        "strengths are 0), or a custom tf.keras.optimizers.Optimizer that applies the proximal step",
+        ("Keras has no proximal optimizer: TF1 applies the l1/l2 shrinkage as a proximal step after "
+         "the gradient step, which a loss penalty does not reproduce"),
+        ("tf.keras.optimizers.SGD(learning_rate=...) (the same update when both regularization "
+         "strengths are 0), or a custom tf.keras.optimizers.Optimizer that applies the proximal step"),
     ),
     "train.ProximalAdagradOptimizer": (
         ["learning_rate", "initial_accumulator_value", "l1_regularization_strength",
          "l2_regularization_strength", "use_locking", "name"],
-        "Keras has no proximal optimizer: TF1 applies the l1/l2 shrinkage as a proximal step after "
-        "the Adagrad step, which a loss penalty does not reproduce",
-        "tf.keras.optimizers.Adagrad(learning_rate=..., initial_accumulator_value=<TF1 default 0.1>, "
-        "epsilon=0.0) (the same update when both regularization strengths are 0), or a custom "
-        "tf.keras.optimizers.Optimizer that applies the proximal step",
+        ("Keras has no proximal optimizer: TF1 applies the l1/l2 shrinkage as a proximal step after "
+         "the Adagrad step, which a loss penalty does not reproduce"),
+        ("tf.keras.optimizers.Adagrad(learning_rate=..., initial_accumulator_value=<TF1 default 0.1>, "
+         "epsilon=0.0) (the same update when both regularization strengths are 0), or a custom "
+         "tf.keras.optimizers.Optimizer that applies the proximal step"),
     ),
 }
 
