@@ -743,3 +743,19 @@ def main():
     out, _mine = _tf2120(src)
     assert "\n\ndef current_lr():\n    return tf.keras.optimizers.schedules.ExponentialDecay(0.1, 2, 0.5)(step)\n\n\n# the optimizer\nopt = tf.compat.v1.train.RMSPropOptimizer(current_lr)\n" in out, out
     assert "        lr = current_lr()\n" in out and "return loss, lr" in out
+
+
+def test_loop_variable_named_like_a_graph_tensor() -> None:
+    """`for _ in range(n)` rebinds `_` (say `grads, _ = tf.clip_by_global_norm(...)`): not a
+    use of the tensor; reading it in the loop still is."""
+    src = (_PAIR_SRC.replace("    clipped = [(tf.clip_by_value(g, -1.0, 1.0), v) for g, v in gv]\n",
+                             "    grads, tvars = zip(*gv)\n    grads, _ = tf.clip_by_global_norm(grads, 1.0)\n"
+                             "    clipped = zip(grads, tvars)\n")
+           .replace("        sess.run(train, {x: data, y: target})\n",
+                    "        for _ in range(2):\n            sess.run(train, {x: data, y: target})\n"))
+    out, mine = _tf2120(src)
+    assert any(f.status is Status.APPLIED and "eager" in f.message for f in mine), [f.message for f in mine]
+    assert "        grads, _ = tf.clip_by_global_norm(grads, 1.0)\n" in out and "    for _ in range(2):\n" in out
+    out, mine = _tf2120(src.replace("            sess.run(train, {x: data, y: target})\n",
+                                    "            sess.run(train, {x: data, y: target})\n            print(_)\n"))
+    assert len(mine) == 1 and "graph object `_`" in mine[0].message, [f.message for f in mine]

@@ -1913,6 +1913,10 @@ class Analysis:
                 continue
             if isinstance(n, (cst.FunctionDef, cst.ClassDef)):
                 continue
+            if isinstance(n, (cst.For, cst.CompFor)) and _plain_target(n.target):
+                # `for _ in range(n)`: rebinds the name (a read of it later is still checked)
+                stack.extend(c for c in n.children if c is not n.target)
+                continue
             if isinstance(n, cst.Attribute):
                 if isinstance(n.value, cst.Name):
                     if n.value.value in self.sessions.get(u.name, ()):
@@ -3573,6 +3577,15 @@ def _return_directly(body: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
     value = asg.value
     new = prev.with_changes(body=[cst.Return(value=value)])  # type: ignore[union-attr]
     return [*body[:-2], new]
+
+
+def _plain_target(target: cst.BaseExpression) -> bool:
+    """A loop target made of names only (`_`, `i, (a, b)`)."""
+    if isinstance(target, cst.Name):
+        return True
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return all(isinstance(e, cst.Element) and _plain_target(e.value) for e in target.elements)
+    return False
 
 
 def _local(base: str, used: set[str]) -> str:
