@@ -45,6 +45,7 @@ from migrate.engine.context import FileContext
 from migrate.engine.names import dotted_name
 from migrate.result import Safety
 from rules.tf1_to_tf2 import _control_flow as _cf
+from rules.tf1_to_tf2 import _v1_optimizers as v1opt
 from rules.tf1_to_tf2._common import expr, kwarg, rest_of, tf_root
 
 STATE_KEY = "tf1_graph_plan"
@@ -102,11 +103,18 @@ OPTIMIZER_NOTES = {
     "train.AdadeltaOptimizer": "tf.train.AdadeltaOptimizer becomes tf.keras.optimizers.Adadelta with TF1's epsilon=1e-08 pinned (Keras defaults to 1e-07)",
     "train.FtrlOptimizer": "tf.train.FtrlOptimizer becomes tf.keras.optimizers.Ftrl (same update and defaults; accum_name/linear_name only named TF1's slots)",
 }
-UNSUPPORTED_OPTIMIZERS = {
-    "train.RMSPropOptimizer": "TF1 RMSProp starts its mean square at 1.0 and adds epsilon inside the square root; Keras RMSprop starts at 0 and adds it outside, so no Keras optimizer reproduces it",
-    "train.ProximalGradientDescentOptimizer": "no Keras counterpart",
-    "train.ProximalAdagradOptimizer": "no Keras counterpart",
-}
+# Optimizers with no exact Keras counterpart (RMSProp, the proximal ones) are kept as
+# tf.compat.v1.train.* objects in the eager program: see _v1_optimizers.py.
+UNSUPPORTED_OPTIMIZERS: dict[str, str] = {}
+
+
+def optimizer_params(r: str | None) -> list[str] | None:
+    """The TF1 parameters of an optimizer the rewrite handles (Keras or kept), else None."""
+    if r in OPTIMIZERS:
+        return OPTIMIZERS[r][1]
+    if v1opt.is_kept(r):
+        return v1opt.params(r)  # type: ignore[arg-type]
+    return None
 
 # Names that only make sense in graph mode (or build variables per call): a file that
 # uses them keeps tf.compat.v1 and graph mode, so nothing is converted. Prefix -> why.
@@ -141,8 +149,8 @@ GRAPH_ONLY: dict[str, str] = {
                      "RunMetadata", "Operation", "Tensor", "SparseTensorValue",
                      "keras.backend.get_session", "keras.backend.set_session", "estimator",
                      "train.MonitoredTrainingSession", "train.Supervisor", "train.SessionRunHook"), _GRAPH),
-    **dict.fromkeys(("train.get_or_create_global_step", "train.get_global_step", "train.create_global_step",
-                     "train.global_step", "train.natural_exp_decay", "train.ExponentialMovingAverage"), _STEP),
+    **dict.fromkeys(("train.get_global_step", "train.global_step", "train.natural_exp_decay",
+                     "train.ExponentialMovingAverage"), _STEP),
     **dict.fromkeys(("summary",), _SUMMARY),
     **dict.fromkeys(("data.make_initializable_iterator", "data.Iterator"), _ITER),
 }
@@ -173,6 +181,8 @@ CHECKPOINT_STATE = {"train.latest_checkpoint", "train.get_checkpoint_state"}
 GRAPH_METHODS = {"make_initializable_iterator", "get_tensor_by_name",
                  "get_operation_by_name", "as_graph_def", "finalize", "as_default", "partial_run",
                  "partial_run_setup", "initialized_value", "compute_gradients", "apply_gradients"}
+# Optimizer methods converted only as a `compute_gradients` ... `apply_gradients` pair.
+GRADIENT_METHODS = {"compute_gradients", "apply_gradients"}
 # Attributes a graph tensor has that an eager tensor lacks.
 GRAPH_ATTRS = {"name", "op", "graph", "consumers", "initializer", "eval", "run"}
 # Names whose values depend on TensorFlow's random streams (graph-mode and eager streams
@@ -184,8 +194,11 @@ RANDOM_WORDS = ("random", "dropout", "truncated_normal", "multinomial", "shuffle
 LIST_RESULTS = {"unstack", "split", "meshgrid", "unique", "nn.moments", "nn.top_k", "math.top_k",
                 "gradients", "dynamic_partition", "identity_n", "tuple"}
 # Calls that create variables (must run once, never inside a step function).
+# `global_step = tf.train.get_or_create_global_step()` (called once) -> an int64 tf.Variable
+# starting at 0, named "global_step" as TF1's (tensorflow/python/training/training_util.py)
+GLOBAL_STEP_MAKERS = ("train.get_or_create_global_step", "train.create_global_step")
 VARIABLE_MAKERS = ("Variable", "get_variable", "layers.", "keras.layers.", "keras.Sequential",
-                   "keras.Model", "keras.models.", "nn.rnn_cell.", "contrib.")
+                   "keras.Model", "keras.models.", "nn.rnn_cell.", "contrib.", *GLOBAL_STEP_MAKERS)
 BUILTINS = set(dir(builtins))
 SIMPLE_VALUES = (cst.Name, cst.Attribute, cst.Subscript, cst.Integer, cst.Float, cst.SimpleString,
                  cst.ConcatenatedString)
@@ -195,7 +208,8 @@ P, V, T, OPT, TRAIN, INIT, CONFIG, SESS, PY, DISABLE, SEEDING, CLOSE, FEED, SAVE
     "placeholder", "variable", "tensor", "optimizer", "train", "init", "config", "session",
     "python", "disable", "seed", "close", "feed", "saver", "learning-rate schedule", "summary",
     "merged summary", "summary writer", "dataset iterator", "dataset element", "dataset")
-UPDATES = "update-ops collection"  # `update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)` (removed)
+UPDATES = "update-ops collection"
+GRADS = "compute_gradients result"  # `gv = opt.compute_gradients(loss)` of a gradient pair  # `update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)` (removed)
 # a tf.data pipeline built from Python values is an object, built once where it stands
 NOT_GRAPH = (PY, DISABLE, SEEDING, CLOSE, FEED, DATA, UPDATES)
 # Collection reads that name every variable: as `minimize(var_list=...)` they are the
@@ -305,6 +319,10 @@ class TrainOp:
     optimizer_stmt: Stmt | None  # None: the optimizer was built inline in `stmt`
     var_list: cst.BaseExpression | None
     global_step: str | None
+    # `gv = opt.compute_gradients(loss)` ... `train = opt.apply_gradients(f(gv))`: the
+    # compute statement and the statements between that transform the gradients (in order)
+    compute: Stmt | None = None
+    post: list[Stmt] = field(default_factory=list)
 
 
 @dataclass
@@ -335,6 +353,8 @@ class Plan:
     # every TF1-only Dataset method (make_one_shot_iterator, ...) of the file is rewritten
     # away: TF2001 may map tf.data.Dataset to TF2's class (read by symbol_rename.py)
     v2_datasets: bool = False
+    # TF1 optimizers kept as tf.compat.v1.train objects: applied, and one manual finding each
+    kept_optimizers: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
 
 
 # -- small helpers ---------------------------------------------------------------------
@@ -552,6 +572,18 @@ class Analysis:
         self.init_iters: dict[tuple[str, str], Helper] = {}  # (unit, iterator name) -> its dataset function
         self.fed_data: set[int] = set()  # DATA statements (values) built from placeholders
         self.dataset_params: set[int] = set()  # placeholder Stmts that became dataset-function arguments
+        # TF1 optimizers kept as tf.compat.v1.train objects (_v1_optimizers.py): the ids of
+        # MomentumOptimizer calls whose learning rate is decayed, and optimizer call id ->
+        # (the callable it gets as learning rate, what that is) for a kept optimizer
+        self.kept_momentum: set[int] = set()
+        self.v1_schedules: dict[int, tuple[str, str]] = {}
+        # a learning rate computed from schedules (tensor schedules): optimizer call id ->
+        # (function name, its statements, the learning-rate name); their statement ids
+        self.lr_functions: dict[int, tuple[str, list[Stmt], str]] = {}
+        self.lr_members: set[int] = set()
+        # `.compute_gradients`/`.apply_gradients` attributes: allowed only in a recognised pair
+        self.gradient_methods: list[cst.Attribute] = []
+        self.paired_methods: set[int] = set()
 
     # names -------------------------------------------------------------------------------
     def rest(self, node: cst.CSTNode | None) -> str | None:
@@ -666,10 +698,13 @@ class Analysis:
                     raise Unsupported(node, f"`tf.{r}`: {why}; the file keeps tf.compat.v1 and its Session")
             if r in UNSUPPORTED_OPTIMIZERS:
                 raise Unsupported(node, f"`tf.{r}` has no exact Keras counterpart ({UNSUPPORTED_OPTIMIZERS[r]}); the training loop is left in TF1 form")
-            if r.startswith("train.") and r.endswith("Optimizer") and r not in OPTIMIZERS:
+            if r.startswith("train.") and r.endswith("Optimizer") and optimizer_params(r) is None:
                 raise Unsupported(node, f"`tf.{r}` is not one of the optimizers converted automatically")
         for n in walk(self.module):
             if id(n) in self.model_nodes:
+                continue
+            if isinstance(n, cst.Attribute) and n.attr.value in GRADIENT_METHODS:
+                self.gradient_methods.append(n)  # checked by check_train_ops
                 continue
             if isinstance(n, cst.Attribute) and n.attr.value in GRAPH_METHODS and id(n) not in self.allowed_refs \
                     and not _cf.initialized_value(self, n):
@@ -833,7 +868,7 @@ class Analysis:
             return Stmt(i, stmt, INIT, tuple(names), uses, value)
         if r == "ConfigProto" or r == "GPUOptions":
             return Stmt(i, stmt, CONFIG, tuple(names), uses, value)
-        if r in OPTIMIZERS:
+        if optimizer_params(r) is not None:
             return Stmt(i, stmt, OPT, tuple(names), uses, value)
         if r == SAVER:
             return Stmt(i, stmt, SAVE, tuple(names), uses, value)
@@ -860,8 +895,10 @@ class Analysis:
             return Stmt(i, stmt, MERGE, tuple(names), uses, value)
         if r == WRITER:
             return Stmt(i, stmt, WRITE, tuple(names), uses, value)
-        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "minimize":
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in ("minimize", "apply_gradients"):
             return Stmt(i, stmt, TRAIN, tuple(names), uses, value)
+        if any(isinstance(n, cst.Attribute) and n.attr.value == "compute_gradients" for n in walk(value)):
+            return Stmt(i, stmt, GRADS, tuple(names), uses, value)
         if self.makes_variables(value) or self.calls_variable_maker(value):
             return Stmt(i, stmt, V, tuple(names), uses, value)
         graph = {n for n in uses & u.graph_names}
@@ -1020,7 +1057,7 @@ class Analysis:
                     s.dynamic_reason = f"reads the variables in `{name}`"
                     return
                 continue
-            if dep.kind in (P, V, NEXT):
+            if dep.kind in (P, V, NEXT, GRADS, SCHED):
                 s.dynamic_reason = f"reads `{name}`"
                 return
             if dep.kind == T and not dep.static:
@@ -1868,6 +1905,9 @@ class Analysis:
         starting at 0: optimizer.iterations equals global_step at every update, so the
         Keras schedule the optimizer evaluates gives TF1's learning rates."""
         root = tf_root(self.ctx)
+        self.global_step_makers(root)
+        if self.tensor_schedules(root):
+            return
         for u in self.units.values():
             for s in u.stmts:
                 if s.kind != SCHED:
@@ -1907,12 +1947,15 @@ class Analysis:
                     ocall = tcall.func.value
                 assert isinstance(ocall, cst.Call)
                 ro = self.call_rest(ocall)
-                if ro == "train.MomentumOptimizer":
-                    raise Unsupported(call, f"`{fn}` with tf.train.MomentumOptimizer: TF1 momentum accumulates gradients and multiplies by the current learning rate, Keras SGD accumulates learning-rate-scaled steps, so a decaying rate gives different updates; not converted")
-                oparams = OPTIMIZERS[ro][1] if ro in OPTIMIZERS else ["learning_rate"]
+                oparams = optimizer_params(ro) or ["learning_rate"]
                 lr_arg = _args_map(ocall, oparams).get("learning_rate")
                 if lr_arg is None or not (isinstance(lr_arg.value, cst.Name) and lr_arg.value.value == lr):
                     raise Unsupported(call, f"`{fn}`: the decayed learning rate `{lr}` is not the learning rate of the optimizer that advances `{gs}`")
+                if ro == v1opt.MOMENTUM:
+                    # Keras SGD(momentum) differs from TF1 momentum for a changing rate: keep TF1's
+                    self.kept_momentum.add(id(ocall))
+                if self.kept_v1(ocall):
+                    self.v1_schedules[id(ocall)] = (f"lambda: {lr}({gs})", f"`lambda: {lr}({gs})`, the Keras schedule evaluated at `{gs}`, which apply_gradients(global_step={gs}) advances")
                 # the schedule object replaces a tensor: nothing else may compute with it,
                 # and nothing else may move the step
                 for uu in self.units.values():
@@ -1924,7 +1967,161 @@ class Analysis:
                             raise Unsupported(o.node, f"`{fn}`: `{lr if lr in o.uses else gs}` is also used by `{self.code(o.node).strip()[:60]}`; not converted")
                 self.plan.call_builders[id(call)] = _schedule_builder(r, root)
                 self.plan.dropped.append(call.func)
-                self.plan.optimizer_notes.append((call.func, f"`{fn}({gs})` becomes tf.keras.optimizers.schedules.{SCHEDULES[r][0]}, which the optimizer evaluates at optimizer.iterations (equal to `{gs}` here: both start at 0 and advance once per train step; after restoring `{gs}` from a converted TF1 checkpoint, also set `optimizer.iterations.assign({gs})`)"))
+                if self.kept_v1(ocall):
+                    self.plan.optimizer_notes.append((call.func, f"`{fn}({gs})` becomes tf.keras.optimizers.schedules.{SCHEDULES[r][0]}, which the kept TF1 optimizer evaluates at `{gs}` (`learning_rate=lambda: {lr}({gs})`, TF1's learning rate at every step)"))
+                else:
+                    self.plan.optimizer_notes.append((call.func, f"`{fn}({gs})` becomes tf.keras.optimizers.schedules.{SCHEDULES[r][0]}, which the optimizer evaluates at optimizer.iterations (equal to `{gs}` here: both start at 0 and advance once per train step; after restoring `{gs}` from a converted TF1 checkpoint, also set `optimizer.iterations.assign({gs})`)"))
+
+    def global_step_makers(self, root: str) -> None:
+        """`gs = tf.train.get_or_create_global_step()` -> `gs = tf.Variable(0,
+        dtype=tf.int64, trainable=False, name="global_step")`: what TF1 creates (int64,
+        zeros, not trainable, named global_step). TF1 returns the same variable on every
+        call: converted only when the file calls it once."""
+        calls = [n for n in walk(self.module) if isinstance(n, cst.Call) and self.call_rest(n) in GLOBAL_STEP_MAKERS]
+        if not calls:
+            return
+        call = calls[0]
+        r = self.call_rest(call)
+        s = next((s for u in self.units.values() for s in u.stmts if s.value is call), None)
+        if len(calls) > 1:
+            raise Unsupported(calls[1], f"`tf.{r}` called more than once (TF1 returns one variable, a conversion would make several); not converted")
+        if s is None or s.kind != V or len(s.defines) != 1 or call.args:
+            raise Unsupported(call, f"`tf.{r}` used other than as `name = tf.{r}()`; not converted")
+        self.plan.call_builders[id(call)] = _code_builder(f'{root}.Variable(0, dtype={root}.int64, trainable=False, name="global_step")')
+        self.plan.dropped.append(call)
+        self.plan.optimizer_notes.append((call, f"`tf.{r}()` becomes an int64 tf.Variable starting at 0 named global_step, what TF1 created; `tf.train.get_global_step()` does not find it (pass the variable around)"))
+
+    def tensor_schedules(self, root: str) -> bool:
+        """Schedules whose values the program computes with (`lr = tf.minimum(exp_lr,
+        pw_lr)`, fetched rates, a step expression such as `tf.cast(global_step, tf.int32)`),
+        for a TF1 optimizer that is kept (tf.compat.v1): each schedule becomes a tensor,
+        `tf.keras.optimizers.schedules.X(...)(step)`, computed where it is needed like any
+        tensor, and the optimizer gets a function computing its learning-rate tensor from
+        the step (a TF1 optimizer calls a callable learning rate at every update). TF1
+        computed the same values from the same step. False: not this case (the plain
+        schedule rewrite above decides)."""
+        scheds = [(u, s) for u in self.units.values() for s in u.stmts if s.kind == SCHED]
+        if not scheds:
+            return False
+        sched_names = {n for _, s in scheds for n in s.defines}
+        steps: dict[int, cst.BaseExpression] = {}
+        trigger = False
+        for u, s in scheds:
+            call = s.value
+            assert isinstance(call, cst.Call)
+            r = self.call_rest(call)
+            assert r is not None
+            if len(s.defines) != 1 or any(a.star for a in call.args):
+                return False
+            params = SCHEDULES[r][1]
+            if len([a for a in call.args if a.keyword is None]) > len(params):
+                return False
+            args = _args_map(call, params if r == "train.piecewise_constant" else ["learning_rate", *params[1:]])
+            step = args.get("global_step") or args.get("x")
+            if step is None or set(args) - set(params) - {"learning_rate", "x"}:
+                return False
+            steps[id(s)] = step.value
+            trigger |= not isinstance(step.value, cst.Name)
+        for u in self.units.values():
+            for o in u.stmts:
+                if o.kind == T and o.uses & sched_names:
+                    trigger = True
+                if o.kind == PY and o.uses & sched_names:
+                    trigger = True
+        for _u, _top, rcall, *_rest in self.run_sites:  # fetched
+            if any(isinstance(n, cst.Name) and n.value in sched_names for n in walk(rcall)):
+                trigger = True
+        if not trigger:
+            return False
+        # the one step variable, advanced by one kept TF1 optimizer only
+        gss = set()
+        for u, s in scheds:
+            call = s.value
+            assert isinstance(call, cst.Call)
+            graph = [n for n in names_used(steps[id(s)]) if self.graph_kind(u, n, s.index) is not None]
+            if len(graph) != 1 or self.makes_variables(steps[id(s)]):
+                raise Unsupported(s.node, f"`{self.code(call.func)}`: its step must be computed from one global-step variable only; not converted")
+            gss.add(graph[0])
+            g = self.graph_kind(u, graph[0], s.index)
+            if g is None or g.kind != V or not _zero_variable(self, g.value):
+                raise Unsupported(s.node, f"`{graph[0]}` must be a tf.Variable starting at 0 for its learning-rate schedules to be converted")
+        if len(gss) != 1:
+            raise Unsupported(scheds[0][1].node, "learning-rate schedules of several global steps; not converted")
+        gs = gss.pop()
+        trains = [t for t in self.train_ops.values() if t.global_step == gs]
+        if len(trains) != 1:
+            raise Unsupported(scheds[0][1].node, f"`{gs}` must be advanced by exactly one minimize/apply_gradients(global_step=...) for its schedules to be converted")
+        tr = trains[0]
+        ocall = self.optimizer_call(tr)
+        if self.call_rest(ocall) == v1opt.MOMENTUM:
+            self.kept_momentum.add(id(ocall))  # a decayed rate: Keras SGD would differ
+        if not self.kept_v1(ocall):
+            return False  # a Keras optimizer evaluates schedules at optimizer.iterations: see below
+        for u in self.units.values():
+            for o in u.stmts:
+                if o is tr.stmt or o.value is None or gs not in names_used(o.value):
+                    continue
+                if any(isinstance(n, cst.Call) and "assign" in ((self.rest(n.func) or "") + self.code(n.func)) for n in walk(o.value)):
+                    raise Unsupported(o.node, f"`{gs}` is also changed here; its learning-rate schedules are not converted")
+        # names computed from the schedules: only the kept optimizer's learning rate may be one
+        dependent = set(sched_names)
+        for u in self.units.values():
+            for o in u.stmts:
+                if o.kind == T and o.uses & dependent:
+                    dependent |= set(o.defines)
+        for t in self.train_ops.values():
+            c = self.optimizer_call(t)
+            oparams = optimizer_params(self.call_rest(c)) or []
+            for key, a in _args_map_loose(c, oparams).items():
+                if (c is not ocall or key != "learning_rate") and names_used(a.value) & dependent:
+                    raise Unsupported(c, f"`{key}=` of this optimizer is computed from learning-rate schedules that only `{self.code(ocall.func)}` gets as a function; not converted")
+        # each schedule: a tensor at the step
+        for u, s in scheds:
+            s.kind, s.static, s.dynamic_reason = T, False, f"reads `{gs}`"
+            call = s.value
+            assert isinstance(call, cst.Call)
+            r = self.call_rest(call)
+            assert r is not None
+            self.plan.call_builders[id(call)] = _tensor_schedule_builder(r, root)
+            self.plan.dropped.append(call.func)
+            self.plan.optimizer_notes.append((call.func, f"`tf.{r}({self.code(steps[id(s)])})` becomes tf.keras.optimizers.schedules.{SCHEDULES[r][0]}(...)({self.code(steps[id(s)])}): the same value, computed from `{gs}` where the program uses it"))
+        # the optimizer's learning rate: a function of the step
+        oparams = optimizer_params(self.call_rest(ocall)) or ["learning_rate"]
+        lr_arg = _args_map(ocall, oparams).get("learning_rate")
+        lr_name = lr_arg.value.value if lr_arg is not None and isinstance(lr_arg.value, cst.Name) else None
+        ou = next(u for u in self.units.values() if any(o is tr.stmt for o in u.stmts))
+        lr_stmt = ou.reaching(lr_name, tr.optimizer_stmt.index if tr.optimizer_stmt else tr.stmt.index) if lr_name else None
+        if lr_name is None or lr_stmt is None or lr_stmt.kind != T or lr_stmt.static:
+            if lr_arg is not None and names_used(lr_arg.value) & {n for _, s in scheds for n in s.defines}:
+                raise Unsupported(ocall, "a learning rate computed from schedules in the optimizer call itself (name it first); not converted")
+            return True
+        if tr.optimizer_stmt is None:
+            raise Unsupported(ocall, "the optimizer built inline with a learning rate computed from schedules (assign it to a name first); not converted")
+        members = self.slice(ou, [lr_stmt])
+        if any(m.kind != T for m in members):
+            raise Unsupported(lr_stmt.node, f"the learning rate `{lr_name}` needs fed values; a TF1 optimizer computes it from the step alone here; not converted")
+        name = self.fresh(f"current_{lr_name}")
+        self.lr_functions[id(ocall)] = (name, members, lr_name)
+        self.lr_members |= {id(m) for m in members}
+        self.v1_schedules[id(ocall)] = (name, f"`{name}`, a function computing TF1's learning-rate tensor `{lr_name}` from `{gs}`, which apply_gradients(global_step={gs}) advances")
+        self.plan.stmt_builders[id(tr.optimizer_stmt.node)] = _lr_function_builder(self.plan, name, members, lr_name, 2 if ou.is_module else 1)
+        return True
+
+    def kept_v1(self, ocall: cst.BaseExpression | None) -> bool:
+        """Whether this optimizer call stays a tf.compat.v1.train optimizer (no Keras
+        optimizer computes its updates; see _v1_optimizers.py)."""
+        return v1opt.is_kept(self.call_rest(ocall)) or id(ocall) in self.kept_momentum
+
+    def optimizer_call(self, tr: TrainOp) -> cst.Call:
+        """The (original) call that builds the optimizer of a train op."""
+        if tr.optimizer_stmt is not None:
+            ocall = tr.optimizer_stmt.value
+        else:
+            tcall = tr.stmt.value
+            assert isinstance(tcall, cst.Call) and isinstance(tcall.func, cst.Attribute)
+            ocall = tcall.func.value
+        assert isinstance(ocall, cst.Call)
+        return ocall
 
     def saved_objects(self, u: Unit, saver: Stmt) -> list[str]:
         """The names of the trackable objects built before `saver` (variables, Keras
@@ -1960,6 +2157,10 @@ class Analysis:
         for uu in scope:
             assert uu is not None
             for s in uu.stmts:
+                if s.kind == V and len(s.defines) == 1 and s.defines[0] in objects and self.call_rest(s.value) in GLOBAL_STEP_MAKERS:
+                    if s.defines[0] != "global_step":
+                        out["global_step"] = s.defines[0]
+                    continue
                 if s.kind != V or len(s.defines) != 1 or s.defines[0] not in objects or self.call_rest(s.value) != "Variable":
                     continue
                 assert isinstance(s.value, cst.Call)
@@ -1972,7 +2173,7 @@ class Analysis:
         """`tf.Variable(...)`, a Keras object, or a call of a function of this file that
         builds one tf.Variable and returns it (`weight_variable(shape)`)."""
         r = self.call_rest(value)
-        if r == "Variable" or (r is not None and r.startswith("keras.")):
+        if r == "Variable" or r in GLOBAL_STEP_MAKERS or (r is not None and r.startswith("keras.")):
             return True
         if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in self.functions_by_name:
             fn = self.functions_by_name[value.func.value]
@@ -2040,6 +2241,10 @@ class Analysis:
                 continue
             if isinstance(n, (cst.FunctionDef, cst.ClassDef)):
                 continue
+            if isinstance(n, (cst.For, cst.CompFor)) and _plain_target(n.target):
+                # `for _ in range(n)`: rebinds the name (a read of it later is still checked)
+                stack.extend(c for c in n.children if c is not n.target)
+                continue
             if isinstance(n, cst.Attribute):
                 if isinstance(n.value, cst.Name):
                     if n.value.value in self.sessions.get(u.name, ()):
@@ -2073,6 +2278,13 @@ class Analysis:
                         raise Unsupported(s.node, "optimizer assigned to several names")
                 if s.kind == TRAIN:
                     self.train_ops[id(s)] = self.train_op(u, s)
+        for method in self.gradient_methods:
+            if id(method) not in self.paired_methods:
+                raise Unsupported(method, f"`.{method.attr.value}` outside a `gv = opt.compute_gradients(loss)` ... `train = opt.apply_gradients(...)` pair of one function; not converted")
+        for u in self.units.values():
+            for s in u.stmts:
+                if s.kind == GRADS and not any(t.compute is s for t in self.train_ops.values()):
+                    raise Unsupported(s.node, "`compute_gradients` whose result no apply_gradients of the same optimizer uses; not converted")
                 if s.kind == CONFIG:
                     n = s.defines[0] if len(s.defines) == 1 else ""
                     if self.config_uses.get(n, 0) != 1 or self.names_used_elsewhere(u, n, s):
@@ -2086,7 +2298,8 @@ class Analysis:
     def check_optimizer_call(self, call: cst.BaseExpression | None) -> None:
         assert isinstance(call, cst.Call)
         r = self.call_rest(call)
-        _cls, params = OPTIMIZERS[r]  # type: ignore[index]
+        params = optimizer_params(r)
+        assert params is not None
         for a in call.args:
             if a.star:
                 raise Unsupported(call, "optimizer built with *args/**kwargs")
@@ -2101,8 +2314,10 @@ class Analysis:
         assert isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
         if len(s.defines) != 1:
             raise Unsupported(s.node, "train op assigned to several names")
+        if call.func.attr.value == "apply_gradients":
+            return self.gradient_pair(u, s, call)
         recv = call.func.value
-        if isinstance(recv, cst.Call) and self.call_rest(recv) in OPTIMIZERS:
+        if isinstance(recv, cst.Call) and optimizer_params(self.call_rest(recv)) is not None:
             self.check_optimizer_call(recv)
             opt_stmt = None
             opt_name = self.fresh("optimizer")
@@ -2128,6 +2343,11 @@ class Analysis:
         extra = set(args) - {"loss", "global_step", "var_list", "name"}
         if extra:
             raise Unsupported(call, f"minimize({', '.join(sorted(extra))}=...) is not converted")
+        return self.train_parts(u, s, call, args, opt_name, opt_stmt)
+
+    def train_parts(self, u: Unit, s: Stmt, call: cst.Call, args: dict[str, cst.Arg], opt_name: str,
+                    opt_stmt: Stmt | None) -> TrainOp:
+        """The TrainOp of `s` from its loss, var_list and global_step arguments."""
         loss = args.get("loss")
         if loss is None:
             raise Unsupported(call, "minimize() without a loss")
@@ -2159,10 +2379,109 @@ class Analysis:
         if "global_step" in args:
             gs = args["global_step"].value
             g = self.graph_kind(u, gs.value, s.index) if isinstance(gs, cst.Name) else None
-            if g is None or g.kind != V or not isinstance(g.value, cst.Call) or self.call_rest(g.value) != "Variable":
+            if g is None or g.kind != V or not isinstance(g.value, cst.Call) or self.call_rest(g.value) not in ("Variable", *GLOBAL_STEP_MAKERS):
                 raise Unsupported(call, "minimize(global_step=...) with a global step that is not a plain tf.Variable")
             gs_name = gs.value  # type: ignore[union-attr]
         return TrainOp(s, ls, opt_name, opt_stmt, var_list, gs_name)
+
+    def gradient_pair(self, u: Unit, s: Stmt, call: cst.Call) -> TrainOp:
+        """`gv = opt.compute_gradients(loss[, var_list])`, statements that transform the
+        gradients (clipping), `train = opt.apply_gradients(f(gv)[, global_step])`, all
+        top-level statements of one function: the train step computes `gv` from the tape
+        (`list(zip(tape.gradient(loss, variables), variables))`: the pairs of the variables
+        that get a gradient, in creation order as TF1 lists them), runs those statements
+        after the tape and applies what they produce."""
+        assert isinstance(call.func, cst.Attribute)
+        recv = call.func.value
+        o = u.reaching(recv.value, s.index) if isinstance(recv, cst.Name) else None
+        if o is None or o.kind != OPT or not isinstance(recv, cst.Name):
+            raise Unsupported(call, "`apply_gradients` on something that is not a TF1 optimizer built in the same function; not converted")
+        if any(a.star for a in call.args) or len([a for a in call.args if a.keyword is None]) > 3:
+            raise Unsupported(call, "apply_gradients(*args/**kwargs) or too many arguments; not converted")
+        aargs = _args_map_loose(call, ["grads_and_vars", "global_step", "name"])
+        extra = set(aargs) - {"grads_and_vars", "global_step", "name"}
+        if extra or "grads_and_vars" not in aargs:
+            raise Unsupported(call, f"apply_gradients({', '.join(sorted(extra)) or 'without grads_and_vars'}) is not converted")
+        computes = [g for g in u.stmts if g.kind == GRADS and g.index < s.index]
+        mine = []
+        for g in computes:
+            cg = [n for n in walk(g.value) if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute)
+                  and n.func.attr.value == "compute_gradients"] if g.value is not None else []
+            if len(cg) != 1:
+                raise Unsupported(g.node, "a statement with several compute_gradients calls; not converted")
+            c = cg[0]
+            assert isinstance(c.func, cst.Attribute)
+            if isinstance(c.func.value, cst.Name) and u.reaching(c.func.value.value, g.index) is o:
+                mine.append((g, c))
+        if len(mine) != 1:
+            raise Unsupported(call, f"`{recv.value}.apply_gradients` needs exactly one `{recv.value}.compute_gradients(...)` before it in the same function ({len(mine)} found); not converted")
+        compute, ccall = mine[0]
+        if any(t.compute is compute for t in self.train_ops.values()):
+            raise Unsupported(call, "one compute_gradients result applied twice; not converted")
+        if any(a.star for a in ccall.args) or len([a for a in ccall.args if a.keyword is None]) > 2:
+            raise Unsupported(ccall, "compute_gradients(*args/**kwargs) or its gating/aggregation arguments; not converted")
+        cargs = _args_map_loose(ccall, ["loss", "var_list"])
+        extra = set(cargs) - {"loss", "var_list"}
+        if extra:
+            raise Unsupported(ccall, f"compute_gradients({', '.join(sorted(extra))}=...) is not converted")
+        if "loss" not in cargs or not isinstance(cargs["loss"].value, cst.Name):
+            raise Unsupported(ccall, "compute_gradients of a loss expression (name the loss first); not converted")
+        # the statements between that depend on the gradients, and nothing else uses them
+        grad_names = set(compute.defines)
+        post: list[Stmt] = []
+        for m in u.stmts:
+            if compute.index < m.index < s.index and m.uses & grad_names:
+                if m.kind != T or m.value is None or self.makes_variables(m.value):
+                    raise Unsupported(m.node, "a statement on the gradients that is not a plain tensor computation; not converted")
+                post.append(m)
+                grad_names |= set(m.defines)
+        ids = {id(compute), *(id(m) for m in post)}
+        gv = aargs["grads_and_vars"].value
+        self.paired_methods.update({id(ccall.func), id(call.func)})
+        args = {"loss": cargs["loss"]}
+        if "var_list" in cargs:
+            args["var_list"] = cargs["var_list"]
+        if "global_step" in aargs:
+            args["global_step"] = aargs["global_step"]
+        tr = self.train_parts(u, s, call, args, recv.value, o)
+        tr.compute, tr.post = compute, post
+        if tr.var_list is None:
+            # TF1 lists every trainable variable of the graph (None where the loss does not
+            # reach it), the tape the variables the loss read, both in creation order: the
+            # same gradients, but not the same positions
+            for m in [*post, s]:
+                for n in walk(gv if m is s or m.value is None else m.value):
+                    if (isinstance(n, cst.Subscript) and isinstance(n.value, cst.Name) and n.value.value in grad_names) or (
+                            isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in ("len", "enumerate")):
+                        raise Unsupported(n, "the gradient list is indexed or counted: without var_list TF1 lists every trainable variable (None where the loss does not reach it) and the tape only those the loss read; pass var_list=[...] to compute_gradients; not converted")
+        for name in names_used(gv):
+            gk = self.graph_kind(u, name, s.index)
+            if gk is not None and id(gk) not in ids and gk.kind != V:
+                raise Unsupported(call, f"apply_gradients of `{name}` ({gk.kind}), which is not computed from the compute_gradients result; not converted")
+        if not names_used(gv) & grad_names:
+            raise Unsupported(call, "apply_gradients of values not computed from compute_gradients; not converted")
+        for m in u.stmts:
+            if id(m) in ids or m is s:
+                continue
+            bad = sorted(n for n in m.uses & grad_names if id(u.reaching(n, m.index)) in ids)
+            if bad:
+                raise Unsupported(m.node, f"the gradients ({', '.join(bad)}) are also used outside the train step; not converted")
+        loss_name = cargs["loss"].value.value  # type: ignore[attr-defined]
+        if u.reaching(loss_name, compute.index) is not u.reaching(loss_name, s.index):
+            raise Unsupported(call, f"`{loss_name}` is rebound between compute_gradients and apply_gradients; not converted")
+        return tr
+
+    def pair_needs(self, gu: Unit, tr: TrainOp) -> list[Stmt]:
+        """The graph statements (tensors, placeholders) that the statements on the gradients
+        read besides the gradients: computed in the train step too."""
+        out = []
+        own = {id(tr.compute), *(id(m) for m in tr.post)}
+        for m in tr.post:
+            for name in m.uses:
+                d = gu.reaching(name, m.index)
+                if d is not None and id(d) not in own and (d.kind == T and not d.static or d.kind in (P, NEXT)):
+                    out.append(d)
+        return out
 
     # run calls -> variants ---------------------------------------------------------------
     def build_variants(self) -> None:
@@ -2312,6 +2631,7 @@ class Analysis:
         needed = [s for _, s in rets if s is not None and s.kind == T and not s.static]
         if tr is not None:
             needed.append(tr.loss)
+            needed.extend(self.pair_needs(gu, tr))
         if group is not None:
             needed.append(group)
         if summary is not None:
@@ -2532,6 +2852,8 @@ class Analysis:
                     continue
                 if d.kind == T and not d.static or d.kind in (P, NEXT):
                     stack.append(d)
+                elif d.kind == GRADS:
+                    raise Unsupported(s.node, f"`{name}` (the compute_gradients result) is computed only inside its train step; fetching what is computed from it is not converted")
                 elif d.kind in (OPT, TRAIN, INIT, CONFIG, SESS):
                     raise Unsupported(s.node, f"`{name}` ({d.kind}) is used to compute a tensor; not converted")
         members = sorted(seen.values(), key=lambda s: s.index)
@@ -2752,13 +3074,15 @@ class Analysis:
         root = tf_root(self.ctx)
         active = {u.name for u, *_ in self.run_sites} | {n for n, s in self.sessions.items() if s} | {"<module>"}
         used_params = {id(p.stmt) for v in self.variants for p in v.params}
+        on_gradients = {id(m) for t in self.train_ops.values() for m in t.post}  # rebuilt in its train step
         for u in self.units.values():
             if u.name not in active:
                 continue  # a helper that builds graph pieces: called from moved code, unchanged
             for s in u.stmts:
                 if s.kind == P and id(s) not in used_params and id(s) not in self.dataset_params:
                     raise Unsupported(s.node, f"placeholder `{s.defines[0]}` is never fed to a run; not converted")
-                if s.kind == T and not s.static and not any(s in v.members for v in self.variants):
+                if s.kind == T and not s.static and id(s) not in on_gradients and id(s) not in self.lr_members \
+                        and not any(s in v.members for v in self.variants):
                     # dropping it silently would lose code: only tensors that some run needs
                     raise Unsupported(s.node, f"`{', '.join(s.defines)}` is built but never run; not converted")
                 if s.kind == ITER and id(s.node) in self.init_iter_stmts:
@@ -2875,6 +3199,9 @@ class Analysis:
                 used |= {p.name for p in var.params}
                 if h is not None:
                     used.add(h.name)
+                tr = self.train_ops[id(var.train)]
+                for m in ([tr.compute] if tr.compute is not None else []) + tr.post:
+                    used |= m.uses | set(m.defines)
                 var.locals = {k: _local(k, used) for k in ("tape", "variables", "gradients")}
             plan.inserts.setdefault(id(anchor_stmt), []).append(var)
             if var.unit.is_module:
@@ -2885,12 +3212,16 @@ class Analysis:
                 plan.capture.add(id(var.train.node))
         # optimizers
         for tr in self.train_ops.values():
+            if tr.compute is not None:  # rebuilt in the train step, after the tape
+                plan.remove.add(id(tr.compute.node))
+                plan.capture.add(id(tr.compute.node))
+                plan.dropped.append(tr.compute.node)
             if tr.optimizer_stmt is not None:
                 ocall = tr.optimizer_stmt.value
                 assert isinstance(ocall, cst.Call)
                 plan.call_builders[id(ocall)] = _optimizer_builder(self, ocall, root)
                 plan.dropped.append(ocall)
-                plan.optimizer_notes.append((ocall, _optimizer_note(self, ocall)))
+                self.optimizer_finding(ocall)
             else:
                 tcall = tr.stmt.value
                 assert isinstance(tcall, cst.Call) and isinstance(tcall.func, cst.Attribute)
@@ -2899,7 +3230,7 @@ class Analysis:
                 plan.remove.discard(id(tr.stmt.node))
                 plan.stmt_builders[id(tr.stmt.node)] = _inline_optimizer_builder(self, tr, ocall, root)
                 plan.dropped.append(ocall)
-                plan.optimizer_notes.append((ocall, _optimizer_note(self, ocall)))
+                self.optimizer_finding(ocall)
         # module-level DISABLE / SEED statements
         for u in self.units.values():
             for s in u.stmts:
@@ -2956,6 +3287,16 @@ class Analysis:
             parts.append("each run draws its element with `iterator.get_next()`")
         parts.append("sess.run results are .numpy() values; Session, initializers and disable_v2_behavior are removed")
         plan.summary = "; ".join(parts)
+
+    def optimizer_finding(self, ocall: cst.Call) -> None:
+        """An applied note for a Keras optimizer; a manual one for a kept TF1 optimizer."""
+        if self.kept_v1(ocall):
+            r = self.call_rest(ocall)
+            assert r is not None
+            sched = self.v1_schedules.get(id(ocall))
+            self.plan.kept_optimizers.append((ocall, v1opt.note(r, sched[1] if sched else None)))
+        else:
+            self.plan.optimizer_notes.append((ocall, _optimizer_note(self, ocall)))
 
     def helper(self, u: Unit) -> Helper | None:
         """Statements shared by all (at least two) functions of the unit, when there are
@@ -3031,6 +3372,7 @@ class Analysis:
             if isinstance(n, cst.IndentedBlock):
                 blocks.append(list(n.body))
         moved = {id(m.node) for v in self.variants for m in v.members if m.kind == T}
+        moved |= {id(m.node) for t in self.train_ops.values() for m in ([t.compute] if t.compute else []) + t.post}
         for body in blocks:
             pending = 0
             seen_kept = False
@@ -3175,6 +3517,8 @@ def _args_map(call: cst.Call, params: list[str]) -> dict[str, cst.Arg]:
 def _optimizer_call(an: Analysis, ocall_original: cst.Call, updated: cst.Call, root: str) -> cst.Call:
     r = an.call_rest(ocall_original)
     assert r is not None
+    if an.kept_v1(ocall_original):
+        return _v1_optimizer_call(an, ocall_original, updated, r, root)
     cls, params = OPTIMIZERS[r]
     args = _args_map(updated, params)
     out: list[cst.Arg] = []
@@ -3189,6 +3533,20 @@ def _optimizer_call(an: Analysis, ocall_original: cst.Call, updated: cst.Call, r
     if "name" in args:
         out.append(kwarg("name", args["name"].value))
     return cst.Call(func=expr(f"{root}.keras.optimizers.{cls}"), args=out)
+
+
+def _v1_optimizer_call(an: Analysis, ocall_original: cst.Call, updated: cst.Call, r: str, root: str) -> cst.Call:
+    """`tf.compat.v1.train.<Optimizer>(...)` with the TF1 arguments as written (the TF1
+    defaults hold); a decayed learning rate becomes `lambda: schedule(global_step)`."""
+    out = list(updated.args)
+    sched = an.v1_schedules.get(id(ocall_original))
+    if sched is not None:
+        params = v1opt.params(r)
+        for i, a in enumerate(out):
+            key = a.keyword.value if a.keyword is not None else (params[i] if i < len(params) else None)
+            if key == "learning_rate":
+                out[i] = a.with_changes(value=cst.parse_expression(sched[0]))
+    return updated.with_changes(func=expr(f"{root}.compat.v1.{r}"), args=out)
 
 
 def _optimizer_builder(an: Analysis, ocall: cst.Call, root: str) -> Callable[[cst.Call], cst.BaseExpression]:
@@ -3213,6 +3571,46 @@ def _inline_optimizer_builder(an: Analysis, tr: TrainOp, ocall: cst.Call, root: 
     return build
 
 
+class _ReplaceCompute(cst.CSTTransformer):
+    """`opt.compute_gradients(...)` -> the tape's (gradient, variable) pairs."""
+
+    def __init__(self, pairs: cst.BaseExpression) -> None:
+        self.pairs = pairs
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        if isinstance(updated_node.func, cst.Attribute) and updated_node.func.attr.value == "compute_gradients":
+            return self.pairs
+        return updated_node
+
+
+def _gradient_pair_statements(plan: Plan, tr: TrainOp, pairs: str, step_arg: str) -> list[cst.BaseStatement]:
+    """The compute_gradients statement (its call replaced by `pairs`), the statements on
+    the gradients, and `opt.apply_gradients(<what the TF1 code applied>)`, each as the
+    other rules left it."""
+    assert tr.compute is not None
+    out: list[cst.BaseStatement] = []
+    for m in [tr.compute, *tr.post]:
+        line = _member(plan, m)
+        if m is tr.compute:
+            line = line.visit(_ReplaceCompute(cst.parse_expression(pairs)))  # type: ignore[assignment]
+        out.append(line)
+    tline = plan.captured.get(id(tr.stmt.node)) or tr.stmt.node
+    small = tline.body[0]  # type: ignore[attr-defined]
+    assert isinstance(small, cst.Assign) and isinstance(small.value, cst.Call)
+    gv = next(a for a in small.value.args if a.keyword is None or a.keyword.value == "grads_and_vars").value
+    apply = cst.parse_statement(f"{tr.optimizer_name}.apply_gradients(GV{step_arg})\n")
+    out.append(apply.visit(_ReplaceName("GV", gv)))  # type: ignore[arg-type]
+    return out
+
+
+class _ReplaceName(cst.CSTTransformer):
+    def __init__(self, name: str, value: cst.BaseExpression) -> None:
+        self.name, self.value = name, value
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
+        return self.value if updated_node.value == self.name else updated_node
+
+
 def _code_builder(code: str) -> Callable[[cst.Call], cst.BaseExpression]:
     """A call replaced by fixed code (it has no arguments to keep)."""
     def build(updated: cst.Call) -> cst.BaseExpression:
@@ -3234,7 +3632,10 @@ def _side_effect_free(node: cst.BaseExpression) -> bool:
 
 
 def _zero_variable(an: Analysis, value: cst.BaseExpression | None) -> bool:
-    """`tf.Variable(0, ...)` (an integer or float zero as its initial value)."""
+    """`tf.Variable(0, ...)` (an integer or float zero as its initial value), or
+    `tf.train.get_or_create_global_step()`."""
+    if an.call_rest(value) in GLOBAL_STEP_MAKERS:
+        return True
     if an.call_rest(value) != "Variable":
         return False
     assert isinstance(value, cst.Call)
@@ -3256,6 +3657,53 @@ def _schedule_builder(r: str, root: str) -> Callable[[cst.Call], cst.BaseExpress
             key = "initial_learning_rate" if name == "learning_rate" else name
             out.append(kwarg(key, a.value) if a.keyword is not None or out and out[-1].keyword is not None else cst.Arg(a.value))
         return updated.with_changes(func=expr(f"{root}.keras.optimizers.schedules.{cls}"), args=out)
+    return build
+
+
+def _tensor_schedule_builder(r: str, root: str) -> Callable[[cst.Call], cst.BaseExpression]:
+    """`tf.train.exponential_decay(lr0, step, ...)` -> `ExponentialDecay(lr0, ...)(step)`."""
+    build_schedule = _schedule_builder(r, root)
+    names = SCHEDULES[r][1] if r == "train.piecewise_constant" else ["learning_rate", *SCHEDULES[r][1][1:]]
+
+    def build(updated: cst.Call) -> cst.BaseExpression:
+        args = _args_map(updated, names)
+        step = (args.get("global_step") or args.get("x"))
+        assert step is not None
+        return cst.Call(func=build_schedule(updated), args=[cst.Arg(step.value)])
+    return build
+
+
+def _lr_function_calls(plan: Plan, var: Variant) -> dict[int, cst.BaseStatement | None]:
+    """Statement id -> `lr = current_lr()` for the learning-rate statement of a learning-rate
+    function whose statements are all members of `var` (None for the others, dropped),
+    when nothing else in `var` reads their intermediate names."""
+    an: Analysis = plan.analysis  # type: ignore[attr-defined]
+    out: dict[int, cst.BaseStatement | None] = {}
+    mine = {id(m) for m in var.members}
+    for name, members, lr in an.lr_functions.values():
+        if not all(id(m) in mine for m in members):
+            continue
+        inner = {n for m in members for n in m.defines} - {lr}
+        others = [m for m in var.members if id(m) not in {id(k) for k in members}]
+        if any(o.uses & inner for o in others) or inner & _returned_names(var) or (
+                var.train is not None and an.train_ops[id(var.train)].loss.defines[0] in inner):
+            continue
+        for m in members:
+            out[id(m)] = None
+        last = max(members, key=lambda m: m.index)
+        out[id(last)] = cst.parse_statement(f"{lr} = {name}()\n")
+    return out
+
+
+def _lr_function_builder(plan: Plan, name: str, members: list[Stmt], lr: str, blank: int) -> Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]:
+    """`def current_lr(): <the statements computing lr>; return lr` before the optimizer
+    (`blank` lines around it: 2 at module level)."""
+    def build(updated_line: cst.SimpleStatementLine) -> list[cst.BaseStatement]:
+        body = _return_directly([_member(plan, m) for m in members] + [cst.parse_statement(f"return {lr}\n")])
+        comments = [ln for ln in updated_line.leading_lines if ln.comment is not None]  # stay with the optimizer
+        fdef = cst.FunctionDef(name=cst.Name(name), params=cst.Parameters(), body=cst.IndentedBlock(body),
+                               leading_lines=[cst.EmptyLine(indent=False)] * blank)
+        return [fdef, updated_line.with_changes(leading_lines=[cst.EmptyLine(indent=False)] * blank + comments)]
     return build
 
 
@@ -3458,8 +3906,9 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
     group = plan.analysis.cf_groups.get(id(var))  # type: ignore[attr-defined]
     if group is not None:
         shared.add(id(group))  # a fetched tf.group: its ops are stateful and run anyway
-    own = [m for m in var.members if m.kind == T and id(m) not in shared]
-    body: list[cst.BaseStatement] = [_member(plan, m) for m in own]
+    calls = _lr_function_calls(plan, var) if h is None else {}
+    own = [m for m in var.members if m.kind == T and id(m) not in shared and not (id(m) in calls and calls[id(m)] is None)]
+    body: list[cst.BaseStatement] = [calls.get(id(m)) or _member(plan, m) for m in own]
     tapes = plan.analysis.cf_tapes  # type: ignore[attr-defined]
     tape_index = next((i for i, m in enumerate(own) if id(m.node) in tapes), None)
     if h is not None:
@@ -3481,12 +3930,18 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
             body=cst.IndentedBlock(body or [cst.SimpleStatementLine([cst.Pass()])]),
         )
         var_src = an_code(tr.var_list) if tr.var_list is not None else f"{tape}.watched_variables()"
-        tail = [
-            cst.parse_statement(f"{variables} = {var_src}\n"),
-            cst.parse_statement(f"{grads} = {tape}.gradient({tr_loss}, {variables})\n"),
-            cst.parse_statement(f"{tr.optimizer_name}.apply_gradients(zip({grads}, {variables}))\n"),
-        ]
-        if tr.global_step:
+        kept = an.kept_v1(an.optimizer_call(tr))
+        step_arg = f", global_step={tr.global_step}" if kept and tr.global_step else ""
+        if tr.compute is not None:
+            tail = [cst.parse_statement(f"{variables} = {var_src}\n"),
+                    *_gradient_pair_statements(plan, tr, f"list(zip({tape}.gradient({tr_loss}, {variables}), {variables}))", step_arg)]
+        else:
+            tail = [
+                cst.parse_statement(f"{variables} = {var_src}\n"),
+                cst.parse_statement(f"{grads} = {tape}.gradient({tr_loss}, {variables})\n"),
+                cst.parse_statement(f"{tr.optimizer_name}.apply_gradients(zip({grads}, {variables}){step_arg})\n"),
+            ]
+        if tr.global_step and not kept:
             tail.append(cst.parse_statement(f"{tr.global_step}.assign_add(1)\n"))
         body = [tape_with, *writes, *tail]
     else:
@@ -3564,6 +4019,15 @@ def _return_directly(body: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
     value = asg.value
     new = prev.with_changes(body=[cst.Return(value=value)])  # type: ignore[union-attr]
     return [*body[:-2], new]
+
+
+def _plain_target(target: cst.BaseExpression) -> bool:
+    """A loop target made of names only (`_`, `i, (a, b)`)."""
+    if isinstance(target, cst.Name):
+        return True
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return all(isinstance(e, cst.Element) and _plain_target(e.value) for e in target.elements)
+    return False
 
 
 def _local(base: str, used: set[str]) -> str:

@@ -162,8 +162,28 @@ class SessionToEager(Rule):
     `cosine_decay`, `inverse_time_decay`) becomes the `tf.keras.optimizers.schedules`
     counterpart, which the optimizer evaluates at `optimizer.iterations`: converted only
     when that equals the global step (a variable starting at 0 that only this optimizer's
-    minimize advances, the rate used by nothing else) and the optimizer applies the rate
-    per step as TF1 did (not MomentumOptimizer). `tf.Variable`s (also those made
+    minimize advances, the rate used by nothing else). Optimizers that no Keras optimizer
+    reproduces stay TF1 objects, `tf.compat.v1.train.X(...)` created once, in the eager
+    program: RMSProp (TF1 starts its mean square at 1.0, Keras at 0), ProximalGradientDescent,
+    ProximalAdagrad, and Momentum with a decayed rate (TF1 accumulates raw gradients, Keras
+    SGD learning-rate-scaled steps); the train step calls `opt.apply_gradients(zip(gradients,
+    variables), global_step=gs)` (the same kernels as TF1), a decayed rate becomes
+    `learning_rate=lambda: schedule(gs)`, and each such optimizer is one manual finding
+    that says why and what Keras code to write when the difference is accepted. For such
+    an optimizer, schedules the program also computes with (`lr = tf.minimum(exp_lr,
+    pw_lr)`, fetched rates, `piecewise_constant(tf.cast(gs, tf.int32), ...)`) become
+    tensors, `tf.keras.optimizers.schedules.X(...)(step)`, computed where they are used,
+    and the optimizer gets `def current_lr(): ...` computing its rate from the step.
+    `gs = tf.train.get_or_create_global_step()` (called once) becomes `tf.Variable(0,
+    dtype=tf.int64, trainable=False, name="global_step")`.
+    `gv = opt.compute_gradients(loss[, var_list])`, statements that transform the
+    gradients (`tf.clip_by_value`/`clip_by_norm` comprehensions, `tf.clip_by_global_norm`)
+    and `train = opt.apply_gradients(f(gv)[, global_step])` become, after the tape,
+    `gv = list(zip(tape.gradient(loss, variables), variables))`, the same statements and
+    `opt.apply_gradients(f(gv))`: without `var_list` the tape lists only the variables the
+    loss read (TF1 also listed the others, with None gradients), so a gradient list that
+    is indexed or counted needs `var_list`. `gate_gradients=`, aggregation options, and
+    gradients used outside their train step are not converted. `tf.Variable`s (also those made
     by helper functions such as `weight_variable(shape)`) stay where they were built, so
     they are created once. Tensors computed only from constants stay where they are and
     are evaluated eagerly. Graph code that every function needs (3 statements or more)
@@ -267,8 +287,8 @@ class SessionToEager(Rule):
     dependencies elsewhere than such blocks, `tf.case`, queues, `variable_scope`/`get_variable`
     other than above,
     `tf.layers` outside those model functions, several graphs, re-initialised
-    variables, optimizers without an exact Keras counterpart such as RMSProp (TF1 starts
-    its mean square at 1.0, Keras at 0), a Saver over variables that have no name of
+    variables, optimizers with neither a Keras counterpart nor a kept TF1 form
+    (AdagradDA), a Saver over variables that have no name of
     their own, summaries, a tensor used outside `sess.run`, ...), nothing is restructured: one manual finding says why,
     and the symbol-level rules keep the file working through `tf.compat.v1`.
 
@@ -367,6 +387,8 @@ class SessionToEager(Rule):
         anchor = plan.anchor or module
         for onode, note in plan.optimizer_notes + plan.checkpoint_notes:
             self.fix(onode, onode, onode, message=note, safety=plan.safety, effort="complex")
+        for onode, note in plan.kept_optimizers:  # applied, and a person decides on it
+            self.fix(onode, onode, onode, message=note, safety=plan.safety, effort="complex", manual=True)
         self.fix(anchor, anchor, anchor, message=message, safety=plan.safety)
 
     def _touched(self) -> list[cst.CSTNode]:
