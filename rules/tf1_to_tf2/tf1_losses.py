@@ -126,7 +126,7 @@ class TF1Losses(Rule):
                 effort="complex",
             )
             return updated_node
-        new = self._rewrite(fn, args, tf_root(self.ctx))
+        new = self._rewrite(fn, args, tf_root(self.ctx), updated_node)
         self.supersede(original_node.func)
         return self.fix(original_node, updated_node, new, message=f"`tf.losses.{fn}` becomes {self._shape(fn)}")
 
@@ -140,7 +140,7 @@ class TF1Losses(Rule):
         return "the mean of the elementwise TF2 op (TF1's default SUM_BY_NONZERO_WEIGHTS with weights 1.0)"
 
     @staticmethod
-    def _rewrite(fn: str, args: dict[str, cst.Arg], tf: str) -> cst.BaseExpression:
+    def _rewrite(fn: str, args: dict[str, cst.Arg], tf: str, original: cst.Call) -> cst.BaseExpression:
         def value(name: str) -> cst.BaseExpression:
             return args[name].value
 
@@ -148,21 +148,29 @@ class TF1Losses(Rule):
             out = [cst.Arg(v) for v in pos] + [kwarg(k, v) for k, v in kw.items()]
             return cst.Call(func=expr(func), args=fix_commas(out))
 
+        def laid_out(node: cst.Call) -> cst.Call:
+            """The call that receives the TF1 arguments keeps the TF1 call's line breaks."""
+            new_args = list(node.args)
+            for i, old in enumerate(original.args[: len(new_args) - 1]):
+                if isinstance(old.comma, cst.Comma) and isinstance(new_args[i].comma, cst.Comma):
+                    new_args[i] = new_args[i].with_changes(comma=old.comma)
+            return node.with_changes(args=new_args, whitespace_before_args=original.whitespace_before_args)
+
         if fn == "huber_loss":
             ctor = call(f"{tf}.keras.losses.Huber", delta=value("delta")) if "delta" in args else call(f"{tf}.keras.losses.Huber")
-            return cst.Call(func=ctor, args=fix_commas([cst.Arg(value("labels")), cst.Arg(value("predictions"))]))
+            return laid_out(cst.Call(func=ctor, args=fix_commas([cst.Arg(value("labels")), cst.Arg(value("predictions"))])))
         if fn == "mean_squared_error":
-            inner = call(f"{tf}.math.squared_difference", value("predictions"), value("labels"))
+            inner = laid_out(call(f"{tf}.math.squared_difference", value("predictions"), value("labels")))
         elif fn == "absolute_difference":
-            inner = call(f"{tf}.abs", call(f"{tf}.subtract", value("predictions"), value("labels")))
+            inner = call(f"{tf}.abs", laid_out(call(f"{tf}.subtract", value("predictions"), value("labels"))))
         elif fn == "sparse_softmax_cross_entropy":
-            inner = call(f"{tf}.nn.sparse_softmax_cross_entropy_with_logits", labels=value("labels"), logits=value("logits"))
+            inner = laid_out(call(f"{tf}.nn.sparse_softmax_cross_entropy_with_logits", labels=value("labels"), logits=value("logits")))
         elif fn == "softmax_cross_entropy":
-            inner = call(
+            inner = laid_out(call(
                 f"{tf}.nn.softmax_cross_entropy_with_logits",
                 labels=call(f"{tf}.stop_gradient", value("onehot_labels")),
                 logits=value("logits"),
-            )
+            ))
         else:  # sigmoid_cross_entropy
-            inner = call(f"{tf}.nn.sigmoid_cross_entropy_with_logits", labels=value("multi_class_labels"), logits=value("logits"))
+            inner = laid_out(call(f"{tf}.nn.sigmoid_cross_entropy_with_logits", labels=value("multi_class_labels"), logits=value("logits")))
         return call(f"{tf}.reduce_mean", inner)

@@ -244,15 +244,15 @@ def losses(outputs, labels, weights=None):
     """Per-head losses, the L2 weight decay and their weighted sum."""
     weights = dict(LOSS_WEIGHTS, **(weights or {}))
     with tf.name_scope('losses'):
-        lane = tf.compat.v1.losses.sigmoid_cross_entropy(
-            lane_targets(labels['lane_mask']), outputs['lane_logits'])
-        cls = tf.compat.v1.losses.sparse_softmax_cross_entropy(
-            labels['obj_class'], outputs['class_logits'])
+        lane = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
+            labels=lane_targets(labels['lane_mask']), logits=outputs['lane_logits']))
+        cls = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=labels['obj_class'], logits=outputs['class_logits']))
         has_object = tf.cast(tf.greater(labels['obj_class'], 0), tf.float32)
         box = tf.compat.v1.losses.huber_loss(labels['obj_box'], outputs['boxes'],
                                    weights=tf.expand_dims(has_object, 1),
                                    delta=BOX_HUBER_DELTA)
-        steer = tf.compat.v1.losses.mean_squared_error(labels['steering'], outputs['steering'])
+        steer = tf.reduce_mean(tf.math.squared_difference(outputs['steering'], labels['steering']))
         reg = tf.compat.v1.losses.get_regularization_loss()
         total = tf.add_n([weights['lane'] * lane, weights['class'] * cls,
                           weights['box'] * box, weights['steer'] * steer, reg],
