@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import string
 
@@ -349,20 +350,25 @@ class SymbolRename(Rule):
         file; a mention in a comment or a string does not count."""
         names = self.ctx.state.get("tf2001-attribute-names")
         if names is None:
+            tree = self.ctx.python_ast()  # CPython's parse: a walk costs a tenth of libcst's
+            if tree is not None:
+                names = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+            else:
 
-            class _Attrs(cst.CSTVisitor):
-                def __init__(self) -> None:
-                    super().__init__()
-                    self.names: set[str] = set()
+                class _Attrs(cst.CSTVisitor):
+                    def __init__(self) -> None:
+                        super().__init__()
+                        self.names: set[str] = set()
 
-                def visit_Attribute(self, node: cst.Attribute) -> None:
-                    self.names.add(node.attr.value)
+                    def visit_Attribute(self, node: cst.Attribute) -> None:
+                        self.names.add(node.attr.value)
 
-            visitor = _Attrs()
-            self.ctx.module.visit(visitor)
-            names = visitor.names
+                visitor = _Attrs()
+                self.ctx.module.visit(visitor)
+                names = visitor.names
             self.ctx.state["tf2001-attribute-names"] = names
         return names  # type: ignore[no-any-return]
+
     def _through_compat_alias(self, head: str) -> bool:
         """`layers.dense` after `layers = tf.layers`: the assignment becomes
         `layers = tf.compat.v1.layers`, so the use stays valid as written."""
