@@ -116,6 +116,9 @@ NOT_CONVERTED = {
     "manual_batchnorm_ema": "ExponentialMovingAverage",
     # its RMSProp is no reason any more; the scope collections and tf.assign copies are
     "dqn_target_update": "GraphKeys",
+    # it reads its event files back with summary_iterator / simple_value: TF2 summaries are
+    # tensors (simple_value 0.0) with other tags (no `mean_1`); also nested name_scope blocks
+    "summaries_events": "summary_iterator",
 }
 
 
@@ -1191,3 +1194,36 @@ def test_element_fetch_forms_not_proven_are_refused(extra: str, run: str, why: s
     out, mine = _tf2120(_ELEMENT_FETCH_PROGRAM.format(extra=extra, run=run))
     assert len(mine) == 1 and mine[0].status is Status.MANUAL and why in mine[0].message, [f.message for f in mine]
     assert "make_one_shot_iterator" in out
+
+
+_SCOPED_PROGRAM = """\
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+
+def main():
+    x = tf.placeholder(tf.float32, [None, 2])
+    with tf.name_scope('layer'):
+        h = tf.reduce_sum(x * 2.0, axis=1)
+    tf.summary.scalar('total', tf.reduce_sum(h))
+    merged = tf.summary.merge_all()
+    with tf.Session() as sess:
+        writer = tf.summary.FileWriter('/tmp/logs')
+        s = sess.run(merged, feed_dict={{x: np.ones((3, 2), np.float32)}})
+        writer.add_summary(s, 0)
+        writer.close()
+{tail}
+
+main()
+"""
+
+
+@pytest.mark.parametrize(("tail", "why"), [
+    pytest.param("", "graph code under `with tf.name_scope(...)` in the Session function (graph object `x`", id="name-scope"),
+    pytest.param("    for e in tf.train.summary_iterator('/tmp/logs/f'):\n        print(e.summary.value[0].simple_value)",
+                 "read back with tf.train.summary_iterator", id="event-reader"),
+])
+def test_scoped_blocks_and_event_readers_are_refused_precisely(tail: str, why: str) -> None:
+    out, mine = _tf2120(_SCOPED_PROGRAM.format(tail=tail))
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL and why in mine[0].message, [f.message for f in mine]
+    assert "tf.Session" in out or "compat.v1.Session" in out

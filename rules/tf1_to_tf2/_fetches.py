@@ -44,3 +44,40 @@ def element_fetch(an: Analysis, call: cst.Call, shape: str, feed: cst.BaseExpres
         raise Unsupported(call, f"a dataset element fetched together with a {', '.join(others)}; not converted")
     assert first is not None
     return first
+
+
+def check_event_readers(an: Analysis, refs: list[tuple[cst.CSTNode, str]]) -> None:
+    """Fetched summaries become tf.summary (v2) writes. A program that also reads its event
+    files back with `tf.train.summary_iterator` would see other events: TF2 writes a scalar
+    as a tensor (`simple_value` stays 0.0, checked in TF 2.21), and its tags are the name
+    scopes' plus the given name, not TF1's graph-unique op names (`mean_1` when a `mean`
+    op exists). Refused, naming the reader."""
+    from rules.tf1_to_tf2._graph import MERGES, SUMMARY_OPS, WRITER, Unsupported
+
+    if not any(r in SUMMARY_OPS or r in MERGES or r == WRITER for _n, r in refs):
+        return
+    for node, r in refs:
+        if r == "train.summary_iterator":
+            raise Unsupported(node, "the event files are read back with tf.train.summary_iterator: TF2's tf.summary "
+                                    "writes scalars as tensors (their simple_value is 0.0) and tags them without TF1's "
+                                    "graph-unique suffixes, so the reader would see other values; convert the reader "
+                                    "(tf.make_ndarray(value.tensor)) by hand; not converted")
+
+
+SCOPES = {"name_scope", "variable_scope"}
+
+
+def scope_block_reason(an: Analysis, stmt: cst.CSTNode, exc: Exception) -> Exception:
+    """The refusal for a statement of a Session function that is used as a whole: when it
+    is a `with tf.name_scope(...)` block (graph code under a scope is not moved), say so
+    instead of naming the first graph name found in it."""
+    from rules.tf1_to_tf2._graph import Unsupported
+
+    if not isinstance(stmt, cst.With) or not isinstance(exc, Unsupported):
+        return exc
+    scopes = [an.call_rest(item.item) for item in stmt.items]
+    if not scopes or not all(s in SCOPES for s in scopes):
+        return exc
+    return Unsupported(stmt, f"graph code under `with tf.{scopes[0]}(...)` in the Session function "
+                             f"({exc.message.removesuffix('; not converted')}): scoped blocks are not moved into the "
+                             "eager functions; not converted")

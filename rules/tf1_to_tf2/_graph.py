@@ -627,6 +627,7 @@ class Analysis:
             self.find_input_fns()
             self.find_initializable()
             _cf.check_refs(self, refs)
+            _fetches.check_event_readers(self, refs)
             self.check_graph_only(refs)
             self.build_units()
             variables.check_shapes()
@@ -2216,7 +2217,10 @@ class Analysis:
                     if s.kind == SESS and id(stmt) not in self.handled_stmts:
                         raise Unsupported(stmt, "session statement in an unexpected place")
                     continue
-                self.check_uses_in(u, top, stmt, only_module)
+                try:
+                    self.check_uses_in(u, top, stmt, only_module)
+                except Unsupported as exc:
+                    raise _fetches.scope_block_reason(self, stmt, exc) from None
 
     def check_uses_in(self, u: Unit, top: int, stmt: cst.CSTNode, only_module: bool = False) -> None:
         if not only_module and isinstance(stmt, (cst.If, cst.For, cst.While, cst.Try, cst.With)) \
