@@ -86,6 +86,10 @@ PROVEN: dict[str, tuple[float, bool, bool]] = {
     # get_variable (helper A's conversion), get_or_create_global_step and schedules used
     # as tensors; Momentum with a decaying rate stays the TF1 optimizer object
     "lr_schedule_momentum": (1e-4, False, True),
+    # one run fetches components of a tuple dataset element and a tensor computed from
+    # them: one tf.function returning both, called with one `*iterator.get_next()` draw;
+    # tf.train.Example / TFRecordWriter are Python objects, not graph ops
+    "tfrecord_parse": (1e-5, False, True),
 }
 # The only tf.compat.v1 names a PROVEN program may keep: TF1 optimizers that no Keras
 # optimizer reproduces, each reported as one manual finding.
@@ -112,6 +116,9 @@ NOT_CONVERTED = {
     "manual_batchnorm_ema": "ExponentialMovingAverage",
     # its RMSProp is no reason any more; the scope collections and tf.assign copies are
     "dqn_target_update": "GraphKeys",
+    # it reads its event files back with summary_iterator / simple_value: TF2 summaries are
+    # tensors (simple_value 0.0) with other tags (no `mean_1`); also nested name_scope blocks
+    "summaries_events": "summary_iterator",
 }
 
 
@@ -369,6 +376,9 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # one-shot tf.data iterators -> iter(dataset) + iterator.get_next() per run
     # (OutOfRangeError ends the loop as before)
     "session_dataset_one_shot": 1e-4,
+    # components of a tuple element fetched with tensors computed from them (list, dict,
+    # tuple, one component): one function per run, one draw per call
+    "session_element_fetches": 1e-5,
     # a model function made a Keras layer by TF2130, trained by the Session script that
     # TF2120 converts in the same pass: its calls become calls of the object, the
     # UPDATE_OPS control dependency goes (batch norm updates in call(training=True)),
@@ -1129,3 +1139,91 @@ def test_loop_variable_named_like_a_graph_tensor() -> None:
     out, mine = _tf2120(src.replace("            sess.run(train, {x: data, y: target})\n",
                                     "            sess.run(train, {x: data, y: target})\n            print(_)\n"))
     assert len(mine) == 1 and "graph object `_`" in mine[0].message, [f.message for f in mine]
+
+
+# -- dataset element components fetched with other tensors (rules/tf1_to_tf2/_fetches.py) ------
+
+_ELEMENT_FETCH_PROGRAM = """\
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+
+def main():
+    xs = np.arange(12, dtype=np.float32).reshape(6, 2)
+    ys = np.arange(6, dtype=np.float32)
+    dataset = tf.data.Dataset.from_tensor_slices((xs, ys)).batch(3)
+    x, y = dataset.make_one_shot_iterator().get_next()
+    total = tf.reduce_sum(x, axis=1) + y
+{extra}
+    with tf.Session() as sess:
+        {run}
+
+
+main()
+"""
+
+
+@pytest.mark.parametrize(("run", "pieces"), [
+    pytest.param("a, t = sess.run([x, total])",
+                 ["    def compute_x_total(x, y):\n", "        return x, total\n",
+                  "a, t = [t.numpy() for t in compute_x_total(*iterator.get_next())]"], id="list"),
+    pytest.param("print(sess.run({'y': y, 't': total}))",
+                 ["        return {'y': y, 't': total}\n", "compute_y_total(*iterator.get_next()).items()"], id="dict"),
+    pytest.param("print(sess.run(y))\n        print(sess.run(total))",
+                 ["        return y\n", "print(compute_y(*iterator.get_next()).numpy())",
+                  "print(compute_total(*iterator.get_next()).numpy())"], id="one-component"),
+])
+def test_element_components_fetched_with_tensors_come_from_one_draw(run: str, pieces: list[str]) -> None:
+    out, mine = _tf2120(_ELEMENT_FETCH_PROGRAM.format(extra="", run=run))
+    assert [f.status for f in mine] == [Status.APPLIED], [f.message for f in mine]
+    for piece in pieces:
+        assert piece in out, (piece, out)
+    # one draw per TF1 run
+    assert out.count("get_next()") == run.count("sess.run") and "Session" not in out
+
+
+@pytest.mark.parametrize(("extra", "run", "why"), [
+    pytest.param("    p = tf.placeholder(tf.float32, [])", "sess.run([x, total], feed_dict={p: 1.0})",
+                 "dataset element fetched in a run with a feed_dict", id="feed"),
+    pytest.param("    z = tf.data.Dataset.from_tensor_slices(ys).make_one_shot_iterator().get_next()",
+                 "sess.run([x, z])", "two different dataset elements", id="two-elements"),
+    pytest.param("    w = tf.Variable(1.0)", "sess.run(tf.global_variables_initializer())\n        sess.run([x, w])",
+                 "fetched together with a variable", id="variable"),
+])
+def test_element_fetch_forms_not_proven_are_refused(extra: str, run: str, why: str) -> None:
+    out, mine = _tf2120(_ELEMENT_FETCH_PROGRAM.format(extra=extra, run=run))
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL and why in mine[0].message, [f.message for f in mine]
+    assert "make_one_shot_iterator" in out
+
+
+_SCOPED_PROGRAM = """\
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+
+def main():
+    x = tf.placeholder(tf.float32, [None, 2])
+    with tf.name_scope('layer'):
+        h = tf.reduce_sum(x * 2.0, axis=1)
+    tf.summary.scalar('total', tf.reduce_sum(h))
+    merged = tf.summary.merge_all()
+    with tf.Session() as sess:
+        writer = tf.summary.FileWriter('/tmp/logs')
+        s = sess.run(merged, feed_dict={{x: np.ones((3, 2), np.float32)}})
+        writer.add_summary(s, 0)
+        writer.close()
+{tail}
+
+main()
+"""
+
+
+@pytest.mark.parametrize(("tail", "why"), [
+    pytest.param("", "graph code under `with tf.name_scope(...)` in the Session function (graph object `x`", id="name-scope"),
+    pytest.param("    for e in tf.train.summary_iterator('/tmp/logs/f'):\n        print(e.summary.value[0].simple_value)",
+                 "read back with tf.train.summary_iterator", id="event-reader"),
+])
+def test_scoped_blocks_and_event_readers_are_refused_precisely(tail: str, why: str) -> None:
+    out, mine = _tf2120(_SCOPED_PROGRAM.format(tail=tail))
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL and why in mine[0].message, [f.message for f in mine]
+    assert "tf.Session" in out or "compat.v1.Session" in out

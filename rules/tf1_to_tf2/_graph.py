@@ -45,6 +45,7 @@ from migrate.engine.context import FileContext
 from migrate.engine.names import dotted_name
 from migrate.result import Safety
 from rules.tf1_to_tf2 import _control_flow as _cf
+from rules.tf1_to_tf2 import _fetches
 from rules.tf1_to_tf2 import _v1_optimizers as v1opt
 from rules.tf1_to_tf2._common import expr, kwarg, rest_of, tf_root
 
@@ -157,7 +158,11 @@ GRAPH_ONLY: dict[str, str] = {
 # TensorFlow names that are not graph operations (a call of them builds no tensor).
 NOT_OPS = ("examples", "logging", "app", "flags", "gfile", "io.gfile", "errors", "python_io",
            "sysconfig", "version", "test", "compat", "dtypes", "TensorShape", "Dimension", "as_dtype",
-           "train.latest_checkpoint", "train.get_checkpoint_state", "train.checkpoint_exists")
+           "train.latest_checkpoint", "train.get_checkpoint_state", "train.checkpoint_exists",
+           # protocol buffer messages (tf.train.Example is example_pb2.Example) and the
+           # record writer: Python objects, no graph op
+           "train.Example", "train.SequenceExample", "train.Features", "train.Feature", "train.FeatureList",
+           "train.FeatureLists", "train.BytesList", "train.FloatList", "train.Int64List", "io.TFRecordWriter")
 SAVER = "train.Saver"
 # Summaries written through tf.summary v2 (the other tf.summary names stay manual)
 SUMMARY_OPS = {"summary.scalar", "summary.histogram"}
@@ -622,6 +627,7 @@ class Analysis:
             self.find_input_fns()
             self.find_initializable()
             _cf.check_refs(self, refs)
+            _fetches.check_event_readers(self, refs)
             self.check_graph_only(refs)
             self.build_units()
             variables.check_shapes()
@@ -2211,7 +2217,10 @@ class Analysis:
                     if s.kind == SESS and id(stmt) not in self.handled_stmts:
                         raise Unsupported(stmt, "session statement in an unexpected place")
                     continue
-                self.check_uses_in(u, top, stmt, only_module)
+                try:
+                    self.check_uses_in(u, top, stmt, only_module)
+                except Unsupported as exc:
+                    raise _fetches.scope_block_reason(self, stmt, exc) from None
 
     def check_uses_in(self, u: Unit, top: int, stmt: cst.CSTNode, only_module: bool = False) -> None:
         if not only_module and isinstance(stmt, (cst.If, cst.For, cst.While, cst.Try, cst.With)) \
@@ -2578,10 +2587,10 @@ class Analysis:
             nodes = [fetches]
         leaves = [self.leaf(u, top, n) for n in nodes]
         kinds = [k for k, _ in leaves]
-        if "element" in kinds:
+        fetched_element = _fetches.element_fetch(self, call, shape, feed, leaves) if "element" in kinds else None
+        if "element" in kinds and fetched_element is None:
             g = leaves[0][1]
-            if shape != "single" or feed is not None or g is None or len(g.defines) != 1:
-                raise Unsupported(call, "a dataset element fetched with other tensors, with a feed, or from a tuple element; not converted")
+            assert g is not None
             plan = self.plan
             if kind == "sess-run":
                 plan.dropped.append(call.func)
@@ -2612,7 +2621,7 @@ class Analysis:
         dynamic = [s for k, s in leaves if k == "tensor" and s is not None and not s.static]
         summary = self.summary_fetch(u, gu, call, line, root, nodes, leaves) if "summary" in kinds else None
         feeds = self.feeds(u, gu, call, feed)
-        if not trains and not dynamic and summary is None:
+        if not trains and not dynamic and summary is None and fetched_element is None:
             if feeds and not all(isinstance(v, SIMPLE_VALUES) for v in feeds.values()):
                 raise Unsupported(call, "feed values with side effects for a run that needs no feed")
             self.inline_site(call, shape, kind)
@@ -2634,6 +2643,8 @@ class Analysis:
             needed.extend(self.pair_needs(gu, tr))
         if group is not None:
             needed.append(group)
+        if fetched_element is not None:
+            needed.append(fetched_element)  # the function's parameters; fetched components are returned
         if summary is not None:
             needed.extend(summary[0])
         members = self.slice(gu, needed)
