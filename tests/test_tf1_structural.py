@@ -86,6 +86,9 @@ PROVEN: dict[str, tuple[float, bool, bool]] = {
     # get_variable (helper A's conversion), get_or_create_global_step and schedules used
     # as tensors; Momentum with a decaying rate stays the TF1 optimizer object
     "lr_schedule_momentum": (1e-4, False, True),
+    # tf.trainable_variables() read (and printed) after the model functions ran: the Keras
+    # objects' trainable_variables in TF1's creation order, after a trace builds them
+    "variable_scope_siamese": (1e-4, True, True),
 }
 # The only tf.compat.v1 names a PROVEN program may keep: TF1 optimizers that no Keras
 # optimizer reproduces, each reported as one manual finding.
@@ -105,7 +108,6 @@ UNTRAINED_KEYS = {"linear_regression_interactive": {"w_init"}}
 NOT_CONVERTED = {
     "gan_two_optimizers": "GraphKeys",
     "layers_cnn_batchnorm": "get_default_graph",
-    "variable_scope_siamese": "trainable_variables",
     "queue_runner_input": "queue",
     "basics_constants_session": "get_default_graph",
     # ema.apply() in a tf.cond branch: shadow variables made in the branch, found by tensor
@@ -414,6 +416,10 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # get_or_create_global_step: schedules combined, fed tf.cast(step) and fetched become
     # Keras schedules evaluated at the step; the kept Momentum gets `current_lr`
     "session_lr_tensor_schedules": 1e-4,
+    # session_model_function with `tf.trainable_variables()` read (and counted) after the
+    # model calls: the object's trainable_variables after a trace of the train step builds
+    # it; shapes and last name parts compared in TF1's order
+    "session_model_variable_list": 1e-4,
 }
 FIXTURES = ROOT / "tests" / "fixtures" / "tf1_to_tf2"
 
@@ -554,8 +560,25 @@ def test_model_function_calls_become_object_calls_in_the_steps() -> None:
          "none of its moving-average updates"),
         # the update list used for something else than the control dependency
         (('"train_loss": round(float(train_loss), 6),', '"train_loss": round(float(train_loss), 6), "n": len(update_ops),'), "UPDATE_OPS"),
-        # the collection read outside minimize(var_list=): the objects make their variables later
-        (("    with tf.Session() as sess:\n", "    names = [v.name for v in tf.trainable_variables()]\n    with tf.Session() as sess:\n"), "first call"),
+        # the collection read outside minimize(var_list=) before a call of the model function:
+        # TF1 listed the variables created so far (see session_model_variable_list)
+        (("    eval_logits = tower(x, False)\n", "    names = [v.name for v in tf.trainable_variables()]\n    eval_logits = tower(x, False)\n"),
+         "not before it"),
+        # ... read as a graph value
+        (("    with tf.Session() as sess:\n", "    n = tf.size(tf.trainable_variables()[0])\n    with tf.Session() as sess:\n"),
+         "in a graph statement"),
+        # ... with a variable created outside the model function (its place in the list)
+        ((("    logits = tower(x, True)\n", "    scale = tf.Variable(1.0)\n    logits = tower(x, True) * scale\n"),
+          ("    with tf.Session() as sess:\n", "    names = [v.name for v in tf.trainable_variables()]\n    with tf.Session() as sess:\n")),
+         "outside the model functions"),
+        # ... with `trainable=` in the model function: which variables are listed depends on it
+        ((("kernel_regularizer=weight_decay, name='dense')", "kernel_regularizer=weight_decay, trainable=True, name='dense')"),
+          ("    with tf.Session() as sess:\n", "    names = [v.name for v in tf.trainable_variables()]\n    with tf.Session() as sess:\n")),
+         "depends on the value"),
+        # ... and a model function with its own variables and sub-layers (Keras lists its own first)
+        ((("        h = tf.nn.relu(fc(x, 8, 'fc1'))\n", "        s = tf.get_variable('s', [], initializer=tf.ones_initializer())\n        h = tf.nn.relu(fc(x, 8, 'fc1')) * s\n"),
+          ("    with tf.Session() as sess:\n", "    names = [v.name for v in tf.trainable_variables()]\n    with tf.Session() as sess:\n")),
+         "sub-layers"),
         # the regularization losses read before the model made its variables (TF1: 0.0)
         (("    logits = tower(x, True)\n", "    early = tf.losses.get_regularization_loss()\n    logits = tower(x, True) + early\n"),
          "not before it"),
