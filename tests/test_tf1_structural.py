@@ -575,6 +575,15 @@ def test_model_function_calls_become_object_calls_in_the_steps() -> None:
         ((("kernel_regularizer=weight_decay, name='dense')", "kernel_regularizer=weight_decay, trainable=True, name='dense')"),
           ("    with tf.Session() as sess:\n", "    names = [v.name for v in tf.trainable_variables()]\n    with tf.Session() as sess:\n")),
          "depends on the value"),
+        # ... selecting variables by TF1 name (Keras names them `w`, TF1 `tower/fc1/w:0`)
+        (("    with tf.Session() as sess:\n", "    mine = [v for v in tf.trainable_variables() if v.name.startswith('tower/fc1')]\n"
+                                           "    with tf.Session() as sess:\n"), "TF1 names are used"),
+        # ... pairing or ordering by name
+        (("    with tf.Session() as sess:\n", "    tvars = tf.trainable_variables()\n    by_name = sorted(tvars, key=lambda v: v.name)\n"
+                                           "    with tf.Session() as sess:\n"), "TF1 names are used"),
+        # ... the list passed on (what the callee does with it is not known)
+        (("    with tf.Session() as sess:\n", "    tvars = tf.trainable_variables()\n    print(repr(tvars))\n"
+                                           "    with tf.Session() as sess:\n"), "used other than"),
         # ... and a model function with its own variables and sub-layers (Keras lists its own first)
         ((("        h = tf.nn.relu(fc(x, 8, 'fc1'))\n", "        s = tf.get_variable('s', [], initializer=tf.ones_initializer())\n        h = tf.nn.relu(fc(x, 8, 'fc1')) * s\n"),
           ("    with tf.Session() as sess:\n", "    names = [v.name for v in tf.trainable_variables()]\n    with tf.Session() as sess:\n")),

@@ -83,7 +83,7 @@ def _own_and_sub(fp) -> tuple[bool, bool]:  # type: ignore[no-untyped-def]
 def plan_variable_reads(an: "Analysis") -> None:
     """Each recorded read -> the objects' `trainable_variables` concatenated, after a trace
     of the first generated function (see the module docstring)."""
-    from rules.tf1_to_tf2._graph import V, Unsupported
+    from rules.tf1_to_tf2._graph import NEXT, V, Unsupported
 
     if not an.variable_reads:
         return
@@ -139,19 +139,89 @@ def plan_variable_reads(an: "Analysis") -> None:
         var = mine[runs[0][1]]
         if var.anchor >= read.index:
             raise Unsupported(call, "`tf.trainable_variables()` before the point where the converted functions are defined; not converted")
+        if any(p.stmt.kind == NEXT for p in var.params):
+            raise Unsupported(call, "`tf.trainable_variables()` before a function of dataset elements (no input signature to "
+                                    "trace it with); not converted")
+        if id(line) in an.plan.stmt_builders:
+            raise Unsupported(call, "`tf.trainable_variables()` twice in one statement; not converted")
         members = {id(m.node) for m in var.members} | ({id(m.node) for m in var.helper.members} if var.helper is not None else set())
         for name in order:  # one object each: any call of it builds it
             if not any(id(an.find_stmt(ext)) in members for ext in an.models[name].external):  # type: ignore[attr-defined]
                 raise Unsupported(call, f"`tf.trainable_variables()`: the first converted run does not call `{name}`, so tracing "
                                         "it would not build every object; not converted")
+        check_name_uses(an, call, line)
         objects = [names[name][0] for name in order]
         code = " + ".join(f"{o}.trainable_variables" for o in objects)
         an.plan.call_builders[id(call)] = _code_builder(code)
         an.plan.dropped.append(call)
         an.plan.stmt_builders[id(line)] = _trace_before(var)
         an.plan.summary += (f"; `tf.trainable_variables()` becomes `{code}` (TF1's creation order), read after "
-                            "`get_concrete_function()` traces the first function and so builds the objects (Keras variable "
-                            "`.name` is the last part of the TF1 name, `.path` the layer path)")
+                            "`get_concrete_function()` traces the first function and so builds the objects")
+
+
+NAME_ATTRS = {"name", "op"}  # TF1 variable names: Keras names a variable by the last part only
+
+
+def check_name_uses(an: "Analysis", call: cst.Call, line: cst.CSTNode | None) -> None:
+    """The variables' TF1 names may only be listed for printing: `names = [v.name for v in
+    tf.trainable_variables()]` used in `print(...)`/`len(...)` (the printed text changes, which
+    the finding says). Names that select, sort or key anything (`v.name.startswith(...)`,
+    `sorted(..., key=lambda v: v.name)`, `v.op.name`) refuse: Keras' `W` is not TF1's
+    `siamese/fc1/W:0`."""
+    from rules.tf1_to_tf2._graph import Unsupported
+
+    why = ("the listed variables' TF1 names are used (Keras names a variable `W`, TF1 `scope/W:0`; `.op` does not exist), "
+           "so what they select or print would differ; not converted")
+    lists: set[str] = set()  # names bound to the list itself
+    small = line.body[0] if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 else None
+    printed: str | None = None  # `names = [v.name for v in <read>]`
+    if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+        target = small.targets[0].target.value
+        if small.value is call:
+            lists.add(target)
+        elif isinstance(small.value, cst.ListComp) and small.value.for_in.iter is call and not small.value.for_in.ifs \
+                and small.value.for_in.inner_for_in is None and isinstance(small.value.for_in.target, cst.Name) \
+                and isinstance(small.value.elt, cst.Attribute) and small.value.elt.attr.value == "name" \
+                and isinstance(small.value.elt.value, cst.Name) and small.value.elt.value.value == small.value.for_in.target.value:
+            printed = target
+    for n in walk(an.module):
+        # anything iterating over the list (or the read) and reading `.name`/`.op` of its items
+        iters: list[tuple[cst.CSTNode, cst.CSTNode]] = []
+        if isinstance(n, (cst.ListComp, cst.GeneratorExp, cst.SetComp, cst.DictComp)):
+            if printed is not None and small is not None and n is small.value:
+                continue
+            f: cst.CompFor | None = n.for_in
+            while f is not None:
+                iters.append((f.iter, n))
+                f = f.inner_for_in
+        elif isinstance(n, cst.For):
+            iters.append((n.iter, n))
+        for it, scope in iters:
+            if it is call or (isinstance(it, cst.Name) and it.value in lists):
+                if any(isinstance(a, cst.Attribute) and a.attr.value in NAME_ATTRS for a in walk(scope)):
+                    raise Unsupported(call, f"`tf.trainable_variables()`: {why}")
+        if isinstance(n, cst.Attribute) and n.attr.value in NAME_ATTRS and isinstance(n.value, cst.Subscript) \
+                and isinstance(n.value.value, cst.Name) and n.value.value.value in lists:
+            raise Unsupported(call, f"`tf.trainable_variables()`: {why}")
+        if isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value == "sorted" \
+                and any(a.keyword is not None and a.keyword.value == "key" for a in n.args) \
+                and any((isinstance(a.value, cst.Name) and a.value.value in lists) or a.value is call for a in n.args):
+            raise Unsupported(call, f"`tf.trainable_variables()`: {why}")
+    if printed is not None:
+        for n in walk(an.module):
+            if isinstance(n, cst.Name) and n.value == printed and n is not small.targets[0].target:  # type: ignore[union-attr]
+                if not any(isinstance(a, cst.Call) and isinstance(a.func, cst.Name) and a.func.value in ("print", "len")
+                           for a in an.ancestors(n)):
+                    raise Unsupported(call, f"`tf.trainable_variables()`: {why}")
+        an.plan.summary += (f"; the variable names `{printed}` lists are Keras' (`W`), not TF1's (`scope/W:0`): "
+                            "what the program prints of them changes")
+    iterated = {id(f.iter) for f in walk(an.module) if isinstance(f, (cst.CompFor, cst.For))}
+    for n in walk(an.module):
+        if isinstance(n, cst.Name) and n.value in lists and n is not small.targets[0].target and id(n) not in iterated:  # type: ignore[union-attr]
+            parent = next(a for i, a in enumerate(an.ancestors(n)) if i == 2)
+            if not (isinstance(parent, cst.Call) and isinstance(parent.func, cst.Name) and parent.func.value == "len"):
+                raise Unsupported(call, f"`tf.trainable_variables()` bound to `{n.value}`, which is used other than by "
+                                        "`len(...)` or iteration; not converted")
 
 
 def _code_builder(code: str):  # type: ignore[no-untyped-def]
