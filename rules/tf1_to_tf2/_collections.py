@@ -47,13 +47,36 @@ def _is_trainable_read(an: "Analysis", n: cst.CSTNode) -> bool:
             and an.rest(n.args[0].value) == "GraphKeys.TRAINABLE_VARIABLES")
 
 
+def _refused_read(an: "Analysis", n: cst.CSTNode) -> str | None:
+    """Why a variable-collection read that the Keras objects could answer is not converted."""
+    if not isinstance(n, cst.Call):
+        return None
+    r = an.call_rest(n)
+    key = an.rest(n.args[0].value) if r == "get_collection" and n.args and n.args[0].keyword is None else None
+    if key in ("GraphKeys.TRAINABLE_VARIABLES", "GraphKeys.GLOBAL_VARIABLES") and len(n.args) > 1:
+        return ("the variables of one variable scope (`get_collection(..., scope=...)`): the Keras object made for that scope "
+                "holds them (`obj.trainable_variables` after its first call), not converted yet; Keras names a variable by "
+                "the last part of TF1's name only, so name filters and name-sorted pairings do not carry over")
+    if key == "GraphKeys.GLOBAL_VARIABLES" or (r in ("global_variables", "all_variables") and not n.args):
+        return ("GLOBAL_VARIABLES also list the non-trainable variables and the optimizer slots created before the read, "
+                "which the Keras objects and optimizers create at other times; not converted")
+    return None
+
+
 def find_variable_reads(an: "Analysis") -> None:
     """Record the trainable-variable reads outside `minimize(var_list=...)` (checked and
     planned by plan_variable_reads once the generated functions are known)."""
     if not an.models:
         return
     for n in walk(an.module):
-        if id(n) in an.model_nodes or id(n) in an.all_var_lists or not _is_trainable_read(an, n):
+        if id(n) in an.model_nodes or id(n) in an.all_var_lists:
+            continue
+        why = _refused_read(an, n)
+        if why is not None:
+            for ref in (n.func, *(a.value for a in n.args)):  # type: ignore[attr-defined]
+                an.collection_refusals[id(ref)] = why
+            continue
+        if not _is_trainable_read(an, n):
             continue
         an.variable_reads.append(n)  # type: ignore[arg-type]
         an.allowed_refs.add(id(n.func))  # type: ignore[attr-defined]

@@ -547,6 +547,7 @@ class Analysis:
         self.update_trains: set[int] = set()  # lines inside those blocks
         self.all_var_lists: set[int] = set()  # `var_list=tf.trainable_variables()` values
         self.variable_reads: list[cst.Call] = []  # other `tf.trainable_variables()` reads (_collections.py)
+        self.collection_refusals: dict[int, str] = {}  # variable-collection reference -> why not converted
         self.reg_sums: dict[int, cst.Call] = {}  # `tf.losses.get_regularization_loss()` calls
         # graph control flow (_control_flow.py): lambdas/functions passed to tf.cond and
         # tf.while_loop, tf.gradients calls, precise refusals per reference, the
@@ -682,7 +683,9 @@ class Analysis:
                 continue
             for g, why in GRAPH_ONLY.items():
                 if r == g or r.startswith(g + "."):
-                    if self.models and r in ALL_VARIABLES:
+                    if id(node) in self.collection_refusals:
+                        why = self.collection_refusals[id(node)]
+                    elif self.models and r in ALL_VARIABLES:
                         why = (why + "; outside `minimize(var_list=...)` it is not converted: the Keras objects made from "
                                f"{', '.join(f'`{m}`' for m in sorted(self.models))} create their variables on their first "
                                "call (read `obj.trainable_variables` after it)")
