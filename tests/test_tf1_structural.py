@@ -540,6 +540,20 @@ def test_model_function_calls_become_object_calls_in_the_steps() -> None:
     assert out.index("tower_layer = Tower()") < out.index("def train_step")
 
 
+def test_trainable_collection_read_becomes_the_objects_variables_after_a_trace() -> None:
+    """`tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES)` (no scope) reads like
+    `tf.trainable_variables()` (tests/fixtures/tf1_to_tf2/session_model_variable_list runs the
+    latter against TF1): the object's list, read after the train step's trace built it."""
+    src = (FIXTURES / "session_model_variable_list" / "input.py").read_text()
+    old = "    listed = tf.trainable_variables()\n"
+    assert old in src
+    out, mine = _tf2120(src.replace(old, "    listed = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES)\n"))
+    assert all(f.status is not Status.MANUAL for f in mine), [f.message for f in mine]
+    assert ("    train_step.get_concrete_function()  # builds the Keras objects (their variables)\n"
+            "    listed = tower_layer.trainable_variables\n") in out
+    assert "GraphKeys" not in out and "compat.v1" not in out
+
+
 @pytest.mark.parametrize(
     ("change", "why"),
     [
@@ -577,17 +591,17 @@ def test_model_function_calls_become_object_calls_in_the_steps() -> None:
           ("    with tf.Session() as sess:\n", "    names = [v.name for v in tf.trainable_variables()]\n    with tf.Session() as sess:\n")),
          "depends on the value"),
         # ... selecting variables by TF1 name (Keras names them `w`, TF1 `tower/fc1/w:0`)
-        (("    with tf.Session() as sess:\n", "    mine = [v for v in tf.trainable_variables() if v.name.startswith('tower/fc1')]\n"
-                                           "    with tf.Session() as sess:\n"), "TF1 names are used"),
+        (("    with tf.Session() as sess:\n", ("    mine = [v for v in tf.trainable_variables() if v.name.startswith('tower/fc1')]\n"
+                                            "    with tf.Session() as sess:\n")), "TF1 names are used"),
         # ... pairing or ordering by name
-        (("    with tf.Session() as sess:\n", "    tvars = tf.trainable_variables()\n    by_name = sorted(tvars, key=lambda v: v.name)\n"
-                                           "    with tf.Session() as sess:\n"), "TF1 names are used"),
+        (("    with tf.Session() as sess:\n", ("    tvars = tf.trainable_variables()\n    by_name = sorted(tvars, key=lambda v: v.name)\n"
+                                            "    with tf.Session() as sess:\n")), "TF1 names are used"),
         # ... the list passed on (what the callee does with it is not known)
-        (("    with tf.Session() as sess:\n", "    tvars = tf.trainable_variables()\n    print(repr(tvars))\n"
-                                           "    with tf.Session() as sess:\n"), "used other than"),
+        (("    with tf.Session() as sess:\n", ("    tvars = tf.trainable_variables()\n    print(repr(tvars))\n"
+                                            "    with tf.Session() as sess:\n")), "used other than"),
         # the variables of one scope, and GLOBAL_VARIABLES (slots, non-trainable variables)
-        (("    with tf.Session() as sess:\n", "    mine = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope='tower')\n"
-                                           "    with tf.Session() as sess:\n"), "one variable scope"),
+        (("    with tf.Session() as sess:\n", ("    mine = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope='tower')\n"
+                                            "    with tf.Session() as sess:\n")), "one variable scope"),
         (("    with tf.Session() as sess:\n", "    n = len(tf.global_variables())\n    with tf.Session() as sess:\n"),
          "GLOBAL_VARIABLES also list"),
         # ... and a model function with its own variables and sub-layers (Keras lists its own first)

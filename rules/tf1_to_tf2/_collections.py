@@ -16,15 +16,18 @@ objects' variables, as its first run would have, in the same order) without runn
 Refused (precise reasons): reads inside blocks or helpers, variables created outside the
 model functions, model functions with `trainable=` arguments or that mix own variables with
 sub-objects, several objects of one function, calls of a model function after the read, and
-no generated function that calls every object before any other run. GLOBAL_VARIABLES reads
-stay refused (optimizer slots, non-trainable variables)."""
+no generated function that calls every object before any other run, and TF1 names used for
+anything but printing them (Keras names a variable `W` where TF1 had `scope/W:0`: name
+filters, `sorted(key=...)` and `.op` would select or pair differently; a printed listing is
+reported as changed). GLOBAL_VARIABLES reads and scoped reads
+(`get_collection(..., scope=...)`) stay refused with their own reasons (optimizer slots and
+non-trainable variables; TF1-name-based pairings such as target-network copies)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 import libcst as cst
-
 
 if TYPE_CHECKING:
     from rules.tf1_to_tf2._graph import Analysis
@@ -37,7 +40,7 @@ def walk(node: cst.CSTNode):  # type: ignore[no-untyped-def]
     return graph_walk(node)
 
 
-def _is_trainable_read(an: "Analysis", n: cst.CSTNode) -> bool:
+def _is_trainable_read(an: Analysis, n: cst.CSTNode) -> bool:
     if not isinstance(n, cst.Call):
         return False
     r = an.call_rest(n)
@@ -47,7 +50,7 @@ def _is_trainable_read(an: "Analysis", n: cst.CSTNode) -> bool:
             and an.rest(n.args[0].value) == "GraphKeys.TRAINABLE_VARIABLES")
 
 
-def _refused_read(an: "Analysis", n: cst.CSTNode) -> str | None:
+def _refused_read(an: Analysis, n: cst.CSTNode) -> str | None:
     """Why a variable-collection read that the Keras objects could answer is not converted."""
     if not isinstance(n, cst.Call):
         return None
@@ -63,7 +66,7 @@ def _refused_read(an: "Analysis", n: cst.CSTNode) -> str | None:
     return None
 
 
-def find_variable_reads(an: "Analysis") -> None:
+def find_variable_reads(an: Analysis) -> None:
     """Record the trainable-variable reads outside `minimize(var_list=...)` (checked and
     planned by plan_variable_reads once the generated functions are known)."""
     if not an.models:
@@ -103,10 +106,10 @@ def _own_and_sub(fp) -> tuple[bool, bool]:  # type: ignore[no-untyped-def]
     return "var" in kinds, bool(kinds - {"var"})
 
 
-def plan_variable_reads(an: "Analysis") -> None:
+def plan_variable_reads(an: Analysis) -> None:
     """Each recorded read -> the objects' `trainable_variables` concatenated, after a trace
     of the first generated function (see the module docstring)."""
-    from rules.tf1_to_tf2._graph import NEXT, V, Unsupported
+    from rules.tf1_to_tf2._graph import NEXT, Unsupported, V
 
     if not an.variable_reads:
         return
@@ -128,9 +131,10 @@ def plan_variable_reads(an: "Analysis") -> None:
     names = an.instance_names()
     for call in an.variable_reads:
         line = an.find_stmt(call)
-        u = next((u for u in an.units.values() if any(s.node is line for s in u.stmts)), None)
-        if u is None:
+        home_unit = next((x for x in an.units.values() if any(s.node is line for s in x.stmts)), None)
+        if home_unit is None:
             raise Unsupported(call, "`tf.trainable_variables()` inside a block or helper; not converted")
+        u = home_unit
         read = next(s for s in u.stmts if s.node is line)
         if read.kind != "python":
             raise Unsupported(call, f"`tf.trainable_variables()` in a graph statement ({read.kind}); not converted")
@@ -178,14 +182,14 @@ def plan_variable_reads(an: "Analysis") -> None:
         an.plan.call_builders[id(call)] = _code_builder(code)
         an.plan.dropped.append(call)
         an.plan.stmt_builders[id(line)] = _trace_before(var)
-        an.plan.summary += (f"; `tf.trainable_variables()` becomes `{code}` (TF1's creation order), read after "
+        an.plan.summary += (f"; the TRAINABLE_VARIABLES read becomes `{code}` (TF1's creation order), read after "
                             "`get_concrete_function()` traces the first function and so builds the objects")
 
 
 NAME_ATTRS = {"name", "op"}  # TF1 variable names: Keras names a variable by the last part only
 
 
-def check_name_uses(an: "Analysis", call: cst.Call, line: cst.CSTNode | None) -> None:
+def check_name_uses(an: Analysis, call: cst.Call, line: cst.CSTNode | None) -> None:
     """The variables' TF1 names may only be listed for printing: `names = [v.name for v in
     tf.trainable_variables()]` used in `print(...)`/`len(...)` (the printed text changes, which
     the finding says). Names that select, sort or key anything (`v.name.startswith(...)`,
@@ -198,7 +202,9 @@ def check_name_uses(an: "Analysis", call: cst.Call, line: cst.CSTNode | None) ->
     lists: set[str] = set()  # names bound to the list itself
     small = line.body[0] if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 else None
     printed: str | None = None  # `names = [v.name for v in <read>]`
+    bound: cst.CSTNode | None = None  # the Name the statement binds
     if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+        bound = small.targets[0].target
         target = small.targets[0].target.value
         if small.value is call:
             lists.add(target)
@@ -211,7 +217,7 @@ def check_name_uses(an: "Analysis", call: cst.Call, line: cst.CSTNode | None) ->
         # anything iterating over the list (or the read) and reading `.name`/`.op` of its items
         iters: list[tuple[cst.CSTNode, cst.CSTNode]] = []
         if isinstance(n, (cst.ListComp, cst.GeneratorExp, cst.SetComp, cst.DictComp)):
-            if printed is not None and small is not None and n is small.value:
+            if printed is not None and isinstance(small, cst.Assign) and n is small.value:
                 continue
             f: cst.CompFor | None = n.for_in
             while f is not None:
@@ -220,9 +226,9 @@ def check_name_uses(an: "Analysis", call: cst.Call, line: cst.CSTNode | None) ->
         elif isinstance(n, cst.For):
             iters.append((n.iter, n))
         for it, scope in iters:
-            if it is call or (isinstance(it, cst.Name) and it.value in lists):
-                if any(isinstance(a, cst.Attribute) and a.attr.value in NAME_ATTRS for a in walk(scope)):
-                    raise Unsupported(call, f"`tf.trainable_variables()`: {why}")
+            if (it is call or (isinstance(it, cst.Name) and it.value in lists)) \
+                    and any(isinstance(a, cst.Attribute) and a.attr.value in NAME_ATTRS for a in walk(scope)):
+                raise Unsupported(call, f"`tf.trainable_variables()`: {why}")
         if isinstance(n, cst.Attribute) and n.attr.value in NAME_ATTRS and isinstance(n.value, cst.Subscript) \
                 and isinstance(n.value.value, cst.Name) and n.value.value.value in lists:
             raise Unsupported(call, f"`tf.trainable_variables()`: {why}")
@@ -232,15 +238,15 @@ def check_name_uses(an: "Analysis", call: cst.Call, line: cst.CSTNode | None) ->
             raise Unsupported(call, f"`tf.trainable_variables()`: {why}")
     if printed is not None:
         for n in walk(an.module):
-            if isinstance(n, cst.Name) and n.value == printed and n is not small.targets[0].target:  # type: ignore[union-attr]
-                if not any(isinstance(a, cst.Call) and isinstance(a.func, cst.Name) and a.func.value in ("print", "len")
-                           for a in an.ancestors(n)):
-                    raise Unsupported(call, f"`tf.trainable_variables()`: {why}")
+            if isinstance(n, cst.Name) and n.value == printed and n is not bound \
+                    and not any(isinstance(a, cst.Call) and isinstance(a.func, cst.Name) and a.func.value in ("print", "len")
+                                for a in an.ancestors(n)):
+                raise Unsupported(call, f"`tf.trainable_variables()`: {why}")
         an.plan.summary += (f"; the variable names `{printed}` lists are Keras' (`W`), not TF1's (`scope/W:0`): "
                             "what the program prints of them changes")
     iterated = {id(f.iter) for f in walk(an.module) if isinstance(f, (cst.CompFor, cst.For))}
     for n in walk(an.module):
-        if isinstance(n, cst.Name) and n.value in lists and n is not small.targets[0].target and id(n) not in iterated:  # type: ignore[union-attr]
+        if isinstance(n, cst.Name) and n.value in lists and n is not bound and id(n) not in iterated:
             parent = next(a for i, a in enumerate(an.ancestors(n)) if i == 2)
             if not (isinstance(parent, cst.Call) and isinstance(parent.func, cst.Name) and parent.func.value == "len"):
                 raise Unsupported(call, f"`tf.trainable_variables()` bound to `{n.value}`, which is used other than by "
