@@ -90,6 +90,9 @@ PROVEN: dict[str, tuple[float, bool, bool]] = {
     # them: one tf.function returning both, called with one `*iterator.get_next()` draw;
     # tf.train.Example / TFRecordWriter are Python objects, not graph ops
     "tfrecord_parse": (1e-5, False, True),
+    # tf.trainable_variables() read (and printed) after the model functions ran: the Keras
+    # objects' trainable_variables in TF1's creation order, after a trace builds them
+    "variable_scope_siamese": (1e-4, True, True),
 }
 # The only tf.compat.v1 names a PROVEN program may keep: TF1 optimizers that no Keras
 # optimizer reproduces, each reported as one manual finding.
@@ -109,13 +112,13 @@ UNTRAINED_KEYS = {"linear_regression_interactive": {"w_init"}}
 NOT_CONVERTED = {
     "gan_two_optimizers": "GraphKeys",
     "layers_cnn_batchnorm": "get_default_graph",
-    "variable_scope_siamese": "trainable_variables",
     "queue_runner_input": "queue",
     "basics_constants_session": "get_default_graph",
     # ema.apply() in a tf.cond branch: shadow variables made in the branch, found by tensor
     "manual_batchnorm_ema": "ExponentialMovingAverage",
     # its RMSProp is no reason any more; the scope collections and tf.assign copies are
-    "dqn_target_update": "GraphKeys",
+    # (copy_params pairs variables sorted by TF1 name, which Keras names do not reproduce)
+    "dqn_target_update": "one variable scope",
     # it reads its event files back with summary_iterator / simple_value: TF2 summaries are
     # tensors (simple_value 0.0) with other tags (no `mean_1`); also nested name_scope blocks
     "summaries_events": "summary_iterator",
@@ -424,6 +427,10 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # get_or_create_global_step: schedules combined, fed tf.cast(step) and fetched become
     # Keras schedules evaluated at the step; the kept Momentum gets `current_lr`
     "session_lr_tensor_schedules": 1e-4,
+    # session_model_function with `tf.trainable_variables()` read (and counted) after the
+    # model calls: the object's trainable_variables after a trace of the train step builds
+    # it; shapes and last name parts compared in TF1's order
+    "session_model_variable_list": 1e-4,
 }
 FIXTURES = ROOT / "tests" / "fixtures" / "tf1_to_tf2"
 
@@ -543,6 +550,20 @@ def test_model_function_calls_become_object_calls_in_the_steps() -> None:
     assert out.index("tower_layer = Tower()") < out.index("def train_step")
 
 
+def test_trainable_collection_read_becomes_the_objects_variables_after_a_trace() -> None:
+    """`tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES)` (no scope) reads like
+    `tf.trainable_variables()` (tests/fixtures/tf1_to_tf2/session_model_variable_list runs the
+    latter against TF1): the object's list, read after the train step's trace built it."""
+    src = (FIXTURES / "session_model_variable_list" / "input.py").read_text()
+    old = "    listed = tf.trainable_variables()\n"
+    assert old in src
+    out, mine = _tf2120(src.replace(old, "    listed = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES)\n"))
+    assert all(f.status is not Status.MANUAL for f in mine), [f.message for f in mine]
+    assert ("    train_step.get_concrete_function()  # builds the Keras objects (their variables)\n"
+            "    listed = tower_layer.trainable_variables\n") in out
+    assert "GraphKeys" not in out and "compat.v1" not in out
+
+
 @pytest.mark.parametrize(
     ("change", "why"),
     [
@@ -564,8 +585,39 @@ def test_model_function_calls_become_object_calls_in_the_steps() -> None:
          "none of its moving-average updates"),
         # the update list used for something else than the control dependency
         (('"train_loss": round(float(train_loss), 6),', '"train_loss": round(float(train_loss), 6), "n": len(update_ops),'), "UPDATE_OPS"),
-        # the collection read outside minimize(var_list=): the objects make their variables later
-        (("    with tf.Session() as sess:\n", "    names = [v.name for v in tf.trainable_variables()]\n    with tf.Session() as sess:\n"), "first call"),
+        # the collection read outside minimize(var_list=) before a call of the model function:
+        # TF1 listed the variables created so far (see session_model_variable_list)
+        (("    eval_logits = tower(x, False)\n", "    names = [v.name for v in tf.trainable_variables()]\n    eval_logits = tower(x, False)\n"),
+         "not before it"),
+        # ... read as a graph value
+        (("    with tf.Session() as sess:\n", "    n = tf.size(tf.trainable_variables()[0])\n    with tf.Session() as sess:\n"),
+         "in a graph statement"),
+        # ... with a variable created outside the model function (its place in the list)
+        ((("    logits = tower(x, True)\n", "    scale = tf.Variable(1.0)\n    logits = tower(x, True) * scale\n"),
+          ("    with tf.Session() as sess:\n", "    names = [v.name for v in tf.trainable_variables()]\n    with tf.Session() as sess:\n")),
+         "outside the model functions"),
+        # ... with `trainable=` in the model function: which variables are listed depends on it
+        ((("kernel_regularizer=weight_decay, name='dense')", "kernel_regularizer=weight_decay, trainable=True, name='dense')"),
+          ("    with tf.Session() as sess:\n", "    names = [v.name for v in tf.trainable_variables()]\n    with tf.Session() as sess:\n")),
+         "depends on the value"),
+        # ... selecting variables by TF1 name (Keras names them `w`, TF1 `tower/fc1/w:0`)
+        (("    with tf.Session() as sess:\n", ("    mine = [v for v in tf.trainable_variables() if v.name.startswith('tower/fc1')]\n"
+                                            "    with tf.Session() as sess:\n")), "TF1 names are used"),
+        # ... pairing or ordering by name
+        (("    with tf.Session() as sess:\n", ("    tvars = tf.trainable_variables()\n    by_name = sorted(tvars, key=lambda v: v.name)\n"
+                                            "    with tf.Session() as sess:\n")), "TF1 names are used"),
+        # ... the list passed on (what the callee does with it is not known)
+        (("    with tf.Session() as sess:\n", ("    tvars = tf.trainable_variables()\n    print(repr(tvars))\n"
+                                            "    with tf.Session() as sess:\n")), "used other than"),
+        # the variables of one scope, and GLOBAL_VARIABLES (slots, non-trainable variables)
+        (("    with tf.Session() as sess:\n", ("    mine = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope='tower')\n"
+                                            "    with tf.Session() as sess:\n")), "one variable scope"),
+        (("    with tf.Session() as sess:\n", "    n = len(tf.global_variables())\n    with tf.Session() as sess:\n"),
+         "GLOBAL_VARIABLES also list"),
+        # ... and a model function with its own variables and sub-layers (Keras lists its own first)
+        ((("        h = tf.nn.relu(fc(x, 8, 'fc1'))\n", "        s = tf.get_variable('s', [], initializer=tf.ones_initializer())\n        h = tf.nn.relu(fc(x, 8, 'fc1')) * s\n"),
+          ("    with tf.Session() as sess:\n", "    names = [v.name for v in tf.trainable_variables()]\n    with tf.Session() as sess:\n")),
+         "sub-layers"),
         # the regularization losses read before the model made its variables (TF1: 0.0)
         (("    logits = tower(x, True)\n", "    early = tf.losses.get_regularization_loss()\n    logits = tower(x, True) + early\n"),
          "not before it"),

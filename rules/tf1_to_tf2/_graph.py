@@ -44,6 +44,7 @@ import libcst as cst
 from migrate.engine.context import FileContext
 from migrate.engine.names import dotted_name
 from migrate.result import Safety
+from rules.tf1_to_tf2 import _collections as _coll
 from rules.tf1_to_tf2 import _control_flow as _cf
 from rules.tf1_to_tf2 import _fetches
 from rules.tf1_to_tf2 import _v1_optimizers as v1opt
@@ -550,6 +551,8 @@ class Analysis:
         self.update_withs: set[int] = set()  # `with tf.control_dependencies(update_ops):` blocks
         self.update_trains: set[int] = set()  # lines inside those blocks
         self.all_var_lists: set[int] = set()  # `var_list=tf.trainable_variables()` values
+        self.variable_reads: list[cst.Call] = []  # other `tf.trainable_variables()` reads (_collections.py)
+        self.collection_refusals: dict[int, str] = {}  # variable-collection reference -> why not converted
         self.reg_sums: dict[int, cst.Call] = {}  # `tf.losses.get_regularization_loss()` calls
         # graph control flow (_control_flow.py): lambdas/functions passed to tf.cond and
         # tf.while_loop, tf.gradients calls, precise refusals per reference, the
@@ -645,6 +648,7 @@ class Analysis:
             _cf.check_blocks(self)
             _cf.check_loose_statements(self)
             self.finish(refs)
+            _coll.plan_variable_reads(self)
             _cf.check_finished(self)
             _cf.keep_variable_parts(self)
             _cf.plan_tapes(self)
@@ -685,7 +689,9 @@ class Analysis:
                 continue
             for g, why in GRAPH_ONLY.items():
                 if r == g or r.startswith(g + "."):
-                    if self.models and r in ALL_VARIABLES:
+                    if id(node) in self.collection_refusals:
+                        why = self.collection_refusals[id(node)]
+                    elif self.models and r in ALL_VARIABLES:
                         why = (why + "; outside `minimize(var_list=...)` it is not converted: the Keras objects made from "
                                f"{', '.join(f'`{m}`' for m in sorted(self.models))} create their variables on their first "
                                "call (read `obj.trainable_variables` after it)")
@@ -990,7 +996,7 @@ class Analysis:
 
     def has_tf_call(self, node: cst.CSTNode) -> bool:
         for n in walk(node):
-            if isinstance(n, cst.Call):
+            if isinstance(n, cst.Call) and not any(n is c for c in self.variable_reads):  # a Python list of variables
                 r = self.rest(n.func)
                 if r is not None and not any(r == p or r.startswith(p + ".") for p in NOT_OPS):
                     return True
@@ -1179,6 +1185,7 @@ class Analysis:
                             and not a.value.args and self.call_rest(a.value) in ALL_VARIABLES:
                         self.all_var_lists.add(id(a.value))
                         self.allowed_refs.add(id(a.value.func))
+        _coll.find_variable_reads(self)
 
     def regularization_sums(self) -> None:
         """`tf.losses.get_regularization_loss()` -> `tf.add_n(a.losses + b.losses)` over the

@@ -1287,3 +1287,46 @@ def _external_ok(plan: FuncPlan, refs, accepted: dict[str, FuncPlan], funcs, mod
             return (f"`{plan.name}` is called from several places, so its object would be made when the module is "
                     f"imported, but its build arguments read `{unsafe[0] if unsafe else '?'}` (only known later)")
     return None
+
+
+# TF1's truncated normal initializer -> Keras' (the same distribution: normal values redrawn
+# beyond two standard deviations; tensorflow/python/ops/init_ops.py and
+# keras/src/initializers/random_initializers.py). Keras' default stddev is 0.05, TF1's 1.0.
+TRUNCATED_NORMAL = {"truncated_normal_initializer", "initializers.truncated_normal"}
+_TRUNCATED_PARAMS = ["mean", "stddev", "seed", "dtype"]
+
+
+def keras_truncated_normal(r: str | None, call: cst.Call, tf: str) -> cst.Call | None:
+    """`tf.truncated_normal_initializer(mean, stddev, seed, dtype)` (a get_variable initializer
+    that becomes an add_weight one) -> `tf.keras.initializers.TruncatedNormal(mean=...,
+    stddev=..., seed=...)`; the dtype is add_weight's. None when not that call or its
+    arguments are not plain."""
+    if r is not None and r.startswith("compat.v1."):
+        r = r[len("compat.v1."):]  # already spelled for TF2 by TF2001
+    if r not in TRUNCATED_NORMAL or any(a.star for a in call.args):
+        return None
+    given: dict[str, cst.BaseExpression] = {}
+    for i, a in enumerate(call.args):
+        key = a.keyword.value if a.keyword is not None else (_TRUNCATED_PARAMS[i] if i < len(_TRUNCATED_PARAMS) else None)
+        if key not in _TRUNCATED_PARAMS or key in given:
+            return None
+        given[key] = a.value
+    given.setdefault("stddev", cst.Float("1.0"))
+    args = [cst.Arg(keyword=cst.Name(k), value=given[k], equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
+                    comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+            for k in ("mean", "stddev", "seed") if k in given]
+    args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return cst.Call(func=cst.parse_expression(f"{tf}.keras.initializers.TruncatedNormal"), args=args)
+
+
+def truncated_normal_funcs(rule, nodes: list[cst.CSTNode]) -> list[cst.CSTNode]:  # type: ignore[no-untyped-def]
+    """The callee names of the truncated-normal initializer calls under `nodes` (the
+    arguments keras_truncated_normal rewrites: TF2001's manual item for them is superseded)."""
+    out: list[cst.CSTNode] = []
+    stack = list(nodes)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Call) and rest_of(rule.qname(n.func)) in TRUNCATED_NORMAL:
+            out.append(n.func)
+        stack.extend(n.children)
+    return out

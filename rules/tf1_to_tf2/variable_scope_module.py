@@ -16,10 +16,12 @@ from rules.tf1_to_tf2._model import (
     Creator,
     FuncPlan,
     bind_call,
+    keras_truncated_normal,
     model_plans,
     names_in,
     slim_value,
     string_value,
+    truncated_normal_funcs,
 )
 
 _IN = """\
@@ -339,6 +341,8 @@ class VariableScopeModule(Rule):
                     self.supersede(c.node.func)
                 for n in plan.obsolete:
                     self.supersede(n)
+                for n in truncated_normal_funcs(self, [c.node for c in plan.creators if c.kind == "var" or c.shared_with is None]):
+                    self.supersede(n)  # made Keras initializers by _Values
                 for c in plan.creators:
                     if (c.kind == "layer" and c.fn == "batch_normalization") or (c.kind == "slim" and (c.fn == "batch_norm" or c.local)):
                         self.flag(c.node, _BN_VARIANCE, effort="trivial", category=Category.POTENTIAL)
@@ -763,7 +767,8 @@ class _Rename(cst.CSTTransformer):
 
 class _Values(cst.CSTTransformer):
     """tf.contrib initializer/regularizer values -> their Keras counterparts, numerics kept:
-    `xavier_initializer()` -> 'glorot_uniform'; `l2_regularizer(scale)` (scale * sum(w**2) / 2)
+    `xavier_initializer()` -> 'glorot_uniform'; `tf.truncated_normal_initializer(...)` ->
+    `tf.keras.initializers.TruncatedNormal(...)` (TF1's stddev 1.0 pinned); `l2_regularizer(scale)` (scale * sum(w**2) / 2)
     -> `tf.keras.regularizers.L2(0.5 * scale)` (l2 * sum(w**2))."""
 
     def __init__(self, rule: VariableScopeModule, tf: str) -> None:
@@ -772,6 +777,9 @@ class _Values(cst.CSTTransformer):
         self.tf = tf
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        keras = keras_truncated_normal(rest_of(self.rule.qname(original_node.func)), updated_node, self.tf)
+        if keras is not None:
+            return keras
         which = slim_value(rest_of(self.rule.qname(original_node.func)))
         if which == "xavier_initializer":
             return cst.SimpleString("'glorot_uniform'")
