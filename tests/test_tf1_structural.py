@@ -86,6 +86,10 @@ PROVEN: dict[str, tuple[float, bool, bool]] = {
     # get_variable (helper A's conversion), get_or_create_global_step and schedules used
     # as tensors; Momentum with a decaying rate stays the TF1 optimizer object
     "lr_schedule_momentum": (1e-4, False, True),
+    # tf.layers.dense inline in main -> a Keras Dense object created once (name='output'
+    # keeps output/kernel, output/bias) and called in the tf.functions; the embedding's
+    # sparse gradients are made dense for Keras' Adagrad (TF1 summed repeated ids first)
+    "embedding_gfile_vocab": (1e-4, True, True),
 }
 # The only tf.compat.v1 names a PROVEN program may keep: TF1 optimizers that no Keras
 # optimizer reproduces, each reported as one manual finding.
