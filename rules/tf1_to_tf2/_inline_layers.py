@@ -25,7 +25,8 @@ created them.
 
 Refused, with the reason attached to the `tf.layers` reference (``an.layer_refusals``,
 reported by the graph-only check): `reuse=`, regularizers and constraints (collections /
-optimizer-applied in TF1), initializer arguments (not converted yet), a non-literal
+optimizer-applied in TF1), initializers other than zeros/ones/constant(<number>) (random
+defaults differ), a non-literal
 `trainable=`, dropout's `training=` unless a literal bool (Keras' Dropout branches on a
 Python bool), computed or duplicate names, `*args`/`**kwargs`, batch normalization
 (UPDATE_OPS), layers other than dense/conv2d/max_pooling2d/average_pooling2d/flatten/
@@ -42,7 +43,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from rules.tf1_to_tf2._common import fix_commas, kwarg, tf_root
-from rules.tf1_to_tf2._variables import SESSION_NAMES, VariableConversion, _is_none, _quoted, _string, an_walk
+from rules.tf1_to_tf2._variables import _EMPTY, SESSION_NAMES, VariableConversion, _is_none, _number, _quoted, _string, an_walk
 from rules.tf1_to_tf2.layers_functional import _LAYERS, _UNSUPPORTED
 
 if TYPE_CHECKING:
@@ -57,9 +58,11 @@ NOT_CONVERTED_ARGS = {
     "activity_regularizer": "TF1 adds the penalty to the REGULARIZATION_LOSSES collection",
     "kernel_constraint": "TF1 optimizers and Keras optimizers apply constraints differently",
     "bias_constraint": "TF1 optimizers and Keras optimizers apply constraints differently",
-    "kernel_initializer": "initializer arguments are not converted yet (TF1 and Keras initializer defaults differ)",
-    "bias_initializer": "initializer arguments are not converted yet (TF1 and Keras initializer defaults differ)",
 }
+INITIALIZER_ARGS = ("kernel_initializer", "bias_initializer")
+# TF1 initializers of a layer argument -> the Keras initializer written instead (the
+# random ones are not converted yet: TF1 and Keras defaults differ, see tables/initializers.json)
+INITIALIZERS = {"zeros_initializer": "'zeros'", "ones_initializer": "'ones'", "constant_initializer": "Constant"}
 
 
 class _Refused(Exception):
@@ -81,6 +84,7 @@ class LayerLine:
         self.quote = quote
         self.training = training
         self.updated_args: list[cst.Arg] | None = None
+        self.inits: dict[str, str] = {}  # initializer argument -> the Keras initializer code
 
 
 class InlineLayers:
@@ -129,6 +133,10 @@ class InlineLayers:
             an.inline_layer_lines.add(id(ll.line))
             an.plan.call_builders[id(ll.call)] = self.call_builder(ll)
             an.plan.dropped.append(ll.call.func)  # TF2001's finding on `tf.layers.dense` is answered
+            named = _split(ll.call, ll.fn)[1]
+            for k in ll.inits:  # ... and those on the TF1 initializers written as Keras ones
+                if isinstance(named[k].value, cst.Call):
+                    an.plan.dropped.append(named[k].value.func)
         self.lines = [ll for ll in self.lines if id(ll.call.func) not in an.layer_refusals]
 
     def convert(self, st: cst.BaseStatement, call: cst.Call) -> LayerLine:
@@ -171,6 +179,10 @@ class InlineLayers:
                                "called twice" if k == "reuse" else f"`tf.layers.{fn}(..., {k}=...)` has no Keras counterpart")
             if k in NOT_CONVERTED_ARGS and not _is_none(a.value):
                 raise _Refused(f"`tf.layers.{fn}(..., {k}=...)`: {NOT_CONVERTED_ARGS[k]}")
+        inits: dict[str, str] = {}
+        for k in INITIALIZER_ARGS:
+            if k in args and not _is_none(args[k].value):
+                inits[k] = self.initializer(fn, k, args[k].value)
         trainable = args.get("trainable")
         if trainable is not None and not (isinstance(trainable.value, cst.Name) and trainable.value.value in ("True", "False")):
             raise _Refused(f"`tf.layers.{fn}(..., trainable=...)` is not a literal True/False")
@@ -198,10 +210,34 @@ class InlineLayers:
             raise _Refused(f"a second `tf.layers` call named `{name}` (TF1 raised or renamed it)")
         self.names.add(name)
         target = small.targets[0].target.value  # type: ignore[attr-defined]
-        base_obj = name if name.isidentifier() and not keyword.iskeyword(name) and name != target else f"{target}_layer"
+        explicit = "name" in args and not _is_none(args["name"].value)
+        usable = explicit and name.isidentifier() and not keyword.iskeyword(name) and name != target and name not in an.taken
+        base_obj = name if usable else f"{target}_layer"
         obj = an.fresh(base_obj)
         assert isinstance(st, cst.SimpleStatementLine)
-        return LayerLine(st, call, fn, obj, tf1_name, quote, training.value if training is not None else None)
+        ll = LayerLine(st, call, fn, obj, tf1_name, quote, training.value if training is not None else None)
+        ll.inits = inits
+        return ll
+
+    def initializer(self, fn: str, k: str, node: cst.BaseExpression) -> str:
+        an = self.an
+        r = an.call_rest(node)
+        short = r.split(".")[-1] if r is not None and r.startswith(("", "initializers.")) else None
+        if not isinstance(node, cst.Call) or short not in INITIALIZERS or r not in (short, f"initializers.{short}"):
+            raise _Refused(f"`tf.layers.{fn}(..., {k}={_EMPTY.code_for_node(node)})`: only zeros_initializer(), "
+                           "ones_initializer() and constant_initializer(<number>) are converted (TF1 and Keras "
+                           "random initializer defaults differ)")
+        if short != "constant_initializer":
+            if node.args:
+                raise _Refused(f"`tf.{r}(...)` with arguments as `{k}=`")
+            return INITIALIZERS[short]
+        value = node.args[0] if len(node.args) == 1 and node.args[0].keyword in (None,) else None
+        if value is None and len(node.args) == 1 and node.args[0].keyword is not None and node.args[0].keyword.value == "value":
+            value = node.args[0]
+        if value is None or not _number(value.value):
+            raise _Refused(f"`{k}=tf.{r}(...)` without one number literal as value: TF1 fills or reshapes "
+                           "lists, Keras' Constant does not")
+        return f"{tf_root(an.ctx)}.keras.initializers.Constant({_EMPTY.code_for_node(value.value)})"
 
     def refuse(self, call: cst.Call, why: str) -> None:
         self.an.layer_refusals[id(call.func)] = why
@@ -233,6 +269,8 @@ class InlineLayers:
             else:
                 break
         for name, a in args.items():
+            if name in ll.inits:
+                a = a.with_changes(value=cst.parse_expression(ll.inits[name]))
             layer_args.append(kwarg(name, a.value) if a.keyword is None else a.with_changes(comma=cst.MaybeSentinel.DEFAULT))
         if ll.tf1_name is not None:
             layer_args.append(kwarg("name", cst.SimpleString(_quoted(ll.tf1_name, ll.quote))))
