@@ -1185,6 +1185,7 @@ def _tf2120(body: str, opt: str = "AdamOptimizer(0.1)") -> tuple[str, list[str]]
     ("out = tf.layers.dense(x, 1, kernel_regularizer=tf.nn.l2_loss)\n", "AdamOptimizer(0.1)",
      "REGULARIZATION_LOSSES"),
     ("out = tf.layers.dense(tf.layers.dense(x, 3), 1)\n", "AdamOptimizer(0.1)", "inside an expression"),
+    ("out = tf.layers.dense(tf.cast(x, tf.float64), 1)\n", "AdamOptimizer(0.1)", "a Keras layer computes in float32"),
     ("w = tf.Variable(tf.ones([5, 4]))\nout = tf.layers.dense(tf.nn.embedding_lookup(w, tf.cast(x[:, 0], tf.int32)), 1)\n",
      "MomentumOptimizer(0.1, 0.9)", "updated only the looked-up rows"),
 ])

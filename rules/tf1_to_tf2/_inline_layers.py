@@ -30,7 +30,8 @@ defaults differ), a non-literal
 `trainable=`, dropout's `training=` unless a literal bool (Keras' Dropout branches on a
 Python bool), computed or duplicate names, `*args`/`**kwargs`, batch normalization
 (UPDATE_OPS), layers other than dense/conv2d/max_pooling2d/average_pooling2d/flatten/
-dropout, a call inside an expression, a loop, a branch or a block, and a call in a
+dropout, a file that mentions another float dtype (float64, float16, ...: a TF1 layer took
+its inputs' dtype, a Keras layer computes in float32), a call inside an expression, a loop, a branch or a block, and a call in a
 function that runs no session or is called more than once.
 """
 
@@ -59,6 +60,7 @@ NOT_CONVERTED_ARGS = {
     "kernel_constraint": "TF1 optimizers and Keras optimizers apply constraints differently",
     "bias_constraint": "TF1 optimizers and Keras optimizers apply constraints differently",
 }
+OTHER_FLOATS = ("float64", "double", "float16", "half", "bfloat16")
 INITIALIZER_ARGS = ("kernel_initializer", "bias_initializer")
 # TF1 initializers of a layer argument -> the Keras initializer written instead (the
 # random ones are not converted yet: TF1 and Keras defaults differ, see tables/initializers.json)
@@ -149,6 +151,10 @@ class InlineLayers:
         if fn not in CONVERTED or fn not in _LAYERS:
             raise _Refused(f"`tf.layers.{fn}` is not one of the layers converted in session code "
                            f"({', '.join(CONVERTED)})")
+        wide = next((w for w in OTHER_FLOATS if w in an.ctx.source_text), None)
+        if wide is not None:
+            raise _Refused(f"the file uses `{wide}`: a TF1 layer took its inputs' dtype, a Keras layer computes in "
+                           "float32 (its dtype policy); not converted")
         small = st.body[0] if isinstance(st, cst.SimpleStatementLine) and len(st.body) == 1 else None
         if not (isinstance(small, cst.Assign) and small.value is call and len(small.targets) == 1
                 and isinstance(small.targets[0].target, cst.Name)):
@@ -305,6 +311,10 @@ class InlineLayers:
                                                      f"`{n.value}` ({g.kind}); the layer object is created once")
             plan.remove.discard(id(ll.line))
             plan.stmt_builders[id(ll.line)] = lambda upd, ll=ll: self.creation(ll, upd)
+        if self.lines:  # the lines stay (as the layer objects): the blank lines move again
+            plan.blank_before.clear()
+            plan.comments_before.clear()
+            an.blank_lines()
 
 
 def _false(node: cst.BaseExpression) -> bool:
