@@ -1164,7 +1164,7 @@ if __name__ == '__main__':
 '''
 
 
-def _tf2120(body: str, opt: str = "AdamOptimizer(0.1)") -> tuple[str, list[str]]:
+def _layers_tf2120(body: str, opt: str = "AdamOptimizer(0.1)") -> tuple[str, list[str]]:
     src = _LAYER_PROGRAM.format(body=textwrap.indent(textwrap.dedent(body), "    "), opt=opt).encode()
     result, out = process_bytes(src, "prog.py", Options(pack="tf1-to-tf2", unsafe_fixes=True, verify_idempotence=True))
     assert not result.errors, result.errors
@@ -1190,13 +1190,13 @@ def _tf2120(body: str, opt: str = "AdamOptimizer(0.1)") -> tuple[str, list[str]]
      "MomentumOptimizer(0.1, 0.9)", "updated only the looked-up rows"),
 ])
 def test_inline_layers_refused_with_reason(body: str, opt: str, why: str) -> None:
-    out, msgs = _tf2120(body, opt)
+    out, msgs = _layers_tf2120(body, opt)
     assert "Session()" in out
     assert len(msgs) == 1 and why in msgs[0], msgs
 
 
 def test_inline_layers_converted_once_per_object() -> None:
-    out, msgs = _tf2120("h = tf.layers.dense(x, 8, activation=tf.nn.relu, name='fc1')\n"
+    out, msgs = _layers_tf2120("h = tf.layers.dense(x, 8, activation=tf.nn.relu, name='fc1')\n"
                         "out = tf.layers.dense(h, 1)\n")
     assert "Session" not in out and "tf.layers" not in out and "compat" not in out, out
     # created once, before the step functions, with the TF1 names (fc1, TF1's default `dense`)
