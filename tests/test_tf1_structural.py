@@ -422,6 +422,9 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # -> Keras layer objects created once and called in the step functions (constant /
     # ones / zeros initializers -> Keras ones; dropout's training=False default pinned)
     "session_inline_layers": 1e-4,
+    # embedding_lookup / gather with repeated ids: Adam's step makes the sparse gradients
+    # dense (TF1 summed repeated rows first), gradient descent keeps them
+    "session_sparse_gradients": 1e-4,
 }
 FIXTURES = ROOT / "tests" / "fixtures" / "tf1_to_tf2"
 

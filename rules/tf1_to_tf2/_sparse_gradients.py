@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from rules.tf1_to_tf2._graph import Analysis, TrainOp
 
 SPARSE_READS = ("nn.embedding_lookup", "nn.embedding_lookup_sparse", "nn.safe_embedding_lookup_sparse", "gather",
-                "gather_nd", "nn.embedding_lookup_v2")
+                "gather_nd", "nn.embedding_lookup_v2", "keras.layers.Embedding")
 DENSIFIED = ("train.AdagradOptimizer", "train.AdamOptimizer")
 EXACT = ("train.GradientDescentOptimizer",)
 
@@ -40,8 +40,8 @@ def check(an: Analysis) -> None:
     or raises Unsupported."""
     from rules.tf1_to_tf2._graph import Unsupported, walk
 
-    sparse = next((n for n in walk(an.module) if isinstance(n, cst.Call) and id(n) not in an.model_nodes
-                   and an.call_rest(n) in SPARSE_READS), None)
+    # model functions made Keras layers by TF2130 included: their lookups are sparse too
+    sparse = next((n for n in walk(an.module) if isinstance(n, cst.Call) and an.call_rest(n) in SPARSE_READS), None)
     if sparse is None:
         return
     for tr in an.train_ops.values():
