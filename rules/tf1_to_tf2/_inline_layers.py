@@ -23,16 +23,19 @@ its variables are `<name>/kernel` and `<name>/bias` as in TF1. Keras builds the
 variables on the first call (inside the first tf.function that runs), in the order TF1
 created them.
 
+A dropout whose `training=` is a name (a fed placeholder, a placeholder_with_default)
+becomes `tf.cond(flag, lambda: layer(x, training=True), lambda: layer(x, training=False))`:
+Keras' Dropout branches on a Python bool, TF1's dropout used smart_cond on the tensor.
+
 Refused, with the reason attached to the `tf.layers` reference (``an.layer_refusals``,
 reported by the graph-only check): `reuse=`, regularizers and constraints (collections /
 optimizer-applied in TF1), initializers other than zeros/ones/constant(<number>) (random
-defaults differ), a non-literal
-`trainable=`, dropout's `training=` unless a literal bool (Keras' Dropout branches on a
-Python bool), computed or duplicate names, `*args`/`**kwargs`, batch normalization
-(UPDATE_OPS), layers other than dense/conv2d/max_pooling2d/average_pooling2d/flatten/
-dropout, a file that mentions another float dtype (float64, float16, ...: a TF1 layer took
-its inputs' dtype, a Keras layer computes in float32), a call inside an expression, a loop, a branch or a block, and a call in a
-function that runs no session or is called more than once.
+defaults differ), a non-literal `trainable=`, dropout's `training=` other than a name,
+computed or duplicate names, `*args`/`**kwargs`, batch normalization (UPDATE_OPS), layers
+other than dense/conv2d/max_pooling2d/average_pooling2d/flatten/dropout, a file that
+mentions another float dtype (float64, float16, ...: a TF1 layer took its inputs' dtype, a
+Keras layer computes in float32), a call inside an expression, a loop, a branch or a
+block, and a call in a function that runs no session or is called more than once.
 """
 
 from __future__ import annotations
@@ -193,9 +196,10 @@ class InlineLayers:
         if trainable is not None and not (isinstance(trainable.value, cst.Name) and trainable.value.value in ("True", "False")):
             raise _Refused(f"`tf.layers.{fn}(..., trainable=...)` is not a literal True/False")
         training = args.get("training")
-        if training is not None and not (isinstance(training.value, cst.Name) and training.value.value in ("True", "False")):
-            raise _Refused(f"`tf.layers.{fn}(..., training=<tensor>)`: Keras' Dropout decides on a Python bool; a "
-                           "fed `training` is not converted")
+        if training is not None and not isinstance(training.value, cst.Name):
+            raise _Refused(f"`tf.layers.{fn}(..., training=<expression>)`: Keras' Dropout decides on a Python bool; "
+                           "only a name (a fed placeholder, a placeholder_with_default or a Python value) is converted, "
+                           "through tf.cond")
         quote = "'"
         tf1_name: str | None = None
         if "name" in args and not _is_none(args["name"].value):
@@ -257,6 +261,13 @@ class InlineLayers:
             call_args = [inputs.with_changes(keyword=None, equal=cst.MaybeSentinel.DEFAULT, comma=cst.MaybeSentinel.DEFAULT)]
             if _LAYERS[ll.fn][3]:
                 value = ll.training if ll.training is not None else cst.Name("False")
+                if isinstance(value, cst.Name) and value.value not in ("True", "False"):
+                    # a tensor flag: Keras' Dropout branches on a Python bool, tf.cond on the
+                    # tensor (TF1's dropout did the same with smart_cond)
+                    code = _EMPTY.code_for_node(call_args[0].value)
+                    return cst.parse_expression(
+                        f"{tf_root(self.an.ctx)}.cond({value.value}, lambda: {ll.obj}({code}, training=True), "
+                        f"lambda: {ll.obj}({code}, training=False))")
                 call_args.append(kwarg("training", value))
             return cst.Call(func=cst.Name(ll.obj), args=fix_commas(call_args))
         return build
@@ -302,7 +313,9 @@ class InlineLayers:
                 if s is None:
                     continue
                 inputs, others = _split(ll.call, ll.fn)
-                for a in others.values():
+                for k, a in others.items():
+                    if k == "training":
+                        continue  # an argument of the call, not of the constructor
                     for n in an_walk(a.value):
                         if isinstance(n, cst.Name) and not (a.keyword is not None and n is a.keyword):
                             g = an.graph_kind(u, n.value, s.index)
