@@ -47,7 +47,16 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from rules.tf1_to_tf2._common import fix_commas, kwarg, tf_root
-from rules.tf1_to_tf2._variables import _EMPTY, SESSION_NAMES, VariableConversion, _is_none, _number, _quoted, _string, an_walk
+from rules.tf1_to_tf2._variables import (
+    _EMPTY,
+    SESSION_NAMES,
+    VariableConversion,
+    _is_none,
+    _number,
+    _quoted,
+    _string,
+    an_walk,
+)
 from rules.tf1_to_tf2.layers_functional import _LAYERS, _UNSUPPORTED
 
 if TYPE_CHECKING:
@@ -113,13 +122,13 @@ class InlineLayers:
             if fn is not None and not any(r in SESSION_NAMES for _, r in an.tf_refs(fn)):
                 continue  # a helper: the generic message (or TF2130's reason) stays
             made: list[LayerLine] = []
-            for st in body:
-                if isinstance(st, (cst.FunctionDef, cst.ClassDef)):
+            for stmt in body:
+                if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
                     continue
-                calls = [n for n in an_walk(st) if isinstance(n, cst.Call) and id(n.func) in layer_refs]
+                calls = [n for n in an_walk(stmt) if isinstance(n, cst.Call) and id(n.func) in layer_refs]
                 for call in calls:
                     try:
-                        made.append(self.convert(st, call))
+                        made.append(self.convert(stmt, call))
                     except _Refused as r:
                         self.refuse(call, r.why)
             if fn is not None and made:
@@ -140,8 +149,9 @@ class InlineLayers:
             an.plan.dropped.append(ll.call.func)  # TF2001's finding on `tf.layers.dense` is answered
             named = _split(ll.call, ll.fn)[1]
             for k in ll.inits:  # ... and those on the TF1 initializers written as Keras ones
-                if isinstance(named[k].value, cst.Call):
-                    an.plan.dropped.append(named[k].value.func)
+                value = named[k].value
+                if isinstance(value, cst.Call):
+                    an.plan.dropped.append(value.func)
         self.lines = [ll for ll in self.lines if id(ll.call.func) not in an.layer_refusals]
 
     def convert(self, st: cst.BaseStatement, call: cst.Call) -> LayerLine:
@@ -164,7 +174,7 @@ class InlineLayers:
             raise _Refused(f"`tf.layers.{fn}` inside an expression, a multiple assignment, a loop, a branch or a "
                            "block: only `name = tf.layers...(...)` in straight-line code is converted (the layer "
                            "object must be created once)")
-        _cls, params, _kpos, takes_training = _LAYERS[fn]
+        _cls, params, _kpos, _takes_training = _LAYERS[fn]
         args: dict[str, cst.Arg] = {}
         pos = 0
         allp = ["inputs", *params]
@@ -296,6 +306,11 @@ class InlineLayers:
                                        leading_lines=updated_line.leading_lines)
         return [stmt]
 
+    def creation_builder(self, ll: LayerLine) -> Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]:
+        def build(updated_line: cst.SimpleStatementLine) -> list[cst.BaseStatement]:
+            return self.creation(ll, updated_line)
+        return build
+
     # after classification ------------------------------------------------------------------
     def finish(self) -> None:
         """Each converted line must have been moved into the generated functions (then its
@@ -312,7 +327,7 @@ class InlineLayers:
                 s = next((s for s in u.stmts if s.node is ll.line), None)
                 if s is None:
                     continue
-                inputs, others = _split(ll.call, ll.fn)
+                _inputs, others = _split(ll.call, ll.fn)
                 for k, a in others.items():
                     if k == "training":
                         continue  # an argument of the call, not of the constructor
@@ -323,7 +338,7 @@ class InlineLayers:
                                 raise Unsupported(n, f"an argument of `tf.layers.{ll.fn}` reads the graph object "
                                                      f"`{n.value}` ({g.kind}); the layer object is created once")
             plan.remove.discard(id(ll.line))
-            plan.stmt_builders[id(ll.line)] = lambda upd, ll=ll: self.creation(ll, upd)
+            plan.stmt_builders[id(ll.line)] = self.creation_builder(ll)
         if self.lines:  # the lines stay (as the layer objects): the blank lines move again
             plan.blank_before.clear()
             plan.comments_before.clear()
