@@ -32,6 +32,12 @@ What is compared, honestly:
   command-line arguments of its ``# corpus-argv:`` line (absl's ``app.run`` exits when
   ``main`` returns: that exit is expected).
 
+* ``embedding_gfile_vocab`` initialises a tf.Variable with ``tf.random_uniform`` and a
+  ``tf.layers.dense`` (glorot kernel): the carried-over values go, in creation order, to
+  the tf.Variable and then to the Keras Dense kernel and bias, which Keras builds on the
+  first call inside the first tf.function. Its Adagrad trains an embedding with repeated
+  ids: without the dense gradients of the train step the loss drifts by 1e-3.
+
 Tolerances: 1e-5 for values computed without training, 1e-4 after training steps.
 """
 
