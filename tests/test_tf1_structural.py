@@ -32,6 +32,12 @@ What is compared, honestly:
   command-line arguments of its ``# corpus-argv:`` line (absl's ``app.run`` exits when
   ``main`` returns: that exit is expected).
 
+* ``embedding_gfile_vocab`` initialises a tf.Variable with ``tf.random_uniform`` and a
+  ``tf.layers.dense`` (glorot kernel): the carried-over values go, in creation order, to
+  the tf.Variable and then to the Keras Dense kernel and bias, which Keras builds on the
+  first call inside the first tf.function. Its Adagrad trains an embedding with repeated
+  ids: without the dense gradients of the train step the loss drifts by 1e-3.
+
 Tolerances: 1e-5 for values computed without training, 1e-4 after training steps.
 """
 
@@ -93,6 +99,10 @@ PROVEN: dict[str, tuple[float, bool, bool]] = {
     # tf.trainable_variables() read (and printed) after the model functions ran: the Keras
     # objects' trainable_variables in TF1's creation order, after a trace builds them
     "variable_scope_siamese": (1e-4, True, True),
+    # tf.layers.dense inline in main -> a Keras Dense object created once (name='output'
+    # keeps output/kernel, output/bias) and called in the tf.functions; the embedding's
+    # sparse gradients are made dense for Keras' Adagrad (TF1 summed repeated ids first)
+    "embedding_gfile_vocab": (1e-4, True, True),
 }
 # The only tf.compat.v1 names a PROVEN program may keep: TF1 optimizers that no Keras
 # optimizer reproduces, each reported as one manual finding.
@@ -431,6 +441,17 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # model calls: the object's trainable_variables after a trace of the train step builds
     # it; shapes and last name parts compared in TF1's order
     "session_model_variable_list": 1e-4,
+    # tf.layers conv2d/max_pooling2d/average_pooling2d/flatten/dense/dropout inline in main
+    # -> Keras layer objects created once and called in the step functions (constant /
+    # ones / zeros initializers -> Keras ones; dropout's training=False default pinned)
+    "session_inline_layers": 1e-4,
+    # embedding_lookup / gather with repeated ids: Adam's step makes the sparse gradients
+    # dense (TF1 summed repeated rows first), gradient descent keeps them
+    "session_sparse_gradients": 1e-4,
+    # tf.layers.dropout(training=<placeholder_with_default>) -> tf.cond on the flag around
+    # the Keras Dropout object; compared: the default (identity) output, the dropped
+    # fraction (rounded) and the 1/(1-rate) scale of the kept values
+    "session_inline_dropout": 1e-4,
 }
 FIXTURES = ROOT / "tests" / "fixtures" / "tf1_to_tf2"
 
@@ -1279,3 +1300,79 @@ def test_scoped_blocks_and_event_readers_are_refused_precisely(tail: str, why: s
     out, mine = _tf2120(_SCOPED_PROGRAM.format(tail=tail))
     assert len(mine) == 1 and mine[0].status is Status.MANUAL and why in mine[0].message, [f.message for f in mine]
     assert "tf.Session" in out or "compat.v1.Session" in out
+
+
+# -- functional tf.layers in the session code (rules/tf1_to_tf2/_inline_layers.py) ---------
+
+_LAYER_PROGRAM = '''import numpy as np
+import tensorflow.compat.v1 as tf
+
+tf.disable_v2_behavior()
+
+
+def main():
+    x = tf.placeholder(tf.float32, [None, 4])
+    y = tf.placeholder(tf.float32, [None, 1])
+{body}
+    loss = tf.reduce_mean(tf.square(out - y))
+    train_op = tf.train.{opt}.minimize(loss)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train_op, {{x: np.ones((2, 4), np.float32), y: np.ones((2, 1), np.float32)}})
+        print(sess.run(loss, {{x: np.ones((2, 4), np.float32), y: np.ones((2, 1), np.float32)}}))
+
+
+if __name__ == '__main__':
+    main()
+'''
+
+
+def _layers_tf2120(body: str, opt: str = "AdamOptimizer(0.1)") -> tuple[str, list[str]]:
+    src = _LAYER_PROGRAM.format(body=textwrap.indent(textwrap.dedent(body), "    "), opt=opt).encode()
+    result, out = process_bytes(src, "prog.py", Options(pack="tf1-to-tf2", unsafe_fixes=True, verify_idempotence=True))
+    assert not result.errors, result.errors
+    return out.decode(), [f.message for f in result.findings if f.rule_id == "TF2120"]
+
+
+@pytest.mark.parametrize(("body", "opt", "why"), [
+    ("h = tf.layers.dense(x, 8, name='fc', reuse=True)\nout = tf.layers.dense(h, 1, name='o')\n", "AdamOptimizer(0.1)",
+     "`tf.layers.dense(..., reuse=...)`: shared variables must become one layer object"),
+    ("h = x\nfor _ in range(2):\n    h = tf.layers.dense(h, 4)\nout = tf.layers.dense(h, 1, name='o')\n", "AdamOptimizer(0.1)",
+     "only `name = tf.layers...(...)` in straight-line code is converted"),
+    ("h = tf.layers.batch_normalization(x)\nout = tf.layers.dense(h, 1, name='o')\n", "AdamOptimizer(0.1)",
+     "UPDATE_OPS"),
+    ("h = tf.layers.dense(x, 8, name='fc')\nout = tf.layers.dense(h, 1, name='fc')\n", "AdamOptimizer(0.1)",
+     "a second `tf.layers` call named `fc`"),
+    ("out = tf.layers.dense(x, 1, kernel_initializer=tf.truncated_normal_initializer(stddev=0.1))\n", "AdamOptimizer(0.1)",
+     "only zeros_initializer(), ones_initializer() and constant_initializer(<number>) are converted"),
+    ("out = tf.layers.dense(x, 1, kernel_regularizer=tf.nn.l2_loss)\n", "AdamOptimizer(0.1)",
+     "REGULARIZATION_LOSSES"),
+    ("out = tf.layers.dense(tf.layers.dense(x, 3), 1)\n", "AdamOptimizer(0.1)", "inside an expression"),
+    ("out = tf.layers.dense(tf.cast(x, tf.float64), 1)\n", "AdamOptimizer(0.1)", "a Keras layer computes in float32"),
+    ("w = tf.Variable(tf.ones([5, 4]))\nout = tf.layers.dense(tf.nn.embedding_lookup(w, tf.cast(x[:, 0], tf.int32)), 1)\n",
+     "MomentumOptimizer(0.1, 0.9)", "updated only the looked-up rows"),
+])
+def test_inline_layers_refused_with_reason(body: str, opt: str, why: str) -> None:
+    out, msgs = _layers_tf2120(body, opt)
+    assert "Session()" in out
+    assert len(msgs) == 1 and why in msgs[0], msgs
+
+
+def test_inline_layers_converted_once_per_object() -> None:
+    out, msgs = _layers_tf2120("h = tf.layers.dense(x, 8, activation=tf.nn.relu, name='fc1')\n"
+                        "out = tf.layers.dense(h, 1)\n")
+    assert "Session" not in out and "tf.layers" not in out and "compat" not in out, out
+    # created once, before the step functions, with the TF1 names (fc1, TF1's default `dense`)
+    assert out.count("fc1 = tf.keras.layers.Dense(8, activation=tf.nn.relu, name='fc1')") == 1, out
+    assert out.count("out_layer = tf.keras.layers.Dense(1, name='dense')") == 1, out
+    assert out.index("out_layer = ") < out.index("@tf.function")
+    # called where the tensors are computed
+    assert "h = fc1(x)" in out and "out = out_layer(h)" in out
+    assert msgs and not any("not converted" in m for m in msgs), msgs
+
+
+def test_inline_layers_refused_fixture_reason() -> None:
+    src = (FIXTURES / "session_inline_layers_refused" / "input.py").read_bytes()
+    result, _ = process_bytes(src, "input.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    msgs = [f.message for f in result.findings if f.rule_id == "TF2120"]
+    assert len(msgs) == 1 and "only `name = tf.layers...(...)` in straight-line code" in msgs[0], msgs

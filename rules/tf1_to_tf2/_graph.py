@@ -47,6 +47,7 @@ from migrate.result import Safety
 from rules.tf1_to_tf2 import _collections as _coll
 from rules.tf1_to_tf2 import _control_flow as _cf
 from rules.tf1_to_tf2 import _fetches
+from rules.tf1_to_tf2 import _sparse_gradients
 from rules.tf1_to_tf2 import _v1_optimizers as v1opt
 from rules.tf1_to_tf2._common import expr, kwarg, rest_of, tf_root
 
@@ -571,6 +572,10 @@ class Analysis:
         # tf.get_variable / tf.variable_scope in straight-line code (rules/tf1_to_tf2/_variables.py)
         self.scope_withs: dict[int, str] = {}  # `with tf.variable_scope('s'):` opened -> 's/'
         self.scope_refusals: dict[int, str] = {}  # get_variable/variable_scope reference -> why not converted
+        # functional tf.layers calls in straight-line session code (rules/tf1_to_tf2/_inline_layers.py)
+        self.layer_refusals: dict[int, str] = {}  # tf.layers reference -> why not converted
+        self.inline_layer_lines: set[int] = set()  # `y = tf.layers.dense(x, ...)` lines split in two
+        self.dense_gradients: set[int] = set()  # train ops whose sparse gradients are made dense (_sparse_gradients.py)
         self.random_default_variables: list[str] = []  # get_variable names initialised by the (random) default
         self.unseeded_keras: list[str] = []  # Keras initializers written without seed= (see finish)
         # input functions: `def input_fn(...): ...; return iterator.get_next()` (see find_input_fns)
@@ -627,6 +632,8 @@ class Analysis:
             _cf.find_dep_withs(self)
             from rules.tf1_to_tf2._variables import convert_variables
             variables = convert_variables(self, refs)
+            from rules.tf1_to_tf2._inline_layers import convert_inline_layers
+            layers = convert_inline_layers(self, refs)
             self.find_input_fns()
             self.find_initializable()
             _cf.check_refs(self, refs)
@@ -648,6 +655,8 @@ class Analysis:
             _cf.check_blocks(self)
             _cf.check_loose_statements(self)
             self.finish(refs)
+            layers.finish()
+            _sparse_gradients.check(self)
             _coll.plan_variable_reads(self)
             _cf.check_finished(self)
             _cf.keep_variable_parts(self)
@@ -700,6 +709,8 @@ class Analysis:
                                "`with tf.control_dependencies(update_ops):` around train ops")
                     elif id(node) in self.scope_refusals:
                         why = f"variable_scope/get_variable not converted: {self.scope_refusals[id(node)]}"
+                    elif id(node) in self.layer_refusals:
+                        why = f"tf.layers in the session code not converted: {self.layer_refusals[id(node)]}"
                     elif id(node) in self.model_refused and why in (_SCOPES, _LAYERS):
                         fn, refused = self.model_refused[id(node)]
                         why = f"{why.replace(' (not automated yet)', '')}; TF2130 does not make `{fn}` a Keras layer: {refused}"
@@ -866,6 +877,8 @@ class Analysis:
         if names is None:
             return Stmt(i, stmt, PY, uses=names_used(value))
         uses = names_used(value)
+        if id(stmt) in self.inline_layer_lines:  # the call of a Keras layer object created once
+            return Stmt(i, stmt, T, tuple(names), uses, value, dynamic_reason="calls a Keras layer")
         if len(names) == 1 and self.is_feed_literal(u, value):
             return Stmt(i, stmt, FEED, tuple(names), uses, value)
         if any(isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in ("run", "eval")
@@ -2924,7 +2937,7 @@ class Analysis:
         """A statement moved into a step function must not create variables."""
         assert m.value is not None
         moved = _cf.moved_part(self, m)
-        if self.makes_variables(moved):
+        if id(m.node) not in self.inline_layer_lines and self.makes_variables(moved):
             raise Unsupported(m.node, "this statement creates variables; inside a step function it would create new ones on every call")
         self.check_helpers(moved, set())
 
@@ -3956,7 +3969,8 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
         else:
             tail = [
                 cst.parse_statement(f"{variables} = {var_src}\n"),
-                cst.parse_statement(f"{grads} = {tape}.gradient({tr_loss}, {variables})\n"),
+                *(_sparse_gradients.gradient_statements(grads, tape, tr_loss, variables, root) if id(tr) in an.dense_gradients
+                  else [cst.parse_statement(f"{grads} = {tape}.gradient({tr_loss}, {variables})\n")]),
                 cst.parse_statement(f"{tr.optimizer_name}.apply_gradients(zip({grads}, {variables}){step_arg})\n"),
             ]
         if tr.global_step and not kept:

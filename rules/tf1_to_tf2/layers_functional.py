@@ -6,6 +6,7 @@ import libcst as cst
 
 from migrate.result import Category, Safety
 from migrate.rule import Invalid, Rule, Valid
+from rules.tf1_to_tf2._graph import STATE_KEY as GRAPH_PLAN
 from rules.tf1_to_tf2._common import expr, fix_commas, keyword_args, kwarg, rest_of, tf_root
 
 # tf.layers function -> (Keras class, TF1 positional parameters after `inputs`,
@@ -89,6 +90,9 @@ class LayersFunctional(Rule):
             # inside a variable_scope model function TF2131 wraps in the TF1 modeling shim,
             # which tracks tf.compat.v1.layers but not Keras layers made at every call
             return updated_node
+        graph = self.ctx.state.get(GRAPH_PLAN)
+        if graph is not None and graph.apply and id(original_node) in graph.call_builders:
+            return updated_node  # TF2120 creates the layer object once and calls it (_inline_layers.py)
         spec = _LAYERS.get(fn)
         if spec is None:
             return updated_node

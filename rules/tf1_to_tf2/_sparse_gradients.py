@@ -1,0 +1,72 @@
+"""TF2120: sparse gradients (tf.nn.embedding_lookup / tf.gather of a variable) and the
+Keras optimizers that replace TF1's.
+
+Not a rule module. A variable read through `tf.nn.embedding_lookup` or `tf.gather` gets a
+`tf.IndexedSlices` gradient, with one slice per looked-up id: repeated ids give repeated
+rows. TF1's optimizers summed the repeated rows first (`_deduplicate_indexed_slices`);
+Keras' Adagrad squares each row on its own, so its accumulator, and every later step,
+differs (checked: corpus/tf1/embedding_gfile_vocab.py drifts by 1e-3 in 15 steps). For
+the optimizers whose TF1 sparse update equals the dense update of the summed gradient
+(Adagrad: untouched rows have a zero gradient and do not move; Adam: TF1 decays the
+moments of every row), the train step makes the sparse gradients dense,
+
+    gradients = tape.gradient(loss, variables)
+    gradients = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in gradients]
+
+which is exact. Plain gradient descent needs nothing (a scatter of the rows is the sum).
+TF1 optimizers kept as tf.compat.v1 objects apply the TF1 sparse update themselves. The
+others (Momentum, Adadelta, Ftrl as Keras objects) updated only the looked-up rows in TF1
+and every row in Keras: refused. Gradient pairs (compute_gradients / apply_gradients) with
+such an optimizer are refused too.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+if TYPE_CHECKING:
+    from rules.tf1_to_tf2._graph import Analysis, TrainOp
+
+SPARSE_READS = ("nn.embedding_lookup", "nn.embedding_lookup_sparse", "nn.safe_embedding_lookup_sparse", "gather",
+                "gather_nd", "nn.embedding_lookup_v2", "keras.layers.Embedding")
+DENSIFIED = ("train.AdagradOptimizer", "train.AdamOptimizer")
+EXACT = ("train.GradientDescentOptimizer",)
+
+
+def check(an: Analysis) -> None:
+    """Fills ``an.dense_gradients`` (ids of train ops whose step densifies its gradients)
+    or raises Unsupported."""
+    from rules.tf1_to_tf2._graph import Unsupported, walk
+
+    # model functions made Keras layers by TF2130 included: their lookups are sparse too
+    sparse = next((n for n in walk(an.module) if isinstance(n, cst.Call) and an.call_rest(n) in SPARSE_READS), None)
+    if sparse is None:
+        return
+    for tr in an.train_ops.values():
+        ocall = an.optimizer_call(tr)
+        r = an.call_rest(ocall)
+        if an.kept_v1(ocall) or r in EXACT:
+            continue
+        what = f"`tf.{an.call_rest(sparse)}` gives sparse gradients (one row per looked-up id)"
+        if r in DENSIFIED and tr.compute is None:
+            an.dense_gradients.add(id(tr))
+            continue
+        if r in DENSIFIED:
+            raise Unsupported(tr.stmt.node, f"{what} and this compute_gradients/apply_gradients pair goes to a Keras "
+                                            "optimizer, which does not sum repeated rows as TF1 did; not converted")
+        raise Unsupported(ocall, f"{what}: TF1's `tf.{r}` updated only the looked-up rows, its Keras counterpart "
+                                 "updates every row; not converted")
+
+
+def gradient_statements(grads: str, tape: str, loss: str, variables: str, root: str) -> list[cst.BaseStatement]:
+    densify = cst.parse_statement(
+        f"{grads} = [{root}.convert_to_tensor(g) if isinstance(g, {root}.IndexedSlices) else g for g in {grads}]\n")
+    return [cst.parse_statement(f"{grads} = {tape}.gradient({loss}, {variables})\n"),
+            densify.with_changes(leading_lines=[cst.EmptyLine(indent=True, comment=cst.Comment(
+                "# TF1 summed the rows of repeated ids before the update; Keras does not"))])]
+
+
+def is_dense(an: Analysis, tr: TrainOp) -> bool:
+    return id(tr) in an.dense_gradients
