@@ -267,8 +267,9 @@ class SymbolRename(Rule):
             if members is not None:
                 # Same class in TF2 but without some TF1 methods: keep TF2 unless this
                 # file uses one of them (we cannot see types, so any use counts).
-                attrs = self._attribute_names()
-                used = sorted(m for m in members if m in attrs)
+                mentioned = [m for m in members if f".{m}" in self.ctx.source_text]  # cheap first look
+                attrs = self._attribute_names() if mentioned else set()
+                used = sorted(m for m in mentioned if m in attrs)
                 used = [m for m in used if not _handled_by_tf2120(self.ctx, m)]
                 graph_plan = self.ctx.state.get("tf1_graph_plan")
                 if used and graph_plan is not None and graph_plan.apply and graph_plan.v2_datasets and entry.name.startswith("data."):
