@@ -56,6 +56,7 @@ from rules.tf1_to_tf2._variables import (
     _quoted,
     _string,
     an_walk,
+    session_bodies,
 )
 from rules.tf1_to_tf2.layers_functional import _LAYERS, _UNSUPPORTED
 
@@ -114,11 +115,7 @@ class InlineLayers:
         if not any(r.startswith("layers.") for _, r in refs):
             return
         layer_refs = {id(n) for n, r in refs if r.startswith("layers.")}
-        bodies: list[tuple[cst.FunctionDef | None, list[cst.BaseStatement]]] = [(None, list(an.module.body))]
-        for st in an.module.body:
-            if isinstance(st, cst.FunctionDef) and st.name.value not in an.models and isinstance(st.body, cst.IndentedBlock):
-                bodies.append((st, list(st.body.body)))
-        for fn, body in bodies:
+        for fn, body in session_bodies(an):
             if fn is not None and not any(r in SESSION_NAMES for _, r in an.tf_refs(fn)):
                 continue  # a helper: the generic message (or TF2130's reason) stays
             made: list[LayerLine] = []
@@ -351,15 +348,9 @@ def _false(node: cst.BaseExpression) -> bool:
 
 def _split(call: cst.Call, fn: str) -> tuple[cst.Arg, dict[str, cst.Arg]]:
     """(inputs, parameter -> argument) of a tf.layers call."""
-    params = ["inputs", *_LAYERS[fn][1]]
-    out: dict[str, cst.Arg] = {}
-    pos = 0
-    for a in call.args:
-        if a.keyword is None:
-            out[params[pos]] = a
-            pos += 1
-        else:
-            out[a.keyword.value] = a
+    from rules.tf1_to_tf2._graph import _args_map
+
+    out = _args_map(call, ["inputs", *_LAYERS[fn][1]])
     inputs = out.pop("inputs")
     return inputs, out
 

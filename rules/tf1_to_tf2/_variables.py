@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
+from migrate.cstutil import keyword_args
 from rules.tf1_to_tf2._common import tf_root
 
 if TYPE_CHECKING:
@@ -85,19 +86,16 @@ def _code(node: cst.CSTNode) -> str:
 
 def _args(call: cst.Call, params: list[str]) -> dict[str, cst.Arg] | None:
     """Parameter -> argument, or None for `*args`/`**kwargs` or too many positionals."""
-    out: dict[str, cst.Arg] = {}
-    pos = 0
-    for a in call.args:
-        if a.star:
-            return None
-        if a.keyword is None:
-            if pos >= len(params):
-                return None
-            out[params[pos]] = a
-            pos += 1
-        else:
-            out[a.keyword.value] = a
-    return out
+    return keyword_args(call, params)
+
+
+def session_bodies(an: Analysis) -> list[tuple[cst.FunctionDef | None, list[cst.BaseStatement]]]:
+    """The module's statements and those of each function that is not a TF2130 model."""
+    bodies: list[tuple[cst.FunctionDef | None, list[cst.BaseStatement]]] = [(None, list(an.module.body))]
+    for st in an.module.body:
+        if isinstance(st, cst.FunctionDef) and st.name.value not in an.models and isinstance(st.body, cst.IndentedBlock):
+            bodies.append((st, list(st.body.body)))
+    return bodies
 
 
 def _is_none(node: cst.BaseExpression | None) -> bool:
@@ -163,11 +161,7 @@ class VariableConversion:
         if not any(r in (GET_VARIABLE, VARIABLE_SCOPE) for _, r in refs):
             return
         self.makers = {name for name, fn in an.functions_by_name.items() if an.makes_variables(fn.body)} | set(an.models)
-        bodies: list[tuple[cst.FunctionDef | None, list[cst.BaseStatement]]] = [(None, list(an.module.body))]
-        for st in an.module.body:
-            if isinstance(st, cst.FunctionDef) and st.name.value not in an.models and isinstance(st.body, cst.IndentedBlock):
-                bodies.append((st, list(st.body.body)))
-        for fn, body in bodies:
+        for fn, body in session_bodies(an):
             if fn is not None and not any(r in SESSION_NAMES for _, r in an.tf_refs(fn)):
                 # a helper that builds variables for the session code of another function:
                 # TF2130/TF2131 make such functions objects (or shims), this does not
