@@ -126,9 +126,10 @@ NOT_CONVERTED = {
     "basics_constants_session": "get_default_graph",
     # ema.apply() in a tf.cond branch: shadow variables made in the branch, found by tensor
     "manual_batchnorm_ema": "ExponentialMovingAverage",
-    # its RMSProp is no reason any more; the scope collections and tf.assign copies are
-    # (copy_params pairs variables sorted by TF1 name, which Keras names do not reproduce)
-    "dqn_target_update": "one variable scope",
+    # its RMSProp is no reason any more; the scope collections and tf.assign copies are:
+    # scope 'online' is the object q_network_layer, but the read is not moved after a trace
+    # that builds it (and copy_params' name-sorted pairing is refused with its own reason)
+    "dqn_target_update": "those of the Keras object `q_network_layer` made from `q_network`",
     # it reads its event files back with summary_iterator / simple_value: TF2 summaries are
     # tensors (simple_value 0.0) with other tags (no `mean_1`); also nested name_scope blocks
     "summaries_events": "summary_iterator",
@@ -196,6 +197,33 @@ def test_unrecognised_programs_are_reported_not_restructured(name: str) -> None:
     assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
     assert NOT_CONVERTED[name].lower() in mine[0].message.lower(), mine[0].message
     assert "GradientTape" not in out and "input_signature" not in out
+
+
+# dqn_target_update variants: each scoped collection read is refused with its own reason
+_DQN_VARIANTS = {
+    # TF1's scope= is re.match on the TF1 name: 'online' also lists scope 'online_t'
+    "prefix": ((("'target', trainable=False)", "'online_t', trainable=False)"),),
+               "also lists the variables of scope 'online_t'"),
+    "regex": ((("scope='online')", "scope='onl.ne')"),), "has special characters"),
+    # without the scoped TRAINABLE read, copy_params' name-sorted pairing is what is refused
+    "copy": ((("tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope='online')", "tf.trainable_variables()"),),
+             "in `copy_params`, scope `dst_scope` given by its callers, sorted by TF1 name"),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(_DQN_VARIANTS))
+def test_scoped_collection_reads_refused_precisely(variant: str) -> None:
+    edits, words = _DQN_VARIANTS[variant]
+    src = (TF1 / "dqn_target_update.py").read_text()
+    for old, new in edits:
+        assert old in src
+        src = src.replace(old, new)
+    result, out = process_bytes(src.encode(), "dqn.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    assert not result.errors, result.errors
+    mine = [f for f in result.findings if f.rule_id == "TF2120"]
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
+    assert words in mine[0].message, mine[0].message
+    assert b"GradientTape" not in out
 
 
 def test_whole_corpus_rewrites_without_errors_and_idempotently() -> None:

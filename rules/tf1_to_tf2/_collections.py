@@ -19,9 +19,32 @@ sub-objects, several objects of one function, calls of a model function after th
 no generated function that calls every object before any other run, and TF1 names used for
 anything but printing them (Keras names a variable `W` where TF1 had `scope/W:0`: name
 filters, `sorted(key=...)` and `.op` would select or pair differently; a printed listing is
-reported as changed). GLOBAL_VARIABLES reads and scoped reads
-(`get_collection(..., scope=...)`) stay refused with their own reasons (optimizer slots and
-non-trainable variables; TF1-name-based pairings such as target-network copies)."""
+reported as changed). GLOBAL_VARIABLES reads stay refused (optimizer slots and non-trainable
+variables are created at other times).
+
+Scoped reads (`get_collection(<TRAINABLE|GLOBAL>_VARIABLES, scope=...)`) stay refused, each
+with its own reason (_scoped_read_reason): a literal scope with regular-expression
+characters or one that is a prefix of another object's scope (TF1 filters with `re.match`
+on `scope/...` names); a literal scope that names a TF2130 object (`QNetwork(name='online')`,
+whose variables are `q_network_layer.trainable_variables` once built: the read must move
+after a trace that builds it); a scope passed into a helper that sorts by TF1 name and pairs
+two scopes (a target-network copy). What a conversion of corpus/tf1/dqn_target_update.py
+must do, checked by hand against TF 2.21 (TF1 graph run vs. a hand-written eager program
+with TF1's initial values carried over: loss 0.122129, q0 and num_online_vars equal):
+
+* when copy_params runs, GLOBAL_VARIABLES holds only the 8 model variables (online/h1/kernel,
+  online/h1/bias, ..., target/q/bias); RMSProp's slots (`online/h1/kernel/RMSProp`, ...) are
+  created by minimize() afterwards and would fall in scope 'online' (with `re.match`) if
+  the group were built after it, making `zip` pair slots with target variables;
+* the name-sorted pairing is (h1/bias, h1/bias), (h1/kernel, h1/kernel), (q/bias, q/bias),
+  (q/kernel, q/kernel); Keras lists both objects' `variables` as h1/kernel, h1/bias,
+  q/kernel, q/bias (also for `trainable=False`, whose variables are all non-trainable), so
+  `for s, d in zip(src.variables, dst.variables): d.assign(s)` makes the same pairs; the
+  assigns of a tf.group have disjoint targets and sources, so their order is immaterial;
+* a kept TF1 optimizer (RMSPropOptimizer) cannot apply gradients to Keras 3 variables
+  (`'Variable' object has no attribute '_in_graph_mode'`): the train step must pass
+  `[v.value for v in online.trainable_variables]` (or the tape's watched variables, which
+  are the tf.Variables) to apply_gradients."""
 
 from __future__ import annotations
 
@@ -57,13 +80,82 @@ def _refused_read(an: Analysis, n: cst.CSTNode) -> str | None:
     r = an.call_rest(n)
     key = an.rest(n.args[0].value) if r == "get_collection" and n.args and n.args[0].keyword is None else None
     if key in ("GraphKeys.TRAINABLE_VARIABLES", "GraphKeys.GLOBAL_VARIABLES") and len(n.args) > 1:
-        return ("the variables of one variable scope (`get_collection(..., scope=...)`): the Keras object made for that scope "
-                "holds them (`obj.trainable_variables` after its first call), not converted yet; Keras names a variable by "
-                "the last part of TF1's name only, so name filters and name-sorted pairings do not carry over")
+        return _scoped_read_reason(an, n, key)
     if key == "GraphKeys.GLOBAL_VARIABLES" or (r in ("global_variables", "all_variables") and not n.args):
         return ("GLOBAL_VARIABLES also list the non-trainable variables and the optimizer slots created before the read, "
                 "which the Keras objects and optimizers create at other times; not converted")
     return None
+
+
+def _scope_objects(an: Analysis) -> dict[str, tuple[str, str]]:
+    """TF1 variable scope -> (model function, object name) of the TF2130 objects whose
+    constructor got the scope as a string literal (`q_network(x, 'online')` ->
+    `QNetwork(name='online')`)."""
+    import ast
+    import re
+
+    names = an.instance_names()
+    out: dict[str, tuple[str, str]] = {}
+    for fname, fp in an.models.items():
+        param = fp.name_param  # type: ignore[attr-defined]
+        if param is None:
+            continue
+        for i, ctor in enumerate(fp.instances):  # type: ignore[attr-defined]
+            m = re.search(rf"(?:^|, ){re.escape(param)}=(.*?)(?:, [a-zA-Z_]\w*=|$)", ctor)
+            if m is None:
+                continue
+            try:
+                scope = ast.literal_eval(m.group(1))
+            except (ValueError, SyntaxError):
+                continue
+            if isinstance(scope, str) and i < len(names.get(fname, [])):
+                out[scope] = (fname, names[fname][i])
+    return out
+
+
+def _scoped_read_reason(an: Analysis, n: cst.Call, key: str) -> str:
+    """Why `tf.get_collection(<TRAINABLE|GLOBAL>_VARIABLES, scope=...)` is not converted,
+    as precisely as the program allows (see the module docstring, "Scoped reads")."""
+    import re
+
+    from rules.tf1_to_tf2._model import string_value
+
+    kind = key.split(".")[-1]
+    scope_arg = next((a for a in n.args[1:] if a.keyword is None or a.keyword.value == "scope"), None)
+    scope = string_value(scope_arg.value) if scope_arg is not None else None
+    spelled = f"`tf.get_collection(tf.GraphKeys.{kind}, scope=...)`"
+    objects = _scope_objects(an)
+    if scope is not None:
+        spelled = f"`tf.get_collection(tf.GraphKeys.{kind}, scope={scope!r})`"
+        if re.escape(scope) != scope:
+            return (f"{spelled}: TF1's `scope=` is a regular expression matched at the start of each variable name "
+                    "(`re.match`), and this one has special characters; not converted")
+        also = sorted(s for s in objects if s != scope and re.match(scope, s))
+        if also:
+            return (f"{spelled}: TF1's `scope=` matches name prefixes (`re.match`), so it also lists the variables of "
+                    f"scope {also[0]!r}; not converted")
+        if scope in objects:
+            fname, obj = objects[scope]
+            what = "trainable_variables" if kind == "TRAINABLE_VARIABLES" else "variables"
+            return (f"{spelled}: the variables of one variable scope, which are those of the Keras object `{obj}` made from "
+                    f"`{fname}` (`{obj}.{what}` once a first call has built it), not converted yet: the read must move after "
+                    "a trace that builds the object, and a kept TF1 optimizer given it as var_list needs the objects' "
+                    "tf.Variables (`[v.value for v in ...]`), not Keras variables")
+        return (f"{spelled}: the variables of one variable scope that no Keras object made by TF2130 holds alone; "
+                "not converted")
+    fn = next((a for a in an.ancestors(n) if isinstance(a, cst.FunctionDef)), None)
+    param = scope_arg.value.value if scope_arg is not None and isinstance(scope_arg.value, cst.Name) else None
+    sort = next((a for a in an.ancestors(n) if isinstance(a, cst.Call) and isinstance(a.func, cst.Name)
+                 and a.func.value == "sorted"), None)
+    if fn is not None and param is not None and sort is not None and len(objects) >= 2:
+        return (f"{spelled} in `{fn.name.value}`, scope `{param}` given by its callers, sorted by TF1 name: the "
+                "variables of one variable scope paired by name with another's (a target-network copy). For two "
+                "objects made from one model function and no optimizer slot in the scopes yet, that pairing is "
+                "`zip(src.variables, dst.variables)` (same name suffixes, same Keras order), but the helper would have "
+                "to take the Keras objects instead of scope names and its grouped assigns become a Python function "
+                "called where the group was run; not converted yet")
+    return (f"{spelled}: the variables of one variable scope named by a computed value; Keras names a variable by the "
+            "last part of TF1's name only, so name filters and name-sorted pairings do not carry over; not converted")
 
 
 def find_variable_reads(an: Analysis) -> None:
