@@ -634,6 +634,8 @@ class Analysis:
             variables = convert_variables(self, refs)
             from rules.tf1_to_tf2._inline_layers import convert_inline_layers
             layers = convert_inline_layers(self, refs)
+            from rules.tf1_to_tf2 import _metrics
+            _metrics.check(self, refs)  # tf.metrics: the metric's own reason
             self.find_input_fns()
             self.find_initializable()
             _cf.check_refs(self, refs)
