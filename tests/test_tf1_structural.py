@@ -1428,7 +1428,8 @@ _GROUPED = "\nupdate_op = tf.group(update)"
     ("value, update = tf.metrics.accuracy(tf.cast(labels, tf.float32), predictions)" + _GROUPED, "update_op", "",
      "labels and predictions are not both integer or boolean"),
     ("value, update = tf.metrics.accuracy(labels, predictions)" + _GROUPED, "update_op",
-     "    sess.run(tf.local_variables_initializer())\n", "more than one `tf.local_variables_initializer()`"),
+     "    sess.run([tf.local_variables_initializer(), value])\n",
+     "`tf.local_variables_initializer()` not run alone by a `sess.run(...)` statement"),
     ("value, update = tf.metrics.mean(tf.cast(scores, tf.float64))" + _GROUPED, "update_op", "",
      "the file uses `float64`: Keras metrics accumulate in float32"),
 ])
@@ -1508,3 +1509,33 @@ def test_metric_table_matches_tf1() -> None:
         assert 0.0 < r["tf1"] < 1.0, (fn, r)  # a value that tells the metrics apart
         assert r["n_local"] == len(table[fn]["variables"]) and r["names"] == table[fn]["variables"], (fn, r)
         assert r["reset"] == 0.0 and r["dtype"] == "float32", (fn, r)
+
+
+_METRIC_EPOCHS = '"""Two evaluation passes, the streaming metrics reset between them."""\nimport numpy as np\nimport tensorflow.compat.v1 as tf\n\ntf.disable_v2_behavior()\n\n\ndef main():\n    rng = np.random.RandomState(3)\n    all_scores = rng.rand(16, 3).astype(np.float32)\n    all_labels = rng.randint(0, 3, 16).astype(np.int64)\n    scores = tf.placeholder(tf.float32, [None, 3])\n    labels = tf.placeholder(tf.int64, [None])\n    predictions = tf.argmax(scores, 1)\n    acc, acc_update = tf.metrics.accuracy(labels, predictions)\n    conf, conf_update = tf.metrics.mean(tf.reduce_max(scores, axis=1))\n    update_op = tf.group(acc_update, conf_update)\n    out = []\n    with tf.Session() as sess:\n        for epoch in range(2):\n            sess.run(tf.local_variables_initializer())\n            for start in range(epoch * 4, 16, 4):\n                sess.run(update_op, {scores: all_scores[start:start + 4], labels: all_labels[start:start + 4]})\n            a, c = sess.run([acc, conf])\n            out.append([round(float(a), 6), round(float(c), 6)])\n    print("RESULT", out)\n\n\nif __name__ == \'__main__\':\n    main()\n'
+
+
+def test_metric_reset_between_passes_reproduces_tf1(tmp_path: Path) -> None:
+    """A `sess.run(tf.local_variables_initializer())` in the pass loop becomes reset_state()
+    of every metric there (the first pass starts from fresh metrics too); run with TF1 and
+    migrated, both print the same streaming values for both passes."""
+    out, msgs = _metrics_tf2120_source(_METRIC_EPOCHS)
+    assert "accuracy_metric.reset_state()\n        mean_metric.reset_state()\n        for start" in out, out
+    assert "Session" not in out and "compat" not in out and "local_variables" not in out, out
+    (tmp_path / "tf1.py").write_text(_METRIC_EPOCHS)
+    (tmp_path / "tf2.py").write_text(out)
+    env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
+    got = []
+    for name in ("tf1.py", "tf2.py"):
+        proc = subprocess.run([sys.executable, str(tmp_path / name)], capture_output=True, text=True, timeout=300, env=env)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        got.append(next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")))
+    tf1, tf2 = (ast.literal_eval(g[len("RESULT "):]) for g in got)
+    assert len(tf1) == 2 and tf1[0] != tf1[1], tf1  # the reset matters: the passes differ
+    for a, b in zip(tf1, tf2):
+        assert all(math.isclose(x, y, abs_tol=1e-5) for x, y in zip(a, b)), (tf1, tf2)
+
+
+def _metrics_tf2120_source(src: str) -> tuple[str, list[str]]:
+    result, out = process_bytes(src.encode(), "prog.py", Options(pack="tf1-to-tf2", unsafe_fixes=True, verify_idempotence=True))
+    assert not result.errors, result.errors
+    return out.decode(), [f.message for f in result.findings if f.rule_id == "TF2120"]

@@ -601,6 +601,7 @@ class Analysis:
         # analysis sees instead of a metric line (their id -> the metric line)
         self.metric_lines: dict[int, object] = {}
         self.metric_inits: set[int] = set()
+        self.metric_resets: dict[int, Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]] = {}
         self.metric_synthetic: dict[int, cst.BaseStatement] = {}
         self.paired_methods: set[int] = set()
 
@@ -2660,6 +2661,11 @@ class Analysis:
             if feed is not None:
                 raise Unsupported(call, "initializer run with a feed_dict")
             self.statement_only(call, line, root)
+            reset = next((self.metric_resets[id(n)] for n in nodes if id(n) in self.metric_resets), None)
+            if reset is not None and line is not None:  # a later local_variables_initializer run: the metrics reset
+                self.plan.remove.discard(id(line))
+                self.plan.stmt_builders[id(line)] = reset
+                return
             self.init_runs += 1
             return
         # the unit owning the graph: all tensor leaves must come from one unit

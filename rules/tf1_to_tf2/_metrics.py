@@ -20,9 +20,11 @@ machinery of _control_flow.py); a fetch of the values a function returning the r
 to update_state and the variables (as many as TF1's local variables); the table is checked
 against TF 2.21 by tests/test_tf1_structural.py (test_metric_table_matches_tf1).
 
-`sess.run(tf.local_variables_initializer())` goes when it is proven to run once before
-any update: the only one, run alone at the top level of the session block, after no run
-other than the global initializer (fresh Keras metrics are zero). `len(tf.local_variables())`
+`sess.run(tf.local_variables_initializer())` goes when it is proven to run before any
+update: the first one, at the top level of the session block, after no run other than the
+global initializer (fresh Keras metrics are zero). Any other such run (in a loop over
+evaluation passes, say) becomes `<metric>.reset_state()` of every metric at its place
+(tested against TF1 by test_metric_reset_between_passes_reproduces_tf1). `len(tf.local_variables())`
 becomes the length of the metrics' variables (TF1 had no other local variables then:
 every local-variable maker handled here is a metric).
 
@@ -32,8 +34,8 @@ and recall whose predictions are not a boolean comparison (TF1 casts to bool, Ke
 thresholds at 0.5), a file that mentions another float dtype (Keras metrics accumulate in
 float32), arguments spelling a TF name TF2 renames (the moved statements are written as
 TF2 code), an update op used other than in a `tf.group`, any other use of
-`tf.local_variables()`/`local_variables_initializer()` (a reset would need reset_state()
-at its place), and a metric call that is not `value, update_op = tf.metrics.<fn>(...)` in
+`tf.local_variables()`/`local_variables_initializer()` than `len(tf.local_variables())` and
+`sess.run(tf.local_variables_initializer())` as a statement, and a metric call that is not `value, update_op = tf.metrics.<fn>(...)` in
 straight-line code.
 """
 
@@ -248,31 +250,33 @@ def _convert(an: Analysis, refs: list[tuple[cst.CSTNode, str]]) -> None:
     for r_ in ("local_variables", "local_variables_initializer"):
         if sum(1 for _, r in refs if r == r_) != len(local_reads if r_ == "local_variables" else inits):
             raise _Refused(anchor, "`tf.local_variables`/`tf.local_variables_initializer` referenced other than as called here")
-    if len(inits) > 1:
-        raise _Refused(anchor, "more than one `tf.local_variables_initializer()`: each must become reset_state() at its place")
-    if inits:
-        run = parent.get(id(parent.get(id(inits[0]))))
-        if not (isinstance(run, cst.Call) and run in runs and len(run.args) == 1):
-            raise _Refused(anchor, "`tf.local_variables_initializer()` not run alone by `sess.run(...)`")
-        stmt = parent.get(id(run))
-        if not isinstance(stmt, cst.Expr):
-            raise _Refused(anchor, "`tf.local_variables_initializer()` not run alone by `sess.run(...)`")
-        line = parent.get(id(stmt))
+    resets: dict[int, cst.SimpleStatementLine] = {}  # init call -> its run line, which becomes reset_state() calls
+    global_inits = {"global_variables_initializer", "initialize_all_variables"}
+    for k, init in enumerate(inits):
+        run = parent.get(id(parent.get(id(init))))
+        stmt = parent.get(id(run)) if run is not None else None
+        line = parent.get(id(stmt)) if stmt is not None else None
+        if not (isinstance(run, cst.Call) and any(run is r for r in runs) and len(run.args) == 1
+                and isinstance(stmt, cst.Expr) and isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1):
+            raise _Refused(anchor, "`tf.local_variables_initializer()` not run alone by a `sess.run(...)` statement")
         block = parent.get(id(line))
-        if not isinstance(block, cst.IndentedBlock) or not isinstance(parent.get(id(block)), cst.With):
-            raise _Refused(anchor, "`sess.run(tf.local_variables_initializer())` inside a loop or a branch: it would be reset_state() there")
-        global_inits = {"global_variables_initializer", "initialize_all_variables"}
-        for other in runs[:runs.index(run)]:
-            if not (len(other.args) == 1 and an.call_rest(other.args[0].value) in global_inits):
-                raise _Refused(anchor, "`sess.run(tf.local_variables_initializer())` after another run that could have updated the metrics: it would be reset_state() there")
+        # proven to run once before any update: the first, at the top level of the session
+        # block, after no run but the global initializer's (fresh Keras metrics are zero)
+        before_updates = k == 0 and isinstance(block, cst.IndentedBlock) and isinstance(parent.get(id(block)), cst.With) \
+            and all(len(o.args) == 1 and an.call_rest(o.args[0].value) in global_inits
+                    for o in runs[:next(i for i, r in enumerate(runs) if r is run)])
+        if not before_updates:
+            resets[id(init)] = line
     # planned
     an.metric_lines = {id(ml.line): ml for ml in lines}
     an.metric_inits = {id(c) for c in inits}
+    objs = [ml.obj for ml in lines]
+    for cid, line in resets.items():
+        an.metric_resets[cid] = _reset_builder(objs)
     for ml in lines:
         an.allowed_refs.add(id(ml.call.func))
         an.plan.dropped.append(ml.call.func)
         an.plan.stmt_builders[id(ml.line)] = _creation_builder(an, ml)
-    objs = [ml.obj for ml in lines]
     for c in local_reads + inits:
         an.allowed_refs.add(id(c.func))
         an.plan.dropped.append(c.func)
@@ -313,6 +317,14 @@ def _creation_builder(an: Analysis, ml: MetricLine):  # type: ignore[no-untyped-
         args = f"name={_code(name)}" if name is not None else ""
         stmt = cst.parse_statement(f"{ml.obj} = {tf_root(an.ctx)}.keras.metrics.{cls}({args})\n")
         return [stmt.with_changes(leading_lines=updated_line.leading_lines)]
+    return build
+
+
+def _reset_builder(objs: list[str]):  # type: ignore[no-untyped-def]
+    def build(updated_line: cst.SimpleStatementLine) -> list[cst.BaseStatement]:
+        out = [cst.parse_statement(f"{o}.reset_state()\n") for o in objs]
+        out[0] = out[0].with_changes(leading_lines=updated_line.leading_lines)
+        return out
     return build
 
 
