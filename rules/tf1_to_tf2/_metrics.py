@@ -136,20 +136,25 @@ def convert(an: Analysis, refs: list[tuple[cst.CSTNode, str]]) -> tuple[cst.CSTN
     """Plan the conversion of every `tf.metrics` line; (node, why) and nothing planned when one
     of them, or a use of the metrics' local variables, is not of a proven form."""
     try:
-        return _convert(an, refs)
+        _convert(an, refs)
     except _Refused as r:
         return r.node, r.why
+    return None
 
 
 def _convert(an: Analysis, refs: list[tuple[cst.CSTNode, str]]) -> None:
     from rules.tf1_to_tf2._graph import walk
-    from rules.tf1_to_tf2._variables import SESSION_NAMES, VariableConversion, session_bodies
+    from rules.tf1_to_tf2._variables import (
+        SESSION_NAMES,
+        VariableConversion,
+        session_bodies,
+    )
     from rules.tf1_to_tf2.tables import load_symbols
 
     metric_refs = {id(n): r for n, r in refs if r.startswith("metrics.")}
     anchor: cst.CSTNode = next((n for n, r in refs if r == "metrics" or r.startswith("metrics.")), an.module)
     if anchor is an.module:
-        return None
+        return
     if len(metric_refs) != sum(1 for _, r in refs if r == "metrics" or r.startswith("metrics.")):
         raise _Refused(anchor, "`tf.metrics` used other than as `tf.metrics.<fn>(...)`")
     table = load_table()
@@ -218,7 +223,6 @@ def _convert(an: Analysis, refs: list[tuple[cst.CSTNode, str]]) -> None:
         raise _Refused(anchor, "a `tf.metrics` reference that is not a call converted here")
     # each update op only in a `tf.group(...)`; the local-variable names only as
     # `len(tf.local_variables())` and one `sess.run(tf.local_variables_initializer())` before any other run
-    updates = {ml.update for ml in lines}
     in_group: set[int] = set()
     runs: list[cst.Call] = []
     local_reads: list[cst.Call] = []
@@ -282,7 +286,7 @@ def _convert(an: Analysis, refs: list[tuple[cst.CSTNode, str]]) -> None:
         an.plan.dropped.append(c.func)
     for c in local_reads:
         an.plan.call_builders[id(c)] = _variables_builder(objs)
-    return None
+    return
 
 
 INTEGER_DTYPES = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool"}
@@ -322,7 +326,7 @@ def _creation_builder(an: Analysis, ml: MetricLine):  # type: ignore[no-untyped-
 
 def _reset_builder(objs: list[str]):  # type: ignore[no-untyped-def]
     def build(updated_line: cst.SimpleStatementLine) -> list[cst.BaseStatement]:
-        out = [cst.parse_statement(f"{o}.reset_state()\n") for o in objs]
+        out: list[cst.BaseStatement] = [cst.parse_statement(f"{o}.reset_state()\n") for o in objs]
         out[0] = out[0].with_changes(leading_lines=updated_line.leading_lines)
         return out
     return build
