@@ -103,6 +103,11 @@ PROVEN: dict[str, tuple[float, bool, bool]] = {
     # keeps output/kernel, output/bias) and called in the tf.functions; the embedding's
     # sparse gradients are made dense for Keras' Adagrad (TF1 summed repeated ids first)
     "embedding_gfile_vocab": (1e-4, True, True),
+    # tf.metrics accuracy/mean/precision/recall -> Keras metric objects created once; the
+    # fetched tf.group of the update ops -> a step of update_state calls; the values ->
+    # .result(); the one local_variables_initializer run before any update goes; the
+    # local-variable count -> the metrics' variables (tables/metrics.json)
+    "streaming_metrics": (1e-5, False, True),
 }
 # The only tf.compat.v1 names a PROVEN program may keep: TF1 optimizers that no Keras
 # optimizer reproduces, each reported as one manual finding.
@@ -1404,3 +1409,162 @@ def test_inline_layers_refused_fixture_reason() -> None:
     result, _ = process_bytes(src, "input.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
     msgs = [f.message for f in result.findings if f.rule_id == "TF2120"]
     assert len(msgs) == 1 and "only `name = tf.layers...(...)` in straight-line code" in msgs[0], msgs
+
+
+
+# -- tf.metrics streaming metrics (rules/tf1_to_tf2/_metrics.py, tables/metrics.json) ------
+
+_METRIC_PROGRAM = """\
+import numpy as np
+import tensorflow.compat.v1 as tf
+tf.disable_v2_behavior()
+
+scores = tf.placeholder(tf.float32, [None, 3])
+labels = tf.placeholder(tf.int64, [None])
+predictions = tf.argmax(scores, 1)
+{line}
+with tf.Session() as sess:
+    sess.run(tf.local_variables_initializer())
+    sess.run({run}, {{scores: np.ones((2, 3), np.float32), labels: np.zeros(2, np.int64)}})
+{tail}    print(sess.run(value), len(tf.local_variables()))
+"""
+
+
+def _metrics_tf2120(line: str, run: str = "update_op", tail: str = "") -> tuple[str, list[str]]:
+    src = _METRIC_PROGRAM.format(line=line, run=run, tail=tail).encode()
+    result, out = process_bytes(src, "prog.py", Options(pack="tf1-to-tf2", unsafe_fixes=True, verify_idempotence=True))
+    assert not result.errors, result.errors
+    return out.decode(), [f.message for f in result.findings if f.rule_id == "TF2120"]
+
+
+_GROUPED = "\nupdate_op = tf.group(update)"
+
+
+@pytest.mark.parametrize(("line", "run", "tail", "why"), [
+    ("value, update = tf.metrics.accuracy(labels, predictions)", "update", "",
+     "the update op `update` is used other than in `tf.group(...)`"),
+    ("value, update = tf.metrics.accuracy(labels, predictions, weights=tf.ones([2]))" + _GROUPED, "update_op", "",
+     "`tf.metrics.accuracy(..., weights=...)`: TF1 broadcasts `weights`"),
+    ("value, update = tf.metrics.mean(scores, metrics_collections=['m'])" + _GROUPED, "update_op", "",
+     "`tf.metrics.mean(..., metrics_collections=...)`: graph collections"),
+    ("value, update = tf.metrics.auc(tf.equal(labels, 0), scores[:, 0])" + _GROUPED, "update_op", "",
+     "`tf.metrics.auc`: no Keras metric with TF1's semantics is recorded"),
+    ("pair = tf.metrics.recall(tf.equal(labels, 0), tf.equal(predictions, 0))\nvalue, update = pair" + _GROUPED,
+     "update_op", "", "not written as `value, update_op = tf.metrics.recall(...)`"),
+    ("value, update = tf.metrics.precision(tf.equal(labels, 0), scores[:, 0])" + _GROUPED, "update_op", "",
+     "predictions that are not a boolean comparison: TF1 casts them to bool, Keras counts those > 0.5"),
+    ("value, update = tf.metrics.accuracy(tf.cast(labels, tf.float32), predictions)" + _GROUPED, "update_op", "",
+     "labels and predictions are not both integer or boolean"),
+    ("value, update = tf.metrics.accuracy(labels, predictions)" + _GROUPED, "update_op",
+     "    sess.run([tf.local_variables_initializer(), value])\n",
+     "`tf.local_variables_initializer()` not run alone by a `sess.run(...)` statement"),
+    ("value, update = tf.metrics.mean(tf.cast(scores, tf.float64))" + _GROUPED, "update_op", "",
+     "the file uses `float64`: Keras metrics accumulate in float32"),
+])
+def test_streaming_metrics_refused_with_their_reason(line: str, run: str, tail: str, why: str) -> None:
+    out, msgs = _metrics_tf2120(line, run, tail)
+    assert "Session()" in out
+    assert len(msgs) == 1 and "tf.metrics not converted: " in msgs[0] and why in msgs[0], msgs
+
+
+def test_streaming_metric_becomes_keras_metric_object() -> None:
+    out, msgs = _metrics_tf2120("value, update = tf.metrics.accuracy(labels, predictions)" + _GROUPED)
+    assert "Session" not in out and "compat" not in out and "local_variables" not in out, out
+    assert out.count("accuracy_metric = tf.keras.metrics.Accuracy()") == 1, out
+    assert out.index("accuracy_metric = ") < out.index("@tf.function"), out
+    assert "def update_metrics(scores, labels):" in out and "accuracy_metric.update_state(labels, predictions)" in out
+    assert "return accuracy_metric.result()" in out and "print(compute_value().numpy()" in out, out
+    assert "len([*accuracy_metric.variables])" in out, out
+    assert msgs and "not converted" not in msgs[0], msgs
+
+
+METRIC_CHECK = r"""
+import json, sys
+import numpy as np
+import tensorflow as tf
+table = json.loads(sys.argv[1])
+rng = np.random.RandomState(1)
+S = rng.rand(40, 3).astype(np.float32)
+L = rng.randint(0, 3, 40).astype(np.int64)
+P = S.argmax(1).astype(np.int64)
+args = {  # per update argument list: the batch values (the table's condition holds for each)
+    ("labels", "predictions"): {"accuracy": (L, P), "precision": (L == 0, P == 0), "recall": (L == 0, P == 0)},
+    ("values",): {"mean": (S.max(1),)},
+}
+out = {}
+for fn, entry in table.items():
+    data = args[tuple(entry["update"])][fn]
+    g = tf.Graph()
+    with g.as_default():
+        v1 = tf.compat.v1
+        phs = [v1.placeholder(tf.as_dtype(d.dtype), [None]) for d in data]
+        value, update = getattr(v1.metrics, fn)(*phs)
+        with v1.Session() as sess:
+            sess.run(v1.local_variables_initializer())
+            for st in range(0, 40, 8):
+                sess.run(update, {p: d[st:st + 8] for p, d in zip(phs, data)})
+            tf1 = float(sess.run(value))
+            n_local = len(v1.local_variables())
+    m = getattr(tf.keras.metrics, entry["keras"])()
+    step = tf.function(lambda *a: m.update_state(*a))
+    for st in range(0, 40, 8):
+        step(*[d[st:st + 8] for d in data])
+    tf2 = float(m.result())
+    names = [v.name.split("/")[-1].split(":")[0] for v in m.variables]
+    m.reset_state()
+    out[fn] = {"tf1": tf1, "tf2": tf2, "n_local": n_local, "names": names, "reset": float(m.result()),
+               "dtype": m.result().dtype.name}
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_metric_table_matches_tf1() -> None:
+    """Each tables/metrics.json entry, in TF 2.21: the Keras metric updated batch by batch in a
+    tf.function gives TF1's streaming value, owns as many variables as TF1 made local
+    variables (with the recorded names), and reset_state() zeroes it."""
+    from rules.tf1_to_tf2._metrics import load_table
+
+    table = load_table()
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_USE_LEGACY_KERAS",)}
+    proc = subprocess.run([sys.executable, "-c", METRIC_CHECK, json.dumps(table)], capture_output=True, text=True,
+                          timeout=300, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT "))
+    got = json.loads(line[len("RESULT "):])
+    assert set(got) == set(table)
+    for fn, r in got.items():
+        assert math.isclose(r["tf1"], r["tf2"], abs_tol=1e-6), (fn, r)
+        assert 0.0 < r["tf1"] < 1.0, (fn, r)  # a value that tells the metrics apart
+        assert r["n_local"] == len(table[fn]["variables"]) and r["names"] == table[fn]["variables"], (fn, r)
+        assert r["reset"] == 0.0 and r["dtype"] == "float32", (fn, r)
+
+
+_METRIC_EPOCHS = '"""Two evaluation passes, the streaming metrics reset between them."""\nimport numpy as np\nimport tensorflow.compat.v1 as tf\n\ntf.disable_v2_behavior()\n\n\ndef main():\n    rng = np.random.RandomState(3)\n    all_scores = rng.rand(16, 3).astype(np.float32)\n    all_labels = rng.randint(0, 3, 16).astype(np.int64)\n    scores = tf.placeholder(tf.float32, [None, 3])\n    labels = tf.placeholder(tf.int64, [None])\n    predictions = tf.argmax(scores, 1)\n    acc, acc_update = tf.metrics.accuracy(labels, predictions)\n    conf, conf_update = tf.metrics.mean(tf.reduce_max(scores, axis=1))\n    update_op = tf.group(acc_update, conf_update)\n    out = []\n    with tf.Session() as sess:\n        for epoch in range(2):\n            sess.run(tf.local_variables_initializer())\n            for start in range(epoch * 4, 16, 4):\n                sess.run(update_op, {scores: all_scores[start:start + 4], labels: all_labels[start:start + 4]})\n            a, c = sess.run([acc, conf])\n            out.append([round(float(a), 6), round(float(c), 6)])\n    print("RESULT", out)\n\n\nif __name__ == \'__main__\':\n    main()\n'
+
+
+def test_metric_reset_between_passes_reproduces_tf1(tmp_path: Path) -> None:
+    """A `sess.run(tf.local_variables_initializer())` in the pass loop becomes reset_state()
+    of every metric there (the first pass starts from fresh metrics too); run with TF1 and
+    migrated, both print the same streaming values for both passes."""
+    out, _msgs = _metrics_tf2120_source(_METRIC_EPOCHS)
+    assert "accuracy_metric.reset_state()\n        mean_metric.reset_state()\n        for start" in out, out
+    assert "Session" not in out and "compat" not in out and "local_variables" not in out, out
+    (tmp_path / "tf1.py").write_text(_METRIC_EPOCHS)
+    (tmp_path / "tf2.py").write_text(out)
+    env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
+    got = []
+    for name in ("tf1.py", "tf2.py"):
+        proc = subprocess.run([sys.executable, str(tmp_path / name)], capture_output=True, text=True, timeout=300, env=env,
+                              check=False)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        got.append(next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")))
+    tf1, tf2 = (ast.literal_eval(g[len("RESULT "):]) for g in got)
+    assert len(tf1) == 2 and tf1[0] != tf1[1], tf1  # the reset matters: the passes differ
+    for a, b in zip(tf1, tf2):
+        assert all(math.isclose(x, y, abs_tol=1e-5) for x, y in zip(a, b)), (tf1, tf2)
+
+
+def _metrics_tf2120_source(src: str) -> tuple[str, list[str]]:
+    result, out = process_bytes(src.encode(), "prog.py", Options(pack="tf1-to-tf2", unsafe_fixes=True, verify_idempotence=True))
+    assert not result.errors, result.errors
+    return out.decode(), [f.message for f in result.findings if f.rule_id == "TF2120"]

@@ -596,6 +596,13 @@ class Analysis:
         self.lr_members: set[int] = set()
         # `.compute_gradients`/`.apply_gradients` attributes: allowed only in a recognised pair
         self.gradient_methods: list[cst.Attribute] = []
+        # tf.metrics streaming metrics (_metrics.py): converted lines (line id -> MetricLine),
+        # the local_variables_initializer() calls dropped, the update/result statements the
+        # analysis sees instead of a metric line (their id -> the metric line)
+        self.metric_lines: dict[int, object] = {}
+        self.metric_inits: set[int] = set()
+        self.metric_resets: dict[int, Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]] = {}
+        self.metric_synthetic: dict[int, cst.BaseStatement] = {}
         self.paired_methods: set[int] = set()
 
     # names -------------------------------------------------------------------------------
@@ -634,6 +641,10 @@ class Analysis:
             variables = convert_variables(self, refs)
             from rules.tf1_to_tf2._inline_layers import convert_inline_layers
             layers = convert_inline_layers(self, refs)
+            from rules.tf1_to_tf2 import _metrics
+            refused = _metrics.convert(self, refs)
+            if refused is not None:  # tf.metrics not converted: the metric's own reason
+                raise Unsupported(refused[0], f"tf.metrics not converted: {refused[1]}; the file keeps tf.compat.v1 and its Session")
             self.find_input_fns()
             self.find_initializable()
             _cf.check_refs(self, refs)
@@ -662,6 +673,9 @@ class Analysis:
             _cf.keep_variable_parts(self)
             _cf.plan_tapes(self)
             _cf.summary_note(self)
+            if self.metric_lines:
+                self.plan.summary += ("; tf.metrics streaming metrics become Keras metric objects created once "
+                                      "(update_state where the update ops ran, result() where the values were fetched)")
             _cf.graph_block_spacing(self)
             if self.models:
                 # TF2130 replaces the model functions in its leave_Module: they must reach it
@@ -673,6 +687,9 @@ class Analysis:
             self.plan.active = False
             self.plan.reasons.append((exc.node, exc.message))
             return self.plan
+        for sid in self.metric_synthetic:  # written into the functions as they are, never visited
+            self.plan.remove.discard(sid)
+            self.plan.capture.discard(sid)
         self.plan.active = True
         return self.plan
 
@@ -839,6 +856,17 @@ class Analysis:
                 self.decide_static(u, s)
 
     def classify_stmt(self, u: Unit, i: int, stmt: cst.BaseStatement) -> Stmt:
+        if id(stmt) in self.metric_lines:
+            return Stmt(i, stmt, PY)  # becomes the Keras metric object, created once
+        if id(stmt) in self.metric_synthetic:
+            ml = self.metric_lines[id(self.metric_synthetic[id(stmt)])]
+            small = only_small(stmt)
+            value = small.value  # type: ignore[union-attr]
+            if stmt is ml.update_line:  # type: ignore[attr-defined]
+                return Stmt(i, stmt, T, (ml.update,), names_used(value), value,  # type: ignore[attr-defined]
+                            dynamic_reason="updates a Keras metric")
+            return Stmt(i, stmt, T, (ml.value,), names_used(value), value,  # type: ignore[attr-defined]
+                        dynamic_reason="reads a Keras metric")
         if id(stmt) in self.update_stmts:
             small = only_small(stmt)
             assert isinstance(small, cst.Assign)
@@ -1544,6 +1572,11 @@ class Analysis:
                 self.plan.unwrap.add(id(st))
                 self.plan.dropped.append(st.items[0])
                 out.extend(self.flat(list(st.body.body)))  # type: ignore[arg-type]
+            elif id(st) in self.metric_lines:  # the line stays (the metric object); update and result move
+                ml = self.metric_lines[id(st)]
+                for extra in (ml.update_line, ml.value_line):  # type: ignore[attr-defined]
+                    self.metric_synthetic[id(extra)] = st
+                out.extend([st, ml.update_line, ml.value_line])  # type: ignore[attr-defined]
             else:
                 out.append(st)
         return out
@@ -2230,8 +2263,8 @@ class Analysis:
             only_module = not u.is_module and u.name not in active
             top_stmts = u.body
             for top, stmt in enumerate(top_stmts):
-                if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)) and u.is_module:
-                    continue
+                if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)) and u.is_module or id(stmt) in self.metric_lines:
+                    continue  # a metric line: its tensors are read by the update statement after it
                 if id(stmt) in classified and not only_module:
                     s = u.stmts[top]
                     if s.kind == SESS and id(stmt) not in self.handled_stmts:
@@ -2564,7 +2597,7 @@ class Analysis:
             if g.kind == NEXT:
                 return "element", g
             raise Unsupported(node, f"fetching `{node.value}` ({g.kind}) is not converted")
-        if self.call_rest(node) in INITIALIZERS:
+        if self.call_rest(node) in INITIALIZERS or id(node) in self.metric_inits:
             return "init", None
         if isinstance(node, cst.Attribute) and node.attr.value == "initializer":
             return "init", None
@@ -2628,6 +2661,11 @@ class Analysis:
             if feed is not None:
                 raise Unsupported(call, "initializer run with a feed_dict")
             self.statement_only(call, line, root)
+            reset = next((self.metric_resets[id(n)] for n in nodes if id(n) in self.metric_resets), None)
+            if reset is not None and line is not None:  # a later local_variables_initializer run: the metrics reset
+                self.plan.remove.discard(id(line))
+                self.plan.stmt_builders[id(line)] = reset
+                return
             self.init_runs += 1
             return
         # the unit owning the graph: all tensor leaves must come from one unit
@@ -2965,6 +3003,9 @@ class Analysis:
                     continue
                 if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and self.is_graph_anywhere(f.value.value):
                     continue  # a method of a tensor or variable
+                if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.attr.value in ("update_state", "result") \
+                        and any(ml.obj == f.value.value for ml in self.metric_lines.values()):  # type: ignore[attr-defined]
+                    continue  # a Keras metric made here (_metrics.py): its variables exist, no Python side effects
                 self.unknown_callables.add(self.code(f))
 
     def is_graph_anywhere(self, name: str) -> bool:
@@ -3195,6 +3236,10 @@ class Analysis:
                         var.name = self.fresh(base)
                 else:
                     var.name = self.fresh(f"{base}_{var.hint}" if var.hint and len(var.hint) <= 40 else base)
+            elif id(var) in self.cf_groups and self.metric_lines and \
+                    0 < len(self.cf_groups[id(var)].uses & var.unit.graph_names) and \
+                    self.cf_groups[id(var)].uses & var.unit.graph_names <= {ml.update for ml in self.metric_lines.values()}:  # type: ignore[attr-defined]
+                var.name = self.fresh("update_metrics")  # a group of metric updates only
             elif id(var) in self.cf_groups:
                 var.name = _cf.group_name(self, var)
             else:
@@ -3220,6 +3265,7 @@ class Analysis:
         helpers = {id(u): self.helper(u) for u in self.units.values()}
         for var in self.variants:
             anchor_stmt = var.unit.body[var.anchor]
+            anchor_stmt = self.metric_synthetic.get(id(anchor_stmt), anchor_stmt)
             h = helpers.get(id(var.unit))
             if h is not None:
                 var.helper = h
