@@ -74,6 +74,17 @@ def kwarg(name: str, value: cst.BaseExpression, template: cst.Arg | None = None)
     return arg
 
 
+def take_positionals(args: dict[str, cst.Arg], names: list[str]) -> list[cst.Arg]:
+    """Remove from `args` the leading `names` that were passed positionally and return
+    them, in order, as positional arguments of a new call (commas cleared)."""
+    out: list[cst.Arg] = []
+    for name in names:
+        if name not in args or args[name].keyword is not None:
+            break
+        out.append(args.pop(name).with_changes(comma=cst.MaybeSentinel.DEFAULT))
+    return out
+
+
 def retire_tf_import(rule: Rule) -> None:
     """Schedule removal of the file's TensorFlow imports; libcst removes an import only
     when nothing uses it any more (e.g. after tf.flags/tf.logging moved to absl)."""

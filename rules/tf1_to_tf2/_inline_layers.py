@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from rules.tf1_to_tf2._common import fix_commas, kwarg, tf_root
+from rules.tf1_to_tf2._common import fix_commas, kwarg, take_positionals, tf_root
 from rules.tf1_to_tf2._variables import (
     _EMPTY,
     SESSION_NAMES,
@@ -287,11 +287,7 @@ class InlineLayers:
         args.pop("training", None)
         args.pop("reuse", None)
         layer_args: list[cst.Arg] = []
-        for name in keras_positional:
-            if name in args and args[name].keyword is None:
-                layer_args.append(args.pop(name).with_changes(comma=cst.MaybeSentinel.DEFAULT))
-            else:
-                break
+        layer_args.extend(take_positionals(args, keras_positional))
         for name, a in args.items():
             if name in ll.inits:
                 a = a.with_changes(value=cst.parse_expression(ll.inits[name]))

@@ -7,7 +7,7 @@ import libcst as cst
 from migrate.result import Category, Safety
 from migrate.rule import Invalid, Rule, Valid
 from rules.tf1_to_tf2._graph import STATE_KEY as GRAPH_PLAN
-from rules.tf1_to_tf2._common import expr, fix_commas, keyword_args, kwarg, rest_of, tf_root
+from rules.tf1_to_tf2._common import expr, fix_commas, keyword_args, kwarg, rest_of, take_positionals, tf_root
 
 # tf.layers function -> (Keras class, TF1 positional parameters after `inputs`,
 #                        Keras positional parameters, takes `training`)
@@ -113,12 +113,7 @@ class LayersFunctional(Rule):
         inputs = args.pop("inputs")
         training = args.pop("training", None) if takes_training else None
         layer_args: list[cst.Arg] = []
-        for name in keras_positional:
-            if name in args and args[name].keyword is None:
-                a = args.pop(name)
-                layer_args.append(a.with_changes(comma=cst.MaybeSentinel.DEFAULT))
-            else:
-                break
+        layer_args.extend(take_positionals(args, keras_positional))
         for name, a in args.items():
             layer_args.append(kwarg(name, a.value) if a.keyword is None else a.with_changes(comma=cst.MaybeSentinel.DEFAULT))
         call_args = [inputs.with_changes(keyword=None, equal=cst.MaybeSentinel.DEFAULT, comma=cst.MaybeSentinel.DEFAULT)]

@@ -8,7 +8,7 @@ import libcst as cst
 
 from migrate.result import Category, Safety
 from migrate.rule import Invalid, Rule, Valid
-from rules.tf1_to_tf2._common import expr, fix_commas, keyword_args, kwarg, rest_of, tf_root
+from rules.tf1_to_tf2._common import expr, fix_commas, keyword_args, kwarg, rest_of, take_positionals, tf_root
 from rules.tf1_to_tf2._model import (
     GET_VARIABLE_PARAMS,
     LAYERS,
@@ -476,11 +476,7 @@ class VariableScopeModule(Rule):
         args = keyword_args(call, ["inputs", *params]) or {}
         args = {k: v for k, v in args.items() if k not in ("inputs", "training")}
         out: list[cst.Arg] = []
-        for name in keras_positional:
-            if name in args and args[name].keyword is None:
-                out.append(args.pop(name).with_changes(comma=cst.MaybeSentinel.DEFAULT))
-            else:
-                break
+        out.extend(take_positionals(args, keras_positional))
         args.pop("name", None)
         for name, a in args.items():
             out.append(kwarg(name, a.value) if a.keyword is None else a.with_changes(comma=cst.MaybeSentinel.DEFAULT))
