@@ -119,14 +119,11 @@ def _codegen_verbatim(self: cst.CSTNode, state: CodegenState, **kwargs: object) 
     cst.CSTNode._codegen(self, state, **kwargs)
 
 
-_STATEMENT_CLASSES: tuple[type, ...] = tuple(
-    c
-    for c in (
-        cst.SimpleStatementLine, cst.FunctionDef, cst.ClassDef, cst.If, cst.For, cst.While, cst.Try, cst.With,
-        getattr(cst, "TryStar", None), getattr(cst, "Match", None),
-    )
-    if c is not None
+#: The statements that are elements of a body (module or indented block).
+STATEMENT_TYPES = frozenset(
+    {"SimpleStatementLine", "FunctionDef", "ClassDef", "If", "For", "While", "Try", "TryStar", "With", "Match"}
 )
+_STATEMENT_CLASSES: tuple[type, ...] = tuple(getattr(cst, n) for n in sorted(STATEMENT_TYPES) if hasattr(cst, n))
 
 
 def bytes_of(module: cst.Module, verbatim: dict[int, tuple[str, str]] | None = None) -> bytes:
@@ -138,8 +135,14 @@ class Positions:
     """Lazy (line, column) lookups for the nodes of one module (1-based line, 0-based column)."""
 
     def __init__(self, module: cst.Module) -> None:
+        self._index(module, module, "")
+
+    def _index(self, node: cst.CSTNode, module: cst.Module, indent: str) -> None:
+        """Print `node` (at `indent`) recording each node's token span."""
         state = _IndexState(default_indent=module.default_indent, default_newline=module.default_newline)
-        module._codegen(state)
+        if indent:
+            state.indent_tokens.append(indent)
+        node._codegen(state)
         self._spans = state.spans
         self._offsets = list(accumulate((len(t) for t in state.tokens), initial=0))
         code = "".join(state.tokens)
@@ -166,14 +169,7 @@ class StatementPositions(Positions):
     statements."""
 
     def __init__(self, stmt: cst.CSTNode, first_line: int, indent: str, module: cst.Module) -> None:  # noqa: D107
-        state = _IndexState(default_indent=module.default_indent, default_newline=module.default_newline)
-        if indent:
-            state.indent_tokens.append(indent)
-        stmt._codegen(state)
-        self._spans = state.spans
-        self._offsets = list(accumulate((len(t) for t in state.tokens), initial=0))
-        code = "".join(state.tokens)
-        self._line_starts = [0] + [i + 1 for i, ch in enumerate(code) if ch == "\n"]
+        self._index(stmt, module, indent)
         self._first = first_line
         self._stmt = stmt  # spans are keyed by id(): keep a printed copy alive with them
 

@@ -14,6 +14,7 @@ from libcst._nodes import op as _cst_op
 
 from migrate.engine.context import FileContext
 from migrate.engine.names import dotted_name
+from migrate.engine.positions import STATEMENT_TYPES
 from migrate.engine.relevance import skippable
 from migrate.pack import Pack
 from migrate.result import Finding
@@ -61,12 +62,6 @@ BELOW: dict[str, frozenset[str]] = {
     **{t: _WHITESPACE for t in _WHITESPACE | _TOKENS},
     **{t: _WHITESPACE | _PARENS for t in _LEAVES},
 }
-
-
-#: The statements that are elements of a body (module or indented block).
-STATEMENT_TYPES = frozenset(
-    {"SimpleStatementLine", "FunctionDef", "ClassDef", "If", "For", "While", "Try", "TryStar", "With", "Match"}
-)
 
 
 def opaque_types(hooked: set[str]) -> frozenset[str]:
@@ -213,14 +208,18 @@ def run_pass(
     if ctx.removals_scheduled:
         # An import is removed when its local name is no longer used outside import
         # statements (nor spelled in a string: `__all__`, string annotations).
-        wanted = {asname or obj or mod.split(".")[0] for mod, obj, asname in ctx.removals}
-        counter = _NameCounter(wanted)
+        counter = _NameCounter({_local_name(*r) for r in ctx.removals})
         new.visit(counter)
-        unused = [(mod, obj, asname) for mod, obj, asname in ctx.removals if counter.counts.get(asname or obj or mod.split(".")[0], 0) == 0]
+        unused = [r for r in ctx.removals if counter.counts.get(_local_name(*r), 0) == 0]
         if unused:
             new = new.visit(_ImportRemover(unused))
             new = _strip_new_leading_blank_lines(module, new)
     return PassResult(module=new, findings=ctx.findings, context=ctx, clean=batched.clean)
+
+
+def _local_name(mod: str, obj: str | None, asname: str | None) -> str:
+    """The name an import binds: `import a.b` -> a, `from a import b` -> b, `as c` -> c."""
+    return asname or obj or mod.split(".")[0]
 
 
 def _add_imports(ctx: FileContext, module: cst.Module) -> cst.Module:
