@@ -455,11 +455,7 @@ def classify_block(an: Analysis, u: Unit, i: int, st: cst.BaseStatement) -> Stmt
         defines = tuple(sorted((_bound(st) & later) | mutated))
         return Stmt(i, st, V, defines, free_names(st) - _bound(st), st)
     bound = _bound(st)
-    later: set[str] = set()
-    for other in u.body[i + 1:]:
-        if isinstance(other, (cst.FunctionDef, cst.ClassDef)) and u.is_module:
-            continue
-        later |= free_names(other)
+    later = _read_after(u, i)
     defines = tuple(sorted((bound & later) | mutated))
     # what it reads, names it rebinds included (`h = tf.tanh(tf.matmul(h, w))` reads the
     # `h` defined before it); loop targets are its own
@@ -1039,11 +1035,7 @@ def classify_if(an: Analysis, u: Unit, i: int, st: cst.If) -> Stmt | None:
         if clash:
             raise Unsupported(lines[k], f"a variable under a Python `if` is initialised from the graph tensor "
                                         f"`{min(clash)}`; not converted")
-    later: set[str] = set()
-    for other in u.body[i + 1:]:
-        if isinstance(other, (cst.FunctionDef, cst.ClassDef)) and u.is_module:
-            continue
-        later |= free_names(other)
+    later = _read_after(u, i)
     defines = tuple(sorted((bound_tensors & later) | bound_vars))
     uses = free_names(st.test).union(*[free_names(lines[k]) for k in ten_idx])
     s = Stmt(i, st, T, defines, uses, st)
@@ -1133,3 +1125,14 @@ def builds_ops(an: Analysis, node: cst.CSTNode) -> bool:
     return an.has_tf_call(node) or any(
         isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in LOOSE_METHODS
         for n in _walk(node))
+
+
+def _read_after(u: Unit, i: int) -> set[str]:
+    """The names the statements after the `i`-th of `u` read (definitions of functions and
+    classes at module level excluded: they run later, if at all)."""
+    later: set[str] = set()
+    for other in u.body[i + 1:]:
+        if isinstance(other, (cst.FunctionDef, cst.ClassDef)) and u.is_module:
+            continue
+        later |= free_names(other)
+    return later

@@ -48,6 +48,8 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
+from rules.tf1_to_tf2._variables import _Refused
+
 if TYPE_CHECKING:
     from rules.tf1_to_tf2._graph import Analysis
 
@@ -108,13 +110,6 @@ BOOLEAN_OPS = {"equal", "not_equal", "less", "less_equal", "greater", "greater_e
                "logical_or", "logical_not", "logical_xor", "math.equal", "math.not_equal", "math.less",
                "math.less_equal", "math.greater", "math.greater_equal", "math.logical_and", "math.logical_or",
                "math.logical_not", "math.logical_xor"}
-
-
-class _Refused(Exception):
-    def __init__(self, node: cst.CSTNode, why: str) -> None:
-        super().__init__(why)
-        self.node = node
-        self.why = why
 
 
 class MetricLine:
