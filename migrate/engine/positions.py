@@ -168,7 +168,7 @@ class StatementPositions(Positions):
     offset. Much cheaper than `Positions` of the whole module when findings fall in a few
     statements."""
 
-    def __init__(self, stmt: cst.CSTNode, first_line: int, indent: str, module: cst.Module) -> None:  # noqa: D107
+    def __init__(self, stmt: cst.CSTNode, first_line: int, indent: str, module: cst.Module) -> None:
         self._index(stmt, module, indent)
         self._first = first_line
         self._stmt = stmt  # spans are keyed by id(): keep a printed copy alive with them

@@ -20,7 +20,6 @@ from migrate.pack import Pack
 from migrate.result import Finding
 from migrate.rule import Rule
 
-
 #: A rule that sets ``SCOPE = NAMES`` promises to act only on code that spells a name the
 #: file binds (by import or module alias) to the pack's library, i.e. a local whose
 #: qualified name contains one of the pack's triggers (``tf``, ``slim``, a bare

@@ -62,6 +62,14 @@ def expr(code: str) -> cst.BaseExpression:
     return cst.parse_expression(code)
 
 
+_EMPTY = cst.Module([])
+
+
+def code(node: cst.CSTNode) -> str:
+    """The source text of a node (printed with default indentation and newlines)."""
+    return _EMPTY.code_for_node(node)
+
+
 def kwarg(name: str, value: cst.BaseExpression, template: cst.Arg | None = None) -> cst.Arg:
     """A keyword argument ``name=value``, keeping the comma/whitespace of `template`."""
     arg = cst.Arg(

@@ -46,9 +46,8 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from rules.tf1_to_tf2._common import fix_commas, kwarg, take_positionals, tf_root
+from rules.tf1_to_tf2._common import code, fix_commas, kwarg, take_positionals, tf_root
 from rules.tf1_to_tf2._variables import (
-    _EMPTY,
     SESSION_NAMES,
     VariableConversion,
     _is_none,
@@ -241,7 +240,7 @@ class InlineLayers:
         r = an.call_rest(node)
         short = r.split(".")[-1] if r is not None and r.startswith(("", "initializers.")) else None
         if not isinstance(node, cst.Call) or short not in INITIALIZERS or r not in (short, f"initializers.{short}"):
-            raise _Refused(f"`tf.layers.{fn}(..., {k}={_EMPTY.code_for_node(node)})`: only zeros_initializer(), "
+            raise _Refused(f"`tf.layers.{fn}(..., {k}={code(node)})`: only zeros_initializer(), "
                            "ones_initializer() and constant_initializer(<number>) are converted (TF1 and Keras "
                            "random initializer defaults differ)")
         if short != "constant_initializer":
@@ -254,7 +253,7 @@ class InlineLayers:
         if value is None or not _number(value.value):
             raise _Refused(f"`{k}=tf.{r}(...)` without one number literal as value: TF1 fills or reshapes "
                            "lists, Keras' Constant does not")
-        return f"{tf_root(an.ctx)}.keras.initializers.Constant({_EMPTY.code_for_node(value.value)})"
+        return f"{tf_root(an.ctx)}.keras.initializers.Constant({code(value.value)})"
 
     def refuse(self, call: cst.Call, why: str) -> None:
         self.an.layer_refusals[id(call.func)] = why
@@ -271,10 +270,10 @@ class InlineLayers:
                 if isinstance(value, cst.Name) and value.value not in ("True", "False"):
                     # a tensor flag: Keras' Dropout branches on a Python bool, tf.cond on the
                     # tensor (TF1's dropout did the same with smart_cond)
-                    code = _EMPTY.code_for_node(call_args[0].value)
+                    x = code(call_args[0].value)
                     return cst.parse_expression(
-                        f"{tf_root(self.an.ctx)}.cond({value.value}, lambda: {ll.obj}({code}, training=True), "
-                        f"lambda: {ll.obj}({code}, training=False))")
+                        f"{tf_root(self.an.ctx)}.cond({value.value}, lambda: {ll.obj}({x}, training=True), "
+                        f"lambda: {ll.obj}({x}, training=False))")
                 call_args.append(kwarg("training", value))
             return cst.Call(func=cst.Name(ll.obj), args=fix_commas(call_args))
         return build

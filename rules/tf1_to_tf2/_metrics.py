@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
+from rules.tf1_to_tf2._common import code
 from rules.tf1_to_tf2._variables import _Refused
 
 if TYPE_CHECKING:
@@ -208,7 +209,7 @@ def _convert(an: Analysis, refs: list[tuple[cst.CSTNode, str]]) -> None:
                 if an.call_rest(pred) not in BOOLEAN_OPS:
                     raise _Refused(anchor, f"`tf.metrics.{fn}` with predictions that are not a boolean comparison: TF1 casts them to bool, Keras counts those > 0.5")
             obj = an.fresh(f"{fn}_metric")
-            args = ", ".join(_code(named[k]) for k in entry["update"])
+            args = ", ".join(code(named[k]) for k in entry["update"])
             update_line = cst.parse_statement(f"{obj}.update_state({args})\n")
             value_line = cst.parse_statement(f"{names[0]} = {obj}.result()\n")
             assert isinstance(update_line, cst.SimpleStatementLine) and isinstance(value_line, cst.SimpleStatementLine)
@@ -303,17 +304,13 @@ def _integral(an: Analysis, node: cst.BaseExpression, bound: dict[str, cst.BaseE
     return False
 
 
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(node)
-
-
 def _creation_builder(an: Analysis, ml: MetricLine):  # type: ignore[no-untyped-def]
     from rules.tf1_to_tf2._common import tf_root
 
     def build(updated_line: cst.SimpleStatementLine) -> list[cst.BaseStatement]:
         cls = load_table()[ml.fn]["keras"]
         name = next((a.value for a in ml.call.args if a.keyword is not None and a.keyword.value == "name"), None)
-        args = f"name={_code(name)}" if name is not None else ""
+        args = f"name={code(name)}" if name is not None else ""
         stmt = cst.parse_statement(f"{ml.obj} = {tf_root(an.ctx)}.keras.metrics.{cls}({args})\n")
         return [stmt.with_changes(leading_lines=updated_line.leading_lines)]
     return build

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from migrate.cstutil import keyword_args
-from rules.tf1_to_tf2._common import tf_root
+from rules.tf1_to_tf2._common import code, tf_root
 
 if TYPE_CHECKING:
     from rules.tf1_to_tf2._graph import Analysis
@@ -77,11 +77,6 @@ FLOAT_DTYPES = {"float16", "float32", "float64", "bfloat16", "half", "double", "
                 "dtypes.float64", "dtypes.bfloat16"}
 ZERO_DTYPES = {f"{p}{t}" for p in ("", "dtypes.") for t in ("int8", "int16", "int32", "int64", "uint8", "uint16",
                                                             "uint32", "uint64", "bool", "string")}
-_EMPTY = cst.Module([])
-
-
-def _code(node: cst.CSTNode) -> str:
-    return _EMPTY.code_for_node(node)
 
 
 def _args(call: cst.Call, params: list[str]) -> dict[str, cst.Arg] | None:
@@ -133,7 +128,7 @@ def _plain_shape(node: cst.BaseExpression) -> str | None:
         elif isinstance(n, cst.UnaryOperation):
             stack.append(n.expression)
         else:
-            return f"the shape `{_code(node)}` is computed; write it as a list of Python ints"
+            return f"the shape `{code(node)}` is computed; write it as a list of Python ints"
     return None
 
 
@@ -365,14 +360,14 @@ class VariableConversion:
             uargs = _args(updated, PARAMS) or args
             if set(uargs) != set(args):
                 uargs = args
-            ushape = _code(uargs["shape"].value)
-            udtype = None if dtype_node is None else _code(uargs["dtype"].value)
+            ushape = code(uargs["shape"].value)
+            udtype = None if dtype_node is None else code(uargs["dtype"].value)
             iargs = init_args
             uinit = uargs.get("initializer")
             if init_call is not None and uinit is not None and isinstance(uinit.value, cst.Call) \
                     and self.positions(uinit.value) == init_positions:
                 iargs = _args(uinit.value, entry["params"]) or init_args
-            value = _initial_value(entry, root, ushape, udtype, {k: _code(a.value) for k, a in iargs.items()})
+            value = _initial_value(entry, root, ushape, udtype, {k: code(a.value) for k, a in iargs.items()})
             extra = ", trainable=False" if trainable_false else ""
             return cst.parse_expression(f"{root}.Variable({value}, name={_quoted(full, quote)}{extra})")
 
@@ -397,7 +392,7 @@ class VariableConversion:
         entry = TABLE.get(r) if r is not None else None
         if entry is None:
             known = sorted({k.split(".")[-1] for k in TABLE})
-            raise _Refused(node, f"the initializer `{_code(node)}` is not one of those converted automatically "
+            raise _Refused(node, f"the initializer `{code(node)}` is not one of those converted automatically "
                                  f"({', '.join(known)})")
         if call is not None:
             an.allowed_refs.add(id(call.func))

@@ -8,7 +8,15 @@ import libcst as cst
 
 from migrate.result import Category, Safety
 from migrate.rule import Invalid, Rule, Valid
-from rules.tf1_to_tf2._common import expr, fix_commas, keyword_args, kwarg, rest_of, tf_root
+from rules.tf1_to_tf2._common import (
+    code,
+    expr,
+    fix_commas,
+    keyword_args,
+    kwarg,
+    rest_of,
+    tf_root,
+)
 
 # TF1 function -> its positional parameters (tensorflow/python/ops/losses/losses_impl.py)
 _PARAMS: dict[str, list[str]] = {
@@ -113,7 +121,7 @@ class TF1Losses(Rule):
             return updated_node
         for name, arg in args.items():
             if name in ("loss_collection", "reduction") or (
-                name in _DEFAULT_ONLY and self.code(arg.value).strip() not in _DEFAULT_ONLY[name]
+                name in _DEFAULT_ONLY and code(arg.value).strip() not in _DEFAULT_ONLY[name]
             ):
                 return updated_node  # TF2001 reports it as a manual item
         if _COLLECTION_READERS.search(self.ctx.source_text):
@@ -129,9 +137,6 @@ class TF1Losses(Rule):
         new = self._rewrite(fn, args, tf_root(self.ctx), updated_node)
         self.supersede(original_node.func)
         return self.fix(original_node, updated_node, new, message=f"`tf.losses.{fn}` becomes {self._shape(fn)}")
-
-    def code(self, node: cst.CSTNode) -> str:
-        return cst.Module(body=[]).code_for_node(node)
 
     @staticmethod
     def _shape(fn: str) -> str:
