@@ -87,7 +87,7 @@ class Fix:
     content: str
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"title": self.title, "content": self.content}
 
 
 @dataclass(frozen=True)

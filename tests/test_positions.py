@@ -1,7 +1,8 @@
 """The engine's shortcuts change nothing: finding positions computed from single
-statements (the fast path of ``FileContext.range_of``) equal those from a print of the
-whole module, and printing unchanged statements from the source text gives the same
-output as printing every node."""
+statements or from CPython's parse (the fast paths of ``FileContext.range_of``) equal
+those from a print of the whole module, printing unchanged statements from the source
+text gives the same output as printing every node, and the lean traversal
+(``engine.lean``) gives the same output and findings as libcst's own."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import migrate.engine.context as context
+import migrate.engine.lean as lean
 from migrate.engine.positions import Positions
 from migrate.engine.process import Options, process_bytes
 
@@ -52,16 +54,22 @@ else:
     q = tf.to_float(i)
 x = tf.placeholder(tf.float32,
                    [None, 3])
+s = "naïve"; é = tf.to_float(tf.log(2.0))  # non-ASCII before the names: columns are characters
+m = f"{tf.log(1.0)}" + str(tf.log(1.0))
+n = (tf).to_float(1) + (tf.to_float)(2) + ( tf . log )(3.0)
+import tensorflow.compat.v1 as tf1; w = tf1.log(1.0)
+p = tf.reduce_sum(tf.reduce_sum(
+    tf.to_float(1), keep_dims=True), keep_dims=True)
 '''
 
 
 def _findings(data: bytes, path: str, opts: Options, statement_positions: bool) -> list[object]:
-    saved = context.USE_STATEMENT_POSITIONS, context.USE_VERBATIM
-    context.USE_STATEMENT_POSITIONS = context.USE_VERBATIM = statement_positions
+    saved = context.USE_STATEMENT_POSITIONS, context.USE_VERBATIM, context.USE_AST_POSITIONS, lean.ENABLED
+    context.USE_STATEMENT_POSITIONS = context.USE_VERBATIM = context.USE_AST_POSITIONS = lean.ENABLED = statement_positions
     try:
         result, out = process_bytes(data, path, opts)
     finally:
-        context.USE_STATEMENT_POSITIONS, context.USE_VERBATIM = saved
+        context.USE_STATEMENT_POSITIONS, context.USE_VERBATIM, context.USE_AST_POSITIONS, lean.ENABLED = saved
     return [(f.rule_id, f.range, f.message, f.status, f.snippet) for f in result.findings] + [out]
 
 
@@ -70,9 +78,14 @@ def test_tricky_layouts(newline: str, monkeypatch: pytest.MonkeyPatch) -> None:
     data = TRICKY.replace("\n", newline).encode()
     whole: list[object] = []
     monkeypatch.setattr(context, "Positions", lambda module: whole.append(module) or Positions(module))
+    from_ast: list[object] = []
+    span = context.FileContext._ast_span
+    monkeypatch.setattr(context.FileContext, "_ast_span", lambda self, s, n: from_ast.append(span(self, s, n)) or from_ast[-1])
     _findings(data, "t.py", Options(), True)
-    # the fast path is taken (a lone CR, which CPython and libcst may count differently, is not)
+    # the fast paths are taken (a lone CR, which CPython and libcst may count differently, is not)
     assert bool(whole) == (newline == "\r")
+    if newline != "\r":
+        assert sum(x is not None for x in from_ast) > 10 and None in from_ast
     for unsafe in (False, True):
         opts = Options(unsafe_fixes=unsafe)
         fast = _findings(data, "t.py", opts, True)
@@ -119,3 +132,34 @@ def test_unchanged_statements_are_printed_from_the_source(monkeypatch: pytest.Mo
     result, out = process_bytes(source.encode(), "t.py", Options())
     assert out.decode() == source.replace("tf.log", "tf.math.log").replace("tf.to_float(X)", "tf.cast(X, tf.float32)").replace(".compat.v1", "")
     assert len(used) >= 2  # `a = 1` and the `X = [...]` statement at least
+
+
+def test_lean_traversal_serves_only_its_visitor_and_restores_libcst() -> None:
+    import libcst as cst
+    from libcst._nodes import expression
+
+    from migrate.engine.transform import BatchedTransformer
+
+    before = cst.CSTNode.visit, expression.visit_required
+    seen: list[str] = []
+
+    class Names(cst.CSTVisitor):  # another visitor run inside the lean block keeps libcst's path
+        def visit_Name(self, node: cst.Name) -> None:
+            seen.append(node.value)
+
+        def visit_Call_func(self, node: cst.Call) -> None:  # attribute hooks still dispatched
+            seen.append("func")
+
+    module = cst.parse_module("f(a.b)\n")
+    with lean.lean_traversal(BatchedTransformer):
+        assert cst.CSTNode.visit is not before[0]
+        module.visit(Names())
+        with pytest.raises(TypeError, match="RemovalSentinel"):
+
+            class Remove(cst.CSTTransformer):
+                def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.RemovalSentinel:
+                    return cst.RemoveFromParent()
+
+            module.visit(Remove())
+    assert seen == ["func", "f", "a", "b"]
+    assert (cst.CSTNode.visit, expression.visit_required) == before

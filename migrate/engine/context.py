@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import tokenize
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
-from migrate.engine.names import AliasMap
+from migrate.engine.names import AliasMap, dotted_name
 from migrate.engine.positions import Positions, StatementPositions
 from migrate.engine.relevance import parse_python, statement_lines, statement_texts
 from migrate.result import Category, Finding, Fix, Position, Range, Safety, Status
@@ -25,6 +26,9 @@ ALL = "*"
 USE_STATEMENT_POSITIONS = True
 #: Print unchanged statements from the source text (tests switch it off to compare).
 USE_VERBATIM = True
+#: Take the position of a dotted name or a call from CPython's parse of its statement
+#: when it is the only one of its text there (tests switch it off to compare).
+USE_AST_POSITIONS = True
 
 
 def suppressions(source: str) -> dict[int, set[str]]:
@@ -77,9 +81,14 @@ class FileContext:
         self.statement_stack: list[cst.CSTNode] = []
         self._statement_lines: dict[int, tuple[int, str]] | None | bool = False
         self._statement_positions: dict[tuple[int, str], StatementPositions] = {}
+        self._statement_asts: dict[int, Any] = {}
+        self._ast_spans: dict[int, dict[tuple[str, str], list[Any]] | None] = {}
+        #: the node whose hooks the traversal is running (set by the batched transformer)
+        self.focus: list[cst.CSTNode | None] = [None]
         self._python_ast: Any = False
         self._suppressed = suppressions(source_text)
         self._lines: list[str] | None = None
+        self._raw_lines: list[str] | None = None  # split at "\n" only (CPython's numbering)
         self.state: dict[str, Any] = {}  # scratch space shared between rules of one file
         self._kept: list[tuple[int, int]] = []  # line ranges no rule may rewrite (see keep())
 
@@ -118,7 +127,7 @@ class FileContext:
 
     def _statement_index(self) -> dict[int, tuple[int, str]] | None:
         if self._statement_lines is False:
-            self._statement_lines = statement_lines(self.module, self.source_text, self.python_ast())
+            self._statement_lines = statement_lines(self.module, self.source_text, self.python_ast(), self._statement_asts)
         return self._statement_lines  # type: ignore[return-value]
 
     def verbatim(self) -> dict[int, tuple[str, str]] | None:
@@ -137,10 +146,16 @@ class FileContext:
         lines = self._statement_index()
         if not lines:
             return None
+        innermost = True
         for stmt in reversed(self.statement_stack):  # innermost first (an elif is not indexed)
             where = lines.get(id(stmt))
             if where is None:
                 continue
+            if innermost and node is self.focus[0] and USE_AST_POSITIONS and type(node) in _CHAIN_TYPES:
+                span = self._ast_span(stmt, node)
+                if span is not None:
+                    return span
+            innermost = False
             body = getattr(stmt, "body", None)
             # A compound statement: first its header alone (the usual place of a finding
             # on it; printing the body would cost as much as the body's own statements).
@@ -155,6 +170,47 @@ class FileContext:
                 if span is not None:
                     return span
         return None
+
+    def _ast_span(self, stmt: cst.CSTNode, node: cst.CSTNode) -> tuple[tuple[int, int], tuple[int, int]] | None:
+        """The span of `node` (a dotted name or a call of one, in `stmt`) from CPython's
+        parse, when `stmt` holds exactly one expression of that text; None otherwise.
+
+        Only for the node whose hooks are running (so it lies in `stmt`, the innermost
+        statement the traversal is in). A pure Name/Attribute chain is an ``ast.Attribute``
+        in CPython's tree too, with the same start and end (both exclude the node's own
+        parentheses; a call's end is its closing parenthesis), except in import statements
+        (dotted module names are plain strings there: such lines take the slow path) and
+        inside f-strings (whose inner positions Python 3.11 does not always get right:
+        texts seen there are never taken).
+        """
+        chains = self._ast_spans.get(id(stmt), False)
+        if chains is False:
+            found = self._statement_asts.get(id(stmt))
+            chains = self._ast_spans[id(stmt)] = _chain_index(found) if found is not None else None
+        if chains is None:
+            return None
+        if type(node) is cst.Call:
+            text = dotted_name(node.func)  # type: ignore[attr-defined]
+            kind = "call"
+        else:
+            text = dotted_name(node)  # type: ignore[arg-type]
+            kind = "name"
+        if text is None:
+            return None
+        hits = chains.get((kind, text))
+        if hits is None or len(hits) != 1:
+            return None
+        a = hits[0]
+        return (a.lineno, self._column(a.lineno, a.col_offset)), (a.end_lineno, self._column(a.end_lineno, a.end_col_offset))
+
+    def _column(self, line: int, offset: int) -> int:
+        """CPython's UTF-8 byte offset on `line` as a character column."""
+        if self._raw_lines is None:
+            self._raw_lines = self.source_text.split("\n")
+        text = self._raw_lines[line - 1]
+        if text.isascii():
+            return offset
+        return len(text.encode("utf-8")[:offset].decode("utf-8", "replace"))
 
     def keep(self, node: cst.CSTNode) -> None:
         """Leave `node` as it is: later fixes and manual items of any rule inside it are
@@ -297,3 +353,55 @@ class FileContext:
         while self.aliases.is_bound(f"{preferred}{i}"):
             i += 1
         return f"{preferred}{i}"
+
+
+_CHAIN_TYPES = (cst.Attribute, cst.Call)
+
+
+def _chain_text(node: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _chain_index(stmts: Any) -> dict[tuple[str, str], list[Any]] | None:
+    """("name", "a.b.c") -> the ast.Attribute nodes of that text in `stmts`, ("call",
+    "a.b") -> the calls of it; None for a line with an import (see `_ast_span`)."""
+    out: dict[tuple[str, str], list[Any]] = {}
+    fstring: set[tuple[str, str]] = set()
+    stack: list[Any] = []
+    for stmt in stmts:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            return None
+        stack.append((stmt, False))
+    while stack:  # every node below the statements (ast.walk, without its generators)
+        a, in_fstring = stack.pop()
+        cls = a.__class__
+        key = None
+        if cls is ast.Attribute:
+            text = _chain_text(a)
+            key = ("name", text) if text is not None else None
+        elif cls is ast.Call:
+            text = _chain_text(a.func)
+            key = ("call", text) if text is not None else None
+        elif cls is ast.JoinedStr:
+            in_fstring = True
+        if key is not None:
+            if in_fstring:
+                fstring.add(key)
+            else:
+                out.setdefault(key, []).append(a)
+        for name in a._fields:
+            value = getattr(a, name, None)
+            if value.__class__ is list:
+                stack.extend((v, in_fstring) for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
+                stack.append((value, in_fstring))
+    for key in fstring:
+        out.pop(key, None)
+    return out

@@ -163,15 +163,20 @@ def unified_diff(old: str, new: str, path: str) -> str:
 
 
 def atomic_write(path: str, data: bytes) -> None:
-    """Replace `path` with `data` so that a reader sees either the old or the new file."""
+    """Replace `path` with `data` so that a reader sees either the old or the new file.
+
+    The new text goes to a temporary file in the same directory, which is renamed over
+    `path`: a run that is killed leaves every file whole, old or new. There is no fsync
+    per file (it blocked each worker for several milliseconds a file on this project's
+    test machines, a third of the time of a large run); like the formatters it runs
+    next to, migrate leaves durability across an operating-system crash to the file
+    system (ext4 and btrfs flush a file's data before a rename over an existing file)."""
     directory = os.path.dirname(os.path.abspath(path))
     mode = stat.S_IMODE(os.stat(path).st_mode)
     fd, tmp = tempfile.mkstemp(prefix=".migrate-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:

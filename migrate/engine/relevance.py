@@ -99,10 +99,17 @@ def skippable(module: cst.Module, source: str, names: Iterable[str], tree: ast.M
     return skip
 
 
-def statement_lines(module: cst.Module, source: str, tree: ast.Module | None = None) -> dict[int, tuple[int, str]] | None:
+def statement_lines(
+    module: cst.Module,
+    source: str,
+    tree: ast.Module | None = None,
+    asts: dict[int, Sequence[ast.stmt]] | None = None,
+) -> dict[int, tuple[int, str]] | None:
     """``id()`` of every statement that is an element of a body (the module's or an
     indented block's) -> (the 1-based line its printed text starts on, counting its own
-    leading blank and comment lines, and the indentation of that block).
+    leading blank and comment lines, and the indentation of that block). `asts`, when
+    given, receives the CPython statements of each (the ones of a line of simple
+    statements; the compound statement itself).
 
     None when the statements do not line up with CPython's parse, or when the text has
     line breaks CPython and libcst may count differently (a lone ``\r``).
@@ -116,19 +123,27 @@ def statement_lines(module: cst.Module, source: str, tree: ast.Module | None = N
     lines = source.splitlines()
     out: dict[int, tuple[int, str]] = {}
     try:
-        _index(module.body, tree.body, lines, out)
+        _index(module.body, tree.body, lines, out, asts)
     except (_Misaligned, AttributeError, IndexError):
         return None
     return out
 
 
-def _index(body: Sequence[cst.CSTNode], stmts: Sequence[ast.stmt], lines: list[str], out: dict[int, tuple[int, str]]) -> None:
+def _index(
+    body: Sequence[cst.CSTNode],
+    stmts: Sequence[ast.stmt],
+    lines: list[str],
+    out: dict[int, tuple[int, str]],
+    asts: dict[int, Sequence[ast.stmt]] | None,
+) -> None:
     i = 0
     for node in body:
         if isinstance(node, cst.SimpleStatementLine):
             group = _group(node, stmts, i)
             i += len(group)
             first = group[0].lineno
+            if asts is not None:
+                asts[id(node)] = group
         else:
             if i >= len(stmts):
                 raise _Misaligned
@@ -138,9 +153,11 @@ def _index(body: Sequence[cst.CSTNode], stmts: Sequence[ast.stmt], lines: list[s
             if kinds is None or not isinstance(a, kinds):
                 raise _Misaligned
             first = _first_line(a)
+            if asts is not None:
+                asts[id(node)] = (a,)
             for suite, inner in _suites(node, a):
                 if isinstance(suite, cst.IndentedBlock):
-                    _index(suite.body, inner, lines, out)
+                    _index(suite.body, inner, lines, out, asts)
         text = lines[first - 1]
         indent = text[: len(text) - len(text.lstrip(" \t"))]
         out[id(node)] = (first - len(node.leading_lines), indent)  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ import libcst as cst
 from libcst._nodes import op as _cst_op
 
 from migrate.engine.context import FileContext
+from migrate.engine.lean import lean_traversal
 from migrate.engine.names import dotted_name
 from migrate.engine.positions import STATEMENT_TYPES
 from migrate.engine.relevance import skippable
@@ -83,11 +84,14 @@ class BatchedTransformer(cst.CSTTransformer):
         rules: Sequence[Rule],
         decide_skip: Callable[[], set[int] | None] | None = None,
         statements: list[cst.CSTNode] | None = None,
+        focus: list[cst.CSTNode | None] | None = None,
     ) -> None:
         super().__init__()
         # the statements the traversal is inside, innermost last (FileContext.range_of
         # computes positions from the innermost one); None: not tracked
         self._statements = statements
+        # focus[0]: the node whose hooks are running (FileContext.range_of's fast path)
+        self._focus: list[cst.CSTNode | None] = focus if focus is not None else [None]
         self._visit: dict[str, list[Callable[..., Any]]] = defaultdict(list)
         self._leave: dict[str, list[Callable[..., Any]]] = defaultdict(list)
         self._skip: set[int] | frozenset[int] = frozenset()
@@ -115,6 +119,7 @@ class BatchedTransformer(cst.CSTTransformer):
             return False
         hooks = self._visit.get(kind)
         if hooks:
+            self._focus[0] = node
             for hook in hooks:
                 hook(node)
         if self._decide_skip is not None and isinstance(node, cst.Module):
@@ -134,6 +139,7 @@ class BatchedTransformer(cst.CSTTransformer):
         else:
             result = updated_node
             kind = type(updated_node)
+            self._focus[0] = original_node
             for hook in hooks:
                 result = hook(original_node, result)
                 if type(result) is not kind:
@@ -199,8 +205,9 @@ def run_pass(
         unsafe_fixes=unsafe_fixes,
     )
     instances = [r(ctx) for r in rules]
-    batched = BatchedTransformer(instances, lambda: skip_set(ctx, pack, instances), ctx.statement_stack)
-    new = module.visit(batched)
+    batched = BatchedTransformer(instances, lambda: skip_set(ctx, pack, instances), ctx.statement_stack, ctx.focus)
+    with lean_traversal(BatchedTransformer):
+        new = module.visit(batched)
     assert isinstance(new, cst.Module)
     if ctx.additions_scheduled:
         new = _add_imports(ctx, new)
