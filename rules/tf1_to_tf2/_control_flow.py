@@ -266,11 +266,8 @@ def check_branching(an: Analysis, node: cst.CSTNode, r: str) -> str | None:
         body = fn.body
         st = stateful_call(an, body)
         if st is not None and "ExponentialMovingAverage" in st:
-            return (f"`tf.{r}` {what} runs {st}, which creates its shadow variables where it is first called and "
-                    "`ema.average(t)` finds them by graph tensor: in TF2 make each average a non-trainable "
-                    "tf.Variable created once (zeros for a tensor) and update it in the branch with "
-                    "`avg.assign_sub((avg - value) * (1 - decay))` (TF1's update; no zero-debias by default); "
-                    "not automated")
+            from rules.tf1_to_tf2 import _ema
+            return _ema.branch_reason(an, r, what, fn, st)
         if st is not None and r == "cond":
             loose = unconsumed_stateful(an, fn)
             if loose is not None:
