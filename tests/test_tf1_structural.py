@@ -522,6 +522,11 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # the Keras Dropout object; compared: the default (identity) output, the dropped
     # fraction (rounded) and the 1/(1-rate) scale of the kept values
     "session_inline_dropout": 1e-4,
+    # corpus/tf1/dqn_target_update.py with NumPy-made initial values and Adam (a Keras
+    # optimizer): the scoped TRAINABLE_VARIABLES read as var_list -> the online object's
+    # variables; the name-sorted scope copy -> a loop of assigns over both objects'
+    # variables (the target's outputs after two copies compared)
+    "session_scope_copy": 1e-4,
 }
 FIXTURES = ROOT / "tests" / "fixtures" / "tf1_to_tf2"
 

@@ -155,7 +155,22 @@ def scoped_object(an: Analysis, n: cst.CSTNode) -> str | None:
     objects = _scope_objects(an)
     if scope not in objects or any(s != scope and re.match(scope, s) for s in objects):
         return None
+    if not _top_level_scopes(an):
+        return None
     return objects[scope][1]
+
+
+def _top_level_scopes(an: Analysis) -> bool:
+    """Whether every outside call of a model function is outside any `with
+    tf.variable_scope(...)` block (which would prefix the objects' TF1 names; TF2130 refuses
+    such calls today, this keeps the scope reads right if it learns them)."""
+    for fp in an.models.values():
+        for ext in fp.external:  # type: ignore[attr-defined]
+            for a in an.ancestors(ext):
+                if isinstance(a, cst.With) and any(
+                        isinstance(i.item, cst.Call) and "variable_scope" in (an.call_rest(i.item) or "") for i in a.items):
+                    return False
+    return True
 
 
 def _scoped_read_reason(an: Analysis, n: cst.Call, key: str) -> str:
@@ -182,10 +197,15 @@ def _scoped_read_reason(an: Analysis, n: cst.Call, key: str) -> str:
         if scope in objects:
             fname, obj = objects[scope]
             what = "trainable_variables" if kind == "TRAINABLE_VARIABLES" else "variables"
-            return (f"{spelled}: the variables of one variable scope, which are those of the Keras object `{obj}` made from "
-                    f"`{fname}` (`{obj}.{what}` once a first call has built it), not converted yet: the read must move after "
-                    "a trace that builds the object, and a kept TF1 optimizer given it as var_list needs the objects' "
-                    "tf.Variables (`[v.value for v in ...]`), not Keras variables")
+            if not _top_level_scopes(an):
+                return (f"{spelled}: the variables of the Keras object `{obj}` made from `{fname}`, but a call of a model "
+                        "function is inside a `with tf.variable_scope(...)` block, which prefixes the TF1 names that `scope=` "
+                        "matches; not converted")
+            if kind == "GLOBAL_VARIABLES":
+                return (f"{spelled}: GLOBAL_VARIABLES of a scope also list the optimizer slots and other variables created "
+                        f"in it before the read, which `{obj}.variables` does not; not converted")
+            return (f"{spelled}: the variables of the Keras object `{obj}` made from `{fname}` (`{obj}.{what}`); "
+                    "not converted")
         return (f"{spelled}: the variables of one variable scope that no Keras object made by TF2130 holds alone; "
                 "not converted")
     fn = next((a for a in an.ancestors(n) if isinstance(a, cst.FunctionDef)), None)
@@ -278,7 +298,7 @@ def find_scope_copies(an: Analysis) -> None:
     order = {id(n): i for i, n in enumerate(walk(an.module))}
     first_slot = min((order[id(n)] for n in walk(an.module) if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute)
                       and n.func.attr.value in SLOT_MAKERS and id(n) not in an.model_nodes), default=None)
-    others = any(isinstance(n, (cst.Name, cst.Attribute)) and an.rest(n) in ("Variable", "get_variable", "train.ExponentialMovingAverage")
+    others = any(isinstance(n, (cst.Name, cst.Attribute)) and _makes_scoped_variables(an.rest(n))
                  for n in walk(an.module) if id(n) not in an.model_nodes)
     for fn in an.module.body:
         if not isinstance(fn, cst.FunctionDef) or fn.name.value in an.models or not isinstance(fn.body, cst.IndentedBlock):
@@ -402,7 +422,7 @@ def _copy_refusal(an: Analysis, fn: cst.FunctionDef, params: list[str], lists: d
         got = [objects.get(s) if s is not None and re.escape(s) == s
                and not any(o != s and re.match(s, o) for o in objects) else None for s in scopes]
         mine = [got[params.index(v[0])] for v in lists.values()]
-        if any(g is None for g in mine):
+        if any(g is None for g in mine) or not _top_level_scopes(an):
             return (f"`{an.code(c)}` does not pass literal scopes that are exactly those of Keras objects made by "
                     "TF2130 (and no other object's prefix)")
         if len({g[0] for g in mine}) != 1:  # type: ignore[index]
@@ -423,6 +443,13 @@ def _assign_loop_builder(updated: cst.SimpleStatementLine) -> list[cst.BaseState
     loop = cst.For(target=comp.for_in.target, iter=comp.for_in.iter,
                    body=cst.IndentedBlock([cst.SimpleStatementLine([cst.Expr(comp.elt)])]))
     return [loop.with_changes(leading_lines=updated.leading_lines)]
+
+
+def _makes_scoped_variables(r: str | None) -> bool:
+    """A TF1 name that creates variables outside the model functions (which could fall in
+    an object's scope): tf.Variable, get_variable, layers, an EMA's shadow variables."""
+    return r is not None and (r in ("Variable", "get_variable", "train.ExponentialMovingAverage")
+                              or r.startswith(("layers.", "contrib.", "keras.")))
 
 
 def only_small_stmt(st: cst.CSTNode) -> cst.BaseSmallStatement | None:
@@ -599,9 +626,9 @@ def _move_scoped_read(an: Analysis, u, read, call: cst.Call, obj: str, order: li
                                     "other than as a minimize var_list; not converted")
         var_lists.append(tr)
     for tr in var_lists:
-        kept = an.kept_v1(an.optimizer_call(tr))
-        tr.var_list = cst.parse_expression(f"[v.value for v in {obj}.trainable_variables]" if kept
-                                           else f"{obj}.trainable_variables")
+        # the tf.Variables under the Keras variables (what the tape watches; a kept TF1
+        # optimizer cannot apply gradients to Keras variables)
+        tr.var_list = cst.parse_expression(f"[v.value for v in {obj}.trainable_variables]")
     an.plan.remove.add(id(line))
     anchor_stmt = u.body[anchor]
     anchor_stmt = an.metric_synthetic.get(id(anchor_stmt), anchor_stmt)
