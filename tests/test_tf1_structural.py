@@ -223,7 +223,15 @@ _DQN_VARIANTS = {
                   "comes after an optimizer's minimize/apply_gradients"),
     # the copy's group used other than as a run's only fetch (the loop of assigns returns nothing)
     "copy_used": ((("        sess.run(update_target)\n        for", "        sess.run([update_target])\n        for"),),
-                  "is used other than by `sess.run(update_target)`"),
+                  "is used other than by a `sess.run(update_target)` statement"),
+    # the run's value (None in TF1) used
+    "copy_value": ((("        sess.run(update_target)\n        for", "        done_copy = sess.run(update_target)\n        for"),),
+                   "is used other than by a `sess.run(update_target)` statement"),
+    # the two objects built with different arguments (their variables may differ)
+    "other_config": ((("def q_network(states, scope, trainable=True):", "def q_network(states, scope, trainable=True, units=16):"),
+                      ("tf.layers.dense(states, 16,", "tf.layers.dense(states, units,"),
+                      ("'target', trainable=False)", "'target', trainable=False, units=16)")),
+                     "pairs objects built with different arguments"),
     # the scoped list read before the generated functions other than as var_list
     "read_used": ((("    train_op = tf.train", "    print(len(online_vars))\n    train_op = tf.train"),),
                   "used before the converted functions are defined"),

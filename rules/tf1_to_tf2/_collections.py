@@ -411,11 +411,12 @@ def _copy_refusal(an: Analysis, fn: cst.FunctionDef, params: list[str], lists: d
             if isinstance(n, cst.Name) and n.value == result and n is not small.targets[0].target:
                 arg = next((a for i, a in enumerate(an.ancestors(n)) if i == 1), None)
                 run = next((a for i, a in enumerate(an.ancestors(n)) if i == 2), None)
+                stmt = next((a for i, a in enumerate(an.ancestors(n)) if i == 3), None)
                 if not (isinstance(arg, cst.Arg) and arg.keyword is None and isinstance(run, cst.Call)
                         and isinstance(run.func, cst.Attribute) and run.func.attr.value == "run"
-                        and len(run.args) == 1 and run.args[0] is arg):
-                    return (f"its group `{result}` is used other than by `sess.run({result})` (the copy becomes a "
-                            "Python loop of assigns, which returns nothing)")
+                        and len(run.args) == 1 and run.args[0] is arg and isinstance(stmt, cst.Expr)):
+                    return (f"its group `{result}` is used other than by a `sess.run({result})` statement (the copy "
+                            "becomes a Python loop of assigns, which returns nothing)")
         if len(c.args) != len(params) or any(a.keyword is not None or a.star for a in c.args):
             return f"`{an.code(c)}` does not pass every scope positionally"
         scopes = [string_value_of(a.value) for a in c.args]
@@ -427,6 +428,9 @@ def _copy_refusal(an: Analysis, fn: cst.FunctionDef, params: list[str], lists: d
                     "TF2130 (and no other object's prefix)")
         if len({g[0] for g in mine}) != 1:  # type: ignore[index]
             return f"`{an.code(c)}` pairs objects made from different model functions"
+        if len({_config_of(an, g[0], g[1]) for g in mine}) != 1:  # type: ignore[index]
+            return (f"`{an.code(c)}` pairs objects built with different arguments (other than the scope and "
+                    "`trainable=`), whose variables may differ")
         if first_slot is not None and order[id(c)] > first_slot:
             return (f"`{an.code(c)}` comes after an optimizer's minimize/apply_gradients, whose slot variables "
                     "(`<scope>/.../RMSProp`) TF1 lists in the scope and pairs, and Keras objects do not")
@@ -443,6 +447,22 @@ def _assign_loop_builder(updated: cst.SimpleStatementLine) -> list[cst.BaseState
     loop = cst.For(target=comp.for_in.target, iter=comp.for_in.iter,
                    body=cst.IndentedBlock([cst.SimpleStatementLine([cst.Expr(comp.elt)])]))
     return [loop.with_changes(leading_lines=updated.leading_lines)]
+
+
+def _config_of(an: Analysis, fname: str, obj: str) -> str | None:
+    """The constructor arguments of the TF2130 object `obj` made from `fname`, without its
+    scope (name) and `trainable=` arguments (None when not found)."""
+    fp = an.models[fname]
+    names = an.instance_names().get(fname, [])
+    for i, ctor in enumerate(fp.instances):  # type: ignore[attr-defined]
+        if i < len(names) and names[i] == obj:
+            call = cst.parse_expression(f"f({ctor})")
+            assert isinstance(call, cst.Call)
+            skip = {fp.name_param, "trainable"}  # type: ignore[attr-defined]
+            return ", ".join(cst.Module([]).code_for_node(a.value) if a.keyword is None
+                             else f"{a.keyword.value}={cst.Module([]).code_for_node(a.value)}"
+                             for a in call.args if a.keyword is None or a.keyword.value not in skip)
+    return None
 
 
 def _makes_scoped_variables(r: str | None) -> bool:
