@@ -138,6 +138,10 @@ NOT_CONVERTED = {
     # ema.apply() of batch moments in a tf.cond branch: TF2's EMA takes only tf.Variables,
     # TF1's shadow variables were made in the branch and found by tensor (_ema.py)
     "manual_batchnorm_ema": "ExponentialMovingAverage.apply accepts only tf.Variables",
+    # a histogram summary under `if FLAGS.log_histograms:` in the helper that makes the
+    # variables (then: a Saver over that helper's unnamed variables, and the learning-rate
+    # schedule also summarised)
+    "flags_train_saver": "under `if FLAGS.log_histograms:` in `inference` adds a summary",
     # it reads its event files back with summary_iterator / simple_value: TF2 summaries are
     # tensors (simple_value 0.0) with other tags (no `mean_1`); also nested name_scope blocks
     "summaries_events": "summary_iterator",
@@ -216,6 +220,9 @@ _DQN_VARIANTS = {
     # an unscoped read lists the target's variables too, or not, depending on `trainable=`
     "unscoped": ((("tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope='online')", "tf.trainable_variables()"),),
                  "creating variables with `trainable=`"),
+    # a scoped read of the object made with trainable=False: Keras would also drop the
+    # variables of creators that do not pass `trainable=`, which TF1 listed
+    "target_read": ((("scope='online')", "scope='target')"),), "creating variables with `trainable=`"),
     # the copy built after minimize: TF1's GLOBAL_VARIABLES scope then holds RMSProp's slots
     "late_copy": ((("    update_target = copy_params('online', 'target')\n", ""),
                    ("        loss, var_list=online_vars)\n",

@@ -449,6 +449,24 @@ def _assign_loop_builder(updated: cst.SimpleStatementLine) -> list[cst.BaseState
     return [loop.with_changes(leading_lines=updated.leading_lines)]
 
 
+def _trainable_object(an: Analysis, obj: str) -> bool:
+    """Whether the TF2130 object `obj` is made with `trainable` True: its constructor passes
+    `trainable=True`, or nothing and the function's `trainable` parameter defaults to True
+    (or it has none)."""
+    names = an.instance_names()
+    for fname, fp in an.models.items():
+        for i, ctor in enumerate(fp.instances):  # type: ignore[attr-defined]
+            if i < len(names.get(fname, [])) and names[fname][i] == obj:
+                call = cst.parse_expression(f"f({ctor})")
+                assert isinstance(call, cst.Call)
+                given = next((a for a in call.args if a.keyword is not None and a.keyword.value == "trainable"), None)
+                if given is not None:
+                    return isinstance(given.value, cst.Name) and given.value.value == "True"
+                param = next((p for p in fp.node.params.params if p.name.value == "trainable"), None)  # type: ignore[attr-defined]
+                return param is None or (isinstance(param.default, cst.Name) and param.default.value == "True")
+    return False
+
+
 def _config_of(an: Analysis, fname: str, obj: str) -> str | None:
     """The constructor arguments of the TF2130 object `obj` made from `fname`, without its
     scope (name) and `trainable=` arguments (None when not found)."""
@@ -524,9 +542,11 @@ def plan_variable_reads(an: Analysis) -> None:
                 raise Unsupported(s.node, "`tf.trainable_variables()` with variables created outside the model functions that "
                                           "TF2130 makes Keras objects: their order in TF1's collection is not reproduced; not converted")
     # a read of one object's scope lists what Keras lists when every `trainable=` of its
-    # function passes the function's own `trainable` parameter (TF2130 sets the layer's
-    # `trainable` from it, which Keras applies to all its variables)
-    scoped_only = all(scoped_object(an, c) is not None for c in an.variable_reads)
+    # function passes the function's own `trainable` parameter and the object read is made
+    # with it True (TF1 lists all its variables, Keras too; with False Keras would also
+    # drop the variables of creators that do not pass it, which TF1 listed)
+    scoped_only = all(scoped_object(an, c) is not None and _trainable_object(an, scoped_object(an, c))  # type: ignore[arg-type]
+                      for c in an.variable_reads)
     for name, fp in an.models.items():
         params = {p.name.value for p in fp.node.params.params}  # type: ignore[attr-defined]
         for n in walk(fp.node):  # type: ignore[attr-defined]
