@@ -68,7 +68,7 @@ def main():
     @tf.function
     def compute_update_target():
         # built before the optimizer, so its slot variables are not in the scopes yet
-        return copy_params(q_network_layer, q_network_layer_1)
+        copy_params(q_network_layer, q_network_layer_1)
 
     @tf.function(input_signature=[tf.TensorSpec([None, STATE_DIM], tf.float32), tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.float32), tf.TensorSpec([None, STATE_DIM], tf.float32), tf.TensorSpec([None], tf.float32)])
     def compute_loss_q(states, actions, rewards, next_states, done):

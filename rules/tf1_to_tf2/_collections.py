@@ -329,6 +329,7 @@ def find_scope_copies(an: Analysis) -> None:
             an.plan.call_builders[id(c)] = _object_args_builder(
                 {i: objects[string_value_of(c.args[i].value)][1] for i in copy_params})  # type: ignore[index]
         an.plan.stmt_builders[id(ret)] = _assign_loop_builder
+        an.scope_copy_helpers.add(fn.name.value)
         for _name, (param, attr, call) in lists.items():
             read = call.args[0].value
             an.scope_copies |= {id(n) for n in walk(call)}
@@ -435,6 +436,17 @@ def _copy_refusal(an: Analysis, fn: cst.FunctionDef, params: list[str], lists: d
             return (f"`{an.code(c)}` comes after an optimizer's minimize/apply_gradients, whose slot variables "
                     "(`<scope>/.../RMSProp`) TF1 lists in the scope and pairs, and Keras objects do not")
     return None
+
+
+def copy_without_return(an: Analysis, body: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    """`return copy_params(a, b)` ending a generated function -> `copy_params(a, b)`: the
+    converted copy returns nothing (its runs were statements, see _copy_refusal)."""
+    last = body[-1] if body else None
+    if isinstance(last, cst.SimpleStatementLine) and len(last.body) == 1 and isinstance(last.body[0], cst.Return):
+        value = last.body[0].value
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in an.scope_copy_helpers:
+            return [*body[:-1], last.with_changes(body=[cst.Expr(value)])]
+    return body
 
 
 def _assign_loop_builder(updated: cst.SimpleStatementLine) -> list[cst.BaseStatement]:

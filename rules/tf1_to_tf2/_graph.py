@@ -558,6 +558,7 @@ class Analysis:
         self.scope_copy_calls: set[int] = set()  # calls of that helper: graph statements that assign variables
         self.scope_copy_notes: list[str] = []
         self.scope_copy_refusals: dict[str, str] = {}  # copy helper -> why not converted
+        self.scope_copy_helpers: set[str] = set()  # converted copy helpers (called, not returned)
         self.reg_sums: dict[int, cst.Call] = {}  # `tf.losses.get_regularization_loss()` calls
         # graph control flow (_control_flow.py): lambdas/functions passed to tf.cond and
         # tf.while_loop, tf.gradients calls, precise refusals per reference, the
@@ -4033,7 +4034,7 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
     if ret is not None:
         body.append(ret)
         if var.train is None:
-            body = _return_directly(body)
+            body = _coll.copy_without_return(plan.analysis, _return_directly(body))  # type: ignore[attr-defined]
     if not body:
         body = [cst.SimpleStatementLine([cst.Pass()])]
     blank = 2 if module_level else 1
