@@ -702,6 +702,9 @@ class LateLines:
     def statements(self) -> list[cst.BaseStatement]:
         out = [cst.parse_statement(code + "\n") for code in self.lines]
         out[0] = out[0].with_changes(leading_lines=[cst.EmptyLine(indent=False)])  # type: ignore[union-attr]
+        comments = [ln for ln in self.moved.leading_lines if ln.comment is not None]
+        if comments:  # the moved line's own comments go with it
+            out[-1] = out[-1].with_changes(leading_lines=comments)  # type: ignore[union-attr]
         return out
 
 
