@@ -108,6 +108,11 @@ PROVEN: dict[str, tuple[float, bool, bool]] = {
     # .result(); the one local_variables_initializer run before any update goes; the
     # local-variable count -> the metrics' variables (tables/metrics.json)
     "streaming_metrics": (1e-5, False, True),
+    # online/target Q-networks (TF2130 objects): the scoped TRAINABLE_VARIABLES read ->
+    # `q_network_layer.trainable_variables` after a trace, moved after the functions; the
+    # kept RMSProp's var_list -> the online object's tf.Variables; copy_params' name-sorted
+    # scope pairing -> a loop of assigns over zip(src.variables, dst.variables)
+    "dqn_target_update": (1e-4, True, True),
 }
 # The only tf.compat.v1 names a PROVEN program may keep: TF1 optimizers that no Keras
 # optimizer reproduces, each reported as one manual finding.
@@ -119,6 +124,7 @@ KEPT_V1_OPTIMIZERS = {
     "session_v1_optimizer_checkpoint": ["RMSPropOptimizer"],
     "session_gradient_pairs": ["RMSPropOptimizer", "MomentumOptimizer"],
     "session_lr_tensor_schedules": ["MomentumOptimizer"],
+    "dqn_target_update": ["RMSPropOptimizer"],
 }
 # Keys read before any training step: the tighter tolerance applies.
 UNTRAINED_KEYS = {"linear_regression_interactive": {"w_init"}}
@@ -129,12 +135,13 @@ NOT_CONVERTED = {
     "layers_cnn_batchnorm": "get_default_graph",
     "queue_runner_input": "queue",
     "basics_constants_session": "get_default_graph",
-    # ema.apply() in a tf.cond branch: shadow variables made in the branch, found by tensor
-    "manual_batchnorm_ema": "ExponentialMovingAverage",
-    # its RMSProp is no reason any more; the scope collections and tf.assign copies are:
-    # scope 'online' is the object q_network_layer, but the read is not moved after a trace
-    # that builds it (and copy_params' name-sorted pairing is refused with its own reason)
-    "dqn_target_update": "those of the Keras object `q_network_layer` made from `q_network`",
+    # ema.apply() of batch moments in a tf.cond branch: TF2's EMA takes only tf.Variables,
+    # TF1's shadow variables were made in the branch and found by tensor (_ema.py)
+    "manual_batchnorm_ema": "ExponentialMovingAverage.apply accepts only tf.Variables",
+    # a histogram summary under `if FLAGS.log_histograms:` in the helper that makes the
+    # variables (then: a Saver over that helper's unnamed variables, and the learning-rate
+    # schedule also summarised)
+    "flags_train_saver": "under `if FLAGS.log_histograms:` in `inference` adds a summary",
     # it reads its event files back with summary_iterator / simple_value: TF2 summaries are
     # tensors (simple_value 0.0) with other tags (no `mean_1`); also nested name_scope blocks
     "summaries_events": "summary_iterator",
@@ -210,9 +217,31 @@ _DQN_VARIANTS = {
     "prefix": ((("'target', trainable=False)", "'online_t', trainable=False)"),),
                "also lists the variables of scope 'online_t'"),
     "regex": ((("scope='online')", "scope='onl.ne')"),), "has special characters"),
-    # without the scoped TRAINABLE read, copy_params' name-sorted pairing is what is refused
-    "copy": ((("tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope='online')", "tf.trainable_variables()"),),
-             "in `copy_params`, scope `dst_scope` given by its callers, sorted by TF1 name"),
+    # an unscoped read lists the target's variables too, or not, depending on `trainable=`
+    "unscoped": ((("tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope='online')", "tf.trainable_variables()"),),
+                 "creating variables with `trainable=`"),
+    # a scoped read of the object made with trainable=False: Keras would also drop the
+    # variables of creators that do not pass `trainable=`, which TF1 listed
+    "target_read": ((("scope='online')", "scope='target')"),), "creating variables with `trainable=`"),
+    # the copy built after minimize: TF1's GLOBAL_VARIABLES scope then holds RMSProp's slots
+    "late_copy": ((("    update_target = copy_params('online', 'target')\n", ""),
+                   ("        loss, var_list=online_vars)\n",
+                    "        loss, var_list=online_vars)\n    update_target = copy_params('online', 'target')\n")),
+                  "comes after an optimizer's minimize/apply_gradients"),
+    # the copy's group used other than as a run's only fetch (the loop of assigns returns nothing)
+    "copy_used": ((("        sess.run(update_target)\n        for", "        sess.run([update_target])\n        for"),),
+                  "is used other than by a `sess.run(update_target)` statement"),
+    # the run's value (None in TF1) used
+    "copy_value": ((("        sess.run(update_target)\n        for", "        done_copy = sess.run(update_target)\n        for"),),
+                   "is used other than by a `sess.run(update_target)` statement"),
+    # the two objects built with different arguments (their variables may differ)
+    "other_config": ((("def q_network(states, scope, trainable=True):", "def q_network(states, scope, trainable=True, units=16):"),
+                      ("tf.layers.dense(states, 16,", "tf.layers.dense(states, units,"),
+                      ("'target', trainable=False)", "'target', trainable=False, units=16)")),
+                     "pairs objects built with different arguments"),
+    # the scoped list read before the generated functions other than as var_list
+    "read_used": ((("    train_op = tf.train", "    print(len(online_vars))\n    train_op = tf.train"),),
+                  "used before the converted functions are defined"),
 }
 
 
@@ -228,6 +257,29 @@ def test_scoped_collection_reads_refused_precisely(variant: str) -> None:
     mine = [f for f in result.findings if f.rule_id == "TF2120"]
     assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
     assert words in mine[0].message, mine[0].message
+    assert b"GradientTape" not in out
+
+
+# manual_batchnorm_ema variants: the refusal names this program's EMA arguments
+_EMA_VARIANTS = {
+    "plain": ("ExponentialMovingAverage(decay=0.5)", "`avg.assign_sub((avg - value) * (1 - 0.5))`, and read"),
+    "num_updates": ("ExponentialMovingAverage(decay=0.5, num_updates=7)", "decay `min(0.5, (1 + n) / (10 + n))`, n = 7"),
+    "zero_debias": ("ExponentialMovingAverage(0.5, zero_debias=True)", "zero-debiased update"),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(_EMA_VARIANTS))
+def test_ema_in_cond_branch_refused_precisely(variant: str) -> None:
+    ctor, words = _EMA_VARIANTS[variant]
+    src = (TF1 / "manual_batchnorm_ema.py").read_text()
+    assert "ExponentialMovingAverage(decay=0.5)" in src
+    src = src.replace("ExponentialMovingAverage(decay=0.5)", ctor)
+    result, out = process_bytes(src.encode(), "ema.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    assert not result.errors, result.errors
+    mine = [f for f in result.findings if f.rule_id == "TF2120"]
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
+    assert "`ema.apply([batch_mean, batch_var])`" in mine[0].message, mine[0].message
+    assert "accepts only tf.Variables" in mine[0].message and words in mine[0].message, mine[0].message
     assert b"GradientTape" not in out
 
 
@@ -485,6 +537,11 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # the Keras Dropout object; compared: the default (identity) output, the dropped
     # fraction (rounded) and the 1/(1-rate) scale of the kept values
     "session_inline_dropout": 1e-4,
+    # corpus/tf1/dqn_target_update.py with NumPy-made initial values and Adam (a Keras
+    # optimizer): the scoped TRAINABLE_VARIABLES read as var_list -> the online object's
+    # variables; the name-sorted scope copy -> a loop of assigns over both objects'
+    # variables (the target's outputs after two copies compared)
+    "session_scope_copy": 1e-4,
 }
 FIXTURES = ROOT / "tests" / "fixtures" / "tf1_to_tf2"
 

@@ -22,15 +22,22 @@ filters, `sorted(key=...)` and `.op` would select or pair differently; a printed
 reported as changed). GLOBAL_VARIABLES reads stay refused (optimizer slots and non-trainable
 variables are created at other times).
 
-Scoped reads (`get_collection(<TRAINABLE|GLOBAL>_VARIABLES, scope=...)`) stay refused, each
-with its own reason (_scoped_read_reason): a literal scope with regular-expression
-characters or one that is a prefix of another object's scope (TF1 filters with `re.match`
-on `scope/...` names); a literal scope that names a TF2130 object (`QNetwork(name='online')`,
-whose variables are `q_network_layer.trainable_variables` once built: the read must move
-after a trace that builds it); a scope passed into a helper that sorts by TF1 name and pairs
-two scopes (a target-network copy). What a conversion of corpus/tf1/dqn_target_update.py
-must do, checked by hand against TF 2.21 (TF1 graph run vs. a hand-written eager program
-with TF1's initial values carried over: loss 0.122129, q0 and num_online_vars equal):
+Scoped reads (`get_collection(<TRAINABLE|GLOBAL>_VARIABLES, scope=...)`):
+`get_collection(TRAINABLE_VARIABLES, scope='online')` whose literal scope is exactly the
+scope of one TF2130 object (`QNetwork(name='online')`) and no prefix of another object's
+(TF1 filters with `re.match` on `scope/...` names) is converted (scoped_object): the
+object's `trainable_variables`. When read before the point where the generated functions
+are defined, the line moves after them, behind a trace of the first run function that
+calls every object (_move_scoped_read); the list may be used before that only as a
+minimize `var_list`, which the train step reads from the object itself. A helper that
+copies one scope onto another (find_scope_copies) is converted under the conditions its
+docstring lists. Everything else stays refused, each with its own reason
+(_scoped_read_reason, _copy_refusal): a scope with regular-expression characters, a
+prefix of another object's scope, a computed scope, a copy after an optimizer made its
+slots, a copy whose group is used other than by `sess.run`. What the conversion of
+corpus/tf1/dqn_target_update.py relies on, checked by hand against TF 2.21 (TF1 graph
+run vs. the eager program with TF1's initial values carried over: loss 0.122129, q0 and
+num_online_vars equal; now the numeric test of tests/test_tf1_structural.py):
 
 * when copy_params runs, GLOBAL_VARIABLES holds only the 8 model variables (online/h1/kernel,
   online/h1/bias, ..., target/q/bias); RMSProp's slots (`online/h1/kernel/RMSProp`, ...) are
@@ -43,8 +50,10 @@ with TF1's initial values carried over: loss 0.122129, q0 and num_online_vars eq
   assigns of a tf.group have disjoint targets and sources, so their order is immaterial;
 * a kept TF1 optimizer (RMSPropOptimizer) cannot apply gradients to Keras 3 variables
   (`'Variable' object has no attribute '_in_graph_mode'`): the train step must pass
-  `[v.value for v in online.trainable_variables]` (or the tape's watched variables, which
-  are the tf.Variables) to apply_gradients."""
+  `[v.value for v in online.trainable_variables]` to apply_gradients; not the tape's
+  watched variables: a Keras layer made with `trainable=False` still creates its
+  tf.Variables with trainable=True (Keras 3 keeps the flag on its own Variable), so the
+  tape watches the target network's variables too (checked in TF 2.21)."""
 
 from __future__ import annotations
 
@@ -69,6 +78,8 @@ def _is_trainable_read(an: Analysis, n: cst.CSTNode) -> bool:
     r = an.call_rest(n)
     if r == TRAINABLE_READ and not n.args:
         return True
+    if scoped_object(an, n) is not None:
+        return True
     return (r == "get_collection" and len(n.args) == 1 and n.args[0].keyword is None
             and an.rest(n.args[0].value) == "GraphKeys.TRAINABLE_VARIABLES")
 
@@ -80,6 +91,8 @@ def _refused_read(an: Analysis, n: cst.CSTNode) -> str | None:
     r = an.call_rest(n)
     key = an.rest(n.args[0].value) if r == "get_collection" and n.args and n.args[0].keyword is None else None
     if key in ("GraphKeys.TRAINABLE_VARIABLES", "GraphKeys.GLOBAL_VARIABLES") and len(n.args) > 1:
+        if scoped_object(an, n) is not None:
+            return None
         return _scoped_read_reason(an, n, key)
     if key == "GraphKeys.GLOBAL_VARIABLES" or (r in ("global_variables", "all_variables") and not n.args):
         return ("GLOBAL_VARIABLES also list the non-trainable variables and the optimizer slots created before the read, "
@@ -113,6 +126,53 @@ def _scope_objects(an: Analysis) -> dict[str, tuple[str, str]]:
     return out
 
 
+def _literal_scope(an: Analysis, n: cst.Call) -> str | None:
+    """The literal scope of `tf.get_collection(<key>, scope='s')` (`scope` the second argument)."""
+    from rules.tf1_to_tf2._model import string_value
+
+    if len(n.args) != 2 or n.args[0].keyword is not None or n.args[1].star:
+        return None
+    a = n.args[1]
+    if a.keyword is not None and a.keyword.value != "scope":
+        return None
+    return string_value(a.value)
+
+
+def scoped_object(an: Analysis, n: cst.CSTNode) -> str | None:
+    """`tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope='online')` whose literal
+    scope is exactly the scope of one TF2130 object (`QNetwork(name='online')`) and matches
+    no other object's scope as TF1's `re.match` would: the object's name (its
+    `trainable_variables` are TF1's list, in the same order: Keras lists a layer's
+    sub-layers in the order TF2130 creates them, the order of the calls)."""
+    import re
+
+    if not isinstance(n, cst.Call) or an.call_rest(n) != "get_collection" or not n.args \
+            or an.rest(n.args[0].value) != "GraphKeys.TRAINABLE_VARIABLES":
+        return None
+    scope = _literal_scope(an, n)
+    if scope is None or re.escape(scope) != scope:
+        return None
+    objects = _scope_objects(an)
+    if scope not in objects or any(s != scope and re.match(scope, s) for s in objects):
+        return None
+    if not _top_level_scopes(an):
+        return None
+    return objects[scope][1]
+
+
+def _top_level_scopes(an: Analysis) -> bool:
+    """Whether every outside call of a model function is outside any `with
+    tf.variable_scope(...)` block (which would prefix the objects' TF1 names; TF2130 refuses
+    such calls today, this keeps the scope reads right if it learns them)."""
+    for fp in an.models.values():
+        for ext in fp.external:  # type: ignore[attr-defined]
+            for a in an.ancestors(ext):
+                if isinstance(a, cst.With) and any(
+                        isinstance(i.item, cst.Call) and "variable_scope" in (an.call_rest(i.item) or "") for i in a.items):
+                    return False
+    return True
+
+
 def _scoped_read_reason(an: Analysis, n: cst.Call, key: str) -> str:
     """Why `tf.get_collection(<TRAINABLE|GLOBAL>_VARIABLES, scope=...)` is not converted,
     as precisely as the program allows (see the module docstring, "Scoped reads")."""
@@ -137,10 +197,15 @@ def _scoped_read_reason(an: Analysis, n: cst.Call, key: str) -> str:
         if scope in objects:
             fname, obj = objects[scope]
             what = "trainable_variables" if kind == "TRAINABLE_VARIABLES" else "variables"
-            return (f"{spelled}: the variables of one variable scope, which are those of the Keras object `{obj}` made from "
-                    f"`{fname}` (`{obj}.{what}` once a first call has built it), not converted yet: the read must move after "
-                    "a trace that builds the object, and a kept TF1 optimizer given it as var_list needs the objects' "
-                    "tf.Variables (`[v.value for v in ...]`), not Keras variables")
+            if not _top_level_scopes(an):
+                return (f"{spelled}: the variables of the Keras object `{obj}` made from `{fname}`, but a call of a model "
+                        "function is inside a `with tf.variable_scope(...)` block, which prefixes the TF1 names that `scope=` "
+                        "matches; not converted")
+            if kind == "GLOBAL_VARIABLES":
+                return (f"{spelled}: GLOBAL_VARIABLES of a scope also list the optimizer slots and other variables created "
+                        f"in it before the read, which `{obj}.variables` does not; not converted")
+            return (f"{spelled}: the variables of the Keras object `{obj}` made from `{fname}` (`{obj}.{what}`); "
+                    "not converted")
         return (f"{spelled}: the variables of one variable scope that no Keras object made by TF2130 holds alone; "
                 "not converted")
     fn = next((a for a in an.ancestors(n) if isinstance(a, cst.FunctionDef)), None)
@@ -148,12 +213,11 @@ def _scoped_read_reason(an: Analysis, n: cst.Call, key: str) -> str:
     sort = next((a for a in an.ancestors(n) if isinstance(a, cst.Call) and isinstance(a.func, cst.Name)
                  and a.func.value == "sorted"), None)
     if fn is not None and param is not None and sort is not None and len(objects) >= 2:
+        why = an.scope_copy_refusals.get(fn.name.value, "the helper does not have the recognised shape")
         return (f"{spelled} in `{fn.name.value}`, scope `{param}` given by its callers, sorted by TF1 name: the "
                 "variables of one variable scope paired by name with another's (a target-network copy). For two "
                 "objects made from one model function and no optimizer slot in the scopes yet, that pairing is "
-                "`zip(src.variables, dst.variables)` (same name suffixes, same Keras order), but the helper would have "
-                "to take the Keras objects instead of scope names and its grouped assigns become a Python function "
-                "called where the group was run; not converted yet")
+                f"`zip(src.variables, dst.variables)` (same name suffixes, same Keras order), but here {why}; not converted")
     return (f"{spelled}: the variables of one variable scope named by a computed value; Keras names a variable by the "
             "last part of TF1's name only, so name filters and name-sorted pairings do not carry over; not converted")
 
@@ -163,8 +227,9 @@ def find_variable_reads(an: Analysis) -> None:
     planned by plan_variable_reads once the generated functions are known)."""
     if not an.models:
         return
+    find_scope_copies(an)
     for n in walk(an.module):
-        if id(n) in an.model_nodes or id(n) in an.all_var_lists:
+        if id(n) in an.model_nodes or id(n) in an.all_var_lists or id(n) in an.scope_copies:
             continue
         why = _refused_read(an, n)
         if why is not None:
@@ -177,6 +242,282 @@ def find_variable_reads(an: Analysis) -> None:
         an.allowed_refs.add(id(n.func))  # type: ignore[attr-defined]
         if n.args:  # type: ignore[attr-defined]
             an.allowed_refs.add(id(n.args[0].value))  # type: ignore[attr-defined]
+
+
+SCOPE_KEYS = {"GraphKeys.GLOBAL_VARIABLES": "variables", "GraphKeys.TRAINABLE_VARIABLES": "trainable_variables"}
+SLOT_MAKERS = ("minimize", "apply_gradients", "compute_gradients")
+
+
+def _sorted_scope_read(an: Analysis, value: cst.CSTNode, params: set[str]) -> tuple[str, str] | None:
+    """`sorted(tf.get_collection(<GLOBAL|TRAINABLE>_VARIABLES, scope=p), key=lambda v: v.name)`
+    with `p` a parameter -> (p, the Keras attribute listing the same variables)."""
+    if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "sorted"
+            and len(value.args) == 2 and value.args[0].keyword is None and not value.args[0].star):
+        return None
+    key = value.args[1]
+    if key.keyword is None or key.keyword.value != "key" or not isinstance(key.value, cst.Lambda):
+        return None
+    lam = key.value
+    ps = lam.params.params
+    if len(ps) != 1 or lam.params.star_arg is not cst.MaybeSentinel.DEFAULT and lam.params.star_arg is not None \
+            or not (isinstance(lam.body, cst.Attribute) and lam.body.attr.value == "name"
+                    and isinstance(lam.body.value, cst.Name) and lam.body.value.value == ps[0].name.value):
+        return None
+    read = value.args[0].value
+    if not (isinstance(read, cst.Call) and an.call_rest(read) == "get_collection" and len(read.args) == 2
+            and read.args[0].keyword is None and an.rest(read.args[0].value) in SCOPE_KEYS):
+        return None
+    scope = read.args[1]
+    if scope.star or (scope.keyword is not None and scope.keyword.value != "scope") \
+            or not isinstance(scope.value, cst.Name) or scope.value.value not in params:
+        return None
+    return scope.value.value, SCOPE_KEYS[an.rest(read.args[0].value)]  # type: ignore[index]
+
+
+def find_scope_copies(an: Analysis) -> None:
+    """A helper that copies one variable scope onto another (a target-network update):
+
+        def copy_params(src_scope, dst_scope):
+            src = sorted(tf.get_collection(tf.GraphKeys.GLOBAL_VARIABLES, scope=src_scope), key=lambda v: v.name)
+            dst = sorted(tf.get_collection(tf.GraphKeys.GLOBAL_VARIABLES, scope=dst_scope), key=lambda v: v.name)
+            return tf.group(*[tf.assign(d, s) for s, d in zip(src, dst)])
+
+    called only with literal scopes that are exactly the scopes of TF2130 objects made from
+    one model function (`copy_params('online', 'target')`), before any optimizer creates
+    slot variables. TF1's name-sorted pairing is then `zip(src.variables, dst.variables)`:
+    both scopes hold the same name suffixes (same function), a sort by full name orders
+    each scope by its suffixes, and Keras lists both objects' variables in the same order
+    (same class, same sub-layers), so the same pairs are made; the assigns of one group
+    have disjoint targets, so their order is immaterial. The helper then takes the objects
+    (`copy_params(q_network_layer, q_network_layer_1)`) and lists `<param>.variables`
+    (`.trainable_variables` for TRAINABLE_VARIABLES). Anything else stays refused with
+    _scoped_read_reason's reason."""
+    import re
+
+    objects = _scope_objects(an)
+    order = {id(n): i for i, n in enumerate(walk(an.module))}
+    first_slot = min((order[id(n)] for n in walk(an.module) if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute)
+                      and n.func.attr.value in SLOT_MAKERS and id(n) not in an.model_nodes), default=None)
+    others = any(isinstance(n, (cst.Name, cst.Attribute)) and _makes_scoped_variables(an.rest(n))
+                 for n in walk(an.module) if id(n) not in an.model_nodes)
+    for fn in an.module.body:
+        if not isinstance(fn, cst.FunctionDef) or fn.name.value in an.models or not isinstance(fn.body, cst.IndentedBlock):
+            continue
+        params = [p.name.value for p in fn.params.params]
+        if fn.params.star_arg is not cst.MaybeSentinel.DEFAULT and fn.params.star_arg is not None or fn.params.kwonly_params \
+                or fn.params.star_kwarg is not None or any(p.default is not None for p in fn.params.params):
+            continue
+        lists: dict[str, tuple[str, str, cst.Call]] = {}  # list name -> (scope param, attribute, the sorted call)
+        for st in fn.body.body:
+            small = only_small_stmt(st)
+            if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                got = _sorted_scope_read(an, small.value, set(params))
+                if got is not None:
+                    lists[small.targets[0].target.value] = (*got, small.value)  # type: ignore[assignment]
+        if not lists:
+            continue
+        why = _copy_refusal(an, fn, params, lists, objects, order, first_slot, others)
+        if why is not None:
+            an.scope_copy_refusals[fn.name.value] = why
+            continue
+        calls = [n for n in walk(an.module) if isinstance(n, cst.Call) and isinstance(n.func, cst.Name)
+                 and n.func.value == fn.name.value]
+        ret = fn.body.body[-1]
+        copy_params = {params.index(v[0]) for v in lists.values()}
+        for c in calls:
+            an.scope_copy_calls.add(id(c))
+            an.plan.call_builders[id(c)] = _object_args_builder(
+                {i: objects[string_value_of(c.args[i].value)][1] for i in copy_params})  # type: ignore[index]
+        an.plan.stmt_builders[id(ret)] = _assign_loop_builder
+        an.scope_copy_helpers.add(fn.name.value)
+        for _name, (param, attr, call) in lists.items():
+            read = call.args[0].value
+            an.scope_copies |= {id(n) for n in walk(call)}
+            an.allowed_refs |= {id(read.func), id(read.args[0].value)}  # type: ignore[attr-defined]
+            an.plan.call_builders[id(call)] = _code_builder(f"{param}.{attr}")
+        an.scope_copy_notes.append(f"; `{fn.name.value}` takes the Keras objects instead of scope names and assigns over "
+                                   f"`zip(src.{attr}, dst.{attr})` (TF1's name-sorted pairing for two objects of one model "
+                                   "function)")
+
+
+def _copy_refusal(an: Analysis, fn: cst.FunctionDef, params: list[str], lists: dict, objects: dict,  # type: ignore[type-arg]
+                  order: dict[int, int], first_slot: int | None, others: bool) -> str | None:
+    """Why the scope-copy helper `fn` is not converted (see find_scope_copies), or None."""
+    import re
+
+    shape = ("its lists are not only paired by one `tf.group(*[tf.assign(d, s) for s, d in zip(src, dst)])` that "
+             "the helper returns")
+    # each list is used once, as an argument of one zip(...) of lists only, iterated by
+    # a comprehension of assigns inside tf.group(*[...])
+    zips = [n for n in walk(fn.body) if isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value == "zip"]
+    uses = [n for n in walk(fn.body) if isinstance(n, cst.Name) and n.value in lists]
+    scope_uses = [n for n in walk(fn.body) if isinstance(n, cst.Name) and n.value in {v[0] for v in lists.values()}]
+    if len(zips) != 1 or len(uses) != 2 * len(lists) or len(scope_uses) != len(lists):
+        return shape
+    z = zips[0]
+    if len(z.args) != 2 or any(a.keyword is not None or a.star or not isinstance(a.value, cst.Name)
+                               or a.value.value not in lists for a in z.args) \
+            or len({a.value.value for a in z.args}) != 2:  # type: ignore[attr-defined]
+        return shape
+    comp = next((a for a in an.ancestors(z) if isinstance(a, cst.ListComp)), None)
+    if comp is None or comp.for_in.iter is not z or comp.for_in.ifs or comp.for_in.inner_for_in is not None \
+            or not isinstance(comp.for_in.target, cst.Tuple) or len(comp.for_in.target.elements) != 2:
+        return shape
+    names = [e.value.value for e in comp.for_in.target.elements if isinstance(e.value, cst.Name)]
+    elt = comp.elt
+    if len(names) != 2 or not isinstance(elt, cst.Call):
+        return shape
+    if an.call_rest(elt) == "assign" and len(elt.args) == 2 and all(a.keyword is None for a in elt.args):
+        pair = [elt.args[0].value, elt.args[1].value]
+    elif isinstance(elt.func, cst.Attribute) and elt.func.attr.value == "assign" and len(elt.args) == 1 \
+            and elt.args[0].keyword is None:
+        pair = [elt.func.value, elt.args[0].value]
+    else:
+        return shape
+    if sorted(p.value for p in pair if isinstance(p, cst.Name)) != sorted(names):
+        return shape
+    group = next((a for a in an.ancestors(comp) if isinstance(a, cst.Call)), None)
+    if group is None or an.call_rest(group) != "group" or len(group.args) != 1 or group.args[0].star != "*" \
+            or group.args[0].value is not comp:
+        return shape
+    ret = fn.body.body[-1]
+    small = only_small_stmt(ret)
+    if not (isinstance(small, cst.Return) and small.value is group):
+        return shape
+    # the calls: literal scopes of objects of one model function, before any slot maker;
+    # each result (`update = copy_params(...)`) only run (`sess.run(update)`), as the
+    # copy becomes a loop of assigns that returns nothing
+    calls = [n for n in walk(an.module) if isinstance(n, cst.Call) and isinstance(n.func, cst.Name)
+             and n.func.value == fn.name.value]
+    refs = [n for n in walk(an.module) if isinstance(n, cst.Name) and n.value == fn.name.value]
+    if not calls or len(refs) != len(calls) + 1:
+        return "the helper is used other than by calls"
+    if others:
+        return ("variables made outside the model functions (tf.Variable, get_variable, an ExponentialMovingAverage's "
+                "shadow variables) could fall in the scopes, which Keras objects do not list")
+    for fp in an.models.values():
+        for n in walk(fp.node):  # type: ignore[attr-defined]
+            r = an.rest(n) if isinstance(n, (cst.Name, cst.Attribute)) else None
+            if r is not None and ("dropout" in r.lower() or "noise" in r.lower()) and not r.startswith("nn."):
+                return (f"`{fp.name}` makes a Keras layer with a random seed state (`tf.{r}`), which Keras lists among "  # type: ignore[attr-defined]
+                        "the object's variables and TF1 did not")
+    for c in calls:
+        line = an.find_stmt(c)
+        small = only_small_stmt(line) if line is not None else None
+        if not (isinstance(small, cst.Assign) and small.value is c and len(small.targets) == 1
+                and isinstance(small.targets[0].target, cst.Name)):
+            return f"`{an.code(c)}` is not `name = {fn.name.value}(...)`"
+        result = small.targets[0].target.value
+        for n in walk(an.module):
+            if isinstance(n, cst.Name) and n.value == result and n is not small.targets[0].target:
+                arg = next((a for i, a in enumerate(an.ancestors(n)) if i == 1), None)
+                run = next((a for i, a in enumerate(an.ancestors(n)) if i == 2), None)
+                stmt = next((a for i, a in enumerate(an.ancestors(n)) if i == 3), None)
+                if not (isinstance(arg, cst.Arg) and arg.keyword is None and isinstance(run, cst.Call)
+                        and isinstance(run.func, cst.Attribute) and run.func.attr.value == "run"
+                        and len(run.args) == 1 and run.args[0] is arg and isinstance(stmt, cst.Expr)):
+                    return (f"its group `{result}` is used other than by a `sess.run({result})` statement (the copy "
+                            "becomes a Python loop of assigns, which returns nothing)")
+        if len(c.args) != len(params) or any(a.keyword is not None or a.star for a in c.args):
+            return f"`{an.code(c)}` does not pass every scope positionally"
+        scopes = [string_value_of(a.value) for a in c.args]
+        got = [objects.get(s) if s is not None and re.escape(s) == s
+               and not any(o != s and re.match(s, o) for o in objects) else None for s in scopes]
+        mine = [got[params.index(v[0])] for v in lists.values()]
+        if any(g is None for g in mine) or not _top_level_scopes(an):
+            return (f"`{an.code(c)}` does not pass literal scopes that are exactly those of Keras objects made by "
+                    "TF2130 (and no other object's prefix)")
+        if len({g[0] for g in mine}) != 1:  # type: ignore[index]
+            return f"`{an.code(c)}` pairs objects made from different model functions"
+        if len({_config_of(an, g[0], g[1]) for g in mine}) != 1:  # type: ignore[index]
+            return (f"`{an.code(c)}` pairs objects built with different arguments (other than the scope and "
+                    "`trainable=`), whose variables may differ")
+        if first_slot is not None and order[id(c)] > first_slot:
+            return (f"`{an.code(c)}` comes after an optimizer's minimize/apply_gradients, whose slot variables "
+                    "(`<scope>/.../RMSProp`) TF1 lists in the scope and pairs, and Keras objects do not")
+    return None
+
+
+def copy_without_return(an: Analysis, body: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    """`return copy_params(a, b)` ending a generated function -> `copy_params(a, b)`: the
+    converted copy returns nothing (its runs were statements, see _copy_refusal)."""
+    last = body[-1] if body else None
+    if isinstance(last, cst.SimpleStatementLine) and len(last.body) == 1 and isinstance(last.body[0], cst.Return):
+        value = last.body[0].value
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in an.scope_copy_helpers:
+            return [*body[:-1], last.with_changes(body=[cst.Expr(value)])]
+    return body
+
+
+def _assign_loop_builder(updated: cst.SimpleStatementLine) -> list[cst.BaseStatement]:
+    """`return tf.group(*[d.assign(s) for s, d in zip(src, dst)])` -> `for s, d in zip(src, dst):
+    d.assign(s)` (Keras variables' assign returns the variable, which tf.group does not take)."""
+    ret = updated.body[0]
+    assert isinstance(ret, cst.Return) and isinstance(ret.value, cst.Call)
+    comp = ret.value.args[0].value
+    assert isinstance(comp, cst.ListComp)
+    loop = cst.For(target=comp.for_in.target, iter=comp.for_in.iter,
+                   body=cst.IndentedBlock([cst.SimpleStatementLine([cst.Expr(comp.elt)])]))
+    return [loop.with_changes(leading_lines=updated.leading_lines)]
+
+
+def _trainable_object(an: Analysis, obj: str) -> bool:
+    """Whether the TF2130 object `obj` is made with `trainable` True: its constructor passes
+    `trainable=True`, or nothing and the function's `trainable` parameter defaults to True
+    (or it has none)."""
+    names = an.instance_names()
+    for fname, fp in an.models.items():
+        for i, ctor in enumerate(fp.instances):  # type: ignore[attr-defined]
+            if i < len(names.get(fname, [])) and names[fname][i] == obj:
+                call = cst.parse_expression(f"f({ctor})")
+                assert isinstance(call, cst.Call)
+                given = next((a for a in call.args if a.keyword is not None and a.keyword.value == "trainable"), None)
+                if given is not None:
+                    return isinstance(given.value, cst.Name) and given.value.value == "True"
+                param = next((p for p in fp.node.params.params if p.name.value == "trainable"), None)  # type: ignore[attr-defined]
+                return param is None or (isinstance(param.default, cst.Name) and param.default.value == "True")
+    return False
+
+
+def _config_of(an: Analysis, fname: str, obj: str) -> str | None:
+    """The constructor arguments of the TF2130 object `obj` made from `fname`, without its
+    scope (name) and `trainable=` arguments (None when not found)."""
+    fp = an.models[fname]
+    names = an.instance_names().get(fname, [])
+    for i, ctor in enumerate(fp.instances):  # type: ignore[attr-defined]
+        if i < len(names) and names[i] == obj:
+            call = cst.parse_expression(f"f({ctor})")
+            assert isinstance(call, cst.Call)
+            skip = {fp.name_param, "trainable"}  # type: ignore[attr-defined]
+            return ", ".join(cst.Module([]).code_for_node(a.value) if a.keyword is None
+                             else f"{a.keyword.value}={cst.Module([]).code_for_node(a.value)}"
+                             for a in call.args if a.keyword is None or a.keyword.value not in skip)
+    return None
+
+
+def _makes_scoped_variables(r: str | None) -> bool:
+    """A TF1 name that creates variables outside the model functions (which could fall in
+    an object's scope): tf.Variable, get_variable, layers, an EMA's shadow variables."""
+    return r is not None and (r in ("Variable", "get_variable", "train.ExponentialMovingAverage")
+                              or r.startswith(("layers.", "contrib.", "keras.")))
+
+
+def only_small_stmt(st: cst.CSTNode) -> cst.BaseSmallStatement | None:
+    if isinstance(st, cst.SimpleStatementLine) and len(st.body) == 1:
+        return st.body[0]
+    return None
+
+
+def string_value_of(node: cst.CSTNode) -> str | None:
+    from rules.tf1_to_tf2._model import string_value
+    return string_value(node)  # type: ignore[arg-type]
+
+
+def _object_args_builder(objs: dict[int, str]):  # type: ignore[no-untyped-def]
+    def build(updated: cst.Call) -> cst.BaseExpression:
+        args = [a.with_changes(value=cst.Name(objs[i])) if i in objs else a for i, a in enumerate(updated.args)]
+        return updated.with_changes(args=args)
+    return build
 
 
 def _post_order(node: cst.CSTNode) -> list[cst.CSTNode]:
@@ -203,6 +544,8 @@ def plan_variable_reads(an: Analysis) -> None:
     of the first generated function (see the module docstring)."""
     from rules.tf1_to_tf2._graph import NEXT, Unsupported, V
 
+    for note in an.scope_copy_notes:
+        an.plan.summary += note
     if not an.variable_reads:
         return
     for u in an.units.values():
@@ -210,9 +553,17 @@ def plan_variable_reads(an: Analysis) -> None:
             if s.kind == V:
                 raise Unsupported(s.node, "`tf.trainable_variables()` with variables created outside the model functions that "
                                           "TF2130 makes Keras objects: their order in TF1's collection is not reproduced; not converted")
+    # a read of one object's scope lists what Keras lists when every `trainable=` of its
+    # function passes the function's own `trainable` parameter and the object read is made
+    # with it True (TF1 lists all its variables, Keras too; with False Keras would also
+    # drop the variables of creators that do not pass it, which TF1 listed)
+    scoped_only = all(scoped_object(an, c) is not None and _trainable_object(an, scoped_object(an, c))  # type: ignore[arg-type]
+                      for c in an.variable_reads)
     for name, fp in an.models.items():
+        params = {p.name.value for p in fp.node.params.params}  # type: ignore[attr-defined]
         for n in walk(fp.node):  # type: ignore[attr-defined]
-            if isinstance(n, cst.Arg) and n.keyword is not None and n.keyword.value == "trainable":
+            if isinstance(n, cst.Arg) and n.keyword is not None and n.keyword.value == "trainable" \
+                    and not (scoped_only and "trainable" in params and isinstance(n.value, cst.Name) and n.value.value == "trainable"):
                 raise Unsupported(n, f"`tf.trainable_variables()` and `{name}` creating variables with `trainable=`: which "
                                      "of them TF1 listed depends on the value; not converted")
         own, sub = _own_and_sub(fp)
@@ -235,7 +586,7 @@ def plan_variable_reads(an: Analysis) -> None:
         for name, fp in an.models.items():
             if not fp.external:  # type: ignore[attr-defined]
                 continue  # a sub-layer of other objects only
-            if len(fp.instances) != 1:  # type: ignore[attr-defined]
+            if len(fp.instances) != 1 and scoped_object(an, call) is None:  # type: ignore[attr-defined]
                 raise Unsupported(call, f"`tf.trainable_variables()` with several Keras objects made from `{name}`; not converted")
             for ext in fp.external:  # type: ignore[attr-defined]
                 home = an.find_stmt(ext)
@@ -256,6 +607,10 @@ def plan_variable_reads(an: Analysis) -> None:
         if not runs:
             raise Unsupported(call, "`tf.trainable_variables()` in a function without converted runs; not converted")
         var = mine[runs[0][1]]
+        scoped = scoped_object(an, call)
+        if var.anchor >= read.index and scoped is not None:
+            _move_scoped_read(an, u, read, call, scoped, order, mine, runs)
+            continue
         if var.anchor >= read.index:
             raise Unsupported(call, "`tf.trainable_variables()` before the point where the converted functions are defined; not converted")
         if any(p.stmt.kind == NEXT for p in var.params):
@@ -269,13 +624,88 @@ def plan_variable_reads(an: Analysis) -> None:
                 raise Unsupported(call, f"`tf.trainable_variables()`: the first converted run does not call `{name}`, so tracing "
                                         "it would not build every object; not converted")
         check_name_uses(an, call, line)
-        objects = [names[name][0] for name in order]
+        objects = [scoped] if scoped is not None else [names[name][0] for name in order]
         code = " + ".join(f"{o}.trainable_variables" for o in objects)
         an.plan.call_builders[id(call)] = _code_builder(code)
         an.plan.dropped.append(call)
         an.plan.stmt_builders[id(line)] = _trace_before(var)
         an.plan.summary += (f"; the TRAINABLE_VARIABLES read becomes `{code}` (TF1's creation order), read after "
                             "`get_concrete_function()` traces the first function and so builds the objects")
+
+
+def _move_scoped_read(an: Analysis, u, read, call: cst.Call, obj: str, order: list[str], mine: list, runs: list) -> None:  # type: ignore[no-untyped-def]
+    """`online_vars = tf.get_collection(TRAINABLE_VARIABLES, scope='online')` before the
+    point where the converted functions are defined: the line moves after them, behind a
+    trace of the first function run that calls every object (which builds them, as its
+    first run would have, before any run reads their variables), as `online_vars =
+    q_network_layer.trainable_variables`. Between its old and new place the list may only
+    be the `var_list` of a minimize, which the train step reads from the object itself
+    (`[v.value for v in q_network_layer.trainable_variables]` for a kept TF1 optimizer,
+    which cannot apply gradients to Keras variables)."""
+    from rules.tf1_to_tf2._graph import NEXT, TRAIN, Unsupported
+
+    line = read.node
+    small = line.body[0] if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 else None
+    if not (isinstance(small, cst.Assign) and small.value is call and len(small.targets) == 1
+            and isinstance(small.targets[0].target, cst.Name)):
+        raise Unsupported(call, "a scoped TRAINABLE_VARIABLES read before the converted functions that is not `name = <read>`; not converted")
+    name = small.targets[0].target.value
+    var = None
+    for _top, i in runs:
+        v = mine[i]
+        members = {id(m.node) for m in v.members} | ({id(m.node) for m in v.helper.members} if v.helper is not None else set())
+        if all(any(id(an.find_stmt(ext)) in members for ext in an.models[f].external) for f in order):  # type: ignore[attr-defined]
+            var = v
+            break
+    if var is None:
+        raise Unsupported(call, f"`{an.code(call)}`: no converted run calls every Keras object, so no trace builds `{obj}`; not converted")
+    if any(p.stmt.kind == NEXT for p in var.params):
+        raise Unsupported(call, f"`{an.code(call)}` before a function of dataset elements (no input signature to trace it with); not converted")
+    anchor = max(v.anchor for v in mine)
+    bound = sum(1 for s in u.stmts if name in s.defines)
+    if bound != 1:
+        raise Unsupported(call, f"`{name}` (a scoped variable list) is bound more than once; not converted")
+    var_lists = []
+    for s in u.stmts:
+        if s.index <= read.index or s.index > anchor:
+            continue
+        used = [n for n in walk(s.node) if isinstance(n, cst.Name) and n.value == name]
+        if not used:
+            continue
+        tr = an.train_ops.get(id(s))
+        if s.kind != TRAIN or tr is None or not isinstance(tr.var_list, cst.Name) or tr.var_list.value != name or len(used) != 1:
+            raise Unsupported(call, f"`{name}` (a scoped variable list) is used before the converted functions are defined, "
+                                    "other than as a minimize var_list; not converted")
+        var_lists.append(tr)
+    for tr in var_lists:
+        # the tf.Variables under the Keras variables (what the tape watches; a kept TF1
+        # optimizer cannot apply gradients to Keras variables)
+        tr.var_list = cst.parse_expression(f"[v.value for v in {obj}.trainable_variables]")
+    an.plan.remove.add(id(line))
+    anchor_stmt = u.body[anchor]
+    anchor_stmt = an.metric_synthetic.get(id(anchor_stmt), anchor_stmt)
+    code = f"{obj}.trainable_variables"
+    an.plan.inserts.setdefault(id(anchor_stmt), []).append(
+        LateLines([f"{var.name}.get_concrete_function()  # builds the Keras objects (their variables)",
+                   f"{name} = {code}"], line))  # type: ignore[arg-type]
+    an.plan.summary += (f"; the scoped TRAINABLE_VARIABLES read becomes `{code}`, read after `get_concrete_function()` traces "
+                        "a function that calls every object (and so builds them), after the converted functions")
+
+
+class LateLines:
+    """Statements inserted after the generated functions (with the moved line's comments)."""
+
+    def __init__(self, lines: list[str], moved: cst.SimpleStatementLine) -> None:
+        self.lines = lines
+        self.moved = moved
+
+    def statements(self) -> list[cst.BaseStatement]:
+        out = [cst.parse_statement(code + "\n") for code in self.lines]
+        out[0] = out[0].with_changes(leading_lines=[cst.EmptyLine(indent=False)])  # type: ignore[union-attr]
+        comments = [ln for ln in self.moved.leading_lines if ln.comment is not None]
+        if comments:  # the moved line's own comments go with it
+            out[-1] = out[-1].with_changes(leading_lines=comments)  # type: ignore[union-attr]
+        return out
 
 
 NAME_ATTRS = {"name", "op"}  # TF1 variable names: Keras names a variable by the last part only

@@ -266,11 +266,8 @@ def check_branching(an: Analysis, node: cst.CSTNode, r: str) -> str | None:
         body = fn.body
         st = stateful_call(an, body)
         if st is not None and "ExponentialMovingAverage" in st:
-            return (f"`tf.{r}` {what} runs {st}, which creates its shadow variables where it is first called and "
-                    "`ema.average(t)` finds them by graph tensor: in TF2 make each average a non-trainable "
-                    "tf.Variable created once (zeros for a tensor) and update it in the branch with "
-                    "`avg.assign_sub((avg - value) * (1 - decay))` (TF1's update; no zero-debias by default); "
-                    "not automated")
+            from rules.tf1_to_tf2 import _ema
+            return _ema.branch_reason(an, r, what, fn, st)
         if st is not None and r == "cond":
             loose = unconsumed_stateful(an, fn)
             if loose is not None:
@@ -991,6 +988,19 @@ def summary_note(an: Analysis) -> None:
 # -- `if <python value>:` around graph code ----------------------------------------------------
 
 
+def _if_detail(an: Analysis, u: Unit, st: cst.If, small: cst.CSTNode | None) -> str:
+    """What the statement under the `if` is, when it is a summary op (which joins the merged
+    summary only when the test held while the graph was built)."""
+    from rules.tf1_to_tf2._graph import SUMMARY_OPS
+
+    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and an.call_rest(small.value) in SUMMARY_OPS:
+        where = f" in `{u.name}`" if not u.is_module else ""
+        return (f": `{an.code(small.value)}` under `if {an.code(st.test)}:`{where} adds a summary to the merged "
+                "summaries only when the test held while the graph was built; in TF2 it would be written, under the same "
+                "test, by the function that writes the merged summaries (with the writer's step)")
+    return ""
+
+
 def classify_if(an: Analysis, u: Unit, i: int, st: cst.If) -> Stmt | None:
     """`if FLAGS.use_bias:` around variable creations and tensor statements (dynamic graph
     construction decided by a Python value): the variables stay where they are, under the
@@ -1014,7 +1024,7 @@ def classify_if(an: Analysis, u: Unit, i: int, st: cst.If) -> Stmt | None:
         if not (isinstance(small, cst.Assign) and len(small.targets) == 1):
             if builds_ops(an, ln):
                 raise Unsupported(ln, "graph code under a Python `if` that is not a plain assignment (TF1 built the ops, "
-                                      "a run decided whether they ran); not converted")
+                                      "a run decided whether they ran)" + _if_detail(an, u, st, small) + "; not converted")
             return None
     var_idx = [k for k, ln in enumerate(lines) if an.makes_variables(ln) or an.calls_variable_maker(ln)]
     ten_idx = [k for k in range(len(lines)) if k not in var_idx]

@@ -554,6 +554,11 @@ class Analysis:
         self.all_var_lists: set[int] = set()  # `var_list=tf.trainable_variables()` values
         self.variable_reads: list[cst.Call] = []  # other `tf.trainable_variables()` reads (_collections.py)
         self.collection_refusals: dict[int, str] = {}  # variable-collection reference -> why not converted
+        self.scope_copies: set[int] = set()  # scoped reads of a target-network copy helper (_collections.py)
+        self.scope_copy_calls: set[int] = set()  # calls of that helper: graph statements that assign variables
+        self.scope_copy_notes: list[str] = []
+        self.scope_copy_refusals: dict[str, str] = {}  # copy helper -> why not converted
+        self.scope_copy_helpers: set[str] = set()  # converted copy helpers (called, not returned)
         self.reg_sums: dict[int, cst.Call] = {}  # `tf.losses.get_regularization_loss()` calls
         # graph control flow (_control_flow.py): lambdas/functions passed to tf.cond and
         # tf.while_loop, tf.gradients calls, precise refusals per reference, the
@@ -905,6 +910,8 @@ class Analysis:
         if names is None:
             return Stmt(i, stmt, PY, uses=names_used(value))
         uses = names_used(value)
+        if id(value) in self.scope_copy_calls:  # a tf.group of assigns built by a copy helper (_collections.py)
+            return Stmt(i, stmt, T, tuple(names), uses, value, dynamic_reason="assigns variables")
         if id(stmt) in self.inline_layer_lines:  # the call of a Keras layer object created once
             return Stmt(i, stmt, T, tuple(names), uses, value, dynamic_reason="calls a Keras layer")
         if len(names) == 1 and self.is_feed_literal(u, value):
@@ -4027,7 +4034,7 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
     if ret is not None:
         body.append(ret)
         if var.train is None:
-            body = _return_directly(body)
+            body = _coll.copy_without_return(plan.analysis, _return_directly(body))  # type: ignore[attr-defined]
     if not body:
         body = [cst.SimpleStatementLine([cst.Pass()])]
     blank = 2 if module_level else 1

@@ -255,8 +255,18 @@ class SessionToEager(Rule):
     branch on a Python bool, not on a fed placeholder), batch normalization runs in
     training mode only in the run of that train op and once per run, the regularization
     sum follows every call of the regularized objects, and no activity regularizer is
-    involved. `tf.trainable_variables()` read elsewhere stays a manual finding (the
-    objects make their variables on their first call).
+    involved. `tf.trainable_variables()` read elsewhere becomes the objects'
+    `trainable_variables` after a `get_concrete_function()` trace that builds them (see
+    _collections.py); `tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope='online')`
+    whose literal scope is exactly one object's (`QNetwork(name='online')`) becomes
+    `q_network_layer.trainable_variables`, moved after the generated functions when read
+    before them (a kept TF1 optimizer's `var_list` then takes `[v.value for v in ...]`),
+    and a helper that pairs two scopes' name-sorted GLOBAL_VARIABLES with
+    `tf.group(*[tf.assign(d, s) for s, d in zip(src, dst)])` (a target-network copy),
+    called with the literal scopes of two objects of one model function before any
+    optimizer made slots, takes the objects and assigns in a loop over
+    `zip(src.variables, dst.variables)` (the same pairs). Other collection reads stay
+    manual findings, each with its reason.
 
     Graph control flow moves into the functions with the statements that build it, where
     it means what it meant in TF1: `tf.cond` / `tf.while_loop` whose branches and loop
@@ -454,6 +464,8 @@ class SessionToEager(Rule):
             for var in plan.inserts[oid]:
                 if isinstance(var, Helper):
                     out.append(build_helper(plan, var, oid in plan.module_level))
+                elif hasattr(var, "statements"):  # lines moved after the functions (_collections.LateLines)
+                    out.extend(var.statements())
                 else:
                     out.append(build_function(plan, var, root, oid in plan.module_level, an.code))
         if len(out) == 1 and out[0] is not None:
