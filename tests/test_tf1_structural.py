@@ -108,6 +108,11 @@ PROVEN: dict[str, tuple[float, bool, bool]] = {
     # .result(); the one local_variables_initializer run before any update goes; the
     # local-variable count -> the metrics' variables (tables/metrics.json)
     "streaming_metrics": (1e-5, False, True),
+    # string_input_producer / TextLineReader / decode_csv / tf.train.batch(num_threads=1)
+    # in an input function -> TextLineDataset.repeat().map(per-record code).batch() (the
+    # FIFO order of one enqueuing thread); Coordinator / start_queue_runners /
+    # should_stop / request_stop / join and the try/finally around them go
+    "queue_runner_input": (1e-4, False, True),
 }
 # The only tf.compat.v1 names a PROVEN program may keep: TF1 optimizers that no Keras
 # optimizer reproduces, each reported as one manual finding.
@@ -127,7 +132,6 @@ UNTRAINED_KEYS = {"linear_regression_interactive": {"w_init"}}
 NOT_CONVERTED = {
     "gan_two_optimizers": "GraphKeys",
     "layers_cnn_batchnorm": "get_default_graph",
-    "queue_runner_input": "queue",
     "basics_constants_session": "get_default_graph",
     # ema.apply() in a tf.cond branch: shadow variables made in the branch, found by tensor
     "manual_batchnorm_ema": "ExponentialMovingAverage",
@@ -485,6 +489,9 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # the Keras Dropout object; compared: the default (identity) output, the dropped
     # fraction (rounded) and the 1/(1-rate) scale of the kept values
     "session_inline_dropout": 1e-4,
+    # a queue pipeline over two CSV files, batches of 3 crossing the file boundary and
+    # wrapping around; the batch fetched with a tensor computed from it; no try/finally
+    "queue_csv_two_files": 1e-5,
 }
 FIXTURES = ROOT / "tests" / "fixtures" / "tf1_to_tf2"
 
@@ -567,15 +574,45 @@ def _check_fixture_programs(tmp_path: Path, programs: dict[str, float]) -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_queue_pipeline_manual_item_says_what_to_write() -> None:
-    """Queue runners are not converted; the manual item spells out the tf.data pipeline
-    built from the file's own calls (files, reader, decode_csv defaults, batch size)."""
-    _out, findings = migrate("queue_runner_input")
+def test_queue_pipeline_is_converted_to_tf_data() -> None:
+    """The queue pipeline of queue_runner_input (proved by the numeric test) becomes a
+    tf.data pipeline in its input function; no queue, reader or coordinator name is left."""
+    out, findings = migrate("queue_runner_input")
     mine = [f for f in findings if f.rule_id == "TF2120"]
-    assert len(mine) == 1 and mine[0].status is Status.MANUAL
+    assert all(f.status is not Status.MANUAL for f in mine), [f.message for f in mine]
+    code = _code_only(out)
+    for gone in ("input_producer", "TextLineReader", "train.batch", "Coordinator", "start_queue_runners",
+                 "should_stop", "request_stop", "coord", "threads", "try:", "finally:", "local_variables_initializer"):
+        assert gone not in code, gone
+    assert "dataset = dataset.map(parse_line)" in out and "return iter(dataset)" in out
+
+
+_QUEUE_SRC = (TF1 / "queue_runner_input.py").read_text()
+
+
+@pytest.mark.parametrize(("old", "new", "why"), [
+    ("return tf.train.batch([features, label], batch_size=batch_size, num_threads=1,\n                          capacity=32)",
+     "return tf.train.shuffle_batch([features, label], batch_size=batch_size, capacity=32, min_after_dequeue=8)",
+     "RandomShuffleQueue"),
+    ("num_threads=1", "num_threads=2", "several enqueuing threads"),
+    ("shuffle=False,", "shuffle=True,", "shuffles the file names"),
+    ("num_epochs=None)", "num_epochs=2)", "num_epochs"),
+    ("reader = tf.TextLineReader()", "reader = tf.TextLineReader(skip_header_lines=1)", "skip_header_lines"),
+    ("        coord.join(threads)\n", "        coord.join(threads)\n        print(threads)\n", "used other than in its calls"),
+    ("    features = tf.stack([c1, c2, c3])\n", "    features = tf.stack([c1, c2, c3]) + tf.random_normal([3])\n",
+     "random op per record"),
+])
+def test_queue_pipeline_refusals_say_why_and_what_to_write(old: str, new: str, why: str) -> None:
+    """What the conversion cannot prove keeps the Session, with the precise reason and the
+    tf.data pipeline to write (built from the file's own producer, reader, decoder, batch)."""
+    assert old in _QUEUE_SRC, old
+    src = _QUEUE_SRC.replace(old, new)
+    result, _out = process_bytes(src.encode(), "q.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    mine = [f for f in result.findings if f.rule_id == "TF2120"]
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
     msg = mine[0].message
-    for piece in ("tf.data.TextLineDataset([filename])", "dataset.repeat()",
-                  "tf.io.decode_csv(line, record_defaults=record_defaults)", "dataset.batch(batch_size)",
+    assert why in msg, msg
+    for piece in ("tf.data.TextLineDataset([filename])", "tf.io.decode_csv(line, record_defaults=record_defaults)",
                   "start_queue_runners"):
         assert piece in msg, (piece, msg)
 

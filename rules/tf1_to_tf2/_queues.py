@@ -1,0 +1,507 @@
+"""TF2120: queue-runner input pipelines of TF1 Session code -> tf.data.
+
+Not a rule module. Called by ``Analysis.run`` (rules/tf1_to_tf2/_graph.py) before the
+input functions are found. A module-level input function of the recognised shape
+
+    def read_batch(filename, batch_size):
+        filename_queue = tf.train.string_input_producer([filename], shuffle=False)
+        reader = tf.TextLineReader()
+        _, value = reader.read(filename_queue)
+        record_defaults = [[0.0], [0.0], [0.0], [0]]
+        c1, c2, c3, label = tf.decode_csv(value, record_defaults=record_defaults)
+        features = tf.stack([c1, c2, c3])
+        return tf.train.batch([features, label], batch_size=batch_size, num_threads=1)
+
+becomes a tf.data pipeline whose iterator it returns (what the input functions of
+``Analysis.find_input_fns`` return after their rewrite, so its calls `x, y =
+read_batch(...)` bind the iterator and each converted run draws one batch with
+`get_next()`, as each TF1 run dequeued one batch):
+
+    def read_batch(filename, batch_size):
+        record_defaults = [[0.0], [0.0], [0.0], [0]]
+
+        def parse_line(value):
+            c1, c2, c3, label = tf.io.decode_csv(value, record_defaults=record_defaults)
+            features = tf.stack([c1, c2, c3])
+            return features, label
+
+        dataset = tf.data.TextLineDataset([filename])
+        dataset = dataset.repeat()
+        dataset = dataset.map(parse_line)
+        dataset = dataset.batch(batch_size)
+        return iter(dataset)
+
+Why it is the same stream: with `shuffle=False` the filename queue holds the files in the
+given order, repeated for ever (`num_epochs=None`); the reader reads their lines in
+order; `tf.train.batch` with ONE enqueuing thread (`num_threads=1`, its default) puts the
+per-record tensors into a FIFO queue in that order and each run dequeues the next
+`batch_size` of them. `TextLineDataset(files).repeat().map(f).batch(n)` (map without
+parallel calls) is that sequence. The per-record statements (those that read the record
+or call TensorFlow) move into the map function; the Python values they use stay before it.
+
+In the Session code, `coord = tf.train.Coordinator()`, `threads =
+tf.train.start_queue_runners(sess=sess, coord=coord)`, `if coord.should_stop(): break`
+(nothing requests a stop: errors of an eager pipeline are raised where it is read),
+`coord.request_stop()` and `coord.join(threads)` go, and a `try:` whose `finally:` held
+only those calls is opened. `sess.run(tf.local_variables_initializer())` goes too: without
+`num_epochs` the pipeline makes no local variable (refused when anything else could).
+
+Refused, with the reason and the tf.data recipe: `tf.train.shuffle_batch` (a
+RandomShuffleQueue draws with TF1's op-level seed: `dataset.shuffle` gives another order),
+`shuffle=True` (the default) or `num_epochs` of the producer, several enqueuing threads
+(the order between them is not determined), other readers and producers, reader
+arguments (`skip_header_lines`), `enqueue_many`/`shapes`/`dynamic_pad`, per-record random
+ops or variables, Python control flow in the record code, a pipeline not built by such a
+module-level input function, and any other use of the coordinator or of its threads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+import libcst as cst
+
+from rules.tf1_to_tf2._common import code, tf_root
+
+if TYPE_CHECKING:
+    from rules.tf1_to_tf2._graph import Analysis
+
+QUEUE_NAMES = ("train.start_queue_runners", "train.Coordinator", "train.QueueRunner",
+               "train.string_input_producer", "train.input_producer", "train.batch",
+               "train.shuffle_batch", "train.slice_input_producer", "TextLineReader",
+               "TFRecordReader", "WholeFileReader", "FIFOQueue", "RandomShuffleQueue",
+               "train.queue_runner", "train.add_queue_runner", "train.batch_join",
+               "train.shuffle_batch_join", "train.maybe_batch", "train.maybe_shuffle_batch",
+               "FixedLengthRecordReader", "IdentityReader", "ReaderBase", "queue", "io.FIFOQueue",
+               "io.RandomShuffleQueue", "train.range_input_producer")
+PRODUCER = "train.string_input_producer"
+PRODUCER_PARAMS = ["string_tensor", "num_epochs", "shuffle", "seed", "capacity", "shared_name", "name", "cancel_op"]
+BATCH = "train.batch"
+BATCH_PARAMS = ["tensors", "batch_size", "num_threads", "capacity", "enqueue_many", "shapes", "dynamic_pad",
+                "allow_smaller_final_batch", "shared_name", "name"]
+READER = "TextLineReader"
+# Names other than queues that make local variables (a dropped local_variables_initializer
+# run would skip their initialisation)
+LOCAL_MAKERS = ("metrics", "get_local_variable", "GraphKeys", "local_variables", "contrib", "train.input_producer",
+                "train.limit_epochs")
+
+
+class _Refused(Exception):
+    def __init__(self, node: cst.CSTNode, why: str) -> None:
+        super().__init__(why)
+        self.node = node
+        self.why = why
+
+
+@dataclass
+class QueueFn:
+    fn: cst.FunctionDef
+    pre: list[cst.BaseStatement]  # statements before the producer (stay)
+    producer: cst.SimpleStatementLine
+    hoisted: list[cst.BaseStatement]  # Python values the record code uses (before the map function)
+    record: list[cst.BaseStatement]  # per-record statements (the map function's body)
+    value: str  # the record's name (the map function's parameter)
+    outputs: list[str]  # the names batched
+    parse: str = ""
+    dataset: str = ""
+    dropped: list[cst.CSTNode] = field(default_factory=list)
+
+
+def is_queue(r: str) -> bool:
+    return any(r == q or r.startswith(q + ".") for q in QUEUE_NAMES)
+
+
+def convert(an: Analysis, refs: list[tuple[cst.CSTNode, str]]) -> None:
+    """Plan the conversion of the file's queue pipeline; Unsupported (with the tf.data recipe)
+    when it is not of the recognised shape. Nothing happens in a file without queue names."""
+    from rules.tf1_to_tf2._graph import Unsupported
+
+    queue_refs = [(n, r) for n, r in refs if is_queue(r)]
+    if not queue_refs:
+        return
+    try:
+        _convert(an, refs, queue_refs)
+    except _Refused as r:
+        raise Unsupported(r.node, f"queue-runner input pipeline not converted: {r.why}; {an.queue_recipe(refs)}; "
+                                  "the file keeps tf.compat.v1 and its Session") from None
+
+
+def _convert(an: Analysis, refs: list[tuple[cst.CSTNode, str]], queue_refs: list[tuple[cst.CSTNode, str]]) -> None:
+    from rules.tf1_to_tf2._graph import walk
+
+    for node, r in queue_refs:
+        if r == "train.shuffle_batch":
+            raise _Refused(node, "`tf.train.shuffle_batch` dequeues from a RandomShuffleQueue seeded by TF1's op-level "
+                                 "seed: `dataset.shuffle(min_after_dequeue)` gives the examples in another order, so "
+                                 "every batch would differ")
+    covered: set[int] = set()
+    fns: list[QueueFn] = []
+    for fn in an.module.body:
+        if not isinstance(fn, cst.FunctionDef) or fn.name.value in an.models:
+            continue
+        inside = [(n, r) for n, r in queue_refs if any(n is m for m in walk(fn))]
+        if not inside or {r for _, r in inside} <= {"train.Coordinator", "train.start_queue_runners"}:
+            continue
+        qf = _match(an, fn, inside)
+        fns.append(qf)
+        covered |= {id(n) for n, _ in inside}
+    coord_refs = [(n, r) for n, r in queue_refs if id(n) not in covered]
+    for node, r in coord_refs:
+        if r not in ("train.Coordinator", "train.start_queue_runners"):
+            raise _Refused(node, f"`tf.{r}` outside a module-level input function of the recognised shape "
+                                 "(producer, TextLineReader, read, per-record code, `return tf.train.batch(...)`)")
+    if not fns:
+        raise _Refused(queue_refs[0][0], "no input function builds the queue pipeline")
+    _session_side(an, coord_refs)
+    _local_initializers(an, refs)
+    for qf in fns:
+        uses = [n for n in walk(an.module) if isinstance(n, cst.Name) and n.value == qf.fn.name.value and n is not qf.fn.name]
+        if not uses or not all(an.input_fn_site(n) for n in uses):
+            raise _Refused(qf.fn, f"`{qf.fn.name.value}()` is used other than as `x, y = {qf.fn.name.value}(...)` statements")
+        for n, r in queue_refs:
+            if any(n is m for m in walk(qf.fn)):
+                an.allowed_refs.add(id(n))
+        an.input_fns[qf.fn.name.value] = qf.fn
+        an.queue_fns[qf.fn.name.value] = qf
+        qf.parse = an.fresh("parse_line")
+        qf.dataset = "dataset"
+        if "dataset" in {n.value for n in walk(qf.fn) if isinstance(n, cst.Name)} or "dataset" in an.ctx.aliases.bindings:
+            qf.dataset = an.fresh("dataset")
+        for st in qf.fn.body.body:  # type: ignore[union-attr]
+            an.plan.capture.add(id(st))
+        an.plan.stmt_builders[id(qf.fn)] = _function_builder(an, qf)
+        an.plan.dropped.extend(qf.dropped)
+
+
+def _arg(an: Analysis, call: cst.Call, params: list[str], what: str) -> dict[str, cst.Arg]:
+    from rules.tf1_to_tf2._graph import _args_map_loose
+
+    if any(a.star for a in call.args):
+        raise _Refused(call, f"`{what}` with starred arguments")
+    args = _args_map_loose(call, params)
+    if len(args) != len(call.args):
+        raise _Refused(call, f"`{what}` with arguments it does not take")
+    return args
+
+
+def _literal(node: cst.BaseExpression | None, value: str) -> bool:
+    return node is not None and isinstance(node, (cst.Name, cst.Integer)) and code(node) == value
+
+
+def _match(an: Analysis, fn: cst.FunctionDef, inside: list[tuple[cst.CSTNode, str]]) -> QueueFn:
+    from rules.tf1_to_tf2._graph import RANDOM_WORDS, names_used, only_small, target_names, walk
+
+    name = fn.name.value
+    shape = (f"`{name}()` is not producer, reader, `read`, per-record code and `return tf.train.batch(...)` "
+             "in that order")
+    if not isinstance(fn.body, cst.IndentedBlock):
+        raise _Refused(fn, shape)
+    body = list(fn.body.body)
+    k = next((i for i, st in enumerate(body) if isinstance(only_small(st), cst.Assign)
+              and an.call_rest(only_small(st).value) is not None  # type: ignore[union-attr]
+              and an.call_rest(only_small(st).value).endswith("_producer")), None)  # type: ignore[union-attr]
+    if k is None or len(body) < k + 4:
+        raise _Refused(fn, shape)
+    pre = body[:k]
+    for st in pre:
+        if any(True for _ in an.tf_refs(st)):
+            raise _Refused(st, f"`{name}()` computes with TensorFlow before its producer")
+    prod_line, reader_line, read_line = body[k], body[k + 1], body[k + 2]
+    record_all, ret_line = body[k + 3:-1], body[-1]
+    # the producer
+    prod = only_small(prod_line)
+    assert isinstance(prod, cst.Assign)
+    pr = an.call_rest(prod.value)
+    if pr != PRODUCER:
+        raise _Refused(prod.value, f"`tf.{pr}` is not converted (only `tf.train.string_input_producer` of file names)")
+    pargs = _arg(an, prod.value, PRODUCER_PARAMS, "tf.train.string_input_producer")  # type: ignore[arg-type]
+    if "string_tensor" not in pargs:
+        raise _Refused(prod.value, "`tf.train.string_input_producer` without its file names")
+    if not _literal(pargs["shuffle"].value if "shuffle" in pargs else None, "False"):
+        raise _Refused(prod.value, "the producer shuffles the file names (`shuffle=True` is its default): TF1 draws "
+                                   "their order with its op-level seed, tf.data would give another order")
+    if "num_epochs" in pargs and not _literal(pargs["num_epochs"].value, "None"):
+        raise _Refused(prod.value, "`num_epochs` ends the TF1 stream with OutOfRangeError (and a smaller or dropped "
+                                   "last batch) through a local variable; not converted")
+    for p in ("shared_name", "cancel_op"):
+        if p in pargs:
+            raise _Refused(prod.value, f"`tf.train.string_input_producer({p}=...)`")
+    if len(prod.targets) != 1 or not isinstance(prod.targets[0].target, cst.Name):
+        raise _Refused(prod_line, shape)
+    queue = prod.targets[0].target.value
+    # the reader
+    rd = only_small(reader_line)
+    if not (isinstance(rd, cst.Assign) and len(rd.targets) == 1 and isinstance(rd.targets[0].target, cst.Name)
+            and isinstance(rd.value, cst.Call)):
+        raise _Refused(reader_line, shape)
+    rr = an.call_rest(rd.value)
+    if rr != READER:
+        raise _Refused(rd.value, f"`tf.{rr}` is not converted (only `tf.TextLineReader()`: one record per line)")
+    if any(a.keyword is None or a.keyword.value != "name" for a in rd.value.args):
+        raise _Refused(rd.value, "`tf.TextLineReader` with arguments (`skip_header_lines` skips the first lines of "
+                                 "EVERY file; tf.data needs a per-file skip)")
+    reader = rd.targets[0].target.value
+    # the read
+    rv = only_small(read_line)
+    names = target_names(rv.targets[0].target) if isinstance(rv, cst.Assign) and len(rv.targets) == 1 else None
+    if not (isinstance(rv, cst.Assign) and isinstance(rv.value, cst.Call) and isinstance(rv.value.func, cst.Attribute)
+            and isinstance(rv.value.func.value, cst.Name) and rv.value.func.value.value == reader
+            and rv.value.func.attr.value == "read" and len(rv.value.args) == 1 and rv.value.args[0].keyword is None
+            and isinstance(rv.value.args[0].value, cst.Name) and rv.value.args[0].value.value == queue
+            and names is not None and len(names) == 2):
+        raise _Refused(read_line, f"`{name}()` does not read its records as `key, value = reader.read({queue})`")
+    key, value = names
+    # the batch
+    ret = only_small(ret_line)
+    if not (isinstance(ret, cst.Return) and isinstance(ret.value, cst.Call)):
+        raise _Refused(ret_line, f"`{name}()` does not end with `return tf.train.batch(...)`")
+    br = an.call_rest(ret.value)
+    if br != BATCH:
+        raise _Refused(ret.value, f"`{name}()` does not end with `return tf.train.batch(...)`")
+    bargs = _arg(an, ret.value, BATCH_PARAMS, "tf.train.batch")
+    if "num_threads" in bargs and not _literal(bargs["num_threads"].value, "1"):
+        raise _Refused(ret.value, "`tf.train.batch` with several enqueuing threads: the order in which they enqueue "
+                                  "records is not determined, so no tf.data pipeline reproduces the batches; "
+                                  "with `num_threads=1` it is the file order")
+    for p in ("enqueue_many", "dynamic_pad"):
+        if p in bargs and not _literal(bargs[p].value, "False"):
+            raise _Refused(ret.value, f"`tf.train.batch({p}=...)`")
+    for p in ("shapes", "shared_name"):
+        if p in bargs:
+            raise _Refused(ret.value, f"`tf.train.batch({p}=...)`")
+    if "allow_smaller_final_batch" in bargs and not isinstance(bargs["allow_smaller_final_batch"].value, cst.Name):
+        raise _Refused(ret.value, "`allow_smaller_final_batch` that is not a literal")
+    if "tensors" not in bargs or "batch_size" not in bargs:
+        raise _Refused(ret.value, "`tf.train.batch` without tensors and batch_size")
+    tensors = bargs["tensors"].value
+    if not (isinstance(tensors, (cst.List, cst.Tuple)) and len(tensors.elements) >= 2
+            and all(isinstance(e, cst.Element) and isinstance(e.value, cst.Name) for e in tensors.elements)):
+        raise _Refused(tensors, "`tf.train.batch` of something other than a list of two or more named tensors")
+    outputs = [e.value.value for e in tensors.elements]  # type: ignore[union-attr]
+    # the per-record code
+    record_names = {value}
+    hoisted: list[cst.BaseStatement] = []
+    record: list[cst.BaseStatement] = []
+    for st in record_all:
+        if not isinstance(st, cst.SimpleStatementLine):
+            raise _Refused(st, f"Python control flow in the per-record code of `{name}()`")
+        used = names_used(st)
+        if used & {queue, reader} or (key != "_" and key in used):
+            raise _Refused(st, f"the per-record code of `{name}()` uses the queue, the reader or the record key")
+        for n, r in an.tf_refs(st):
+            if any(w in r for w in RANDOM_WORDS):
+                raise _Refused(n, "a random op per record: tf.data's map would draw other random numbers")
+            if is_queue(r):
+                raise _Refused(n, f"`tf.{r}` in the per-record code")
+        if an.makes_variables(st) or an.calls_variable_maker(st):  # type: ignore[arg-type]
+            raise _Refused(st, "the per-record code creates variables")
+        small = only_small(st)
+        if not isinstance(small, (cst.Assign, cst.Expr)) or isinstance(small, cst.Expr):
+            raise _Refused(st, f"a per-record statement of `{name}()` that is not an assignment")
+        defined = set()
+        for t in small.targets:
+            tn = target_names(t.target)
+            if tn is None:
+                raise _Refused(st, f"a per-record assignment of `{name}()` to something other than names")
+            defined |= set(tn)
+        if used & record_names or any(True for _ in an.tf_refs(st)):
+            record.append(st)
+            record_names |= defined
+        else:
+            if defined & record_names:
+                raise _Refused(st, f"`{name}()` rebinds a per-record name with a Python value")
+            hoisted.append(st)
+    for o in outputs:
+        if o not in record_names:
+            raise _Refused(tensors, f"`{o}` is batched but is not computed from the record")
+    later = {n for st in record for n in names_used(st)}
+    if key != "_" and (key in later or key in outputs):
+        raise _Refused(read_line, "the record key is used")
+    for st in hoisted:
+        if any(n in {x for t in only_small(st).targets for x in (target_names(t.target) or [])}  # type: ignore[union-attr]
+               for n in {queue, reader, key, value}):
+            raise _Refused(st, shape)
+    # every name the function builds is used only in it
+    dropped: list[cst.CSTNode] = [prod_line, reader_line, read_line, ret.value]
+    return QueueFn(fn, pre, prod_line, hoisted, record, value, outputs, dropped=dropped)
+
+
+def _session_side(an: Analysis, coord_refs: list[tuple[cst.CSTNode, str]]) -> None:
+    """Coordinator, start_queue_runners, should_stop/request_stop/join: removed."""
+    from rules.tf1_to_tf2._graph import names_used, only_small, walk
+
+    parent: dict[int, cst.CSTNode] = {}
+    for n in walk(an.module):
+        for c in n.children:
+            parent[id(c)] = n
+
+    def line_of(node: cst.CSTNode) -> cst.SimpleStatementLine:
+        n: cst.CSTNode | None = node
+        while n is not None and not isinstance(n, cst.SimpleStatementLine):
+            n = parent.get(id(n))
+        if n is None or len(n.body) != 1:
+            raise _Refused(node, "a coordinator call that is not a statement of its own")
+        return n
+
+    coords: set[str] = set()
+    threads: set[str] = set()
+    remove: list[cst.CSTNode] = []
+    for node, r in coord_refs:
+        line = line_of(node)
+        small = only_small(line)
+        value = small.value if isinstance(small, (cst.Assign, cst.Expr)) else None
+        if not (isinstance(value, cst.Call) and value.func is node):
+            raise _Refused(node, f"`tf.{r}` used other than called as a statement")
+        if r == "train.Coordinator":
+            if value.args or not (isinstance(small, cst.Assign) and len(small.targets) == 1
+                                  and isinstance(small.targets[0].target, cst.Name)):
+                raise _Refused(node, "a Coordinator that is not `coord = tf.train.Coordinator()`")
+            coords.add(small.targets[0].target.value)
+        else:
+            if isinstance(small, cst.Assign):
+                if len(small.targets) != 1 or not isinstance(small.targets[0].target, cst.Name):
+                    raise _Refused(node, "start_queue_runners bound to something other than a name")
+                threads.add(small.targets[0].target.value)
+            from rules.tf1_to_tf2._graph import _args_map_loose
+            args = _args_map_loose(value, ["sess", "coord", "daemon", "start", "collection"])
+            if set(args) - {"sess", "coord"} or len(args) != len(value.args):
+                raise _Refused(node, "start_queue_runners with arguments other than sess and coord")
+        remove.append(line)
+        an.allowed_refs.add(id(node))
+    # every other use of the coordinator and of the threads
+    ok: set[int] = {id(line) for line in remove}
+    ifs: list[cst.If] = []
+    for n in walk(an.module):
+        if not (isinstance(n, cst.Name) and n.value in coords | threads):
+            continue
+        line = None
+        p = parent.get(id(n))
+        if any(n is m for st in remove for m in walk(st)):
+            continue
+        if isinstance(p, cst.Attribute) and p.value is n and isinstance(parent.get(id(p)), cst.Call) \
+                and parent[id(p)].func is p:  # type: ignore[attr-defined]
+            call = parent[id(p)]
+            meth = p.attr.value
+            holder = parent.get(id(call))
+            if meth == "should_stop" and isinstance(holder, cst.If) and holder.test is call and holder.orelse is None \
+                    and isinstance(holder.body, cst.IndentedBlock) and len(holder.body.body) == 1 \
+                    and isinstance(only_small(holder.body.body[0]), cst.Break) and not holder.leading_lines:
+                ifs.append(holder)
+                continue
+            if meth in ("request_stop", "join") and isinstance(holder, cst.Expr):
+                line = parent.get(id(holder))
+                if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 \
+                        and (meth == "request_stop" and not call.args  # type: ignore[attr-defined]
+                             or meth == "join" and len(call.args) == 1  # type: ignore[attr-defined]
+                             and names_used(call.args[0]) <= threads):  # type: ignore[attr-defined]
+                    if id(line) not in ok:
+                        remove.append(line)
+                        ok.add(id(line))
+                    continue
+            raise _Refused(n, f"`{n.value}.{meth}()` is not converted (only `if coord.should_stop(): break`, "
+                              "`coord.request_stop()` and `coord.join(threads)` statements, which go)")
+        raise _Refused(n, f"`{n.value}` (a coordinator or its threads) used other than in its calls")
+    plan = an.plan
+    for st in remove + ifs:
+        plan.remove.add(id(st))
+        plan.dropped.append(st)
+        an.handled_stmts.add(id(st))
+        an.queue_stmts.add(id(st))
+    # a `try:` whose `finally:` held only those calls is opened
+    removed = {id(st) for st in remove}
+    for n in walk(an.module):
+        if isinstance(n, cst.Try) and n.finalbody is not None and not n.handlers and n.orelse is None \
+                and isinstance(n.finalbody.body, cst.IndentedBlock) \
+                and all(id(st) in removed for st in n.finalbody.body.body) and isinstance(n.body, cst.IndentedBlock):
+            plan.stmt_builders[id(n)] = _open_try
+            plan.dropped.append(n.finalbody)
+
+
+def _open_try(updated: cst.Try) -> list[cst.BaseStatement]:
+    assert isinstance(updated.body, cst.IndentedBlock)
+    stmts = list(updated.body.body)
+    if stmts:
+        first = stmts[0]
+        lead = list(updated.leading_lines)
+        lead += [ln for ln in getattr(first, "leading_lines", ()) if ln.comment is not None]
+        stmts[0] = first.with_changes(leading_lines=lead)
+    return stmts
+
+
+def _local_initializers(an: Analysis, refs: list[tuple[cst.CSTNode, str]]) -> None:
+    """`sess.run(tf.local_variables_initializer())` statements: the pipeline makes no local
+    variable; dropped when nothing else in the file could have made one."""
+    from rules.tf1_to_tf2._graph import walk
+
+    inits = [n for n, r in refs if r == "local_variables_initializer"]
+    if not inits or an.metric_lines:
+        return
+    for n, r in refs:
+        if any(r == m or r.startswith(m + ".") for m in LOCAL_MAKERS):
+            raise _Refused(n, f"`tf.{r}` may make local variables: `tf.local_variables_initializer()` cannot go")
+    parent: dict[int, cst.CSTNode] = {}
+    for n in walk(an.module):
+        for c in n.children:
+            parent[id(c)] = n
+    for ref in inits:
+        call = parent.get(id(ref))
+        arg = parent.get(id(call)) if call is not None else None
+        run = parent.get(id(arg)) if arg is not None else None
+        expr = parent.get(id(run)) if run is not None else None
+        if not (isinstance(call, cst.Call) and call.func is ref and not call.args and isinstance(arg, cst.Arg)
+                and isinstance(run, cst.Call) and len(run.args) == 1 and isinstance(run.func, cst.Attribute)
+                and run.func.attr.value == "run" and isinstance(expr, cst.Expr)):
+            raise _Refused(ref, "`tf.local_variables_initializer()` not run alone by a `sess.run(...)` statement")
+        an.metric_inits.add(id(call))
+        an.allowed_refs.add(id(ref))
+        an.plan.dropped.append(ref)
+
+
+def _function_builder(an: Analysis, qf: QueueFn) -> Callable[[cst.FunctionDef], list[cst.BaseStatement]]:
+    def build(updated: cst.FunctionDef) -> list[cst.BaseStatement]:
+        cap = an.plan.captured
+        root = tf_root(an.ctx)
+        new_prod = cap.get(id(qf.producer), qf.producer)
+        prod = new_prod.body[0]
+        assert isinstance(prod, cst.Assign) and isinstance(prod.value, cst.Call)
+        from rules.tf1_to_tf2._graph import _args_map_loose
+        files = _args_map_loose(prod.value, PRODUCER_PARAMS)["string_tensor"].value
+        ret_line = cap.get(id(qf.fn.body.body[-1]), qf.fn.body.body[-1])  # type: ignore[union-attr]
+        ret = ret_line.body[0]  # type: ignore[union-attr]
+        assert isinstance(ret, cst.Return) and isinstance(ret.value, cst.Call)
+        bs = _args_map_loose(ret.value, BATCH_PARAMS)["batch_size"].value
+        out: list[cst.BaseStatement] = [cap.get(id(st), st) for st in qf.pre]
+        comments = [ln for ln in new_prod.leading_lines if ln.comment is not None]
+        hoisted = [cap.get(id(st), st) for st in qf.hoisted]
+        if hoisted:  # the producer's comments go to the first statement in its place
+            hoisted[0] = hoisted[0].with_changes(leading_lines=list(new_prod.leading_lines) if not qf.pre else
+                                                 list(hoisted[0].leading_lines) + comments)
+            comments = []
+        out += hoisted
+        lead = comments if out else list(new_prod.leading_lines)
+        record = [cap.get(id(st), st) for st in qf.record]
+        record = [st.with_changes(leading_lines=[ln for ln in st.leading_lines if ln.comment is not None])
+                  if i == 0 else st for i, st in enumerate(record)]  # type: ignore[union-attr]
+        outputs = ", ".join(qf.outputs)
+        record.append(cst.parse_statement(f"return {outputs}\n"))
+        blank = [cst.EmptyLine(indent=False)] if out else []
+        parse = cst.FunctionDef(
+            name=cst.Name(qf.parse),
+            params=cst.Parameters(params=[cst.Param(cst.Name(qf.value))]),
+            body=cst.IndentedBlock(body=record),
+            leading_lines=blank + lead if out else lead,
+        )
+        ds = qf.dataset
+        tail = [
+            cst.parse_statement(f"{ds} = {root}.data.TextLineDataset({code(files)})\n"),
+            cst.parse_statement(f"{ds} = {ds}.repeat()\n"),
+            cst.parse_statement(f"{ds} = {ds}.map({qf.parse})\n"),
+            cst.parse_statement(f"{ds} = {ds}.batch({code(bs)})\n"),
+            cst.parse_statement(f"return iter({ds})\n"),
+        ]
+        tail[0] = tail[0].with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+        body = updated.body
+        assert isinstance(body, cst.IndentedBlock)
+        return [updated.with_changes(body=body.with_changes(body=out + [parse] + tail))]
+    return build  # type: ignore[return-value]
