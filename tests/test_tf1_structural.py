@@ -492,6 +492,10 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # a queue pipeline over two CSV files, batches of 3 crossing the file boundary and
     # wrapping around; the batch fetched with a tensor computed from it; no try/finally
     "queue_csv_two_files": 1e-5,
+    # TFRecordReader + parse_single_example, num_epochs=2 and allow_smaller_final_batch:
+    # repeat(2) and the last short batch; `while not coord.should_stop()` trained until
+    # the OutOfRangeError that the eager iterator raises too
+    "queue_tfrecord_epochs": 1e-4,
 }
 FIXTURES = ROOT / "tests" / "fixtures" / "tf1_to_tf2"
 
@@ -596,7 +600,8 @@ _QUEUE_SRC = (TF1 / "queue_runner_input.py").read_text()
      "RandomShuffleQueue"),
     ("num_threads=1", "num_threads=2", "several enqueuing threads"),
     ("shuffle=False,", "shuffle=True,", "shuffles the file names"),
-    ("num_epochs=None)", "num_epochs=2)", "num_epochs"),
+    ("reader = tf.TextLineReader()", "reader = tf.WholeFileReader()", "`tf.WholeFileReader` is not converted"),
+    ("reader = tf.TextLineReader()", "reader = tf.TFRecordReader(options=opts)", "`options` sets a compression"),
     ("reader = tf.TextLineReader()", "reader = tf.TextLineReader(skip_header_lines=1)", "skip_header_lines"),
     ("        coord.join(threads)\n", "        coord.join(threads)\n        print(threads)\n", "used other than in its calls"),
     ("    features = tf.stack([c1, c2, c3])\n", "    features = tf.stack([c1, c2, c3]) + tf.random_normal([3])\n",

@@ -43,14 +43,23 @@ In the Session code, `coord = tf.train.Coordinator()`, `threads =
 tf.train.start_queue_runners(sess=sess, coord=coord)`, `if coord.should_stop(): break`
 (nothing requests a stop: errors of an eager pipeline are raised where it is read),
 `coord.request_stop()` and `coord.join(threads)` go, and a `try:` whose `finally:` held
-only those calls is opened. `sess.run(tf.local_variables_initializer())` goes too: without
-`num_epochs` the pipeline makes no local variable (refused when anything else could).
+only those calls is opened. `sess.run(tf.local_variables_initializer())` goes too: the only
+local variable of the pipeline is the epoch counter of `num_epochs`, which tf.data keeps
+itself (refused when anything else in the file could make local variables).
+
+`tf.TFRecordReader()` reads `tf.data.TFRecordDataset(files)` the same way (one record per
+TFRecord, e.g. parsed with `tf.io.parse_single_example` in the per-record code).
+`num_epochs=n` of the producer becomes `repeat(n)` and the batch `drop_remainder=True`
+unless `allow_smaller_final_batch=True` (TF1 dropped the last incomplete batch); the end
+of the stream raises `tf.errors.OutOfRangeError` from `get_next()` as the dequeue did, so
+`except tf.errors.OutOfRangeError:` keeps its meaning; `while not coord.should_stop():`
+becomes `while True:` and a `finally:` that only stopped the coordinator goes.
 
 Refused, with the reason and the tf.data recipe: `tf.train.shuffle_batch` (a
 RandomShuffleQueue draws with TF1's op-level seed: `dataset.shuffle` gives another order),
-`shuffle=True` (the default) or `num_epochs` of the producer, several enqueuing threads
-(the order between them is not determined), other readers and producers, reader
-arguments (`skip_header_lines`), `enqueue_many`/`shapes`/`dynamic_pad`, per-record random
+`shuffle=True` (the default) of the producer, several enqueuing threads (the order
+between them is not determined), other readers and producers, reader arguments
+(`skip_header_lines`, `options`), `enqueue_many`/`shapes`/`dynamic_pad`, per-record random
 ops or variables, Python control flow in the record code, a pipeline not built by such a
 module-level input function, and any other use of the coordinator or of its threads.
 """
@@ -80,7 +89,8 @@ PRODUCER_PARAMS = ["string_tensor", "num_epochs", "shuffle", "seed", "capacity",
 BATCH = "train.batch"
 BATCH_PARAMS = ["tensors", "batch_size", "num_threads", "capacity", "enqueue_many", "shapes", "dynamic_pad",
                 "allow_smaller_final_batch", "shared_name", "name"]
-READER = "TextLineReader"
+# reader -> the tf.data dataset of its records (one line / one TFRecord each)
+READERS = {"TextLineReader": "TextLineDataset", "TFRecordReader": "TFRecordDataset"}
 # Names other than queues that make local variables (a dropped local_variables_initializer
 # run would skip their initialisation)
 LOCAL_MAKERS = ("metrics", "get_local_variable", "GraphKeys", "local_variables", "contrib", "train.input_producer",
@@ -102,7 +112,10 @@ class QueueFn:
     hoisted: list[cst.BaseStatement]  # Python values the record code uses (before the map function)
     record: list[cst.BaseStatement]  # per-record statements (the map function's body)
     value: str  # the record's name (the map function's parameter)
-    outputs: list[str]  # the names batched
+    outputs: list[set[str]]  # the names each batched tensor uses
+    dataset_cls: str = "TextLineDataset"
+    epochs: bool = False  # num_epochs given (not None): repeat(num_epochs), the stream ends
+    smaller: bool = False  # allow_smaller_final_batch=True
     parse: str = ""
     dataset: str = ""
     dropped: list[cst.CSTNode] = field(default_factory=list)
@@ -164,7 +177,7 @@ def _convert(an: Analysis, refs: list[tuple[cst.CSTNode, str]], queue_refs: list
                 an.allowed_refs.add(id(n))
         an.input_fns[qf.fn.name.value] = qf.fn
         an.queue_fns[qf.fn.name.value] = qf
-        qf.parse = an.fresh("parse_line")
+        qf.parse = an.fresh("parse_line" if qf.dataset_cls == "TextLineDataset" else "parse_record")
         qf.dataset = "dataset"
         if "dataset" in {n.value for n in walk(qf.fn) if isinstance(n, cst.Name)} or "dataset" in an.ctx.aliases.bindings:
             qf.dataset = an.fresh("dataset")
@@ -221,9 +234,9 @@ def _match(an: Analysis, fn: cst.FunctionDef, inside: list[tuple[cst.CSTNode, st
     if not _literal(pargs["shuffle"].value if "shuffle" in pargs else None, "False"):
         raise _Refused(prod.value, "the producer shuffles the file names (`shuffle=True` is its default): TF1 draws "
                                    "their order with its op-level seed, tf.data would give another order")
-    if "num_epochs" in pargs and not _literal(pargs["num_epochs"].value, "None"):
-        raise _Refused(prod.value, "`num_epochs` ends the TF1 stream with OutOfRangeError (and a smaller or dropped "
-                                   "last batch) through a local variable; not converted")
+    epochs = "num_epochs" in pargs and not _literal(pargs["num_epochs"].value, "None")
+    if epochs and isinstance(pargs["num_epochs"].value, cst.Integer) and pargs["num_epochs"].value.evaluated_value < 1:
+        raise _Refused(prod.value, "`num_epochs` below 1")
     for p in ("shared_name", "cancel_op"):
         if p in pargs:
             raise _Refused(prod.value, f"`tf.train.string_input_producer({p}=...)`")
@@ -236,11 +249,12 @@ def _match(an: Analysis, fn: cst.FunctionDef, inside: list[tuple[cst.CSTNode, st
             and isinstance(rd.value, cst.Call)):
         raise _Refused(reader_line, shape)
     rr = an.call_rest(rd.value)
-    if rr != READER:
-        raise _Refused(rd.value, f"`tf.{rr}` is not converted (only `tf.TextLineReader()`: one record per line)")
+    if rr not in READERS:
+        raise _Refused(rd.value, f"`tf.{rr}` is not converted (only `tf.TextLineReader()` and `tf.TFRecordReader()`: "
+                                 "one record per line / per TFRecord)")
     if any(a.keyword is None or a.keyword.value != "name" for a in rd.value.args):
-        raise _Refused(rd.value, "`tf.TextLineReader` with arguments (`skip_header_lines` skips the first lines of "
-                                 "EVERY file; tf.data needs a per-file skip)")
+        raise _Refused(rd.value, f"`tf.{rr}` with arguments (`skip_header_lines` skips the first lines of EVERY file, "
+                                 "tf.data needs a per-file skip; `options` sets a compression)")
     reader = rd.targets[0].target.value
     # the read
     rv = only_small(read_line)
@@ -270,15 +284,19 @@ def _match(an: Analysis, fn: cst.FunctionDef, inside: list[tuple[cst.CSTNode, st
     for p in ("shapes", "shared_name"):
         if p in bargs:
             raise _Refused(ret.value, f"`tf.train.batch({p}=...)`")
-    if "allow_smaller_final_batch" in bargs and not isinstance(bargs["allow_smaller_final_batch"].value, cst.Name):
-        raise _Refused(ret.value, "`allow_smaller_final_batch` that is not a literal")
+    smaller = False
+    if "allow_smaller_final_batch" in bargs:
+        if not (_literal(bargs["allow_smaller_final_batch"].value, "True")
+                or _literal(bargs["allow_smaller_final_batch"].value, "False")):
+            raise _Refused(ret.value, "`allow_smaller_final_batch` that is not a literal")
+        smaller = _literal(bargs["allow_smaller_final_batch"].value, "True")
     if "tensors" not in bargs or "batch_size" not in bargs:
         raise _Refused(ret.value, "`tf.train.batch` without tensors and batch_size")
     tensors = bargs["tensors"].value
     if not (isinstance(tensors, (cst.List, cst.Tuple)) and len(tensors.elements) >= 2
-            and all(isinstance(e, cst.Element) and isinstance(e.value, cst.Name) for e in tensors.elements)):
-        raise _Refused(tensors, "`tf.train.batch` of something other than a list of two or more named tensors")
-    outputs = [e.value.value for e in tensors.elements]  # type: ignore[union-attr]
+            and all(isinstance(e, cst.Element) for e in tensors.elements)):
+        raise _Refused(tensors, "`tf.train.batch` of something other than a list of two or more tensors")
+    outputs = [names_used(e.value) for e in tensors.elements]
     # the per-record code
     record_names = {value}
     hoisted: list[cst.BaseStatement] = []
@@ -313,10 +331,10 @@ def _match(an: Analysis, fn: cst.FunctionDef, inside: list[tuple[cst.CSTNode, st
                 raise _Refused(st, f"`{name}()` rebinds a per-record name with a Python value")
             hoisted.append(st)
     for o in outputs:
-        if o not in record_names:
-            raise _Refused(tensors, f"`{o}` is batched but is not computed from the record")
-    later = {n for st in record for n in names_used(st)}
-    if key != "_" and (key in later or key in outputs):
+        if o & {queue, reader}:
+            raise _Refused(tensors, "the queue or the reader is batched")
+    later = {n for st in record for n in names_used(st)} | {n for o in outputs for n in o}
+    if key != "_" and key in later:
         raise _Refused(read_line, "the record key is used")
     for st in hoisted:
         if any(n in {x for t in only_small(st).targets for x in (target_names(t.target) or [])}  # type: ignore[union-attr]
@@ -324,7 +342,7 @@ def _match(an: Analysis, fn: cst.FunctionDef, inside: list[tuple[cst.CSTNode, st
             raise _Refused(st, shape)
     # every name the function builds is used only in it
     dropped: list[cst.CSTNode] = [prod_line, reader_line, read_line, ret.value]
-    return QueueFn(fn, pre, prod_line, hoisted, record, value, outputs, dropped=dropped)
+    return QueueFn(fn, pre, prod_line, hoisted, record, value, outputs, READERS[rr], epochs, smaller, dropped=dropped)
 
 
 def _session_side(an: Analysis, coord_refs: list[tuple[cst.CSTNode, str]]) -> None:
@@ -372,6 +390,7 @@ def _session_side(an: Analysis, coord_refs: list[tuple[cst.CSTNode, str]]) -> No
     # every other use of the coordinator and of the threads
     ok: set[int] = {id(line) for line in remove}
     ifs: list[cst.If] = []
+    whiles: list[cst.While] = []
     for n in walk(an.module):
         if not (isinstance(n, cst.Name) and n.value in coords | threads):
             continue
@@ -388,6 +407,11 @@ def _session_side(an: Analysis, coord_refs: list[tuple[cst.CSTNode, str]]) -> No
                     and isinstance(holder.body, cst.IndentedBlock) and len(holder.body.body) == 1 \
                     and isinstance(only_small(holder.body.body[0]), cst.Break) and not holder.leading_lines:
                 ifs.append(holder)
+                continue
+            loop = parent.get(id(holder)) if isinstance(holder, cst.UnaryOperation) else None
+            if meth == "should_stop" and isinstance(holder, cst.UnaryOperation) and isinstance(holder.operator, cst.Not) \
+                    and isinstance(loop, cst.While) and loop.test is holder and loop.orelse is None:
+                whiles.append(loop)
                 continue
             if meth in ("request_stop", "join") and isinstance(holder, cst.Expr):
                 line = parent.get(id(holder))
@@ -408,14 +432,28 @@ def _session_side(an: Analysis, coord_refs: list[tuple[cst.CSTNode, str]]) -> No
         plan.dropped.append(st)
         an.handled_stmts.add(id(st))
         an.queue_stmts.add(id(st))
-    # a `try:` whose `finally:` held only those calls is opened
+    for loop in whiles:  # `while not coord.should_stop():` -> `while True:` (the end raises OutOfRangeError)
+        plan.stmt_builders[id(loop)] = _forever
+        plan.dropped.append(loop.test)
+    # a `try:` whose `finally:` held only those calls is opened (or loses its `finally:`
+    # when it has handlers: `except tf.errors.OutOfRangeError:` is also what the eager
+    # iterator raises at the end)
     removed = {id(st) for st in remove}
     for n in walk(an.module):
-        if isinstance(n, cst.Try) and n.finalbody is not None and not n.handlers and n.orelse is None \
-                and isinstance(n.finalbody.body, cst.IndentedBlock) \
+        if isinstance(n, cst.Try) and n.finalbody is not None and isinstance(n.finalbody.body, cst.IndentedBlock) \
                 and all(id(st) in removed for st in n.finalbody.body.body) and isinstance(n.body, cst.IndentedBlock):
-            plan.stmt_builders[id(n)] = _open_try
+            if id(n) in plan.stmt_builders:
+                raise _Refused(n, "a `try:` around the coordinator that is rewritten otherwise")
+            plan.stmt_builders[id(n)] = _open_try if not n.handlers and n.orelse is None else _drop_finally
             plan.dropped.append(n.finalbody)
+
+
+def _forever(updated: cst.While) -> list[cst.BaseStatement]:
+    return [updated.with_changes(test=cst.Name("True"))]
+
+
+def _drop_finally(updated: cst.Try) -> list[cst.BaseStatement]:
+    return [updated.with_changes(finalbody=None)]
 
 
 def _open_try(updated: cst.Try) -> list[cst.BaseStatement]:
@@ -466,7 +504,10 @@ def _function_builder(an: Analysis, qf: QueueFn) -> Callable[[cst.FunctionDef], 
         prod = new_prod.body[0]
         assert isinstance(prod, cst.Assign) and isinstance(prod.value, cst.Call)
         from rules.tf1_to_tf2._graph import _args_map_loose
-        files = _args_map_loose(prod.value, PRODUCER_PARAMS)["string_tensor"].value
+        pargs = _args_map_loose(prod.value, PRODUCER_PARAMS)
+        files = pargs["string_tensor"].value
+        repeat = code(pargs["num_epochs"].value) if qf.epochs else ""
+        drop = ", drop_remainder=True" if qf.epochs and not qf.smaller else ""
         ret_line = cap.get(id(qf.fn.body.body[-1]), qf.fn.body.body[-1])  # type: ignore[union-attr]
         ret = ret_line.body[0]  # type: ignore[union-attr]
         assert isinstance(ret, cst.Return) and isinstance(ret.value, cst.Call)
@@ -483,7 +524,9 @@ def _function_builder(an: Analysis, qf: QueueFn) -> Callable[[cst.FunctionDef], 
         record = [cap.get(id(st), st) for st in qf.record]
         record = [st.with_changes(leading_lines=[ln for ln in st.leading_lines if ln.comment is not None])
                   if i == 0 else st for i, st in enumerate(record)]  # type: ignore[union-attr]
-        outputs = ", ".join(qf.outputs)
+        tensors = _args_map_loose(ret.value, BATCH_PARAMS)["tensors"].value
+        assert isinstance(tensors, (cst.List, cst.Tuple))
+        outputs = ", ".join(code(e.value) for e in tensors.elements)
         record.append(cst.parse_statement(f"return {outputs}\n"))
         blank = [cst.EmptyLine(indent=False)] if out else []
         parse = cst.FunctionDef(
@@ -494,10 +537,10 @@ def _function_builder(an: Analysis, qf: QueueFn) -> Callable[[cst.FunctionDef], 
         )
         ds = qf.dataset
         tail = [
-            cst.parse_statement(f"{ds} = {root}.data.TextLineDataset({code(files)})\n"),
-            cst.parse_statement(f"{ds} = {ds}.repeat()\n"),
+            cst.parse_statement(f"{ds} = {root}.data.{qf.dataset_cls}({code(files)})\n"),
+            *([] if repeat == "1" else [cst.parse_statement(f"{ds} = {ds}.repeat({repeat})\n")]),  # one epoch: no repeat
             cst.parse_statement(f"{ds} = {ds}.map({qf.parse})\n"),
-            cst.parse_statement(f"{ds} = {ds}.batch({code(bs)})\n"),
+            cst.parse_statement(f"{ds} = {ds}.batch({code(bs)}{drop})\n"),
             cst.parse_statement(f"return iter({ds})\n"),
         ]
         tail[0] = tail[0].with_changes(leading_lines=[cst.EmptyLine(indent=False)])
