@@ -617,7 +617,9 @@ def test_queue_pipeline_refusals_say_why_and_what_to_write(old: str, new: str, w
     assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
     msg = mine[0].message
     assert why in msg, msg
-    for piece in ("tf.data.TextLineDataset([filename])", "tf.io.decode_csv(line, record_defaults=record_defaults)",
+    reader = ("Dataset.from_tensor_slices" if "WholeFileReader" in src else "TFRecordDataset" if "TFRecordReader" in src
+              else "TextLineDataset")
+    for piece in (f"tf.data.{reader}(", "tf.io.decode_csv(line, record_defaults=record_defaults)",
                   "start_queue_runners"):
         assert piece in msg, (piece, msg)
 
