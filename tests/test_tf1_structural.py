@@ -496,6 +496,10 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # repeat(2) and the last short batch; `while not coord.should_stop()` trained until
     # the OutOfRangeError that the eager iterator raises too
     "queue_tfrecord_epochs": 1e-4,
+    # slice_input_producer over NumPy arrays: Dataset.from_tensor_slices, a preprocessing
+    # map, three epochs with the last short batch dropped; a second pipeline batches the
+    # slices as they are (no map)
+    "queue_slice_input": 1e-4,
 }
 FIXTURES = ROOT / "tests" / "fixtures" / "tf1_to_tf2"
 
@@ -599,7 +603,7 @@ _QUEUE_SRC = (TF1 / "queue_runner_input.py").read_text()
      "return tf.train.shuffle_batch([features, label], batch_size=batch_size, capacity=32, min_after_dequeue=8)",
      "RandomShuffleQueue"),
     ("num_threads=1", "num_threads=2", "several enqueuing threads"),
-    ("shuffle=False,", "shuffle=True,", "shuffles the file names"),
+    ("shuffle=False,", "shuffle=True,", "the producer shuffles"),
     ("reader = tf.TextLineReader()", "reader = tf.WholeFileReader()", "`tf.WholeFileReader` is not converted"),
     ("reader = tf.TextLineReader()", "reader = tf.TFRecordReader(options=opts)", "`options` sets a compression"),
     ("reader = tf.TextLineReader()", "reader = tf.TextLineReader(skip_header_lines=1)", "skip_header_lines"),

@@ -680,8 +680,8 @@ class Analysis:
             _cf.plan_tapes(self)
             _cf.summary_note(self)
             if self.queue_fns:
-                self.plan.summary += ("; the queue-runner input pipeline becomes tf.data (TextLineDataset/TFRecordDataset, "
-                                      "repeat, map of the per-record code, batch) iterated by the runs; the Coordinator and its "
+                self.plan.summary += ("; the queue-runner input pipeline becomes tf.data (the records' dataset, repeat, "
+                                      "map of the per-record code, batch) iterated by the runs; the Coordinator and its "
                                       "queue-runner threads go")
             if self.metric_lines:
                 self.plan.summary += ("; tf.metrics streaming metrics become Keras metric objects created once "

@@ -47,6 +47,9 @@ only those calls is opened. `sess.run(tf.local_variables_initializer())` goes to
 local variable of the pipeline is the epoch counter of `num_epochs`, which tf.data keeps
 itself (refused when anything else in the file could make local variables).
 
+`a, b = tf.train.slice_input_producer([xs, ys], shuffle=False)` (no reader: the record is
+the slices) becomes `tf.data.Dataset.from_tensor_slices((xs, ys))`, the per-record code a
+map function of `a, b` (no map when the slices are batched as they are).
 `tf.TFRecordReader()` reads `tf.data.TFRecordDataset(files)` the same way (one record per
 TFRecord, e.g. parsed with `tf.io.parse_single_example` in the per-record code).
 `num_epochs=n` of the producer becomes `repeat(n)` and the batch `drop_remainder=True`
@@ -84,8 +87,13 @@ QUEUE_NAMES = ("train.start_queue_runners", "train.Coordinator", "train.QueueRun
                "train.shuffle_batch_join", "train.maybe_batch", "train.maybe_shuffle_batch",
                "FixedLengthRecordReader", "IdentityReader", "ReaderBase", "queue", "io.FIFOQueue",
                "io.RandomShuffleQueue", "train.range_input_producer")
-PRODUCER = "train.string_input_producer"
-PRODUCER_PARAMS = ["string_tensor", "num_epochs", "shuffle", "seed", "capacity", "shared_name", "name", "cancel_op"]
+# producer -> its parameters (the first: what it produces from)
+PRODUCERS = {
+    "train.string_input_producer": ["string_tensor", "num_epochs", "shuffle", "seed", "capacity", "shared_name", "name",
+                                    "cancel_op"],
+    "train.slice_input_producer": ["tensor_list", "num_epochs", "shuffle", "seed", "capacity", "shared_name", "name"],
+}
+SLICES = "train.slice_input_producer"
 BATCH = "train.batch"
 BATCH_PARAMS = ["tensors", "batch_size", "num_threads", "capacity", "enqueue_many", "shapes", "dynamic_pad",
                 "allow_smaller_final_batch", "shared_name", "name"]
@@ -111,11 +119,12 @@ class QueueFn:
     producer: cst.SimpleStatementLine
     hoisted: list[cst.BaseStatement]  # Python values the record code uses (before the map function)
     record: list[cst.BaseStatement]  # per-record statements (the map function's body)
-    value: str  # the record's name (the map function's parameter)
+    value: list[str]  # the record's names (the map function's parameters)
     outputs: list[set[str]]  # the names each batched tensor uses
     dataset_cls: str = "TextLineDataset"
     epochs: bool = False  # num_epochs given (not None): repeat(num_epochs), the stream ends
     smaller: bool = False  # allow_smaller_final_batch=True
+    params: list[str] = field(default_factory=list)  # the producer's parameters
     parse: str = ""
     dataset: str = ""
     dropped: list[cst.CSTNode] = field(default_factory=list)
@@ -177,7 +186,7 @@ def _convert(an: Analysis, refs: list[tuple[cst.CSTNode, str]], queue_refs: list
                 an.allowed_refs.add(id(n))
         an.input_fns[qf.fn.name.value] = qf.fn
         an.queue_fns[qf.fn.name.value] = qf
-        qf.parse = an.fresh("parse_line" if qf.dataset_cls == "TextLineDataset" else "parse_record")
+        qf.parse = an.fresh({"TextLineDataset": "parse_line", "TFRecordDataset": "parse_record"}.get(qf.dataset_cls, "preprocess"))
         qf.dataset = "dataset"
         if "dataset" in {n.value for n in walk(qf.fn) if isinstance(n, cst.Name)} or "dataset" in an.ctx.aliases.bindings:
             qf.dataset = an.fresh("dataset")
@@ -214,58 +223,82 @@ def _match(an: Analysis, fn: cst.FunctionDef, inside: list[tuple[cst.CSTNode, st
     k = next((i for i, st in enumerate(body) if isinstance(only_small(st), cst.Assign)
               and an.call_rest(only_small(st).value) is not None  # type: ignore[union-attr]
               and an.call_rest(only_small(st).value).endswith("_producer")), None)  # type: ignore[union-attr]
-    if k is None or len(body) < k + 4:
+    if k is None or len(body) < k + 2:
         raise _Refused(fn, shape)
     pre = body[:k]
     for st in pre:
         if any(True for _ in an.tf_refs(st)):
             raise _Refused(st, f"`{name}()` computes with TensorFlow before its producer")
-    prod_line, reader_line, read_line = body[k], body[k + 1], body[k + 2]
-    record_all, ret_line = body[k + 3:-1], body[-1]
+    prod_line, ret_line = body[k], body[-1]
     # the producer
     prod = only_small(prod_line)
     assert isinstance(prod, cst.Assign)
     pr = an.call_rest(prod.value)
-    if pr != PRODUCER:
-        raise _Refused(prod.value, f"`tf.{pr}` is not converted (only `tf.train.string_input_producer` of file names)")
-    pargs = _arg(an, prod.value, PRODUCER_PARAMS, "tf.train.string_input_producer")  # type: ignore[arg-type]
-    if "string_tensor" not in pargs:
-        raise _Refused(prod.value, "`tf.train.string_input_producer` without its file names")
+    if pr not in PRODUCERS:
+        raise _Refused(prod.value, f"`tf.{pr}` is not converted (only `tf.train.string_input_producer` of file names "
+                                   "and `tf.train.slice_input_producer`)")
+    params = PRODUCERS[pr]
+    pargs = _arg(an, prod.value, params, f"tf.{pr}")  # type: ignore[arg-type]
+    if params[0] not in pargs:
+        raise _Refused(prod.value, f"`tf.{pr}` without `{params[0]}`")
     if not _literal(pargs["shuffle"].value if "shuffle" in pargs else None, "False"):
-        raise _Refused(prod.value, "the producer shuffles the file names (`shuffle=True` is its default): TF1 draws "
-                                   "their order with its op-level seed, tf.data would give another order")
+        raise _Refused(prod.value, "the producer shuffles (`shuffle=True` is its default): TF1 draws the order "
+                                   "with its op-level seed, tf.data would give another order")
     epochs = "num_epochs" in pargs and not _literal(pargs["num_epochs"].value, "None")
     if epochs and isinstance(pargs["num_epochs"].value, cst.Integer) and pargs["num_epochs"].value.evaluated_value < 1:
         raise _Refused(prod.value, "`num_epochs` below 1")
     for p in ("shared_name", "cancel_op"):
         if p in pargs:
-            raise _Refused(prod.value, f"`tf.train.string_input_producer({p}=...)`")
-    if len(prod.targets) != 1 or not isinstance(prod.targets[0].target, cst.Name):
+            raise _Refused(prod.value, f"`tf.{pr}({p}=...)`")
+    if len(prod.targets) != 1:
         raise _Refused(prod_line, shape)
-    queue = prod.targets[0].target.value
-    # the reader
-    rd = only_small(reader_line)
-    if not (isinstance(rd, cst.Assign) and len(rd.targets) == 1 and isinstance(rd.targets[0].target, cst.Name)
-            and isinstance(rd.value, cst.Call)):
-        raise _Refused(reader_line, shape)
-    rr = an.call_rest(rd.value)
-    if rr not in READERS:
-        raise _Refused(rd.value, f"`tf.{rr}` is not converted (only `tf.TextLineReader()` and `tf.TFRecordReader()`: "
-                                 "one record per line / per TFRecord)")
-    if any(a.keyword is None or a.keyword.value != "name" for a in rd.value.args):
-        raise _Refused(rd.value, f"`tf.{rr}` with arguments (`skip_header_lines` skips the first lines of EVERY file, "
-                                 "tf.data needs a per-file skip; `options` sets a compression)")
-    reader = rd.targets[0].target.value
-    # the read
-    rv = only_small(read_line)
-    names = target_names(rv.targets[0].target) if isinstance(rv, cst.Assign) and len(rv.targets) == 1 else None
-    if not (isinstance(rv, cst.Assign) and isinstance(rv.value, cst.Call) and isinstance(rv.value.func, cst.Attribute)
-            and isinstance(rv.value.func.value, cst.Name) and rv.value.func.value.value == reader
-            and rv.value.func.attr.value == "read" and len(rv.value.args) == 1 and rv.value.args[0].keyword is None
-            and isinstance(rv.value.args[0].value, cst.Name) and rv.value.args[0].value.value == queue
-            and names is not None and len(names) == 2):
-        raise _Refused(read_line, f"`{name}()` does not read its records as `key, value = reader.read({queue})`")
-    key, value = names
+    if pr == SLICES:
+        # `a, b = tf.train.slice_input_producer([xs, ys], shuffle=False)`: the record is the slices
+        tensors = pargs["tensor_list"].value
+        names = target_names(prod.targets[0].target)
+        if not (isinstance(prod.targets[0].target, (cst.Tuple, cst.List)) and names is not None
+                and isinstance(tensors, (cst.List, cst.Tuple)) and len(names) == len(tensors.elements)
+                and all(isinstance(e, cst.Element) for e in tensors.elements)):
+            raise _Refused(prod_line, "`tf.train.slice_input_producer` of something other than a list of tensors, "
+                                      "unpacked into as many names")
+        queue = reader = key = "_"
+        values = list(names)
+        record_all = body[k + 1:-1]
+        read_line = prod_line
+        dataset_cls = "Dataset.from_tensor_slices"
+    else:
+        if len(body) < k + 4 or not isinstance(prod.targets[0].target, cst.Name):
+            raise _Refused(prod_line, shape)
+        reader_line, read_line = body[k + 1], body[k + 2]
+        record_all = body[k + 3:-1]
+        queue = prod.targets[0].target.value
+        # the reader
+        rd = only_small(reader_line)
+        if not (isinstance(rd, cst.Assign) and len(rd.targets) == 1 and isinstance(rd.targets[0].target, cst.Name)
+                and isinstance(rd.value, cst.Call)):
+            raise _Refused(reader_line, shape)
+        rr = an.call_rest(rd.value)
+        if rr not in READERS:
+            raise _Refused(rd.value, f"`tf.{rr}` is not converted (only `tf.TextLineReader()` and `tf.TFRecordReader()`: "
+                                     "one record per line / per TFRecord)")
+        if any(a.keyword is None or a.keyword.value != "name" for a in rd.value.args):
+            raise _Refused(rd.value, f"`tf.{rr}` with arguments (`skip_header_lines` skips the first lines of EVERY file, "
+                                     "tf.data needs a per-file skip; `options` sets a compression)")
+        reader = rd.targets[0].target.value
+        dataset_cls = READERS[rr]
+        # the read
+        rv = only_small(read_line)
+        names = target_names(rv.targets[0].target) if isinstance(rv, cst.Assign) and len(rv.targets) == 1 else None
+        if not (isinstance(rv, cst.Assign) and isinstance(rv.value, cst.Call) and isinstance(rv.value.func, cst.Attribute)
+                and isinstance(rv.value.func.value, cst.Name) and rv.value.func.value.value == reader
+                and rv.value.func.attr.value == "read" and len(rv.value.args) == 1 and rv.value.args[0].keyword is None
+                and isinstance(rv.value.args[0].value, cst.Name) and rv.value.args[0].value.value == queue
+                and names is not None and len(names) == 2):
+            raise _Refused(read_line, f"`{name}()` does not read its records as `key, value = reader.read({queue})`")
+        key, value = names
+        values = [value]
+        if queue == "_" or reader == "_":
+            raise _Refused(prod_line, shape)
     # the batch
     ret = only_small(ret_line)
     if not (isinstance(ret, cst.Return) and isinstance(ret.value, cst.Call)):
@@ -298,14 +331,14 @@ def _match(an: Analysis, fn: cst.FunctionDef, inside: list[tuple[cst.CSTNode, st
         raise _Refused(tensors, "`tf.train.batch` of something other than a list of two or more tensors")
     outputs = [names_used(e.value) for e in tensors.elements]
     # the per-record code
-    record_names = {value}
+    record_names = set(values)
     hoisted: list[cst.BaseStatement] = []
     record: list[cst.BaseStatement] = []
     for st in record_all:
         if not isinstance(st, cst.SimpleStatementLine):
             raise _Refused(st, f"Python control flow in the per-record code of `{name}()`")
         used = names_used(st)
-        if used & {queue, reader} or (key != "_" and key in used):
+        if used & ({queue, reader} - {"_"}) or (key != "_" and key in used):
             raise _Refused(st, f"the per-record code of `{name}()` uses the queue, the reader or the record key")
         for n, r in an.tf_refs(st):
             if any(w in r for w in RANDOM_WORDS):
@@ -331,18 +364,19 @@ def _match(an: Analysis, fn: cst.FunctionDef, inside: list[tuple[cst.CSTNode, st
                 raise _Refused(st, f"`{name}()` rebinds a per-record name with a Python value")
             hoisted.append(st)
     for o in outputs:
-        if o & {queue, reader}:
+        if o & ({queue, reader} - {"_"}):
             raise _Refused(tensors, "the queue or the reader is batched")
     later = {n for st in record for n in names_used(st)} | {n for o in outputs for n in o}
     if key != "_" and key in later:
         raise _Refused(read_line, "the record key is used")
     for st in hoisted:
         if any(n in {x for t in only_small(st).targets for x in (target_names(t.target) or [])}  # type: ignore[union-attr]
-               for n in {queue, reader, key, value}):
+               for n in {queue, reader, key, *values} - {"_"}):
             raise _Refused(st, shape)
     # every name the function builds is used only in it
-    dropped: list[cst.CSTNode] = [prod_line, reader_line, read_line, ret.value]
-    return QueueFn(fn, pre, prod_line, hoisted, record, value, outputs, READERS[rr], epochs, smaller, dropped=dropped)
+    dropped: list[cst.CSTNode] = list({id(n): n for n in body[k:k + 3 if pr != SLICES else k + 1]}.values()) + [ret.value]
+    return QueueFn(fn, pre, prod_line, hoisted, record, values, outputs, dataset_cls, epochs, smaller, params,
+                   dropped=dropped)
 
 
 def _session_side(an: Analysis, coord_refs: list[tuple[cst.CSTNode, str]]) -> None:
@@ -504,8 +538,13 @@ def _function_builder(an: Analysis, qf: QueueFn) -> Callable[[cst.FunctionDef], 
         prod = new_prod.body[0]
         assert isinstance(prod, cst.Assign) and isinstance(prod.value, cst.Call)
         from rules.tf1_to_tf2._graph import _args_map_loose
-        pargs = _args_map_loose(prod.value, PRODUCER_PARAMS)
-        files = pargs["string_tensor"].value
+        pargs = _args_map_loose(prod.value, qf.params)
+        files = pargs[qf.params[0]].value
+        if qf.dataset_cls == "Dataset.from_tensor_slices":
+            assert isinstance(files, (cst.List, cst.Tuple))
+            source = "(" + ", ".join(code(e.value) for e in files.elements) + ("," if len(files.elements) == 1 else "") + ")"
+        else:
+            source = code(files)
         repeat = code(pargs["num_epochs"].value) if qf.epochs else ""
         drop = ", drop_remainder=True" if qf.epochs and not qf.smaller else ""
         ret_line = cap.get(id(qf.fn.body.body[-1]), qf.fn.body.body[-1])  # type: ignore[union-attr]
@@ -528,23 +567,27 @@ def _function_builder(an: Analysis, qf: QueueFn) -> Callable[[cst.FunctionDef], 
         assert isinstance(tensors, (cst.List, cst.Tuple))
         outputs = ", ".join(code(e.value) for e in tensors.elements)
         record.append(cst.parse_statement(f"return {outputs}\n"))
+        # slices batched as they are: no map function
+        no_map = not qf.record and outputs == ", ".join(qf.value)
         blank = [cst.EmptyLine(indent=False)] if out else []
         parse = cst.FunctionDef(
             name=cst.Name(qf.parse),
-            params=cst.Parameters(params=[cst.Param(cst.Name(qf.value))]),
+            params=cst.Parameters(params=[cst.Param(cst.Name(v)) for v in qf.value]),
             body=cst.IndentedBlock(body=record),
             leading_lines=blank + lead if out else lead,
         )
         ds = qf.dataset
         tail = [
-            cst.parse_statement(f"{ds} = {root}.data.{qf.dataset_cls}({code(files)})\n"),
+            cst.parse_statement(f"{ds} = {root}.data.{qf.dataset_cls}({source})\n"),
             *([] if repeat == "1" else [cst.parse_statement(f"{ds} = {ds}.repeat({repeat})\n")]),  # one epoch: no repeat
-            cst.parse_statement(f"{ds} = {ds}.map({qf.parse})\n"),
+            *([] if no_map else [cst.parse_statement(f"{ds} = {ds}.map({qf.parse})\n")]),
             cst.parse_statement(f"{ds} = {ds}.batch({code(bs)}{drop})\n"),
             cst.parse_statement(f"return iter({ds})\n"),
         ]
         tail[0] = tail[0].with_changes(leading_lines=[cst.EmptyLine(indent=False)])
         body = updated.body
         assert isinstance(body, cst.IndentedBlock)
-        return [updated.with_changes(body=body.with_changes(body=out + [parse] + tail))]
+        if no_map:
+            tail[0] = tail[0].with_changes(leading_lines=lead if not out else tail[0].leading_lines)
+        return [updated.with_changes(body=body.with_changes(body=out + ([] if no_map else [parse]) + tail))]
     return build  # type: ignore[return-value]

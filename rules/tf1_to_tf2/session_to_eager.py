@@ -244,11 +244,16 @@ class SessionToEager(Rule):
     batch_size)` with one enqueuing thread) becomes `tf.data.TextLineDataset(files)
     .repeat()`, `.map()` of a function holding the per-record code, `.batch(batch_size)`,
     and the function returns `iter(dataset)` like the input functions above (one batch per
-    run, in the file order, as TF1's single-threaded FIFO queues gave them); the
+    run, in the file order, as TF1's single-threaded FIFO queues gave them;
+    `tf.TFRecordReader` reads a TFRecordDataset, `tf.train.slice_input_producer([xs, ys],
+    shuffle=False)` is `Dataset.from_tensor_slices((xs, ys))`, `num_epochs=n` is
+    `repeat(n)` with TF1's dropped last batch kept as `drop_remainder=True`); the
     Coordinator, start_queue_runners, `if coord.should_stop(): break`,
     request_stop/join (and the `try:`/`finally:` around them) and the
-    local_variables_initializer run go. Other queue pipelines (`shuffle_batch`, shuffled
-    or counted file names, several threads, other readers) are not converted: the manual
+    local_variables_initializer run go, `while not coord.should_stop():` becomes `while
+    True:` (the end raises OutOfRangeError as the dequeue did). Other queue pipelines
+    (`shuffle_batch`, shuffled producers, several threads, other readers) are not
+    converted: the manual
     item says why and writes out the tf.data pipeline to use, from the file's own
     producer, reader, decoder and batch calls.
 
