@@ -610,6 +610,8 @@ _QUEUE_SRC = (TF1 / "queue_runner_input.py").read_text()
     ("        coord.join(threads)\n", "        coord.join(threads)\n        print(threads)\n", "used other than in its calls"),
     ("    features = tf.stack([c1, c2, c3])\n", "    features = tf.stack([c1, c2, c3]) + tf.random_normal([3])\n",
      "random op per record"),
+    ("    features = tf.stack([c1, c2, c3])\n", "    features = tf.stack([c1, c2, c3])\n    record_defaults = None\n",
+     "rebinds a name of its per-record code"),
 ])
 def test_queue_pipeline_refusals_say_why_and_what_to_write(old: str, new: str, why: str) -> None:
     """What the conversion cannot prove keeps the Session, with the precise reason and the

@@ -332,6 +332,7 @@ def _match(an: Analysis, fn: cst.FunctionDef, inside: list[tuple[cst.CSTNode, st
     outputs = [names_used(e.value) for e in tensors.elements]
     # the per-record code
     record_names = set(values)
+    record_reads: set[str] = set()
     hoisted: list[cst.BaseStatement] = []
     record: list[cst.BaseStatement] = []
     for st in record_all:
@@ -359,9 +360,12 @@ def _match(an: Analysis, fn: cst.FunctionDef, inside: list[tuple[cst.CSTNode, st
         if used & record_names or any(True for _ in an.tf_refs(st)):
             record.append(st)
             record_names |= defined
+            record_reads |= used
         else:
-            if defined & record_names:
-                raise _Refused(st, f"`{name}()` rebinds a per-record name with a Python value")
+            # moved before the map function, which runs after all of them: it must not
+            # rebind what the per-record code read before it
+            if defined & (record_names | record_reads):
+                raise _Refused(st, f"`{name}()` rebinds a name of its per-record code with a Python value")
             hoisted.append(st)
     for o in outputs:
         if o & ({queue, reader} - {"_"}):
