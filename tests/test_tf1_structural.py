@@ -140,7 +140,10 @@ NOT_CONVERTED = {
     # that builds it (and copy_params' name-sorted pairing is refused with its own reason)
     "dqn_target_update": "those of the Keras object `q_network_layer` made from `q_network`",
     # it reads its event files back with summary_iterator / simple_value: TF2 summaries are
-    # tensors (simple_value 0.0) with other tags (no `mean_1`); also nested name_scope blocks
+    # tensors (simple_value 0.0) with other tags (TF1 makes graph names unique ignoring case:
+    # `mean` after reduce_mean's op `Mean` is `mean_1`, TF2 writes `mean`); also summaries in
+    # a helper that merge_all collects and merge([...]) does not, and nested name_scope
+    # blocks mixing a variable with summaries (not moved into the tf.functions)
     "summaries_events": "summary_iterator",
 }
 
