@@ -601,6 +601,20 @@ def test_queue_pipeline_is_converted_to_tf_data() -> None:
 _QUEUE_SRC = (TF1 / "queue_runner_input.py").read_text()
 
 
+def test_queue_batch_bound_then_returned_is_the_same_pipeline() -> None:
+    """`a, b = tf.train.batch(...)` + `return a, b` migrates to exactly the output of the
+    proven `return tf.train.batch(...)` (corpus/tf2_expected/queue_runner_input.py)."""
+    old = ("    return tf.train.batch([features, label], batch_size=batch_size, num_threads=1,\n"
+           "                          capacity=32)\n")
+    assert old in _QUEUE_SRC
+    src = _QUEUE_SRC.replace(old, "    feature_batch, label_batch = tf.train.batch([features, label], batch_size=batch_size,\n"
+                                  "                                                num_threads=1, capacity=32)\n"
+                                  "    return feature_batch, label_batch\n")
+    result, out = process_bytes(src.encode(), "q.py", Options(pack="tf1-to-tf2", unsafe_fixes=True, verify_idempotence=True))
+    assert not result.errors
+    assert out.decode() == (EXPECTED_TF2 / "queue_runner_input.py").read_text()
+
+
 @pytest.mark.parametrize(("old", "new", "why"), [
     ("return tf.train.batch([features, label], batch_size=batch_size, num_threads=1,\n                          capacity=32)",
      "return tf.train.shuffle_batch([features, label], batch_size=batch_size, capacity=32, min_after_dequeue=8)",

@@ -125,6 +125,7 @@ class QueueFn:
     epochs: bool = False  # num_epochs given (not None): repeat(num_epochs), the stream ends
     smaller: bool = False  # allow_smaller_final_batch=True
     params: list[str] = field(default_factory=list)  # the producer's parameters
+    batch_line: cst.BaseStatement | None = None  # `return tf.train.batch(...)` or `a, b = tf.train.batch(...)`
     parse: str = ""
     dataset: str = ""
     dropped: list[cst.CSTNode] = field(default_factory=list)
@@ -230,6 +231,16 @@ def _match(an: Analysis, fn: cst.FunctionDef, inside: list[tuple[cst.CSTNode, st
         if any(True for _ in an.tf_refs(st)):
             raise _Refused(st, f"`{name}()` computes with TensorFlow before its producer")
     prod_line, ret_line = body[k], body[-1]
+    end = len(body) - 1  # the per-record code ends before the batch
+    # `x_b, y_b = tf.train.batch([x, y], n)` + `return x_b, y_b`: the same as returning the call
+    last, before = only_small(body[-1]), only_small(body[-2]) if len(body) >= 2 else None
+    if isinstance(last, cst.Return) and isinstance(last.value, cst.Tuple) and isinstance(before, cst.Assign) \
+            and len(before.targets) == 1 and isinstance(before.targets[0].target, cst.Tuple) \
+            and an.call_rest(before.value) == BATCH \
+            and [code(e.value) for e in before.targets[0].target.elements] == [code(e.value) for e in last.value.elements] \
+            and all(isinstance(e.value, cst.Name) for e in last.value.elements):
+        ret_line = body[-2]
+        end = len(body) - 2
     # the producer
     prod = only_small(prod_line)
     assert isinstance(prod, cst.Assign)
@@ -263,14 +274,14 @@ def _match(an: Analysis, fn: cst.FunctionDef, inside: list[tuple[cst.CSTNode, st
                                       "unpacked into as many names")
         queue = reader = key = "_"
         values = list(names)
-        record_all = body[k + 1:-1]
+        record_all = body[k + 1:end]
         read_line = prod_line
         dataset_cls = "Dataset.from_tensor_slices"
     else:
         if len(body) < k + 4 or not isinstance(prod.targets[0].target, cst.Name):
             raise _Refused(prod_line, shape)
         reader_line, read_line = body[k + 1], body[k + 2]
-        record_all = body[k + 3:-1]
+        record_all = body[k + 3:end]
         queue = prod.targets[0].target.value
         # the reader
         rd = only_small(reader_line)
@@ -301,7 +312,7 @@ def _match(an: Analysis, fn: cst.FunctionDef, inside: list[tuple[cst.CSTNode, st
             raise _Refused(prod_line, shape)
     # the batch
     ret = only_small(ret_line)
-    if not (isinstance(ret, cst.Return) and isinstance(ret.value, cst.Call)):
+    if not (isinstance(ret, (cst.Return, cst.Assign)) and isinstance(ret.value, cst.Call)):
         raise _Refused(ret_line, f"`{name}()` does not end with `return tf.train.batch(...)`")
     br = an.call_rest(ret.value)
     if br != BATCH:
@@ -379,8 +390,10 @@ def _match(an: Analysis, fn: cst.FunctionDef, inside: list[tuple[cst.CSTNode, st
             raise _Refused(st, shape)
     # every name the function builds is used only in it
     dropped: list[cst.CSTNode] = list({id(n): n for n in body[k:k + 3 if pr != SLICES else k + 1]}.values()) + [ret.value]
+    if ret_line is not body[-1]:
+        dropped.append(body[-1])
     return QueueFn(fn, pre, prod_line, hoisted, record, values, outputs, dataset_cls, epochs, smaller, params,
-                   dropped=dropped)
+                   batch_line=ret_line, dropped=dropped)
 
 
 def _session_side(an: Analysis, coord_refs: list[tuple[cst.CSTNode, str]]) -> None:
@@ -551,9 +564,10 @@ def _function_builder(an: Analysis, qf: QueueFn) -> Callable[[cst.FunctionDef], 
             source = code(files)
         repeat = code(pargs["num_epochs"].value) if qf.epochs else ""
         drop = ", drop_remainder=True" if qf.epochs and not qf.smaller else ""
-        ret_line = cap.get(id(qf.fn.body.body[-1]), qf.fn.body.body[-1])  # type: ignore[union-attr]
+        assert qf.batch_line is not None
+        ret_line = cap.get(id(qf.batch_line), qf.batch_line)
         ret = ret_line.body[0]  # type: ignore[union-attr]
-        assert isinstance(ret, cst.Return) and isinstance(ret.value, cst.Call)
+        assert isinstance(ret, (cst.Return, cst.Assign)) and isinstance(ret.value, cst.Call)
         bs = _args_map_loose(ret.value, BATCH_PARAMS)["batch_size"].value
         out: list[cst.BaseStatement] = [cap.get(id(st), st) for st in qf.pre]
         comments = [ln for ln in new_prod.leading_lines if ln.comment is not None]
