@@ -69,8 +69,9 @@ module-level input function, and any other use of the coordinator or of its thre
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -163,7 +164,8 @@ def _convert(an: Analysis, refs: list[tuple[cst.CSTNode, str]], queue_refs: list
     for fn in an.module.body:
         if not isinstance(fn, cst.FunctionDef) or fn.name.value in an.models:
             continue
-        inside = [(n, r) for n, r in queue_refs if any(n is m for m in walk(fn))]
+        ids = {id(m) for m in walk(fn)}
+        inside = [(n, r) for n, r in queue_refs if id(n) in ids]
         if not inside or {r for _, r in inside} <= {"train.Coordinator", "train.start_queue_runners"}:
             continue
         qf = _match(an, fn, inside)
@@ -182,9 +184,8 @@ def _convert(an: Analysis, refs: list[tuple[cst.CSTNode, str]], queue_refs: list
         uses = [n for n in walk(an.module) if isinstance(n, cst.Name) and n.value == qf.fn.name.value and n is not qf.fn.name]
         if not uses or not all(an.input_fn_site(n) for n in uses):
             raise _Refused(qf.fn, f"`{qf.fn.name.value}()` is used other than as `x, y = {qf.fn.name.value}(...)` statements")
-        for n, r in queue_refs:
-            if any(n is m for m in walk(qf.fn)):
-                an.allowed_refs.add(id(n))
+        ids = {id(m) for m in walk(qf.fn)}
+        an.allowed_refs |= {id(n) for n, _r in queue_refs if id(n) in ids}
         an.input_fns[qf.fn.name.value] = qf.fn
         an.queue_fns[qf.fn.name.value] = qf
         qf.parse = an.fresh({"TextLineDataset": "parse_line", "TFRecordDataset": "parse_record"}.get(qf.dataset_cls, "preprocess"))
@@ -213,7 +214,12 @@ def _literal(node: cst.BaseExpression | None, value: str) -> bool:
 
 
 def _match(an: Analysis, fn: cst.FunctionDef, inside: list[tuple[cst.CSTNode, str]]) -> QueueFn:
-    from rules.tf1_to_tf2._graph import RANDOM_WORDS, names_used, only_small, target_names, walk
+    from rules.tf1_to_tf2._graph import (
+        RANDOM_WORDS,
+        names_used,
+        only_small,
+        target_names,
+    )
 
     name = fn.name.value
     shape = (f"`{name}()` is not producer, reader, `read`, per-record code and `return tf.train.batch(...)` "
