@@ -503,6 +503,10 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # map, three epochs with the last short batch dropped; a second pipeline batches the
     # slices as they are (no map)
     "queue_slice_input": 1e-4,
+    # the reader in a helper `read_and_decode(filename_queue)` (TF1's fully_connected_reader
+    # shape): the helper becomes the map function of the TFRecordDataset; one epoch, the
+    # last incomplete batch dropped; global and local initializers run in one list
+    "queue_reader_helper": 1e-4,
 }
 FIXTURES = ROOT / "tests" / "fixtures" / "tf1_to_tf2"
 
@@ -599,6 +603,22 @@ def test_queue_pipeline_is_converted_to_tf_data() -> None:
 
 
 _QUEUE_SRC = (TF1 / "queue_runner_input.py").read_text()
+
+
+@pytest.mark.parametrize(("old", "new", "why"), [
+    ("    image, label = read_and_decode(filename_queue)\n",
+     "    image, label = read_and_decode(filename_queue)\n    image = image * 2.0\n", "right before the batch"),
+    ("    np.random.seed(4)\n", "    np.random.seed(4)\n    print(read_and_decode)\n", "used elsewhere"),
+    ("    image, label = read_and_decode(filename_queue)\n    images, labels = tf.train.batch([image, label],",
+     "    image, label = read_and_decode(filename_queue)\n    images, labels = tf.train.batch([label, image],",
+     "as `read_and_decode()` returns them"),
+])
+def test_queue_reader_helper_refusals(old: str, new: str, why: str) -> None:
+    src = (FIXTURES / "queue_reader_helper" / "input.py").read_text()
+    assert old in src, old
+    result, _out = process_bytes(src.replace(old, new).encode(), "q.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    mine = [f for f in result.findings if f.rule_id == "TF2120"]
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL and why in mine[0].message, [f.message for f in mine]
 
 
 def test_queue_batch_bound_then_returned_is_the_same_pipeline() -> None:

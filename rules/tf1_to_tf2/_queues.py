@@ -43,13 +43,20 @@ In the Session code, `coord = tf.train.Coordinator()`, `threads =
 tf.train.start_queue_runners(sess=sess, coord=coord)`, `if coord.should_stop(): break`
 (nothing requests a stop: errors of an eager pipeline are raised where it is read),
 `coord.request_stop()` and `coord.join(threads)` go, and a `try:` whose `finally:` held
-only those calls is opened. `sess.run(tf.local_variables_initializer())` goes too: the only
+only those calls is opened. `sess.run(tf.local_variables_initializer())` goes too (also in a
+list with the global initializer): the only
 local variable of the pipeline is the epoch counter of `num_epochs`, which tf.data keeps
 itself (refused when anything else in the file could make local variables).
 
 `a, b = tf.train.slice_input_producer([xs, ys], shuffle=False)` (no reader: the record is
 the slices) becomes `tf.data.Dataset.from_tensor_slices((xs, ys))`, the per-record code a
 map function of `a, b` (no map when the slices are batched as they are).
+A reading helper called right after the producer (`image, label =
+read_and_decode(filename_queue)`, a module-level function called nowhere else, whose body
+is the reader, the read and the per-record code ending in `return image, label`) becomes
+the map function itself: `def read_and_decode(serialized_example):` without the reader and
+the read, and `dataset.map(read_and_decode)` (`image.set_shape([n])` statements stay: a
+static shape, the same in the map function).
 `tf.TFRecordReader()` reads `tf.data.TFRecordDataset(files)` the same way (one record per
 TFRecord, e.g. parsed with `tf.io.parse_single_example` in the per-record code).
 `num_epochs=n` of the producer becomes `repeat(n)` and the batch `drop_remainder=True`
@@ -102,6 +109,7 @@ BATCH_PARAMS = ["tensors", "batch_size", "num_threads", "capacity", "enqueue_man
 READERS = {"TextLineReader": "TextLineDataset", "TFRecordReader": "TFRecordDataset"}
 # Names other than queues that make local variables (a dropped local_variables_initializer
 # run would skip their initialisation)
+INITS = ("global_variables_initializer", "initialize_all_variables", "local_variables_initializer")
 LOCAL_MAKERS = ("metrics", "get_local_variable", "GraphKeys", "local_variables", "contrib", "train.input_producer",
                 "train.limit_epochs")
 
@@ -127,6 +135,7 @@ class QueueFn:
     smaller: bool = False  # allow_smaller_final_batch=True
     params: list[str] = field(default_factory=list)  # the producer's parameters
     batch_line: cst.BaseStatement | None = None  # `return tf.train.batch(...)` or `a, b = tf.train.batch(...)`
+    helper: cst.FunctionDef | None = None  # the module function that reads and decodes one record (the map function)
     parse: str = ""
     dataset: str = ""
     dropped: list[cst.CSTNode] = field(default_factory=list)
@@ -161,6 +170,7 @@ def _convert(an: Analysis, refs: list[tuple[cst.CSTNode, str]], queue_refs: list
                                  "every batch would differ")
     covered: set[int] = set()
     fns: list[QueueFn] = []
+    readers: list[tuple[cst.FunctionDef, list[tuple[cst.CSTNode, str]]]] = []
     for fn in an.module.body:
         if not isinstance(fn, cst.FunctionDef) or fn.name.value in an.models:
             continue
@@ -168,9 +178,16 @@ def _convert(an: Analysis, refs: list[tuple[cst.CSTNode, str]], queue_refs: list
         inside = [(n, r) for n, r in queue_refs if id(n) in ids]
         if not inside or {r for _, r in inside} <= {"train.Coordinator", "train.start_queue_runners"}:
             continue
+        if not any(r.endswith("_producer") for _, r in inside):
+            readers.append((fn, inside))  # the reading helper of an input function (checked below)
+            continue
         qf = _match(an, fn, inside)
         fns.append(qf)
         covered |= {id(n) for n, _ in inside}
+    for fn, inside in readers:
+        if any(qf.helper is fn for qf in fns):
+            covered |= {id(n) for n, _ in inside}
+            an.allowed_refs |= {id(n) for n, _ in inside}
     coord_refs = [(n, r) for n, r in queue_refs if id(n) not in covered]
     for node, r in coord_refs:
         if r not in ("train.Coordinator", "train.start_queue_runners"):
@@ -194,8 +211,12 @@ def _convert(an: Analysis, refs: list[tuple[cst.CSTNode, str]], queue_refs: list
             qf.dataset = an.fresh("dataset")
         for st in qf.fn.body.body:  # type: ignore[union-attr]
             an.plan.capture.add(id(st))
-        an.plan.stmt_builders[id(qf.fn)] = _function_builder(an, qf)
+        an.plan.stmt_builders[id(qf.fn)] = _function_builder(an, qf)  # type: ignore[assignment]
         an.plan.dropped.extend(qf.dropped)
+        if qf.helper is not None:
+            for st in qf.helper.body.body:  # type: ignore[union-attr]
+                an.plan.capture.add(id(st))
+            an.plan.stmt_builders[id(qf.helper)] = _helper_builder(an, qf)  # type: ignore[assignment]
 
 
 def _arg(an: Analysis, call: cst.Call, params: list[str], what: str) -> dict[str, cst.Arg]:
@@ -269,6 +290,7 @@ def _match(an: Analysis, fn: cst.FunctionDef, inside: list[tuple[cst.CSTNode, st
             raise _Refused(prod.value, f"`tf.{pr}({p}=...)`")
     if len(prod.targets) != 1:
         raise _Refused(prod_line, shape)
+    helper = None
     if pr == SLICES:
         # `a, b = tf.train.slice_input_producer([xs, ys], shuffle=False)`: the record is the slices
         tensors = pargs["tensor_list"].value
@@ -284,11 +306,25 @@ def _match(an: Analysis, fn: cst.FunctionDef, inside: list[tuple[cst.CSTNode, st
         read_line = prod_line
         dataset_cls = "Dataset.from_tensor_slices"
     else:
-        if len(body) < k + 4 or not isinstance(prod.targets[0].target, cst.Name):
+        if len(body) < k + 3 or not isinstance(prod.targets[0].target, cst.Name):
             raise _Refused(prod_line, shape)
-        reader_line, read_line = body[k + 1], body[k + 2]
-        record_all = body[k + 3:end]
         queue = prod.targets[0].target.value
+        helper = _reader_helper(an, body[k + 1], queue, end - (k + 2))
+        if helper is not None:
+            # `image, label = read_and_decode(filename_queue)`: the helper reads and decodes
+            # one record; it becomes the map function (its parameter the record)
+            hfn, call_line, outs = helper
+            hbody = list(hfn.body.body)  # type: ignore[union-attr]
+            if len(hbody) < 3:
+                raise _Refused(hfn, f"`{hfn.name.value}()` is not reader, `read`, per-record code, `return a, b`")
+            reader_line, read_line = hbody[0], hbody[1]
+            record_all = hbody[2:-1]
+            queue = hfn.params.params[0].name.value
+        else:
+            if len(body) < k + 4:
+                raise _Refused(prod_line, shape)
+            reader_line, read_line = body[k + 1], body[k + 2]
+            record_all = body[k + 3:end]
         # the reader
         rd = only_small(reader_line)
         if not (isinstance(rd, cst.Assign) and len(rd.targets) == 1 and isinstance(rd.targets[0].target, cst.Name)
@@ -366,7 +402,13 @@ def _match(an: Analysis, fn: cst.FunctionDef, inside: list[tuple[cst.CSTNode, st
         if an.makes_variables(st) or an.calls_variable_maker(st):  # type: ignore[arg-type]
             raise _Refused(st, "the per-record code creates variables")
         small = only_small(st)
-        if not isinstance(small, (cst.Assign, cst.Expr)) or isinstance(small, cst.Expr):
+        if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and isinstance(small.value.func, cst.Attribute) \
+                and small.value.func.attr.value == "set_shape" and isinstance(small.value.func.value, cst.Name) \
+                and small.value.func.value.value in record_names:
+            record.append(st)  # `image.set_shape([n])`: a static shape, the same in the map function
+            record_reads |= used
+            continue
+        if not isinstance(small, cst.Assign):
             raise _Refused(st, f"a per-record statement of `{name}()` that is not an assignment")
         defined = set()
         for t in small.targets:
@@ -384,6 +426,16 @@ def _match(an: Analysis, fn: cst.FunctionDef, inside: list[tuple[cst.CSTNode, st
             if defined & (record_names | record_reads):
                 raise _Refused(st, f"`{name}()` rebinds a name of its per-record code with a Python value")
             hoisted.append(st)
+    if pr != SLICES and helper is not None:
+        # the batch takes the helper's results as they are; the helper keeps its statements
+        batched = [e.value.value if isinstance(e.value, cst.Name) else None for e in tensors.elements]  # type: ignore[union-attr]
+        if batched != [o for o in outs]:
+            raise _Refused(tensors, f"`tf.train.batch` of other tensors than `{', '.join(outs)}` as `{hfn.name.value}()` returns them")
+        ret_h = only_small(hbody[-1])
+        if not (isinstance(ret_h, cst.Return) and isinstance(ret_h.value, cst.Tuple) and len(ret_h.value.elements) == len(outs)):
+            raise _Refused(hbody[-1], f"`{hfn.name.value}()` does not end with `return a, b` ({len(outs)} values)")
+        outputs = [names_used(e.value) for e in ret_h.value.elements]
+        record, hoisted = list(record_all), []
     for o in outputs:
         if o & ({queue, reader} - {"_"}):
             raise _Refused(tensors, "the queue or the reader is batched")
@@ -398,8 +450,43 @@ def _match(an: Analysis, fn: cst.FunctionDef, inside: list[tuple[cst.CSTNode, st
     dropped: list[cst.CSTNode] = list({id(n): n for n in body[k:k + 3 if pr != SLICES else k + 1]}.values()) + [ret.value]
     if ret_line is not body[-1]:
         dropped.append(body[-1])
-    return QueueFn(fn, pre, prod_line, hoisted, record, values, outputs, dataset_cls, epochs, smaller, params,
-                   batch_line=ret_line, dropped=dropped)
+    qf = QueueFn(fn, pre, prod_line, hoisted, record, values, outputs, dataset_cls, epochs, smaller, params,
+                 batch_line=ret_line, dropped=dropped)
+    if pr != SLICES and helper is not None:
+        qf.helper = hfn
+        qf.dropped = [prod_line, call_line, ret.value, reader_line, read_line]
+    return qf
+
+
+def _reader_helper(an: Analysis, line: cst.BaseStatement, queue: str, rest: int
+                   ) -> tuple[cst.FunctionDef, cst.BaseStatement, list[str]] | None:
+    """`a, b = helper(queue)` right after the producer and right before the batch (`rest`:
+    the statements between them), `helper` a module-level function of one parameter called
+    nowhere else: (helper, the call line, the names bound)."""
+    from rules.tf1_to_tf2._graph import only_small, target_names, walk
+
+    small = only_small(line)
+    if not (isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.value, cst.Call)
+            and isinstance(small.value.func, cst.Name) and len(small.value.args) == 1
+            and small.value.args[0].keyword is None and isinstance(small.value.args[0].value, cst.Name)
+            and small.value.args[0].value.value == queue):
+        return None
+    hname = small.value.func.value
+    hfn = next((st for st in an.module.body if isinstance(st, cst.FunctionDef) and st.name.value == hname), None)
+    if hfn is None:
+        return None
+    names = target_names(small.targets[0].target)
+    if rest != 0 or names is None or not isinstance(small.targets[0].target, cst.Tuple) or len(names) < 2:
+        raise _Refused(line, f"`{hname}({queue})` is not `a, b = {hname}({queue})` right before the batch")
+    p = hfn.params
+    if not (len(p.params) == 1 and not p.posonly_params and not p.kwonly_params and p.star_arg is cst.MaybeSentinel.DEFAULT
+            and p.star_kwarg is None and p.params[0].default is None and not hfn.decorators and hname not in an.models
+            and isinstance(hfn.body, cst.IndentedBlock)):
+        raise _Refused(hfn, f"`{hname}()` is not a plain function of the filename queue")
+    calls = [n for n in walk(an.module) if isinstance(n, cst.Name) and n.value == hname and n is not hfn.name]
+    if len(calls) != 1:
+        raise _Refused(hfn, f"`{hname}()` is used elsewhere: it would become the map function of its record")
+    return hfn, line, names
 
 
 def _session_side(an: Analysis, coord_refs: list[tuple[cst.CSTNode, str]]) -> None:
@@ -513,6 +600,23 @@ def _drop_finally(updated: cst.Try) -> list[cst.BaseStatement]:
     return [updated.with_changes(finalbody=None)]
 
 
+def _helper_builder(an: Analysis, qf: QueueFn) -> Callable[[cst.FunctionDef], list[cst.BaseStatement]]:
+    """`def read_and_decode(queue)`: reader and read go, the parameter is the record."""
+    def build(updated: cst.FunctionDef) -> list[cst.BaseStatement]:
+        assert qf.helper is not None and isinstance(qf.helper.body, cst.IndentedBlock)
+        cap = an.plan.captured
+        hbody = list(qf.helper.body.body)
+        stmts = [cap.get(id(st), st) for st in hbody[2:]]
+        lead = [ln for ln in getattr(cap.get(id(hbody[0]), hbody[0]), "leading_lines", ()) if ln.comment is not None]
+        stmts[0] = stmts[0].with_changes(leading_lines=lead + [ln for ln in stmts[0].leading_lines if ln.comment is not None])  # type: ignore[attr-defined]
+        param = updated.params.params[0].with_changes(name=cst.Name(qf.value[0]))
+        body = updated.body
+        assert isinstance(body, cst.IndentedBlock)
+        return [updated.with_changes(params=updated.params.with_changes(params=[param]),
+                                     body=body.with_changes(body=stmts))]
+    return build
+
+
 def _open_try(updated: cst.Try) -> list[cst.BaseStatement]:
     assert isinstance(updated.body, cst.IndentedBlock)
     stmts = list(updated.body.body)
@@ -542,6 +646,12 @@ def _local_initializers(an: Analysis, refs: list[tuple[cst.CSTNode, str]]) -> No
     for ref in inits:
         call = parent.get(id(ref))
         arg = parent.get(id(call)) if call is not None else None
+        if isinstance(arg, cst.Element) and isinstance(parent.get(id(arg)), (cst.List, cst.Tuple)):
+            # `sess.run([tf.global_variables_initializer(), tf.local_variables_initializer()])`
+            fetched = parent[id(arg)]
+            if all(isinstance(e.value, cst.Call) and an.call_rest(e.value) in INITS
+                   for e in fetched.elements):  # type: ignore[attr-defined]
+                arg = parent.get(id(fetched))
         run = parent.get(id(arg)) if arg is not None else None
         expr = parent.get(id(run)) if run is not None else None
         if not (isinstance(call, cst.Call) and call.func is ref and not call.args and isinstance(arg, cst.Arg)
@@ -591,8 +701,8 @@ def _function_builder(an: Analysis, qf: QueueFn) -> Callable[[cst.FunctionDef], 
         assert isinstance(tensors, (cst.List, cst.Tuple))
         outputs = ", ".join(code(e.value) for e in tensors.elements)
         record.append(cst.parse_statement(f"return {outputs}\n"))
-        # slices batched as they are: no map function
-        no_map = not qf.record and outputs == ", ".join(qf.value)
+        # slices batched as they are: no map function; a reading helper is the map function
+        no_map = (not qf.record and outputs == ", ".join(qf.value)) or qf.helper is not None
         blank = [cst.EmptyLine(indent=False)] if out else []
         parse = cst.FunctionDef(
             name=cst.Name(qf.parse),
@@ -604,7 +714,8 @@ def _function_builder(an: Analysis, qf: QueueFn) -> Callable[[cst.FunctionDef], 
         tail = [
             cst.parse_statement(f"{ds} = {root}.data.{qf.dataset_cls}({source})\n"),
             *([] if repeat == "1" else [cst.parse_statement(f"{ds} = {ds}.repeat({repeat})\n")]),  # one epoch: no repeat
-            *([] if no_map else [cst.parse_statement(f"{ds} = {ds}.map({qf.parse})\n")]),
+            *([cst.parse_statement(f"{ds} = {ds}.map({qf.helper.name.value})\n")] if qf.helper is not None
+              else [] if no_map else [cst.parse_statement(f"{ds} = {ds}.map({qf.parse})\n")]),
             cst.parse_statement(f"{ds} = {ds}.batch({code(bs)}{drop})\n"),
             cst.parse_statement(f"return iter({ds})\n"),
         ]

@@ -247,7 +247,9 @@ class SessionToEager(Rule):
     run, in the file order, as TF1's single-threaded FIFO queues gave them;
     `tf.TFRecordReader` reads a TFRecordDataset, `tf.train.slice_input_producer([xs, ys],
     shuffle=False)` is `Dataset.from_tensor_slices((xs, ys))`, `num_epochs=n` is
-    `repeat(n)` with TF1's dropped last batch kept as `drop_remainder=True`); the
+    `repeat(n)` with TF1's dropped last batch kept as `drop_remainder=True`, and a
+    helper `read_and_decode(filename_queue)` holding the reader becomes the map function
+    `read_and_decode(serialized_example)`); the
     Coordinator, start_queue_runners, `if coord.should_stop(): break`,
     request_stop/join (and the `try:`/`finally:` around them) and the
     local_variables_initializer run go, `while not coord.should_stop():` becomes `while
