@@ -76,6 +76,7 @@ module-level input function, and any other use of the coordinator or of its thre
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -83,6 +84,8 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from rules.tf1_to_tf2._common import code, tf_root
+
+BUILTINS = set(dir(builtins))
 
 if TYPE_CHECKING:
     from rules.tf1_to_tf2._graph import Analysis
@@ -205,10 +208,10 @@ def _convert(an: Analysis, refs: list[tuple[cst.CSTNode, str]], queue_refs: list
         an.allowed_refs |= {id(n) for n, _r in queue_refs if id(n) in ids}
         an.input_fns[qf.fn.name.value] = qf.fn
         an.queue_fns[qf.fn.name.value] = qf
-        qf.parse = an.fresh({"TextLineDataset": "parse_line", "TFRecordDataset": "parse_record"}.get(qf.dataset_cls, "preprocess"))
-        qf.dataset = "dataset"
-        if "dataset" in {n.value for n in walk(qf.fn) if isinstance(n, cst.Name)} or "dataset" in an.ctx.aliases.bindings:
-            qf.dataset = an.fresh("dataset")
+        # names local to the function: free in it and not an imported name
+        local = {n.value for n in walk(qf.fn) if isinstance(n, cst.Name)} | set(an.ctx.aliases.bindings) | BUILTINS
+        qf.parse = _free({"TextLineDataset": "parse_line", "TFRecordDataset": "parse_record"}.get(qf.dataset_cls, "preprocess"), local)
+        qf.dataset = _free("dataset", local | {qf.parse})
         for st in qf.fn.body.body:  # type: ignore[union-attr]
             an.plan.capture.add(id(st))
         an.plan.stmt_builders[id(qf.fn)] = _function_builder(an, qf)  # type: ignore[assignment]
@@ -217,6 +220,13 @@ def _convert(an: Analysis, refs: list[tuple[cst.CSTNode, str]], queue_refs: list
             for st in qf.helper.body.body:  # type: ignore[union-attr]
                 an.plan.capture.add(id(st))
             an.plan.stmt_builders[id(qf.helper)] = _helper_builder(an, qf)  # type: ignore[assignment]
+
+
+def _free(base: str, used: set[str]) -> str:
+    name, i = base, 2
+    while name in used:
+        name, i = f"{base}_{i}", i + 1
+    return name
 
 
 def _arg(an: Analysis, call: cst.Call, params: list[str], what: str) -> dict[str, cst.Arg]:
