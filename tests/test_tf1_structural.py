@@ -617,6 +617,7 @@ def test_queue_reader_helper_refusals(old: str, new: str, why: str) -> None:
     src = (FIXTURES / "queue_reader_helper" / "input.py").read_text()
     assert old in src, old
     result, _out = process_bytes(src.replace(old, new).encode(), "q.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    assert not result.errors, result.errors
     mine = [f for f in result.findings if f.rule_id == "TF2120"]
     assert len(mine) == 1 and mine[0].status is Status.MANUAL and why in mine[0].message, [f.message for f in mine]
 
@@ -656,6 +657,7 @@ def test_queue_pipeline_refusals_say_why_and_what_to_write(old: str, new: str, w
     assert old in _QUEUE_SRC, old
     src = _QUEUE_SRC.replace(old, new)
     result, _out = process_bytes(src.encode(), "q.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    assert not result.errors, result.errors
     mine = [f for f in result.findings if f.rule_id == "TF2120"]
     assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
     msg = mine[0].message

@@ -246,6 +246,7 @@ def _literal(node: cst.BaseExpression | None, value: str) -> bool:
 
 def _match(an: Analysis, fn: cst.FunctionDef, inside: list[tuple[cst.CSTNode, str]]) -> QueueFn:
     from rules.tf1_to_tf2._graph import (
+        NOT_OPS,
         RANDOM_WORDS,
         names_used,
         only_small,
@@ -264,8 +265,8 @@ def _match(an: Analysis, fn: cst.FunctionDef, inside: list[tuple[cst.CSTNode, st
     if k is None or len(body) < k + 2:
         raise _Refused(fn, shape)
     pre = body[:k]
-    for st in pre:
-        if any(True for _ in an.tf_refs(st)):
+    for st in pre:  # Python values (file names from `tf.io.gfile.glob` too) stay where they are
+        if any(not any(r == o or r.startswith(o + ".") for o in NOT_OPS) for _n, r in an.tf_refs(st)):
             raise _Refused(st, f"`{name}()` computes with TensorFlow before its producer")
     prod_line, ret_line = body[k], body[-1]
     end = len(body) - 1  # the per-record code ends before the batch
@@ -696,14 +697,13 @@ def _function_builder(an: Analysis, qf: QueueFn) -> Callable[[cst.FunctionDef], 
         assert isinstance(ret, (cst.Return, cst.Assign)) and isinstance(ret.value, cst.Call)
         bs = _args_map_loose(ret.value, BATCH_PARAMS)["batch_size"].value
         out: list[cst.BaseStatement] = [cap.get(id(st), st) for st in qf.pre]
+        # the producer's comments go to the dataset that replaces it
         comments = [ln for ln in new_prod.leading_lines if ln.comment is not None]
         hoisted = [cap.get(id(st), st) for st in qf.hoisted]
-        if hoisted:  # the producer's comments go to the first statement in its place
-            hoisted[0] = hoisted[0].with_changes(leading_lines=list(new_prod.leading_lines) if not qf.pre else
-                                                 list(hoisted[0].leading_lines) + comments)
-            comments = []
+        if hoisted and not qf.pre:  # the first statement of the body: no blank line before it
+            hoisted[0] = hoisted[0].with_changes(leading_lines=[ln for ln in hoisted[0].leading_lines if ln.comment is not None])  # type: ignore[attr-defined]
         out += hoisted
-        lead = comments if out else list(new_prod.leading_lines)
+        lead: list[cst.EmptyLine] = []
         record = [cap.get(id(st), st) for st in qf.record]
         record = [st.with_changes(leading_lines=[ln for ln in st.leading_lines if ln.comment is not None])
                   if i == 0 else st for i, st in enumerate(record)]  # type: ignore[union-attr]
@@ -729,10 +729,9 @@ def _function_builder(an: Analysis, qf: QueueFn) -> Callable[[cst.FunctionDef], 
             cst.parse_statement(f"{ds} = {ds}.batch({code(bs)}{drop})\n"),
             cst.parse_statement(f"return iter({ds})\n"),
         ]
-        tail[0] = tail[0].with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+        first_in_body = not out and no_map
+        tail[0] = tail[0].with_changes(leading_lines=([] if first_in_body else [cst.EmptyLine(indent=False)]) + comments)
         body = updated.body
         assert isinstance(body, cst.IndentedBlock)
-        if no_map:
-            tail[0] = tail[0].with_changes(leading_lines=lead if not out else tail[0].leading_lines)
         return [updated.with_changes(body=body.with_changes(body=out + ([] if no_map else [parse]) + tail))]
     return build  # type: ignore[return-value]
