@@ -113,6 +113,11 @@ PROVEN: dict[str, tuple[float, bool, bool]] = {
     # kept RMSProp's var_list -> the online object's tf.Variables; copy_params' name-sorted
     # scope pairing -> a loop of assigns over zip(src.variables, dst.variables)
     "dqn_target_update": (1e-4, True, True),
+    # string_input_producer / TextLineReader / decode_csv / tf.train.batch(num_threads=1)
+    # in an input function -> TextLineDataset.repeat().map(per-record code).batch() (the
+    # FIFO order of one enqueuing thread); Coordinator / start_queue_runners /
+    # should_stop / request_stop / join and the try/finally around them go
+    "queue_runner_input": (1e-4, False, True),
 }
 # The only tf.compat.v1 names a PROVEN program may keep: TF1 optimizers that no Keras
 # optimizer reproduces, each reported as one manual finding.
@@ -133,7 +138,6 @@ UNTRAINED_KEYS = {"linear_regression_interactive": {"w_init"}}
 NOT_CONVERTED = {
     "gan_two_optimizers": "GraphKeys",
     "layers_cnn_batchnorm": "get_default_graph",
-    "queue_runner_input": "queue",
     "basics_constants_session": "get_default_graph",
     # ema.apply() of batch moments in a tf.cond branch: TF2's EMA takes only tf.Variables,
     # TF1's shadow variables were made in the branch and found by tensor (_ema.py)
@@ -143,7 +147,10 @@ NOT_CONVERTED = {
     # schedule also summarised)
     "flags_train_saver": "under `if FLAGS.log_histograms:` in `inference` adds a summary",
     # it reads its event files back with summary_iterator / simple_value: TF2 summaries are
-    # tensors (simple_value 0.0) with other tags (no `mean_1`); also nested name_scope blocks
+    # tensors (simple_value 0.0) with other tags (TF1 makes graph names unique ignoring case:
+    # `mean` after reduce_mean's op `Mean` is `mean_1`, TF2 writes `mean`); also summaries in
+    # a helper that merge_all collects and merge([...]) does not, and nested name_scope
+    # blocks mixing a variable with summaries (not moved into the tf.functions)
     "summaries_events": "summary_iterator",
 }
 
@@ -542,6 +549,21 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # variables; the name-sorted scope copy -> a loop of assigns over both objects'
     # variables (the target's outputs after two copies compared)
     "session_scope_copy": 1e-4,
+    # a queue pipeline over two CSV files, batches of 3 crossing the file boundary and
+    # wrapping around; the batch fetched with a tensor computed from it; no try/finally
+    "queue_csv_two_files": 1e-5,
+    # TFRecordReader + parse_single_example, num_epochs=2 and allow_smaller_final_batch:
+    # repeat(2) and the last short batch; `while not coord.should_stop()` trained until
+    # the OutOfRangeError that the eager iterator raises too
+    "queue_tfrecord_epochs": 1e-4,
+    # slice_input_producer over NumPy arrays: Dataset.from_tensor_slices, a preprocessing
+    # map, three epochs with the last short batch dropped; a second pipeline batches the
+    # slices as they are (no map)
+    "queue_slice_input": 1e-4,
+    # the reader in a helper `read_and_decode(filename_queue)` (TF1's fully_connected_reader
+    # shape): the helper becomes the map function of the TFRecordDataset; one epoch, the
+    # last incomplete batch dropped; global and local initializers run in one list
+    "queue_reader_helper": 1e-4,
 }
 FIXTURES = ROOT / "tests" / "fixtures" / "tf1_to_tf2"
 
@@ -624,15 +646,82 @@ def _check_fixture_programs(tmp_path: Path, programs: dict[str, float]) -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_queue_pipeline_manual_item_says_what_to_write() -> None:
-    """Queue runners are not converted; the manual item spells out the tf.data pipeline
-    built from the file's own calls (files, reader, decode_csv defaults, batch size)."""
-    _out, findings = migrate("queue_runner_input")
+def test_queue_pipeline_is_converted_to_tf_data() -> None:
+    """The queue pipeline of queue_runner_input (proved by the numeric test) becomes a
+    tf.data pipeline in its input function; no queue, reader or coordinator name is left."""
+    out, findings = migrate("queue_runner_input")
     mine = [f for f in findings if f.rule_id == "TF2120"]
-    assert len(mine) == 1 and mine[0].status is Status.MANUAL
+    assert all(f.status is not Status.MANUAL for f in mine), [f.message for f in mine]
+    code = _code_only(out)
+    for gone in ("input_producer", "TextLineReader", "train.batch", "Coordinator", "start_queue_runners",
+                 "should_stop", "request_stop", "coord", "threads", "try:", "finally:", "local_variables_initializer"):
+        assert gone not in code, gone
+    assert "dataset = dataset.map(parse_line)" in out and "return iter(dataset)" in out
+
+
+_QUEUE_SRC = (TF1 / "queue_runner_input.py").read_text()
+
+
+@pytest.mark.parametrize(("old", "new", "why"), [
+    ("    image, label = read_and_decode(filename_queue)\n",
+     "    image, label = read_and_decode(filename_queue)\n    image = image * 2.0\n", "right before the batch"),
+    ("    np.random.seed(4)\n", "    np.random.seed(4)\n    print(read_and_decode)\n", "used elsewhere"),
+    ("    image, label = read_and_decode(filename_queue)\n    images, labels = tf.train.batch([image, label],",
+     "    image, label = read_and_decode(filename_queue)\n    images, labels = tf.train.batch([label, image],",
+     "as `read_and_decode()` returns them"),
+])
+def test_queue_reader_helper_refusals(old: str, new: str, why: str) -> None:
+    src = (FIXTURES / "queue_reader_helper" / "input.py").read_text()
+    assert old in src, old
+    result, _out = process_bytes(src.replace(old, new).encode(), "q.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    assert not result.errors, result.errors
+    mine = [f for f in result.findings if f.rule_id == "TF2120"]
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL and why in mine[0].message, [f.message for f in mine]
+
+
+def test_queue_batch_bound_then_returned_is_the_same_pipeline() -> None:
+    """`a, b = tf.train.batch(...)` + `return a, b` migrates to exactly the output of the
+    proven `return tf.train.batch(...)` (corpus/tf2_expected/queue_runner_input.py)."""
+    old = ("    return tf.train.batch([features, label], batch_size=batch_size, num_threads=1,\n"
+           "                          capacity=32)\n")
+    assert old in _QUEUE_SRC
+    src = _QUEUE_SRC.replace(old, "    feature_batch, label_batch = tf.train.batch([features, label], batch_size=batch_size,\n"
+                                  "                                                num_threads=1, capacity=32)\n"
+                                  "    return feature_batch, label_batch\n")
+    result, out = process_bytes(src.encode(), "q.py", Options(pack="tf1-to-tf2", unsafe_fixes=True, verify_idempotence=True))
+    assert not result.errors
+    assert out.decode() == (EXPECTED_TF2 / "queue_runner_input.py").read_text()
+
+
+@pytest.mark.parametrize(("old", "new", "why"), [
+    ("return tf.train.batch([features, label], batch_size=batch_size, num_threads=1,\n                          capacity=32)",
+     "return tf.train.shuffle_batch([features, label], batch_size=batch_size, capacity=32, min_after_dequeue=8)",
+     "RandomShuffleQueue"),
+    ("num_threads=1", "num_threads=2", "several enqueuing threads"),
+    ("shuffle=False,", "shuffle=True,", "the producer shuffles"),
+    ("reader = tf.TextLineReader()", "reader = tf.WholeFileReader()", "`tf.WholeFileReader` is not converted"),
+    ("reader = tf.TextLineReader()", "reader = tf.TFRecordReader(options=opts)", "`options` sets a compression"),
+    ("reader = tf.TextLineReader()", "reader = tf.TextLineReader(skip_header_lines=1)", "skip_header_lines"),
+    ("        coord.join(threads)\n", "        coord.join(threads)\n        print(threads)\n", "used other than in its calls"),
+    ("    features = tf.stack([c1, c2, c3])\n", "    features = tf.stack([c1, c2, c3]) + tf.random_normal([3])\n",
+     "random op per record"),
+    ("    features = tf.stack([c1, c2, c3])\n", "    features = tf.stack([c1, c2, c3])\n    record_defaults = None\n",
+     "rebinds a name of its per-record code"),
+])
+def test_queue_pipeline_refusals_say_why_and_what_to_write(old: str, new: str, why: str) -> None:
+    """What the conversion cannot prove keeps the Session, with the precise reason and the
+    tf.data pipeline to write (built from the file's own producer, reader, decoder, batch)."""
+    assert old in _QUEUE_SRC, old
+    src = _QUEUE_SRC.replace(old, new)
+    result, _out = process_bytes(src.encode(), "q.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    assert not result.errors, result.errors
+    mine = [f for f in result.findings if f.rule_id == "TF2120"]
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
     msg = mine[0].message
-    for piece in ("tf.data.TextLineDataset([filename])", "dataset.repeat()",
-                  "tf.io.decode_csv(line, record_defaults=record_defaults)", "dataset.batch(batch_size)",
+    assert why in msg, msg
+    reader = ("Dataset.from_tensor_slices" if "WholeFileReader" in src else "TFRecordDataset" if "TFRecordReader" in src
+              else "TextLineDataset")
+    for piece in (f"tf.data.{reader}(", "tf.io.decode_csv(line, record_defaults=record_defaults)",
                   "start_queue_runners"):
         assert piece in msg, (piece, msg)
 

@@ -61,7 +61,10 @@ def check_event_readers(an: Analysis, refs: list[tuple[cst.CSTNode, str]]) -> No
             raise Unsupported(node, "the event files are read back with tf.train.summary_iterator: TF2's tf.summary "
                                     "writes scalars as tensors (their simple_value is 0.0) and tags them without TF1's "
                                     "graph-unique suffixes, so the reader would see other values; convert the reader "
-                                    "(tf.make_ndarray(value.tensor)) by hand; not converted")
+                                    "by hand: `for record in tf.data.TFRecordDataset(path): event = "
+                                    "event_pb2.Event.FromString(record.numpy())` (`from tensorflow.core.util import "
+                                    "event_pb2`), a scalar is `float(tf.make_ndarray(value.tensor))`, and the tags are "
+                                    "TF2's (name scopes + name, no `_1` suffix); not converted")
 
 
 SCOPES = {"name_scope", "variable_scope"}

@@ -47,6 +47,7 @@ from migrate.result import Safety
 from rules.tf1_to_tf2 import _collections as _coll
 from rules.tf1_to_tf2 import _control_flow as _cf
 from rules.tf1_to_tf2 import _fetches
+from rules.tf1_to_tf2 import _queues
 from rules.tf1_to_tf2 import _sparse_gradients
 from rules.tf1_to_tf2 import _v1_optimizers as v1opt
 from rules.tf1_to_tf2._common import expr, kwarg, rest_of, tf_root
@@ -608,6 +609,10 @@ class Analysis:
         self.metric_inits: set[int] = set()
         self.metric_resets: dict[int, Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]] = {}
         self.metric_synthetic: dict[int, cst.BaseStatement] = {}
+        # queue-runner input pipelines (_queues.py): input function name -> its QueueFn, and
+        # the coordinator statements removed
+        self.queue_fns: dict[str, object] = {}
+        self.queue_stmts: set[int] = set()
         self.paired_methods: set[int] = set()
 
     # names -------------------------------------------------------------------------------
@@ -650,6 +655,7 @@ class Analysis:
             refused = _metrics.convert(self, refs)
             if refused is not None:  # tf.metrics not converted: the metric's own reason
                 raise Unsupported(refused[0], f"tf.metrics not converted: {refused[1]}; the file keeps tf.compat.v1 and its Session")
+            _queues.convert(self, refs)
             self.find_input_fns()
             self.find_initializable()
             _cf.check_refs(self, refs)
@@ -678,6 +684,10 @@ class Analysis:
             _cf.keep_variable_parts(self)
             _cf.plan_tapes(self)
             _cf.summary_note(self)
+            if self.queue_fns:
+                self.plan.summary += ("; the queue-runner input pipeline becomes tf.data (the records' dataset, repeat, "
+                                      "map of the per-record code, batch) iterated by the runs; the Coordinator and its "
+                                      "queue-runner threads go")
             if self.metric_lines:
                 self.plan.summary += ("; tf.metrics streaming metrics become Keras metric objects created once "
                                       "(update_state where the update ops ran, result() where the values were fetched)")
@@ -861,6 +871,8 @@ class Analysis:
                 self.decide_static(u, s)
 
     def classify_stmt(self, u: Unit, i: int, stmt: cst.BaseStatement) -> Stmt:
+        if id(stmt) in self.queue_stmts:
+            return Stmt(i, stmt, PY)  # a coordinator statement, removed (_queues.py)
         if id(stmt) in self.metric_lines:
             return Stmt(i, stmt, PY)  # becomes the Keras metric object, created once
         if id(stmt) in self.metric_synthetic:
@@ -1326,7 +1338,7 @@ class Analysis:
             if isinstance(n, cst.Name):
                 uses.setdefault(n.value, []).append(n)
         for fn in self.module.body:
-            if not isinstance(fn, cst.FunctionDef) or fn.name.value in self.models or not isinstance(fn.body, cst.IndentedBlock):
+            if not isinstance(fn, cst.FunctionDef) or fn.name.value in self.models or fn.name.value in self.queue_fns or not isinstance(fn.body, cst.IndentedBlock):
                 continue
             body = list(fn.body.body)
             last = only_small(body[-1]) if body else None
@@ -1370,6 +1382,8 @@ class Analysis:
         return None
 
     def rewrite_input_fn(self, u: Unit) -> None:
+        if u.name in self.queue_fns:
+            return  # rebuilt whole as a tf.data pipeline (_queues.py)
         plan = self.plan
         fn = self.input_fns[u.name]
         for s in u.stmts:

@@ -238,8 +238,26 @@ class SessionToEager(Rule):
     `regularizer=`, `partitioner=`, `collections=`, custom getters, constraints, other
     initializers, computed names or shapes and repeated names are not converted (the
     manual item says which).
-    Queue-runner pipelines are not converted: the manual item writes out the tf.data
-    pipeline to use, from the file's own producer, reader, decoder and batch calls.
+    A queue-runner pipeline built by a module-level input function (`q =
+    tf.train.string_input_producer(files, shuffle=False)`, `reader = tf.TextLineReader()`,
+    `_, value = reader.read(q)`, per-record code, `return tf.train.batch([x, y],
+    batch_size)` with one enqueuing thread) becomes `tf.data.TextLineDataset(files)
+    .repeat()`, `.map()` of a function holding the per-record code, `.batch(batch_size)`,
+    and the function returns `iter(dataset)` like the input functions above (one batch per
+    run, in the file order, as TF1's single-threaded FIFO queues gave them;
+    `tf.TFRecordReader` reads a TFRecordDataset, `tf.train.slice_input_producer([xs, ys],
+    shuffle=False)` is `Dataset.from_tensor_slices((xs, ys))`, `num_epochs=n` is
+    `repeat(n)` with TF1's dropped last batch kept as `drop_remainder=True`, and a
+    helper `read_and_decode(filename_queue)` holding the reader becomes the map function
+    `read_and_decode(serialized_example)`); the
+    Coordinator, start_queue_runners, `if coord.should_stop(): break`,
+    request_stop/join (and the `try:`/`finally:` around them) and the
+    local_variables_initializer run go, `while not coord.should_stop():` becomes `while
+    True:` (the end raises OutOfRangeError as the dequeue did). Other queue pipelines
+    (`shuffle_batch`, shuffled producers, several threads, other readers) are not
+    converted: the manual
+    item says why and writes out the tf.data pipeline to use, from the file's own
+    producer, reader, decoder and batch calls.
 
     Model functions that TF2130 turns into Keras layers in the same run compose with this
     rewrite: their calls are calls of the object TF2130 creates once (`logits =
