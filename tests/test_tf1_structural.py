@@ -135,7 +135,12 @@ NOT_CONVERTED = {
     # gradients into weight differences of 1e-3 in 12 steps, legacy Keras included.)
     "layers_cnn_batchnorm": "unbiased batch variance",
     "queue_runner_input": "queue",
-    "basics_constants_session": "get_default_graph",
+    # it lists its graph's op types ('Assign' in op_types): eager TF2 has no graph, and a
+    # traced tf.function's graph holds AssignVariableOp; the reason says so
+    "basics_constants_session": "get_default_graph().get_operations()",
+    # export_meta_graph / import_meta_graph and lookups by collection and tensor name: the
+    # reason names them and what to write (a tf.Module of tf.functions, tf.saved_model)
+    "meta_graph_restore": "collections 'train_op', 'inputs'; tensors 'output:0', 'target:0'",
     # ema.apply() in a tf.cond branch: shadow variables made in the branch, found by tensor
     "manual_batchnorm_ema": "ExponentialMovingAverage",
     # its RMSProp is no reason any more; the scope collections and tf.assign copies are:

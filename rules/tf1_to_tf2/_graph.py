@@ -659,6 +659,7 @@ class Analysis:
             _cf.check_refs(self, refs)
             _fetches.check_event_readers(self, refs)
             _introspection.find_tensor_reads(self, refs)
+            _introspection.check_graph_inspection(self, refs)
             self.check_graph_only(refs)
             self.build_units()
             variables.check_shapes()

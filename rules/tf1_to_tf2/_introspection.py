@@ -42,6 +42,7 @@ def find_tensor_reads(an: Analysis, refs: list[tuple[cst.CSTNode, str]]) -> None
     for node, r in refs:
         if r != "get_default_graph":
             continue
+        an.find_stmt(node)  # builds the parent map
         inner = node if isinstance(node, cst.Call) else next((a for a in an.ancestors(node) if isinstance(a, cst.Call)), None)
         if not (isinstance(inner, cst.Call) and inner.func is node and not inner.args):
             continue
@@ -232,3 +233,53 @@ def check_update_counts(an: Analysis) -> None:
                                     f"`len({inst}.non_trainable_weights)` needs a run that called `{inst}` before it; not converted")
         an.plan.call_builders[id(call)] = lambda upd, inst=inst: upd.with_changes(
             args=[upd.args[0].with_changes(value=cst.parse_expression(f"{inst}.non_trainable_weights"))])
+
+
+# -- precise refusals for programs that inspect or re-import their graph -------------------
+
+
+def check_graph_inspection(an: Analysis, refs: list[tuple[cst.CSTNode, str]]) -> None:
+    """Raise the precise reason for the graph uses no rewrite can keep: a TF1 graph
+    exported and re-imported through a .meta file (what to write instead, from the file's
+    own collection keys and tensor names), and listings of the graph's operations."""
+    from rules.tf1_to_tf2._graph import Unsupported, walk
+
+    meta = next((n for n, r in refs if r == "train.import_meta_graph"), None) or \
+        next((n for n, r in refs if r == "train.export_meta_graph"), None)
+    if meta is not None:
+        keys: list[str] = []
+        names: list[str] = []
+        for n in walk(an.module):
+            if not (isinstance(n, cst.Call) and n.args and isinstance(n.args[0].value, cst.SimpleString)):
+                continue
+            value = n.args[0].value.evaluated_value
+            r = an.call_rest(n) if not isinstance(n.func, cst.Attribute) or n.func.attr.value != "get_tensor_by_name" else "lookup"
+            if r in ("get_collection", "add_to_collection") and value not in keys:
+                keys.append(value)  # type: ignore[arg-type]
+            elif r == "lookup" and value not in names:
+                names.append(value)  # type: ignore[arg-type]
+        found = "; ".join(part for part in (
+            f"collections {', '.join(repr(k) for k in keys)}" if keys else "",
+            f"tensors {', '.join(repr(k) for k in names)}" if names else "") if part)
+        raise Unsupported(meta, "`tf.train.import_meta_graph` / `export_meta_graph`: the program saves its TF1 graph in a .meta "
+                                "file, imports it into a new graph and runs it by name"
+                                + (f" ({found})" if found else "") + "; eager TF2 has no graph to import into, so this is "
+                                "migrated by hand: export a tf.Module holding the layers and the optimizer, with one "
+                                "tf.function per thing the importer runs (a train step for a train op, a function of "
+                                "the inputs for each output tensor), with `tf.saved_model.save(module, export_dir)` and "
+                                "call those functions of `tf.saved_model.load(export_dir)` instead of the names (or "
+                                "rebuild the model in code and `tf.train.Checkpoint(...).restore(...)` its weights); "
+                                "the file keeps tf.compat.v1 and its Session")
+    for node, r in refs:
+        if r != "get_default_graph" or id(node) in an.allowed_refs:
+            continue
+        an.find_stmt(node)  # builds the parent map
+        call = an._parents.get(id(node))
+        attr = an._parents.get(id(call)) if call is not None else None
+        if isinstance(call, cst.Call) and isinstance(attr, cst.Attribute) and attr.attr.value == "get_operations":
+            raise Unsupported(node, "`tf.get_default_graph().get_operations()`: the program lists the operations of its TF1 "
+                                    "graph (their types, such as 'Assign'); eager TF2 builds no graph, and the graph a "
+                                    "tf.function traces (`fn.get_concrete_function(...).graph.get_operations()`) holds "
+                                    "other operations (AssignVariableOp, ReadVariableOp, no Assign), so no rewrite prints "
+                                    "what it printed: remove or rewrite that inspection by hand; the file keeps "
+                                    "tf.compat.v1 and its Session")
