@@ -2744,7 +2744,7 @@ class Analysis:
                 raise Unsupported(call, f"feed `{k}` is not needed here and its value has side effects")
         if summary is not None and shape == "dict":
             raise Unsupported(call, "a summary fetched in a dict; not converted")
-        consts = _training_flags.mode_consts(self, gu, u, params, feeds) if self.models else {}
+        consts = _training_flags.mode_consts(self, params, feeds) if self.models else {}
         params = [p for p in params if p.name not in consts]
         if shape == "dict":
             returns: tuple = ("dict", [(el.key, el.value) for el in fetches.elements])  # type: ignore[union-attr]
@@ -3382,6 +3382,10 @@ class Analysis:
         parts = [f"TF1 Session code becomes eager TF2: {nfun} tf.function(s)" + (f" ({ntrain} train step(s) with tf.GradientTape)" if ntrain else "")]
         if nph:
             parts.append(f"{nph} placeholder(s) become function arguments")
+        flags = sorted({name for v in self.variants for name in v.consts})
+        if flags:
+            parts.append("training flag(s) " + ", ".join(f"`{f}`" for f in flags) + " fed True/False become the literal "
+                         "`training=` of each run's function")
         if self.init_iters:
             parts.append("initializable iterators: their pipelines become functions of the placeholders ("
                          + ", ".join(f"`{h.name}`" for h in self.init_iters.values())

@@ -60,7 +60,7 @@ def find_tensor_reads(an: Analysis, refs: list[tuple[cst.CSTNode, str]]) -> None
         an.tensor_reads[id(outer)] = found
         an.allowed_refs |= {id(node), id(attr)}
         code = found[2]
-        an.plan.call_builders[id(outer)] = lambda _updated, code=code: cst.parse_expression(code)
+        an.plan.call_builders[id(outer)] = lambda _updated, code=code: cst.parse_expression(code)  # type: ignore[misc]
         an.plan.dropped.append(outer)
 
 
@@ -176,7 +176,8 @@ def update_counts(an: Analysis, body: list[cst.BaseStatement], st: cst.BaseState
     from rules.tf1_to_tf2._graph import walk
     from rules.tf1_to_tf2._model import bind_call
 
-    lens = [n for n in walk(cst.Module(body=list(body))) if isinstance(n, cst.Call) and isinstance(n.func, cst.Name)
+    stmts: list = list(body)  # type: ignore[type-arg]
+    lens = [n for n in walk(cst.Module(body=stmts)) if isinstance(n, cst.Call) and isinstance(n.func, cst.Name)
             and n.func.value == "len" and len(n.args) == 1 and isinstance(n.args[0].value, cst.Name)
             and n.args[0].value.value == name and n.args[0].keyword is None]
     if not lens or len(an.models) != 1:
@@ -197,7 +198,7 @@ def update_counts(an: Analysis, body: list[cst.BaseStatement], st: cst.BaseState
     if len(calls) != 1 or later:
         return []
     if fp.training is not None:  # type: ignore[attr-defined]
-        binding = bind_call(calls[0], fp)
+        binding = bind_call(calls[0], fp)  # type: ignore[arg-type]
         if binding is None:
             return []
         value = binding[fp.training].value if fp.training in binding else fp.training_default  # type: ignore[attr-defined]
@@ -231,7 +232,7 @@ def check_update_counts(an: Analysis) -> None:
         if not built:
             raise Unsupported(call, f"`{an.code(call)}` counts the batch-normalization update ops; its Keras counterpart "
                                     f"`len({inst}.non_trainable_weights)` needs a run that called `{inst}` before it; not converted")
-        an.plan.call_builders[id(call)] = lambda upd, inst=inst: upd.with_changes(
+        an.plan.call_builders[id(call)] = lambda upd, inst=inst: upd.with_changes(  # type: ignore[misc]
             args=[upd.args[0].with_changes(value=cst.parse_expression(f"{inst}.non_trainable_weights"))])
 
 

@@ -9,8 +9,8 @@ fixes it, though: the flag becomes that literal in the function generated for th
 and the function loses the parameter. Runs that feed different literals get different
 functions (the literal is part of the function's key).
 
-Only when the placeholder is used for nothing else: every mention of its name, in the
-graph code and in the feeds, is the placeholder's own binding, a feed-dict key, or the
+Only when the placeholder is used for nothing else: every mention of its name in the file
+(outside the model functions) is the placeholder's one binding, a feed-dict key, or the
 training argument of a call of a model function (bound through its signature). Any other
 use (arithmetic, `tf.cond`, a layer's `training=` written in the graph code itself, a feed
 of a variable) leaves the placeholder a parameter and the existing refusal stands.
@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 if TYPE_CHECKING:
-    from rules.tf1_to_tf2._graph import Analysis, Param, Unit
+    from rules.tf1_to_tf2._graph import Analysis, Param
 
 LITERALS = ("True", "False")
 
 
-def mode_consts(an: Analysis, gu: Unit, u: Unit, params: list[Param], feeds: dict[str, cst.BaseExpression]) -> dict[str, str]:
+def mode_consts(an: Analysis, params: list[Param], feeds: dict[str, cst.BaseExpression]) -> dict[str, str]:
     """placeholder name -> "True"/"False" for the run's training-mode flags (see module doc)."""
     out: dict[str, str] = {}
     for p in params:
@@ -39,7 +39,7 @@ def mode_consts(an: Analysis, gu: Unit, u: Unit, params: list[Param], feeds: dic
             continue
         if not _is_bool_placeholder(an, p.stmt.value):
             continue
-        if not _only_training_uses(an, p.name, [gu, u]):
+        if not _only_training_uses(an, p.name):
             continue
         out[p.name] = fed.value
     return out
@@ -54,35 +54,43 @@ def _is_bool_placeholder(an: Analysis, pcall: cst.BaseExpression | None) -> bool
     return dtype is not None and an.rest(dtype) == "bool"
 
 
-def _only_training_uses(an: Analysis, name: str, units: list[Unit]) -> bool:
+def _only_training_uses(an: Analysis, name: str) -> bool:
+    """Every mention of `name` in the file, outside the model functions, is the
+    placeholder's binding, a feed-dict key or the training argument of a model call."""
     from rules.tf1_to_tf2._graph import walk
     from rules.tf1_to_tf2._model import bind_call
 
     allowed: set[int] = set()
     mentions: list[cst.Name] = []
-    seen: set[int] = set()
-    for unit in units:
-        if id(unit.node) in seen:
+    nodes = list(walk(an.module))
+    skip: set[int] = set()
+    for n in nodes:
+        if any(n is fp.node for fp in an.models.values()):  # type: ignore[attr-defined]
+            skip |= {id(k) for k in walk(n)}
+    binders = 0
+    for n in nodes:
+        if id(n) in skip:
             continue
-        seen.add(id(unit.node))
-        for n in walk(unit.node):
-            if isinstance(n, cst.Name) and n.value == name:
-                mentions.append(n)
-            elif isinstance(n, cst.AssignTarget) and isinstance(n.target, cst.Name) and n.target.value == name:
-                allowed.add(id(n.target))
-            elif isinstance(n, cst.DictElement) and isinstance(n.key, cst.Name) and n.key.value == name:
-                allowed.add(id(n.key))
-            elif isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in an.models:
-                fp = an.models[n.func.value]
-                if fp.training is None:
-                    continue
-                binding = bind_call(n, fp)
-                arg = binding.get(fp.training) if binding is not None else None
-                if arg is not None and isinstance(arg.value, cst.Name) and arg.value.value == name:
-                    allowed.add(id(arg.value))
-            elif isinstance(n, cst.Param) and n.name.value == name:
-                return False  # a function parameter of the same name: another binding
-    return bool(mentions) and all(id(m) in allowed for m in mentions)
+        if isinstance(n, cst.Name) and n.value == name:
+            mentions.append(n)
+        elif isinstance(n, cst.AssignTarget) and isinstance(n.target, cst.Name) and n.target.value == name:
+            allowed.add(id(n.target))
+            binders += 1
+        elif isinstance(n, cst.DictElement) and isinstance(n.key, cst.Name) and n.key.value == name:
+            allowed.add(id(n.key))
+        elif isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in an.models:
+            fp = an.models[n.func.value]
+            if fp.training is None:  # type: ignore[attr-defined]
+                continue
+            binding = bind_call(n, fp)  # type: ignore[arg-type]
+            arg = binding.get(fp.training) if binding is not None else None  # type: ignore[attr-defined]
+            if arg is not None and isinstance(arg.value, cst.Name) and arg.value.value == name:
+                allowed.add(id(arg.value))
+        elif isinstance(n, cst.Param) and n.name.value == name:
+            return False  # a parameter of the same name elsewhere: another binding, not followed
+        elif isinstance(n, (cst.Global, cst.Nonlocal)) and any(a.name.value == name for a in n.names):
+            return False
+    return binders == 1 and bool(mentions) and all(id(m) in allowed for m in mentions)
 
 
 class _Fix(cst.CSTTransformer):
