@@ -48,7 +48,9 @@ from rules.tf1_to_tf2 import _collections as _coll
 from rules.tf1_to_tf2 import _control_flow as _cf
 from rules.tf1_to_tf2 import _fetches
 from rules.tf1_to_tf2 import _queues
+from rules.tf1_to_tf2 import _introspection
 from rules.tf1_to_tf2 import _sparse_gradients
+from rules.tf1_to_tf2 import _training_flags
 from rules.tf1_to_tf2 import _v1_optimizers as v1opt
 from rules.tf1_to_tf2._common import expr, kwarg, rest_of, tf_root
 
@@ -305,6 +307,8 @@ class Variant:
     step: str = ""  # the name of its step parameter
     helper: Helper | None = None
     locals: dict[str, str] = field(default_factory=dict)  # tape/variables/gradients names
+    # training-mode flags fed a literal by its runs: placeholder -> "True"/"False" (_training_flags)
+    consts: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -560,6 +564,11 @@ class Analysis:
         self.scope_copy_notes: list[str] = []
         self.scope_copy_refusals: dict[str, str] = {}  # copy helper -> why not converted
         self.scope_copy_helpers: set[str] = set()  # converted copy helpers (called, not returned)
+        # `tf.get_default_graph().get_tensor_by_name('<v>:0')` of a Keras object's variable (_introspection)
+        self.tensor_reads: dict[int, tuple[str, str, str]] = {}
+        self.tensor_reads_done: set[int] = set()
+        self.site_variants: dict[int, Variant] = {}  # id(run call) -> its generated function
+        self.update_counts: list[tuple[cst.Call, str]] = []  # `len(update_ops)` -> the model function counted
         self.reg_sums: dict[int, cst.Call] = {}  # `tf.losses.get_regularization_loss()` calls
         # graph control flow (_control_flow.py): lambdas/functions passed to tf.cond and
         # tf.while_loop, tf.gradients calls, precise refusals per reference, the
@@ -660,6 +669,8 @@ class Analysis:
             self.find_initializable()
             _cf.check_refs(self, refs)
             _fetches.check_event_readers(self, refs)
+            _introspection.find_tensor_reads(self, refs)
+            _introspection.check_graph_inspection(self, refs)
             self.check_graph_only(refs)
             self.build_units()
             variables.check_shapes()
@@ -671,6 +682,8 @@ class Analysis:
             self.check_savers()
             self.check_schedules()
             self.build_variants()
+            _introspection.check_all_read(self)
+            _introspection.check_update_counts(self)
             self.check_model_calls()
             self.regularization_sums()
             self.check_late_binding()
@@ -1214,8 +1227,10 @@ class Analysis:
                             and w.items[0].asname is None and isinstance(w.body, cst.IndentedBlock) \
                             and all(isinstance(b, cst.SimpleStatementLine) for b in w.body.body):
                         withs.append(w)
-                if not withs or counts.get(name, 0) != 1 + len(withs):
-                    continue  # the list is used for something else (`len(update_ops)`): rejected below
+                counted = _introspection.update_counts(self, body, st, name)  # `len(update_ops)` reads
+                if not withs or counts.get(name, 0) != 1 + len(withs) + len(counted):
+                    continue  # the list is used for something else: rejected below
+                self.update_counts.extend(counted)
                 self.allowed_refs |= {id(call.func), id(call.args[0].value)}
                 self.update_stmts.add(id(st))
                 for w in withs:
@@ -1609,6 +1624,7 @@ class Analysis:
         updates: in a train op under `tf.control_dependencies(update_ops)`, once per run."""
         from rules.tf1_to_tf2._model import bind_call
 
+        modes: dict[str, set[bool]] = {}
         for v in self.variants:
             members = list(v.members) + (list(v.helper.members) if v.helper is not None else [])
             training = 0
@@ -1619,10 +1635,11 @@ class Analysis:
                     if not (isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in self.models):
                         continue
                     fp = self.models[n.func.value]
-                    mode = self.training_mode(n, fp, bind_call)
+                    mode = self.training_mode(n, fp, bind_call, v.consts)
                     if mode is None:
                         raise Unsupported(n, f"`{n.func.value}(...)` gets its training mode from a tensor or an expression: the "
                                              "Keras layers TF2130 makes take a Python bool (`training=True`/`False`); not converted")
+                    modes.setdefault(n.func.value, set()).add(bool(mode))
                     if mode and self.model_has_bn(fp):
                         training += 1
                         if v.train is None or id(v.train.node) not in self.update_trains:
@@ -1638,10 +1655,11 @@ class Analysis:
                 raise Unsupported(v.train.node if v.train is not None else self.module,
                                   "batch normalization runs in training mode more than once in one run: TF1 computed every "
                                   "moving-average update from the old value, Keras applies them one after the other; not converted")
+        _training_flags.check_fused_eval(self, modes)
 
-    def training_mode(self, call: cst.Call, fp, bind_call) -> bool | None:  # type: ignore[no-untyped-def]
+    def training_mode(self, call: cst.Call, fp, bind_call, consts: dict[str, str] | None = None) -> bool | None:  # type: ignore[no-untyped-def]
         """True/False when the call's training mode is a literal (or fixed in the
-        function), None when it is computed."""
+        function, or a flag placeholder the run feeds a literal), None when it is computed."""
         if fp.training is None:
             return self.fixed_training(fp)
         binding = bind_call(call, fp)
@@ -1652,6 +1670,8 @@ class Analysis:
             return None
         if isinstance(value, cst.Name) and value.value in ("True", "False", "None"):
             return value.value == "True"
+        if isinstance(value, cst.Name) and consts and value.value in consts:
+            return consts[value.value] == "True"
         return None
 
     def fixed_training(self, fp) -> bool | None:  # type: ignore[no-untyped-def]
@@ -2597,6 +2617,8 @@ class Analysis:
 
     def leaf(self, u: Unit, top: int, node: cst.BaseExpression) -> tuple[str, Stmt | None]:
         """Classify a fetched expression: ('tensor'|'variable'|'train'|'init', stmt)."""
+        if _introspection.fetch_ok(self, u, top, node, False):
+            return "variable", None
         if isinstance(node, cst.Name):
             g = self.graph_kind(u, node.value, top if u.is_module or node.value in u.locals else 10**9)
             if g is None:
@@ -2659,6 +2681,8 @@ class Analysis:
         else:
             shape = "single"
             nodes = [fetches]
+        if any(id(n) in self.tensor_reads for n in nodes) and (shape != "single" or feed is not None):
+            raise Unsupported(call, "a variable looked up with get_tensor_by_name is fetched with other values or a feed_dict; not converted")
         leaves = [self.leaf(u, top, n) for n in nodes]
         kinds = [k for k, _ in leaves]
         fetched_element = _fetches.element_fetch(self, call, shape, feed, leaves) if "element" in kinds else None
@@ -2741,6 +2765,8 @@ class Analysis:
                 raise Unsupported(call, f"feed `{k}` is not needed here and its value has side effects")
         if summary is not None and shape == "dict":
             raise Unsupported(call, "a summary fetched in a dict; not converted")
+        consts = _training_flags.mode_consts(self, params, feeds) if self.models else {}
+        params = [p for p in params if p.name not in consts]
         if shape == "dict":
             returns: tuple = ("dict", [(el.key, el.value) for el in fetches.elements])  # type: ignore[union-attr]
             sig: tuple = ("dict", tuple((self.code(k), self.code(v)) for k, v in returns[1]))
@@ -2753,12 +2779,12 @@ class Analysis:
         if group is not None:
             sig = ("group", id(group))
         key = (id(gu), id(train) if train else None, sig, tuple(p.name for p in params),
-               (tuple(id(x) for x in summary[0]), summary[1]) if summary is not None else None)
+               (tuple(id(x) for x in summary[0]), summary[1]) if summary is not None else None, tuple(sorted(consts.items())))
         var = next((v for v in self.variants if v.key == key), None)
         if var is None:
             anchor = max([m.index for m in members] + ([train.index] if train else []) +
                          ([tr.optimizer_stmt.index] if tr and tr.optimizer_stmt else []))
-            var = Variant(gu, key, members=members, params=params, returns=returns, train=train, anchor=anchor)
+            var = Variant(gu, key, members=members, params=params, returns=returns, train=train, anchor=anchor, consts=consts)
             if group is not None:
                 self.cf_groups[id(var)] = group
             var.hint = "_".join(self.code(n) for n, _ in rets) if all(isinstance(n, cst.Name) for n, _ in rets) else ""
@@ -2766,6 +2792,7 @@ class Analysis:
                 var.summaries, var.writer = summary[0], summary[1]
                 var.hint = "_".join(["summaries", *([var.hint] if var.hint else [])])
             self.variants.append(var)
+        self.site_variants[id(call)] = var
         if gu is u:
             if top <= var.anchor:
                 raise Unsupported(call, "a run call before the graph it runs is complete; not converted")
@@ -3167,6 +3194,7 @@ class Analysis:
         root = tf_root(self.ctx)
         active = {u.name for u, *_ in self.run_sites} | {n for n, s in self.sessions.items() if s} | {"<module>"}
         used_params = {id(p.stmt) for v in self.variants for p in v.params}
+        used_params |= {id(s) for v in self.variants for s in v.members if s.kind == P and s.defines[0] in v.consts}
         on_gradients = {id(m) for t in self.train_ops.values() for m in t.post}  # rebuilt in its train step
         for u in self.units.values():
             if u.name not in active:
@@ -3375,6 +3403,10 @@ class Analysis:
         parts = [f"TF1 Session code becomes eager TF2: {nfun} tf.function(s)" + (f" ({ntrain} train step(s) with tf.GradientTape)" if ntrain else "")]
         if nph:
             parts.append(f"{nph} placeholder(s) become function arguments")
+        flags = sorted({name for v in self.variants for name in v.consts})
+        if flags:
+            parts.append("training flag(s) " + ", ".join(f"`{f}`" for f in flags) + " fed True/False become the literal "
+                         "`training=` of each run's function")
         if self.init_iters:
             parts.append("initializable iterators: their pipelines become functions of the placeholders ("
                          + ", ".join(f"`{h.name}`" for h in self.init_iters.values())
@@ -3419,7 +3451,7 @@ class Analysis:
             return None
         pnames = {n for m in members for n in m.uses}
         params = [p for p in mine[0].params if p.name in pnames]
-        if any(p.default is not None for p in params):
+        if any(p.default is not None for p in params) or any(v.consts for v in mine):
             return None
         return Helper(u, self.fresh("forward"), members, params, outputs)
 
@@ -4006,7 +4038,7 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
         shared.add(id(group))  # a fetched tf.group: its ops are stateful and run anyway
     calls = _lr_function_calls(plan, var) if h is None else {}
     own = [m for m in var.members if m.kind == T and id(m) not in shared and not (id(m) in calls and calls[id(m)] is None)]
-    body: list[cst.BaseStatement] = [calls.get(id(m)) or _member(plan, m) for m in own]
+    body: list[cst.BaseStatement] = [_training_flags.fix(plan.analysis, calls.get(id(m)) or _member(plan, m), var.consts) for m in own]
     tapes = plan.analysis.cf_tapes  # type: ignore[attr-defined]
     tape_index = next((i for i, m in enumerate(own) if id(m.node) in tapes), None)
     if h is not None:

@@ -270,10 +270,19 @@ class SessionToEager(Rule):
     tf.control_dependencies(update_ops):` around the train op disappear (Keras batch
     normalization updates its moving statistics in `call(training=True)`). Converted only
     when that is what TF1 did: each object call gets a literal `training=` (Keras layers
-    branch on a Python bool, not on a fed placeholder), batch normalization runs in
+    branch on a Python bool, not on a fed placeholder; a `tf.bool` placeholder used only
+    as that argument and fed a literal `True`/`False` by every run that needs it becomes
+    the literal in each run's function), batch normalization runs in
     training mode only in the run of that train op and once per run, the regularization
-    sum follows every call of the regularized objects, and no activity regularizer is
-    involved. `tf.trainable_variables()` read elsewhere becomes the objects'
+    sum follows every call of the regularized objects, no activity regularizer is
+    involved, and no batch normalization that TF1 fused (4-D input: its moving variance
+    took the unbiased batch variance, Keras 3's takes the biased one) is trained and then
+    evaluated with `training=False`. `len(update_ops)` after a run that called the object
+    becomes `len(obj.non_trainable_weights)` (two update ops, moving mean and variance,
+    per batch normalization), and `tf.get_default_graph().get_tensor_by_name('<v>:0')`
+    fetched by a run, `v` a TF1 name in the object's TF1_VARIABLE_NAMES, becomes a read
+    of the object's attribute (`model_fn_layer.bn1.moving_mean.numpy()`).
+    `tf.trainable_variables()` read elsewhere becomes the objects'
     `trainable_variables` after a `get_concrete_function()` trace that builds them (see
     _collections.py); `tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope='online')`
     whose literal scope is exactly one object's (`QNetwork(name='online')`) becomes

@@ -798,6 +798,9 @@ class _External(cst.CSTTransformer):
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         m = self.rule.marks.get(id(original_node))
+        if m is None:  # a copy that another rule made of a marked call (COPIES)
+            copied = self.rule.ctx.state.get(COPIES, {}).get(id(original_node))
+            m = self.rule.marks.get(copied[1]) if copied is not None and copied[0] is original_node else None
         if not m or m[0] != "external" or m[1] not in self.applied:
             return updated_node
         plan = self.rule.mp.plans[m[1]]
@@ -816,6 +819,9 @@ class _External(cst.CSTTransformer):
         return updated_node.with_changes(func=cst.Name(inst), args=fix_commas(args))
 
 
+# ctx.state key: id(copy) -> (copy, id(original)) for calls that another rule rebuilt after
+# this rule marked them (TF2120 writes a training flag's literal into a moved model call)
+COPIES = "tf2130-call-copies"
 _KERAS_NAMES = {v[0] for v in LAYERS.values()} | {"Layer", "Model", "Sequential", "Embedding", "LSTM", "GRU"}
 
 
