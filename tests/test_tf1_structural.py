@@ -125,6 +125,9 @@ UNTRAINED_KEYS = {"linear_regression_interactive": {"w_init"}}
 
 # Programs the rewrite must NOT restructure, with a word of the reason it reports.
 NOT_CONVERTED = {
+    # generator (tf.Variable, called once) and discriminator (`as scope` + `if reuse:
+    # scope.reuse_variables()`) are TF2130 Keras layers now; the scoped TRAINABLE_VARIABLES
+    # read and the `var.name.startswith('generator')` filter are not converted
     "gan_two_optimizers": "GraphKeys",
     "layers_cnn_batchnorm": "get_default_graph",
     "queue_runner_input": "queue",

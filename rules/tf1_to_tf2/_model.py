@@ -83,6 +83,9 @@ def slim_value(rest: str | None) -> str | None:
 
 UNSUPPORTED_LAYER_ARGS = {"reuse", "renorm", "renorm_clipping", "renorm_momentum", "fused", "virtual_batch_size", "adjustment"}
 GET_VARIABLE_PARAMS = ["name", "shape", "dtype", "initializer", "regularizer", "trainable"]
+# TF1 tf.Variable's positional parameters (up to dtype) and the ones TF2130 takes
+TF_VARIABLE_PARAMS = ["initial_value", "trainable", "collections", "validate_shape", "caching_device", "name", "variable_def", "dtype"]
+TF_VARIABLE_OK = {"initial_value", "trainable", "name", "dtype"}
 
 # TF names whose presence in a function makes it not a plain model function.
 _DENY_EXACT = {
@@ -182,9 +185,17 @@ class FuncPlan:
     name_param: str | None = None
     reuse_param: str | None = None
     config: list[cst.Param] = field(default_factory=list)
+    # parameters read only by the computation (not by build arguments): config when every
+    # call passes a literal, else extra call inputs (`extra`, moved out of `config` by
+    # _external_ok when a call outside restructured code passes a computed value)
+    compute_only: set[str] = field(default_factory=set)
+    all_config: list[cst.Param] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
     scope: str | None = None  # literal object scope
     creators: list[Creator] = field(default_factory=list)
     withs: set[int] = field(default_factory=set)  # id() of original With nodes to unwrap
+    drops: set[int] = field(default_factory=set)  # id() of original `if reuse: scope.reuse_variables()` to drop
+    once: bool = False  # creates tf.Variables (new ones at every TF1 call): must be called exactly once
     obsolete: list[cst.CSTNode] = field(default_factory=list)  # nodes whose other findings go
     var_stmts: set[int] = field(default_factory=set)  # id() of original statements moved to build
     shape_stmts: list[cst.SimpleStatementLine] = field(default_factory=list)  # copied into build
@@ -296,6 +307,9 @@ class _Analyzer:
                 raise Reject(f"parameter `{name}` is used both to build and to compute")
             else:
                 plan.config.append(p)
+                if uses == {"compute"} and p.default is None:
+                    plan.compute_only.add(name)
+        plan.all_config = list(plan.config)
         if self.used_as[plan.input] - {"input"}:
             raise Reject(f"the input `{plan.input}` is used to build the layers")
         if "training" in self.locals or any(c.value == "training" for c in [p.name for p in plan.config]):
@@ -324,9 +338,12 @@ class _Analyzer:
     def _walk(self, body, scope: tuple[str, ...], flat, obj_with) -> None:
         for stmt in body:
             if isinstance(stmt, cst.With):
-                if len(stmt.items) != 1 or stmt.items[0].asname is not None or stmt.asynchronous:
+                asname = stmt.items[0].asname if len(stmt.items) == 1 else None
+                if len(stmt.items) != 1 or stmt.asynchronous or (asname is not None and not isinstance(asname.name, cst.Name)):
                     raise Reject("a `with` statement that is not a plain variable_scope")
                 call = stmt.items[0].item
+                if asname is not None and not (isinstance(call, cst.Call) and self.rest(call.func) == "variable_scope"):
+                    raise Reject("a `with ... as` statement that is not a variable_scope")
                 if isinstance(call, cst.Call) and self.rest(call.func) in ARG_SCOPES:
                     self._arg_scope(stmt, call)
                     self._walk(_statements(stmt.body), scope, flat, obj_with)
@@ -340,6 +357,9 @@ class _Analyzer:
                 sv = args["name_or_scope"].value
                 reuse = args.get("reuse")
                 is_obj = stmt is obj_with
+                inner_body = _statements(stmt.body)
+                if asname is not None:
+                    inner_body, reuse = self._scope_as(stmt, asname.name.value, inner_body, reuse, is_obj)  # type: ignore[attr-defined]
                 if isinstance(sv, cst.Name) and sv.value in self.params:
                     if not is_obj:
                         raise Reject("a variable_scope named by a parameter inside the function")
@@ -368,7 +388,7 @@ class _Analyzer:
                 if reuse is not None:
                     self.plan.obsolete.append(reuse.value)
                 inner = scope if is_obj else (*scope, name)  # type: ignore[arg-type]
-                self._walk(_statements(stmt.body), inner, flat, obj_with)
+                self._walk(inner_body, inner, flat, obj_with)
             elif isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     if isinstance(small, cst.Assign):
@@ -385,6 +405,36 @@ class _Analyzer:
                 self.argscope_of[id(stmt)] = list(self.arg_stack)
             else:
                 raise Reject(f"a `{type(stmt).__name__}` statement (loops, branches and nested functions are not restructured)")
+
+    def _scope_as(self, stmt: cst.With, alias: str, body: list[cst.BaseStatement], reuse: cst.Arg | None,
+                  is_obj: bool) -> tuple[list[cst.BaseStatement], cst.Arg | None]:
+        """`with tf.variable_scope(S) as scope:` whose `scope` is used only by a first statement
+        `if <reuse parameter>: scope.reuse_variables()`: the same as `variable_scope(S,
+        reuse=<reuse parameter>)` (reuse_variables() before any variable of the block is made;
+        reuse=False inherits, as TF1's does). The `if` goes; anything else done with `scope`
+        refuses."""
+        first = body[0] if body else None
+        flag: cst.Name | None = None
+        if (isinstance(first, cst.If) and first.orelse is None and isinstance(first.test, cst.Name)
+                and isinstance(first.body, cst.IndentedBlock) and len(first.body.body) == 1
+                and isinstance(first.body.body[0], cst.SimpleStatementLine) and len(first.body.body[0].body) == 1):
+            small = first.body.body[0].body[0]
+            if (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and not small.value.args
+                    and isinstance(small.value.func, cst.Attribute) and isinstance(small.value.func.value, cst.Name)
+                    and small.value.func.value.value == alias and small.value.func.attr.value == "reuse_variables"):
+                flag = first.test
+        uses = _count_name(self.plan.node, alias)
+        if uses != (2 if flag is not None else 1):  # the `as` target, the `if` (if any), nothing else
+            raise Reject(f"the variable scope object `{alias}` of a `with ... as {alias}` is used other than by a first "
+                         f"`if <reuse parameter>: {alias}.reuse_variables()`")
+        if flag is None:
+            return body, reuse
+        if reuse is not None:
+            raise Reject("variable_scope with both reuse= and reuse_variables()")
+        if flag.value not in self.params or not is_obj:
+            raise Reject(f"`{alias}.reuse_variables()` under a condition that is not the function's reuse parameter")
+        self.plan.drops.add(id(first))
+        return body[1:], cst.Arg(flag, keyword=cst.Name("reuse"))
 
     def _names(self, node: cst.CSTNode, role: str) -> None:
         for n in names_in(node):
@@ -426,6 +476,9 @@ class _Analyzer:
             assert value is not None
             if isinstance(value, cst.Call) and self.rest(value.func) == "get_variable" and isinstance(s, cst.Assign) and small is s:
                 self._get_variable(stmt, s, value, scope, shape_locals)
+                continue
+            if isinstance(value, cst.Call) and self.rest(value.func) == "Variable" and isinstance(s, cst.Assign) and small is s:
+                self._tf_variable(stmt, s, value, scope)
                 continue
             calls = self._calls(value)
             creators = 0
@@ -492,7 +545,7 @@ class _Analyzer:
                 if n.value == analyzer.plan.input:
                     analyzer.used_as[n.value].add("input")
                 elif n.value in analyzer.used_as:
-                    analyzer.used_as[n.value].add("config")
+                    analyzer.used_as[n.value].add("compute")
 
         value.visit(V())
 
@@ -787,6 +840,46 @@ class _Analyzer:
         self._name(join(self.plan.scope, *scope, vname), keras_name)
         self.locals.add(local)
 
+    def _tf_variable(self, stmt, assign: cst.Assign, call: cst.Call, scope) -> None:
+        """`W = tf.Variable(<initial value>, name='W')`: a variable of the layer made in build
+        (`tf.keras.Variable(<initial value>, name='W')`, which infers the dtype from the value as
+        tf.Variable does). TF1 makes a new variable at every call of the function (tf.Variable
+        ignores variable-scope reuse), so the function must be called exactly once (`plan.once`,
+        checked with its call sites)."""
+        args = keyword_args(call, TF_VARIABLE_PARAMS)
+        if args is None or set(args) - TF_VARIABLE_OK or "initial_value" not in args:
+            raise Reject("tf.Variable with options other than the initial value, name, dtype and trainable")
+        vname = string_value(args["name"].value) if "name" in args else None
+        if vname is None or "/" in vname or not vname:
+            raise Reject("tf.Variable without a string-literal name")
+        if "trainable" in args and not (isinstance(args["trainable"].value, cst.Name) and args["trainable"].value.value in ("True", "False")):
+            raise Reject(f"tf.Variable('{vname}') with a computed `trainable=`")
+        for k, a in args.items():
+            if k != "name":
+                # evaluated in build (at the first call), not in __init__: no ctor_names
+                bad = names_in(a.value) & self.locals
+                if bad:
+                    raise Reject(f"the `{k}=` of tf.Variable(name='{vname}') reads the local value `{sorted(bad)[0]}`")
+                self._names(a.value, "config")
+                made = sorted(names_in(a.value) & self.creating)
+                if made:
+                    raise Reject(f"the initial value of tf.Variable(name='{vname}') calls `{made[0]}`, which creates variables")
+        local = assign.targets[0].target.value  # type: ignore[attr-defined]
+        if local in self.locals or local in self.params:
+            raise Reject(f"`{local}` is assigned again")
+        self.var_locals.add(local)
+        keras_name = "_".join((*scope, vname))
+        if any(c.kind == "var" and c.keras_name == keras_name for c in self.plan.creators):
+            raise Reject(f"tf.Variable(name='{join(*scope, vname)}') twice (TF1 names the second `{vname}_1`)")
+        attr = local if local not in self.attrs and local not in RESERVED and local not in self.params else self._unique_attr(local)
+        self.attrs.add(attr)
+        c = Creator("var", call, attr, keras_name, fn="Variable", stmt=stmt, local=local)
+        self.plan.creators.append(c)
+        self.plan.var_stmts.add(id(stmt))
+        self.plan.once = True
+        self._name(join(self.plan.scope, *scope, vname), keras_name)
+        self.locals.add(local)
+
     def _check_shape_expr(self, node: cst.CSTNode, vname: str) -> None:
         inp = self.plan.input
         ok = True
@@ -811,6 +904,28 @@ class _Analyzer:
         node.visit(V())
         if not ok:
             raise Reject(f"the shape of `{vname}` reads the input tensor, not only its static shape")
+
+
+def _count_name(node: cst.CSTNode, name: str) -> int:
+    """How many Name nodes spell `name` under `node` (attribute names and keywords excluded)."""
+    count = 0
+
+    class V(cst.CSTVisitor):
+        def visit_Attribute(self, n: cst.Attribute) -> bool:
+            n.value.visit(self)
+            return False
+
+        def visit_Arg(self, n: cst.Arg) -> bool:
+            n.value.visit(self)
+            return False
+
+        def visit_Name(self, n: cst.Name) -> None:
+            nonlocal count
+            if n.value == name:
+                count += 1
+
+    node.visit(V())
+    return count
 
 
 def _is_none(node: cst.BaseExpression) -> bool:
@@ -903,23 +1018,60 @@ def _mentions(rule, node: cst.CSTNode, what) -> bool:
     return found
 
 
-def _references(rule, module: cst.Module, names: set[str], scoped: set[int], homes: dict[int, str | None]) -> dict[str, list[tuple[cst.Name, cst.CSTNode | None]]]:
+def _references(rule, module: cst.Module, names: set[str], scoped: set[int], homes: dict[int, str | None],
+                looped: set[int] | None = None) -> dict[str, list[tuple[cst.Name, cst.CSTNode | None]]]:
     """Every load of a module-level function name: (Name, the Call it is the func of, or None).
-    Calls lexically inside a `with tf.variable_scope(...)` block go into `scoped` (by id)."""
+    Calls lexically inside a `with tf.variable_scope(...)` block go into `scoped` (by id);
+    calls that may run more than once per run of their function (in a loop, comprehension,
+    lambda or nested function) into `looped`."""
     out: dict[str, list[tuple[cst.Name, cst.CSTNode | None]]] = {n: [] for n in names}
+    looped = set() if looped is None else looped
 
     class V(cst.CSTVisitor):
         def __init__(self) -> None:
             self.stack: list[set[str]] = []
             self.vs = 0
             self.top: list[str] = []
+            self.loops = 0
+            self.with_stack: list[bool] = []
+
+        def visit_For(self, n: cst.For) -> None:
+            self.loops += 1
+
+        def leave_For(self, n: cst.For) -> None:
+            self.loops -= 1
+
+        def visit_While(self, n: cst.While) -> None:
+            self.loops += 1
+
+        def leave_While(self, n: cst.While) -> None:
+            self.loops -= 1
+
+        def visit_Lambda(self, n: cst.Lambda) -> None:
+            self.loops += 1
+
+        def leave_Lambda(self, n: cst.Lambda) -> None:
+            self.loops -= 1
+
+        def visit_CompFor(self, n: cst.CompFor) -> None:
+            self.loops += 1
+
+        def leave_CompFor(self, n: cst.CompFor) -> None:
+            self.loops -= 1
+
+        def _scoping(self, n: cst.With) -> bool:
+            # `with tf.variable_scope(tf.get_variable_scope()):` outside any other variable
+            # scope re-enters the root scope (the multi-tower idiom): no name prefix
+            return any(isinstance(i.item, cst.Call) and rest_of(rule.qname(i.item.func)) == "variable_scope"
+                       and not (self.vs == 0 and _root_scope(rule, i.item)) for i in n.items)
 
         def visit_With(self, n: cst.With) -> None:
-            if any(isinstance(i.item, cst.Call) and rest_of(rule.qname(i.item.func)) == "variable_scope" for i in n.items):
+            self.with_stack.append(self._scoping(n))
+            if self.with_stack[-1]:
                 self.vs += 1
 
         def leave_With(self, n: cst.With) -> None:
-            if any(isinstance(i.item, cst.Call) and rest_of(rule.qname(i.item.func)) == "variable_scope" for i in n.items):
+            if self.with_stack.pop():
                 self.vs -= 1
 
         def visit_FunctionDef(self, n: cst.FunctionDef) -> bool:
@@ -958,6 +1110,8 @@ def _references(rule, module: cst.Module, names: set[str], scoped: set[int], hom
                 homes[id(n)] = self.top[0] if self.top else None
                 if self.vs:
                     scoped.add(id(n))
+                if self.loops or len([t for t in self.top if t != "<class>"]) > 1:
+                    looped.add(id(n))
                 for a in n.args:
                     a.visit(self)
                 return False
@@ -1003,7 +1157,8 @@ def model_plans(rule) -> ModulePlan:
     program = {n for n in creating if _mentions(rule, funcs[n], lambda r: any(r == p or r.startswith(p) for p in _PROGRAM))}
     scoped: set[int] = set()
     homes: dict[int, str | None] = {}
-    refs = _references(rule, module, set(creating), scoped, homes)
+    looped: set[int] = set()
+    refs = _references(rule, module, set(creating), scoped, homes, looped)
     safe = _import_safe_names(rule, module)
     accepted: dict[str, FuncPlan] = {}
     rejected: dict[str, str] = {}
@@ -1034,7 +1189,7 @@ def model_plans(rule) -> ModulePlan:
         for name in list(accepted):
             if name not in accepted:
                 continue
-            why = _external_ok(accepted[name], refs[name], accepted, funcs, module, scoped, homes, safe)
+            why = _external_ok(accepted[name], refs[name], accepted, funcs, module, scoped, homes, safe) or _once_ok(accepted[name], refs[name], looped)
             if why:
                 del accepted[name]
                 rejected[name] = why
@@ -1246,6 +1401,23 @@ def _external_ok(plan: FuncPlan, refs, accepted: dict[str, FuncPlan], funcs, mod
     inside = {id(c.node) for p in accepted.values() for c in p.creators}
     plan.external = []
     plan.instances = {}
+    plan.extra = []
+    plan.config = list(plan.all_config)
+    # parameters read only by the computation that some outside call passes a computed value
+    # (a second tensor such as labels): they become call arguments of the object
+    extra: set[str] = set()
+    for _name_node, call in refs:
+        if call is None or id(call) in inside or not isinstance(call, cst.Call):
+            continue
+        binding = bind_call(call, plan) or {}
+        for pname, arg in binding.items():
+            if pname in plan.compute_only and not is_literal(arg.value):
+                extra.add(pname)
+    if extra and any(call is not None and id(call) in inside for _n, call in refs):
+        return (f"`{plan.name}` is given a computed `{sorted(extra)[0]}` outside restructured code and is also part of "
+                "another model function (where it is a build argument)")
+    plan.extra = [p.name.value for p in plan.all_config if p.name.value in extra]
+    plan.config = [p for p in plan.all_config if p.name.value not in extra]
     for name_node, call in refs:
         if call is None:
             return f"`{plan.name}` is used as a value, not only called"
@@ -1255,9 +1427,12 @@ def _external_ok(plan: FuncPlan, refs, accepted: dict[str, FuncPlan], funcs, mod
         binding = bind_call(call, plan)
         if binding is None or plan.input not in binding:
             return f"a call of `{plan.name}` cannot be matched to its parameters"
+        missing = [p for p in plan.extra if p not in binding]
+        if missing:
+            return f"a call of `{plan.name}` outside restructured code leaves out `{missing[0]}`"
         ctor = []
         for pname, arg in sorted(binding.items()):
-            if pname in (plan.input, plan.training, plan.reuse_param):
+            if pname in (plan.input, plan.training, plan.reuse_param) or pname in extra:
                 continue
             if not is_literal(arg.value):
                 return f"a call of `{plan.name}` outside restructured code passes a computed `{pname}`"
@@ -1286,6 +1461,29 @@ def _external_ok(plan: FuncPlan, refs, accepted: dict[str, FuncPlan], funcs, mod
         if unsafe or "<class>" in where:
             return (f"`{plan.name}` is called from several places, so its object would be made when the module is "
                     f"imported, but its build arguments read `{unsafe[0] if unsafe else '?'}` (only known later)")
+    return None
+
+
+def _root_scope(rule, call: cst.Call) -> bool:
+    """`tf.variable_scope(tf.get_variable_scope())` (nothing but the current scope)."""
+    if len(call.args) != 1 or call.args[0].keyword not in (None,) and call.args[0].keyword.value != "name_or_scope":  # type: ignore[union-attr]
+        return False
+    inner = call.args[0].value
+    return isinstance(inner, cst.Call) and not inner.args and rest_of(rule.qname(inner.func)) == "get_variable_scope"
+
+
+def _once_ok(plan: FuncPlan, refs, looped: set[int]) -> str | None:
+    """A function making tf.Variables (new variables at every TF1 call, whatever the scope's
+    reuse) becomes one object only when TF1 ran it once: a single call in the file, outside
+    restructured functions (whose objects are called again), loops, comprehensions, lambdas
+    and nested functions."""
+    if not plan.once:
+        return None
+    external = {id(c) for c in plan.external}
+    if len(refs) != 1 or refs[0][1] is None or id(refs[0][1]) not in external or id(refs[0][1]) in looped:
+        return (f"`{plan.name}` creates variables with tf.Variable, which makes new variables at every TF1 call, and it "
+                "is not called exactly once (one call, outside loops and other model functions): one Keras object "
+                "would share them")
     return None
 
 

@@ -12,6 +12,7 @@ from rules.tf1_to_tf2._common import expr, fix_commas, keyword_args, kwarg, rest
 from rules.tf1_to_tf2._model import (
     GET_VARIABLE_PARAMS,
     LAYERS,
+    TF_VARIABLE_PARAMS,
     SLIM,
     Creator,
     FuncPlan,
@@ -122,9 +123,18 @@ class VariableScopeModule(Rule):
 
     Only straight-line functions are restructured: assignments, `with
     tf.variable_scope(...)` blocks and a final `return`, creating calls that are
-    `tf.layers` dense/conv/pooling/dropout/batch_normalization/flatten or
-    `tf.get_variable(name, shape, dtype, initializer, regularizer, trainable)`, build
-    arguments that do not read tensors. Loops, branches, collections, control
+    `tf.layers` dense/conv/pooling/dropout/batch_normalization/flatten,
+    `tf.get_variable(name, shape, dtype, initializer, regularizer, trainable)` or
+    `tf.Variable(initial_value, name='W', dtype=, trainable=)`, build arguments that do
+    not read tensors. A `tf.Variable` becomes `tf.keras.Variable(initial_value,
+    name='W')` in `build` (a Keras 3 layer tracks Keras variables only; the dtype is
+    inferred from the value as tf.Variable does); TF1 made new ones at every call
+    whatever the scope's reuse, so such a function is restructured only when it is
+    called exactly once (one call in the file, outside loops, comprehensions, lambdas,
+    nested functions and other model functions). `with tf.variable_scope(S) as scope:`
+    is taken when `scope` is used only by a first statement `if reuse:
+    scope.reuse_variables()` on the function's parameter `reuse`: that is
+    `variable_scope(S, reuse=reuse)` (the `if` goes; reuse is calling the same object). Loops, branches, collections, control
     dependencies, `tf.cond`, RNN cells, `tf.contrib`/slim, reuse of variables created
     elsewhere, functions used as values or called with computed scope names are left
     alone: TF2131 wraps the variable_scope ones in the TF1 modeling shim, and the others
@@ -213,6 +223,7 @@ class VariableScopeModule(Rule):
         self.mp = model_plans(self)
         self.on = bool(self.mp.plans)
         self.withs: set[int] = set()
+        self.drops: set[int] = set()
         self.updated_withs: dict[int, cst.With] = {}
         self.var_stmts: set[int] = set()
         self.shape_stmts: set[int] = set()
@@ -222,6 +233,7 @@ class VariableScopeModule(Rule):
         self.classes: dict[str, tuple[cst.FunctionDef, cst.ClassDef]] = {}
         if self.on:
             self.withs = set().union(*(p.withs for p in self.mp.plans.values()))
+            self.drops = set().union(*(p.drops for p in self.mp.plans.values()))
             self.var_stmts = set().union(*(p.var_stmts for p in self.mp.plans.values()))
             self.shape_stmts = {id(s) for p in self.mp.plans.values() for s in p.shape_stmts}
 
@@ -237,6 +249,11 @@ class VariableScopeModule(Rule):
             self._mark(updated_node, "creator", hit)
         elif id(original_node) in self.mp.external:
             self._mark(updated_node, "external", self.mp.external[id(original_node)])
+        return updated_node
+
+    def leave_If(self, original_node: cst.If, updated_node: cst.If) -> cst.If:
+        if self.on and id(original_node) in self.drops:
+            self._mark(updated_node, "drop")
         return updated_node
 
     def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.With:
@@ -589,6 +606,18 @@ class VariableScopeModule(Rule):
             lines.append(self.captured[id(s)].visit(tr).with_changes(leading_lines=[]))  # type: ignore[arg-type]
         for c in vars_:
             call = self._updated_call(c)
+            if c.fn == "Variable":
+                # tf.Variable(value, name=...) -> a Keras variable (tracked by the layer; a plain
+                # tf.Variable attribute is not among a Keras 3 layer's weights); same dtype inference
+                vargs = keyword_args(call, TF_VARIABLE_PARAMS) or {}
+                out = [cst.Arg(vargs["initial_value"].value.visit(tr))]  # type: ignore[arg-type]
+                out.append(kwarg("name", cst.SimpleString(_sq(c.keras_name))))
+                for k in ("dtype", "trainable"):
+                    if k in vargs:
+                        out.append(kwarg(k, vargs[k].value.visit(tr)))  # type: ignore[arg-type]
+                value = cst.Call(func=expr(f"{tf}.keras.Variable"), args=fix_commas(out))
+                lines.append(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(expr(f"self.{c.attr}"))], value)]))
+                continue
             args = keyword_args(call, GET_VARIABLE_PARAMS) or {}
             out = [kwarg("name", cst.SimpleString(_sq(c.keras_name)))]
             for k in ("shape", "dtype", "initializer", "regularizer", "trainable"):
@@ -606,7 +635,7 @@ class VariableScopeModule(Rule):
         )
 
     def _call(self, plan: FuncPlan, fn: cst.FunctionDef) -> cst.FunctionDef:
-        params = [cst.Param(cst.Name("self")), cst.Param(cst.Name(plan.input))]
+        params = [cst.Param(cst.Name("self")), cst.Param(cst.Name(plan.input)), *(cst.Param(cst.Name(e)) for e in plan.extra)]
         if plan.training is not None:
             params.append(_param(cst.Param(cst.Name("training"), default=plan.training_default or cst.Name("None"))))
         body = fn.body
@@ -750,6 +779,12 @@ class _Rename(cst.CSTTransformer):
             return cst.RemoveFromParent()
         return updated_node
 
+    def leave_If(self, original_node: cst.If, updated_node: cst.If):  # type: ignore[no-untyped-def]
+        m = self.rule.marks.get(id(original_node))
+        if m and m[0] == "drop":  # `if reuse: scope.reuse_variables()`: the reuse is the shared object
+            return cst.RemoveFromParent()
+        return updated_node
+
     def leave_With(self, original_node: cst.With, updated_node: cst.With):  # type: ignore[no-untyped-def]
         m = self.rule.marks.get(id(original_node))
         if not m or m[0] != "unwrap":
@@ -804,13 +839,13 @@ class _External(cst.CSTTransformer):
         binding = bind_call(updated_node, plan) or {}
         ctor = []
         for pname, arg in sorted(binding.items()):
-            if pname in (plan.input, plan.training, plan.reuse_param):
+            if pname in (plan.input, plan.training, plan.reuse_param) or pname in plan.extra:
                 continue
             ctor.append(f"{'name' if pname == plan.name_param else pname}={self.rule.ctx.module.code_for_node(arg.value)}")
         inst = plan.instances.get(", ".join(ctor))
         if inst is None:
             return updated_node
-        args = [cst.Arg(binding[plan.input].value)]
+        args = [cst.Arg(binding[plan.input].value), *(cst.Arg(binding[e].value) for e in plan.extra)]
         if plan.training is not None and plan.training in binding:
             args.append(kwarg("training", binding[plan.training].value))
         return updated_node.with_changes(func=cst.Name(inst), args=fix_commas(args))
