@@ -39,6 +39,7 @@ SOURCES = {
     "slim": ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "slim_model_function" / "input.py",
     "gan": ROOT / "corpus" / "tf1" / "gan_two_optimizers.py",
     "tower": ROOT / "corpus" / "tf1" / "multi_tower_device.py",
+    "helper": ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "model_function_variable_helper" / "input.py",
 }
 
 rng = np.random.RandomState(0)
@@ -52,6 +53,7 @@ DATA = {
     "convnet": (rng.rand(6, 9, 9, 2).astype(np.float32), np.arange(6, dtype=np.int32) % 2),
     "gan": (rng.uniform(-1, 1, (8, 4)).astype(np.float32), (rng.randn(8, 1) * 0.5 + 2.0).astype(np.float32)),
     "tower": (rng.randn(8, 3).astype(np.float32), rng.randn(8, 1).astype(np.float32)),
+    "helper": (rng.rand(4, 6, 6, 2).astype(np.float32), np.array([0, 1, 2, 0], np.int32)),
 }
 
 
@@ -242,6 +244,19 @@ def run_tf1() -> None:
     xt, yt = DATA["tower"]
     tf1_case("tower", b_tower, 5, 0.1, lambda p: {p[0]: xt, p[1]: yt}, lambda p: {p[0]: xt, p[1]: yt})
 
+    hp = load("helper", False)
+
+    def b_helper():
+        # variable helpers (`_variable_on_cpu` with tf.device, `_weight`) inlined as the layer's
+        # variables; `biases` names one variable after another
+        images = tf.placeholder(tf.float32, [4, 6, 6, 2])
+        labels = tf.placeholder(tf.int32, [4])
+        logits = hp.inference(images)
+        return {"logits": logits}, xent(labels, logits), (images, labels)
+
+    xh, yh = DATA["helper"]
+    tf1_case("helper", b_helper, 5, 0.1, lambda p: {p[0]: xh, p[1]: yh}, lambda p: {p[0]: xh})
+
     dn = load("drivenet", False)
 
     def b_dn():
@@ -387,6 +402,17 @@ def run_keras_tower() -> None:
         results[f"tower/after/{k}"] = v.numpy()
 
 
+def run_keras_helper() -> None:
+    hp = load("helper", True)
+    xh, yh = DATA["helper"]
+    layer = hp.Inference()
+    layer(xh)
+    copy_weights("helper", [layer], True)
+    results["helper/before/logits"] = layer(xh).numpy()
+    sgd([layer], lambda: xent(yh, layer(xh)), 5, 0.1)
+    results["helper/after/logits"] = layer(xh).numpy()
+
+
 def run_keras_slim() -> None:
     if not any(k.startswith("mlp/") for k in TF1_NPZ):
         return
@@ -458,6 +484,6 @@ def run_shim() -> None:
         results[f"drivenet/before/{k}"] = outs[k].numpy()
 
 
-{"tf1": run_tf1, "keras": lambda: (run_keras(), run_keras_gan(), run_keras_tower(), run_keras_slim()), "shim": run_shim}[SIDE]()
+{"tf1": run_tf1, "keras": lambda: (run_keras(), run_keras_gan(), run_keras_tower(), run_keras_helper(), run_keras_slim()), "shim": run_shim}[SIDE]()
 np.savez(OUT, **results)
 print("OK", len(results))

@@ -44,6 +44,7 @@ SOURCES = {
     "slim": ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "slim_model_function" / "input.py",
     "gan": ROOT / "corpus" / "tf1" / "gan_two_optimizers.py",
     "tower": ROOT / "corpus" / "tf1" / "multi_tower_device.py",
+    "helper": ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "model_function_variable_helper" / "input.py",
 }
 CLASSES = {
     "cnn": ["ModelFn"],
@@ -58,6 +59,8 @@ CLASSES = {
     # a computed second tensor `y` becomes a call argument; called under
     # `variable_scope(tf.get_variable_scope())` (the root scope) with reuse_variables()
     "tower": ["TowerLoss"],
+    # variable helpers inlined (tf.device kept around the variable), `biases` rebound per scope
+    "helper": ["Inference"],
 }
 
 
@@ -117,6 +120,22 @@ def test_computed_second_tensor_becomes_a_call_argument(migrated: Path) -> None:
     code = (migrated / "tower_k3.py").read_text()
     assert "    def call(self, x, y):\n" in code and "    def __init__(self, name=None, **kwargs):\n" in code
     assert "loss = tower_loss_layer(x_splits[i], y_splits[i])" in code
+
+
+def test_variable_helper_inlined_with_its_device(migrated: Path) -> None:
+    code = (migrated / "helper_k3.py").read_text()
+    assert "def _variable_on_cpu" not in code  # every call became a variable of `Inference`
+    build = code[code.index("    def build(self, input_shape):"):code.index("    def call(self, images):")]
+    assert "        with tf.device('/cpu:0'):\n            self.kernel = self.add_weight(name='conv1_weights'" in build
+    assert "initializer=tf.keras.initializers.TruncatedNormal(stddev=5e-2)" in build
+    # `biases` names conv1's variable, then softmax_linear's
+    assert "tf.nn.bias_add(conv, self.biases)" in code and "self.weights_layer) + self.softmax_linear_biases" in code
+
+
+def test_weight_decay_collection_helper_is_refused_with_what_to_do() -> None:
+    _code, findings = migrate_source(SOURCES["helper"])
+    why = [f.message for f in findings if f.rule_id == "TF2131" and "`decayed`" in f.message]
+    assert why and "adds to the graph collection 'losses'" in why[0] and "layer.losses" in why[0]
 
 
 def test_shim_is_a_manual_item() -> None:
@@ -193,7 +212,7 @@ def test_migrated_models_compute_the_same_numbers(migrated: Path, tmp_path: Path
     if importlib.util.find_spec("tf_slim") is not None:  # TF1 slim (tf-slim package) is installed
         assert any(k.startswith("convnet/after/") for k in ref), "the slim cases did not run"
     # the steps changed something (the comparison after training is not vacuous)
-    for case in ("cnn", "siamese", "fixture", "vgg", "loop", "gan", "tower"):
+    for case in ("cnn", "siamese", "fixture", "vgg", "loop", "gan", "tower", "helper"):
         key = next(k for k in ref if k.startswith(f"{case}/after/"))
         before = ref[key.replace("/after/", "/before/")]
         assert float(np.max(np.abs(ref[key] - before))) > 1e-4, key

@@ -129,6 +129,12 @@ NOT_CONVERTED = {
     # scope.reuse_variables()`) are TF2130 Keras layers now; the scoped TRAINABLE_VARIABLES
     # read and the `var.name.startswith('generator')` filter are not converted
     "gan_two_optimizers": "GraphKeys",
+    # tower_loss(x, y) is the TF2130 layer TowerLoss (y a call argument, the root scope
+    # re-entered); tf.global_variables() (count and first variable) is not converted
+    "multi_tower_device": "GLOBAL_VARIABLES also list",
+    # `inference` stays on the shim: its helper adds weight decay to the 'losses' collection
+    # (and local3's shape reads a computed tensor's static shape); tf.get_collection('losses')
+    "weight_decay_collections": "graph collections do not exist",
     "layers_cnn_batchnorm": "get_default_graph",
     "queue_runner_input": "queue",
     "basics_constants_session": "get_default_graph",

@@ -208,6 +208,113 @@ class FuncPlan:
 
 
 @dataclass
+class Factory:
+    """A variable helper: `def _variable_on_cpu(name, shape, initializer):` whose body is one
+    `tf.get_variable(<name parameter>, ...)` (optionally under `with tf.device('<literal>'):`)
+    returned as it is. Its calls `v = helper('weights', ...)` inside model functions become
+    the layer's variables (the helper's get_variable with the call's arguments put in)."""
+    name: str
+    node: cst.FunctionDef
+    params: list[str]
+    device: bool  # the variable is created under `with tf.device(...)` (kept around add_weight)
+
+
+def factory_parts(fn: cst.FunctionDef) -> tuple[cst.With | None, cst.Call] | None:
+    """The structure of a variable helper (spelling-independent: also on the rewritten
+    function): (the `with` around the variable, the get_variable-like call), else None."""
+    body = list(fn.body.body) if isinstance(fn.body, cst.IndentedBlock) else []
+    if body and _is_docstring(body[0]):
+        body = body[1:]
+    with_: cst.With | None = None
+    if len(body) == 2 and isinstance(body[0], cst.With):
+        with_ = body[0]
+        inner = list(with_.body.body) if isinstance(with_.body, cst.IndentedBlock) else []
+        if len(inner) != 1:
+            return None
+        body = [inner[0], body[1]]
+    elif len(body) == 1 and isinstance(body[0], cst.With):
+        with_ = body[0]
+        body = list(with_.body.body) if isinstance(with_.body, cst.IndentedBlock) else []
+    if not all(isinstance(b, cst.SimpleStatementLine) and len(b.body) == 1 for b in body):
+        return None
+    smalls = [b.body[0] for b in body]  # type: ignore[attr-defined]
+    if len(smalls) == 1 and isinstance(smalls[0], cst.Return) and isinstance(smalls[0].value, cst.Call):
+        return with_, smalls[0].value
+    if (len(smalls) == 2 and isinstance(smalls[0], cst.Assign) and len(smalls[0].targets) == 1
+            and isinstance(smalls[0].targets[0].target, cst.Name) and isinstance(smalls[0].value, cst.Call)
+            and isinstance(smalls[1], cst.Return) and isinstance(smalls[1].value, cst.Name)
+            and smalls[1].value.value == smalls[0].targets[0].target.value):
+        return with_, smalls[0].value
+    return None
+
+
+def _factory(rule, fn: cst.FunctionDef) -> Factory | None:
+    if fn.decorators or fn.asynchronous:
+        return None
+    try:
+        params = [p.name.value for p in _param_list(fn)]
+    except Reject:
+        return None
+    parts = factory_parts(fn)
+    if parts is None:
+        return None
+    with_, call = parts
+    if rest_of(rule.qname(call.func)) != "get_variable":
+        return None
+    if with_ is not None:
+        if len(with_.items) != 1 or with_.items[0].asname is not None or with_.asynchronous:
+            return None
+        dev = with_.items[0].item
+        if not (isinstance(dev, cst.Call) and rest_of(rule.qname(dev.func)) == "device" and len(dev.args) == 1
+                and dev.args[0].keyword is None and string_value(dev.args[0].value) is not None):
+            return None
+    args = keyword_args(call, GET_VARIABLE_PARAMS)
+    if args is None or set(args) - set(GET_VARIABLE_PARAMS) or "name" not in args:
+        return None
+    nm = args["name"].value
+    if not (isinstance(nm, cst.Name) and nm.value in params):
+        return None
+    return Factory(fn.name.value, fn, params, with_ is not None)
+
+
+class _Substitute(cst.CSTTransformer):
+    """Parameter names -> the argument expressions of a call (loads only)."""
+
+    def __init__(self, values: dict[str, cst.BaseExpression]) -> None:
+        super().__init__()
+        self.values = values
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False
+
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
+        return updated_node.with_changes(value=original_node.value.visit(self))
+
+    def leave_Arg(self, original_node: cst.Arg, updated_node: cst.Arg) -> cst.Arg:
+        return updated_node.with_changes(keyword=original_node.keyword)
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
+        return self.values.get(original_node.value, updated_node)
+
+
+def inline_factory(fn: cst.FunctionDef, params: list[str], call: cst.Call) -> cst.Call | None:
+    """The helper's get_variable call with the arguments of `call` put in for its parameters
+    (defaults for those left out); None when the call cannot be matched."""
+    parts = factory_parts(fn)
+    args = keyword_args(call, params)
+    if parts is None or args is None or set(args) - set(params):
+        return None
+    values: dict[str, cst.BaseExpression] = {k: a.value for k, a in args.items()}
+    for p in fn.params.params:
+        if p.name.value not in values:
+            if p.default is None:
+                return None
+            values[p.name.value] = p.default
+    return parts[1].visit(_Substitute(values))  # type: ignore[return-value]
+
+
+@dataclass
 class ModulePlan:
     plans: dict[str, FuncPlan] = field(default_factory=dict)
     rejected: dict[str, tuple[cst.FunctionDef, str, bool]] = field(default_factory=dict)  # name -> (node, reason, model_like)
@@ -216,6 +323,8 @@ class ModulePlan:
     tf1_calls: set[int] = field(default_factory=set)  # tf.layers calls left TF1-style (shim)
     shim_roots: dict[str, str] = field(default_factory=dict)  # TF2131: function -> why not restructured
     unhandled: dict[str, str] = field(default_factory=dict)  # model functions neither rule covers
+    factories: dict[str, Factory] = field(default_factory=dict)  # variable helpers inlined into restructured functions
+    factories_gone: set[str] = field(default_factory=set)  # ... of them, those inlined at every call (removed)
 
 
 class Reject(Exception):
@@ -236,12 +345,14 @@ def _statements(block: cst.BaseSuite) -> list[cst.BaseStatement]:
 
 
 class _Analyzer:
-    def __init__(self, rule, module: cst.Module, funcs: dict[str, cst.FunctionDef], creating: set[str], accepted: dict[str, FuncPlan]) -> None:
+    def __init__(self, rule, module: cst.Module, funcs: dict[str, cst.FunctionDef], creating: set[str], accepted: dict[str, FuncPlan],
+                 factories: dict[str, Factory] | None = None) -> None:
         self.rule = rule
         self.module = module
         self.funcs = funcs
         self.creating = creating
         self.accepted = accepted
+        self.factories = factories or {}
 
     def rest(self, node: cst.BaseExpression) -> str | None:
         return rest_of(self.rule.qname(node))
@@ -252,6 +363,7 @@ class _Analyzer:
         if fn.asynchronous:
             raise Reject("an async function")
         params = _param_list(fn)
+        self._collections(fn)
         if not params:
             raise Reject("the function has no input parameter")
         pnames = [p.name.value for p in params]
@@ -318,6 +430,19 @@ class _Analyzer:
             raise Reject("no variables are created")
         return plan
 
+    def _collections(self, fn: cst.FunctionDef) -> None:
+        """`tf.add_to_collection(key, value)` in a model function (the CIFAR-10 weight decay:
+        `tf.add_to_collection('losses', wd * tf.nn.l2_loss(var))`): refused with what a person
+        must do. A Keras layer would hold the term in `losses` (a regularizer), but the reads of
+        the collection elsewhere (`tf.add_n(tf.get_collection('losses'))`) would then miss it."""
+        for n in _walk_nodes(fn):
+            if isinstance(n, cst.Call) and self.rest(n.func) in ("add_to_collection", "add_to_collections"):
+                key = string_value(n.args[0].value) if n.args else None
+                what = f"the graph collection {key!r}" if key is not None else "a graph collection"
+                raise Reject(f"it adds to {what} (`tf.add_to_collection`): TF2 has no collections; a weight-decay term "
+                             "becomes a regularizer of the layer's variable (`layer.losses`), and every read of the "
+                             "collection (`tf.add_n(tf.get_collection(...))`) must then add `layer.losses` instead")
+
     # -- structure ---------------------------------------------------------------------
     def _creates(self, node: cst.CSTNode) -> bool:
         found = False
@@ -358,8 +483,7 @@ class _Analyzer:
                 reuse = args.get("reuse")
                 is_obj = stmt is obj_with
                 inner_body = _statements(stmt.body)
-                if asname is not None:
-                    inner_body, reuse = self._scope_as(stmt, asname.name.value, inner_body, reuse, is_obj)  # type: ignore[attr-defined]
+                inner_body, reuse = self._scope_as(stmt, asname.name.value if asname is not None else None, inner_body, reuse, is_obj)  # type: ignore[attr-defined]
                 if isinstance(sv, cst.Name) and sv.value in self.params:
                     if not is_obj:
                         raise Reject("a variable_scope named by a parameter inside the function")
@@ -406,27 +530,33 @@ class _Analyzer:
             else:
                 raise Reject(f"a `{type(stmt).__name__}` statement (loops, branches and nested functions are not restructured)")
 
-    def _scope_as(self, stmt: cst.With, alias: str, body: list[cst.BaseStatement], reuse: cst.Arg | None,
+    def _scope_as(self, stmt: cst.With, alias: str | None, body: list[cst.BaseStatement], reuse: cst.Arg | None,
                   is_obj: bool) -> tuple[list[cst.BaseStatement], cst.Arg | None]:
-        """`with tf.variable_scope(S) as scope:` whose `scope` is used only by a first statement
-        `if <reuse parameter>: scope.reuse_variables()`: the same as `variable_scope(S,
-        reuse=<reuse parameter>)` (reuse_variables() before any variable of the block is made;
-        reuse=False inherits, as TF1's does). The `if` goes; anything else done with `scope`
-        refuses."""
+        """`with tf.variable_scope(S) [as scope]:` whose first statement is `if <reuse
+        parameter>: scope.reuse_variables()` (or `tf.get_variable_scope().reuse_variables()`,
+        the DCGAN spelling): the same as `variable_scope(S, reuse=<reuse parameter>)`
+        (reuse_variables() before any variable of the block is made; reuse=False inherits, as
+        TF1's does). The `if` goes; anything else done with `scope` refuses."""
         first = body[0] if body else None
         flag: cst.Name | None = None
+        via_alias = False
         if (isinstance(first, cst.If) and first.orelse is None and isinstance(first.test, cst.Name)
                 and isinstance(first.body, cst.IndentedBlock) and len(first.body.body) == 1
                 and isinstance(first.body.body[0], cst.SimpleStatementLine) and len(first.body.body[0].body) == 1):
             small = first.body.body[0].body[0]
             if (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and not small.value.args
-                    and isinstance(small.value.func, cst.Attribute) and isinstance(small.value.func.value, cst.Name)
-                    and small.value.func.value.value == alias and small.value.func.attr.value == "reuse_variables"):
-                flag = first.test
-        uses = _count_name(self.plan.node, alias)
-        if uses != (2 if flag is not None else 1):  # the `as` target, the `if` (if any), nothing else
-            raise Reject(f"the variable scope object `{alias}` of a `with ... as {alias}` is used other than by a first "
-                         f"`if <reuse parameter>: {alias}.reuse_variables()`")
+                    and isinstance(small.value.func, cst.Attribute) and small.value.func.attr.value == "reuse_variables"):
+                target = small.value.func.value
+                if alias is not None and isinstance(target, cst.Name) and target.value == alias:
+                    flag, via_alias = first.test, True
+                elif isinstance(target, cst.Call) and not target.args and self.rest(target.func) == "get_variable_scope":
+                    flag = first.test
+                    self.plan.obsolete.append(target.func)
+        if alias is not None:
+            uses = _count_name(self.plan.node, alias)
+            if uses != (2 if via_alias else 1):  # the `as` target, the `if` (if any), nothing else
+                raise Reject(f"the variable scope object `{alias}` of a `with ... as {alias}` is used other than by a first "
+                             f"`if <reuse parameter>: {alias}.reuse_variables()`")
         if flag is None:
             return body, reuse
         if reuse is not None:
@@ -479,6 +609,20 @@ class _Analyzer:
                 continue
             if isinstance(value, cst.Call) and self.rest(value.func) == "Variable" and isinstance(s, cst.Assign) and small is s:
                 self._tf_variable(stmt, s, value, scope)
+                continue
+            if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in self.factories \
+                    and isinstance(s, cst.Assign) and small is s:
+                fac = self.factories[value.func.value]
+                parts = factory_parts(fac.node)
+                clash = sorted(names_in(parts[1]) - set(fac.params) & (self.params | self.locals)) if parts else []
+                if clash:
+                    raise Reject(f"the variable helper `{fac.name}` reads `{clash[0]}`, a name of this function too")
+                inlined = inline_factory(fac.node, fac.params, value)
+                if inlined is None:
+                    raise Reject(f"the call of the variable helper `{fac.name}` cannot be matched to its parameters")
+                self._get_variable(stmt, s, inlined, scope, shape_locals)
+                c = self.plan.creators[-1]
+                c.node, c.fn = value, "factory:" + fac.name
                 continue
             calls = self._calls(value)
             creators = 0
@@ -586,6 +730,8 @@ class _Analyzer:
         if isinstance(call.func, cst.Name):
             f = call.func.value
             if f in self.creating:
+                if f in self.factories:
+                    raise Reject(f"it calls the variable helper `{f}` other than as `v = {f}(...)`")
                 callee = self.accepted.get(f)
                 if callee is None:
                     raise Reject(f"it calls `{f}`, which is not restructured")
@@ -826,13 +972,16 @@ class _Analyzer:
             elif k != "name":
                 self._static(a.value, f"the `{k}=` of tf.get_variable('{vname}')")
         local = assign.targets[0].target.value  # type: ignore[attr-defined]
-        if local in self.locals or local in self.params:
+        # a local may name one variable after another (`biases` in each scope of the CIFAR-10
+        # model): the call reads the attribute of the variable bound last (flow-sensitive)
+        rebound = local in self.var_locals
+        if (local in self.locals and not rebound) or local in self.params:
             raise Reject(f"`{local}` is assigned again")
         self.var_locals.add(local)
         keras_name = "_".join((*scope, vname))
         if any(c.kind == "var" and c.keras_name == keras_name for c in self.plan.creators):
             raise Reject(f"tf.get_variable('{join(*scope, vname)}') twice")
-        attr = local if local not in self.attrs and local not in RESERVED and local not in self.params else self._unique_attr(local)
+        attr = local if local not in self.attrs and local not in RESERVED and local not in self.params else self._unique_attr(keras_name if rebound else local)
         self.attrs.add(attr)
         c = Creator("var", call, attr, keras_name, stmt=stmt, local=local)
         self.plan.creators.append(c)
@@ -865,13 +1014,16 @@ class _Analyzer:
                 if made:
                     raise Reject(f"the initial value of tf.Variable(name='{vname}') calls `{made[0]}`, which creates variables")
         local = assign.targets[0].target.value  # type: ignore[attr-defined]
-        if local in self.locals or local in self.params:
+        # a local may name one variable after another (`biases` in each scope of the CIFAR-10
+        # model): the call reads the attribute of the variable bound last (flow-sensitive)
+        rebound = local in self.var_locals
+        if (local in self.locals and not rebound) or local in self.params:
             raise Reject(f"`{local}` is assigned again")
         self.var_locals.add(local)
         keras_name = "_".join((*scope, vname))
         if any(c.kind == "var" and c.keras_name == keras_name for c in self.plan.creators):
             raise Reject(f"tf.Variable(name='{join(*scope, vname)}') twice (TF1 names the second `{vname}_1`)")
-        attr = local if local not in self.attrs and local not in RESERVED and local not in self.params else self._unique_attr(local)
+        attr = local if local not in self.attrs and local not in RESERVED and local not in self.params else self._unique_attr(keras_name if rebound else local)
         self.attrs.add(attr)
         c = Creator("var", call, attr, keras_name, fn="Variable", stmt=stmt, local=local)
         self.plan.creators.append(c)
@@ -904,6 +1056,14 @@ class _Analyzer:
         node.visit(V())
         if not ok:
             raise Reject(f"the shape of `{vname}` reads the input tensor, not only its static shape")
+
+
+def _walk_nodes(node: cst.CSTNode):  # type: ignore[no-untyped-def]
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(n.children)
 
 
 def _count_name(node: cst.CSTNode, name: str) -> int:
@@ -1162,13 +1322,14 @@ def model_plans(rule) -> ModulePlan:
     safe = _import_safe_names(rule, module)
     accepted: dict[str, FuncPlan] = {}
     rejected: dict[str, str] = {}
+    factories = {n: fac for n in creating if n in direct and (fac := _factory(rule, funcs[n])) is not None}
     while True:
         progress = False
         for name in _order(funcs, creating):
-            if name in accepted or name in rejected:
+            if name in accepted or name in rejected or name in factories:
                 continue
             f = funcs[name]
-            deps = _calls_which(f, creating)
+            deps = _calls_which(f, creating) - set(factories)
             if any(d in rejected for d in deps if d != name):
                 bad = next(d for d in sorted(deps) if d in rejected)
                 rejected[name] = f"it calls `{bad}`, which is not restructured: {rejected[bad]}"
@@ -1181,7 +1342,7 @@ def model_plans(rule) -> ModulePlan:
                 progress = True
                 continue
             try:
-                accepted[name] = _Analyzer(rule, module, funcs, creating, accepted).analyze(f)
+                accepted[name] = _Analyzer(rule, module, funcs, creating, accepted, factories).analyze(f)
             except Reject as e:
                 rejected[name] = str(e)
             progress = True
@@ -1206,12 +1367,27 @@ def model_plans(rule) -> ModulePlan:
         if not progress:
             break
     _shared_names(accepted, rejected, funcs, creating)
+    # a variable helper goes when every call of it became a variable of a Keras layer;
+    # otherwise it stays a TF1 function (with the reason the analysis gives for it)
+    inlined = {id(c.node) for p in accepted.values() for c in p.creators if c.fn.startswith("factory:")}
+    for name, fac in factories.items():
+        mp.factories[name] = fac
+        if refs[name] and all(call is not None and id(call) in inlined for _n, call in refs[name]):
+            mp.factories_gone.add(name)
+        else:
+            where = sorted({homes.get(id(call)) or "module level" for _n, call in refs[name]
+                            if call is None or id(call) not in inlined})
+            rejected[name] = ("a variable helper (one tf.get_variable named by its parameter) also called outside the "
+                              f"restructured model functions (in {', '.join(f'`{w}`' for w in where) or 'no call'}): it stays "
+                              "a TF1 function there")
     for name in creating:
-        if name not in accepted and name not in rejected:
+        if name not in accepted and name not in rejected and name not in mp.factories_gone:
             rejected[name] = "it depends on functions that are not restructured"
     mp.plans = accepted
     mp.rejected = {n: (funcs[n], why, n not in program) for n, why in rejected.items()}
-    scoped_fns = {n for n, (f, _w, ml) in mp.rejected.items() if ml and _mentions(rule, f, lambda r: r in ("variable_scope", "get_variable"))}
+    # (a variable helper is not a model: no shim of its own)
+    scoped_fns = {n for n, (f, _w, ml) in mp.rejected.items() if ml and n not in factories
+                  and _mentions(rule, f, lambda r: r in ("variable_scope", "get_variable"))}
     called: set[str] = set()
     for n in scoped_fns:
         called |= _calls_which(funcs[n], scoped_fns - {n})
