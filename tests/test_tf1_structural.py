@@ -127,8 +127,9 @@ UNTRAINED_KEYS = {"linear_regression_interactive": {"w_init"}}
 NOT_CONVERTED = {
     # generator (tf.Variable, called once) and discriminator (`as scope` + `if reuse:
     # scope.reuse_variables()`) are TF2130 Keras layers now; the scoped TRAINABLE_VARIABLES
-    # read and the `var.name.startswith('generator')` filter are not converted
-    "gan_two_optimizers": "GraphKeys",
+    # read (the object discriminator_layer's variables, read before a trace builds it) and
+    # the `var.name.startswith('generator')` filter are not converted
+    "gan_two_optimizers": "those of the Keras object `discriminator_layer` made from `discriminator`",
     # tower_loss(x, y) is the TF2130 layer TowerLoss (y a call argument, the root scope
     # re-entered); tf.global_variables() (count and first variable) is not converted
     "multi_tower_device": "GLOBAL_VARIABLES also list",
