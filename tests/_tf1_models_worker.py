@@ -37,6 +37,9 @@ SOURCES = {
     "vgg": ROOT / "corpus" / "tf1" / "slim_style_arg_scope.py",
     "drivenet": ROOT / "corpus" / "case_study" / "tf1" / "model.py",
     "slim": ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "slim_model_function" / "input.py",
+    "gan": ROOT / "corpus" / "tf1" / "gan_two_optimizers.py",
+    "tower": ROOT / "corpus" / "tf1" / "multi_tower_device.py",
+    "helper": ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "model_function_variable_helper" / "input.py",
 }
 
 rng = np.random.RandomState(0)
@@ -48,6 +51,9 @@ DATA = {
     "drivenet": (rng.rand(2, 4, 33, 64, 3).astype(np.float32),),
     "mlp": (rng.randn(8, 6).astype(np.float32), np.arange(8, dtype=np.int32) % 3),
     "convnet": (rng.rand(6, 9, 9, 2).astype(np.float32), np.arange(6, dtype=np.int32) % 2),
+    "gan": (rng.uniform(-1, 1, (8, 4)).astype(np.float32), (rng.randn(8, 1) * 0.5 + 2.0).astype(np.float32)),
+    "tower": (rng.randn(8, 3).astype(np.float32), rng.randn(8, 1).astype(np.float32)),
+    "helper": (rng.rand(4, 6, 6, 2).astype(np.float32), np.array([0, 1, 2, 0], np.int32)),
 }
 
 
@@ -204,6 +210,53 @@ def run_tf1() -> None:
                  fetch_extra=("train_out", "convnet/Conv/BatchNorm/moving_mean", "convnet/Conv/BatchNorm/moving_variance",
                               "convnet/BatchNorm/moving_mean", "convnet/BatchNorm/moving_variance"))
 
+    gan = load("gan", False)
+
+    def b_gan():
+        # tf.Variable in `generator`, `if reuse: scope.reuse_variables()` in `discriminator`
+        z = tf.placeholder(tf.float32, [None, 4])
+        x = tf.placeholder(tf.float32, [None, 1])
+        fake = gan.generator(z)
+        _p, logit_real = gan.discriminator(x)
+        _q, logit_fake = gan.discriminator(fake, reuse=True)
+        loss = tf.reduce_mean(tf.square(logit_real - 1.0)) + tf.reduce_mean(tf.square(logit_fake)) + tf.reduce_mean(tf.square(fake - x))
+        return {"fake": fake, "logit_real": logit_real, "logit_fake": logit_fake, "loss": loss}, loss, (z, x)
+
+    z, xr = DATA["gan"]
+    tf1_case("gan", b_gan, 5, 0.05, lambda p: {p[0]: z, p[1]: xr}, lambda p: {p[0]: z, p[1]: xr})
+
+    tw = load("tower", False)
+
+    def b_tower():
+        # the multi-tower idiom: the root scope re-entered, towers sharing by reuse_variables(),
+        # a computed second tensor (the labels' split) passed to the model function
+        x = tf.placeholder(tf.float32, [8, 3])
+        y = tf.placeholder(tf.float32, [8, 1])
+        xs, ys = tf.split(x, 2), tf.split(y, 2)
+        losses = []
+        with tf.variable_scope(tf.get_variable_scope()):
+            for i in range(2):
+                losses.append(tw.tower_loss(xs[i], ys[i]))
+                tf.get_variable_scope().reuse_variables()
+        loss = tf.reduce_mean(tf.stack(losses))
+        return {"loss0": losses[0], "loss": loss}, loss, (x, y)
+
+    xt, yt = DATA["tower"]
+    tf1_case("tower", b_tower, 5, 0.1, lambda p: {p[0]: xt, p[1]: yt}, lambda p: {p[0]: xt, p[1]: yt})
+
+    hp = load("helper", False)
+
+    def b_helper():
+        # variable helpers (`_variable_on_cpu` with tf.device, `_weight`) inlined as the layer's
+        # variables; `biases` names one variable after another
+        images = tf.placeholder(tf.float32, [4, 6, 6, 2])
+        labels = tf.placeholder(tf.int32, [4])
+        logits = hp.inference(images)
+        return {"logits": logits}, xent(labels, logits), (images, labels)
+
+    xh, yh = DATA["helper"]
+    tf1_case("helper", b_helper, 5, 0.1, lambda p: {p[0]: xh, p[1]: yh}, lambda p: {p[0]: xh})
+
     dn = load("drivenet", False)
 
     def b_dn():
@@ -310,6 +363,56 @@ def run_keras() -> None:
     after_bn_training("fixture", clf, {"classifier/head/bn": clf.head_bn})
 
 
+def run_keras_gan() -> None:
+    gan = load("gan", True)
+    z, xr = DATA["gan"]
+    gen, disc = gan.Generator(), gan.Discriminator()
+    disc(gen(z))
+    copy_weights("gan", [gen, disc], True)
+
+    def outputs():
+        fake = gen(z)
+        _p, logit_real = disc(xr)
+        _q, logit_fake = disc(fake)
+        loss = tf.reduce_mean(tf.square(logit_real - 1.0)) + tf.reduce_mean(tf.square(logit_fake)) + tf.reduce_mean(tf.square(fake - xr))
+        return {"fake": fake, "logit_real": logit_real, "logit_fake": logit_fake, "loss": loss}
+
+    for k, v in outputs().items():
+        results[f"gan/before/{k}"] = v.numpy()
+    sgd([gen, disc], lambda: outputs()["loss"], 5, 0.05)
+    for k, v in outputs().items():
+        results[f"gan/after/{k}"] = v.numpy()
+
+
+def run_keras_tower() -> None:
+    tw = load("tower", True)
+    xt, yt = DATA["tower"]
+    layer = tw.TowerLoss()
+    layer(xt[:4], yt[:4])
+    copy_weights("tower", [layer], True)
+
+    def outputs():
+        losses = [layer(xt[4 * i:4 * i + 4], yt[4 * i:4 * i + 4]) for i in range(2)]
+        return {"loss0": losses[0], "loss": tf.reduce_mean(tf.stack(losses))}
+
+    for k, v in outputs().items():
+        results[f"tower/before/{k}"] = v.numpy()
+    sgd([layer], lambda: outputs()["loss"], 5, 0.1)
+    for k, v in outputs().items():
+        results[f"tower/after/{k}"] = v.numpy()
+
+
+def run_keras_helper() -> None:
+    hp = load("helper", True)
+    xh, yh = DATA["helper"]
+    layer = hp.Inference()
+    layer(xh)
+    copy_weights("helper", [layer], True)
+    results["helper/before/logits"] = layer(xh).numpy()
+    sgd([layer], lambda: xent(yh, layer(xh)), 5, 0.1)
+    results["helper/after/logits"] = layer(xh).numpy()
+
+
 def run_keras_slim() -> None:
     if not any(k.startswith("mlp/") for k in TF1_NPZ):
         return
@@ -381,6 +484,6 @@ def run_shim() -> None:
         results[f"drivenet/before/{k}"] = outs[k].numpy()
 
 
-{"tf1": run_tf1, "keras": lambda: (run_keras(), run_keras_slim()), "shim": run_shim}[SIDE]()
+{"tf1": run_tf1, "keras": lambda: (run_keras(), run_keras_gan(), run_keras_tower(), run_keras_helper(), run_keras_slim()), "shim": run_shim}[SIDE]()
 np.savez(OUT, **results)
 print("OK", len(results))

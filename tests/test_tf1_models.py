@@ -42,6 +42,9 @@ SOURCES = {
     "vgg": ROOT / "corpus" / "tf1" / "slim_style_arg_scope.py",
     "drivenet": ROOT / "corpus" / "case_study" / "tf1" / "model.py",
     "slim": ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "slim_model_function" / "input.py",
+    "gan": ROOT / "corpus" / "tf1" / "gan_two_optimizers.py",
+    "tower": ROOT / "corpus" / "tf1" / "multi_tower_device.py",
+    "helper": ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "model_function_variable_helper" / "input.py",
 }
 CLASSES = {
     "cnn": ["ModelFn"],
@@ -50,6 +53,14 @@ CLASSES = {
     "vgg": ["VggTinyShim"],
     "drivenet": ["InferenceShim"],
     "slim": ["Mlp", "Convnet"],
+    # tf.Variable in a model function called once; `with variable_scope(...) as scope:` whose
+    # only use is `if reuse: scope.reuse_variables()`
+    "gan": ["Generator", "Discriminator"],
+    # a computed second tensor `y` becomes a call argument; called under
+    # `variable_scope(tf.get_variable_scope())` (the root scope) with reuse_variables()
+    "tower": ["TowerLoss"],
+    # variable helpers inlined (tf.device kept around the variable), `biases` rebound per scope
+    "helper": ["Inference"],
 }
 
 
@@ -82,10 +93,49 @@ def test_model_functions_become_classes(migrated: Path) -> None:
 
 
 def test_restructured_files_have_no_variable_scope_left(migrated: Path) -> None:
-    for case in ("cnn", "siamese"):
+    for case in ("cnn", "siamese", "gan"):
         code = (migrated / f"{case}.py").read_text()
         for name in ("tf.compat.v1.variable_scope", "get_variable(", "layers.dense", "layers.conv2d", "layers.batch_normalization"):
             assert name not in code, (case, name)
+
+
+def test_tf_variable_and_reuse_variables_restructured(migrated: Path) -> None:
+    code = (migrated / "gan_k3.py").read_text()
+    cls = code[code.index("class Generator("):code.index("\ndef sample_z")]
+    assert "self.G_W1 = tf.keras.Variable(xavier_init([Z_DIM, H_DIM]), name='G_W1')" in cls
+    assert "reuse_variables" not in cls and "tf.Variable(" not in cls and "variable_scope" not in cls
+    assert "discriminator_layer(G_sample)" in code
+
+
+def test_tf_variable_function_called_twice_is_not_restructured() -> None:
+    src = SOURCES["gan"].read_text().replace("    G_sample = generator(Z)\n", "    G_sample = generator(Z)\n    G_again = generator(Z)\n")
+    pack = load_pack("tf1-to-tf2")
+    out = apply(src, pack.rules, pack, unsafe_fixes=True)
+    assert "class Generator(" not in out.code
+    why = [f.message for f in out.findings if f.rule_id == "TF2131" and "`generator`" in f.message]
+    assert why and "makes new variables at every TF1 call" in why[0]
+
+
+def test_computed_second_tensor_becomes_a_call_argument(migrated: Path) -> None:
+    code = (migrated / "tower_k3.py").read_text()
+    assert "    def call(self, x, y):\n" in code and "    def __init__(self, name=None, **kwargs):\n" in code
+    assert "loss = tower_loss_layer(x_splits[i], y_splits[i])" in code
+
+
+def test_variable_helper_inlined_with_its_device(migrated: Path) -> None:
+    code = (migrated / "helper_k3.py").read_text()
+    assert "def _variable_on_cpu" not in code  # every call became a variable of `Inference`
+    build = code[code.index("    def build(self, input_shape):"):code.index("    def call(self, images):")]
+    assert "        with tf.device('/cpu:0'):\n            self.kernel = self.add_weight(name='conv1_weights'" in build
+    assert "initializer=tf.keras.initializers.TruncatedNormal(stddev=5e-2)" in build
+    # `biases` names conv1's variable, then softmax_linear's
+    assert "tf.nn.bias_add(conv, self.biases)" in code and "self.weights_layer) + self.softmax_linear_biases" in code
+
+
+def test_weight_decay_collection_helper_is_refused_with_what_to_do() -> None:
+    _code, findings = migrate_source(SOURCES["helper"])
+    why = [f.message for f in findings if f.rule_id == "TF2131" and "`decayed`" in f.message]
+    assert why and "adds to the graph collection 'losses'" in why[0] and "layer.losses" in why[0]
 
 
 def test_shim_is_a_manual_item() -> None:
@@ -162,7 +212,7 @@ def test_migrated_models_compute_the_same_numbers(migrated: Path, tmp_path: Path
     if importlib.util.find_spec("tf_slim") is not None:  # TF1 slim (tf-slim package) is installed
         assert any(k.startswith("convnet/after/") for k in ref), "the slim cases did not run"
     # the steps changed something (the comparison after training is not vacuous)
-    for case in ("cnn", "siamese", "fixture", "vgg", "loop"):
+    for case in ("cnn", "siamese", "fixture", "vgg", "loop", "gan", "tower", "helper"):
         key = next(k for k in ref if k.startswith(f"{case}/after/"))
         before = ref[key.replace("/after/", "/before/")]
         assert float(np.max(np.abs(ref[key] - before))) > 1e-4, key

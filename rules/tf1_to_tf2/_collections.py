@@ -112,6 +112,10 @@ def _scope_objects(an: Analysis) -> dict[str, tuple[str, str]]:
     for fname, fp in an.models.items():
         param = fp.name_param  # type: ignore[attr-defined]
         if param is None:
+            # the function's own literal scope (`with tf.variable_scope('discriminator'):`),
+            # one object made from it (TF2130 hook)
+            if fp.scope is not None and len(fp.instances) == 1 and fp.external and names.get(fname):  # type: ignore[attr-defined]
+                out[fp.scope] = (fname, names[fname][0])  # type: ignore[attr-defined]
             continue
         for i, ctor in enumerate(fp.instances):  # type: ignore[attr-defined]
             m = re.search(rf"(?:^|, ){re.escape(param)}=(.*?)(?:, [a-zA-Z_]\w*=|$)", ctor)

@@ -83,6 +83,9 @@ def slim_value(rest: str | None) -> str | None:
 
 UNSUPPORTED_LAYER_ARGS = {"reuse", "renorm", "renorm_clipping", "renorm_momentum", "fused", "virtual_batch_size", "adjustment"}
 GET_VARIABLE_PARAMS = ["name", "shape", "dtype", "initializer", "regularizer", "trainable"]
+# TF1 tf.Variable's positional parameters (up to dtype) and the ones TF2130 takes
+TF_VARIABLE_PARAMS = ["initial_value", "trainable", "collections", "validate_shape", "caching_device", "name", "variable_def", "dtype"]
+TF_VARIABLE_OK = {"initial_value", "trainable", "name", "dtype"}
 
 # TF names whose presence in a function makes it not a plain model function.
 _DENY_EXACT = {
@@ -182,9 +185,17 @@ class FuncPlan:
     name_param: str | None = None
     reuse_param: str | None = None
     config: list[cst.Param] = field(default_factory=list)
+    # parameters read only by the computation (not by build arguments): config when every
+    # call passes a literal, else extra call inputs (`extra`, moved out of `config` by
+    # _external_ok when a call outside restructured code passes a computed value)
+    compute_only: set[str] = field(default_factory=set)
+    all_config: list[cst.Param] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
     scope: str | None = None  # literal object scope
     creators: list[Creator] = field(default_factory=list)
     withs: set[int] = field(default_factory=set)  # id() of original With nodes to unwrap
+    drops: set[int] = field(default_factory=set)  # id() of original `if reuse: scope.reuse_variables()` to drop
+    once: bool = False  # creates tf.Variables (new ones at every TF1 call): must be called exactly once
     obsolete: list[cst.CSTNode] = field(default_factory=list)  # nodes whose other findings go
     var_stmts: set[int] = field(default_factory=set)  # id() of original statements moved to build
     shape_stmts: list[cst.SimpleStatementLine] = field(default_factory=list)  # copied into build
@@ -197,6 +208,113 @@ class FuncPlan:
 
 
 @dataclass
+class Factory:
+    """A variable helper: `def _variable_on_cpu(name, shape, initializer):` whose body is one
+    `tf.get_variable(<name parameter>, ...)` (optionally under `with tf.device('<literal>'):`)
+    returned as it is. Its calls `v = helper('weights', ...)` inside model functions become
+    the layer's variables (the helper's get_variable with the call's arguments put in)."""
+    name: str
+    node: cst.FunctionDef
+    params: list[str]
+    device: bool  # the variable is created under `with tf.device(...)` (kept around add_weight)
+
+
+def factory_parts(fn: cst.FunctionDef) -> tuple[cst.With | None, cst.Call] | None:
+    """The structure of a variable helper (spelling-independent: also on the rewritten
+    function): (the `with` around the variable, the get_variable-like call), else None."""
+    body = list(fn.body.body) if isinstance(fn.body, cst.IndentedBlock) else []
+    if body and _is_docstring(body[0]):
+        body = body[1:]
+    with_: cst.With | None = None
+    if len(body) == 2 and isinstance(body[0], cst.With):
+        with_ = body[0]
+        inner = list(with_.body.body) if isinstance(with_.body, cst.IndentedBlock) else []
+        if len(inner) != 1:
+            return None
+        body = [inner[0], body[1]]
+    elif len(body) == 1 and isinstance(body[0], cst.With):
+        with_ = body[0]
+        body = list(with_.body.body) if isinstance(with_.body, cst.IndentedBlock) else []
+    if not all(isinstance(b, cst.SimpleStatementLine) and len(b.body) == 1 for b in body):
+        return None
+    smalls = [b.body[0] for b in body]  # type: ignore[attr-defined]
+    if len(smalls) == 1 and isinstance(smalls[0], cst.Return) and isinstance(smalls[0].value, cst.Call):
+        return with_, smalls[0].value
+    if (len(smalls) == 2 and isinstance(smalls[0], cst.Assign) and len(smalls[0].targets) == 1
+            and isinstance(smalls[0].targets[0].target, cst.Name) and isinstance(smalls[0].value, cst.Call)
+            and isinstance(smalls[1], cst.Return) and isinstance(smalls[1].value, cst.Name)
+            and smalls[1].value.value == smalls[0].targets[0].target.value):
+        return with_, smalls[0].value
+    return None
+
+
+def _factory(rule, fn: cst.FunctionDef) -> Factory | None:
+    if fn.decorators or fn.asynchronous:
+        return None
+    try:
+        params = [p.name.value for p in _param_list(fn)]
+    except Reject:
+        return None
+    parts = factory_parts(fn)
+    if parts is None:
+        return None
+    with_, call = parts
+    if rest_of(rule.qname(call.func)) != "get_variable":
+        return None
+    if with_ is not None:
+        if len(with_.items) != 1 or with_.items[0].asname is not None or with_.asynchronous:
+            return None
+        dev = with_.items[0].item
+        if not (isinstance(dev, cst.Call) and rest_of(rule.qname(dev.func)) == "device" and len(dev.args) == 1
+                and dev.args[0].keyword is None and string_value(dev.args[0].value) is not None):
+            return None
+    args = keyword_args(call, GET_VARIABLE_PARAMS)
+    if args is None or set(args) - set(GET_VARIABLE_PARAMS) or "name" not in args:
+        return None
+    nm = args["name"].value
+    if not (isinstance(nm, cst.Name) and nm.value in params):
+        return None
+    return Factory(fn.name.value, fn, params, with_ is not None)
+
+
+class _Substitute(cst.CSTTransformer):
+    """Parameter names -> the argument expressions of a call (loads only)."""
+
+    def __init__(self, values: dict[str, cst.BaseExpression]) -> None:
+        super().__init__()
+        self.values = values
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False
+
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
+        return updated_node.with_changes(value=original_node.value.visit(self))
+
+    def leave_Arg(self, original_node: cst.Arg, updated_node: cst.Arg) -> cst.Arg:
+        return updated_node.with_changes(keyword=original_node.keyword)
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
+        return self.values.get(original_node.value, updated_node)
+
+
+def inline_factory(fn: cst.FunctionDef, params: list[str], call: cst.Call) -> cst.Call | None:
+    """The helper's get_variable call with the arguments of `call` put in for its parameters
+    (defaults for those left out); None when the call cannot be matched."""
+    parts = factory_parts(fn)
+    args = keyword_args(call, params)
+    if parts is None or args is None or set(args) - set(params):
+        return None
+    values: dict[str, cst.BaseExpression] = {k: a.value for k, a in args.items()}
+    for p in fn.params.params:
+        if p.name.value not in values:
+            if p.default is None:
+                return None
+            values[p.name.value] = p.default
+    return parts[1].visit(_Substitute(values))  # type: ignore[return-value]
+
+
+@dataclass
 class ModulePlan:
     plans: dict[str, FuncPlan] = field(default_factory=dict)
     rejected: dict[str, tuple[cst.FunctionDef, str, bool]] = field(default_factory=dict)  # name -> (node, reason, model_like)
@@ -205,6 +323,8 @@ class ModulePlan:
     tf1_calls: set[int] = field(default_factory=set)  # tf.layers calls left TF1-style (shim)
     shim_roots: dict[str, str] = field(default_factory=dict)  # TF2131: function -> why not restructured
     unhandled: dict[str, str] = field(default_factory=dict)  # model functions neither rule covers
+    factories: dict[str, Factory] = field(default_factory=dict)  # variable helpers inlined into restructured functions
+    factories_gone: set[str] = field(default_factory=set)  # ... of them, those inlined at every call (removed)
 
 
 class Reject(Exception):
@@ -225,12 +345,14 @@ def _statements(block: cst.BaseSuite) -> list[cst.BaseStatement]:
 
 
 class _Analyzer:
-    def __init__(self, rule, module: cst.Module, funcs: dict[str, cst.FunctionDef], creating: set[str], accepted: dict[str, FuncPlan]) -> None:
+    def __init__(self, rule, module: cst.Module, funcs: dict[str, cst.FunctionDef], creating: set[str], accepted: dict[str, FuncPlan],
+                 factories: dict[str, Factory] | None = None) -> None:
         self.rule = rule
         self.module = module
         self.funcs = funcs
         self.creating = creating
         self.accepted = accepted
+        self.factories = factories or {}
 
     def rest(self, node: cst.BaseExpression) -> str | None:
         return rest_of(self.rule.qname(node))
@@ -241,6 +363,7 @@ class _Analyzer:
         if fn.asynchronous:
             raise Reject("an async function")
         params = _param_list(fn)
+        self._collections(fn)
         if not params:
             raise Reject("the function has no input parameter")
         pnames = [p.name.value for p in params]
@@ -296,6 +419,9 @@ class _Analyzer:
                 raise Reject(f"parameter `{name}` is used both to build and to compute")
             else:
                 plan.config.append(p)
+                if uses == {"compute"} and p.default is None:
+                    plan.compute_only.add(name)
+        plan.all_config = list(plan.config)
         if self.used_as[plan.input] - {"input"}:
             raise Reject(f"the input `{plan.input}` is used to build the layers")
         if "training" in self.locals or any(c.value == "training" for c in [p.name for p in plan.config]):
@@ -303,6 +429,19 @@ class _Analyzer:
         if not plan.creators:
             raise Reject("no variables are created")
         return plan
+
+    def _collections(self, fn: cst.FunctionDef) -> None:
+        """`tf.add_to_collection(key, value)` in a model function (the CIFAR-10 weight decay:
+        `tf.add_to_collection('losses', wd * tf.nn.l2_loss(var))`): refused with what a person
+        must do. A Keras layer would hold the term in `losses` (a regularizer), but the reads of
+        the collection elsewhere (`tf.add_n(tf.get_collection('losses'))`) would then miss it."""
+        for n in _walk_nodes(fn):
+            if isinstance(n, cst.Call) and self.rest(n.func) in ("add_to_collection", "add_to_collections"):
+                key = string_value(n.args[0].value) if n.args else None
+                what = f"the graph collection {key!r}" if key is not None else "a graph collection"
+                raise Reject(f"it adds to {what} (`tf.add_to_collection`): TF2 has no collections; a weight-decay term "
+                             "becomes a regularizer of the layer's variable (`layer.losses`), and every read of the "
+                             "collection (`tf.add_n(tf.get_collection(...))`) must then add `layer.losses` instead")
 
     # -- structure ---------------------------------------------------------------------
     def _creates(self, node: cst.CSTNode) -> bool:
@@ -324,9 +463,12 @@ class _Analyzer:
     def _walk(self, body, scope: tuple[str, ...], flat, obj_with) -> None:
         for stmt in body:
             if isinstance(stmt, cst.With):
-                if len(stmt.items) != 1 or stmt.items[0].asname is not None or stmt.asynchronous:
+                asname = stmt.items[0].asname if len(stmt.items) == 1 else None
+                if len(stmt.items) != 1 or stmt.asynchronous or (asname is not None and not isinstance(asname.name, cst.Name)):
                     raise Reject("a `with` statement that is not a plain variable_scope")
                 call = stmt.items[0].item
+                if asname is not None and not (isinstance(call, cst.Call) and self.rest(call.func) == "variable_scope"):
+                    raise Reject("a `with ... as` statement that is not a variable_scope")
                 if isinstance(call, cst.Call) and self.rest(call.func) in ARG_SCOPES:
                     self._arg_scope(stmt, call)
                     self._walk(_statements(stmt.body), scope, flat, obj_with)
@@ -340,6 +482,8 @@ class _Analyzer:
                 sv = args["name_or_scope"].value
                 reuse = args.get("reuse")
                 is_obj = stmt is obj_with
+                inner_body = _statements(stmt.body)
+                inner_body, reuse = self._scope_as(stmt, asname.name.value if asname is not None else None, inner_body, reuse, is_obj)  # type: ignore[attr-defined]
                 if isinstance(sv, cst.Name) and sv.value in self.params:
                     if not is_obj:
                         raise Reject("a variable_scope named by a parameter inside the function")
@@ -368,7 +512,7 @@ class _Analyzer:
                 if reuse is not None:
                     self.plan.obsolete.append(reuse.value)
                 inner = scope if is_obj else (*scope, name)  # type: ignore[arg-type]
-                self._walk(_statements(stmt.body), inner, flat, obj_with)
+                self._walk(inner_body, inner, flat, obj_with)
             elif isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     if isinstance(small, cst.Assign):
@@ -385,6 +529,42 @@ class _Analyzer:
                 self.argscope_of[id(stmt)] = list(self.arg_stack)
             else:
                 raise Reject(f"a `{type(stmt).__name__}` statement (loops, branches and nested functions are not restructured)")
+
+    def _scope_as(self, stmt: cst.With, alias: str | None, body: list[cst.BaseStatement], reuse: cst.Arg | None,
+                  is_obj: bool) -> tuple[list[cst.BaseStatement], cst.Arg | None]:
+        """`with tf.variable_scope(S) [as scope]:` whose first statement is `if <reuse
+        parameter>: scope.reuse_variables()` (or `tf.get_variable_scope().reuse_variables()`,
+        the DCGAN spelling): the same as `variable_scope(S, reuse=<reuse parameter>)`
+        (reuse_variables() before any variable of the block is made; reuse=False inherits, as
+        TF1's does). The `if` goes; anything else done with `scope` refuses."""
+        first = body[0] if body else None
+        flag: cst.Name | None = None
+        via_alias = False
+        if (isinstance(first, cst.If) and first.orelse is None and isinstance(first.test, cst.Name)
+                and isinstance(first.body, cst.IndentedBlock) and len(first.body.body) == 1
+                and isinstance(first.body.body[0], cst.SimpleStatementLine) and len(first.body.body[0].body) == 1):
+            small = first.body.body[0].body[0]
+            if (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and not small.value.args
+                    and isinstance(small.value.func, cst.Attribute) and small.value.func.attr.value == "reuse_variables"):
+                target = small.value.func.value
+                if alias is not None and isinstance(target, cst.Name) and target.value == alias:
+                    flag, via_alias = first.test, True
+                elif isinstance(target, cst.Call) and not target.args and self.rest(target.func) == "get_variable_scope":
+                    flag = first.test
+                    self.plan.obsolete.append(target.func)
+        if alias is not None:
+            uses = _count_name(self.plan.node, alias)
+            if uses != (2 if via_alias else 1):  # the `as` target, the `if` (if any), nothing else
+                raise Reject(f"the variable scope object `{alias}` of a `with ... as {alias}` is used other than by a first "
+                             f"`if <reuse parameter>: {alias}.reuse_variables()`")
+        if flag is None:
+            return body, reuse
+        if reuse is not None:
+            raise Reject("variable_scope with both reuse= and reuse_variables()")
+        if flag.value not in self.params or not is_obj:
+            raise Reject(f"`{alias}.reuse_variables()` under a condition that is not the function's reuse parameter")
+        self.plan.drops.add(id(first))
+        return body[1:], cst.Arg(flag, keyword=cst.Name("reuse"))
 
     def _names(self, node: cst.CSTNode, role: str) -> None:
         for n in names_in(node):
@@ -426,6 +606,23 @@ class _Analyzer:
             assert value is not None
             if isinstance(value, cst.Call) and self.rest(value.func) == "get_variable" and isinstance(s, cst.Assign) and small is s:
                 self._get_variable(stmt, s, value, scope, shape_locals)
+                continue
+            if isinstance(value, cst.Call) and self.rest(value.func) == "Variable" and isinstance(s, cst.Assign) and small is s:
+                self._tf_variable(stmt, s, value, scope)
+                continue
+            if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in self.factories \
+                    and isinstance(s, cst.Assign) and small is s:
+                fac = self.factories[value.func.value]
+                parts = factory_parts(fac.node)
+                clash = sorted(names_in(parts[1]) - set(fac.params) & (self.params | self.locals)) if parts else []
+                if clash:
+                    raise Reject(f"the variable helper `{fac.name}` reads `{clash[0]}`, a name of this function too")
+                inlined = inline_factory(fac.node, fac.params, value)
+                if inlined is None:
+                    raise Reject(f"the call of the variable helper `{fac.name}` cannot be matched to its parameters")
+                self._get_variable(stmt, s, inlined, scope, shape_locals)
+                c = self.plan.creators[-1]
+                c.node, c.fn = value, "factory:" + fac.name
                 continue
             calls = self._calls(value)
             creators = 0
@@ -492,7 +689,7 @@ class _Analyzer:
                 if n.value == analyzer.plan.input:
                     analyzer.used_as[n.value].add("input")
                 elif n.value in analyzer.used_as:
-                    analyzer.used_as[n.value].add("config")
+                    analyzer.used_as[n.value].add("compute")
 
         value.visit(V())
 
@@ -533,6 +730,8 @@ class _Analyzer:
         if isinstance(call.func, cst.Name):
             f = call.func.value
             if f in self.creating:
+                if f in self.factories:
+                    raise Reject(f"it calls the variable helper `{f}` other than as `v = {f}(...)`")
                 callee = self.accepted.get(f)
                 if callee is None:
                     raise Reject(f"it calls `{f}`, which is not restructured")
@@ -773,17 +972,63 @@ class _Analyzer:
             elif k != "name":
                 self._static(a.value, f"the `{k}=` of tf.get_variable('{vname}')")
         local = assign.targets[0].target.value  # type: ignore[attr-defined]
-        if local in self.locals or local in self.params:
+        # a local may name one variable after another (`biases` in each scope of the CIFAR-10
+        # model): the call reads the attribute of the variable bound last (flow-sensitive)
+        rebound = local in self.var_locals
+        if (local in self.locals and not rebound) or local in self.params:
             raise Reject(f"`{local}` is assigned again")
         self.var_locals.add(local)
         keras_name = "_".join((*scope, vname))
         if any(c.kind == "var" and c.keras_name == keras_name for c in self.plan.creators):
             raise Reject(f"tf.get_variable('{join(*scope, vname)}') twice")
-        attr = local if local not in self.attrs and local not in RESERVED and local not in self.params else self._unique_attr(local)
+        attr = local if local not in self.attrs and local not in RESERVED and local not in self.params else self._unique_attr(keras_name if rebound else local)
         self.attrs.add(attr)
         c = Creator("var", call, attr, keras_name, stmt=stmt, local=local)
         self.plan.creators.append(c)
         self.plan.var_stmts.add(id(stmt))
+        self._name(join(self.plan.scope, *scope, vname), keras_name)
+        self.locals.add(local)
+
+    def _tf_variable(self, stmt, assign: cst.Assign, call: cst.Call, scope) -> None:
+        """`W = tf.Variable(<initial value>, name='W')`: a variable of the layer made in build
+        (`tf.keras.Variable(<initial value>, name='W')`, which infers the dtype from the value as
+        tf.Variable does). TF1 makes a new variable at every call of the function (tf.Variable
+        ignores variable-scope reuse), so the function must be called exactly once (`plan.once`,
+        checked with its call sites)."""
+        args = keyword_args(call, TF_VARIABLE_PARAMS)
+        if args is None or set(args) - TF_VARIABLE_OK or "initial_value" not in args:
+            raise Reject("tf.Variable with options other than the initial value, name, dtype and trainable")
+        vname = string_value(args["name"].value) if "name" in args else None
+        if vname is None or "/" in vname or not vname:
+            raise Reject("tf.Variable without a string-literal name")
+        if "trainable" in args and not (isinstance(args["trainable"].value, cst.Name) and args["trainable"].value.value in ("True", "False")):
+            raise Reject(f"tf.Variable('{vname}') with a computed `trainable=`")
+        for k, a in args.items():
+            if k != "name":
+                # evaluated in build (at the first call), not in __init__: no ctor_names
+                bad = names_in(a.value) & self.locals
+                if bad:
+                    raise Reject(f"the `{k}=` of tf.Variable(name='{vname}') reads the local value `{sorted(bad)[0]}`")
+                self._names(a.value, "config")
+                made = sorted(names_in(a.value) & self.creating)
+                if made:
+                    raise Reject(f"the initial value of tf.Variable(name='{vname}') calls `{made[0]}`, which creates variables")
+        local = assign.targets[0].target.value  # type: ignore[attr-defined]
+        # a local may name one variable after another (`biases` in each scope of the CIFAR-10
+        # model): the call reads the attribute of the variable bound last (flow-sensitive)
+        rebound = local in self.var_locals
+        if (local in self.locals and not rebound) or local in self.params:
+            raise Reject(f"`{local}` is assigned again")
+        self.var_locals.add(local)
+        keras_name = "_".join((*scope, vname))
+        if any(c.kind == "var" and c.keras_name == keras_name for c in self.plan.creators):
+            raise Reject(f"tf.Variable(name='{join(*scope, vname)}') twice (TF1 names the second `{vname}_1`)")
+        attr = local if local not in self.attrs and local not in RESERVED and local not in self.params else self._unique_attr(keras_name if rebound else local)
+        self.attrs.add(attr)
+        c = Creator("var", call, attr, keras_name, fn="Variable", stmt=stmt, local=local)
+        self.plan.creators.append(c)
+        self.plan.var_stmts.add(id(stmt))
+        self.plan.once = True
         self._name(join(self.plan.scope, *scope, vname), keras_name)
         self.locals.add(local)
 
@@ -811,6 +1056,36 @@ class _Analyzer:
         node.visit(V())
         if not ok:
             raise Reject(f"the shape of `{vname}` reads the input tensor, not only its static shape")
+
+
+def _walk_nodes(node: cst.CSTNode):  # type: ignore[no-untyped-def]
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(n.children)
+
+
+def _count_name(node: cst.CSTNode, name: str) -> int:
+    """How many Name nodes spell `name` under `node` (attribute names and keywords excluded)."""
+    count = 0
+
+    class V(cst.CSTVisitor):
+        def visit_Attribute(self, n: cst.Attribute) -> bool:
+            n.value.visit(self)
+            return False
+
+        def visit_Arg(self, n: cst.Arg) -> bool:
+            n.value.visit(self)
+            return False
+
+        def visit_Name(self, n: cst.Name) -> None:
+            nonlocal count
+            if n.value == name:
+                count += 1
+
+    node.visit(V())
+    return count
 
 
 def _is_none(node: cst.BaseExpression) -> bool:
@@ -903,23 +1178,60 @@ def _mentions(rule, node: cst.CSTNode, what) -> bool:
     return found
 
 
-def _references(rule, module: cst.Module, names: set[str], scoped: set[int], homes: dict[int, str | None]) -> dict[str, list[tuple[cst.Name, cst.CSTNode | None]]]:
+def _references(rule, module: cst.Module, names: set[str], scoped: set[int], homes: dict[int, str | None],
+                looped: set[int] | None = None) -> dict[str, list[tuple[cst.Name, cst.CSTNode | None]]]:
     """Every load of a module-level function name: (Name, the Call it is the func of, or None).
-    Calls lexically inside a `with tf.variable_scope(...)` block go into `scoped` (by id)."""
+    Calls lexically inside a `with tf.variable_scope(...)` block go into `scoped` (by id);
+    calls that may run more than once per run of their function (in a loop, comprehension,
+    lambda or nested function) into `looped`."""
     out: dict[str, list[tuple[cst.Name, cst.CSTNode | None]]] = {n: [] for n in names}
+    looped = set() if looped is None else looped
 
     class V(cst.CSTVisitor):
         def __init__(self) -> None:
             self.stack: list[set[str]] = []
             self.vs = 0
             self.top: list[str] = []
+            self.loops = 0
+            self.with_stack: list[bool] = []
+
+        def visit_For(self, n: cst.For) -> None:
+            self.loops += 1
+
+        def leave_For(self, n: cst.For) -> None:
+            self.loops -= 1
+
+        def visit_While(self, n: cst.While) -> None:
+            self.loops += 1
+
+        def leave_While(self, n: cst.While) -> None:
+            self.loops -= 1
+
+        def visit_Lambda(self, n: cst.Lambda) -> None:
+            self.loops += 1
+
+        def leave_Lambda(self, n: cst.Lambda) -> None:
+            self.loops -= 1
+
+        def visit_CompFor(self, n: cst.CompFor) -> None:
+            self.loops += 1
+
+        def leave_CompFor(self, n: cst.CompFor) -> None:
+            self.loops -= 1
+
+        def _scoping(self, n: cst.With) -> bool:
+            # `with tf.variable_scope(tf.get_variable_scope()):` outside any other variable
+            # scope re-enters the root scope (the multi-tower idiom): no name prefix
+            return any(isinstance(i.item, cst.Call) and rest_of(rule.qname(i.item.func)) == "variable_scope"
+                       and not (self.vs == 0 and _root_scope(rule, i.item)) for i in n.items)
 
         def visit_With(self, n: cst.With) -> None:
-            if any(isinstance(i.item, cst.Call) and rest_of(rule.qname(i.item.func)) == "variable_scope" for i in n.items):
+            self.with_stack.append(self._scoping(n))
+            if self.with_stack[-1]:
                 self.vs += 1
 
         def leave_With(self, n: cst.With) -> None:
-            if any(isinstance(i.item, cst.Call) and rest_of(rule.qname(i.item.func)) == "variable_scope" for i in n.items):
+            if self.with_stack.pop():
                 self.vs -= 1
 
         def visit_FunctionDef(self, n: cst.FunctionDef) -> bool:
@@ -958,6 +1270,8 @@ def _references(rule, module: cst.Module, names: set[str], scoped: set[int], hom
                 homes[id(n)] = self.top[0] if self.top else None
                 if self.vs:
                     scoped.add(id(n))
+                if self.loops or len([t for t in self.top if t != "<class>"]) > 1:
+                    looped.add(id(n))
                 for a in n.args:
                     a.visit(self)
                 return False
@@ -1003,17 +1317,19 @@ def model_plans(rule) -> ModulePlan:
     program = {n for n in creating if _mentions(rule, funcs[n], lambda r: any(r == p or r.startswith(p) for p in _PROGRAM))}
     scoped: set[int] = set()
     homes: dict[int, str | None] = {}
-    refs = _references(rule, module, set(creating), scoped, homes)
+    looped: set[int] = set()
+    refs = _references(rule, module, set(creating), scoped, homes, looped)
     safe = _import_safe_names(rule, module)
     accepted: dict[str, FuncPlan] = {}
     rejected: dict[str, str] = {}
+    factories = {n: fac for n in creating if n in direct and (fac := _factory(rule, funcs[n])) is not None}
     while True:
         progress = False
         for name in _order(funcs, creating):
-            if name in accepted or name in rejected:
+            if name in accepted or name in rejected or name in factories:
                 continue
             f = funcs[name]
-            deps = _calls_which(f, creating)
+            deps = _calls_which(f, creating) - set(factories)
             if any(d in rejected for d in deps if d != name):
                 bad = next(d for d in sorted(deps) if d in rejected)
                 rejected[name] = f"it calls `{bad}`, which is not restructured: {rejected[bad]}"
@@ -1026,7 +1342,7 @@ def model_plans(rule) -> ModulePlan:
                 progress = True
                 continue
             try:
-                accepted[name] = _Analyzer(rule, module, funcs, creating, accepted).analyze(f)
+                accepted[name] = _Analyzer(rule, module, funcs, creating, accepted, factories).analyze(f)
             except Reject as e:
                 rejected[name] = str(e)
             progress = True
@@ -1034,7 +1350,7 @@ def model_plans(rule) -> ModulePlan:
         for name in list(accepted):
             if name not in accepted:
                 continue
-            why = _external_ok(accepted[name], refs[name], accepted, funcs, module, scoped, homes, safe)
+            why = _external_ok(accepted[name], refs[name], accepted, funcs, module, scoped, homes, safe) or _once_ok(accepted[name], refs[name], looped)
             if why:
                 del accepted[name]
                 rejected[name] = why
@@ -1051,12 +1367,27 @@ def model_plans(rule) -> ModulePlan:
         if not progress:
             break
     _shared_names(accepted, rejected, funcs, creating)
+    # a variable helper goes when every call of it became a variable of a Keras layer;
+    # otherwise it stays a TF1 function (with the reason the analysis gives for it)
+    inlined = {id(c.node) for p in accepted.values() for c in p.creators if c.fn.startswith("factory:")}
+    for name, fac in factories.items():
+        mp.factories[name] = fac
+        if refs[name] and all(call is not None and id(call) in inlined for _n, call in refs[name]):
+            mp.factories_gone.add(name)
+        else:
+            where = sorted({homes.get(id(call)) or "module level" for _n, call in refs[name]
+                            if call is None or id(call) not in inlined})
+            rejected[name] = ("a variable helper (one tf.get_variable named by its parameter) also called outside the "
+                              f"restructured model functions (in {', '.join(f'`{w}`' for w in where) or 'no call'}): it stays "
+                              "a TF1 function there")
     for name in creating:
-        if name not in accepted and name not in rejected:
+        if name not in accepted and name not in rejected and name not in mp.factories_gone:
             rejected[name] = "it depends on functions that are not restructured"
     mp.plans = accepted
     mp.rejected = {n: (funcs[n], why, n not in program) for n, why in rejected.items()}
-    scoped_fns = {n for n, (f, _w, ml) in mp.rejected.items() if ml and _mentions(rule, f, lambda r: r in ("variable_scope", "get_variable"))}
+    # (a variable helper is not a model: no shim of its own)
+    scoped_fns = {n for n, (f, _w, ml) in mp.rejected.items() if ml and n not in factories
+                  and _mentions(rule, f, lambda r: r in ("variable_scope", "get_variable"))}
     called: set[str] = set()
     for n in scoped_fns:
         called |= _calls_which(funcs[n], scoped_fns - {n})
@@ -1246,6 +1577,23 @@ def _external_ok(plan: FuncPlan, refs, accepted: dict[str, FuncPlan], funcs, mod
     inside = {id(c.node) for p in accepted.values() for c in p.creators}
     plan.external = []
     plan.instances = {}
+    plan.extra = []
+    plan.config = list(plan.all_config)
+    # parameters read only by the computation that some outside call passes a computed value
+    # (a second tensor such as labels): they become call arguments of the object
+    extra: set[str] = set()
+    for _name_node, call in refs:
+        if call is None or id(call) in inside or not isinstance(call, cst.Call):
+            continue
+        binding = bind_call(call, plan) or {}
+        for pname, arg in binding.items():
+            if pname in plan.compute_only and not is_literal(arg.value):
+                extra.add(pname)
+    if extra and any(call is not None and id(call) in inside for _n, call in refs):
+        return (f"`{plan.name}` is given a computed `{sorted(extra)[0]}` outside restructured code and is also part of "
+                "another model function (where it is a build argument)")
+    plan.extra = [p.name.value for p in plan.all_config if p.name.value in extra]
+    plan.config = [p for p in plan.all_config if p.name.value not in extra]
     for name_node, call in refs:
         if call is None:
             return f"`{plan.name}` is used as a value, not only called"
@@ -1255,9 +1603,12 @@ def _external_ok(plan: FuncPlan, refs, accepted: dict[str, FuncPlan], funcs, mod
         binding = bind_call(call, plan)
         if binding is None or plan.input not in binding:
             return f"a call of `{plan.name}` cannot be matched to its parameters"
+        missing = [p for p in plan.extra if p not in binding]
+        if missing:
+            return f"a call of `{plan.name}` outside restructured code leaves out `{missing[0]}`"
         ctor = []
         for pname, arg in sorted(binding.items()):
-            if pname in (plan.input, plan.training, plan.reuse_param):
+            if pname in (plan.input, plan.training, plan.reuse_param) or pname in extra:
                 continue
             if not is_literal(arg.value):
                 return f"a call of `{plan.name}` outside restructured code passes a computed `{pname}`"
@@ -1286,6 +1637,29 @@ def _external_ok(plan: FuncPlan, refs, accepted: dict[str, FuncPlan], funcs, mod
         if unsafe or "<class>" in where:
             return (f"`{plan.name}` is called from several places, so its object would be made when the module is "
                     f"imported, but its build arguments read `{unsafe[0] if unsafe else '?'}` (only known later)")
+    return None
+
+
+def _root_scope(rule, call: cst.Call) -> bool:
+    """`tf.variable_scope(tf.get_variable_scope())` (nothing but the current scope)."""
+    if len(call.args) != 1 or call.args[0].keyword not in (None,) and call.args[0].keyword.value != "name_or_scope":  # type: ignore[union-attr]
+        return False
+    inner = call.args[0].value
+    return isinstance(inner, cst.Call) and not inner.args and rest_of(rule.qname(inner.func)) == "get_variable_scope"
+
+
+def _once_ok(plan: FuncPlan, refs, looped: set[int]) -> str | None:
+    """A function making tf.Variables (new variables at every TF1 call, whatever the scope's
+    reuse) becomes one object only when TF1 ran it once: a single call in the file, outside
+    restructured functions (whose objects are called again), loops, comprehensions, lambdas
+    and nested functions."""
+    if not plan.once:
+        return None
+    external = {id(c) for c in plan.external}
+    if len(refs) != 1 or refs[0][1] is None or id(refs[0][1]) not in external or id(refs[0][1]) in looped:
+        return (f"`{plan.name}` creates variables with tf.Variable, which makes new variables at every TF1 call, and it "
+                "is not called exactly once (one call, outside loops and other model functions): one Keras object "
+                "would share them")
     return None
 
 

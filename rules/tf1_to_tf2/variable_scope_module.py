@@ -12,10 +12,13 @@ from rules.tf1_to_tf2._common import expr, fix_commas, keyword_args, kwarg, rest
 from rules.tf1_to_tf2._model import (
     GET_VARIABLE_PARAMS,
     LAYERS,
+    TF_VARIABLE_PARAMS,
     SLIM,
     Creator,
     FuncPlan,
     bind_call,
+    factory_parts,
+    inline_factory,
     keras_truncated_normal,
     model_plans,
     names_in,
@@ -89,6 +92,60 @@ b = tower_layer(x2)
 """
 
 
+# a variable helper with `with tf.device(...)`, inlined into the layer's build
+_HELPER_IN = """\
+import tensorflow.compat.v1 as tf
+
+
+def _variable_on_cpu(name, shape, initializer):
+    with tf.device('/cpu:0'):
+        var = tf.get_variable(name, shape, initializer=initializer)
+    return var
+
+
+def softmax_linear(x):
+    with tf.variable_scope('softmax_linear') as scope:
+        weights = _variable_on_cpu('weights', [16, 4], tf.zeros_initializer())
+        biases = _variable_on_cpu('biases', [4], tf.zeros_initializer())
+        return tf.matmul(x, weights) + biases
+
+
+logits = softmax_linear(features)
+"""
+
+_HELPER_OUT = """\
+import tensorflow.compat.v1 as tf
+
+
+class SoftmaxLinear(tf.keras.layers.Layer):
+    \"\"\"Keras layer made from the TF1 function `softmax_linear` (TF2130).\"\"\"
+
+    # TF1 variable name -> Keras variable path under this layer (TF2130)
+    TF1_VARIABLE_NAMES = {
+        "softmax_linear/weights": "weights",
+        "softmax_linear/biases": "biases",
+    }
+
+    def __init__(self, name='softmax_linear', **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def build(self, input_shape):
+        input_shape = tf.TensorShape(input_shape)
+        with tf.device('/cpu:0'):
+            self.weights_layer = self.add_weight(name='weights', shape=[16, 4], initializer=tf.zeros_initializer())
+            self.biases = self.add_weight(name='biases', shape=[4], initializer=tf.zeros_initializer())
+
+    def call(self, x):
+        return tf.matmul(x, self.weights_layer) + self.biases
+
+
+softmax_linear_layer = SoftmaxLinear()
+
+
+logits = softmax_linear_layer(features)
+"""
+
+
 class VariableScopeModule(Rule):
     """Turns a TF1 model-building function into a Keras layer whose variables are created once.
 
@@ -122,9 +179,33 @@ class VariableScopeModule(Rule):
 
     Only straight-line functions are restructured: assignments, `with
     tf.variable_scope(...)` blocks and a final `return`, creating calls that are
-    `tf.layers` dense/conv/pooling/dropout/batch_normalization/flatten or
-    `tf.get_variable(name, shape, dtype, initializer, regularizer, trainable)`, build
-    arguments that do not read tensors. Loops, branches, collections, control
+    `tf.layers` dense/conv/pooling/dropout/batch_normalization/flatten,
+    `tf.get_variable(name, shape, dtype, initializer, regularizer, trainable)` or
+    `tf.Variable(initial_value, name='W', dtype=, trainable=)`, build arguments that do
+    not read tensors. A `tf.Variable` becomes `tf.keras.Variable(initial_value,
+    name='W')` in `build` (a Keras 3 layer tracks Keras variables only; the dtype is
+    inferred from the value as tf.Variable does); TF1 made new ones at every call
+    whatever the scope's reuse, so such a function is restructured only when it is
+    called exactly once (one call in the file, outside loops, comprehensions, lambdas,
+    nested functions and other model functions). `with tf.variable_scope(S) as scope:`
+    is taken when `scope` is used only by a first statement `if reuse:
+    scope.reuse_variables()` on the function's parameter `reuse`: that is
+    `variable_scope(S, reuse=reuse)` (the `if` goes; reuse is calling the same object).
+    A variable helper (`def _variable_on_cpu(name, shape, initializer):` whose body is one
+    `tf.get_variable(name, ...)` returned as it is, optionally under `with
+    tf.device('/cpu:0'):`) called as `v = helper('weights', ...)` in a model function
+    becomes that layer's variable: the helper's get_variable with the call's arguments put
+    in. Its `with tf.device(...)` stays around the `add_weight` in `build` (placement is not
+    numerics, and a person who dropped it would change where the variable lives on a GPU
+    machine; under tf.distribute, drop it); the helper goes once every call of it is
+    inlined. A local may name one variable after another (`biases` in each scope): the
+    computation reads the one bound last. A helper that adds to a collection
+    (`tf.add_to_collection('losses', wd * tf.nn.l2_loss(var))`) is refused with what a
+    person must do. A parameter only computed with (no build argument, no default) that a
+    call outside restructured code passes a computed value (a multi-tower `tower_loss(x,
+    y)` given `y_splits[i]`) becomes a second argument of `call`; calls under `with
+    tf.variable_scope(tf.get_variable_scope()):` (the root scope re-entered) count as
+    unscoped. Loops, branches, collections, control
     dependencies, `tf.cond`, RNN cells, `tf.contrib`/slim, reuse of variables created
     elsewhere, functions used as values or called with computed scope names are left
     alone: TF2131 wraps the variable_scope ones in the TF1 modeling shim, and the others
@@ -165,6 +246,7 @@ class VariableScopeModule(Rule):
     ]
     INVALID = [
         Invalid(_IN, _OUT),
+        Invalid(_HELPER_IN, _HELPER_OUT, message="softmax_linear/weights -> weights"),
         Invalid(
             "import tensorflow.compat.v1 as tf\n\n\ndef f(x):\n    for i in range(2):\n"
             "        x = tf.layers.dense(x, 3)\n    return x\n",
@@ -213,6 +295,7 @@ class VariableScopeModule(Rule):
         self.mp = model_plans(self)
         self.on = bool(self.mp.plans)
         self.withs: set[int] = set()
+        self.drops: set[int] = set()
         self.updated_withs: dict[int, cst.With] = {}
         self.var_stmts: set[int] = set()
         self.shape_stmts: set[int] = set()
@@ -220,8 +303,11 @@ class VariableScopeModule(Rule):
         self.alive: list[cst.CSTNode] = []
         self.captured: dict[int, cst.SimpleStatementLine] = {}
         self.classes: dict[str, tuple[cst.FunctionDef, cst.ClassDef]] = {}
+        self.factory_fns: dict[str, cst.FunctionDef] = {}
+        self.var_stmt_ids: dict[int, set[int]] = {}  # original var statement -> updated node ids
         if self.on:
             self.withs = set().union(*(p.withs for p in self.mp.plans.values()))
+            self.drops = set().union(*(p.drops for p in self.mp.plans.values()))
             self.var_stmts = set().union(*(p.var_stmts for p in self.mp.plans.values()))
             self.shape_stmts = {id(s) for p in self.mp.plans.values() for s in p.shape_stmts}
 
@@ -237,6 +323,11 @@ class VariableScopeModule(Rule):
             self._mark(updated_node, "creator", hit)
         elif id(original_node) in self.mp.external:
             self._mark(updated_node, "external", self.mp.external[id(original_node)])
+        return updated_node
+
+    def leave_If(self, original_node: cst.If, updated_node: cst.If) -> cst.If:
+        if self.on and id(original_node) in self.drops:
+            self._mark(updated_node, "drop")
         return updated_node
 
     def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.With:
@@ -263,6 +354,7 @@ class VariableScopeModule(Rule):
         if self.on:
             if id(original_node) in self.var_stmts:
                 self._mark(updated_node, "drop")
+                self.var_stmt_ids.setdefault(id(original_node), set()).add(id(updated_node))
             if id(original_node) in self.shape_stmts:
                 self.captured[id(original_node)] = updated_node
         return updated_node
@@ -282,6 +374,10 @@ class VariableScopeModule(Rule):
         plan = self.mp.plans.get(original_node.name.value)
         if plan is not None and plan.node is original_node:
             self._mark(updated_node, "function", plan.name)
+        fac = self.mp.factories.get(original_node.name.value)
+        if fac is not None and fac.node is original_node:
+            self._mark(updated_node, "factory", fac.name)
+            self.factory_fns[fac.name] = updated_node
         return updated_node
 
     # -- the rewrite ---------------------------------------------------------------------
@@ -367,10 +463,22 @@ class VariableScopeModule(Rule):
                 # parsed flags, are read when TF1 built the graph, not at import)
                 at_home.setdefault(plan.home, []).extend(s.with_changes(leading_lines=[]) for s in stmts[1:])
                 applied[name] = stmts[:1]
+        users: dict[str, set[str]] = {}
+        for name, plan in self.mp.plans.items():
+            for c in plan.creators:
+                if c.fn.startswith("factory:"):
+                    users.setdefault(c.fn[len("factory:"):], set()).add(name)
+        gone = {f for f, names in users.items() if f in self.mp.factories_gone and names <= set(applied)}
+        for f in gone:
+            for n in _walk(self.mp.factories[f].node):
+                if isinstance(n, cst.Call):
+                    self.supersede(n.func)  # the helper is gone: its variable is the layers' now
         for stmt in updated_node.body:
             m = self.marks.get(id(stmt))
             if m and m[0] == "function" and m[1] in applied:
                 new_body.extend(applied[m[1]])
+            elif m and m[0] == "factory" and m[1] in gone:
+                continue
             elif isinstance(stmt, cst.FunctionDef) and stmt.name.value in at_home and isinstance(stmt.body, cst.IndentedBlock):
                 body = list(stmt.body.body)
                 at = 1 if body and _is_doc(body[0]) else 0
@@ -589,6 +697,28 @@ class VariableScopeModule(Rule):
             lines.append(self.captured[id(s)].visit(tr).with_changes(leading_lines=[]))  # type: ignore[arg-type]
         for c in vars_:
             call = self._updated_call(c)
+            device: cst.With | None = None
+            if c.fn.startswith("factory:"):
+                # the helper's get_variable with this call's arguments put in; its
+                # `with tf.device(...)` stays around the variable's creation
+                fac = self.mp.factories[c.fn[len("factory:"):]]
+                upd = self.factory_fns[fac.name]
+                inlined = inline_factory(upd, fac.params, call)
+                parts = factory_parts(upd)
+                assert inlined is not None and parts is not None
+                call, device = inlined, parts[0]
+            if c.fn == "Variable":
+                # tf.Variable(value, name=...) -> a Keras variable (tracked by the layer; a plain
+                # tf.Variable attribute is not among a Keras 3 layer's weights); same dtype inference
+                vargs = keyword_args(call, TF_VARIABLE_PARAMS) or {}
+                out = [cst.Arg(vargs["initial_value"].value.visit(tr))]  # type: ignore[arg-type]
+                out.append(kwarg("name", cst.SimpleString(_sq(c.keras_name))))
+                for k in ("dtype", "trainable"):
+                    if k in vargs:
+                        out.append(kwarg(k, vargs[k].value.visit(tr)))  # type: ignore[arg-type]
+                value = cst.Call(func=expr(f"{tf}.keras.Variable"), args=fix_commas(out))
+                lines.append(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(expr(f"self.{c.attr}"))], value)]))
+                continue
             args = keyword_args(call, GET_VARIABLE_PARAMS) or {}
             out = [kwarg("name", cst.SimpleString(_sq(c.keras_name)))]
             for k in ("shape", "dtype", "initializer", "regularizer", "trainable"):
@@ -597,7 +727,15 @@ class VariableScopeModule(Rule):
                 elif k == "initializer":
                     out.append(kwarg(k, cst.SimpleString("'glorot_uniform'")))
             value = cst.Call(func=expr("self.add_weight"), args=fix_commas(out))
-            lines.append(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(expr(f"self.{c.attr}"))], value)]))
+            line = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(expr(f"self.{c.attr}"))], value)])
+            last = lines[-1]
+            if device is not None and isinstance(last, cst.With) and self.ctx.module.code_for_node(last.items[0].item) == self.ctx.module.code_for_node(device.items[0].item):
+                # consecutive variables under the same device: one block
+                lines[-1] = last.with_changes(body=last.body.with_changes(body=[*last.body.body, line]))  # type: ignore[attr-defined]
+            elif device is not None:
+                lines.append(device.with_changes(body=cst.IndentedBlock([line]), leading_lines=[]))
+            else:
+                lines.append(line)
         return cst.FunctionDef(
             name=cst.Name("build"),
             params=cst.Parameters(params=_commas([cst.Param(cst.Name("self")), cst.Param(cst.Name("input_shape"))])),
@@ -606,7 +744,7 @@ class VariableScopeModule(Rule):
         )
 
     def _call(self, plan: FuncPlan, fn: cst.FunctionDef) -> cst.FunctionDef:
-        params = [cst.Param(cst.Name("self")), cst.Param(cst.Name(plan.input))]
+        params = [cst.Param(cst.Name("self")), cst.Param(cst.Name(plan.input)), *(cst.Param(cst.Name(e)) for e in plan.extra)]
         if plan.training is not None:
             params.append(_param(cst.Param(cst.Name("training"), default=plan.training_default or cst.Name("None"))))
         body = fn.body
@@ -658,12 +796,24 @@ class _Rename(cst.CSTTransformer):
         self.rule = rule
         self.build = build
         self.names: dict[str, str] = {p.name.value: f"self.{p.name.value}" for p in plan.config}
+        # var statements (updated node id -> creator): a local naming one variable after
+        # another reads the one bound last
+        self.var_at: dict[int, Creator] = {}
         if not build:
             for c in plan.creators:
                 if c.kind == "var":
-                    self.names[c.local] = f"self.{c.attr}"
+                    self.names.setdefault(c.local, f"self.{c.attr}")  # the first binding until the next
+                    for nid, (kind, _d) in rule.marks.items():
+                        if kind == "drop" and nid in rule.var_stmt_ids.get(id(c.stmt), ()):
+                            self.var_at[nid] = c
             if plan.training is not None:
                 self.names[plan.training] = "training"
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+        c = self.var_at.get(id(node))
+        if c is not None:
+            self.names[c.local] = f"self.{c.attr}"
+        return True
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
         return True
@@ -750,6 +900,12 @@ class _Rename(cst.CSTTransformer):
             return cst.RemoveFromParent()
         return updated_node
 
+    def leave_If(self, original_node: cst.If, updated_node: cst.If):  # type: ignore[no-untyped-def]
+        m = self.rule.marks.get(id(original_node))
+        if m and m[0] == "drop":  # `if reuse: scope.reuse_variables()`: the reuse is the shared object
+            return cst.RemoveFromParent()
+        return updated_node
+
     def leave_With(self, original_node: cst.With, updated_node: cst.With):  # type: ignore[no-untyped-def]
         m = self.rule.marks.get(id(original_node))
         if not m or m[0] != "unwrap":
@@ -807,13 +963,13 @@ class _External(cst.CSTTransformer):
         binding = bind_call(updated_node, plan) or {}
         ctor = []
         for pname, arg in sorted(binding.items()):
-            if pname in (plan.input, plan.training, plan.reuse_param):
+            if pname in (plan.input, plan.training, plan.reuse_param) or pname in plan.extra:
                 continue
             ctor.append(f"{'name' if pname == plan.name_param else pname}={self.rule.ctx.module.code_for_node(arg.value)}")
         inst = plan.instances.get(", ".join(ctor))
         if inst is None:
             return updated_node
-        args = [cst.Arg(binding[plan.input].value)]
+        args = [cst.Arg(binding[plan.input].value), *(cst.Arg(binding[e].value) for e in plan.extra)]
         if plan.training is not None and plan.training in binding:
             args.append(kwarg("training", binding[plan.training].value))
         return updated_node.with_changes(func=cst.Name(inst), args=fix_commas(args))
@@ -823,6 +979,14 @@ class _External(cst.CSTTransformer):
 # this rule marked them (TF2120 writes a training flag's literal into a moved model call)
 COPIES = "tf2130-call-copies"
 _KERAS_NAMES = {v[0] for v in LAYERS.values()} | {"Layer", "Model", "Sequential", "Embedding", "LSTM", "GRU"}
+
+
+def _walk(node: cst.CSTNode):  # type: ignore[no-untyped-def]
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(n.children)
 
 
 def _is_doc(stmt: cst.CSTNode) -> bool:
