@@ -345,6 +345,8 @@ class Plan:
     unwrap: set[int] = field(default_factory=set)
     stmt_builders: dict[int, Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]] = field(default_factory=dict)
     call_builders: dict[int, Callable[[cst.Call], cst.BaseExpression]] = field(default_factory=dict)
+    # other expression nodes rewritten in place (an LSTM state's `.h` -> its Keras tensor, _rnn.py)
+    node_builders: dict[int, Callable[[cst.CSTNode], cst.CSTNode]] = field(default_factory=dict)
     inserts: dict[int, list[Variant]] = field(default_factory=dict)
     capture: set[int] = field(default_factory=set)
     captured: dict[int, cst.SimpleStatementLine] = field(default_factory=dict)
@@ -641,6 +643,8 @@ class Analysis:
             variables = convert_variables(self, refs)
             from rules.tf1_to_tf2._inline_layers import convert_inline_layers
             layers = convert_inline_layers(self, refs)
+            from rules.tf1_to_tf2._rnn import convert_rnn_cells
+            rnn_cells = convert_rnn_cells(self, refs)
             from rules.tf1_to_tf2 import _metrics
             refused = _metrics.convert(self, refs)
             if refused is not None:  # tf.metrics not converted: the metric's own reason
@@ -667,6 +671,7 @@ class Analysis:
             _cf.check_loose_statements(self)
             self.finish(refs)
             layers.finish()
+            rnn_cells.finish()
             _sparse_gradients.check(self)
             _coll.plan_variable_reads(self)
             _cf.check_finished(self)

@@ -1,0 +1,269 @@
+"""TF1 LSTM cells + tf.nn.dynamic_rnn -> a Keras LSTM layer created once (TF2120,
+rules/tf1_to_tf2/_rnn.py).
+
+The numeric proof runs tests/fixtures/tf1_to_tf2/rnn_lstm_dynamic/input.py (TF1, graph
+mode) and its checked-in migration expected.py (TF2, eager) on the same initial weights:
+
+* TF1 side: the trainable variables' values right after initialisation, with their names,
+  and the forget_bias of every LSTM cell (recorded by wrapping the cells' `build`).
+* The TF1 cell's (kernel, bias) pair goes through THE layout map
+  ``rules.tf1_to_tf2._rnn.keras_lstm_weights`` (the one a TF1 checkpoint needs too) and
+  becomes the Keras (kernel, recurrent_kernel, bias) triple; the other variables are kept.
+* TF2 side: a ``tf.variable_creator_scope`` gives each trainable variable the first
+  queued value OF ITS SHAPE (Keras builds the LSTM on its first call, inside the first
+  tf.function, after the plain tf.Variables: creation orders differ from TF1's). The
+  queued shapes are asserted pairwise distinct, so the match is unambiguous, and every
+  queued value must be used.
+
+Everything after the initial values (masking, the forget bias, gate order, training with
+Keras' SGD(momentum)) is the migrated code's own computation. Tolerances: 1e-5 before
+training (`first_h1`), 1e-4 after.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from migrate.engine.process import Options, process_bytes
+from migrate.result import Status
+from rules.tf1_to_tf2._rnn import keras_lstm_weights
+from tests.test_tf1_structural import _code_only, _compare, _env
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "rnn_lstm_dynamic"
+SRC = (FIXTURE / "input.py").read_text()
+
+
+# -- the layout map, against the two cells' math written out in NumPy ----------------------
+
+def _sigmoid(v: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-v))
+
+
+def _tf1_step(x, h, c, kernel, bias, forget_bias):  # type: ignore[no-untyped-def]
+    """tensorflow/python/ops/rnn_cell_impl.py BasicLSTMCell.call (tanh activation)."""
+    i, j, f, o = np.split(np.concatenate([x, h], 1) @ kernel + bias, 4, axis=1)
+    new_c = c * _sigmoid(f + forget_bias) + _sigmoid(i) * np.tanh(j)
+    return np.tanh(new_c) * _sigmoid(o), new_c
+
+
+def _keras_step(x, h, c, kernel, recurrent, bias):  # type: ignore[no-untyped-def]
+    """keras/src/layers/rnn/lstm.py LSTMCell.call: gates i, f, c, o."""
+    i, f, cc, o = np.split(x @ kernel + h @ recurrent + bias, 4, axis=1)
+    new_c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(cc)
+    return _sigmoid(o) * np.tanh(new_c), new_c
+
+
+@pytest.mark.parametrize("forget_bias", [1.0, 0.0, 0.7])
+def test_layout_map_turns_the_tf1_cell_into_the_keras_cell(forget_bias: float) -> None:
+    rng = np.random.default_rng(0)
+    n_in, units, batch = 3, 5, 4
+    kernel = rng.normal(size=(n_in + units, 4 * units))
+    bias = rng.normal(size=4 * units)
+    before = bias.copy()
+    k, rk, b = keras_lstm_weights(kernel, bias, forget_bias, n_in)
+    assert k.shape == (n_in, 4 * units) and rk.shape == (units, 4 * units) and b.shape == (4 * units,)
+    h1 = h2 = np.zeros((batch, units))
+    c1 = c2 = np.zeros((batch, units))
+    for _ in range(4):
+        x = rng.normal(size=(batch, n_in))
+        h1, c1 = _tf1_step(x, h1, c1, kernel, bias, forget_bias)
+        h2, c2 = _keras_step(x, h2, c2, k, rk, b)
+    assert np.abs(h1 - h2).max() < 1e-12 and np.abs(c1 - c2).max() < 1e-12
+    assert np.array_equal(bias, before)  # the TF1 bias is not changed in place
+
+
+def test_unit_forget_bias_is_tf1s_forget_bias_of_one_on_zero_bias() -> None:
+    """TF1's bias starts at zeros (+ forget_bias=1.0 at run time): mapped, that is Keras'
+    unit_forget_bias initial bias, zeros with ones in the f block."""
+    units = 3
+    _k, _rk, b = keras_lstm_weights(np.zeros((2 + units, 4 * units)), np.zeros(4 * units), 1.0, 2)
+    assert b.tolist() == [0.0] * units + [1.0] * units + [0.0] * (2 * units)
+
+
+# -- the rewrite ---------------------------------------------------------------------------
+
+def _migrate(src: str) -> tuple[str, list]:  # type: ignore[type-arg]
+    result, out = process_bytes(src.encode(), "input.py", Options(pack="tf1-to-tf2", unsafe_fixes=True, verify_idempotence=True))
+    assert not result.errors, result.errors
+    return out.decode(), [f for f in result.findings if f.rule_id == "TF2120"]
+
+
+def test_lstm_becomes_one_keras_layer_called_with_a_mask() -> None:
+    out, mine = _migrate(SRC)
+    assert all(f.status is Status.APPLIED for f in mine), [f.message for f in mine]
+    assert out.count("cell = tf.keras.layers.LSTM(n_hidden, return_sequences=True, return_state=True, "
+                     "zero_output_for_mask=True, name='rnn')") == 1
+    assert "outputs, state_h, state_c = cell(inputs, mask=tf.sequence_mask(seq_len, tf.shape(inputs)[1]))" in out
+    assert "final_h = state_h" in out and "final_c = state_c" in out  # state.h / state[0]
+    code = _code_only(out)
+    assert "rnn_cell" not in code and "dynamic_rnn" not in code and "compat.v1" not in code
+    note = next(f.message for f in mine if "keras_lstm_weights" in f.message)
+    assert "checkpoints" in note and "i, j, f, o become i, f, c, o" in note and "orthogonal" in note
+
+
+def test_forget_bias_zero_turns_unit_forget_bias_off() -> None:
+    out, mine = _migrate(SRC.replace("forget_bias=1.0)", "forget_bias=0.0)"))
+    assert all(f.status is Status.APPLIED for f in mine), [f.message for f in mine]
+    assert "unit_forget_bias=False, zero_output_for_mask=True" in out
+
+
+def test_lstm_cell_and_scope_name() -> None:
+    src = SRC.replace("tf.nn.rnn_cell.BasicLSTMCell(n_hidden, forget_bias=1.0)", "tf.nn.rnn_cell.LSTMCell(num_units=n_hidden)")
+    src = src.replace("dtype=tf.float32)", "dtype=tf.float32, scope='encoder')")
+    out, mine = _migrate(src)
+    assert all(f.status is Status.APPLIED for f in mine), [f.message for f in mine]
+    assert "tf.keras.layers.LSTM(n_hidden, return_sequences=True, return_state=True, zero_output_for_mask=True, name='encoder')" in out
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "why"),
+    [
+        ("tf.nn.rnn_cell.BasicLSTMCell(n_hidden, forget_bias=1.0)", "tf.nn.rnn_cell.GRUCell(n_hidden)",
+         "`tf.nn.rnn_cell.GRUCell` is not converted"),
+        ("forget_bias=1.0)", "forget_bias=0.5)", "forget_bias=0.5"),
+        ("tf.nn.rnn_cell.BasicLSTMCell(n_hidden, forget_bias=1.0)", "tf.nn.rnn_cell.LSTMCell(n_hidden, use_peepholes=True)",
+         "use_peepholes=True"),
+        ("dtype=tf.float32)", "dtype=tf.float32, time_major=True)", "time_major=True"),
+        ("sequence_length=seq_len,", "sequence_length=seq_len, initial_state=None, swap_memory=True,", "swap_memory=True"),
+        ("    final_h = state.h\n", "    final_h = state.h\n    both = tf.concat(state, 1)\n", "used as a whole"),
+        ("    last = last_relevant(outputs, seq_len)\n",
+         "    last = last_relevant(outputs, seq_len)\n    size = cell.state_size\n", "used for more than one"),
+        ("tf.nn.dynamic_rnn(cell, inputs,", "tf.nn.dynamic_rnn(cell, inputs * 2.0,", "not a name"),
+        ("outputs, state = tf.nn.dynamic_rnn", "result = tf.nn.dynamic_rnn", "outputs, state = tf.nn.dynamic_rnn(cell"),
+    ],
+)
+def test_what_is_not_reproduced_is_refused_precisely(old: str, new: str, why: str) -> None:
+    assert old in SRC
+    out, mine = _migrate(SRC.replace(old, new))
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
+    assert why in mine[0].message, mine[0].message
+    assert "GradientTape" not in out and "keras.layers.LSTM" not in out
+
+
+def test_float64_file_is_refused() -> None:
+    src = SRC.replace("labels = tf.placeholder(tf.int32, [None], name='labels')",
+                      "labels = tf.placeholder(tf.int32, [None], name='labels')\n    wide = tf.constant(1.0, tf.float64)")
+    _out, mine = _migrate(src)
+    assert len(mine) == 1 and "float64" in mine[0].message, [f.message for f in mine]
+
+
+# -- the numeric proof ---------------------------------------------------------------------
+
+CAPTURE = r'''
+import json, sys, runpy, io, contextlib
+import tensorflow.compat.v1 as tf
+tf.disable_v2_behavior()
+from tensorflow.python.client import session as _session
+from tensorflow.python.framework import errors
+
+forget = {}  # the TF1 cell classes as the program sees them (tf_keras' legacy_cells in TF 2.21)
+for cls in (tf.nn.rnn_cell.BasicLSTMCell, tf.nn.rnn_cell.LSTMCell):
+    def build(self, shape, _orig=cls.build):
+        _orig(self, shape)
+        forget[self._kernel.name] = float(self._forget_bias)
+    cls.build = build
+
+orig = _session.BaseSession.run
+state = {}
+
+def run(self, fetches, *args, **kwargs):
+    out = orig(self, fetches, *args, **kwargs)
+    if state.get("values") is None and not state.get("busy"):
+        state["busy"] = True
+        try:
+            vs = self.graph.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES)
+            try:
+                vals = orig(self, vs)
+            except errors.FailedPreconditionError:
+                vals = None
+            if vals is not None:
+                state["values"] = [[v.name, str(a.dtype), a.tolist()] for v, a in zip(vs, vals)]
+        finally:
+            state["busy"] = False
+    return out
+
+_session.BaseSession.run = run
+buf = io.StringIO()
+with contextlib.redirect_stdout(buf):
+    runpy.run_path(sys.argv[1], run_name="__main__")
+result = [l for l in buf.getvalue().splitlines() if l.startswith("RESULT ")][-1][7:]
+print("CAPTURED " + json.dumps({"values": state["values"], "forget": forget, "result": json.loads(result)}))
+'''
+
+RUN_TF2 = r'''
+import json, sys, runpy, io, contextlib
+import numpy as np
+import tensorflow as tf
+assert tf.executing_eagerly()
+queue = [np.asarray(v, dtype=d) for d, v in json.loads(open(sys.argv[1]).read())]
+shapes = [v.shape for v in queue]
+assert len(set(shapes)) == len(shapes), ("ambiguous shapes", shapes)
+
+def creator(next_creator, **kw):
+    if kw.get("trainable") is not False:
+        init = kw.get("initial_value")
+        init = init() if callable(init) else init
+        shape = tuple(tf.convert_to_tensor(init).shape)
+        i = next(i for i, v in enumerate(queue) if v.shape == shape)
+        kw["initial_value"] = tf.constant(queue.pop(i))
+    return next_creator(**kw)
+
+buf = io.StringIO()
+with tf.variable_creator_scope(creator), contextlib.redirect_stdout(buf):
+    runpy.run_path(sys.argv[2], run_name="__main__")
+assert not queue, ("initial values left over", [v.shape for v in queue])
+print("RESULT2 " + [l for l in buf.getvalue().splitlines() if l.startswith("RESULT ")][-1][7:])
+'''
+
+
+def keras_initial_values(values: list, forget: dict[str, float]) -> list:  # type: ignore[type-arg]
+    """TF1 initial values (name, dtype, value) -> (dtype, value) in the Keras layout: each
+    LSTM cell's kernel + bias pair through keras_lstm_weights, the rest unchanged."""
+    out: list = []  # type: ignore[type-arg]
+    by_name = {n: (d, np.asarray(v)) for n, d, v in values}
+    for name, dtype, value in values:
+        if name in forget:
+            kernel = np.asarray(value)
+            bias_name = name.rsplit("/", 1)[0] + "/bias:0"
+            _d, bias = by_name[bias_name]
+            units = kernel.shape[1] // 4
+            n_in = kernel.shape[0] - units
+            out += [(dtype, w.tolist()) for w in keras_lstm_weights(kernel, bias, forget[name], n_in)]
+        elif any(name == k.rsplit("/", 1)[0] + "/bias:0" for k in forget):
+            continue  # went with its kernel
+        else:
+            out.append((dtype, value))
+    return out
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_migrated_lstm_reproduces_tf1_numbers(tmp_path: Path) -> None:
+    out, _mine = _migrate(SRC)
+    assert out == (FIXTURE / "expected.py").read_text(), "expected.py is stale"
+    (tmp_path / "capture.py").write_text(textwrap.dedent(CAPTURE))
+    proc = subprocess.run([sys.executable, str(tmp_path / "capture.py"), str(FIXTURE / "input.py")], capture_output=True,
+                          text=True, env={**_env(), "TF_USE_LEGACY_KERAS": "1"}, timeout=600, cwd=tmp_path, check=False)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    captured = json.loads(next(ln for ln in proc.stdout.splitlines() if ln.startswith("CAPTURED "))[9:])
+    assert list(captured["forget"].values()) == [1.0]
+    inits = keras_initial_values(captured["values"], captured["forget"])
+    assert len(inits) == len(captured["values"]) + 1  # kernel + bias -> kernel, recurrent_kernel, bias
+    (tmp_path / "inits.json").write_text(json.dumps(inits))
+    (tmp_path / "run_tf2.py").write_text(textwrap.dedent(RUN_TF2))
+    proc = subprocess.run([sys.executable, str(tmp_path / "run_tf2.py"), str(tmp_path / "inits.json"), str(FIXTURE / "expected.py")],
+                          capture_output=True, text=True, env=_env(), timeout=600, cwd=tmp_path, check=False)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    got = json.loads(next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT2 "))[8:])
+    expected = captured["result"]
+    assert expected["padded_zero"] == 0.0 and expected["out1_last"] == expected["final_h1"]
+    problems = _compare(expected, got, 1e-4, "", {"first_h1": 1e-5})
+    assert not problems, "\n".join(problems)
