@@ -160,6 +160,7 @@ class RnnCells:
                     continue
             self.lines += made
         root = tf_root(an.ctx)
+        self.aliases()
         for rl in self.lines:
             an.allowed_refs |= {id(rl.rnn_call.func), id(rl.cell_call.func)}
             an.inline_layer_lines.add(id(rl.rnn_line))
@@ -167,6 +168,22 @@ class RnnCells:
             an.plan.node_builders.update(self.state_builders(rl))
             an.plan.dropped += [rl.rnn_call.func, rl.cell_call.func]
             an.plan.checkpoint_notes.append((rl.rnn_call.func, self.note(rl, root)))
+
+    def aliases(self) -> None:
+        """`rnn = tf.nn.rnn_cell` at module level, used only by converted cells: it goes."""
+        an = self.an
+        funcs = {id(rl.cell_call.func.value) for rl in self.lines if isinstance(rl.cell_call.func, cst.Attribute)}
+        for st in an.module.body:
+            small = st.body[0] if isinstance(st, cst.SimpleStatementLine) and len(st.body) == 1 else None
+            if not (isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name)
+                    and an.rest(small.value) == "nn.rnn_cell"):
+                continue
+            alias = small.targets[0].target
+            uses = [n for n in an_walk(an.module) if isinstance(n, cst.Name) and n.value == alias.value and n is not alias]
+            if uses and all(id(n) in funcs for n in uses):
+                an.allowed_refs |= {id(n) for n in an_walk(st) if isinstance(n, (cst.Name, cst.Attribute))}
+                an.plan.remove.add(id(st))
+                an.plan.dropped.append(small.value)
 
     # analysis ------------------------------------------------------------------------------
     def convert(self, fn: cst.FunctionDef | None, body: list[cst.BaseStatement], i: int, st: cst.BaseStatement,
