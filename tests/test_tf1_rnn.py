@@ -33,7 +33,7 @@ import pytest
 
 from migrate.engine.process import Options, process_bytes
 from migrate.result import Status
-from rules.tf1_to_tf2._rnn import keras_lstm_weights
+from rules.tf1_to_tf2._rnn import keras_gru_weights, keras_lstm_weights
 from tests.test_tf1_structural import _code_only, _compare, _env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,6 +80,37 @@ def test_layout_map_turns_the_tf1_cell_into_the_keras_cell(forget_bias: float) -
     assert np.array_equal(bias, before)  # the TF1 bias is not changed in place
 
 
+def _tf1_gru_step(x, h, gk, gb, ck, cb):  # type: ignore[no-untyped-def]
+    """rnn_cell_impl.py GRUCell.call: r, u gates; the candidate over concat([x, r * h])."""
+    r, u = np.split(_sigmoid(np.concatenate([x, h], 1) @ gk + gb), 2, axis=1)
+    c = np.tanh(np.concatenate([x, r * h], 1) @ ck + cb)
+    return u * h + (1 - u) * c
+
+
+def _keras_gru_step(x, h, kernel, recurrent, bias):  # type: ignore[no-untyped-def]
+    """keras/src/layers/rnn/gru.py GRUCell.call with reset_after=False: z, r, h blocks."""
+    units = h.shape[1]
+    x_z, x_r, x_h = np.split(x @ kernel + bias, 3, axis=1)
+    z = _sigmoid(x_z + h @ recurrent[:, :units])
+    r = _sigmoid(x_r + h @ recurrent[:, units:2 * units])
+    hh = np.tanh(x_h + (r * h) @ recurrent[:, 2 * units:])
+    return z * h + (1 - z) * hh
+
+
+def test_gru_layout_map_turns_the_tf1_cell_into_the_keras_cell() -> None:
+    rng = np.random.default_rng(1)
+    n_in, units, batch = 3, 5, 4
+    gk, gb = rng.normal(size=(n_in + units, 2 * units)), rng.normal(size=2 * units)
+    ck, cb = rng.normal(size=(n_in + units, units)), rng.normal(size=units)
+    k, rk, b = keras_gru_weights(gk, gb, ck, cb, n_in)
+    assert k.shape == (n_in, 3 * units) and rk.shape == (units, 3 * units) and b.shape == (3 * units,)
+    h1 = h2 = np.zeros((batch, units))
+    for _ in range(4):
+        x = rng.normal(size=(batch, n_in))
+        h1, h2 = _tf1_gru_step(x, h1, gk, gb, ck, cb), _keras_gru_step(x, h2, k, rk, b)
+    assert np.abs(h1 - h2).max() < 1e-12 and np.abs(h1).max() > 0.1
+
+
 def test_unit_forget_bias_is_tf1s_forget_bias_of_one_on_zero_bias() -> None:
     """TF1's bias starts at zeros (+ forget_bias=1.0 at run time): mapped, that is Keras'
     unit_forget_bias initial bias, zeros with ones in the f block."""
@@ -110,6 +141,17 @@ def test_lstm_becomes_one_keras_layer_called_with_a_mask() -> None:
     assert "checkpoints" in note and "i, j, f, o become i, f, c, o" in note and "orthogonal" in note
 
 
+def test_gru_becomes_keras_gru_with_tf1_math_and_bias() -> None:
+    out, mine = _migrate((FIXTURE.parent / "rnn_gru_dynamic" / "input.py").read_text())
+    assert all(f.status is Status.APPLIED for f in mine), [f.message for f in mine]
+    assert ("cell = tf.keras.layers.GRU(n_hidden, return_sequences=True, return_state=True, reset_after=False, "
+            "bias_initializer=tf.keras.initializers.Constant([1.0] * (2 * n_hidden) + [0.0] * n_hidden), "
+            "zero_output_for_mask=True, name='rnn')") in out
+    assert "outputs, state = cell(inputs, mask=tf.sequence_mask(seq_len, tf.shape(inputs)[1]))" in out
+    note = next(f.message for f in mine if "keras_gru_weights" in f.message)
+    assert "reset_after=False" in note and "checkpoints" in note
+
+
 def test_forget_bias_zero_turns_unit_forget_bias_off() -> None:
     out, mine = _migrate(SRC.replace("forget_bias=1.0)", "forget_bias=0.0)"))
     assert all(f.status is Status.APPLIED for f in mine), [f.message for f in mine]
@@ -127,8 +169,13 @@ def test_lstm_cell_and_scope_name() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "why"),
     [
-        ("rnn.BasicLSTMCell(n_hidden, forget_bias=1.0)", "tf.nn.rnn_cell.GRUCell(n_hidden)",
-         "`tf.nn.rnn_cell.GRUCell` is not converted"),
+        ("rnn.BasicLSTMCell(n_hidden, forget_bias=1.0)", "tf.nn.rnn_cell.BasicRNNCell(n_hidden)",
+         "`tf.nn.rnn_cell.BasicRNNCell` is not converted"),
+        ("rnn.BasicLSTMCell(n_hidden, forget_bias=1.0)", "rnn.MultiRNNCell([rnn.BasicLSTMCell(n_hidden)])",
+         "`tf.nn.rnn_cell.MultiRNNCell` is not converted"),
+        ("rnn.BasicLSTMCell(n_hidden, forget_bias=1.0)", "rnn.GRUCell(n_hidden, kernel_initializer=tf.zeros_initializer())",
+         "`tf.nn.rnn_cell.GRUCell(..., kernel_initializer=tf.zeros_initializer())` is not converted"),
+        ("rnn.BasicLSTMCell(n_hidden, forget_bias=1.0)", "rnn.GRUCell(n_hidden * 2)", "only a name or a number"),
         ("forget_bias=1.0)", "forget_bias=0.5)", "forget_bias=0.5"),
         ("rnn.BasicLSTMCell(n_hidden, forget_bias=1.0)", "rnn.LSTMCell(n_hidden, use_peepholes=True)",
          "use_peepholes=True"),
@@ -168,12 +215,20 @@ tf.disable_v2_behavior()
 from tensorflow.python.client import session as _session
 from tensorflow.python.framework import errors
 
-forget = {}  # the TF1 cell classes as the program sees them (tf_keras' legacy_cells in TF 2.21)
+# the TF1 cell classes as the program sees them (tf_keras' legacy_cells in TF 2.21): the
+# names of each cell's variables, in the order the layout map takes them
+cells = []
 for cls in (tf.nn.rnn_cell.BasicLSTMCell, tf.nn.rnn_cell.LSTMCell):
     def build(self, shape, _orig=cls.build):
         _orig(self, shape)
-        forget[self._kernel.name] = float(self._forget_bias)
+        cells.append({"kind": "lstm", "names": [self._kernel.name, self._bias.name], "forget_bias": float(self._forget_bias)})
     cls.build = build
+
+def gru_build(self, shape, _orig=tf.nn.rnn_cell.GRUCell.build):
+    _orig(self, shape)
+    cells.append({"kind": "gru", "names": [v.name for v in (self._gate_kernel, self._gate_bias, self._candidate_kernel,
+                                                            self._candidate_bias)]})
+tf.nn.rnn_cell.GRUCell.build = gru_build
 
 orig = _session.BaseSession.run
 state = {}
@@ -199,7 +254,7 @@ buf = io.StringIO()
 with contextlib.redirect_stdout(buf):
     runpy.run_path(sys.argv[1], run_name="__main__")
 result = [l for l in buf.getvalue().splitlines() if l.startswith("RESULT ")][-1][7:]
-print("CAPTURED " + json.dumps({"values": state["values"], "forget": forget, "result": json.loads(result)}))
+print("CAPTURED " + json.dumps({"values": state["values"], "cells": cells, "result": json.loads(result)}))
 '''
 
 RUN_TF2 = r'''
@@ -210,63 +265,84 @@ assert tf.executing_eagerly()
 queue = [np.asarray(v, dtype=d) for d, v in json.loads(open(sys.argv[1]).read())]
 shapes = [v.shape for v in queue]
 assert len(set(shapes)) == len(shapes), ("ambiguous shapes", shapes)
+own = {}  # 1-D variables: |the migrated program's own initial value - the carried-over one|
 
 def creator(next_creator, **kw):
     if kw.get("trainable") is not False:
         init = kw.get("initial_value")
-        init = init() if callable(init) else init
-        shape = tuple(tf.convert_to_tensor(init).shape)
+        with tf.init_scope():  # Keras builds the layer inside the first trace
+            init = tf.convert_to_tensor(init() if callable(init) else init)
+        shape = tuple(init.shape)
         i = next(i for i, v in enumerate(queue) if v.shape == shape)
-        kw["initial_value"] = tf.constant(queue.pop(i))
+        value = queue.pop(i)
+        if len(shape) == 1:
+            own[shape[0]] = float(np.abs(init.numpy() - value).max())
+        kw["initial_value"] = tf.constant(value)
     return next_creator(**kw)
 
 buf = io.StringIO()
 with tf.variable_creator_scope(creator), contextlib.redirect_stdout(buf):
     runpy.run_path(sys.argv[2], run_name="__main__")
 assert not queue, ("initial values left over", [v.shape for v in queue])
+print("OWN " + json.dumps(own))
 print("RESULT2 " + [l for l in buf.getvalue().splitlines() if l.startswith("RESULT ")][-1][7:])
 '''
 
 
-def keras_initial_values(values: list, forget: dict[str, float]) -> list:  # type: ignore[type-arg]
+def keras_initial_values(values: list, cells: list) -> list:  # type: ignore[type-arg]
     """TF1 initial values (name, dtype, value) -> (dtype, value) in the Keras layout: each
-    LSTM cell's kernel + bias pair through keras_lstm_weights, the rest unchanged."""
+    LSTM cell's kernel + bias through keras_lstm_weights, each GRU cell's four variables
+    through keras_gru_weights, the rest unchanged."""
     out: list = []  # type: ignore[type-arg]
-    by_name = {n: (d, np.asarray(v)) for n, d, v in values}
+    by_name = {n: np.asarray(v) for n, _d, v in values}
+    first = {c["names"][0]: c for c in cells}
+    taken = {n for c in cells for n in c["names"]}
     for name, dtype, value in values:
-        if name in forget:
-            kernel = np.asarray(value)
-            bias_name = name.rsplit("/", 1)[0] + "/bias:0"
-            _d, bias = by_name[bias_name]
-            units = kernel.shape[1] // 4
-            n_in = kernel.shape[0] - units
-            out += [(dtype, w.tolist()) for w in keras_lstm_weights(kernel, bias, forget[name], n_in)]
-        elif any(name == k.rsplit("/", 1)[0] + "/bias:0" for k in forget):
-            continue  # went with its kernel
-        else:
+        cell = first.get(name)
+        if cell is not None:
+            ws = [by_name[n] for n in cell["names"]]
+            if cell["kind"] == "lstm":
+                units = ws[0].shape[1] // 4
+                mapped = keras_lstm_weights(ws[0], ws[1], cell["forget_bias"], ws[0].shape[0] - units)
+            else:
+                units = ws[2].shape[1]
+                mapped = keras_gru_weights(*ws, ws[0].shape[0] - units)
+            out += [(dtype, w.tolist()) for w in mapped]
+        elif name not in taken:
             out.append((dtype, value))
     return out
 
 
+# fixture -> (the cell kind, the number of TF1 variables it has, of Keras weights)
+NUMERIC = {"rnn_lstm_dynamic": ("lstm", 2, 3), "rnn_gru_dynamic": ("gru", 4, 3)}
+
+
 @pytest.mark.tf
 @pytest.mark.slow
-def test_migrated_lstm_reproduces_tf1_numbers(tmp_path: Path) -> None:
-    out, _mine = _migrate(SRC)
-    assert out == (FIXTURE / "expected.py").read_text(), "expected.py is stale"
+@pytest.mark.parametrize("name", sorted(NUMERIC))
+def test_migrated_rnn_reproduces_tf1_numbers(tmp_path: Path, name: str) -> None:
+    fixture = FIXTURE.parent / name
+    kind, n_tf1, n_keras = NUMERIC[name]
+    out, _mine = _migrate((fixture / "input.py").read_text())
+    assert out == (fixture / "expected.py").read_text(), "expected.py is stale"
     (tmp_path / "capture.py").write_text(textwrap.dedent(CAPTURE))
-    proc = subprocess.run([sys.executable, str(tmp_path / "capture.py"), str(FIXTURE / "input.py")], capture_output=True,
+    proc = subprocess.run([sys.executable, str(tmp_path / "capture.py"), str(fixture / "input.py")], capture_output=True,
                           text=True, env={**_env(), "TF_USE_LEGACY_KERAS": "1"}, timeout=600, cwd=tmp_path, check=False)
     assert proc.returncode == 0, proc.stderr[-4000:]
     captured = json.loads(next(ln for ln in proc.stdout.splitlines() if ln.startswith("CAPTURED "))[9:])
-    assert list(captured["forget"].values()) == [1.0]
-    inits = keras_initial_values(captured["values"], captured["forget"])
-    assert len(inits) == len(captured["values"]) + 1  # kernel + bias -> kernel, recurrent_kernel, bias
+    assert [(c["kind"], len(c["names"]), c.get("forget_bias", 1.0)) for c in captured["cells"]] == [(kind, n_tf1, 1.0)]
+    inits = keras_initial_values(captured["values"], captured["cells"])
+    assert len(inits) == len(captured["values"]) - n_tf1 + n_keras
     (tmp_path / "inits.json").write_text(json.dumps(inits))
     (tmp_path / "run_tf2.py").write_text(textwrap.dedent(RUN_TF2))
-    proc = subprocess.run([sys.executable, str(tmp_path / "run_tf2.py"), str(tmp_path / "inits.json"), str(FIXTURE / "expected.py")],
+    proc = subprocess.run([sys.executable, str(tmp_path / "run_tf2.py"), str(tmp_path / "inits.json"), str(fixture / "expected.py")],
                           capture_output=True, text=True, env=_env(), timeout=600, cwd=tmp_path, check=False)
     assert proc.returncode == 0, proc.stderr[-4000:]
     got = json.loads(next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT2 "))[8:])
+    # the bias the Keras layer starts with on its own (unit_forget_bias / the GRU's
+    # Constant initializer) is TF1's initial bias in the Keras layout: exactly
+    own = json.loads(next(ln for ln in proc.stdout.splitlines() if ln.startswith("OWN "))[4:])
+    assert own[str((4 if kind == "lstm" else 3) * 8)] == 0.0, own  # n_hidden = 8
     expected = captured["result"]
     assert expected["padded_zero"] == 0.0 and expected["out1_last"] == expected["final_h1"]
     problems = _compare(expected, got, 1e-4, "", {"first_h1": 1e-5})

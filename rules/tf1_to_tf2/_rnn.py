@@ -1,4 +1,4 @@
-"""TF2120: TF1 LSTM cells unrolled by `tf.nn.dynamic_rnn` in straight-line session code.
+"""TF2120: TF1 LSTM and GRU cells unrolled by `tf.nn.dynamic_rnn` in straight-line session code.
 
 Not a rule module. Called by ``Analysis.run`` (rules/tf1_to_tf2/_graph.py) after the inline
 tf.layers conversion. In the statements of a unit (the module body or a module-level
@@ -38,11 +38,18 @@ Why the math is the same (checked in TF 2.21 / Keras 3, tests/test_tf1_rnn.py):
 * The initial weights are drawn differently (Keras: glorot-uniform kernel, orthogonal
   recurrent kernel; TF1: glorot uniform over the joined [inputs + units, 4 * units]
   kernel): reported in the finding; old checkpoints need ``keras_lstm_weights``.
+* TF1's GRUCell (gates r, u over concat([x, h]); candidate over concat([x, r * h]);
+  h' = u * h + (1 - u) * c) is Keras' GRU with `reset_after=False` (Keras defaults to
+  reset_after=True, another function), blocks z (= u), r, h: ``keras_gru_weights``. Its
+  gate bias starts at ones, the candidate bias at zeros: written as the Keras bias
+  initializer `Constant([1.0] * (2 * units) + [0.0] * units)`. The state is h, a tensor:
+  `outputs, state = cell(inputs, mask=...)` keeps the names.
 
 Refused, with the reason attached to the call (``an.layer_refusals``, reported by the
-graph-only check): other cells (GRU, MultiRNNCell, wrappers, contrib cells, static_rnn ...),
-cell arguments other than the number of units, a literal forget_bias of 1.0/0.0,
-`state_is_tuple=True` and `name=`; dynamic_rnn arguments other than the cell, the inputs
+graph-only check): other cells (BasicRNNCell, MultiRNNCell, wrappers, contrib cells,
+static_rnn, bidirectional_dynamic_rnn ...), cell arguments other than the number of units
+(a name or a number for a GRU), a literal forget_bias of 1.0/0.0, `state_is_tuple=True`
+and `name=`; dynamic_rnn arguments other than the cell, the inputs
 (a name when a sequence_length is given), sequence_length, dtype=float32 and a literal
 scope=; a cell used for anything else than one dynamic_rnn call; a final state used other
 than through `.h`, `.c`, `[0]`, `[1]`; a file that mentions other float dtypes.
@@ -61,13 +68,16 @@ from rules.tf1_to_tf2._variables import SESSION_NAMES, VariableConversion, _is_n
 if TYPE_CHECKING:
     from rules.tf1_to_tf2._graph import Analysis
 
-LSTM_CELLS = {  # TF1 cell -> its parameters in order, TF1 variable scope name
+CELLS = {  # TF1 cell -> its parameters in order, TF1 variable scope name
     "nn.rnn_cell.BasicLSTMCell": (["num_units", "forget_bias", "state_is_tuple", "activation", "reuse", "name", "dtype"],
                                   "basic_lstm_cell"),
     "nn.rnn_cell.LSTMCell": (["num_units", "use_peepholes", "cell_clip", "initializer", "num_proj", "proj_clip",
                               "num_unit_shards", "num_proj_shards", "forget_bias", "state_is_tuple", "activation",
                               "reuse", "name", "dtype"], "lstm_cell"),
+    "nn.rnn_cell.GRUCell": (["num_units", "activation", "reuse", "kernel_initializer", "bias_initializer", "name",
+                             "dtype"], "gru_cell"),
 }
+GRU = "nn.rnn_cell.GRUCell"
 DYNAMIC_RNN = "nn.dynamic_rnn"
 DYNAMIC_PARAMS = ["cell", "inputs", "sequence_length", "initial_state", "dtype", "parallel_iterations",
                   "swap_memory", "time_major", "scope"]
@@ -95,6 +105,27 @@ def keras_lstm_weights(kernel: Any, bias: Any, forget_bias: float, input_size: i
     new_bias = bias[order].copy()
     new_bias[units:2 * units] += forget_bias
     return [kernel[:input_size][:, order], kernel[input_size:][:, order], new_bias]
+
+
+def keras_gru_weights(gate_kernel: Any, gate_bias: Any, candidate_kernel: Any, candidate_bias: Any,
+                      input_size: int) -> list[Any]:
+    """THE layout map from a TF1 GRUCell's variables to a Keras GRU(reset_after=False)'s
+    weights (``layer.set_weights`` order: kernel, recurrent_kernel, bias).
+
+    TF1: `gates/kernel` [input_size + units, 2 * units] over concat([inputs, h]) with blocks
+    r, u and `gates/bias` [2 * units]; `candidate/kernel` [input_size + units, units] over
+    concat([inputs, r * h]) and `candidate/bias` [units]; h' = u * h + (1 - u) * c. Keras
+    (reset_after=False): `kernel` [input_size, 3 * units], `recurrent_kernel`
+    [units, 3 * units], `bias` [3 * units], blocks z (= TF1's u), r, h (the candidate, its
+    recurrent part applied to r * h); h' = z * h + (1 - z) * hh: the same function.
+    """
+    import numpy as np  # only where it is called (checkpoint conversion, tests)
+
+    units = candidate_kernel.shape[1]
+    r, u = gate_kernel[:, :units], gate_kernel[:, units:]
+    joined = np.concatenate([u, r, candidate_kernel], axis=1)
+    bias = np.concatenate([gate_bias[units:], gate_bias[:units], candidate_bias])
+    return [joined[:input_size], joined[input_size:], bias]
 
 
 class _Refused(Exception):
@@ -165,7 +196,8 @@ class RnnCells:
             an.allowed_refs |= {id(rl.rnn_call.func), id(rl.cell_call.func)}
             an.inline_layer_lines.add(id(rl.rnn_line))
             an.plan.call_builders[id(rl.rnn_call)] = self.call_builder(rl)
-            an.plan.node_builders.update(self.state_builders(rl))
+            if rl.cell_kind != GRU:
+                an.plan.node_builders.update(self.state_builders(rl))
             an.plan.dropped += [rl.rnn_call.func, rl.cell_call.func]
             an.plan.checkpoint_notes.append((rl.rnn_call.func, self.note(rl, root)))
 
@@ -232,7 +264,7 @@ class RnnCells:
         cell_call = cell_small.value if isinstance(cell_small, cst.Assign) and len(cell_small.targets) == 1 \
             and isinstance(cell_small.targets[0].target, cst.Name) else None
         kind = an.call_rest(cell_call)
-        if kind not in LSTM_CELLS:
+        if kind not in CELLS:
             what = f"`tf.{kind}`" if kind is not None else f"`{code(cell_call) if cell_call is not None else cell_name}`"
             raise _Refused(call, f"the cell {what} is not converted (only tf.nn.rnn_cell.BasicLSTMCell/LSTMCell "
                                  "unrolled by tf.nn.dynamic_rnn)")
@@ -243,7 +275,7 @@ class RnnCells:
         if any(_within(an, n, scope) for n in uses):
             raise _Refused(call, f"the cell `{cell_name}` is used for more than one `tf.nn.dynamic_rnn` "
                                  "(zero_state, state_size, a second unroll...): not converted")
-        params, tf1_scope = LSTM_CELLS[kind]
+        params, tf1_scope = CELLS[kind]
         cargs = self.args(cell_call, params, f"tf.{kind}")
         if "num_units" not in cargs:
             raise _Refused(call, f"`tf.{kind}` without num_units")
@@ -251,6 +283,9 @@ class RnnCells:
         for k, a in cargs.items():
             if k in ("num_units", "name") or _is_none(a.value):
                 continue
+            if kind == GRU:
+                raise _Refused(call, f"`tf.{kind}(..., {k}={code(a.value)})` is not converted (Keras' GRU reproduces "
+                                     "num_units with TF1's default initializers and tanh only)")
             if k in NEUTRAL and isinstance(a.value, cst.Name) and a.value.value == NEUTRAL[k]:
                 continue
             if k == "forget_bias" and _literal(a.value) in (0.0, 1.0):
@@ -283,7 +318,10 @@ class RnnCells:
         parts: dict[int, str] = {}
         h = an.fresh(f"{state_name}_h") if state_name != "_" else "_"
         c = an.fresh(f"{state_name}_c") if state_name != "_" else "_"
-        if state_name != "_":
+        if kind == GRU and not isinstance(cargs["num_units"].value, (cst.Name, cst.Integer, cst.Attribute)):
+            raise _Refused(call, f"`tf.{kind}` with num_units `{code(cargs['num_units'].value)}`: only a name or a "
+                                 "number is written into the bias initializer")
+        if state_name != "_" and kind != GRU:  # a GRU's state is its h: a plain tensor
             for n in an_walk(an.module):
                 if not (isinstance(n, cst.Name) and n.value == state_name) or n is target.elements[1].value:
                     continue
@@ -356,16 +394,23 @@ class RnnCells:
 
     def creation(self, rl: RnnLine, updated_line: cst.SimpleStatementLine) -> list[cst.BaseStatement]:
         root = tf_root(self.an.ctx)
-        params, _scope = LSTM_CELLS[rl.cell_kind]
+        params, _scope = CELLS[rl.cell_kind]
         small = updated_line.body[0]
         assert isinstance(small, cst.Assign) and isinstance(small.value, cst.Call)
         units = self.args(small.value, params, rl.cell_kind)["num_units"].value
         layer_args = [cst.Arg(units), kwarg("return_sequences", cst.Name("True")), kwarg("return_state", cst.Name("True"))]
-        if not rl.unit_forget_bias:
+        if rl.cell_kind == GRU:
+            # TF1's math (reset before the recurrent matmul) and its gate bias of ones
+            n = code(units)
+            layer_args.append(kwarg("reset_after", cst.Name("False")))
+            layer_args.append(kwarg("bias_initializer", cst.parse_expression(
+                f"{root}.keras.initializers.Constant([1.0] * (2 * {n}) + [0.0] * {n})")))
+        elif not rl.unit_forget_bias:
             layer_args.append(kwarg("unit_forget_bias", cst.Name("False")))
         layer_args.append(kwarg("zero_output_for_mask", cst.Name("True")))
         layer_args.append(kwarg("name", cst.SimpleString(_quoted(rl.name, rl.quote))))
-        value = cst.Call(func=cst.parse_expression(f"{root}.keras.layers.LSTM"), args=fix_commas(layer_args))
+        cls = "GRU" if rl.cell_kind == GRU else "LSTM"
+        value = cst.Call(func=cst.parse_expression(f"{root}.keras.layers.{cls}"), args=fix_commas(layer_args))
         return [updated_line.with_changes(body=[small.with_changes(value=value)])]
 
     def creation_builder(self, rl: RnnLine) -> Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]:
@@ -375,6 +420,17 @@ class RnnCells:
 
     def note(self, rl: RnnLine, root: str) -> str:
         cell = f"tf.{rl.cell_kind}"
+        if rl.cell_kind == GRU:
+            return (f"{cell} unrolled by tf.nn.dynamic_rnn becomes {root}.keras.layers.GRU(return_sequences=True, "
+                    "return_state=True, reset_after=False, zero_output_for_mask=True) created once and called with "
+                    "mask=tf.sequence_mask(sequence_length) (zero outputs after each length, the state of the last "
+                    "valid step); reset_after=False is TF1's math (Keras defaults to reset_after=True) and the bias "
+                    "starts as TF1's (ones for the gates, zeros for the candidate). The kernels are drawn by Keras' "
+                    "initializers (glorot-uniform kernel, orthogonal recurrent kernel) instead of TF1's glorot uniform "
+                    "over the joined kernels. TF1 checkpoints need the weight conversion "
+                    "rules.tf1_to_tf2._rnn.keras_gru_weights: gates/kernel [inputs + units, 2 * units] (r, u) and "
+                    "candidate/kernel [inputs + units, units] become kernel and recurrent_kernel with blocks z (= u), "
+                    "r, h")
         fb = "1.0, Keras' unit_forget_bias initial value" if rl.unit_forget_bias else "0.0: unit_forget_bias=False"
         return (f"{cell} unrolled by tf.nn.dynamic_rnn becomes {root}.keras.layers.LSTM(return_sequences=True, "
                 "return_state=True, zero_output_for_mask=True) created once and called with "
