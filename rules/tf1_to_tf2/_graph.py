@@ -732,7 +732,9 @@ class Analysis:
                     elif id(node) in self.scope_refusals:
                         why = f"variable_scope/get_variable not converted: {self.scope_refusals[id(node)]}"
                     elif id(node) in self.layer_refusals:
-                        why = f"tf.layers in the session code not converted: {self.layer_refusals[id(node)]}"
+                        what = "TF1 RNN cells" if r.startswith(("nn.rnn_cell", "nn.dynamic_rnn", "nn.static_",
+                                                                "nn.bidirectional", "nn.raw_rnn")) else "tf.layers"
+                        why = f"{what} in the session code not converted: {self.layer_refusals[id(node)]}"
                     elif id(node) in self.model_refused and why in (_SCOPES, _LAYERS):
                         fn, refused = self.model_refused[id(node)]
                         why = f"{why.replace(' (not automated yet)', '')}; TF2130 does not make `{fn}` a Keras layer: {refused}"

@@ -78,6 +78,9 @@ CELLS = {  # TF1 cell -> its parameters in order, TF1 variable scope name
                              "dtype"], "gru_cell"),
 }
 GRU = "nn.rnn_cell.GRUCell"
+# the other TF1 unrolls: refused with this module's reason
+OTHER_UNROLLS = ("nn.static_rnn", "nn.static_bidirectional_rnn", "nn.bidirectional_dynamic_rnn", "nn.raw_rnn",
+                 "nn.static_state_saving_rnn")
 DYNAMIC_RNN = "nn.dynamic_rnn"
 DYNAMIC_PARAMS = ["cell", "inputs", "sequence_length", "initial_state", "dtype", "parallel_iterations",
                   "swap_memory", "time_major", "scope"]
@@ -165,12 +168,30 @@ class RnnCells:
 
     def run(self, refs: list[tuple[cst.CSTNode, str]]) -> None:
         an = self.an
+        for n, r in refs:
+            if r in OTHER_UNROLLS:
+                an.layer_refusals[id(n)] = (f"`tf.{r}` is not converted yet (only BasicLSTMCell/LSTMCell/GRUCell "
+                                            "unrolled by tf.nn.dynamic_rnn become Keras layers)")
         rnn_refs = [(n, r) for n, r in refs if r == DYNAMIC_RNN]
-        if not rnn_refs:
-            return
+        if rnn_refs:
+            self.convert_all(rnn_refs)
+        # the cells of refused unrolls: the unroll's reason
+        first = next((an.layer_refusals[id(n)] for n, r in refs if r == DYNAMIC_RNN or r in OTHER_UNROLLS
+                      if id(n) in an.layer_refusals), None)
+        if first is not None:
+            for n, r in refs:
+                if r.startswith("nn.rnn_cell") and id(n) not in an.allowed_refs and id(n) not in an.layer_refusals:
+                    an.layer_refusals[id(n)] = first
+
+    def convert_all(self, rnn_refs: list[tuple[cst.CSTNode, str]]) -> None:
+        an = self.an
         ref_ids = {id(n) for n, _ in rnn_refs}
         for fn, body in session_bodies(an):
             if fn is not None and not any(r in SESSION_NAMES for _, r in an.tf_refs(fn)):
+                for call in [n for n in an_walk(fn) if isinstance(n, cst.Call) and id(n.func) in ref_ids]:
+                    self.refuse(call, f"`tf.nn.dynamic_rnn` in `{fn.name.value}()`, which runs no session: the cell "
+                                      "becomes a Keras layer only in straight-line code of the function that runs the "
+                                      "session (a graph-building function returning its tensors is not converted)")
                 continue
             made: list[RnnLine] = []
             for i, stmt in enumerate(body):
