@@ -5,10 +5,12 @@ The numeric proof runs tests/fixtures/tf1_to_tf2/rnn_lstm_dynamic/input.py (TF1,
 mode) and its checked-in migration expected.py (TF2, eager) on the same initial weights:
 
 * TF1 side: the trainable variables' values right after initialisation, with their names,
-  and the forget_bias of every LSTM cell (recorded by wrapping the cells' `build`).
-* The TF1 cell's (kernel, bias) pair goes through THE layout map
-  ``rules.tf1_to_tf2._rnn.keras_lstm_weights`` (the one a TF1 checkpoint needs too) and
-  becomes the Keras (kernel, recurrent_kernel, bias) triple; the other variables are kept.
+  and every LSTM/GRU cell's variables (and an LSTM's forget_bias), recorded by wrapping the
+  cells' `build`.
+* An LSTM cell's (kernel, bias) pair (a GRU cell's four variables) goes through THE layout map
+  ``migrate.check.rnn_weights`` (the one `migrate convert-checkpoint` applies too) and
+  (``keras_lstm_weights`` / ``keras_gru_weights``) and becomes the Keras (kernel,
+  recurrent_kernel, bias) triple; the other variables are kept.
 * TF2 side: a ``tf.variable_creator_scope`` gives each trainable variable the first
   queued value OF ITS SHAPE (Keras builds the LSTM on its first call, inside the first
   tf.function, after the plain tf.Variables: creation orders differ from TF1's). The
@@ -33,7 +35,7 @@ import pytest
 
 from migrate.engine.process import Options, process_bytes
 from migrate.result import Status
-from rules.tf1_to_tf2._rnn import keras_gru_weights, keras_lstm_weights
+from migrate.check.rnn_weights import keras_gru_weights, keras_layout, keras_lstm_weights
 from tests.test_tf1_structural import _code_only, _compare, _env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,6 +119,32 @@ def test_unit_forget_bias_is_tf1s_forget_bias_of_one_on_zero_bias() -> None:
     units = 3
     _k, _rk, b = keras_lstm_weights(np.zeros((2 + units, 4 * units)), np.zeros(4 * units), 1.0, 2)
     assert b.tolist() == [0.0] * units + [1.0] * units + [0.0] * (2 * units)
+
+
+def test_checkpoint_layout_renames_and_maps_the_cells() -> None:
+    rng = np.random.default_rng(2)
+    lstm_k, lstm_b = rng.normal(size=(3 + 4, 16)), rng.normal(size=16)
+    gk, gb, ck, cb = rng.normal(size=(4 + 2, 4)), rng.normal(size=4), rng.normal(size=(4 + 2, 2)), rng.normal(size=2)
+    values = {"rnn/basic_lstm_cell/kernel": lstm_k, "rnn/basic_lstm_cell/bias": lstm_b,
+              "enc/gru_cell/gates/kernel": gk, "enc/gru_cell/gates/bias": gb,
+              "enc/gru_cell/candidate/kernel": ck, "enc/gru_cell/candidate/bias": cb,
+              "peep/lstm_cell/kernel": lstm_k, "peep/lstm_cell/bias": lstm_b, "peep/lstm_cell/w_f_diag": lstm_b[:4],
+              "kept/lstm_cell/kernel": lstm_k, "kept/lstm_cell/bias": lstm_b,
+              "Variable": gb, "rnn/basic_lstm_cell/kernel/Momentum": lstm_k}
+    out, done = keras_layout(values, 0.0, keep={"kept/lstm_cell/kernel"})
+    assert sorted(out) == sorted([
+        "rnn/lstm_cell/kernel", "rnn/lstm_cell/recurrent_kernel", "rnn/lstm_cell/bias",
+        "enc/gru_cell/kernel", "enc/gru_cell/recurrent_kernel", "enc/gru_cell/bias",
+        "peep/lstm_cell/kernel", "peep/lstm_cell/bias", "peep/lstm_cell/w_f_diag",  # peepholes: no Keras LSTM
+        "kept/lstm_cell/kernel", "kept/lstm_cell/bias",  # named by the map: left to it
+        "Variable", "rnn/basic_lstm_cell/kernel/Momentum"])  # optimizer slots: left out later
+    for got, want in zip([out[f"rnn/lstm_cell/{p}"] for p in ("kernel", "recurrent_kernel", "bias")],
+                         keras_lstm_weights(lstm_k, lstm_b, 0.0, 3)):
+        assert np.array_equal(got, want)
+    for got, want in zip([out[f"enc/gru_cell/{p}"] for p in ("kernel", "recurrent_kernel", "bias")],
+                         keras_gru_weights(gk, gb, ck, cb, 4)):
+        assert np.array_equal(got, want)
+    assert len(done) == 2 and "forget_bias 0.0" in done[0] + done[1]
 
 
 # -- the rewrite ---------------------------------------------------------------------------
@@ -347,3 +375,73 @@ def test_migrated_rnn_reproduces_tf1_numbers(tmp_path: Path, name: str) -> None:
     assert expected["padded_zero"] == 0.0 and expected["out1_last"] == expected["final_h1"]
     problems = _compare(expected, got, 1e-4, "", {"first_h1": 1e-5})
     assert not problems, "\n".join(problems)
+
+
+# -- checkpoints: a TF1 Saver checkpoint of the cells restores into the Keras layers --------
+
+CKPT_TF1 = r'''
+import json, os, sys
+import numpy as np
+import tensorflow.compat.v1 as tf
+tf.disable_v2_behavior()
+np.random.seed(0)
+x_np = np.random.randn(3, 4, 2).astype(np.float32)
+lengths = np.array([4, 2, 3], dtype=np.int32)
+x = tf.placeholder(tf.float32, [None, 4, 2])
+seq_len = tf.placeholder(tf.int32, [None])
+lstm_out, lstm_state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(5), x, sequence_length=seq_len, dtype=tf.float32)
+gru_out, gru_state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(3), x, sequence_length=seq_len, dtype=tf.float32,
+                                       scope='encoder')
+loss = tf.reduce_sum(lstm_out) + tf.reduce_sum(gru_out)
+train_op = tf.train.MomentumOptimizer(0.1, momentum=0.9).minimize(loss)
+with tf.Session() as sess:
+    sess.run(tf.global_variables_initializer())
+    for _ in range(3):
+        sess.run(train_op, {x: x_np, seq_len: lengths})
+    outs = sess.run([lstm_out, lstm_state.h, lstm_state.c, gru_out, gru_state], {x: x_np, seq_len: lengths})
+    tf.train.Saver().save(sess, os.path.join(sys.argv[1], 'model.ckpt'))
+np.save(os.path.join(sys.argv[1], 'x.npy'), x_np)
+print("OUTS " + json.dumps([o.tolist() for o in outs]))
+'''
+
+CKPT_TF2 = r'''
+import json, os, sys
+import numpy as np
+import tensorflow as tf
+from migrate.check.checkpoint import convert_checkpoint
+x_np = np.load(os.path.join(sys.argv[1], 'x.npy'))
+mask = tf.sequence_mask([4, 2, 3], 4)
+# what TF2120 writes for the two cells (tests/fixtures/tf1_to_tf2/rnn_*_dynamic)
+lstm = tf.keras.layers.LSTM(5, return_sequences=True, return_state=True, zero_output_for_mask=True, name='rnn')
+gru = tf.keras.layers.GRU(3, return_sequences=True, return_state=True, reset_after=False,
+                          bias_initializer=tf.keras.initializers.Constant([1.0] * (2 * 3) + [0.0] * 3),
+                          zero_output_for_mask=True, name='encoder')
+lstm(x_np, mask=mask), gru(x_np, mask=mask)
+res = convert_checkpoint(sys.argv[1], os.path.join(sys.argv[1], 'tf2', 'ckpt'), target={"lstm": lstm, "gru": gru},
+                         strict=True)
+out, h, c = lstm(x_np, mask=mask)
+g_out, g_state = gru(x_np, mask=mask)
+print("RNN " + json.dumps(res.rnn_cells))
+print("OUTS " + json.dumps([t.numpy().tolist() for t in (out, h, c, g_out, g_state)]))
+'''
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_tf1_rnn_checkpoint_converts_into_the_keras_layers(tmp_path: Path) -> None:
+    """Train a few steps TF1-style, save with tf.train.Saver, `convert_checkpoint` into the
+    Keras LSTM/GRU layers TF2120 writes (paired by their Keras paths after the layout map;
+    strict: nothing left over but the Momentum slots), and get TF1's outputs and states."""
+    (tmp_path / "tf1.py").write_text(textwrap.dedent(CKPT_TF1))
+    (tmp_path / "tf2.py").write_text(textwrap.dedent(CKPT_TF2))
+    p1 = subprocess.run([sys.executable, str(tmp_path / "tf1.py"), str(tmp_path)], capture_output=True, text=True,
+                        env={**_env(), "TF_USE_LEGACY_KERAS": "1"}, timeout=600, check=False)
+    assert p1.returncode == 0, p1.stderr[-3000:]
+    p2 = subprocess.run([sys.executable, str(tmp_path / "tf2.py"), str(tmp_path)], capture_output=True, text=True,
+                        env={**_env(), "PYTHONPATH": str(ROOT)}, timeout=600, check=False)
+    assert p2.returncode == 0, p2.stderr[-3000:]
+    want = json.loads(next(ln for ln in p1.stdout.splitlines() if ln.startswith("OUTS "))[5:])
+    got = json.loads(next(ln for ln in p2.stdout.splitlines() if ln.startswith("OUTS "))[5:])
+    assert len(json.loads(next(ln for ln in p2.stdout.splitlines() if ln.startswith("RNN "))[4:])) == 2
+    for w, g in zip(want, got):
+        assert np.abs(np.asarray(w) - np.asarray(g)).max() < 1e-5

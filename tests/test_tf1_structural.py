@@ -42,7 +42,7 @@ What is compared, honestly:
   variables have another layout in Keras (one TF1 kernel over [inputs, h] with gates
   i, j, f, o and a run-time forget_bias -> kernel, recurrent_kernel, bias with gates
   i, f, c, o). Their carry-over goes through THE layout map
-  ``rules.tf1_to_tf2._rnn.keras_lstm_weights`` (the conversion a TF1 checkpoint needs) and
+  ``migrate.check.rnn_weights`` (the conversion `migrate convert-checkpoint` applies) and
   matches values by shape, because Keras builds the layer at its first call, after the
   plain tf.Variables: see tests/test_tf1_rnn.py (``keras_initial_values``), which proves
   tests/fixtures/tf1_to_tf2/rnn_lstm_dynamic that way. No PROVEN corpus program has an RNN

@@ -26,8 +26,8 @@ Why the math is the same (checked in TF 2.21 / Keras 3, tests/test_tf1_rnn.py):
   `c' = c * sigmoid(f + forget_bias) + sigmoid(i) * tanh(j)`, `h' = tanh(c') * sigmoid(o)`
   (tanh activation, sigmoid gates); Keras' LSTM computes the same with gates in the order
   i, f, c, o, a `kernel` for x and a `recurrent_kernel` for h, and no run-time forget bias.
-  The weights map one to one (``keras_lstm_weights`` below): the forget bias is folded
-  into the Keras bias. TF1's bias starts at zeros and forget_bias=1.0 is added at run time:
+  The weights map one to one (``keras_lstm_weights`` in migrate/check/rnn_weights.py, the
+  one place of the layout map): the forget bias is folded into the Keras bias. TF1's bias starts at zeros and forget_bias=1.0 is added at run time:
   Keras' `unit_forget_bias=True` (the default) starts the forget block at 1.0, which is the
   same function (gradients of a constant offset are the same, so training agrees too).
   forget_bias=0.0 becomes `unit_forget_bias=False`; any other value is refused.
@@ -37,11 +37,12 @@ Why the math is the same (checked in TF 2.21 / Keras 3, tests/test_tf1_rnn.py):
   defaults it to False), which is written out.
 * The initial weights are drawn differently (Keras: glorot-uniform kernel, orthogonal
   recurrent kernel; TF1: glorot uniform over the joined [inputs + units, 4 * units]
-  kernel): reported in the finding; old checkpoints need ``keras_lstm_weights``.
+  kernel): reported in the finding; old checkpoints need that map (`migrate
+  convert-checkpoint` applies it).
 * TF1's GRUCell (gates r, u over concat([x, h]); candidate over concat([x, r * h]);
   h' = u * h + (1 - u) * c) is Keras' GRU with `reset_after=False` (Keras defaults to
-  reset_after=True, another function), blocks z (= u), r, h: ``keras_gru_weights``. Its
-  gate bias starts at ones, the candidate bias at zeros: written as the Keras bias
+  reset_after=True, another function), blocks z (= u), r, h: ``keras_gru_weights`` (same
+  module). Its gate bias starts at ones, the candidate bias at zeros: written as the Keras bias
   initializer `Constant([1.0] * (2 * units) + [0.0] * units)`. The state is h, a tensor:
   `outputs, state = cell(inputs, mask=...)` keeps the names.
 
@@ -89,46 +90,6 @@ NEUTRAL = {"state_is_tuple": "True", "use_peepholes": "False", "time_major": "Fa
 OTHER_FLOATS = ("float64", "double", "float16", "half", "bfloat16")
 # TF1 state tuple field -> the name suffix of the Keras state output
 STATE_PARTS = {"c": "c", "h": "h", 0: "c", 1: "h"}
-
-
-def keras_lstm_weights(kernel: Any, bias: Any, forget_bias: float, input_size: int) -> list[Any]:
-    """THE layout map from a TF1 BasicLSTMCell/LSTMCell's variables to a Keras LSTM's
-    weights (``layer.set_weights`` order: kernel, recurrent_kernel, bias).
-
-    TF1: `kernel` [input_size + units, 4 * units] applied to concat([inputs, h]), `bias`
-    [4 * units], gate blocks i, j (candidate), f, o, and `forget_bias` added to f at run
-    time. Keras: `kernel` [input_size, 4 * units], `recurrent_kernel` [units, 4 * units],
-    `bias` [4 * units], blocks i, f, c, o. Use it to load a TF1 checkpoint's
-    `<scope>/basic_lstm_cell/kernel` and `.../bias` (or `lstm_cell/...`) into the migrated
-    layer. Works on NumPy arrays (no import here: the rewriter never imports numerics).
-    """
-    units = kernel.shape[1] // 4
-    blocks = [range(0, units), range(2 * units, 3 * units), range(units, 2 * units), range(3 * units, 4 * units)]
-    order = [j for b in blocks for j in b]  # i, j, f, o -> i, f, j(c), o
-    new_bias = bias[order].copy()
-    new_bias[units:2 * units] += forget_bias
-    return [kernel[:input_size][:, order], kernel[input_size:][:, order], new_bias]
-
-
-def keras_gru_weights(gate_kernel: Any, gate_bias: Any, candidate_kernel: Any, candidate_bias: Any,
-                      input_size: int) -> list[Any]:
-    """THE layout map from a TF1 GRUCell's variables to a Keras GRU(reset_after=False)'s
-    weights (``layer.set_weights`` order: kernel, recurrent_kernel, bias).
-
-    TF1: `gates/kernel` [input_size + units, 2 * units] over concat([inputs, h]) with blocks
-    r, u and `gates/bias` [2 * units]; `candidate/kernel` [input_size + units, units] over
-    concat([inputs, r * h]) and `candidate/bias` [units]; h' = u * h + (1 - u) * c. Keras
-    (reset_after=False): `kernel` [input_size, 3 * units], `recurrent_kernel`
-    [units, 3 * units], `bias` [3 * units], blocks z (= TF1's u), r, h (the candidate, its
-    recurrent part applied to r * h); h' = z * h + (1 - z) * hh: the same function.
-    """
-    import numpy as np  # only where it is called (checkpoint conversion, tests)
-
-    units = candidate_kernel.shape[1]
-    r, u = gate_kernel[:, :units], gate_kernel[:, units:]
-    joined = np.concatenate([u, r, candidate_kernel], axis=1)
-    bias = np.concatenate([gate_bias[units:], gate_bias[:units], candidate_bias])
-    return [joined[:input_size], joined[input_size:], bias]
 
 
 class _Refused(Exception):
@@ -448,8 +409,8 @@ class RnnCells:
                     "valid step); reset_after=False is TF1's math (Keras defaults to reset_after=True) and the bias "
                     "starts as TF1's (ones for the gates, zeros for the candidate). The kernels are drawn by Keras' "
                     "initializers (glorot-uniform kernel, orthogonal recurrent kernel) instead of TF1's glorot uniform "
-                    "over the joined kernels. TF1 checkpoints need the weight conversion "
-                    "rules.tf1_to_tf2._rnn.keras_gru_weights: gates/kernel [inputs + units, 2 * units] (r, u) and "
+                    "over the joined kernels. TF1 checkpoints need the weight conversion that `migrate "
+                    "convert-checkpoint` applies (migrate/check/rnn_weights.py): gates/kernel [inputs + units, 2 * units] (r, u) and "
                     "candidate/kernel [inputs + units, units] become kernel and recurrent_kernel with blocks z (= u), "
                     "r, h")
         fb = "1.0, Keras' unit_forget_bias initial value" if rl.unit_forget_bias else "0.0: unit_forget_bias=False"
@@ -458,9 +419,10 @@ class RnnCells:
                 "mask=tf.sequence_mask(sequence_length) (zero outputs after each length, the state of the last valid "
                 f"step; forget_bias {fb}); the state tuple (c, h) becomes the two tensors h, c. The initial weights are "
                 "drawn by Keras' initializers (glorot-uniform kernel, orthogonal recurrent kernel) instead of TF1's "
-                "glorot uniform over the joined kernel. TF1 checkpoints need the weight conversion "
-                "rules.tf1_to_tf2._rnn.keras_lstm_weights: the kernel [inputs + units, 4 * units] splits into kernel "
-                "and recurrent_kernel, gates i, j, f, o become i, f, c, o, forget_bias is added to the f block of the bias")
+                "glorot uniform over the joined kernel. TF1 checkpoints need the weight conversion that `migrate "
+                "convert-checkpoint` applies (migrate/check/rnn_weights.py): the kernel [inputs + units, 4 * units] splits "
+                "into kernel and recurrent_kernel, gates i, j, f, o become i, f, c, o, forget_bias is added to the f block "
+                "of the bias" + ("" if rl.unit_forget_bias else " (pass --lstm-forget-bias 0.0)"))
 
     # after classification ------------------------------------------------------------------
     def finish(self) -> None:
