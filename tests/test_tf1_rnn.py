@@ -165,7 +165,7 @@ def test_lstm_becomes_one_keras_layer_called_with_a_mask() -> None:
     code = _code_only(out)
     assert "rnn =" not in code  # the `rnn = tf.nn.rnn_cell` alias goes with its last use
     assert "rnn_cell" not in code and "dynamic_rnn" not in code and "compat.v1" not in code
-    note = next(f.message for f in mine if "keras_lstm_weights" in f.message)
+    note = next(f.message for f in mine if "rnn_weights.py" in f.message)
     assert "checkpoints" in note and "i, j, f, o become i, f, c, o" in note and "orthogonal" in note
 
 
@@ -176,7 +176,7 @@ def test_gru_becomes_keras_gru_with_tf1_math_and_bias() -> None:
             "bias_initializer=tf.keras.initializers.Constant([1.0] * (2 * n_hidden) + [0.0] * n_hidden), "
             "zero_output_for_mask=True, name='rnn')") in out
     assert "outputs, state = cell(inputs, mask=tf.sequence_mask(seq_len, tf.shape(inputs)[1]))" in out
-    note = next(f.message for f in mine if "keras_gru_weights" in f.message)
+    note = next(f.message for f in mine if "rnn_weights.py" in f.message)
     assert "reset_after=False" in note and "checkpoints" in note
 
 
