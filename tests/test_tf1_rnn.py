@@ -180,6 +180,24 @@ def test_gru_becomes_keras_gru_with_tf1_math_and_bias() -> None:
     assert "reset_after=False" in note and "checkpoints" in note
 
 
+def test_contrib_rnn_cells_migrate_as_the_proven_programs() -> None:
+    """tf.contrib.rnn.BasicLSTMCell/GRUCell were tf.nn.rnn_cell's classes re-exported (TF 1.x):
+    the contrib spellings of the two proven fixtures migrate to exactly their outputs (the
+    `from tensorflow.contrib import rnn` import goes with its last use; contrib programs do
+    not run under TF 2.21, so this equality is their numeric proof)."""
+    header = "import tensorflow.compat.v1 as tf\n\ntf.disable_v2_behavior()\nrnn = tf.nn.rnn_cell\n"
+    assert header in SRC
+    out, mine = _migrate(SRC.replace(header, "import tensorflow as tf\nfrom tensorflow.contrib import rnn\n"))
+    assert all(f.status is Status.APPLIED for f in mine), [f.message for f in mine]
+    assert out == (FIXTURE / "expected.py").read_text()
+    gru = (FIXTURE.parent / "rnn_gru_dynamic" / "input.py").read_text()
+    assert "tf.nn.rnn_cell.GRUCell(" in gru
+    result, out = process_bytes(gru.replace("tf.nn.rnn_cell.GRUCell(", "tf.contrib.rnn.GRUCell(").encode(), "input.py",
+                                Options(pack="tf1-to-tf2", unsafe_fixes=True, verify_idempotence=True))
+    assert not [f for f in result.findings if f.status is Status.MANUAL], [f.message for f in result.findings]
+    assert out.decode() == (FIXTURE.parent / "rnn_gru_dynamic" / "expected.py").read_text()
+
+
 def test_forget_bias_zero_turns_unit_forget_bias_off() -> None:
     out, mine = _migrate(SRC.replace("forget_bias=1.0)", "forget_bias=0.0)"))
     assert all(f.status is Status.APPLIED for f in mine), [f.message for f in mine]

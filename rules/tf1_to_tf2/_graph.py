@@ -357,6 +357,9 @@ class Plan:
     module_level: set[int] = field(default_factory=set)  # anchors in the module body
     apply: bool = False
     imports: set[str] = field(default_factory=set)  # modules the rewrite needs (`os`)
+    # imports the rewrite made unused (`from tensorflow.contrib import rnn`): (module, name, asname);
+    # the engine removes one only when nothing uses its name any more
+    removed_imports: set[tuple[str, str | None, str | None]] = field(default_factory=set)
     element_iters: dict[int, str] = field(default_factory=dict)  # NEXT stmt -> the iterator it gets
     checkpoint_notes: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
     # every TF1-only Dataset method (make_one_shot_iterator, ...) of the file is rewritten

@@ -46,6 +46,11 @@ Why the math is the same (checked in TF 2.21 / Keras 3, tests/test_tf1_rnn.py):
   initializer `Constant([1.0] * (2 * units) + [0.0] * units)`. The state is h, a tensor:
   `outputs, state = cell(inputs, mask=...)` keeps the names.
 
+The same cells spelled `tf.contrib.rnn.BasicLSTMCell/LSTMCell/GRUCell` (TF 1.x re-exported
+tf.nn.rnn_cell's classes there) are converted alike; a module-level `rnn = tf.nn.rnn_cell`
+(or `tf.contrib.rnn`) alias and a `from tensorflow.contrib import rnn` import go once every
+use is converted.
+
 Refused, with the reason attached to the call (``an.layer_refusals``, reported by the
 graph-only check): other cells (BasicRNNCell, MultiRNNCell, wrappers, contrib cells,
 static_rnn, bidirectional_dynamic_rnn ...), cell arguments other than the number of units
@@ -78,7 +83,11 @@ CELLS = {  # TF1 cell -> its parameters in order, TF1 variable scope name
     "nn.rnn_cell.GRUCell": (["num_units", "activation", "reuse", "kernel_initializer", "bias_initializer", "name",
                              "dtype"], "gru_cell"),
 }
-GRU = "nn.rnn_cell.GRUCell"
+# tf.contrib.rnn re-exported these very classes in TF 1.x (tensorflow/contrib/rnn/__init__.py
+# imports them from rnn_cell_impl): the same cells, the same conversion
+for _name in ("BasicLSTMCell", "LSTMCell", "GRUCell"):
+    CELLS[f"contrib.rnn.{_name}"] = CELLS[f"nn.rnn_cell.{_name}"]
+GRUS = ("nn.rnn_cell.GRUCell", "contrib.rnn.GRUCell")
 # the other TF1 unrolls: refused with this module's reason
 OTHER_UNROLLS = ("nn.static_rnn", "nn.static_bidirectional_rnn", "nn.bidirectional_dynamic_rnn", "nn.raw_rnn",
                  "nn.static_state_saving_rnn")
@@ -141,7 +150,7 @@ class RnnCells:
                       if id(n) in an.layer_refusals), None)
         if first is not None:
             for n, r in refs:
-                if r.startswith("nn.rnn_cell") and id(n) not in an.allowed_refs and id(n) not in an.layer_refusals:
+                if r.startswith(("nn.rnn_cell", "contrib.rnn.")) and id(n) not in an.allowed_refs and id(n) not in an.layer_refusals:
                     an.layer_refusals[id(n)] = first
 
     def convert_all(self, rnn_refs: list[tuple[cst.CSTNode, str]]) -> None:
@@ -178,19 +187,20 @@ class RnnCells:
             an.allowed_refs |= {id(rl.rnn_call.func), id(rl.cell_call.func)}
             an.inline_layer_lines.add(id(rl.rnn_line))
             an.plan.call_builders[id(rl.rnn_call)] = self.call_builder(rl)
-            if rl.cell_kind != GRU:
+            if rl.cell_kind not in GRUS:
                 an.plan.node_builders.update(self.state_builders(rl))
             an.plan.dropped += [rl.rnn_call.func, rl.cell_call.func]
             an.plan.checkpoint_notes.append((rl.rnn_call.func, self.note(rl, root)))
 
     def aliases(self) -> None:
-        """`rnn = tf.nn.rnn_cell` at module level, used only by converted cells: it goes."""
+        """`rnn = tf.nn.rnn_cell` (or tf.contrib.rnn) at module level and `from
+        tensorflow.contrib import rnn`, used only by converted cells: they go."""
         an = self.an
         funcs = {id(rl.cell_call.func.value) for rl in self.lines if isinstance(rl.cell_call.func, cst.Attribute)}
         for st in an.module.body:
             small = st.body[0] if isinstance(st, cst.SimpleStatementLine) and len(st.body) == 1 else None
             if not (isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name)
-                    and an.rest(small.value) == "nn.rnn_cell"):
+                    and an.rest(small.value) in ("nn.rnn_cell", "contrib.rnn")):
                 continue
             alias = small.targets[0].target
             uses = [n for n in an_walk(an.module) if isinstance(n, cst.Name) and n.value == alias.value and n is not alias]
@@ -198,6 +208,19 @@ class RnnCells:
                 an.allowed_refs |= {id(n) for n in an_walk(st) if isinstance(n, (cst.Name, cst.Attribute))}
                 an.plan.remove.add(id(st))
                 an.plan.dropped.append(small.value)
+        # `from tensorflow.contrib import rnn`: tf.contrib is gone from TF2
+        for local, target in an.ctx.aliases.bindings.items():
+            node = an.ctx.aliases.import_nodes.get(local)
+            if node is None or target != "tensorflow.contrib.rnn":
+                continue
+            uses = [n for n in an_walk(an.module) if isinstance(n, cst.Name) and n.value == local
+                    and not any(isinstance(a, (cst.Import, cst.ImportFrom)) for a in an.ancestors(n))]
+            if uses and all(id(n) in funcs for n in uses):
+                if isinstance(node, cst.ImportFrom):
+                    an.plan.removed_imports.add(("tensorflow.contrib", "rnn", local if local != "rnn" else None))
+                else:
+                    an.plan.removed_imports.add((target, None, local if local != "tensorflow" else None))
+                an.plan.dropped.append(node)
 
     # analysis ------------------------------------------------------------------------------
     def convert(self, fn: cst.FunctionDef | None, body: list[cst.BaseStatement], i: int, st: cst.BaseStatement,
@@ -248,8 +271,8 @@ class RnnCells:
         kind = an.call_rest(cell_call)
         if kind not in CELLS:
             what = f"`tf.{kind}`" if kind is not None else f"`{code(cell_call) if cell_call is not None else cell_name}`"
-            raise _Refused(call, f"the cell {what} is not converted (only tf.nn.rnn_cell.BasicLSTMCell/LSTMCell "
-                                 "unrolled by tf.nn.dynamic_rnn)")
+            raise _Refused(call, f"the cell {what} is not converted (only BasicLSTMCell/LSTMCell/GRUCell of "
+                                 "tf.nn.rnn_cell or tf.contrib.rnn unrolled by tf.nn.dynamic_rnn)")
         assert isinstance(cell_call, cst.Call) and isinstance(cell_line, cst.SimpleStatementLine)
         uses = [n for n in an_walk(an.module) if isinstance(n, cst.Name) and n.value == cell_name
                 and n is not cell_arg and n is not cell_small.targets[0].target]  # type: ignore[union-attr]
@@ -265,7 +288,7 @@ class RnnCells:
         for k, a in cargs.items():
             if k in ("num_units", "name") or _is_none(a.value):
                 continue
-            if kind == GRU:
+            if kind in GRUS:
                 raise _Refused(call, f"`tf.{kind}(..., {k}={code(a.value)})` is not converted (Keras' GRU reproduces "
                                      "num_units with TF1's default initializers and tanh only)")
             if k in NEUTRAL and isinstance(a.value, cst.Name) and a.value.value == NEUTRAL[k]:
@@ -300,10 +323,10 @@ class RnnCells:
         parts: dict[int, str] = {}
         h = an.fresh(f"{state_name}_h") if state_name != "_" else "_"
         c = an.fresh(f"{state_name}_c") if state_name != "_" else "_"
-        if kind == GRU and not isinstance(cargs["num_units"].value, (cst.Name, cst.Integer, cst.Attribute)):
+        if kind in GRUS and not isinstance(cargs["num_units"].value, (cst.Name, cst.Integer, cst.Attribute)):
             raise _Refused(call, f"`tf.{kind}` with num_units `{code(cargs['num_units'].value)}`: only a name or a "
                                  "number is written into the bias initializer")
-        if state_name != "_" and kind != GRU:  # a GRU's state is its h: a plain tensor
+        if state_name != "_" and kind not in GRUS:  # a GRU's state is its h: a plain tensor
             for n in an_walk(an.module):
                 if not (isinstance(n, cst.Name) and n.value == state_name) or n is target.elements[1].value:
                     continue
@@ -381,7 +404,7 @@ class RnnCells:
         assert isinstance(small, cst.Assign) and isinstance(small.value, cst.Call)
         units = self.args(small.value, params, rl.cell_kind)["num_units"].value
         layer_args = [cst.Arg(units), kwarg("return_sequences", cst.Name("True")), kwarg("return_state", cst.Name("True"))]
-        if rl.cell_kind == GRU:
+        if rl.cell_kind in GRUS:
             # TF1's math (reset before the recurrent matmul) and its gate bias of ones
             n = code(units)
             layer_args.append(kwarg("reset_after", cst.Name("False")))
@@ -391,7 +414,7 @@ class RnnCells:
             layer_args.append(kwarg("unit_forget_bias", cst.Name("False")))
         layer_args.append(kwarg("zero_output_for_mask", cst.Name("True")))
         layer_args.append(kwarg("name", cst.SimpleString(_quoted(rl.name, rl.quote))))
-        cls = "GRU" if rl.cell_kind == GRU else "LSTM"
+        cls = "GRU" if rl.cell_kind in GRUS else "LSTM"
         value = cst.Call(func=cst.parse_expression(f"{root}.keras.layers.{cls}"), args=fix_commas(layer_args))
         return [updated_line.with_changes(body=[small.with_changes(value=value)])]
 
@@ -402,7 +425,7 @@ class RnnCells:
 
     def note(self, rl: RnnLine, root: str) -> str:
         cell = f"tf.{rl.cell_kind}"
-        if rl.cell_kind == GRU:
+        if rl.cell_kind in GRUS:
             return (f"{cell} unrolled by tf.nn.dynamic_rnn becomes {root}.keras.layers.GRU(return_sequences=True, "
                     "return_state=True, reset_after=False, zero_output_for_mask=True) created once and called with "
                     "mask=tf.sequence_mask(sequence_length) (zero outputs after each length, the state of the last "

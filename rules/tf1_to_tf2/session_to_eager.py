@@ -375,6 +375,8 @@ class SessionToEager(Rule):
         if plan.apply:
             for module in sorted(plan.imports):
                 self.add_import(module)
+            for mod, obj, asname in sorted(plan.removed_imports, key=str):
+                self.remove_import(mod, obj, asname)
 
     def _record(self, module: cst.Module) -> None:
         """The findings of the rewrite: one for the whole conversion (its status decides
