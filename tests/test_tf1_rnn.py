@@ -198,6 +198,22 @@ def test_contrib_rnn_cells_migrate_as_the_proven_programs() -> None:
     assert out.decode() == (FIXTURE.parent / "rnn_gru_dynamic" / "expected.py").read_text()
 
 
+def test_unpacked_state_and_no_sequence_length() -> None:
+    """`outputs, (c, h) = dynamic_rnn(...)` (LSTMStateTuple unpacked) -> `outputs, h, c =
+    layer(...)` (Keras' order); without sequence_length no mask is passed and the note
+    says so."""
+    src = SRC.replace("outputs, state = tf.nn.dynamic_rnn(cell, inputs, sequence_length=seq_len, dtype=tf.float32)",
+                      "outputs, (c_fin, h_fin) = tf.nn.dynamic_rnn(cell, inputs, dtype=tf.float32)")
+    src = src.replace("    final_h = state.h\n    final_c = state[0]\n", "    final_h = h_fin\n    final_c = c_fin\n")
+    src = src.replace("last = last_relevant(outputs, seq_len)", "last = outputs[:, -1]")
+    src = src.replace(", seq_len: lengths", "").replace("    seq_len = tf.placeholder(tf.int32, [None], name='seq_len')\n", "")
+    out, mine = _migrate(src.replace("seq_len: lengths, ", ""))
+    assert all(f.status is Status.APPLIED for f in mine), [f.message for f in mine]
+    assert "outputs, h_fin, c_fin = cell(inputs)\n" in out
+    note = next(f.message for f in mine if "rnn_weights.py" in f.message)
+    assert "no sequence_length: no mask" in note and "sequence_mask" not in note
+
+
 def test_forget_bias_zero_turns_unit_forget_bias_off() -> None:
     out, mine = _migrate(SRC.replace("forget_bias=1.0)", "forget_bias=0.0)"))
     assert all(f.status is Status.APPLIED for f in mine), [f.message for f in mine]
@@ -222,6 +238,8 @@ def test_lstm_cell_and_scope_name() -> None:
         ("rnn.BasicLSTMCell(n_hidden, forget_bias=1.0)", "rnn.GRUCell(n_hidden, kernel_initializer=tf.zeros_initializer())",
          "`tf.nn.rnn_cell.GRUCell(..., kernel_initializer=tf.zeros_initializer())` is not converted"),
         ("rnn.BasicLSTMCell(n_hidden, forget_bias=1.0)", "rnn.GRUCell(n_hidden * 2)", "only a name or a number"),
+        (("rnn.BasicLSTMCell(n_hidden, forget_bias=1.0)", "outputs, state ="),
+         ("rnn.GRUCell(n_hidden)", "outputs, (state, h2) ="), "unpacks the GRU state tensor"),
         ("forget_bias=1.0)", "forget_bias=0.5)", "forget_bias=0.5"),
         ("rnn.BasicLSTMCell(n_hidden, forget_bias=1.0)", "rnn.LSTMCell(n_hidden, use_peepholes=True)",
          "use_peepholes=True"),
@@ -237,9 +255,12 @@ def test_lstm_cell_and_scope_name() -> None:
         ("    flat = tf.reshape(output, [-1, n_hidden])\n", "    flat = tf.concat([output], 0)\n", "sparse gradients"),
     ],
 )
-def test_what_is_not_reproduced_is_refused_precisely(old: str, new: str, why: str) -> None:
-    assert old in SRC
-    out, mine = _migrate(SRC.replace(old, new))
+def test_what_is_not_reproduced_is_refused_precisely(old, new, why: str) -> None:  # type: ignore[no-untyped-def]
+    src = SRC
+    for o, n in zip(old, new) if isinstance(old, tuple) else [(old, new)]:
+        assert o in src
+        src = src.replace(o, n)
+    out, mine = _migrate(src)
     assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
     assert why in mine[0].message, mine[0].message
     assert "GradientTape" not in out and "keras.layers.LSTM" not in out

@@ -127,6 +127,7 @@ class RnnLine:
         self.parts = parts  # id of a `state.h` / `state[0]` node -> the Keras name
         self.h = h
         self.c = c
+        self.masked = False
 
 
 class RnnCells:
@@ -190,7 +191,11 @@ class RnnCells:
             if rl.cell_kind not in GRUS:
                 an.plan.node_builders.update(self.state_builders(rl))
             an.plan.dropped += [rl.rnn_call.func, rl.cell_call.func]
-            an.plan.checkpoint_notes.append((rl.rnn_call.func, self.note(rl, root)))
+            note = self.note(rl, root)
+            if not rl.masked:
+                note = note.replace(" and called with mask=tf.sequence_mask(sequence_length) (zero outputs after each "
+                                    "length, the state of the last valid step", " and called (no sequence_length: no mask")
+            an.plan.checkpoint_notes.append((rl.rnn_call.func, note))
 
     def aliases(self) -> None:
         """`rnn = tf.nn.rnn_cell` (or tf.contrib.rnn) at module level and `from
@@ -229,12 +234,15 @@ class RnnCells:
         small = st.body[0] if isinstance(st, cst.SimpleStatementLine) and len(st.body) == 1 else None
         target = small.targets[0].target if isinstance(small, cst.Assign) and len(small.targets) == 1 else None
         if not (isinstance(small, cst.Assign) and small.value is call and isinstance(target, cst.Tuple)
-                and len(target.elements) == 2 and all(isinstance(e.value, cst.Name) and not isinstance(e, cst.StarredElement)
-                                                      for e in target.elements)):
+                and len(target.elements) == 2 and not any(isinstance(e, cst.StarredElement) for e in target.elements)
+                and isinstance(target.elements[0].value, cst.Name)
+                and (isinstance(target.elements[1].value, cst.Name) or _pair(target.elements[1].value))):
             raise _Refused(call, "`tf.nn.dynamic_rnn` not in the form `outputs, state = tf.nn.dynamic_rnn(cell, ...)` "
-                                 "in straight-line code (the Keras layer must be created once)")
+                                 "(or `outputs, (c, h) = ...` for an LSTM) in straight-line code (the Keras layer must be "
+                                 "created once)")
         assert isinstance(target, cst.Tuple)
-        state_name = target.elements[1].value.value  # type: ignore[attr-defined]
+        unpacked = _pair(target.elements[1].value)  # `outputs, (c, h) = ...`: LSTMStateTuple unpacked
+        state_name = "_" if unpacked else target.elements[1].value.value  # type: ignore[attr-defined]
         wide = next((w for w in OTHER_FLOATS if w in an.ctx.source_text), None)
         if wide is not None:
             raise _Refused(call, f"the file uses `{wide}`: a TF1 cell took its inputs' dtype, a Keras layer computes "
@@ -323,6 +331,11 @@ class RnnCells:
         parts: dict[int, str] = {}
         h = an.fresh(f"{state_name}_h") if state_name != "_" else "_"
         c = an.fresh(f"{state_name}_c") if state_name != "_" else "_"
+        if unpacked:
+            if kind in GRUS:
+                raise _Refused(call, f"`outputs, ({', '.join(unpacked)}) = tf.nn.dynamic_rnn(<GRU cell>, ...)` unpacks "
+                                     "the GRU state tensor along the batch: not converted")
+            c, h = unpacked
         if kind in GRUS and not isinstance(cargs["num_units"].value, (cst.Name, cst.Integer, cst.Attribute)):
             raise _Refused(call, f"`tf.{kind}` with num_units `{code(cargs['num_units'].value)}`: only a name or a "
                                  "number is written into the bias initializer")
@@ -349,8 +362,10 @@ class RnnCells:
                     raise _Refused(call, f"the LSTM state `{state_name}` is assigned to: not converted")
                 parts[id(parent)] = h if STATE_PARTS[part] == "h" else c
         obj = cell_name
-        return RnnLine(cell_line, cell_call, kind, st, call, obj, name, quote,  # type: ignore[arg-type]
-                       unit_forget_bias, None if state_name == "_" else state_name, parts, h, c)
+        rl = RnnLine(cell_line, cell_call, kind, st, call, obj, name, quote,  # type: ignore[arg-type]
+                     unit_forget_bias, None if state_name == "_" else state_name, parts, h, c)
+        rl.masked = seq is not None and not _is_none(seq.value)
+        return rl
 
     def args(self, call: cst.Call, params: list[str], what: str) -> dict[str, cst.Arg]:
         out: dict[str, cst.Arg] = {}
@@ -506,6 +521,14 @@ def _within(an: Analysis, node: cst.CSTNode, scope: cst.CSTNode) -> bool:
     if isinstance(scope, cst.Module):
         return True
     return any(a is scope for a in an.ancestors(node))
+
+
+def _pair(node: cst.BaseExpression) -> tuple[str, str] | None:
+    """The two names of a `(c, h)` target."""
+    if isinstance(node, (cst.Tuple, cst.List)) and len(node.elements) == 2 and all(
+            isinstance(e, cst.Element) and isinstance(e.value, cst.Name) for e in node.elements):
+        return node.elements[0].value.value, node.elements[1].value.value  # type: ignore[attr-defined]
+    return None
 
 
 def _literal(node: cst.BaseExpression) -> float | None:
