@@ -36,9 +36,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from migrate.check.rnn_weights import (
+    keras_gru_weights,
+    keras_layout,
+    keras_lstm_weights,
+)
 from migrate.engine.process import Options, process_bytes
 from migrate.result import Status
-from migrate.check.rnn_weights import keras_gru_weights, keras_layout, keras_lstm_weights
 from tests.test_tf1_structural import _code_only, _compare, _env
 
 ROOT = Path(__file__).resolve().parents[1]

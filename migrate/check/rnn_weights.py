@@ -35,7 +35,7 @@ def keras_lstm_weights(kernel: Any, bias: Any, forget_bias: float, input_size: i
     (``layer.set_weights`` order). `forget_bias` is the cell's (TF1 default 1.0)."""
     kernel, bias = np.asarray(kernel), np.asarray(bias)
     units = kernel.shape[1] // 4
-    blocks = [range(0, units), range(2 * units, 3 * units), range(units, 2 * units), range(3 * units, 4 * units)]
+    blocks = [range(units), range(2 * units, 3 * units), range(units, 2 * units), range(3 * units, 4 * units)]
     order = [j for b in blocks for j in b]  # i, j, f, o -> i, f, j(c), o
     new_bias = bias[order].copy()
     new_bias[units:2 * units] += forget_bias

@@ -69,7 +69,15 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from rules.tf1_to_tf2._common import code, fix_commas, kwarg, tf_root
-from rules.tf1_to_tf2._variables import SESSION_NAMES, VariableConversion, _is_none, _quoted, _string, an_walk, session_bodies
+from rules.tf1_to_tf2._variables import (
+    SESSION_NAMES,
+    VariableConversion,
+    _is_none,
+    _quoted,
+    _string,
+    an_walk,
+    session_bodies,
+)
 
 if TYPE_CHECKING:
     from rules.tf1_to_tf2._graph import Analysis
@@ -288,7 +296,7 @@ class RnnCells:
         if any(_within(an, n, scope) for n in uses):
             raise _Refused(call, f"the cell `{cell_name}` is used for more than one `tf.nn.dynamic_rnn` "
                                  "(zero_state, state_size, a second unroll...): not converted")
-        params, tf1_scope = CELLS[kind]
+        params, _scope = CELLS[kind]
         cargs = self.args(cell_call, params, f"tf.{kind}")
         if "num_units" not in cargs:
             raise _Refused(call, f"`tf.{kind}` without num_units")
@@ -321,9 +329,8 @@ class RnnCells:
         else:
             name = "rnn" if self.count == 0 else f"rnn_{self.count}"
             self.count += 1
-        if "name" in cargs and not _is_none(cargs["name"].value):
-            if _string(cargs["name"].value) is None:
-                raise _Refused(call, f"`tf.{kind}(..., name=...)` is not a plain string")
+        if "name" in cargs and not _is_none(cargs["name"].value) and _string(cargs["name"].value) is None:
+            raise _Refused(call, f"`tf.{kind}(..., name=...)` is not a plain string")
         if name in self.scopes:
             raise _Refused(call, f"a second `tf.nn.dynamic_rnn` in scope `{name}` (TF1 renamed or shared it)")
         self.scopes.add(name)
