@@ -57,6 +57,7 @@ class CheckpointConversion:
     unmatched_old: list[str] = field(default_factory=list)  # model variables nobody took
     optimizer_state: list[str] = field(default_factory=list)  # TF1 slots left out
     unmatched_new: list[str] = field(default_factory=list)  # new variables left at their initial value
+    rnn_cells: list[str] = field(default_factory=list)  # TF1 RNN cells put into the Keras layout (rnn_weights.py)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -65,10 +66,12 @@ class CheckpointConversion:
             "unmatched_old": self.unmatched_old,
             "optimizer_state": self.optimizer_state,
             "unmatched_new": self.unmatched_new,
+            "rnn_cells": self.rnn_cells,
         }
 
     def summary(self) -> str:
-        lines = [f"{o} -> {n} {list(s)} ({h})" for o, n, s, h in self.pairs]
+        lines = [f"TF1 RNN cell in the Keras layout: {c}" for c in self.rnn_cells]
+        lines += [f"{o} -> {n} {list(s)} ({h})" for o, n, s, h in self.pairs]
         if self.unmatched_old:
             lines.append("TF1 variables not converted: " + ", ".join(self.unmatched_old))
         if self.optimizer_state:
@@ -191,23 +194,32 @@ def _suffix_match(names: list[str], pool: list[str]) -> str | None:
 
 
 def convert_checkpoint(src: str, out: str, target: Any = None, name_map: dict[str, str] | str | Path | None = None,
-                       strict: bool = False) -> CheckpointConversion:
+                       strict: bool = False, lstm_forget_bias: float = 1.0) -> CheckpointConversion:
     """Read the TF1 checkpoint ``src``, write a TF2 object-based checkpoint at prefix ``out``.
 
     ``out`` ending with ``/`` (or an existing directory) is a directory: the checkpoint is
     written there under the TF1 prefix's file name (``model.ckpt-20``) and the directory's
     ``checkpoint`` state file names it, so ``tf.train.latest_checkpoint(out)`` finds it as
-    it found the TF1 one."""
+    it found the TF1 one.
+
+    TF1 LSTM/GRU cells (``<scope>/basic_lstm_cell/kernel`` ...) not named by the map are first
+    put into the layout of the Keras layers TF2120 writes instead, under their Keras paths
+    (``<scope>/lstm_cell/kernel``, ``recurrent_kernel``, ``bias``): see rnn_weights.py;
+    ``lstm_forget_bias`` is the cells' run-time forget bias (TF1's default 1.0), folded into
+    the bias."""
     tf = _tf()
     into_dir = out.endswith(("/", "\\")) or Path(out).is_dir()
     if into_dir:
         out = str(Path(out) / Path(tf1_prefix(src)).name)
     names = name_map if isinstance(name_map, dict) else load_name_map(name_map)
     old = read_tf1(src)
+    from .rnn_weights import keras_layout
+
+    old, rnn_cells = keras_layout(old, lstm_forget_bias, keep=set(names))
     missing = sorted(k for k in names if k not in old)
     if missing:
         raise ConversionError("the name map names TF1 variables the checkpoint does not hold: " + ", ".join(missing))
-    result = CheckpointConversion(out=out)
+    result = CheckpointConversion(out=out, rnn_cells=rnn_cells)
     taken: set[str] = set()
     if target is not None:
         if isinstance(target, str):

@@ -187,8 +187,11 @@ def convert_weights_command(src: str, out: str, model: str | None, mapping: str 
 @click.option("--strict", is_flag=True, help="Unmatched model variables on either side are an error (exit 2).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="Write the pairs and unmatched names as JSON ('-' for stdout).")
+@click.option("--lstm-forget-bias", type=float, default=1.0, show_default=True,
+              help="The forget_bias of the TF1 LSTM cells (added at run time, not in the checkpoint): folded into "
+                   "the Keras LSTM's bias.")
 def convert_checkpoint_command(old_ckpt: str, out: str, map_path: str | None, target: str | None, strict: bool,
-                               json_path: str | None) -> None:
+                               json_path: str | None, lstm_forget_bias: float = 1.0) -> None:
     from .checkpoint import ConversionError, convert_checkpoint
     from .loader import LoadError
 
@@ -196,7 +199,8 @@ def convert_checkpoint_command(old_ckpt: str, out: str, map_path: str | None, ta
         click.echo(f"error: {old_ckpt} does not exist (nor {old_ckpt}.index)", err=True)
         sys.exit(EXIT_ERROR)
     try:
-        res = convert_checkpoint(old_ckpt, out, target=target, name_map=map_path, strict=strict)
+        res = convert_checkpoint(old_ckpt, out, target=target, name_map=map_path, strict=strict,
+                                 lstm_forget_bias=lstm_forget_bias)
     except (ConversionError, LoadError, OSError) as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(EXIT_ERROR)

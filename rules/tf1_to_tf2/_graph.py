@@ -350,6 +350,8 @@ class Plan:
     unwrap: set[int] = field(default_factory=set)
     stmt_builders: dict[int, Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]] = field(default_factory=dict)
     call_builders: dict[int, Callable[[cst.Call], cst.BaseExpression]] = field(default_factory=dict)
+    # other expression nodes rewritten in place (an LSTM state's `.h` -> its Keras tensor, _rnn.py)
+    node_builders: dict[int, Callable[[cst.CSTNode], cst.CSTNode]] = field(default_factory=dict)
     inserts: dict[int, list[Variant]] = field(default_factory=dict)
     capture: set[int] = field(default_factory=set)
     captured: dict[int, cst.SimpleStatementLine] = field(default_factory=dict)
@@ -360,6 +362,9 @@ class Plan:
     module_level: set[int] = field(default_factory=set)  # anchors in the module body
     apply: bool = False
     imports: set[str] = field(default_factory=set)  # modules the rewrite needs (`os`)
+    # imports the rewrite made unused (`from tensorflow.contrib import rnn`): (module, name, asname);
+    # the engine removes one only when nothing uses its name any more
+    removed_imports: set[tuple[str, str | None, str | None]] = field(default_factory=set)
     element_iters: dict[int, str] = field(default_factory=dict)  # NEXT stmt -> the iterator it gets
     checkpoint_notes: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
     # every TF1-only Dataset method (make_one_shot_iterator, ...) of the file is rewritten
@@ -660,6 +665,8 @@ class Analysis:
             variables = convert_variables(self, refs)
             from rules.tf1_to_tf2._inline_layers import convert_inline_layers
             layers = convert_inline_layers(self, refs)
+            from rules.tf1_to_tf2._rnn import convert_rnn_cells
+            rnn_cells = convert_rnn_cells(self, refs)
             from rules.tf1_to_tf2 import _metrics
             refused = _metrics.convert(self, refs)
             if refused is not None:  # tf.metrics not converted: the metric's own reason
@@ -691,6 +698,7 @@ class Analysis:
             _cf.check_loose_statements(self)
             self.finish(refs)
             layers.finish()
+            rnn_cells.finish()
             _sparse_gradients.check(self)
             _coll.plan_variable_reads(self)
             _cf.check_finished(self)
@@ -755,7 +763,9 @@ class Analysis:
                     elif id(node) in self.scope_refusals:
                         why = f"variable_scope/get_variable not converted: {self.scope_refusals[id(node)]}"
                     elif id(node) in self.layer_refusals:
-                        why = f"tf.layers in the session code not converted: {self.layer_refusals[id(node)]}"
+                        what = "TF1 RNN cells" if r.startswith(("nn.rnn_cell", "nn.dynamic_rnn", "nn.static_",
+                                                                "nn.bidirectional", "nn.raw_rnn")) else "tf.layers"
+                        why = f"{what} in the session code not converted: {self.layer_refusals[id(node)]}"
                     elif id(node) in self.model_refused and why in (_SCOPES, _LAYERS):
                         fn, refused = self.model_refused[id(node)]
                         why = f"{why.replace(' (not automated yet)', '')}; TF2130 does not make `{fn}` a Keras layer: {refused}"

@@ -41,7 +41,8 @@ def check(an: Analysis) -> None:
     from rules.tf1_to_tf2._graph import Unsupported, walk
 
     # model functions made Keras layers by TF2130 included: their lookups are sparse too
-    sparse = next((n for n in walk(an.module) if isinstance(n, cst.Call) and an.call_rest(n) in SPARSE_READS), None)
+    sparse = next((n for n in walk(an.module) if isinstance(n, cst.Call) and an.call_rest(n) in SPARSE_READS
+                   and not _of_computed_tensor(an, n)), None)
     if sparse is None:
         return
     for tr in an.train_ops.values():
@@ -58,6 +59,43 @@ def check(an: Analysis) -> None:
                                             "optimizer, which does not sum repeated rows as TF1 did; not converted")
         raise Unsupported(ocall, f"{what}: TF1's `tf.{r}` updated only the looked-up rows, its Keras counterpart "
                                  "updates every row; not converted")
+
+
+def _of_computed_tensor(an: Analysis, call: cst.Call) -> bool:
+    """`tf.gather(flat, index)` where `flat` is the result of a TensorFlow op (not a
+    variable) bound once in the same function, e.g. `flat = tf.reshape(outputs, [-1, n])`
+    (corpus/tf1/lstm_dynamic_rnn.py's last_relevant): the op's gradient function makes
+    the IndexedSlices dense before any variable gets them, so no optimizer sees sparse
+    gradients."""
+    from rules.tf1_to_tf2._graph import walk
+
+    r = an.call_rest(call)
+    if r not in ("gather", "gather_nd") or not call.args or call.args[0].keyword is not None:
+        return False
+    params = call.args[0].value
+    if isinstance(params, cst.Name):
+        fn = next((a for a in an.ancestors(call) if isinstance(a, cst.FunctionDef)), None)
+        if fn is None:
+            return False
+        values = [n.value for n in walk(fn) if isinstance(n, cst.Assign) and any(
+            isinstance(t.target, cst.Name) and t.target.value == params.value for t in n.targets)]
+        bound = [n for n in walk(fn.params) if isinstance(n, cst.Name) and n.value == params.value]
+        rebound = [n for n in walk(fn) if isinstance(n, (cst.For, cst.AugAssign, cst.AnnAssign, cst.AsName, cst.NamedExpr,
+                                                          cst.Assign, cst.CompFor))
+                   and any(isinstance(m, cst.Name) and m.value == params.value
+                           for t in ([x.target for x in n.targets] if isinstance(n, cst.Assign) else
+                                     [getattr(n, "target", None) or getattr(n, "name", None)])
+                           if t is not None for m in walk(t))]
+        if len(values) != 1 or bound or len(rebound) != 1:
+            return False
+        params = values[0]
+    return isinstance(params, cst.Call) and an.call_rest(params) in COMPUTING_OPS
+
+
+# TF ops whose gradient function gives their input a dense tensor for IndexedSlices
+# (reshape, transpose and matmul convert them; stack's gradient unstacks); not concat,
+# whose gradient slices IndexedSlices along axis 0 and passes them on
+COMPUTING_OPS = ("reshape", "stack", "transpose", "matmul")
 
 
 def gradient_statements(grads: str, tape: str, loss: str, variables: str, root: str) -> list[cst.BaseStatement]:

@@ -412,6 +412,8 @@ class SessionToEager(Rule):
         if plan.apply:
             for module in sorted(plan.imports):
                 self.add_import(module)
+            for mod, obj, asname in sorted(plan.removed_imports, key=str):
+                self.remove_import(mod, obj, asname)
 
     def _record(self, module: cst.Module) -> None:
         """The findings of the rewrite: one for the whole conversion (its status decides
@@ -451,6 +453,23 @@ class SessionToEager(Rule):
         assert self.plan is not None
         build = self.plan.call_builders.get(id(original_node))
         return build(updated_node) if build is not None else updated_node
+
+    def _node(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:
+        if not self._on():
+            return updated_node
+        assert self.plan is not None
+        build = self.plan.node_builders.get(id(original_node))
+        return build(updated_node) if build is not None else updated_node
+
+    # an LSTM state tuple read as `state.h` / `state[0]` and its `outputs, state` target (_rnn.py)
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
+        return self._node(original_node, updated_node)  # type: ignore[return-value]
+
+    def leave_Subscript(self, original_node: cst.Subscript, updated_node: cst.Subscript) -> cst.BaseExpression:
+        return self._node(original_node, updated_node)  # type: ignore[return-value]
+
+    def leave_Tuple(self, original_node: cst.Tuple, updated_node: cst.Tuple) -> cst.BaseExpression:
+        return self._node(original_node, updated_node)  # type: ignore[return-value]
 
     def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine):  # type: ignore[no-untyped-def]
         if not self._on():
