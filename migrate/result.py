@@ -313,7 +313,11 @@ class RunResult:
             "lines_scanned": sum(fr.lines for fr in self.files),
         }
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, share_findings: bool = False) -> dict[str, Any]:
+        """The report document. With `share_findings` the entries of ``results`` are the
+        same dict objects as the findings under ``files`` (each built once: for a reader
+        that only serialises the document, such as the JSON renderer)."""
+        files = [fr.to_dict() for fr in self.files]
         return {
             "schema": "migrate-report/v1",
             "tool": {"name": "migrate", "version": self.tool_version},
@@ -321,8 +325,8 @@ class RunResult:
             "invocation": self.invocation.to_dict() if self.invocation else None,
             "summary": self.summary(),
             "rules": [r.to_dict() for r in self.rules],
-            "files": [fr.to_dict() for fr in self.files],
-            "results": [f.to_dict() for f in self.findings],
+            "files": files,
+            "results": [f for fd in files for f in fd["findings"]] if share_findings else [f.to_dict() for f in self.findings],
             "errors": [e.to_dict() for e in self.errors],
             "equivalence": list(self.equivalence),
         }

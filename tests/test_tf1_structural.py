@@ -148,10 +148,11 @@ UNTRAINED_KEYS = {"linear_regression_interactive": {"w_init"}}
 # Programs the rewrite must NOT restructure, with a word of the reason it reports.
 NOT_CONVERTED = {
     # generator (tf.Variable, called once) and discriminator (`as scope` + `if reuse:
-    # scope.reuse_variables()`) are TF2130 Keras layers now; the scoped TRAINABLE_VARIABLES
-    # read (the object discriminator_layer's variables, read before a trace builds it) and
-    # the `var.name.startswith('generator')` filter are not converted
-    "gan_two_optimizers": "those of the Keras object `discriminator_layer` made from `discriminator`",
+    # scope.reuse_variables()`) are TF2130 Keras layers now; the tf.trainable_variables()
+    # read comes before the converted functions, then the scoped TRAINABLE_VARIABLES read
+    # (the object discriminator_layer's variables, read before a trace builds it) and the
+    # `var.name.startswith('generator')` filter are not converted
+    "gan_two_optimizers": "`tf.trainable_variables()` before the point where the converted functions are defined",
     # tower_loss(x, y) is the TF2130 layer TowerLoss (y a call argument, the root scope
     # re-entered); tf.global_variables() (count and first variable) is not converted
     "multi_tower_device": "GLOBAL_VARIABLES also list",
@@ -897,8 +898,10 @@ def test_trainable_collection_read_becomes_the_objects_variables_after_a_trace()
         # ... the list passed on (what the callee does with it is not known)
         (("    with tf.Session() as sess:\n", ("    tvars = tf.trainable_variables()\n    print(repr(tvars))\n"
                                             "    with tf.Session() as sess:\n")), "used other than"),
-        # the variables of one scope, and GLOBAL_VARIABLES (slots, non-trainable variables)
-        (("    with tf.Session() as sess:\n", ("    mine = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope='tower')\n"
+        # the variables of a scope that is no object's (a sub-scope of one), and
+        # GLOBAL_VARIABLES (slots, non-trainable variables); scope='tower', the object's
+        # own scope, is converted (_collections.py)
+        (("    with tf.Session() as sess:\n", ("    mine = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope='tower/fc1')\n"
                                             "    with tf.Session() as sess:\n")), "one variable scope"),
         (("    with tf.Session() as sess:\n", "    n = len(tf.global_variables())\n    with tf.Session() as sess:\n"),
          "GLOBAL_VARIABLES also list"),

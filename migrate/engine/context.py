@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from migrate.engine.names import AliasMap, dotted_name
-from migrate.engine.positions import Positions, StatementPositions
+from migrate.engine.positions import Positions, StatementPositions, node_code
 from migrate.engine.relevance import parse_python, statement_lines, statement_texts
 from migrate.result import Category, Finding, Fix, Position, Range, Safety, Status
 
@@ -82,6 +82,7 @@ class FileContext:
         self._statement_lines: dict[int, tuple[int, str]] | None | bool = False
         self._statement_positions: dict[tuple[int, str], StatementPositions] = {}
         self._statement_asts: dict[int, Any] = {}
+        self._qnames: dict[int, tuple[cst.CSTNode, str | None]] = {}
         self._ast_spans: dict[int, dict[tuple[str, str], list[Any]] | None] = {}
         #: the node whose hooks the traversal is running (set by the batched transformer)
         self.focus: list[cst.CSTNode | None] = [None]
@@ -94,8 +95,16 @@ class FileContext:
 
     # -- names -------------------------------------------------------------------------
     def qname(self, node: cst.BaseExpression) -> str | None:
+        # Several rules ask for the same node (about five times each on TF1 code): the
+        # answer is kept with the node itself, so that an id() is never reused for it.
+        hit = self._qnames.get(id(node))
+        if hit is not None and hit[0] is node:
+            return hit[1]
         q = self.aliases.resolve(node)
-        return self._canonicalize(q) if q is not None else None
+        if q is not None:
+            q = self._canonicalize(q)
+        self._qnames[id(node)] = (node, q)
+        return q
 
     def canonical(self, qualified: str) -> str | None:
         return self._canonicalize(qualified)
@@ -266,9 +275,9 @@ class FileContext:
             status = Status.MANUAL if manual else Status.APPLIED
         applied = status in (Status.APPLIED,) or (status is Status.MANUAL and manual)
         if isinstance(replacement, cst.CSTNode):
-            content = self.module.code_for_node(replacement)
+            content = node_code(replacement, self.module)
         elif isinstance(replacement, cst.FlattenSentinel):
-            content = "".join(self.module.code_for_node(n) for n in replacement.nodes)
+            content = "".join(node_code(n, self.module) for n in replacement.nodes)
         else:
             content = ""
         fix = Fix(title=title or rule.MESSAGE, content=content)

@@ -12,7 +12,12 @@ import bisect
 from dataclasses import dataclass, field
 from itertools import accumulate
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import libcst as cst
+from libcst._nodes import expression as _cst_expression
 from libcst._nodes.internal import CodegenState
 
 
@@ -57,6 +62,55 @@ class _NoSpan:
 _NO_SPAN = _NoSpan()
 
 
+class _Parenthesize:
+    """libcst's ``_BaseParenthesizedNode._parenthesize`` (the node's parentheses around its
+    syntactic position) without a generator: libcst enters it once for every expression
+    it prints."""
+
+    __slots__ = ("_node", "_state", "_span")
+
+    def __init__(self, node: Any, state: CodegenState) -> None:
+        self._node = node
+        self._state = state
+
+    def __enter__(self) -> None:
+        state = self._state
+        for lpar in self._node.lpar:
+            lpar._codegen(state)
+        self._span = state.record_syntactic_position(self._node)
+        self._span.__enter__()
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+        self._span.__exit__(exc_type, exc, tb)
+        if exc_type is None:
+            state = self._state
+            for rpar in self._node.rpar:
+                rpar._codegen(state)
+        return False
+
+
+def _parenthesize(self: Any, state: CodegenState) -> _Parenthesize:
+    return _Parenthesize(self, state)
+
+
+_PAREN_BASE: Any = getattr(_cst_expression, "_BaseParenthesizedNode", None)
+
+
+@contextmanager
+def _lean_codegen() -> Iterator[None]:
+    """Within the block libcst prints parenthesized nodes with `_Parenthesize` (when this
+    libcst has the method where expected; else its own)."""
+    if _PAREN_BASE is None or "_parenthesize" not in vars(_PAREN_BASE):
+        yield
+        return
+    saved = vars(_PAREN_BASE)["_parenthesize"]
+    _PAREN_BASE._parenthesize = _parenthesize
+    try:
+        yield
+    finally:
+        _PAREN_BASE._parenthesize = saved
+
+
 @dataclass(frozen=False)
 class _IndexState(CodegenState):
     spans: dict[int, tuple[int, int]] = field(default_factory=dict)
@@ -95,17 +149,27 @@ def code_of(module: cst.Module, verbatim: dict[int, tuple[str, str]] | None = No
     """
     state = _PlainState(default_indent=module.default_indent, default_newline=module.default_newline)
     if not verbatim:
-        module._codegen(state)
+        with _lean_codegen():
+            module._codegen(state)
         return "".join(state.tokens)
     state.verbatim = verbatim
     patched = [c for c in _STATEMENT_CLASSES if "_codegen" not in vars(c)]
     for c in patched:
         c._codegen = _codegen_verbatim  # type: ignore[method-assign]
     try:
-        module._codegen(state)
+        with _lean_codegen():
+            module._codegen(state)
     finally:
         for c in patched:
             del c._codegen
+    return "".join(state.tokens)
+
+
+def node_code(node: cst.CSTNode, module: cst.Module) -> str:
+    """``module.code_for_node(node)`` without libcst's per-node generator (see `code_of`)."""
+    state = _PlainState(default_indent=module.default_indent, default_newline=module.default_newline)
+    with _lean_codegen():
+        node._codegen(state)
     return "".join(state.tokens)
 
 
@@ -142,7 +206,8 @@ class Positions:
         state = _IndexState(default_indent=module.default_indent, default_newline=module.default_newline)
         if indent:
             state.indent_tokens.append(indent)
-        node._codegen(state)
+        with _lean_codegen():
+            node._codegen(state)
         self._spans = state.spans
         self._offsets = list(accumulate((len(t) for t in state.tokens), initial=0))
         code = "".join(state.tokens)

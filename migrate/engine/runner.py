@@ -132,7 +132,9 @@ def run_targets(
                 on_result(r)
             yield r
         return
-    chunk = max(1, min(16, len(targets) // (jobs * 4) or 1))
+    # Chunks of a few files: fewer round trips than one file each, and at the end of the
+    # run no worker waits long for another one's last chunk.
+    chunk = max(1, min(6, len(targets) // (jobs * 8) or 1))
     if len(targets) >= 64:
         # Most trees have files that need an import added: load libcst's import machinery
         # once here rather than in every worker (forked workers share it).

@@ -100,6 +100,7 @@ class BatchedTransformer(cst.CSTTransformer):
             for kind, attr, is_visit in _hooks(type(rule)):
                 (self._visit if is_visit else self._leave)[kind].append(getattr(rule, attr))
         self._opaque = opaque_types(set(self._visit) | set(self._leave))
+        self._infos: dict[type, tuple[bool, bool, list[Callable[..., Any]] | None, list[Callable[..., Any]] | None]] = {}
         # Statements no hook changed anything in (libcst rebuilds every node it enters,
         # so the copy is a new object with the same text): id() of the copy -> (the copy,
         # the original). They can be printed from the source (see positions.code_of);
@@ -108,16 +109,22 @@ class BatchedTransformer(cst.CSTTransformer):
         self._edits = 0
         self._marks: list[int] = []
 
+    def _info(self, cls: type) -> tuple[bool, bool, list[Callable[..., Any]] | None, list[Callable[..., Any]] | None]:
+        """(not entered, is a statement, visit hooks, leave hooks) of a node class."""
+        kind = cls.__name__
+        info = self._infos[cls] = (kind in self._opaque, kind in STATEMENT_TYPES, self._visit.get(kind), self._leave.get(kind))
+        return info
+
     def on_visit(self, node: cst.CSTNode) -> bool:
-        kind = type(node).__name__
-        if kind in self._opaque:
+        info = self._infos.get(node.__class__) or self._info(node.__class__)
+        if info[0]:
             return False
-        if self._statements is not None and kind in STATEMENT_TYPES:
+        if info[1] and self._statements is not None:
             self._statements.append(node)  # popped in on_leave (libcst calls it even for skipped nodes)
         self._marks.append(self._edits)
         if id(node) in self._skip:
             return False
-        hooks = self._visit.get(kind)
+        hooks = info[2]
         if hooks:
             self._focus[0] = node
             for hook in hooks:
@@ -130,10 +137,10 @@ class BatchedTransformer(cst.CSTTransformer):
         return True
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Any:
-        name = type(original_node).__name__
-        if name in self._opaque:  # not entered, no hooks
+        info = self._infos.get(original_node.__class__) or self._info(original_node.__class__)
+        if info[0]:  # not entered, no hooks
             return updated_node
-        hooks = self._leave.get(name)
+        hooks = info[3]
         if not hooks or id(original_node) in self._skip:
             result: Any = updated_node
         else:
@@ -146,10 +153,13 @@ class BatchedTransformer(cst.CSTTransformer):
                     break
             if result is not updated_node:
                 self._edits += 1
-        if self._statements is not None and name in STATEMENT_TYPES:
-            self._statements.pop()
-        if self._marks.pop() == self._edits and name in STATEMENT_TYPES:
-            self.clean[id(result)] = (result, original_node)
+        if info[1]:
+            if self._statements is not None:
+                self._statements.pop()
+            if self._marks.pop() == self._edits:
+                self.clean[id(result)] = (result, original_node)
+        else:
+            self._marks.pop()
         return result
 
     # Attribute-level hooks (``visit_Call_func``) are not dispatched: libcst would look

@@ -31,7 +31,7 @@ def render(result: RunResult) -> str:
     every level of a report with tens of thousands of findings took longer than the rest
     of writing it. One line per finding also diffs and greps well.
     """
-    return _render(result.to_dict())
+    return _render(result.to_dict(share_findings=True))
 
 
 def _render(doc: dict[str, Any]) -> str:
