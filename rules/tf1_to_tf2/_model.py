@@ -217,6 +217,74 @@ class Factory:
     node: cst.FunctionDef
     params: list[str]
     device: bool  # the variable is created under `with tf.device(...)` (kept around add_weight)
+    # a weight-decay helper (`var = _variable_on_cpu(...)`, then `tf.add_to_collection(KEY,
+    # <term of var>)`, optionally under `if wd is not None:`): the variable helper it calls,
+    # the collection key, the parameter of the condition (None: unconditional)
+    inner: str | None = None
+    key: str | None = None
+    decay_param: str | None = None
+
+
+def decay_parts(fn: cst.FunctionDef) -> tuple[cst.Call, str, cst.BaseExpression, cst.Call, str | None] | None:
+    """The structure of a weight-decay helper (spelling-independent: also on the rewritten
+    function): (the call making the variable, the variable's local name, the decay term,
+    the add_to_collection call, the parameter tested by `if <p> is not None:` or None)::
+
+        def _variable_with_weight_decay(name, shape, stddev, wd):
+            var = _variable_on_cpu(name, shape, <initializer>)
+            if wd is not None:
+                weight_decay = tf.multiply(tf.nn.l2_loss(var), wd, name='weight_loss')
+                tf.add_to_collection('losses', weight_decay)
+            return var
+    """
+    body = list(fn.body.body) if isinstance(fn.body, cst.IndentedBlock) else []
+    if body and _is_docstring(body[0]):
+        body = body[1:]
+    if len(body) != 3:
+        return None
+    first, mid, last = body
+    small = _only(first)
+    ret = _only(last)
+    if not (isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name)
+            and isinstance(small.value, cst.Call) and isinstance(small.value.func, cst.Name)):
+        return None
+    var = small.targets[0].target.value
+    if not (isinstance(ret, cst.Return) and isinstance(ret.value, cst.Name) and ret.value.value == var):
+        return None
+    cond: str | None = None
+    inner: list[cst.BaseStatement] = [mid]
+    if isinstance(mid, cst.If):
+        t = mid.test
+        if not (mid.orelse is None and isinstance(t, cst.Comparison) and isinstance(t.left, cst.Name) and len(t.comparisons) == 1
+                and isinstance(t.comparisons[0].operator, cst.IsNot) and isinstance(t.comparisons[0].comparator, cst.Name)
+                and t.comparisons[0].comparator.value == "None" and isinstance(mid.body, cst.IndentedBlock)):
+            return None
+        cond = t.left.value
+        inner = list(mid.body.body)
+    smalls = [_only(b) for b in inner]
+    if len(smalls) == 1 and isinstance(smalls[0], cst.Expr) and isinstance(smalls[0].value, cst.Call):
+        add = smalls[0].value
+        if len(add.args) != 2 or any(a.keyword is not None or a.star for a in add.args):
+            return None
+        term = add.args[1].value
+    elif (len(smalls) == 2 and isinstance(smalls[0], cst.Assign) and len(smalls[0].targets) == 1
+          and isinstance(smalls[0].targets[0].target, cst.Name) and isinstance(smalls[1], cst.Expr)
+          and isinstance(smalls[1].value, cst.Call)):
+        add = smalls[1].value
+        local = smalls[0].targets[0].target.value
+        if not (len(add.args) == 2 and all(a.keyword is None and not a.star for a in add.args)
+                and isinstance(add.args[1].value, cst.Name) and add.args[1].value.value == local):
+            return None
+        term = smalls[0].value
+    else:
+        return None
+    return small.value, var, term, add, cond
+
+
+def _only(stmt: cst.CSTNode) -> cst.BaseSmallStatement | None:
+    if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+        return stmt.body[0]
+    return None
 
 
 def factory_parts(fn: cst.FunctionDef) -> tuple[cst.With | None, cst.Call] | None:
@@ -275,6 +343,98 @@ def _factory(rule, fn: cst.FunctionDef) -> Factory | None:
     if not (isinstance(nm, cst.Name) and nm.value in params):
         return None
     return Factory(fn.name.value, fn, params, with_ is not None)
+
+
+# Reads of graph collections that a weight-decay term moved to `layer.losses` would miss
+COLLECTION_READS = {"get_collection", "get_collection_ref", "losses.get_losses", "losses.get_total_loss",
+                    "losses.get_regularization_loss", "losses.get_regularization_losses"}
+
+
+def _decay_factory(rule, fn: cst.FunctionDef, factories: dict[str, Factory], module: cst.Module,
+                   funcs: dict[str, cst.FunctionDef]) -> Factory | str | None:
+    """A weight-decay helper (see decay_parts) over a variable helper: a Factory whose calls
+    become a variable with a regularizer computing the same term (Keras keeps it in
+    `layer.losses`); a string (why not) when it has that shape but cannot be taken; None when
+    it is something else."""
+    if fn.decorators or fn.asynchronous:
+        return None
+    try:
+        params = [p.name.value for p in _param_list(fn)]
+    except Reject:
+        return None
+    parts = decay_parts(fn)
+    if parts is None:
+        return None
+    call, var, term, add, cond = parts
+    inner = call.func.value  # type: ignore[attr-defined]
+    if inner not in factories or factories[inner].inner is not None:
+        return None
+    if rest_of(rule.qname(add.func)) != "add_to_collection":
+        return None
+    key = string_value(add.args[0].value)
+    if key is None:
+        return "it adds to a graph collection whose key is not a string literal"
+    if cond is not None and cond not in params:
+        return None
+    if var in params or _count_name(fn, var) != 2 + _count_name(term, var):
+        return None  # the variable is used for something else
+    # every read of that collection elsewhere in the file would miss the term (it is in
+    # `layer.losses` now): refused, naming the reads
+    reads: list[str] = []
+    calls: list[cst.Call] = []
+
+    class _Calls(cst.CSTVisitor):
+        def visit_Call(self, n: cst.Call) -> None:
+            calls.append(n)
+
+    module.visit(_Calls())  # in source order
+    for n in calls:
+        r = rest_of(rule.qname(n.func))
+        if r not in COLLECTION_READS:
+            continue
+        if r.startswith("get_collection") and n.args:
+            k = string_value(n.args[0].value)
+            kr = rest_of(rule.qname(n.args[0].value)) if k is None else None
+            if kr is not None and kr.startswith("GraphKeys."):
+                k = "variables" if kr == "GraphKeys.GLOBAL_VARIABLES" else kr[len("GraphKeys."):].lower()
+            if k is not None and k != key:
+                continue
+        elif not r.startswith("get_collection") and key not in ("losses", "regularization_losses"):
+            continue
+        where = next((f for f, d in funcs.items() if any(x is n for x in _walk_nodes(d))), None)
+        reads.append(f"`tf.{r}` {f'in `{where}`' if where else 'at module level'}")
+    if reads:
+        return (f"it adds to the graph collection {key!r} (`tf.add_to_collection`), which the file reads "
+                f"({', '.join(dict.fromkeys(reads))}): TF2 has no collections; the weight-decay term would become a "
+                "regularizer of the layer's variable (in `layer.losses`), and those reads are not converted to add "
+                "`layer.losses` (sum `layer.losses` and the other terms where the collection is summed)")
+    return Factory(fn.name.value, fn, params, factories[inner].device, inner=inner, key=key, decay_param=cond)
+
+
+def inline_decay_factory(fn: cst.FunctionDef, params: list[str], inner_fn: cst.FunctionDef, inner_params: list[str],
+                         call: cst.Call) -> tuple[cst.Call, cst.BaseExpression | None, str] | None:
+    """A weight-decay helper's call -> (the inner helper's get_variable with the arguments
+    put in, the decay term with the arguments put in (None when the call passes None for
+    the condition's parameter), the variable's local name in the helper)."""
+    parts = decay_parts(fn)
+    args = keyword_args(call, params)
+    if parts is None or args is None or set(args) - set(params):
+        return None
+    values: dict[str, cst.BaseExpression] = {k: a.value for k, a in args.items()}
+    for p in fn.params.params:
+        if p.name.value not in values:
+            if p.default is None:
+                return None
+            values[p.name.value] = p.default
+    inner_call, var, term, _add, cond = parts
+    put = inner_call.visit(_Substitute(values))
+    assert isinstance(put, cst.Call)
+    made = inline_factory(inner_fn, inner_params, put)
+    if made is None:
+        return None
+    if cond is not None and isinstance(values[cond], cst.Name) and values[cond].value == "None":  # type: ignore[attr-defined]
+        return made, None, var
+    return made, term.visit(_Substitute({k: v for k, v in values.items() if k != var})), var
 
 
 class _Substitute(cst.CSTTransformer):
@@ -613,6 +773,9 @@ class _Analyzer:
             if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in self.factories \
                     and isinstance(s, cst.Assign) and small is s:
                 fac = self.factories[value.func.value]
+                if fac.inner is not None:
+                    self._decay_call(stmt, s, value, fac, scope, shape_locals)
+                    continue
                 parts = factory_parts(fac.node)
                 clash = sorted(names_in(parts[1]) - set(fac.params) & (self.params | self.locals)) if parts else []
                 if clash:
@@ -638,6 +801,32 @@ class _Analyzer:
                 if creators == 0 and self._shape_only(value, shape_locals):
                     shape_locals[target] = stmt
                 self.locals.add(target)
+
+    def _decay_call(self, stmt, assign: cst.Assign, value: cst.Call, fac: Factory, scope, shape_locals) -> None:
+        """`w = _variable_with_weight_decay('weights', shape, stddev=..., wd=0.004)`: the
+        variable helper's get_variable with the arguments put in, and the decay term (with
+        `wd` put in) as the variable's regularizer, evaluated in build."""
+        inner = self.factories[fac.inner]  # type: ignore[index]
+        got = inline_decay_factory(fac.node, fac.params, inner.node, inner.params, value)
+        if got is None:
+            raise Reject(f"the call of the weight-decay helper `{fac.name}` cannot be matched to its parameters")
+        made, term, var = got
+        own = set(fac.params) | {var}
+        for f, names in ((fac.name, names_in(decay_parts(fac.node)[0]) | names_in(decay_parts(fac.node)[2])),  # type: ignore[index]
+                         (inner.name, names_in(factory_parts(inner.node)[1]))):  # type: ignore[index]
+            clash = sorted((names - own - set(self.factories[f].params)) & (self.params | self.locals))
+            if clash:
+                raise Reject(f"the variable helper `{f}` reads `{clash[0]}`, a name of this function too")
+        args = keyword_args(value, fac.params) or {}
+        if fac.decay_param is not None and fac.decay_param in args:
+            a = args[fac.decay_param].value
+            if not (is_literal(a) or (isinstance(a, cst.UnaryOperation) and is_literal(a.expression))):
+                raise Reject(f"`{fac.name}` called with a computed `{fac.decay_param}=` (the weight decay is decided when the layer is built)")
+        if term is not None:
+            self._static(term.visit(_Substitute({var: cst.Name("None")})), f"the weight-decay term of `{fac.name}`")
+        self._get_variable(stmt, assign, made, scope, shape_locals)
+        c = self.plan.creators[-1]
+        c.node, c.fn = value, "factory:" + fac.name
 
     def _shape_only(self, value: cst.BaseExpression, shape_locals) -> bool:
         """True when `value` only reads the input's static shape, config and constants."""
@@ -1323,6 +1512,13 @@ def model_plans(rule) -> ModulePlan:
     accepted: dict[str, FuncPlan] = {}
     rejected: dict[str, str] = {}
     factories = {n: fac for n in creating if n in direct and (fac := _factory(rule, funcs[n])) is not None}
+    base = dict(factories)
+    for n in sorted(creating - set(factories)):
+        got = _decay_factory(rule, funcs[n], base, module, funcs)
+        if isinstance(got, Factory):
+            factories[n] = got
+        elif isinstance(got, str):
+            rejected[n] = got
     while True:
         progress = False
         for name in _order(funcs, creating):
@@ -1370,9 +1566,11 @@ def model_plans(rule) -> ModulePlan:
     # a variable helper goes when every call of it became a variable of a Keras layer;
     # otherwise it stays a TF1 function (with the reason the analysis gives for it)
     inlined = {id(c.node) for p in accepted.values() for c in p.creators if c.fn.startswith("factory:")}
-    for name, fac in factories.items():
+    # weight-decay helpers first: the variable helper's calls inside one that goes go with it
+    for name, fac in sorted(factories.items(), key=lambda kv: kv[1].inner is None):
         mp.factories[name] = fac
-        if refs[name] and all(call is not None and id(call) in inlined for _n, call in refs[name]):
+        if refs[name] and all(call is not None and (id(call) in inlined or homes.get(id(call)) in mp.factories_gone)
+                              for _n, call in refs[name]):
             mp.factories_gone.add(name)
         else:
             where = sorted({homes.get(id(call)) or "module level" for _n, call in refs[name]

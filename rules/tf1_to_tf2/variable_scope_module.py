@@ -18,6 +18,7 @@ from rules.tf1_to_tf2._model import (
     FuncPlan,
     bind_call,
     factory_parts,
+    inline_decay_factory,
     inline_factory,
     keras_truncated_normal,
     model_plans,
@@ -429,7 +430,7 @@ class VariableScopeModule(Rule):
                 message=f"`{name}` becomes the Keras layer `{plan.cls}` created once"
                 + (f" (object {', '.join(plan.instances.values())} made "
                    + (f"when `{plan.home}` starts)" if plan.home else "at module level)") if plan.instances else "")
-                + f"; TF1 variable names -> Keras paths under the layer: {names}",
+                + f"; TF1 variable names -> Keras paths under the layer: {names}" + self._decay_note(plan),
             )
             if isinstance(result, cst.FlattenSentinel):
                 applied[name] = [klass, *inst]
@@ -487,6 +488,24 @@ class VariableScopeModule(Rule):
                 new_body.append(stmt)
         module = updated_node.with_changes(body=new_body)
         return module.visit(_External(self, applied))
+
+    def _decay_note(self, plan: FuncPlan) -> str:
+        """What became of the weight-decay terms TF1 added to a collection (never read in
+        this file, or the helper would not have been inlined)."""
+        decayed: dict[tuple[str, str], list[str]] = {}
+        for c in plan.creators:
+            fac = self.mp.factories.get(c.fn[len("factory:"):]) if c.fn.startswith("factory:") else None
+            if fac is None or fac.inner is None:
+                continue
+            args = keyword_args(c.node, fac.params) or {}
+            if fac.decay_param is not None and fac.decay_param in args and _none(args[fac.decay_param].value):
+                continue
+            decayed.setdefault((fac.name, fac.key or ""), []).append(c.keras_name)
+        if not decayed:
+            return ""
+        where = ", ".join(f"{', '.join(f'`{v}`' for v in vs)} (`{f}` added it to the collection {k!r})" for (f, k), vs in decayed.items())
+        return (f"; the weight-decay terms are the regularizers of {where}: they are in the layer's `losses` "
+                "(nothing in this file read the collection; code elsewhere that summed it must add `layer.losses`)")
 
     def _instances(self, plan: FuncPlan, taken: set[str]) -> None:
         base = f"{plan.name}_layer"
@@ -703,10 +722,22 @@ class VariableScopeModule(Rule):
                 # `with tf.device(...)` stays around the variable's creation
                 fac = self.mp.factories[c.fn[len("factory:"):]]
                 upd = self.factory_fns[fac.name]
-                inlined = inline_factory(upd, fac.params, call)
-                parts = factory_parts(upd)
-                assert inlined is not None and parts is not None
-                call, device = inlined, parts[0]
+                if fac.inner is not None:
+                    # a weight-decay helper: its term becomes the variable's regularizer
+                    inner = self.mp.factories[fac.inner]
+                    got = inline_decay_factory(upd, fac.params, self.factory_fns[inner.name], inner.params, call)
+                    parts = factory_parts(self.factory_fns[inner.name])
+                    assert got is not None and parts is not None
+                    call, term, var = got
+                    device = parts[0]
+                    if term is not None:
+                        decay = cst.Lambda(params=cst.Parameters(params=[cst.Param(cst.Name(var))]), body=term.visit(tr))  # type: ignore[arg-type]
+                        call = call.with_changes(args=[*call.args, kwarg("regularizer", decay)])
+                else:
+                    inlined = inline_factory(upd, fac.params, call)
+                    parts = factory_parts(upd)
+                    assert inlined is not None and parts is not None
+                    call, device = inlined, parts[0]
             if c.fn == "Variable":
                 # tf.Variable(value, name=...) -> a Keras variable (tracked by the layer; a plain
                 # tf.Variable attribute is not among a Keras 3 layer's weights); same dtype inference
