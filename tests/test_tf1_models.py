@@ -130,7 +130,9 @@ def test_variable_helper_inlined_with_its_device(migrated: Path) -> None:
     assert "        with tf.device('/cpu:0'):\n            self.kernel = self.add_weight(name='conv1_weights'" in build
     assert "initializer=tf.keras.initializers.TruncatedNormal(stddev=5e-2)" in build
     # `biases` names conv1's variable, then softmax_linear's
-    assert "tf.nn.bias_add(conv, self.biases)" in code and "self.weights_layer) + self.softmax_linear_biases" in code
+    assert "tf.nn.bias_add(conv, self.biases)" in code and "self.weights_layer), self.softmax_linear_biases)" in code
+    # `name=scope.name` (op names of `with tf.variable_scope(...) as scope:`) goes with the scope
+    assert "scope." not in code[code.index("class Inference("):code.index("class Decayed(")]
 
 
 def test_weight_decay_helper_becomes_a_regularizer(migrated: Path) -> None:
@@ -158,6 +160,15 @@ def test_weight_decay_helper_is_refused_when_the_collection_is_read() -> None:
         pack = load_pack("tf1-to-tf2")
         out = apply(src + f"\n\ntotal = {read}\n", pack.rules, pack, unsafe_fixes=True)
         assert "class Decayed(" not in out.code and "class Inference(" in out.code, read
+    # without the reads, the next reason: local3's shape reads a computed tensor's static shape
+    cifar = (ROOT / "corpus" / "tf1" / "weight_decay_collections.py").read_text()
+    cifar = cifar.replace("    tf.add_to_collection('losses', cross_entropy_mean)\n    return tf.add_n(tf.get_collection('losses'), name='total_loss')",
+                          "    return cross_entropy_mean").replace("\"n_losses\": len(tf.get_collection('losses')),", "")
+    assert "get_collection(" not in cifar.split('"""')[2]
+    pack = load_pack("tf1-to-tf2")
+    out = apply(cifar, pack.rules, pack, unsafe_fixes=True)
+    why = [f.message for f in out.findings if f.rule_id == "TF2131" and "`inference`" in f.message]
+    assert why and "the shape of `weights` depends on `dim`, read from the static shape of `reshape`" in why[0]
     # another collection's read does not
     pack = load_pack("tf1-to-tf2")
     out = apply(src + "\n\nops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)\n", pack.rules, pack, unsafe_fixes=True)

@@ -195,6 +195,7 @@ class FuncPlan:
     creators: list[Creator] = field(default_factory=list)
     withs: set[int] = field(default_factory=set)  # id() of original With nodes to unwrap
     drops: set[int] = field(default_factory=set)  # id() of original `if reuse: scope.reuse_variables()` to drop
+    scope_aliases: set[str] = field(default_factory=set)  # `with variable_scope(S) as a:` whose `name=a.name` args go
     once: bool = False  # creates tf.Variables (new ones at every TF1 call): must be called exactly once
     obsolete: list[cst.CSTNode] = field(default_factory=list)  # nodes whose other findings go
     var_stmts: set[int] = field(default_factory=set)  # id() of original statements moved to build
@@ -546,6 +547,7 @@ class _Analyzer:
         self.seen_names: dict[str, int] = {}
         self.attrs: set[str] = set()
         self.sub_shared: dict[tuple[str, str, str], Creator] = {}
+        self.static_reads: dict[str, str] = {}  # local -> the computed tensor whose static shape it reads
         obj_with: cst.With | None = None
         if len(withs) == 1 and all(not self._creates(s) for s in body if s is not withs[0]):
             obj_with = withs[0]
@@ -714,6 +716,12 @@ class _Analyzer:
                     self.plan.obsolete.append(target.func)
         if alias is not None:
             uses = _count_name(self.plan.node, alias)
+            # `name=scope.name` op names (dropped: eager ops need no graph names)
+            name_args = _scope_name_args(self.plan.node, alias)
+            targets = _as_targets(self.plan.node, alias)
+            if name_args and not via_alias:
+                self.plan.scope_aliases.add(alias)
+                uses -= name_args + targets - 1
             if uses != (2 if via_alias else 1):  # the `as` target, the `if` (if any), nothing else
                 raise Reject(f"the variable scope object `{alias}` of a `with ... as {alias}` is used other than by a first "
                              f"`if <reuse parameter>: {alias}.reuse_variables()`")
@@ -800,6 +808,9 @@ class _Analyzer:
                     raise Reject(f"`{target}` is assigned again")
                 if creators == 0 and self._shape_only(value, shape_locals):
                     shape_locals[target] = stmt
+                read = _static_shape_of(value)
+                if read is not None and read != self.plan.input and read in self.locals:
+                    self.static_reads[target] = read
                 self.locals.add(target)
 
     def _decay_call(self, stmt, assign: cst.Assign, value: cst.Call, fac: Factory, scope, shape_locals) -> None:
@@ -1141,7 +1152,14 @@ class _Analyzer:
             if k == "shape":
                 bad = names_in(a.value) & (self.locals - set(shape_locals))
                 if bad:
-                    raise Reject(f"the shape of `{vname}` depends on `{sorted(bad)[0]}`")
+                    first = sorted(bad)[0]
+                    src = self.static_reads.get(first)
+                    if src is not None:
+                        raise Reject(f"the shape of `{vname}` depends on `{first}`, read from the static shape of `{src}`, a tensor "
+                                     "computed in the function (Keras' `build` sees only the input's shape; TF2130 does not "
+                                     "trace the computation to find it): make that block a layer built on that tensor (a "
+                                     f"`tf.keras.layers.Dense` called on `{src}`), or write the size from the input shape")
+                    raise Reject(f"the shape of `{vname}` depends on `{first}`")
                 self._check_shape_expr(a.value, vname)
                 for n in names_in(a.value) - {self.plan.input}:
                     if n in self.used_as:
@@ -1245,6 +1263,33 @@ class _Analyzer:
         node.visit(V())
         if not ok:
             raise Reject(f"the shape of `{vname}` reads the input tensor, not only its static shape")
+
+
+def is_scope_name_arg(arg: cst.Arg, aliases: set[str]) -> bool:
+    """`name=scope.name` of a `with tf.variable_scope(...) as scope:` (an op name)."""
+    v = arg.value
+    return (arg.keyword is not None and arg.keyword.value == "name" and isinstance(v, cst.Attribute)
+            and v.attr.value == "name" and isinstance(v.value, cst.Name) and v.value.value in aliases)
+
+
+def _scope_name_args(fn: cst.CSTNode, alias: str) -> int:
+    return sum(1 for n in _walk_nodes(fn) if isinstance(n, cst.Arg) and is_scope_name_arg(n, {alias}))
+
+
+def _as_targets(fn: cst.CSTNode, alias: str) -> int:
+    return sum(1 for n in _walk_nodes(fn) if isinstance(n, cst.WithItem) and n.asname is not None
+               and isinstance(n.asname.name, cst.Name) and n.asname.name.value == alias)
+
+
+def _static_shape_of(value: cst.BaseExpression) -> str | None:
+    """`x` when `value` reads `x.get_shape()` / `x.shape` (a local's static shape)."""
+    for n in _walk_nodes(value):
+        if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == "get_shape" \
+                and isinstance(n.func.value, cst.Name):
+            return n.func.value.value
+        if isinstance(n, cst.Attribute) and n.attr.value == "shape" and isinstance(n.value, cst.Name):
+            return n.value.value
+    return None
 
 
 def _walk_nodes(node: cst.CSTNode):  # type: ignore[no-untyped-def]

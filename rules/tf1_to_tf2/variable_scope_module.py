@@ -20,6 +20,7 @@ from rules.tf1_to_tf2._model import (
     factory_parts,
     inline_decay_factory,
     inline_factory,
+    is_scope_name_arg,
     keras_truncated_normal,
     model_plans,
     names_in,
@@ -200,9 +201,16 @@ class VariableScopeModule(Rule):
     numerics, and a person who dropped it would change where the variable lives on a GPU
     machine; under tf.distribute, drop it); the helper goes once every call of it is
     inlined. A local may name one variable after another (`biases` in each scope): the
-    computation reads the one bound last. A helper that adds to a collection
-    (`tf.add_to_collection('losses', wd * tf.nn.l2_loss(var))`) is refused with what a
-    person must do. A parameter only computed with (no build argument, no default) that a
+    computation reads the one bound last. A weight-decay helper over such a helper (the
+    CIFAR-10 `_variable_with_weight_decay`: `var = _variable_on_cpu(...)`, then
+    `tf.add_to_collection('losses', tf.multiply(tf.nn.l2_loss(var), wd))`, optionally under
+    `if wd is not None:`) becomes a variable whose `regularizer=` computes the same term
+    (`lambda var: tf.multiply(tf.nn.l2_loss(var), 0.004)`, the TF1 expression with the
+    call's `wd` put in; none when the call passes `wd=None`), so Keras keeps it in
+    `layer.losses`; only when nothing in the file reads a collection that could hold it
+    (`tf.get_collection` of that key, `tf.losses.get_total_loss` & co.): such reads would
+    miss the term, and the helper is refused naming them. `name=scope.name` arguments of a
+    `with tf.variable_scope(...) as scope:` (op names) go with the scope. A parameter only computed with (no build argument, no default) that a
     call outside restructured code passes a computed value (a multi-tower `tower_loss(x,
     y)` given `y_splits[i]`) becomes a second argument of `call`; calls under `with
     tf.variable_scope(tf.get_variable_scope()):` (the root scope re-entered) count as
@@ -870,6 +878,10 @@ class _Rename(cst.CSTTransformer):
             return cst.Name("input_shape")
         m = self.rule.marks.get(id(original_node))
         if not m or m[0] != "creator":
+            if not self.build and self.plan.scope_aliases and any(is_scope_name_arg(a, self.plan.scope_aliases) for a in updated_node.args):
+                # `name=scope.name`: an op name of the TF1 graph (the scope object is gone)
+                kept = [a for a in updated_node.args if not is_scope_name_arg(a, self.plan.scope_aliases)]
+                return updated_node.with_changes(args=fix_commas(kept))
             return updated_node
         _fname, c = m[1]
         if c.kind == "var":
