@@ -148,6 +148,65 @@ logits = softmax_linear_layer(features)
 """
 
 
+# a weight-decay helper whose collection the file never reads: the term becomes the
+# variable's regularizer (in `layer.losses`); `name=scope.name` (an op name) goes
+_DECAY_IN = """\
+import tensorflow.compat.v1 as tf
+
+
+def _variable_on_cpu(name, shape, initializer):
+    with tf.device('/cpu:0'):
+        var = tf.get_variable(name, shape, initializer=initializer)
+    return var
+
+
+def _variable_with_weight_decay(name, shape, wd):
+    var = _variable_on_cpu(name, shape, tf.zeros_initializer())
+    if wd is not None:
+        tf.add_to_collection('losses', tf.multiply(tf.nn.l2_loss(var), wd))
+    return var
+
+
+def logits_fn(x):
+    with tf.variable_scope('logits') as scope:
+        w = _variable_with_weight_decay('w', [16, 4], wd=0.004)
+        b = _variable_with_weight_decay('b', [4], wd=None)
+        return tf.add(tf.matmul(x, w), b, name=scope.name)
+
+
+logits = logits_fn(features)
+"""
+
+_DECAY_OUT = """\
+import tensorflow.compat.v1 as tf
+
+
+class LogitsFn(tf.keras.layers.Layer):
+    \"\"\"Keras layer made from the TF1 function `logits_fn` (TF2130).\"\"\"
+
+    # TF1 variable name -> Keras variable path under this layer (TF2130)
+    TF1_VARIABLE_NAMES = {"logits/w": "w", "logits/b": "b"}
+
+    def __init__(self, name='logits', **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def build(self, input_shape):
+        input_shape = tf.TensorShape(input_shape)
+        with tf.device('/cpu:0'):
+            self.w = self.add_weight(name='w', shape=[16, 4], initializer=tf.zeros_initializer(), regularizer=lambda var: tf.multiply(tf.nn.l2_loss(var), 0.004))
+            self.b = self.add_weight(name='b', shape=[4], initializer=tf.zeros_initializer())
+
+    def call(self, x):
+        return tf.add(tf.matmul(x, self.w), self.b)
+
+
+logits_fn_layer = LogitsFn()
+
+
+logits = logits_fn_layer(features)
+"""
+
+
 class VariableScopeModule(Rule):
     """Turns a TF1 model-building function into a Keras layer whose variables are created once.
 
@@ -256,6 +315,7 @@ class VariableScopeModule(Rule):
     INVALID = [
         Invalid(_IN, _OUT),
         Invalid(_HELPER_IN, _HELPER_OUT, message="softmax_linear/weights -> weights"),
+        Invalid(_DECAY_IN, _DECAY_OUT, message="the weight-decay terms are the regularizers of `w`"),
         Invalid(
             "import tensorflow.compat.v1 as tf\n\n\ndef f(x):\n    for i in range(2):\n"
             "        x = tf.layers.dense(x, 3)\n    return x\n",
@@ -477,6 +537,10 @@ class VariableScopeModule(Rule):
             for c in plan.creators:
                 if c.fn.startswith("factory:"):
                     users.setdefault(c.fn[len("factory:"):], set()).add(name)
+        for f, names in list(users.items()):
+            inner = self.mp.factories[f].inner
+            if inner is not None:  # a weight-decay helper's calls of its variable helper
+                users.setdefault(inner, set()).update(names)
         gone = {f for f, names in users.items() if f in self.mp.factories_gone and names <= set(applied)}
         for f in gone:
             for n in _walk(self.mp.factories[f].node):
