@@ -1620,8 +1620,11 @@ def model_plans(rule) -> ModulePlan:
         else:
             where = sorted({homes.get(id(call)) or "module level" for _n, call in refs[name]
                             if call is None or id(call) not in inlined})
+            # a weight-decay helper that stays (called outside the model functions itself)
+            named = [f"`{w}` (a weight-decay helper that stays a TF1 function)" if w in factories and factories[w].inner == name
+                     else f"`{w}`" for w in where]
             rejected[name] = ("a variable helper (one tf.get_variable named by its parameter) also called outside the "
-                              f"restructured model functions (in {', '.join(f'`{w}`' for w in where) or 'no call'}): it stays "
+                              f"restructured model functions (in {', '.join(named) or 'no call'}): it stays "
                               "a TF1 function there")
     for name in creating:
         if name not in accepted and name not in rejected and name not in mp.factories_gone:
