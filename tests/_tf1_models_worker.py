@@ -54,6 +54,7 @@ DATA = {
     "gan": (rng.uniform(-1, 1, (8, 4)).astype(np.float32), (rng.randn(8, 1) * 0.5 + 2.0).astype(np.float32)),
     "tower": (rng.randn(8, 3).astype(np.float32), rng.randn(8, 1).astype(np.float32)),
     "helper": (rng.rand(4, 6, 6, 2).astype(np.float32), np.array([0, 1, 2, 0], np.int32)),
+    "decayed": (rng.randn(4, 3).astype(np.float32),),
 }
 
 
@@ -251,11 +252,17 @@ def run_tf1() -> None:
         # variables; `biases` names one variable after another
         images = tf.placeholder(tf.float32, [4, 6, 6, 2])
         labels = tf.placeholder(tf.int32, [4])
+        x = tf.placeholder(tf.float32, [4, 3])
         logits = hp.inference(images)
-        return {"logits": logits}, xent(labels, logits), (images, labels)
+        # weight-decay helpers: the terms in the collection 'losses' (the layer's `losses`)
+        out = hp.decayed(x)
+        decay = tf.add_n(tf.get_collection('losses'))
+        loss = xent(labels, logits) + tf.reduce_mean(tf.square(out)) + decay
+        return {"logits": logits, "decayed": out, "decay": decay}, loss, (images, labels, x)
 
     xh, yh = DATA["helper"]
-    tf1_case("helper", b_helper, 5, 0.1, lambda p: {p[0]: xh, p[1]: yh}, lambda p: {p[0]: xh})
+    (xd,) = DATA["decayed"]
+    tf1_case("helper", b_helper, 5, 0.1, lambda p: {p[0]: xh, p[1]: yh, p[2]: xd}, lambda p: {p[0]: xh, p[2]: xd})
 
     dn = load("drivenet", False)
 
@@ -405,12 +412,22 @@ def run_keras_tower() -> None:
 def run_keras_helper() -> None:
     hp = load("helper", True)
     xh, yh = DATA["helper"]
+    (xd,) = DATA["decayed"]
     layer = hp.Inference()
     layer(xh)
-    copy_weights("helper", [layer], True)
-    results["helper/before/logits"] = layer(xh).numpy()
-    sgd([layer], lambda: xent(yh, layer(xh)), 5, 0.1)
-    results["helper/after/logits"] = layer(xh).numpy()
+    dec = hp.Decayed()
+    dec(xd)
+    copy_weights("helper", [layer, dec], True)
+
+    def outputs():
+        # TF1's tf.add_n(tf.get_collection('losses')): the weight-decay terms, in creation order
+        return {"logits": layer(xh), "decayed": dec(xd), "decay": tf.add_n(layer.losses + dec.losses)}
+
+    for k, v in outputs().items():
+        results[f"helper/before/{k}"] = v.numpy()
+    sgd([layer, dec], lambda: xent(yh, layer(xh)) + tf.reduce_mean(tf.square(dec(xd))) + tf.add_n(layer.losses + dec.losses), 5, 0.1)
+    for k, v in outputs().items():
+        results[f"helper/after/{k}"] = v.numpy()
 
 
 def run_keras_slim() -> None:

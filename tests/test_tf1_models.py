@@ -59,8 +59,9 @@ CLASSES = {
     # a computed second tensor `y` becomes a call argument; called under
     # `variable_scope(tf.get_variable_scope())` (the root scope) with reuse_variables()
     "tower": ["TowerLoss"],
-    # variable helpers inlined (tf.device kept around the variable), `biases` rebound per scope
-    "helper": ["Inference"],
+    # variable helpers inlined (tf.device kept around the variable), `biases` rebound per scope;
+    # weight-decay helpers whose collection the file never reads -> regularizers
+    "helper": ["Inference", "Decayed"],
 }
 
 
@@ -129,13 +130,49 @@ def test_variable_helper_inlined_with_its_device(migrated: Path) -> None:
     assert "        with tf.device('/cpu:0'):\n            self.kernel = self.add_weight(name='conv1_weights'" in build
     assert "initializer=tf.keras.initializers.TruncatedNormal(stddev=5e-2)" in build
     # `biases` names conv1's variable, then softmax_linear's
-    assert "tf.nn.bias_add(conv, self.biases)" in code and "self.weights_layer) + self.softmax_linear_biases" in code
+    assert "tf.nn.bias_add(conv, self.biases)" in code and "self.weights_layer), self.softmax_linear_biases)" in code
+    # `name=scope.name` (op names of `with tf.variable_scope(...) as scope:`) goes with the scope
+    assert "scope." not in code[code.index("class Inference("):code.index("class Decayed(")]
 
 
-def test_weight_decay_collection_helper_is_refused_with_what_to_do() -> None:
+def test_weight_decay_helper_becomes_a_regularizer(migrated: Path) -> None:
+    code = (migrated / "helper_k3.py").read_text()
+    assert "_variable_with_weight_decay" not in code and "_decayed_on_cpu" not in code and "add_to_collection" not in code
+    build = code[code.index("class Decayed("):code.index("\ndef main")]
+    assert "regularizer=lambda var: tf.multiply(tf.nn.l2_loss(var), 0.004))" in build
+    assert "regularizer=lambda var: tf.multiply(tf.nn.l2_loss(var), 0.01, name='weight_loss'))" in build
+    # wd=None: no weight decay (TF1's `if wd is not None:`)
+    assert "self.u = self.add_weight(name='u', shape=[2, 2], dtype=tf.float32, initializer=tf.keras.initializers.TruncatedNormal(stddev=0.3))" in build
     _code, findings = migrate_source(SOURCES["helper"])
-    why = [f.message for f in findings if f.rule_id == "TF2131" and "`decayed`" in f.message]
+    note = [f.message for f in findings if f.rule_id == "TF2130" and "`decayed`" in f.message]
+    assert note and "the weight-decay terms are the regularizers of `w`" in note[0] and "`u`" not in note[0]
+
+
+def test_weight_decay_helper_is_refused_when_the_collection_is_read() -> None:
+    # the CIFAR-10 program sums tf.get_collection('losses'): that read is not converted
+    _code, findings = migrate_source(ROOT / "corpus" / "tf1" / "weight_decay_collections.py")
+    why = [f.message for f in findings if f.rule_id == "TF2131" and "`inference`" in f.message]
     assert why and "adds to the graph collection 'losses'" in why[0] and "layer.losses" in why[0]
+    assert "which the file reads (`tf.get_collection` in `loss`, `tf.get_collection` in `main`)" in why[0]
+    # any read of the key, also through GraphKeys or tf.losses, refuses the same way
+    src = SOURCES["helper"].read_text()
+    for read in ("tf.get_collection(tf.GraphKeys.LOSSES)", "tf.losses.get_total_loss()", "tf.get_collection('losses')"):
+        pack = load_pack("tf1-to-tf2")
+        out = apply(src + f"\n\ntotal = {read}\n", pack.rules, pack, unsafe_fixes=True)
+        assert "class Decayed(" not in out.code and "class Inference(" in out.code, read
+    # without the reads, the next reason: local3's shape reads a computed tensor's static shape
+    cifar = (ROOT / "corpus" / "tf1" / "weight_decay_collections.py").read_text()
+    cifar = cifar.replace("    tf.add_to_collection('losses', cross_entropy_mean)\n    return tf.add_n(tf.get_collection('losses'), name='total_loss')",
+                          "    return cross_entropy_mean").replace("\"n_losses\": len(tf.get_collection('losses')),", "")
+    assert "get_collection(" not in cifar.split('"""')[2]
+    pack = load_pack("tf1-to-tf2")
+    out = apply(cifar, pack.rules, pack, unsafe_fixes=True)
+    why = [f.message for f in out.findings if f.rule_id == "TF2131" and "`inference`" in f.message]
+    assert why and "the shape of `weights` depends on `dim`, read from the static shape of `reshape`" in why[0]
+    # another collection's read does not
+    pack = load_pack("tf1-to-tf2")
+    out = apply(src + "\n\nops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)\n", pack.rules, pack, unsafe_fixes=True)
+    assert "class Decayed(" in out.code
 
 
 def test_shim_is_a_manual_item() -> None:

@@ -156,8 +156,11 @@ NOT_CONVERTED = {
     # tower_loss(x, y) is the TF2130 layer TowerLoss (y a call argument, the root scope
     # re-entered); tf.global_variables() (count and first variable) is not converted
     "multi_tower_device": "GLOBAL_VARIABLES also list",
-    # `inference` stays on the shim: its helper adds weight decay to the 'losses' collection
-    # (and local3's shape reads a computed tensor's static shape); tf.get_collection('losses')
+    # `inference` stays on the shim: its weight-decay helper would give local3's weights a
+    # regularizer (TF2130 does that when the file never reads the collection), but loss()
+    # sums tf.get_collection('losses') and main counts it (reads not converted), local3's
+    # shape reads a computed tensor's static shape (`reshape.get_shape()`, not traced in
+    # build), and train() builds the optimizer in a helper; TF2120: tf.get_collection('losses')
     "weight_decay_collections": "graph collections do not exist",
     # its is_training flag, get_tensor_by_name('bn1/moving_mean:0') and len(update_ops) are
     # converted (tests/fixtures/tf1_to_tf2/session_model_training_flag); what is refused:

@@ -1202,6 +1202,10 @@ class Analysis:
         for name, fp in self.models.items():
             self.model_nodes |= {id(n) for n in walk(fp.node)}  # type: ignore[attr-defined]
             self.functions_by_name.pop(name, None)
+        # variable helpers inlined at every call (TF2130 removes them with its classes)
+        for name in mp.factories_gone:
+            self.model_nodes |= {id(n) for n in walk(mp.factories[name].node)}
+            self.functions_by_name.pop(name, None)
 
     def model_idioms(self) -> None:
         """The TF1 collection idioms that mean the same with Keras objects:

@@ -195,6 +195,7 @@ class FuncPlan:
     creators: list[Creator] = field(default_factory=list)
     withs: set[int] = field(default_factory=set)  # id() of original With nodes to unwrap
     drops: set[int] = field(default_factory=set)  # id() of original `if reuse: scope.reuse_variables()` to drop
+    scope_aliases: set[str] = field(default_factory=set)  # `with variable_scope(S) as a:` whose `name=a.name` args go
     once: bool = False  # creates tf.Variables (new ones at every TF1 call): must be called exactly once
     obsolete: list[cst.CSTNode] = field(default_factory=list)  # nodes whose other findings go
     var_stmts: set[int] = field(default_factory=set)  # id() of original statements moved to build
@@ -217,6 +218,74 @@ class Factory:
     node: cst.FunctionDef
     params: list[str]
     device: bool  # the variable is created under `with tf.device(...)` (kept around add_weight)
+    # a weight-decay helper (`var = _variable_on_cpu(...)`, then `tf.add_to_collection(KEY,
+    # <term of var>)`, optionally under `if wd is not None:`): the variable helper it calls,
+    # the collection key, the parameter of the condition (None: unconditional)
+    inner: str | None = None
+    key: str | None = None
+    decay_param: str | None = None
+
+
+def decay_parts(fn: cst.FunctionDef) -> tuple[cst.Call, str, cst.BaseExpression, cst.Call, str | None] | None:
+    """The structure of a weight-decay helper (spelling-independent: also on the rewritten
+    function): (the call making the variable, the variable's local name, the decay term,
+    the add_to_collection call, the parameter tested by `if <p> is not None:` or None)::
+
+        def _variable_with_weight_decay(name, shape, stddev, wd):
+            var = _variable_on_cpu(name, shape, <initializer>)
+            if wd is not None:
+                weight_decay = tf.multiply(tf.nn.l2_loss(var), wd, name='weight_loss')
+                tf.add_to_collection('losses', weight_decay)
+            return var
+    """
+    body = list(fn.body.body) if isinstance(fn.body, cst.IndentedBlock) else []
+    if body and _is_docstring(body[0]):
+        body = body[1:]
+    if len(body) != 3:
+        return None
+    first, mid, last = body
+    small = _only(first)
+    ret = _only(last)
+    if not (isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name)
+            and isinstance(small.value, cst.Call) and isinstance(small.value.func, cst.Name)):
+        return None
+    var = small.targets[0].target.value
+    if not (isinstance(ret, cst.Return) and isinstance(ret.value, cst.Name) and ret.value.value == var):
+        return None
+    cond: str | None = None
+    inner: list[cst.BaseStatement] = [mid]
+    if isinstance(mid, cst.If):
+        t = mid.test
+        if not (mid.orelse is None and isinstance(t, cst.Comparison) and isinstance(t.left, cst.Name) and len(t.comparisons) == 1
+                and isinstance(t.comparisons[0].operator, cst.IsNot) and isinstance(t.comparisons[0].comparator, cst.Name)
+                and t.comparisons[0].comparator.value == "None" and isinstance(mid.body, cst.IndentedBlock)):
+            return None
+        cond = t.left.value
+        inner = list(mid.body.body)
+    smalls = [_only(b) for b in inner]
+    if len(smalls) == 1 and isinstance(smalls[0], cst.Expr) and isinstance(smalls[0].value, cst.Call):
+        add = smalls[0].value
+        if len(add.args) != 2 or any(a.keyword is not None or a.star for a in add.args):
+            return None
+        term = add.args[1].value
+    elif (len(smalls) == 2 and isinstance(smalls[0], cst.Assign) and len(smalls[0].targets) == 1
+          and isinstance(smalls[0].targets[0].target, cst.Name) and isinstance(smalls[1], cst.Expr)
+          and isinstance(smalls[1].value, cst.Call)):
+        add = smalls[1].value
+        local = smalls[0].targets[0].target.value
+        if not (len(add.args) == 2 and all(a.keyword is None and not a.star for a in add.args)
+                and isinstance(add.args[1].value, cst.Name) and add.args[1].value.value == local):
+            return None
+        term = smalls[0].value
+    else:
+        return None
+    return small.value, var, term, add, cond
+
+
+def _only(stmt: cst.CSTNode) -> cst.BaseSmallStatement | None:
+    if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+        return stmt.body[0]
+    return None
 
 
 def factory_parts(fn: cst.FunctionDef) -> tuple[cst.With | None, cst.Call] | None:
@@ -275,6 +344,98 @@ def _factory(rule, fn: cst.FunctionDef) -> Factory | None:
     if not (isinstance(nm, cst.Name) and nm.value in params):
         return None
     return Factory(fn.name.value, fn, params, with_ is not None)
+
+
+# Reads of graph collections that a weight-decay term moved to `layer.losses` would miss
+COLLECTION_READS = {"get_collection", "get_collection_ref", "losses.get_losses", "losses.get_total_loss",
+                    "losses.get_regularization_loss", "losses.get_regularization_losses"}
+
+
+def _decay_factory(rule, fn: cst.FunctionDef, factories: dict[str, Factory], module: cst.Module,
+                   funcs: dict[str, cst.FunctionDef]) -> Factory | str | None:
+    """A weight-decay helper (see decay_parts) over a variable helper: a Factory whose calls
+    become a variable with a regularizer computing the same term (Keras keeps it in
+    `layer.losses`); a string (why not) when it has that shape but cannot be taken; None when
+    it is something else."""
+    if fn.decorators or fn.asynchronous:
+        return None
+    try:
+        params = [p.name.value for p in _param_list(fn)]
+    except Reject:
+        return None
+    parts = decay_parts(fn)
+    if parts is None:
+        return None
+    call, var, term, add, cond = parts
+    inner = call.func.value  # type: ignore[attr-defined]
+    if inner not in factories or factories[inner].inner is not None:
+        return None
+    if rest_of(rule.qname(add.func)) != "add_to_collection":
+        return None
+    key = string_value(add.args[0].value)
+    if key is None:
+        return "it adds to a graph collection whose key is not a string literal"
+    if cond is not None and cond not in params:
+        return None
+    if var in params or _count_name(fn, var) != 2 + _count_name(term, var):
+        return None  # the variable is used for something else
+    # every read of that collection elsewhere in the file would miss the term (it is in
+    # `layer.losses` now): refused, naming the reads
+    reads: list[str] = []
+    calls: list[cst.Call] = []
+
+    class _Calls(cst.CSTVisitor):
+        def visit_Call(self, n: cst.Call) -> None:
+            calls.append(n)
+
+    module.visit(_Calls())  # in source order
+    for n in calls:
+        r = rest_of(rule.qname(n.func))
+        if r not in COLLECTION_READS:
+            continue
+        if r.startswith("get_collection") and n.args:
+            k = string_value(n.args[0].value)
+            kr = rest_of(rule.qname(n.args[0].value)) if k is None else None
+            if kr is not None and kr.startswith("GraphKeys."):
+                k = "variables" if kr == "GraphKeys.GLOBAL_VARIABLES" else kr[len("GraphKeys."):].lower()
+            if k is not None and k != key:
+                continue
+        elif not r.startswith("get_collection") and key not in ("losses", "regularization_losses"):
+            continue
+        where = next((f for f, d in funcs.items() if any(x is n for x in _walk_nodes(d))), None)
+        reads.append(f"`tf.{r}` {f'in `{where}`' if where else 'at module level'}")
+    if reads:
+        return (f"it adds to the graph collection {key!r} (`tf.add_to_collection`), which the file reads "
+                f"({', '.join(dict.fromkeys(reads))}): TF2 has no collections; the weight-decay term would become a "
+                "regularizer of the layer's variable (in `layer.losses`), and those reads are not converted to add "
+                "`layer.losses` (sum `layer.losses` and the other terms where the collection is summed)")
+    return Factory(fn.name.value, fn, params, factories[inner].device, inner=inner, key=key, decay_param=cond)
+
+
+def inline_decay_factory(fn: cst.FunctionDef, params: list[str], inner_fn: cst.FunctionDef, inner_params: list[str],
+                         call: cst.Call) -> tuple[cst.Call, cst.BaseExpression | None, str] | None:
+    """A weight-decay helper's call -> (the inner helper's get_variable with the arguments
+    put in, the decay term with the arguments put in (None when the call passes None for
+    the condition's parameter), the variable's local name in the helper)."""
+    parts = decay_parts(fn)
+    args = keyword_args(call, params)
+    if parts is None or args is None or set(args) - set(params):
+        return None
+    values: dict[str, cst.BaseExpression] = {k: a.value for k, a in args.items()}
+    for p in fn.params.params:
+        if p.name.value not in values:
+            if p.default is None:
+                return None
+            values[p.name.value] = p.default
+    inner_call, var, term, _add, cond = parts
+    put = inner_call.visit(_Substitute(values))
+    assert isinstance(put, cst.Call)
+    made = inline_factory(inner_fn, inner_params, put)
+    if made is None:
+        return None
+    if cond is not None and isinstance(values[cond], cst.Name) and values[cond].value == "None":  # type: ignore[attr-defined]
+        return made, None, var
+    return made, term.visit(_Substitute({k: v for k, v in values.items() if k != var})), var
 
 
 class _Substitute(cst.CSTTransformer):
@@ -386,6 +547,7 @@ class _Analyzer:
         self.seen_names: dict[str, int] = {}
         self.attrs: set[str] = set()
         self.sub_shared: dict[tuple[str, str, str], Creator] = {}
+        self.static_reads: dict[str, str] = {}  # local -> the computed tensor whose static shape it reads
         obj_with: cst.With | None = None
         if len(withs) == 1 and all(not self._creates(s) for s in body if s is not withs[0]):
             obj_with = withs[0]
@@ -554,6 +716,12 @@ class _Analyzer:
                     self.plan.obsolete.append(target.func)
         if alias is not None:
             uses = _count_name(self.plan.node, alias)
+            # `name=scope.name` op names (dropped: eager ops need no graph names)
+            name_args = _scope_name_args(self.plan.node, alias)
+            targets = _as_targets(self.plan.node, alias)
+            if name_args and not via_alias:
+                self.plan.scope_aliases.add(alias)
+                uses -= name_args + targets - 1
             if uses != (2 if via_alias else 1):  # the `as` target, the `if` (if any), nothing else
                 raise Reject(f"the variable scope object `{alias}` of a `with ... as {alias}` is used other than by a first "
                              f"`if <reuse parameter>: {alias}.reuse_variables()`")
@@ -613,6 +781,9 @@ class _Analyzer:
             if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in self.factories \
                     and isinstance(s, cst.Assign) and small is s:
                 fac = self.factories[value.func.value]
+                if fac.inner is not None:
+                    self._decay_call(stmt, s, value, fac, scope, shape_locals)
+                    continue
                 parts = factory_parts(fac.node)
                 clash = sorted(names_in(parts[1]) - set(fac.params) & (self.params | self.locals)) if parts else []
                 if clash:
@@ -637,7 +808,36 @@ class _Analyzer:
                     raise Reject(f"`{target}` is assigned again")
                 if creators == 0 and self._shape_only(value, shape_locals):
                     shape_locals[target] = stmt
+                read = _static_shape_of(value)
+                if read is not None and read != self.plan.input and read in self.locals:
+                    self.static_reads[target] = read
                 self.locals.add(target)
+
+    def _decay_call(self, stmt, assign: cst.Assign, value: cst.Call, fac: Factory, scope, shape_locals) -> None:
+        """`w = _variable_with_weight_decay('weights', shape, stddev=..., wd=0.004)`: the
+        variable helper's get_variable with the arguments put in, and the decay term (with
+        `wd` put in) as the variable's regularizer, evaluated in build."""
+        inner = self.factories[fac.inner]  # type: ignore[index]
+        got = inline_decay_factory(fac.node, fac.params, inner.node, inner.params, value)
+        if got is None:
+            raise Reject(f"the call of the weight-decay helper `{fac.name}` cannot be matched to its parameters")
+        made, term, var = got
+        own = set(fac.params) | {var}
+        for f, names in ((fac.name, names_in(decay_parts(fac.node)[0]) | names_in(decay_parts(fac.node)[2])),  # type: ignore[index]
+                         (inner.name, names_in(factory_parts(inner.node)[1]))):  # type: ignore[index]
+            clash = sorted((names - own - set(self.factories[f].params)) & (self.params | self.locals))
+            if clash:
+                raise Reject(f"the variable helper `{f}` reads `{clash[0]}`, a name of this function too")
+        args = keyword_args(value, fac.params) or {}
+        if fac.decay_param is not None and fac.decay_param in args:
+            a = args[fac.decay_param].value
+            if not (is_literal(a) or (isinstance(a, cst.UnaryOperation) and is_literal(a.expression))):
+                raise Reject(f"`{fac.name}` called with a computed `{fac.decay_param}=` (the weight decay is decided when the layer is built)")
+        if term is not None:
+            self._static(term.visit(_Substitute({var: cst.Name("None")})), f"the weight-decay term of `{fac.name}`")
+        self._get_variable(stmt, assign, made, scope, shape_locals)
+        c = self.plan.creators[-1]
+        c.node, c.fn = value, "factory:" + fac.name
 
     def _shape_only(self, value: cst.BaseExpression, shape_locals) -> bool:
         """True when `value` only reads the input's static shape, config and constants."""
@@ -952,7 +1152,14 @@ class _Analyzer:
             if k == "shape":
                 bad = names_in(a.value) & (self.locals - set(shape_locals))
                 if bad:
-                    raise Reject(f"the shape of `{vname}` depends on `{sorted(bad)[0]}`")
+                    first = sorted(bad)[0]
+                    src = self.static_reads.get(first)
+                    if src is not None:
+                        raise Reject(f"the shape of `{vname}` depends on `{first}`, read from the static shape of `{src}`, a tensor "
+                                     "computed in the function (Keras' `build` sees only the input's shape; TF2130 does not "
+                                     "trace the computation to find it): make that block a layer built on that tensor (a "
+                                     f"`tf.keras.layers.Dense` called on `{src}`), or write the size from the input shape")
+                    raise Reject(f"the shape of `{vname}` depends on `{first}`")
                 self._check_shape_expr(a.value, vname)
                 for n in names_in(a.value) - {self.plan.input}:
                     if n in self.used_as:
@@ -1056,6 +1263,33 @@ class _Analyzer:
         node.visit(V())
         if not ok:
             raise Reject(f"the shape of `{vname}` reads the input tensor, not only its static shape")
+
+
+def is_scope_name_arg(arg: cst.Arg, aliases: set[str]) -> bool:
+    """`name=scope.name` of a `with tf.variable_scope(...) as scope:` (an op name)."""
+    v = arg.value
+    return (arg.keyword is not None and arg.keyword.value == "name" and isinstance(v, cst.Attribute)
+            and v.attr.value == "name" and isinstance(v.value, cst.Name) and v.value.value in aliases)
+
+
+def _scope_name_args(fn: cst.CSTNode, alias: str) -> int:
+    return sum(1 for n in _walk_nodes(fn) if isinstance(n, cst.Arg) and is_scope_name_arg(n, {alias}))
+
+
+def _as_targets(fn: cst.CSTNode, alias: str) -> int:
+    return sum(1 for n in _walk_nodes(fn) if isinstance(n, cst.WithItem) and n.asname is not None
+               and isinstance(n.asname.name, cst.Name) and n.asname.name.value == alias)
+
+
+def _static_shape_of(value: cst.BaseExpression) -> str | None:
+    """`x` when `value` reads `x.get_shape()` / `x.shape` (a local's static shape)."""
+    for n in _walk_nodes(value):
+        if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == "get_shape" \
+                and isinstance(n.func.value, cst.Name):
+            return n.func.value.value
+        if isinstance(n, cst.Attribute) and n.attr.value == "shape" and isinstance(n.value, cst.Name):
+            return n.value.value
+    return None
 
 
 def _walk_nodes(node: cst.CSTNode):  # type: ignore[no-untyped-def]
@@ -1323,6 +1557,13 @@ def model_plans(rule) -> ModulePlan:
     accepted: dict[str, FuncPlan] = {}
     rejected: dict[str, str] = {}
     factories = {n: fac for n in creating if n in direct and (fac := _factory(rule, funcs[n])) is not None}
+    base = dict(factories)
+    for n in sorted(creating - set(factories)):
+        got = _decay_factory(rule, funcs[n], base, module, funcs)
+        if isinstance(got, Factory):
+            factories[n] = got
+        elif isinstance(got, str):
+            rejected[n] = got
     while True:
         progress = False
         for name in _order(funcs, creating):
@@ -1370,15 +1611,20 @@ def model_plans(rule) -> ModulePlan:
     # a variable helper goes when every call of it became a variable of a Keras layer;
     # otherwise it stays a TF1 function (with the reason the analysis gives for it)
     inlined = {id(c.node) for p in accepted.values() for c in p.creators if c.fn.startswith("factory:")}
-    for name, fac in factories.items():
+    # weight-decay helpers first: the variable helper's calls inside one that goes go with it
+    for name, fac in sorted(factories.items(), key=lambda kv: kv[1].inner is None):
         mp.factories[name] = fac
-        if refs[name] and all(call is not None and id(call) in inlined for _n, call in refs[name]):
+        if refs[name] and all(call is not None and (id(call) in inlined or homes.get(id(call)) in mp.factories_gone)
+                              for _n, call in refs[name]):
             mp.factories_gone.add(name)
         else:
             where = sorted({homes.get(id(call)) or "module level" for _n, call in refs[name]
                             if call is None or id(call) not in inlined})
+            # a weight-decay helper that stays (called outside the model functions itself)
+            named = [f"`{w}` (a weight-decay helper that stays a TF1 function)" if w in factories and factories[w].inner == name
+                     else f"`{w}`" for w in where]
             rejected[name] = ("a variable helper (one tf.get_variable named by its parameter) also called outside the "
-                              f"restructured model functions (in {', '.join(f'`{w}`' for w in where) or 'no call'}): it stays "
+                              f"restructured model functions (in {', '.join(named) or 'no call'}): it stays "
                               "a TF1 function there")
     for name in creating:
         if name not in accepted and name not in rejected and name not in mp.factories_gone:

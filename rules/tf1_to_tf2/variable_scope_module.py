@@ -18,7 +18,9 @@ from rules.tf1_to_tf2._model import (
     FuncPlan,
     bind_call,
     factory_parts,
+    inline_decay_factory,
     inline_factory,
+    is_scope_name_arg,
     keras_truncated_normal,
     model_plans,
     names_in,
@@ -146,6 +148,65 @@ logits = softmax_linear_layer(features)
 """
 
 
+# a weight-decay helper whose collection the file never reads: the term becomes the
+# variable's regularizer (in `layer.losses`); `name=scope.name` (an op name) goes
+_DECAY_IN = """\
+import tensorflow.compat.v1 as tf
+
+
+def _variable_on_cpu(name, shape, initializer):
+    with tf.device('/cpu:0'):
+        var = tf.get_variable(name, shape, initializer=initializer)
+    return var
+
+
+def _variable_with_weight_decay(name, shape, wd):
+    var = _variable_on_cpu(name, shape, tf.zeros_initializer())
+    if wd is not None:
+        tf.add_to_collection('losses', tf.multiply(tf.nn.l2_loss(var), wd))
+    return var
+
+
+def logits_fn(x):
+    with tf.variable_scope('logits') as scope:
+        w = _variable_with_weight_decay('w', [16, 4], wd=0.004)
+        b = _variable_with_weight_decay('b', [4], wd=None)
+        return tf.add(tf.matmul(x, w), b, name=scope.name)
+
+
+logits = logits_fn(features)
+"""
+
+_DECAY_OUT = """\
+import tensorflow.compat.v1 as tf
+
+
+class LogitsFn(tf.keras.layers.Layer):
+    \"\"\"Keras layer made from the TF1 function `logits_fn` (TF2130).\"\"\"
+
+    # TF1 variable name -> Keras variable path under this layer (TF2130)
+    TF1_VARIABLE_NAMES = {"logits/w": "w", "logits/b": "b"}
+
+    def __init__(self, name='logits', **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def build(self, input_shape):
+        input_shape = tf.TensorShape(input_shape)
+        with tf.device('/cpu:0'):
+            self.w = self.add_weight(name='w', shape=[16, 4], initializer=tf.zeros_initializer(), regularizer=lambda var: tf.multiply(tf.nn.l2_loss(var), 0.004))
+            self.b = self.add_weight(name='b', shape=[4], initializer=tf.zeros_initializer())
+
+    def call(self, x):
+        return tf.add(tf.matmul(x, self.w), self.b)
+
+
+logits_fn_layer = LogitsFn()
+
+
+logits = logits_fn_layer(features)
+"""
+
+
 class VariableScopeModule(Rule):
     """Turns a TF1 model-building function into a Keras layer whose variables are created once.
 
@@ -199,9 +260,16 @@ class VariableScopeModule(Rule):
     numerics, and a person who dropped it would change where the variable lives on a GPU
     machine; under tf.distribute, drop it); the helper goes once every call of it is
     inlined. A local may name one variable after another (`biases` in each scope): the
-    computation reads the one bound last. A helper that adds to a collection
-    (`tf.add_to_collection('losses', wd * tf.nn.l2_loss(var))`) is refused with what a
-    person must do. A parameter only computed with (no build argument, no default) that a
+    computation reads the one bound last. A weight-decay helper over such a helper (the
+    CIFAR-10 `_variable_with_weight_decay`: `var = _variable_on_cpu(...)`, then
+    `tf.add_to_collection('losses', tf.multiply(tf.nn.l2_loss(var), wd))`, optionally under
+    `if wd is not None:`) becomes a variable whose `regularizer=` computes the same term
+    (`lambda var: tf.multiply(tf.nn.l2_loss(var), 0.004)`, the TF1 expression with the
+    call's `wd` put in; none when the call passes `wd=None`), so Keras keeps it in
+    `layer.losses`; only when nothing in the file reads a collection that could hold it
+    (`tf.get_collection` of that key, `tf.losses.get_total_loss` & co.): such reads would
+    miss the term, and the helper is refused naming them. `name=scope.name` arguments of a
+    `with tf.variable_scope(...) as scope:` (op names) go with the scope. A parameter only computed with (no build argument, no default) that a
     call outside restructured code passes a computed value (a multi-tower `tower_loss(x,
     y)` given `y_splits[i]`) becomes a second argument of `call`; calls under `with
     tf.variable_scope(tf.get_variable_scope()):` (the root scope re-entered) count as
@@ -247,6 +315,7 @@ class VariableScopeModule(Rule):
     INVALID = [
         Invalid(_IN, _OUT),
         Invalid(_HELPER_IN, _HELPER_OUT, message="softmax_linear/weights -> weights"),
+        Invalid(_DECAY_IN, _DECAY_OUT, message="the weight-decay terms are the regularizers of `w`"),
         Invalid(
             "import tensorflow.compat.v1 as tf\n\n\ndef f(x):\n    for i in range(2):\n"
             "        x = tf.layers.dense(x, 3)\n    return x\n",
@@ -429,7 +498,7 @@ class VariableScopeModule(Rule):
                 message=f"`{name}` becomes the Keras layer `{plan.cls}` created once"
                 + (f" (object {', '.join(plan.instances.values())} made "
                    + (f"when `{plan.home}` starts)" if plan.home else "at module level)") if plan.instances else "")
-                + f"; TF1 variable names -> Keras paths under the layer: {names}",
+                + f"; TF1 variable names -> Keras paths under the layer: {names}" + self._decay_note(plan),
             )
             if isinstance(result, cst.FlattenSentinel):
                 applied[name] = [klass, *inst]
@@ -468,6 +537,10 @@ class VariableScopeModule(Rule):
             for c in plan.creators:
                 if c.fn.startswith("factory:"):
                     users.setdefault(c.fn[len("factory:"):], set()).add(name)
+        for f, names in list(users.items()):
+            inner = self.mp.factories[f].inner
+            if inner is not None:  # a weight-decay helper's calls of its variable helper
+                users.setdefault(inner, set()).update(names)
         gone = {f for f, names in users.items() if f in self.mp.factories_gone and names <= set(applied)}
         for f in gone:
             for n in _walk(self.mp.factories[f].node):
@@ -487,6 +560,24 @@ class VariableScopeModule(Rule):
                 new_body.append(stmt)
         module = updated_node.with_changes(body=new_body)
         return module.visit(_External(self, applied))
+
+    def _decay_note(self, plan: FuncPlan) -> str:
+        """What became of the weight-decay terms TF1 added to a collection (never read in
+        this file, or the helper would not have been inlined)."""
+        decayed: dict[tuple[str, str], list[str]] = {}
+        for c in plan.creators:
+            fac = self.mp.factories.get(c.fn[len("factory:"):]) if c.fn.startswith("factory:") else None
+            if fac is None or fac.inner is None:
+                continue
+            args = keyword_args(c.node, fac.params) or {}
+            if fac.decay_param is not None and fac.decay_param in args and _none(args[fac.decay_param].value):
+                continue
+            decayed.setdefault((fac.name, fac.key or ""), []).append(c.keras_name)
+        if not decayed:
+            return ""
+        where = ", ".join(f"{', '.join(f'`{v}`' for v in vs)} (`{f}` added it to the collection {k!r})" for (f, k), vs in decayed.items())
+        return (f"; the weight-decay terms are the regularizers of {where}: they are in the layer's `losses` "
+                "(nothing in this file read the collection; code elsewhere that summed it must add `layer.losses`)")
 
     def _instances(self, plan: FuncPlan, taken: set[str]) -> None:
         base = f"{plan.name}_layer"
@@ -703,10 +794,22 @@ class VariableScopeModule(Rule):
                 # `with tf.device(...)` stays around the variable's creation
                 fac = self.mp.factories[c.fn[len("factory:"):]]
                 upd = self.factory_fns[fac.name]
-                inlined = inline_factory(upd, fac.params, call)
-                parts = factory_parts(upd)
-                assert inlined is not None and parts is not None
-                call, device = inlined, parts[0]
+                if fac.inner is not None:
+                    # a weight-decay helper: its term becomes the variable's regularizer
+                    inner = self.mp.factories[fac.inner]
+                    got = inline_decay_factory(upd, fac.params, self.factory_fns[inner.name], inner.params, call)
+                    parts = factory_parts(self.factory_fns[inner.name])
+                    assert got is not None and parts is not None
+                    call, term, var = got
+                    device = parts[0]
+                    if term is not None:
+                        decay = cst.Lambda(params=cst.Parameters(params=[cst.Param(cst.Name(var))]), body=term.visit(tr))  # type: ignore[arg-type]
+                        call = call.with_changes(args=[*call.args, kwarg("regularizer", decay)])
+                else:
+                    inlined = inline_factory(upd, fac.params, call)
+                    parts = factory_parts(upd)
+                    assert inlined is not None and parts is not None
+                    call, device = inlined, parts[0]
             if c.fn == "Variable":
                 # tf.Variable(value, name=...) -> a Keras variable (tracked by the layer; a plain
                 # tf.Variable attribute is not among a Keras 3 layer's weights); same dtype inference
@@ -839,6 +942,10 @@ class _Rename(cst.CSTTransformer):
             return cst.Name("input_shape")
         m = self.rule.marks.get(id(original_node))
         if not m or m[0] != "creator":
+            if not self.build and self.plan.scope_aliases and any(is_scope_name_arg(a, self.plan.scope_aliases) for a in updated_node.args):
+                # `name=scope.name`: an op name of the TF1 graph (the scope object is gone)
+                kept = [a for a in updated_node.args if not is_scope_name_arg(a, self.plan.scope_aliases)]
+                return updated_node.with_changes(args=fix_commas(kept))
             return updated_node
         _fname, c = m[1]
         if c.kind == "var":
