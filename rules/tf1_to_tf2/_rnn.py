@@ -394,10 +394,11 @@ class RnnCells:
         target = small.targets[0].target if small is not None and len(small.targets) == 1 else None
         state = target.elements[1].value if isinstance(target, cst.Tuple) and len(target.elements) == 2 else None
         cell = call.args[0].value if call.args and call.args[0].keyword is None else None
-        kind = an.call_rest(_assignments(an, fn).get(cell.value)) if isinstance(cell, cst.Name) else None
+        made = _assignments(an, fn).get(cell.value) if isinstance(cell, cst.Name) else None
+        kind = an.call_rest(made) if made is not None else None
         if isinstance(state, cst.Name) and kind in CELLS and kind not in GRUS:
-            returns = [n for n in an_walk(fn) if isinstance(n, cst.Return) and n.value is not None]
-            whole = [n for r in returns for n in an_walk(r.value)
+            returned = [n.value for n in an_walk(fn) if isinstance(n, cst.Return) and n.value is not None]
+            whole = [n for r in returned for n in an_walk(r)
                      if isinstance(n, cst.Name) and n.value == state.value
                      and not isinstance(_parent(an, n), (cst.Attribute, cst.Subscript))
                      and not (isinstance(_parent(an, n), cst.Arg) and _parent(an, n).keyword is n)]  # type: ignore[union-attr]
@@ -421,13 +422,14 @@ class RnnCells:
             return ""
         scope = next((a for a in an.ancestors(call) if isinstance(a, cst.FunctionDef)), an.module)
         values = _assignments(an, scope)
-        parts = ["it unrolls a Python list of per-step tensors (one Keras layer call over the [batch, time, "
-                 "features] tensor replaces it: `tf.stack(<inputs>, axis=1)`, or the tensor before its tf.unstack)"]
+        parts = [("it unrolls a Python list of per-step tensors (one Keras layer call over the [batch, time, "
+                  "features] tensor replaces it: `tf.stack(<inputs>, axis=1)`, or the tensor before its tf.unstack)")]
         cell = args.get("cell")
-        cell_value = values.get(cell.value.value) if cell is not None and isinstance(cell.value, cst.Name) else None
-        if an.call_rest(cell_value) == "nn.rnn_cell.MultiRNNCell":
+        cell_name = cell.value.value if cell is not None and isinstance(cell.value, cst.Name) else None
+        cell_value = values.get(cell_name) if cell_name is not None else None
+        if cell_value is not None and an.call_rest(cell_value) == "nn.rnn_cell.MultiRNNCell":
             inner: set[str] = set()
-            stack = [cell_value]
+            stack: list[cst.BaseExpression] = [cell_value]
             while stack:
                 node = stack.pop()
                 for n in an_walk(node):
@@ -439,7 +441,7 @@ class RnnCells:
                         stack.append(values.pop(n.value))
             kinds = " and ".join(f"tf.nn.rnn_cell.{k}" for k in sorted(inner)) or "cells"
             keras = "GRU(reset_after=False)" if inner == {"GRUCell"} else "LSTM/GRU"
-            parts.append(f"`{cell.value.value}` is a MultiRNNCell of {kinds} (one tf.keras.layers.{keras} per cell, "
+            parts.append(f"`{cell_name}` is a MultiRNNCell of {kinds} (one tf.keras.layers.{keras} per cell, "
                          "return_sequences=True and return_state=True, each over the previous one's outputs)")
         init = args.get("initial_state")
         init_value = values.get(init.value.value) if init is not None and isinstance(init.value, cst.Name) else None
