@@ -59,6 +59,14 @@ and `name=`; dynamic_rnn arguments other than the cell, the inputs
 (a name when a sequence_length is given), sequence_length, dtype=float32 and a literal
 scope=; a cell used for anything else than one dynamic_rnn call; a final state used other
 than through `.h`, `.c`, `[0]`, `[1]`; a file that mentions other float dtypes.
+
+Two refusals say what a person must write (``builder_details``, ``static_details``): a
+dynamic_rnn in a graph-building function that runs no session names the functions that run
+the tensors it returns (the straight-line form converts) and an LSTM state returned whole;
+a static_rnn names its per-step input list (one layer call over the [batch, time, features]
+tensor), a MultiRNNCell's cells (one Keras layer per cell) and a zero_state initial state
+fetched or fed in the session (`initial_state=` of the layer calls). _graph.py converts no
+graph-building function run by another function (its "runs no session" refusal).
 """
 
 from __future__ import annotations
