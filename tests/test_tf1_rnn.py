@@ -2,7 +2,8 @@
 rules/tf1_to_tf2/_rnn.py), and the weight layout map (migrate/check/rnn_weights.py).
 
 The numeric proof runs each fixture of NUMERIC (tests/fixtures/tf1_to_tf2/rnn_*: an LSTM, a
-GRU, an LSTM encoder + GRU decoder) in TF1 (graph mode) and its checked-in migration
+GRU, an LSTM encoder + GRU decoder, corpus/tf1/lstm_dynamic_rnn.py in straight-line code with
+`state.h` fetched, runs sharing a helper that returns the LSTM's h and c) in TF1 (graph mode) and its checked-in migration
 expected.py (TF2, eager) on the same initial weights, with the harness that proves the
 PROVEN corpus programs (tests/test_tf1_structural.py: CAPTURE, ``carried_values``,
 RUN_TF2; one implementation of the carry-over):
@@ -341,7 +342,13 @@ def test_float64_file_is_refused() -> None:
 NUMERIC = {"rnn_lstm_dynamic": (["lstm"], [32]), "rnn_gru_dynamic": (["gru"], [24]),
            # an LSTM without sequence_length, its state unpacked as (c, h), and a GRU over
            # its outputs with variable lengths
-           "rnn_encoder_decoder": (["lstm", "gru"], [16, 15])}
+           "rnn_encoder_decoder": (["lstm", "gru"], [16, 15]),
+           # corpus/tf1/lstm_dynamic_rnn.py in straight-line code: `state.h` fetched as it is
+           "rnn_lstm_state_fetch": (["lstm"], [32]),
+           # runs sharing a helper function that returns the LSTM's h and c
+           "rnn_lstm_state_helper": (["lstm"], [20])}
+# fixture -> the corpus program whose RESULT its TF1 original prints exactly
+SAME_AS_CORPUS = {"rnn_lstm_state_fetch": "lstm_dynamic_rnn"}
 
 
 @pytest.mark.tf
@@ -379,6 +386,8 @@ def test_migrated_rnn_reproduces_tf1_numbers(tmp_path: Path, name: str) -> None:
     # Constant initializer) is TF1's initial bias in the Keras layout: exactly
     assert all(got["own"][str(size)] == 0.0 for size in biases), got["own"]
     expected = captured["result"]
+    if name in SAME_AS_CORPUS:  # the corpus program's own numbers: the same program
+        assert expected == json.loads((ROOT / "corpus" / "tf1" / "expected" / f"{SAME_AS_CORPUS[name]}.json").read_text())
     if "padded_zero" in expected:
         assert expected["padded_zero"] == 0.0 and expected["out1_last"] == expected["final_h1"]
     problems = _compare(expected, got["result"], 1e-4, "", {"first_h1": 1e-5, "first_summary0": 1e-5})

@@ -49,7 +49,8 @@ What is compared, honestly:
   values BY SHAPE (asserted unambiguous) instead of by creation order, and checks that
   the Keras layers' own initial biases (unit_forget_bias, the GRU's Constant initializer)
   are TF1's mapped ones exactly. tests/test_tf1_rnn.py proves the three RNN fixtures with
-  this harness. No PROVEN corpus program has an RNN yet: lstm_dynamic_rnn builds its
+  this harness, among them rnn_lstm_state_fetch, lstm_dynamic_rnn in straight-line code
+  (same TF1 numbers). No PROVEN corpus program has an RNN yet: lstm_dynamic_rnn builds its
   graph in a function returning a dict of tensors (not converted: see NOT_CONVERTED) and
   gru_multi_cell_static uses GRU/MultiRNNCell/static_rnn and feeds its initial state.
 
@@ -190,8 +191,9 @@ NOT_CONVERTED = {
     # blocks mixing a variable with summaries (not moved into the tf.functions)
     "summaries_events": "summary_iterator",
     # its LSTM is built in build_graph(), a function returning a dict of tensors that main()
-    # runs (the same program in straight-line code: tests/fixtures/tf1_to_tf2/rnn_lstm_dynamic),
-    # and its final LSTMStateTuple is returned whole (the reason names both)
+    # runs (the same program in straight-line code converts and is proven:
+    # tests/fixtures/tf1_to_tf2/rnn_lstm_state_fetch, test_tf1_rnn.py), and its final
+    # LSTMStateTuple is returned whole (the reason names both)
     "lstm_dynamic_rnn": "`main()` runs the tensors it returns (write the body of `build_graph()`",
     # MultiRNNCell of GRUCells unrolled by static_rnn, its zero_state fetched and fed back:
     # the reason says what to write for each

@@ -60,6 +60,12 @@ and `name=`; dynamic_rnn arguments other than the cell, the inputs
 scope=; a cell used for anything else than one dynamic_rnn call; a final state used other
 than through `.h`, `.c`, `[0]`, `[1]`; a file that mentions other float dtypes.
 
+A run may fetch a part of the final state as it is (`sess.run([loss, state.h])`): the
+generated function returns the Keras tensor (`return loss, state_h`; the
+``an.rnn_state_parts`` hook of _graph.py's fetch classification and return statement), and
+a helper function shared by several runs returns the layer's h and c where TF1's code read
+the state later (``an.rnn_state_names``).
+
 Two refusals say what a person must write (``builder_details``, ``static_details``): a
 dynamic_rnn in a graph-building function that runs no session names the functions that run
 the tensors it returns (the straight-line form converts) and an LSTM state returned whole;
@@ -203,6 +209,9 @@ class RnnCells:
         root = tf_root(an.ctx)
         self.aliases()
         for rl in self.lines:
+            an.rnn_state_parts.update(rl.parts)
+            if rl.state is not None and rl.cell_kind not in GRUS:
+                an.rnn_state_names[rl.state] = [] if rl.state in an.rnn_state_names else [rl.h, rl.c]
             an.allowed_refs |= {id(rl.rnn_call.func), id(rl.cell_call.func)}
             an.inline_layer_lines.add(id(rl.rnn_line))
             an.plan.call_builders[id(rl.rnn_call)] = self.call_builder(rl)
@@ -396,8 +405,8 @@ class RnnCells:
         out = ""
         if runners:
             out += (f"; {', '.join(f'`{r}()`' for r in runners)} runs the tensors it returns (write the body of "
-                    f"`{name}()` in the function that runs the session: the straight-line form of "
-                    "tests/fixtures/tf1_to_tf2/rnn_lstm_dynamic converts)")
+                    f"`{name}()` in the function that runs the session: straight-line forms such as "
+                    "tests/fixtures/tf1_to_tf2/rnn_lstm_state_fetch convert)")
         small = next((a for a in an.ancestors(call) if isinstance(a, cst.Assign)), None)
         target = small.targets[0].target if small is not None and len(small.targets) == 1 else None
         state = target.elements[1].value if isinstance(target, cst.Tuple) and len(target.elements) == 2 else None
