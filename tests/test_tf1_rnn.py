@@ -2,8 +2,11 @@
 rules/tf1_to_tf2/_rnn.py), and the weight layout map (migrate/check/rnn_weights.py).
 
 The numeric proof runs each fixture of NUMERIC (tests/fixtures/tf1_to_tf2/rnn_*: an LSTM, a
-GRU, an LSTM encoder + GRU decoder) in TF1 (graph mode) and its checked-in migration
-expected.py (TF2, eager) on the same initial weights:
+GRU, an LSTM encoder + GRU decoder, corpus/tf1/lstm_dynamic_rnn.py in straight-line code with
+`state.h` fetched, runs sharing a helper that returns the LSTM's h and c) in TF1 (graph mode) and its checked-in migration
+expected.py (TF2, eager) on the same initial weights, with the harness that proves the
+PROVEN corpus programs (tests/test_tf1_structural.py: CAPTURE, ``carried_values``,
+RUN_TF2; one implementation of the carry-over):
 
 * TF1 side: the trainable variables' values right after initialisation, with their names,
   and every LSTM/GRU cell's variables (and an LSTM's forget_bias), recorded by wrapping the
@@ -43,7 +46,15 @@ from migrate.check.rnn_weights import (
 )
 from migrate.engine.process import Options, process_bytes
 from migrate.result import Status
-from tests.test_tf1_structural import _code_only, _compare, _env
+from tests.test_tf1_structural import (
+    CAPTURE,
+    RUN_TF2,
+    TF1_CELL_VARIABLES,
+    _code_only,
+    _compare,
+    _env,
+    carried_values,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "rnn_lstm_dynamic"
@@ -273,6 +284,51 @@ def test_what_is_not_reproduced_is_refused_precisely(old, new, why: str) -> None
     assert "GradientTape" not in out and "keras.layers.LSTM" not in out
 
 
+CORPUS = ROOT / "corpus" / "tf1"
+
+
+@pytest.mark.parametrize(
+    ("name", "edits", "present", "absent"),
+    [
+        # the corpus program as it is: both obstacles named
+        ("lstm_dynamic_rnn", [], ["in `build_graph()`, which runs no session", "`main()` runs the tensors it returns",
+                                  "its final state `state` (TF1's LSTMStateTuple(c, h)) is returned whole"], []),
+        # only the state's h returned: the whole-state part is not said
+        ("lstm_dynamic_rnn", [("init=init, state=state,", "init=init, state=state.h,"),
+                              ("state.h[1][:5]", "state[1][:5]")],
+         ["`main()` runs the tensors it returns"], ["returned whole"]),
+        # a GRU's state is a tensor: returning it whole is not in the way
+        ("lstm_dynamic_rnn", [("rnn.BasicLSTMCell(n_hidden, forget_bias=1.0)", "rnn.GRUCell(n_hidden)"),
+                              ("state.h[1][:5]", "state[1][:5]")],
+         ["`main()` runs the tensors it returns"], ["returned whole"]),
+        ("gru_multi_cell_static", [], ["it unrolls a Python list of per-step tensors",
+                                       "`cell` is a MultiRNNCell of tf.nn.rnn_cell.GRUCell",
+                                       "GRU(reset_after=False) per cell",
+                                       "`initial_state` is the cell's zero_state, also fetched or fed in the session"], []),
+        # one LSTM cell, no initial state: only the unroll itself is in the way
+        ("gru_multi_cell_static", [("    cell = tf.nn.rnn_cell.MultiRNNCell(cells)\n", "    cell = tf.nn.rnn_cell.LSTMCell(HIDDEN)\n"),
+                                   ("    initial_state = cell.zero_state(BATCH, tf.float32)\n", ""),
+                                   ("step_inputs, initial_state=initial_state)", "step_inputs, dtype=tf.float32)"),
+                                   ("        state = sess.run(initial_state)\n", ""),
+                                   ("            for layer, s in zip(initial_state, state):\n                feed[layer] = s\n", "")],
+         ["`tf.nn.static_rnn` is not converted yet", "it unrolls a Python list of per-step tensors"],
+         ["MultiRNNCell of", "zero_state"]),
+    ],
+)
+def test_corpus_rnn_refusals_say_what_is_in_the_way(name: str, edits: list, present: list, absent: list) -> None:  # type: ignore[type-arg]
+    src = (CORPUS / f"{name}.py").read_text()
+    for old, new in edits:
+        assert old in src, old
+        src = src.replace(old, new)
+    out, mine = _migrate(src)
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
+    for words in present:
+        assert words in mine[0].message, mine[0].message
+    for words in absent:
+        assert words not in mine[0].message, mine[0].message
+    assert "GradientTape" not in out and "keras.layers" not in _code_only(out)
+
+
 def test_float64_file_is_refused() -> None:
     src = SRC.replace("labels = tf.placeholder(tf.int32, [None], name='labels')",
                       "labels = tf.placeholder(tf.int32, [None], name='labels')\n    wide = tf.constant(1.0, tf.float64)")
@@ -282,150 +338,59 @@ def test_float64_file_is_refused() -> None:
 
 # -- the numeric proof ---------------------------------------------------------------------
 
-CAPTURE = r'''
-import json, sys, runpy, io, contextlib
-import tensorflow.compat.v1 as tf
-tf.disable_v2_behavior()
-from tensorflow.python.client import session as _session
-from tensorflow.python.framework import errors
-
-# the TF1 cell classes as the program sees them (tf_keras' legacy_cells in TF 2.21): the
-# names of each cell's variables, in the order the layout map takes them
-cells = []
-for cls in (tf.nn.rnn_cell.BasicLSTMCell, tf.nn.rnn_cell.LSTMCell):
-    def build(self, shape, _orig=cls.build):
-        _orig(self, shape)
-        cells.append({"kind": "lstm", "names": [self._kernel.name, self._bias.name], "forget_bias": float(self._forget_bias)})
-    cls.build = build
-
-def gru_build(self, shape, _orig=tf.nn.rnn_cell.GRUCell.build):
-    _orig(self, shape)
-    cells.append({"kind": "gru", "names": [v.name for v in (self._gate_kernel, self._gate_bias, self._candidate_kernel,
-                                                            self._candidate_bias)]})
-tf.nn.rnn_cell.GRUCell.build = gru_build
-
-orig = _session.BaseSession.run
-state = {}
-
-def run(self, fetches, *args, **kwargs):
-    out = orig(self, fetches, *args, **kwargs)
-    if state.get("values") is None and not state.get("busy"):
-        state["busy"] = True
-        try:
-            vs = self.graph.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES)
-            try:
-                vals = orig(self, vs)
-            except errors.FailedPreconditionError:
-                vals = None
-            if vals is not None:
-                state["values"] = [[v.name, str(a.dtype), a.tolist()] for v, a in zip(vs, vals)]
-        finally:
-            state["busy"] = False
-    return out
-
-_session.BaseSession.run = run
-buf = io.StringIO()
-with contextlib.redirect_stdout(buf):
-    runpy.run_path(sys.argv[1], run_name="__main__")
-result = [l for l in buf.getvalue().splitlines() if l.startswith("RESULT ")][-1][7:]
-print("CAPTURED " + json.dumps({"values": state["values"], "cells": cells, "result": json.loads(result)}))
-'''
-
-RUN_TF2 = r'''
-import json, sys, runpy, io, contextlib
-import numpy as np
-import tensorflow as tf
-assert tf.executing_eagerly()
-queue = [np.asarray(v, dtype=d) for d, v in json.loads(open(sys.argv[1]).read())]
-shapes = [v.shape for v in queue]
-assert len(set(shapes)) == len(shapes), ("ambiguous shapes", shapes)
-own = {}  # 1-D variables: |the migrated program's own initial value - the carried-over one|
-
-def creator(next_creator, **kw):
-    if kw.get("trainable") is not False:
-        init = kw.get("initial_value")
-        with tf.init_scope():  # Keras builds the layer inside the first trace
-            init = tf.convert_to_tensor(init() if callable(init) else init)
-        shape = tuple(init.shape)
-        i = next(i for i, v in enumerate(queue) if v.shape == shape)
-        value = queue.pop(i)
-        if len(shape) == 1:
-            own[shape[0]] = float(np.abs(init.numpy() - value).max())
-        kw["initial_value"] = tf.constant(value)
-    return next_creator(**kw)
-
-buf = io.StringIO()
-with tf.variable_creator_scope(creator), contextlib.redirect_stdout(buf):
-    runpy.run_path(sys.argv[2], run_name="__main__")
-assert not queue, ("initial values left over", [v.shape for v in queue])
-print("OWN " + json.dumps(own))
-print("RESULT2 " + [l for l in buf.getvalue().splitlines() if l.startswith("RESULT ")][-1][7:])
-'''
-
-
-def keras_initial_values(values: list, cells: list) -> list:  # type: ignore[type-arg]
-    """TF1 initial values (name, dtype, value) -> (dtype, value) in the Keras layout: each
-    LSTM cell's kernel + bias through keras_lstm_weights, each GRU cell's four variables
-    through keras_gru_weights, the rest unchanged."""
-    out: list = []  # type: ignore[type-arg]
-    by_name = {n: np.asarray(v) for n, _d, v in values}
-    first = {c["names"][0]: c for c in cells}
-    taken = {n for c in cells for n in c["names"]}
-    for name, dtype, value in values:
-        cell = first.get(name)
-        if cell is not None:
-            ws = [by_name[n] for n in cell["names"]]
-            if cell["kind"] == "lstm":
-                units = ws[0].shape[1] // 4
-                mapped = keras_lstm_weights(ws[0], ws[1], cell["forget_bias"], ws[0].shape[0] - units)
-            else:
-                units = ws[2].shape[1]
-                mapped = keras_gru_weights(*ws, ws[0].shape[0] - units)
-            out += [(dtype, w.tolist()) for w in mapped]
-        elif name not in taken:
-            out.append((dtype, value))
-    return out
-
-
 # fixture -> (its cells' kinds in TF1's creation order, the sizes of their Keras biases)
 NUMERIC = {"rnn_lstm_dynamic": (["lstm"], [32]), "rnn_gru_dynamic": (["gru"], [24]),
            # an LSTM without sequence_length, its state unpacked as (c, h), and a GRU over
            # its outputs with variable lengths
-           "rnn_encoder_decoder": (["lstm", "gru"], [16, 15])}
-TF1_VARIABLES = {"lstm": 2, "gru": 4}  # per cell; Keras layers have 3 (kernel, recurrent_kernel, bias)
+           "rnn_encoder_decoder": (["lstm", "gru"], [16, 15]),
+           # corpus/tf1/lstm_dynamic_rnn.py in straight-line code: `state.h` fetched as it is
+           "rnn_lstm_state_fetch": (["lstm"], [32]),
+           # runs sharing a helper function that returns the LSTM's h and c
+           "rnn_lstm_state_helper": (["lstm"], [20])}
+# fixture -> the corpus program whose RESULT its TF1 original prints exactly
+SAME_AS_CORPUS = {"rnn_lstm_state_fetch": "lstm_dynamic_rnn"}
 
 
 @pytest.mark.tf
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(NUMERIC))
 def test_migrated_rnn_reproduces_tf1_numbers(tmp_path: Path, name: str) -> None:
+    """The PROVEN harness of tests/test_tf1_structural.py (CAPTURE, carried_values, RUN_TF2:
+    the RNN cells' initial values through the layout map, matched by shape) on a fixture."""
     fixture = FIXTURE.parent / name
     kinds, biases = NUMERIC[name]
     out, _mine = _migrate((fixture / "input.py").read_text())
     assert out == (fixture / "expected.py").read_text(), "expected.py is stale"
+    for side, src in (("tf1", fixture / "input.py"), ("tf2", fixture / "expected.py")):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / f"{name}.py").write_text(src.read_text())
     (tmp_path / "capture.py").write_text(textwrap.dedent(CAPTURE))
-    proc = subprocess.run([sys.executable, str(tmp_path / "capture.py"), str(fixture / "input.py")], capture_output=True,
-                          text=True, env={**_env(), "TF_USE_LEGACY_KERAS": "1"}, timeout=600, cwd=tmp_path, check=False)
+    proc = subprocess.run([sys.executable, str(tmp_path / "capture.py"), str(tmp_path / "tf1" / f"{name}.py")],
+                          capture_output=True, text=True, env={**_env(), "TF_USE_LEGACY_KERAS": "1"}, timeout=600,
+                          cwd=tmp_path, check=False)
     assert proc.returncode == 0, proc.stderr[-4000:]
-    captured = json.loads(next(ln for ln in proc.stdout.splitlines() if ln.startswith("CAPTURED "))[9:])
+    captured = json.loads(next(ln for ln in proc.stdout.splitlines() if ln.startswith("CAPTURED "))[9:])[name]
     assert [(c["kind"], len(c["names"]), c.get("forget_bias", 1.0)) for c in captured["cells"]] == [
-        (k, TF1_VARIABLES[k], 1.0) for k in kinds]
-    inits = keras_initial_values(captured["values"], captured["cells"])
-    assert len(inits) == len(captured["values"]) - sum(TF1_VARIABLES[k] for k in kinds) + 3 * len(kinds)
+        (k, TF1_CELL_VARIABLES[k], 1.0) for k in kinds]
+    inits = {name: carried_values(captured)}
+    assert inits[name]["by_shape"] and inits[name]["rnn_biases"] == biases
     (tmp_path / "inits.json").write_text(json.dumps(inits))
     (tmp_path / "run_tf2.py").write_text(textwrap.dedent(RUN_TF2))
-    proc = subprocess.run([sys.executable, str(tmp_path / "run_tf2.py"), str(tmp_path / "inits.json"), str(fixture / "expected.py")],
+    proc = subprocess.run([sys.executable, str(tmp_path / "run_tf2.py"), str(tmp_path / "inits.json"),
+                           str(tmp_path / "tf2" / f"{name}.py")],
                           capture_output=True, text=True, env=_env(), timeout=600, cwd=tmp_path, check=False)
     assert proc.returncode == 0, proc.stderr[-4000:]
-    got = json.loads(next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT2 "))[8:])
+    got = json.loads(next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULTS "))[8:])[name]
+    assert got["injected"] == len(inits[name]["values"])
     # the bias the Keras layer starts with on its own (unit_forget_bias / the GRU's
     # Constant initializer) is TF1's initial bias in the Keras layout: exactly
-    own = json.loads(next(ln for ln in proc.stdout.splitlines() if ln.startswith("OWN "))[4:])
-    assert all(own[str(size)] == 0.0 for size in biases), own
+    assert all(got["own"][str(size)] == 0.0 for size in biases), got["own"]
     expected = captured["result"]
+    if name in SAME_AS_CORPUS:  # the corpus program's own numbers: the same program
+        assert expected == json.loads((ROOT / "corpus" / "tf1" / "expected" / f"{SAME_AS_CORPUS[name]}.json").read_text())
     if "padded_zero" in expected:
         assert expected["padded_zero"] == 0.0 and expected["out1_last"] == expected["final_h1"]
-    problems = _compare(expected, got, 1e-4, "", {"first_h1": 1e-5, "first_summary0": 1e-5})
+    problems = _compare(expected, got["result"], 1e-4, "", {"first_h1": 1e-5, "first_summary0": 1e-5})
     assert not problems, "\n".join(problems)
 
 

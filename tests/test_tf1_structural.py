@@ -38,16 +38,21 @@ What is compared, honestly:
   first call inside the first tf.function. Its Adagrad trains an embedding with repeated
   ids: without the dense gradients of the train step the loss drifts by 1e-3.
 
-* TF1 LSTM cells (BasicLSTMCell/LSTMCell + tf.nn.dynamic_rnn -> a Keras LSTM): their
-  variables have another layout in Keras (one TF1 kernel over [inputs, h] with gates
-  i, j, f, o and a run-time forget_bias -> kernel, recurrent_kernel, bias with gates
-  i, f, c, o). Their carry-over goes through THE layout map
-  ``migrate.check.rnn_weights`` (the conversion `migrate convert-checkpoint` applies) and
-  matches values by shape, because Keras builds the layer at its first call, after the
-  plain tf.Variables: see tests/test_tf1_rnn.py (``keras_initial_values``), which proves
-  tests/fixtures/tf1_to_tf2/rnn_lstm_dynamic that way. No PROVEN corpus program has an RNN
-  yet (lstm_dynamic_rnn builds its graph in a function returning a dict of tensors;
-  gru_multi_cell_static uses GRU/MultiRNNCell/static_rnn and feeds its initial state).
+* TF1 RNN cells (BasicLSTMCell/LSTMCell/GRUCell + tf.nn.dynamic_rnn -> a Keras LSTM/GRU,
+  rules/tf1_to_tf2/_rnn.py): their variables have another layout in Keras (one TF1 kernel
+  over [inputs, h] with gates i, j, f, o and a run-time forget_bias -> kernel,
+  recurrent_kernel, bias with gates i, f, c, o; a GRU's gates/candidate pairs -> blocks
+  z, r, h). CAPTURE records each cell's variables (by wrapping the cells' `build`) and
+  ``carried_values`` maps them through THE layout map ``migrate.check.rnn_weights`` (the
+  conversion `migrate convert-checkpoint` applies). Keras builds the layer at its first
+  call, after the plain tf.Variables, so for such a program RUN_TF2 matches the carried
+  values BY SHAPE (asserted unambiguous) instead of by creation order, and checks that
+  the Keras layers' own initial biases (unit_forget_bias, the GRU's Constant initializer)
+  are TF1's mapped ones exactly. tests/test_tf1_rnn.py proves the three RNN fixtures with
+  this harness, among them rnn_lstm_state_fetch, lstm_dynamic_rnn in straight-line code
+  (same TF1 numbers). No PROVEN corpus program has an RNN yet: lstm_dynamic_rnn builds its
+  graph in a function returning a dict of tensors (not converted: see NOT_CONVERTED) and
+  gru_multi_cell_static uses GRU/MultiRNNCell/static_rnn and feeds its initial state.
 
 Tolerances: 1e-5 for values computed without training, 1e-4 after training steps.
 """
@@ -190,10 +195,13 @@ NOT_CONVERTED = {
     # blocks mixing a variable with summaries (not moved into the tf.functions)
     "summaries_events": "summary_iterator",
     # its LSTM is built in build_graph(), a function returning a dict of tensors that main()
-    # runs (the same program in straight-line code: tests/fixtures/tf1_to_tf2/rnn_lstm_dynamic)
-    "lstm_dynamic_rnn": "in `build_graph()`, which runs no session",
-    # MultiRNNCell of GRUCells unrolled by static_rnn, its zero_state fetched and fed back
-    "gru_multi_cell_static": "`tf.nn.static_rnn` is not converted yet",
+    # runs (the same program in straight-line code converts and is proven:
+    # tests/fixtures/tf1_to_tf2/rnn_lstm_state_fetch, test_tf1_rnn.py), and its final
+    # LSTMStateTuple is returned whole (the reason names both)
+    "lstm_dynamic_rnn": "`main()` runs the tensors it returns (write the body of `build_graph()`",
+    # MultiRNNCell of GRUCells unrolled by static_rnn, its zero_state fetched and fed back:
+    # the reason says what to write for each
+    "gru_multi_cell_static": "`cell` is a MultiRNNCell of tf.nn.rnn_cell.GRUCell (one tf.keras.layers.GRU(reset_after=False)",
 }
 
 
@@ -393,13 +401,29 @@ def test_rule_alone_leaves_tf2_code_alone() -> None:
 
 # -- the numeric proof ---------------------------------------------------------------------
 
-CAPTURE = r'''
+CAPTURE = r"""
 import json, os, runpy, sys, io, contextlib
 import numpy as np
 import tensorflow.compat.v1 as tf
 tf.disable_v2_behavior()
 from tensorflow.python.client import session as _session
 from tensorflow.python.framework import errors
+
+# TF1 RNN cells (tf_keras' legacy_cells in TF 2.21, as the programs see them): the names of
+# each cell's variables, in the order the layout map (migrate.check.rnn_weights) takes them
+cells = []
+for cls in (tf.nn.rnn_cell.BasicLSTMCell, tf.nn.rnn_cell.LSTMCell):
+    def build(self, shape, _orig=cls.build):
+        _orig(self, shape)
+        cells.append({"kind": "lstm", "names": [self._kernel.name, self._bias.name],
+                      "forget_bias": float(self._forget_bias)})
+    cls.build = build
+
+def gru_build(self, shape, _orig=tf.nn.rnn_cell.GRUCell.build):
+    _orig(self, shape)
+    cells.append({"kind": "gru", "names": [v.name for v in (self._gate_kernel, self._gate_bias,
+                                                            self._candidate_kernel, self._candidate_bias)]})
+tf.nn.rnn_cell.GRUCell.build = gru_build
 
 orig = _session.BaseSession.run
 state = {}
@@ -416,7 +440,7 @@ def run(self, fetches, *args, **kwargs):
                 except errors.FailedPreconditionError:
                     vals = None             # not initialised yet
                 if vals is not None:
-                    state["values"] = [[str(v.dtype), list(v.shape), v.tolist()] for v in vals]
+                    state["values"] = [[str(a.dtype), list(a.shape), a.tolist(), v.name] for v, a in zip(vs, vals)]
         finally:
             state["busy"] = False
     return out
@@ -425,14 +449,18 @@ _session.BaseSession.run = run
 captured = {}
 for path in sys.argv[1:]:
     state.clear()
+    del cells[:]
     tf.reset_default_graph()
-    with contextlib.redirect_stdout(io.StringIO()):
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
         runpy.run_path(path, run_name="__main__")
-    captured[os.path.basename(path)[:-3]] = state.get("values")
+    lines = [l for l in buf.getvalue().splitlines() if l.startswith("RESULT ")]
+    captured[os.path.basename(path)[:-3]] = {"values": state.get("values"), "cells": list(cells),
+                                             "result": json.loads(lines[-1][7:]) if lines else None}
 print("CAPTURED " + json.dumps(captured))
-'''
+"""
 
-RUN_TF2 = r'''
+RUN_TF2 = r"""
 import json, os, runpy, sys, io, contextlib
 import numpy as np
 import tensorflow as tf
@@ -442,16 +470,32 @@ inits = json.loads(open(sys.argv[1]).read())
 results = {}
 for path in sys.argv[2:]:
     name = os.path.basename(path)[:-3]
-    queue = [np.asarray(v, dtype=d) for d, _s, v in (inits.get(name) or [])]
+    entry = inits.get(name) or {"values": [], "by_shape": False}
+    queue = [np.asarray(v, dtype=d) for d, v in entry["values"]]
+    by_shape = entry["by_shape"]
+    if by_shape:  # the match must be unambiguous
+        shapes = [v.shape for v in queue]
+        assert len(set(shapes)) == len(shapes), (name, "carried-over shapes not distinct", shapes)
     expected_count = len(queue)
+    own = {}  # 1-D variables matched by shape: |the program's own initial value - the carried one|
 
     def creator(next_creator, **kw):
         if queue and kw.get("trainable") is not False:
-            value = queue.pop(0)
             init = kw.get("initial_value")
-            init = init() if callable(init) else init
-            shape = tuple(tf.convert_to_tensor(init).shape)
-            assert shape == value.shape, (name, shape, value.shape)
+            if by_shape:
+                with tf.init_scope():  # Keras builds a layer inside the first trace
+                    init = tf.convert_to_tensor(init() if callable(init) else init)
+                shape = tuple(init.shape)
+                i = next((i for i, v in enumerate(queue) if v.shape == shape), None)
+                assert i is not None, (name, "no carried-over value of shape", shape)
+                value = queue.pop(i)
+                if len(shape) == 1:
+                    own[str(shape[0])] = float(np.abs(init.numpy() - value).max())
+            else:
+                value = queue.pop(0)
+                init = init() if callable(init) else init
+                shape = tuple(tf.convert_to_tensor(init).shape)
+                assert shape == value.shape, (name, shape, value.shape)
             kw["initial_value"] = tf.constant(value)
         return next_creator(**kw)
 
@@ -465,11 +509,57 @@ for path in sys.argv[2:]:
             runpy.run_path(path, run_name="__main__")
         except SystemExit as exc:  # absl's app.run exits when main returns
             assert not exc.code, (name, exc.code)
-    assert not queue, (name, "initial values left over", len(queue))
+    assert not queue, (name, "initial values left over", [v.shape for v in queue])
     lines = [l for l in buf.getvalue().splitlines() if l.startswith("RESULT ")]
-    results[name] = {"result": json.loads(lines[-1][7:]) if lines else None, "injected": expected_count}
+    results[name] = {"result": json.loads(lines[-1][7:]) if lines else None, "injected": expected_count, "own": own}
 print("RESULTS " + json.dumps(results))
-'''
+"""
+
+TF1_CELL_VARIABLES = {"lstm": 2, "gru": 4}  # per TF1 cell; a Keras LSTM/GRU layer has 3
+
+
+def carried_values(captured: dict) -> dict:  # type: ignore[type-arg]
+    """One program's capture (CAPTURE) -> what RUN_TF2 gives its trainable variables.
+
+    Without RNN cells: the TF1 values in TF1's creation order, matched in order (shapes
+    checked). With TF1 LSTM/GRU cells (TF2120 makes them Keras LSTM/GRU layers): each
+    cell's variables go through THE layout map, ``migrate.check.rnn_weights`` (an LSTM's
+    kernel + bias -> keras_lstm_weights, a GRU's four variables -> keras_gru_weights, the
+    conversion `migrate convert-checkpoint` applies) and become the Keras layer's
+    (kernel, recurrent_kernel, bias); the other values are kept. Keras builds the layer at
+    its first call, inside the first tf.function, after the plain tf.Variables, so
+    creation orders differ: RUN_TF2 then gives each variable the queued value OF ITS SHAPE
+    (the queued shapes must be pairwise distinct, every value must be used) and reports,
+    per 1-D variable, how far the program's own initial value was from the carried one
+    (`own`: the Keras layers' own biases, unit_forget_bias / the GRU's Constant
+    initializer, are TF1's mapped initial biases exactly)."""
+    import numpy as np
+
+    from migrate.check.rnn_weights import keras_gru_weights, keras_lstm_weights
+
+    values, cells = captured["values"], captured.get("cells") or []
+    if not cells:
+        return {"values": [[d, v] for d, _s, v, _n in values], "by_shape": False, "rnn_biases": []}
+    by_name = {n: np.asarray(v) for _d, _s, v, n in values}
+    first = {c["names"][0]: c for c in cells}
+    taken = {n for c in cells for n in c["names"]}
+    assert taken <= set(by_name), ("RNN cell variables not trainable", sorted(taken - set(by_name)))
+    out: list = []  # type: ignore[type-arg]
+    biases: list[int] = []
+    for dtype, _shape, value, name in values:
+        cell = first.get(name)
+        if cell is not None:
+            ws = [by_name[n] for n in cell["names"]]
+            if cell["kind"] == "lstm":
+                mapped = keras_lstm_weights(ws[0], ws[1], cell["forget_bias"], ws[0].shape[0] - ws[0].shape[1] // 4)
+            else:
+                mapped = keras_gru_weights(*ws, ws[0].shape[0] - ws[2].shape[1])
+            out += [[dtype, w.tolist()] for w in mapped]
+            biases.append(mapped[2].shape[0])
+        elif name not in taken:
+            out.append([dtype, value])
+    assert len(out) == len(values) - sum(TF1_CELL_VARIABLES[c["kind"]] for c in cells) + 3 * len(cells)
+    return {"values": out, "by_shape": True, "rnn_biases": biases}
 
 
 def _compare(expected, actual, tol: float, where: str, loose: dict[str, float]) -> list[str]:  # type: ignore[no-untyped-def]
@@ -514,9 +604,10 @@ def test_migrated_programs_reproduce_tf1_numbers(tmp_path: Path) -> None:
                           capture_output=True, text=True, env=env1, timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr[-4000:]
     line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("CAPTURED "))
-    inits = json.loads(line[len("CAPTURED "):])
+    captured = json.loads(line[len("CAPTURED "):])
     for n in inject:
-        assert inits.get(n), f"no TF1 initial values captured for {n}"
+        assert captured[n]["values"], f"no TF1 initial values captured for {n}"
+    inits = {n: carried_values(captured[n]) for n in inject}
     (tmp_path / "inits.json").write_text(json.dumps(inits))
     # 2. the migrated programs, plain TF2 (eager), in one process
     progs = []
@@ -538,7 +629,9 @@ def test_migrated_programs_reproduce_tf1_numbers(tmp_path: Path) -> None:
         expected = json.loads((TF1 / "expected" / f"{name}.json").read_text())
         assert got["result"] is not None, f"{name} printed no RESULT"
         if carry:
-            assert got["injected"] == len(inits[name])
+            assert got["injected"] == len(inits[name]["values"])
+            # a Keras RNN layer's own initial bias is TF1's, mapped (see carried_values)
+            assert all(got["own"][str(size)] == 0.0 for size in inits[name]["rnn_biases"]), (name, got["own"])
         if not numbers:
             assert set(got["result"]) == set(expected), name
             continue

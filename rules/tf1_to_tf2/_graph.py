@@ -595,6 +595,10 @@ class Analysis:
         # functional tf.layers calls in straight-line session code (rules/tf1_to_tf2/_inline_layers.py)
         self.layer_refusals: dict[int, str] = {}  # tf.layers reference -> why not converted
         self.inline_layer_lines: set[int] = set()  # `y = tf.layers.dense(x, ...)` lines split in two
+        # `state.h` / `state[0]` of a converted LSTM's final state (_rnn.py) -> its Keras name
+        self.rnn_state_parts: dict[int, str] = {}
+        # a converted LSTM's state name -> its Keras names [h, c] (empty: two LSTMs share the name)
+        self.rnn_state_names: dict[str, list[str]] = {}
         self.dense_gradients: set[int] = set()  # train ops whose sparse gradients are made dense (_sparse_gradients.py)
         self.random_default_variables: list[str] = []  # get_variable names initialised by the (random) default
         self.unseeded_keras: list[str] = []  # Keras initializers written without seed= (see finish)
@@ -2654,6 +2658,13 @@ class Analysis:
             if g.kind == NEXT:
                 return "element", g
             raise Unsupported(node, f"fetching `{node.value}` ({g.kind}) is not converted")
+        if id(node) in self.rnn_state_parts and isinstance(node, (cst.Attribute, cst.Subscript)) \
+                and isinstance(node.value, cst.Name):
+            # a part of a converted LSTM's final state, fetched as it is (_rnn.py): the tensor
+            # the Keras layer returns for it
+            g = self.graph_kind(u, node.value.value, top if u.is_module or node.value.value in u.locals else 10**9)
+            if g is not None and g.kind == T:
+                return "tensor", g
         if self.call_rest(node) in INITIALIZERS or id(node) in self.metric_inits:
             return "init", None
         if isinstance(node, cst.Attribute) and node.attr.value == "initializer":
@@ -2801,7 +2812,8 @@ class Analysis:
             var = Variant(gu, key, members=members, params=params, returns=returns, train=train, anchor=anchor, consts=consts)
             if group is not None:
                 self.cf_groups[id(var)] = group
-            var.hint = "_".join(self.code(n) for n, _ in rets) if all(isinstance(n, cst.Name) for n, _ in rets) else ""
+            var.hint = "_".join(self.rnn_state_parts.get(id(n)) or self.code(n) for n, _ in rets) if all(
+                isinstance(n, cst.Name) or id(n) in self.rnn_state_parts for n, _ in rets) else ""
             if summary is not None:
                 var.summaries, var.writer = summary[0], summary[1]
                 var.hint = "_".join(["summaries", *([var.hint] if var.hint else [])])
@@ -3456,12 +3468,15 @@ class Analysis:
         for m in members:
             for name in m.defines:
                 later_users = [o for v in mine for o in v.members if id(o) not in common_ids and name in o.uses]
-                returned = any(name in _returned_names(v) for v in mine)
+                returned = any(name in _returned_names(v, self.rnn_state_parts) for v in mine)
                 loss = any(v.train is not None and name in self.train_ops[id(v.train)].loss.defines for v in mine)
                 redefined = any(name in o.defines for o in members if o.index > m.index)
                 if (later_users or returned or loss) and not redefined and name not in outputs:
                     outputs.append(name)
-        if not outputs or len(outputs) > 3:
+        # a converted LSTM's final state: the Keras layer's h and c (_rnn.py)
+        outputs = [k for name in outputs for k in self.rnn_state_names.get(name, [name])]
+        if not outputs or len(outputs) > 3 or any(name in self.rnn_state_names and not self.rnn_state_names[name]
+                                                  for name in outputs):
             return None
         pnames = {n for m in members for n in m.uses}
         params = [p for p in mine[0].params if p.name in pnames]
@@ -3829,7 +3844,7 @@ def _lr_function_calls(plan: Plan, var: Variant) -> dict[int, cst.BaseStatement 
             continue
         inner = {n for m in members for n in m.defines} - {lr}
         others = [m for m in var.members if id(m) not in {id(k) for k in members}]
-        if any(o.uses & inner for o in others) or inner & _returned_names(var) or (
+        if any(o.uses & inner for o in others) or inner & _returned_names(var, an.rnn_state_parts) or (
                 var.train is not None and an.train_ops[id(var.train)].loss.defines[0] in inner):
             continue
         for m in members:
@@ -4060,7 +4075,7 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
         body.insert(0, cst.parse_statement(f"{', '.join(h.outputs)} = {call}\n"))
         tape_index = tape_index + 1 if tape_index is not None else None
     body = _cf.wrap_tape(plan, body, tape_index, root)
-    ret = _return_stmt(var)
+    ret = _return_stmt(var, plan.analysis.rnn_state_parts)  # type: ignore[attr-defined]
     if var.train is not None:
         tr_loss = None
         an: Analysis = plan.analysis  # type: ignore[attr-defined]
@@ -4183,7 +4198,9 @@ def _local(base: str, used: set[str]) -> str:
     return name
 
 
-def _returned_names(var: Variant) -> set[str]:
+def _returned_names(var: Variant, parts: dict[int, str]) -> set[str]:
+    """The names a variant returns (for a returned part of a converted LSTM state, `parts`:
+    `state.h`, the state's name)."""
     if not var.returns:
         return set()
     kind, data = var.returns
@@ -4193,7 +4210,9 @@ def _returned_names(var: Variant) -> set[str]:
         nodes = list(data)
     else:
         nodes = [v for _k, v in data]
-    return {n.value for n in nodes if isinstance(n, cst.Name)}
+    return {n.value for n in nodes if isinstance(n, cst.Name)} | {
+        n.value.value for n in nodes if id(n) in parts and isinstance(n, (cst.Attribute, cst.Subscript))
+        and isinstance(n.value, cst.Name)}
 
 
 def _args_map_loose(call: cst.Call, params: list[str]) -> dict[str, cst.Arg]:
@@ -4209,16 +4228,21 @@ def _args_map_loose(call: cst.Call, params: list[str]) -> dict[str, cst.Arg]:
     return out
 
 
-def _return_stmt(var: Variant) -> cst.SimpleStatementLine | None:
+def _return_stmt(var: Variant, renamed: dict[int, str]) -> cst.SimpleStatementLine | None:
+    """`renamed`: fetched expressions that the function computes under another name (the
+    parts of a converted LSTM state: `state.h` -> `state_h`)."""
     if not var.returns:
         return None
     kind, data = var.returns
+
+    def leaf(n: cst.BaseExpression) -> cst.BaseExpression:
+        return cst.Name(renamed[id(n)]) if id(n) in renamed else n
     if kind == "single":
-        value: cst.BaseExpression = data
+        value: cst.BaseExpression = leaf(data)
     elif kind == "seq":
-        value = cst.Tuple([cst.Element(n) for n in data], lpar=[], rpar=[])
+        value = cst.Tuple([cst.Element(leaf(n)) for n in data], lpar=[], rpar=[])
     else:
-        value = cst.Dict([cst.DictElement(k, v) for k, v in data])
+        value = cst.Dict([cst.DictElement(k, leaf(v)) for k, v in data])
     return cst.SimpleStatementLine([cst.Return(value=_no_ws(value))])
 
 

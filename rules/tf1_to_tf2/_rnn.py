@@ -59,6 +59,20 @@ and `name=`; dynamic_rnn arguments other than the cell, the inputs
 (a name when a sequence_length is given), sequence_length, dtype=float32 and a literal
 scope=; a cell used for anything else than one dynamic_rnn call; a final state used other
 than through `.h`, `.c`, `[0]`, `[1]`; a file that mentions other float dtypes.
+
+A run may fetch a part of the final state as it is (`sess.run([loss, state.h])`): the
+generated function returns the Keras tensor (`return loss, state_h`; the
+``an.rnn_state_parts`` hook of _graph.py's fetch classification and return statement), and
+a helper function shared by several runs returns the layer's h and c where TF1's code read
+the state later (``an.rnn_state_names``).
+
+Two refusals say what a person must write (``builder_details``, ``static_details``): a
+dynamic_rnn in a graph-building function that runs no session names the functions that run
+the tensors it returns (the straight-line form converts) and an LSTM state returned whole;
+a static_rnn names its per-step input list (one layer call over the [batch, time, features]
+tensor), a MultiRNNCell's cells (one Keras layer per cell) and a zero_state initial state
+fetched or fed in the session (`initial_state=` of the layer calls). _graph.py converts no
+graph-building function run by another function (its "runs no session" refusal).
 """
 
 from __future__ import annotations
@@ -150,7 +164,8 @@ class RnnCells:
         for n, r in refs:
             if r in OTHER_UNROLLS:
                 an.layer_refusals[id(n)] = (f"`tf.{r}` is not converted yet (only BasicLSTMCell/LSTMCell/GRUCell "
-                                            "unrolled by tf.nn.dynamic_rnn become Keras layers)")
+                                            "unrolled by tf.nn.dynamic_rnn become Keras layers)"
+                                            + (self.static_details(n) if r == "nn.static_rnn" else ""))
         rnn_refs = [(n, r) for n, r in refs if r == DYNAMIC_RNN]
         if rnn_refs:
             self.convert_all(rnn_refs)
@@ -170,7 +185,8 @@ class RnnCells:
                 for call in [n for n in an_walk(fn) if isinstance(n, cst.Call) and id(n.func) in ref_ids]:
                     self.refuse(call, f"`tf.nn.dynamic_rnn` in `{fn.name.value}()`, which runs no session: the cell "
                                       "becomes a Keras layer only in straight-line code of the function that runs the "
-                                      "session (a graph-building function returning its tensors is not converted)")
+                                      "session (a graph-building function returning its tensors is not converted)"
+                                      + self.builder_details(fn, call))
                 continue
             made: list[RnnLine] = []
             for i, stmt in enumerate(body):
@@ -193,6 +209,9 @@ class RnnCells:
         root = tf_root(an.ctx)
         self.aliases()
         for rl in self.lines:
+            an.rnn_state_parts.update(rl.parts)
+            if rl.state is not None and rl.cell_kind not in GRUS:
+                an.rnn_state_names[rl.state] = [] if rl.state in an.rnn_state_names else [rl.h, rl.c]
             an.allowed_refs |= {id(rl.rnn_call.func), id(rl.cell_call.func)}
             an.inline_layer_lines.add(id(rl.rnn_line))
             an.plan.call_builders[id(rl.rnn_call)] = self.call_builder(rl)
@@ -374,6 +393,85 @@ class RnnCells:
         rl.masked = seq is not None and not _is_none(seq.value)
         return rl
 
+    # precise refusals ---------------------------------------------------------------------
+    def builder_details(self, fn: cst.FunctionDef, call: cst.Call) -> str:
+        """What a person must do when the unroll is in a graph-building function run by
+        another function: who runs its tensors, and the final state returned whole."""
+        an = self.an
+        name = fn.name.value
+        runners = sorted({f.name.value for n in an_walk(an.module)
+                          if isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value == name
+                          for f in an.ancestors(n) if isinstance(f, cst.FunctionDef) and f is not fn})
+        out = ""
+        if runners:
+            out += (f"; {', '.join(f'`{r}()`' for r in runners)} runs the tensors it returns (write the body of "
+                    f"`{name}()` in the function that runs the session: straight-line forms such as "
+                    "tests/fixtures/tf1_to_tf2/rnn_lstm_state_fetch convert)")
+        small = next((a for a in an.ancestors(call) if isinstance(a, cst.Assign)), None)
+        target = small.targets[0].target if small is not None and len(small.targets) == 1 else None
+        state = target.elements[1].value if isinstance(target, cst.Tuple) and len(target.elements) == 2 else None
+        cell = call.args[0].value if call.args and call.args[0].keyword is None else None
+        made = _assignments(an, fn).get(cell.value) if isinstance(cell, cst.Name) else None
+        kind = an.call_rest(made) if made is not None else None
+        if isinstance(state, cst.Name) and kind in CELLS and kind not in GRUS:
+            returned = [n.value for n in an_walk(fn) if isinstance(n, cst.Return) and n.value is not None]
+            whole = [n for r in returned for n in an_walk(r)
+                     if isinstance(n, cst.Name) and n.value == state.value
+                     and not isinstance(_parent(an, n), (cst.Attribute, cst.Subscript))
+                     and not (isinstance(_parent(an, n), cst.Arg) and _parent(an, n).keyword is n)]  # type: ignore[union-attr]
+            if whole:
+                s = state.value
+                out += (f"; its final state `{s}` (TF1's LSTMStateTuple(c, h)) is returned whole: only `{s}.h`, "
+                        f"`{s}.c`, `{s}[0]`, `{s}[1]` are converted (a Keras LSTM returns h and c as two tensors)")
+        return out
+
+    def static_details(self, func: cst.CSTNode) -> str:
+        """`tf.nn.static_rnn(cell, step_inputs, initial_state=...)`: what is in the way, and
+        what to write instead."""
+        an = self.an
+        call = _parent(an, func)
+        if not isinstance(call, cst.Call) or call.func is not func:
+            return ""
+        try:
+            args = self.args(call, ["cell", "inputs", "initial_state", "dtype", "sequence_length", "scope"],
+                             "tf.nn.static_rnn")
+        except _Refused:
+            return ""
+        scope = next((a for a in an.ancestors(call) if isinstance(a, cst.FunctionDef)), an.module)
+        values = _assignments(an, scope)
+        parts = [("it unrolls a Python list of per-step tensors (one Keras layer call over the [batch, time, "
+                  "features] tensor replaces it: `tf.stack(<inputs>, axis=1)`, or the tensor before its tf.unstack)")]
+        cell = args.get("cell")
+        cell_name = cell.value.value if cell is not None and isinstance(cell.value, cst.Name) else None
+        cell_value = values.get(cell_name) if cell_name is not None else None
+        if cell_value is not None and an.call_rest(cell_value) == "nn.rnn_cell.MultiRNNCell":
+            inner: set[str] = set()
+            stack: list[cst.BaseExpression] = [cell_value]
+            while stack:
+                node = stack.pop()
+                for n in an_walk(node):
+                    r = an.call_rest(n) if isinstance(n, cst.Call) else None
+                    if r is not None and r.startswith(("nn.rnn_cell.", "contrib.rnn.")) and r != "nn.rnn_cell.MultiRNNCell":
+                        inner.add(r.rsplit(".", 1)[1])
+                    if isinstance(n, cst.Name) and n.value in values and values[n.value] is not node \
+                            and n is not getattr(cell_value, "func", None):
+                        stack.append(values.pop(n.value))
+            kinds = " and ".join(f"tf.nn.rnn_cell.{k}" for k in sorted(inner)) or "cells"
+            keras = "GRU(reset_after=False)" if inner == {"GRUCell"} else "LSTM/GRU"
+            parts.append(f"`{cell_name}` is a MultiRNNCell of {kinds} (one tf.keras.layers.{keras} per cell, "
+                         "return_sequences=True and return_state=True, each over the previous one's outputs)")
+        init = args.get("initial_state")
+        init_value = values.get(init.value.value) if init is not None and isinstance(init.value, cst.Name) else None
+        if isinstance(init_value, cst.Call) and isinstance(init_value.func, cst.Attribute) \
+                and init_value.func.attr.value == "zero_state":
+            assert isinstance(init.value, cst.Name)  # type: ignore[union-attr]
+            name = init.value.value  # type: ignore[union-attr]
+            fed = sum(1 for n in an_walk(scope) if isinstance(n, cst.Name) and n.value == name) > 2
+            parts.append(f"its initial state `{name}` is the cell's zero_state"
+                         + (", also fetched or fed in the session (pass the per-layer states as `initial_state=` of "
+                            "the Keras layer calls, arguments of the generated function)" if fed else ""))
+        return ": " + "; ".join(parts)
+
     def args(self, call: cst.Call, params: list[str], what: str) -> dict[str, cst.Arg]:
         out: dict[str, cst.Arg] = {}
         pos = 0
@@ -536,6 +634,15 @@ def _pair(node: cst.BaseExpression) -> tuple[str, str] | None:
             isinstance(e, cst.Element) and isinstance(e.value, cst.Name) for e in node.elements):
         return node.elements[0].value.value, node.elements[1].value.value  # type: ignore[attr-defined]
     return None
+
+
+def _assignments(an: Analysis, scope: cst.CSTNode) -> dict[str, cst.BaseExpression]:
+    """Names assigned exactly once in `scope` by `name = value` -> value."""
+    seen: dict[str, list[cst.BaseExpression]] = {}
+    for n in an_walk(scope):
+        if isinstance(n, cst.Assign) and len(n.targets) == 1 and isinstance(n.targets[0].target, cst.Name):
+            seen.setdefault(n.targets[0].target.value, []).append(n.value)
+    return {k: v[0] for k, v in seen.items() if len(v) == 1}
 
 
 def _literal(node: cst.BaseExpression) -> float | None:
