@@ -129,6 +129,11 @@ PROVEN: dict[str, tuple[float, bool, bool]] = {
     # FIFO order of one enqueuing thread); Coordinator / start_queue_runners /
     # should_stop / request_stop / join and the try/finally around them go
     "queue_runner_input": (1e-4, False, True),
+    # generator (tf.Variable) and discriminator (get_variable, reused) are TF2130 objects;
+    # the scoped TRAINABLE_VARIABLES read and the `var.name.startswith('generator')` filter
+    # of tf.trainable_variables() -> each object's trainable_variables after one trace,
+    # moved after the functions; each Keras Adam's var_list -> its object's variables
+    "gan_two_optimizers": (1e-4, True, True),
 }
 # The only tf.compat.v1 names a PROVEN program may keep: TF1 optimizers that no Keras
 # optimizer reproduces, each reported as one manual finding.
@@ -147,11 +152,6 @@ UNTRAINED_KEYS = {"linear_regression_interactive": {"w_init"}}
 
 # Programs the rewrite must NOT restructure, with a word of the reason it reports.
 NOT_CONVERTED = {
-    # generator (tf.Variable, called once) and discriminator (`as scope` + `if reuse:
-    # scope.reuse_variables()`) are TF2130 Keras layers now; the scoped TRAINABLE_VARIABLES
-    # read (the object discriminator_layer's variables, read before a trace builds it) and
-    # the `var.name.startswith('generator')` filter are not converted
-    "gan_two_optimizers": "those of the Keras object `discriminator_layer` made from `discriminator`",
     # tower_loss(x, y) is the TF2130 layer TowerLoss (y a call argument, the root scope
     # re-entered); tf.global_variables() (count and first variable) is not converted
     "multi_tower_device": "GLOBAL_VARIABLES also list",
@@ -897,8 +897,10 @@ def test_trainable_collection_read_becomes_the_objects_variables_after_a_trace()
         # ... the list passed on (what the callee does with it is not known)
         (("    with tf.Session() as sess:\n", ("    tvars = tf.trainable_variables()\n    print(repr(tvars))\n"
                                             "    with tf.Session() as sess:\n")), "used other than"),
-        # the variables of one scope, and GLOBAL_VARIABLES (slots, non-trainable variables)
-        (("    with tf.Session() as sess:\n", ("    mine = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope='tower')\n"
+        # the variables of a scope that no one object holds (scope='tower', the object's
+        # own, is converted: _collections.scoped_object), and GLOBAL_VARIABLES (slots,
+        # non-trainable variables)
+        (("    with tf.Session() as sess:\n", ("    mine = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope='tower/fc1')\n"
                                             "    with tf.Session() as sess:\n")), "one variable scope"),
         (("    with tf.Session() as sess:\n", "    n = len(tf.global_variables())\n    with tf.Session() as sess:\n"),
          "GLOBAL_VARIABLES also list"),
@@ -927,6 +929,49 @@ def test_model_function_composition_rejects_what_it_cannot_prove(change, why) ->
     assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
     assert why.lower() in mine[0].message.lower(), mine[0].message
     assert "GradientTape" not in out and "input_signature" not in out
+
+
+# -- name-prefix filters of tf.trainable_variables() (_collections._prefix_filters) --------
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        # any prefix of `generator/` that no other object's names start with: the same list
+        (("startswith('generator')", "startswith('gen')"), None),
+        (("startswith('generator')", "startswith('generator/')"), None),
+        # a prefix reaching into the object's names selects some of its variables only
+        (("startswith('generator')", "startswith('generator/G_W')"), "only some of one Keras object's variables"),
+        # two objects whose TF1 names both start with the prefix
+        ((("variable_scope('discriminator')", "variable_scope('generator2')"), ("scope='discriminator'", "scope='generator2'")),
+         "the variables of several Keras objects"),
+        # no object's names (the list was empty in TF1)
+        (("startswith('generator')", "startswith('enc')"), "no Keras object's variables"),
+        (("startswith('generator')", "startswith('')"), "non-empty string literal"),
+        # the unfiltered list used as well: stays refused
+        (("    D_solver = ", "    print(len(t_vars))\n    D_solver = "), "before the point where the converted functions"),
+        # a filter that does more than select by prefix
+        (("if var.name.startswith('generator')", "if not var.name.startswith('generator')"),
+         "before the point where the converted functions"),
+    ],
+)
+def test_trainable_name_prefix_filters(change, why) -> None:  # type: ignore[no-untyped-def]
+    """`g_vars = [var for var in t_vars if var.name.startswith('generator')]` over
+    `t_vars = tf.trainable_variables()` read before the generated functions (the GAN of
+    corpus/tf1/gan_two_optimizers.py, whose numbers are proven): exactly one object's
+    variables -> `generator_layer.trainable_variables` after the trace; anything else refuses
+    with its reason."""
+    src = (TF1 / "gan_two_optimizers.py").read_text()
+    for old, new in change if isinstance(change[0], tuple) else (change,):
+        assert old in src, old
+        src = src.replace(old, new, 1)
+    out, mine = _tf2120(src)
+    if why is None:
+        assert any(f.status is Status.APPLIED and "eager" in f.message for f in mine), [f.message for f in mine]
+        assert out == (EXPECTED_TF2 / "gan_two_optimizers.py").read_text()
+        return
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
+    assert why.lower() in mine[0].message.lower(), mine[0].message
+    assert "GradientTape" not in out
 
 
 # -- graph control flow (rules/tf1_to_tf2/_control_flow.py) ---------------------------------

@@ -615,6 +615,12 @@ def plan_variable_reads(an: Analysis) -> None:
         if var.anchor >= read.index and scoped is not None:
             _move_scoped_read(an, u, read, call, scoped, order, mine, runs)
             continue
+        filters = _prefix_filters(an, u, read, call) if var.anchor >= read.index else None
+        if filters is not None:
+            an.plan.remove.add(id(read.node))
+            for stmt, name, obj in filters:
+                _move_scoped_read(an, u, stmt, call, obj, order, mine, runs, bound_name=name)
+            continue
         if var.anchor >= read.index:
             raise Unsupported(call, "`tf.trainable_variables()` before the point where the converted functions are defined; not converted")
         if any(p.stmt.kind == NEXT for p in var.params):
@@ -637,7 +643,8 @@ def plan_variable_reads(an: Analysis) -> None:
                             "`get_concrete_function()` traces the first function and so builds the objects")
 
 
-def _move_scoped_read(an: Analysis, u, read, call: cst.Call, obj: str, order: list[str], mine: list, runs: list) -> None:  # type: ignore[no-untyped-def]
+def _move_scoped_read(an: Analysis, u, read, call: cst.Call, obj: str, order: list[str], mine: list, runs: list,  # type: ignore[no-untyped-def]
+                      bound_name: str | None = None) -> None:
     """`online_vars = tf.get_collection(TRAINABLE_VARIABLES, scope='online')` before the
     point where the converted functions are defined: the line moves after them, behind a
     trace of the first function run that calls every object (which builds them, as its
@@ -650,10 +657,13 @@ def _move_scoped_read(an: Analysis, u, read, call: cst.Call, obj: str, order: li
 
     line = read.node
     small = line.body[0] if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 else None
-    if not (isinstance(small, cst.Assign) and small.value is call and len(small.targets) == 1
-            and isinstance(small.targets[0].target, cst.Name)):
+    if bound_name is not None:
+        name = bound_name  # a prefix filter of the whole list (_prefix_filters)
+    elif not (isinstance(small, cst.Assign) and small.value is call and len(small.targets) == 1
+              and isinstance(small.targets[0].target, cst.Name)):
         raise Unsupported(call, "a scoped TRAINABLE_VARIABLES read before the converted functions that is not `name = <read>`; not converted")
-    name = small.targets[0].target.value
+    else:
+        name = small.targets[0].target.value
     var = None
     for _top, i in runs:
         v = mine[i]
@@ -682,33 +692,129 @@ def _move_scoped_read(an: Analysis, u, read, call: cst.Call, obj: str, order: li
                                     "other than as a minimize var_list; not converted")
         var_lists.append(tr)
     for tr in var_lists:
-        # the tf.Variables under the Keras variables (what the tape watches; a kept TF1
-        # optimizer cannot apply gradients to Keras variables)
-        tr.var_list = cst.parse_expression(f"[v.value for v in {obj}.trainable_variables]")
+        # a kept TF1 optimizer cannot apply gradients to Keras variables: it gets the
+        # tf.Variables under them (what the tape watches); a Keras optimizer the object's own
+        kept = an.kept_v1(an.optimizer_call(tr))
+        tr.var_list = cst.parse_expression(f"[v.value for v in {obj}.trainable_variables]" if kept
+                                           else f"{obj}.trainable_variables")
     an.plan.remove.add(id(line))
     anchor_stmt = u.body[anchor]
     anchor_stmt = an.metric_synthetic.get(id(anchor_stmt), anchor_stmt)
     code = f"{obj}.trainable_variables"
-    an.plan.inserts.setdefault(id(anchor_stmt), []).append(
-        LateLines([f"{var.name}.get_concrete_function()  # builds the Keras objects (their variables)",
-                   f"{name} = {code}"], line))  # type: ignore[arg-type]
-    an.plan.summary += (f"; the scoped TRAINABLE_VARIABLES read becomes `{code}`, read after `get_concrete_function()` traces "
+    trace = f"{var.name}.get_concrete_function()  # builds the Keras objects (their variables)"
+    late = an.plan.inserts.setdefault(id(anchor_stmt), [])
+    prev = next((x for x in late if isinstance(x, LateLines) and x.trace == trace), None)
+    if prev is not None:  # a second moved read: after the same trace
+        prev.add(read.index, f"{name} = {code}", line)  # type: ignore[arg-type]
+    else:
+        late.append(LateLines(trace, read.index, f"{name} = {code}", line))  # type: ignore[arg-type]
+    what = (f"the TRAINABLE_VARIABLES name filter `{name}`" if bound_name is not None
+            else "the scoped TRAINABLE_VARIABLES read")
+    an.plan.summary += (f"; {what} becomes `{code}`, read after `get_concrete_function()` traces "
                         "a function that calls every object (and so builds them), after the converted functions")
+
+
+def _prefix_filters(an: Analysis, u, read, call: cst.Call) -> list | None:  # type: ignore[no-untyped-def,type-arg]
+    """`t_vars = tf.trainable_variables()` before the point where the generated functions
+    are defined, used only by name-prefix filters, each the whole value of a statement of
+    the same function:
+
+        g_vars = [var for var in t_vars if var.name.startswith('generator')]
+
+    TF1 names every variable of a TF2130 object made from a function whose creators all sit
+    in one literal `with tf.variable_scope('generator'):` `generator/<name>:0`, and the
+    collection lists the variables created so far in creation order; the program creates
+    variables nowhere else (plan_variable_reads refuses other creators). A prefix `P` of
+    `generator/` that is no prefix of another object's `<scope>/` (and no other object's
+    `<scope>/` a prefix of `P`) therefore selects exactly that object's variables, in the
+    order it created them, which is the order Keras lists its `trainable_variables` in (own
+    weights in creation order; plan_variable_reads refuses objects with both own weights and
+    sub-layers, and `trainable=` arguments). A function that makes `tf.Variable`s (named by
+    TF1's name scope, which a second call uniquifies to `generator_1/`) must be called once.
+    Each filter line then becomes `g_vars = generator_layer.trainable_variables`, moved as a
+    scoped read (_move_scoped_read), and the read itself goes. None when the read is not
+    `name = <read>` used only so (the caller's refusal stands); Unsupported for a filter
+    that does not select exactly one object's variables."""
+    from rules.tf1_to_tf2._graph import Unsupported
+    from rules.tf1_to_tf2._model import string_value
+
+    line = read.node
+    small = only_small_stmt(line)
+    if not (isinstance(small, cst.Assign) and small.value is call and len(small.targets) == 1
+            and isinstance(small.targets[0].target, cst.Name)):
+        return None
+    t = small.targets[0].target.value
+    if sum(1 for s in u.stmts if t in s.defines) != 1:
+        return None
+    uses = [n for n in walk(u.node) if isinstance(n, cst.Name) and n.value == t and n is not small.targets[0].target]
+    if not uses:
+        return None
+    by_stmt = {id(s.node): s for s in u.stmts}
+    objects = _scope_objects(an)
+    names = an.instance_names()
+    made = {o for fname, fp in an.models.items() if fp.external for o in names.get(fname, [])}  # type: ignore[attr-defined]
+    out = []
+    for n in uses:
+        comp = next((a for i, a in enumerate(an.ancestors(n)) if i == 2), None)  # Name <- CompFor <- ListComp
+        if not (isinstance(comp, cst.ListComp) and comp.for_in.iter is n):
+            return None
+        stmt = an.find_stmt(comp)
+        st = by_stmt.get(id(stmt))
+        fsmall = only_small_stmt(stmt) if stmt is not None else None
+        if st is None or st.index <= read.index or not (isinstance(fsmall, cst.Assign) and fsmall.value is comp
+                                                        and len(fsmall.targets) == 1 and isinstance(fsmall.targets[0].target, cst.Name)):
+            return None
+        f = comp.for_in
+        cond = f.ifs[0].test if len(f.ifs) == 1 else None
+        if not (isinstance(f.target, cst.Name) and isinstance(comp.elt, cst.Name) and comp.elt.value == f.target.value
+                and f.inner_for_in is None and f.asynchronous is None and isinstance(cond, cst.Call)
+                and isinstance(cond.func, cst.Attribute) and cond.func.attr.value == "startswith"
+                and isinstance(cond.func.value, cst.Attribute) and cond.func.value.attr.value == "name"
+                and isinstance(cond.func.value.value, cst.Name) and cond.func.value.value.value == f.target.value
+                and len(cond.args) == 1 and cond.args[0].keyword is None and not cond.args[0].star):
+            return None
+        prefix = string_value(cond.args[0].value)
+        spelled = an.code(comp)
+        if not prefix:
+            raise Unsupported(call, f"`{spelled}`: a name filter whose prefix is not a non-empty string literal; not converted")
+        if not _top_level_scopes(an) or made - {o for _f, o in objects.values()}:
+            raise Unsupported(call, f"`{spelled}`: a name filter over Keras objects not every one of which has its own "
+                                    "literal variable scope; not converted")
+        hit = [(sc, fo) for sc, fo in objects.items() if (sc + "/").startswith(prefix) or prefix.startswith(sc + "/")]
+        if len(hit) != 1 or not (hit[0][0] + "/").startswith(prefix):
+            why = ("the variables of several Keras objects" if len(hit) > 1 else
+                   "only some of one Keras object's variables" if hit else "no Keras object's variables")
+            raise Unsupported(call, f"`{spelled}`: TF1's names starting with {prefix!r} are {why}; not converted")
+        scope, (fname, obj) = hit[0]
+        fp = an.models[fname]
+        if len(fp.external) != 1 and any(isinstance(x, (cst.Name, cst.Attribute)) and an.rest(x) == "Variable"  # type: ignore[attr-defined]
+                                         for x in walk(fp.node)):  # type: ignore[attr-defined]
+            raise Unsupported(call, f"`{spelled}`: `{fname}` makes tf.Variables and is called more than once (TF1 names "
+                                    f"the second call's `{scope}_1/...`); not converted")
+        out.append((st, fsmall.targets[0].target.value, obj))
+    return out
 
 
 class LateLines:
     """Statements inserted after the generated functions (with the moved line's comments)."""
 
-    def __init__(self, lines: list[str], moved: cst.SimpleStatementLine) -> None:
-        self.lines = lines
-        self.moved = moved
+    def __init__(self, trace: str, index: int, line: str, moved: cst.SimpleStatementLine) -> None:
+        self.trace = trace
+        self.moved: list[tuple[int, str, cst.SimpleStatementLine]] = [(index, line, moved)]
+
+    def add(self, index: int, line: str, moved: cst.SimpleStatementLine) -> None:
+        """One more moved line (after the same trace, in the order of the original lines)."""
+        self.moved.append((index, line, moved))
 
     def statements(self) -> list[cst.BaseStatement]:
-        out = [cst.parse_statement(code + "\n") for code in self.lines]
+        out = [cst.parse_statement(self.trace + "\n")]
         out[0] = out[0].with_changes(leading_lines=[cst.EmptyLine(indent=False)])  # type: ignore[union-attr]
-        comments = [ln for ln in self.moved.leading_lines if ln.comment is not None]
-        if comments:  # the moved line's own comments go with it
-            out[-1] = out[-1].with_changes(leading_lines=comments)  # type: ignore[union-attr]
+        for _index, code, moved in sorted(self.moved, key=lambda m: m[0]):
+            st = cst.parse_statement(code + "\n")
+            comments = [ln for ln in moved.leading_lines if ln.comment is not None]
+            if comments:  # the moved line's own comments go with it
+                st = st.with_changes(leading_lines=comments)  # type: ignore[union-attr]
+            out.append(st)
         return out
 
 
