@@ -29,7 +29,13 @@ scope of one TF2130 object (`QNetwork(name='online')`) and no prefix of another 
 object's `trainable_variables`. When read before the point where the generated functions
 are defined, the line moves after them, behind a trace of the first run function that
 calls every object (_move_scoped_read); the list may be used before that only as a
-minimize `var_list`, which the train step reads from the object itself. A helper that
+minimize `var_list`, which the train step reads from the object itself (its Keras
+variables for a Keras optimizer, the tf.Variables under them for a kept TF1 one).
+`t_vars = tf.trainable_variables()` read there and used only by name-prefix filters
+(`g_vars = [v for v in t_vars if v.name.startswith('generator')]`) that select exactly one
+object's variables goes, each filter line moving as a scoped read (_prefix_filters: what
+TF1's names are and why the prefix selects that list, in that order; corpus/tf1/
+gan_two_optimizers.py, proven by the numeric test). A helper that
 copies one scope onto another (find_scope_copies) is converted under the conditions its
 docstring lists. Everything else stays refused, each with its own reason
 (_scoped_read_reason, _copy_refusal): a scope with regular-expression characters, a
