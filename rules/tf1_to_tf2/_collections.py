@@ -19,8 +19,11 @@ sub-objects, several objects of one function, calls of a model function after th
 no generated function that calls every object before any other run, and TF1 names used for
 anything but printing them (Keras names a variable `W` where TF1 had `scope/W:0`: name
 filters, `sorted(key=...)` and `.op` would select or pair differently; a printed listing is
-reported as changed). GLOBAL_VARIABLES reads stay refused (optimizer slots and non-trainable
-variables are created at other times).
+reported as changed). GLOBAL_VARIABLES reads (`tf.global_variables()`, no scope) are the
+objects' `variables` only where they list the same variables (_global_refusal: plain
+gradient descent without a global step, model functions making trainable variables only;
+tests/fixtures/tf1_to_tf2/session_global_variables_sgd); elsewhere they stay refused
+(optimizer slots and non-trainable variables are created at other times).
 
 Scoped reads (`get_collection(<TRAINABLE|GLOBAL>_VARIABLES, scope=...)`):
 `get_collection(TRAINABLE_VARIABLES, scope='online')` whose literal scope is exactly the
@@ -86,8 +89,63 @@ def _is_trainable_read(an: Analysis, n: cst.CSTNode) -> bool:
         return True
     if scoped_object(an, n) is not None:
         return True
+    if is_global_read(an, n):
+        return True
     return (r == "get_collection" and len(n.args) == 1 and n.args[0].keyword is None
             and an.rest(n.args[0].value) == "GraphKeys.TRAINABLE_VARIABLES")
+
+
+def is_global_read(an: Analysis, n: cst.CSTNode) -> bool:
+    """`tf.global_variables()` / `tf.all_variables()` / `tf.get_collection(GLOBAL_VARIABLES)`
+    (no scope): converted by plan_variable_reads where _global_refusal finds it equal to the
+    trainable list."""
+    if not isinstance(n, cst.Call):
+        return False
+    r = an.call_rest(n)
+    if r in ("global_variables", "all_variables") and not n.args:
+        return True
+    return (r == "get_collection" and len(n.args) == 1 and n.args[0].keyword is None
+            and an.rest(n.args[0].value) == "GraphKeys.GLOBAL_VARIABLES")
+
+
+GLOBAL_WHY = ("GLOBAL_VARIABLES also list the non-trainable variables and the optimizer slots created before the read, "
+              "which the Keras objects and optimizers create at other times")
+
+
+def _global_refusal(an: Analysis) -> str | None:
+    """Why a GLOBAL_VARIABLES read (no scope) is not the trainable list here, or None.
+
+    TF1's GLOBAL_VARIABLES list every variable created so far: the model variables (the
+    trainable ones and the non-trainable ones, such as batch-norm moving statistics),
+    optimizer slots and accumulators (Adam's m, v, beta1_power, ...), the global step, metric
+    and EMA variables elsewhere. Equal to TRAINABLE_VARIABLES, in the same order, when every
+    optimizer is a `tf.train.GradientDescentOptimizer` given no `global_step` (it makes no
+    variable: checked in TF 2.21, `minimize` adds none to the graph), the model functions
+    create their variables only by get_variable / tf.Variable, or by calling other such
+    model functions, with no `trainable=` argument (so every variable is trainable), and no
+    variable is made outside them (plan_variable_reads refuses that). The Keras objects
+    then list the same variables as `variables` (= `trainable_variables`)."""
+    for tr in an.train_ops.values():
+        if an.call_rest(an.optimizer_call(tr)) != "train.GradientDescentOptimizer":
+            return (f"{GLOBAL_WHY} (here `{an.code(an.optimizer_call(tr))}` makes slot or accumulator variables; "
+                    "only plain gradient descent makes none)")
+        if tr.global_step is not None:
+            return f"{GLOBAL_WHY} (here the global step `{tr.global_step}`)"
+    for name, fp in an.models.items():
+        kinds = {c.kind for c in fp.creators}  # type: ignore[attr-defined]
+        if kinds - {"var", "sub"}:
+            return (f"{GLOBAL_WHY} (here `{name}` makes Keras layers, which may hold non-trainable variables or "
+                    "random-seed state that TF1 did not list)")
+        for n in walk(fp.node):  # type: ignore[attr-defined]
+            if isinstance(n, cst.Arg) and n.keyword is not None and n.keyword.value in ("trainable", "collections"):
+                return f"{GLOBAL_WHY} (here `{name}` passes `{n.keyword.value}=`)"
+            r = an.call_rest(n) if isinstance(n, cst.Call) else None
+            if r in ("get_variable", "Variable") and len([a for a in n.args if a.keyword is None]) > (4 if r == "get_variable" else 1):  # type: ignore[attr-defined]
+                return f"{GLOBAL_WHY} (here `{name}` passes `{r}` arguments by position that may set trainable/collections)"
+    if any(isinstance(n, (cst.Name, cst.Attribute)) and _makes_scoped_variables(an.rest(n))
+           for n in walk(an.module) if id(n) not in an.model_nodes):
+        return f"{GLOBAL_WHY} (here variables are also made outside the model functions)"
+    return None
 
 
 def _refused_read(an: Analysis, n: cst.CSTNode) -> str | None:
@@ -100,9 +158,10 @@ def _refused_read(an: Analysis, n: cst.CSTNode) -> str | None:
         if scoped_object(an, n) is not None:
             return None
         return _scoped_read_reason(an, n, key)
+    if is_global_read(an, n):
+        return None  # decided by plan_variable_reads (_global_refusal)
     if key == "GraphKeys.GLOBAL_VARIABLES" or (r in ("global_variables", "all_variables") and not n.args):
-        return ("GLOBAL_VARIABLES also list the non-trainable variables and the optimizer slots created before the read, "
-                "which the Keras objects and optimizers create at other times; not converted")
+        return f"{GLOBAL_WHY}; not converted"
     return None
 
 
@@ -558,6 +617,9 @@ def plan_variable_reads(an: Analysis) -> None:
         an.plan.summary += note
     if not an.variable_reads:
         return
+    why = _global_refusal(an) if any(is_global_read(an, c) for c in an.variable_reads) else None
+    if why is not None:
+        raise Unsupported(next(c for c in an.variable_reads if is_global_read(an, c)), f"`tf.global_variables()`: {why}; not converted")
     for u in an.units.values():
         for s in u.stmts:
             if s.kind == V:
@@ -641,11 +703,14 @@ def plan_variable_reads(an: Analysis) -> None:
                                         "it would not build every object; not converted")
         check_name_uses(an, call, line)
         objects = [scoped] if scoped is not None else [names[name][0] for name in order]
-        code = " + ".join(f"{o}.trainable_variables" for o in objects)
+        attr = "variables" if is_global_read(an, call) else "trainable_variables"
+        code = " + ".join(f"{o}.{attr}" for o in objects)
         an.plan.call_builders[id(call)] = _code_builder(code)
         an.plan.dropped.append(call)
         an.plan.stmt_builders[id(line)] = _trace_before(var)
-        an.plan.summary += (f"; the TRAINABLE_VARIABLES read becomes `{code}` (TF1's creation order), read after "
+        kind = ("GLOBAL_VARIABLES read (here only the model's variables: plain gradient descent makes no slots)"
+                if is_global_read(an, call) else "TRAINABLE_VARIABLES read")
+        an.plan.summary += (f"; the {kind} becomes `{code}` (TF1's creation order), read after "
                             "`get_concrete_function()` traces the first function and so builds the objects")
 
 
