@@ -1007,6 +1007,24 @@ def test_global_variables_read_refusals(old: str, new: str, why: str) -> None:
     assert "GradientTape" not in out
 
 
+def test_variable_reads_after_runs() -> None:
+    """A collection read after a run statement that called every object (which built them)
+    needs no trace; after runs in a loop only (which may run zero times) or with no run
+    before it, a trace comes first, unless an earlier read's trace did (the fixture
+    session_global_variables_sgd: one trace, then `n_after = len(linear_loss_layer.variables)`)."""
+    src = (FIXTURES / "session_global_variables_sgd" / "input.py").read_text()
+    expected = (FIXTURES / "session_global_variables_sgd" / "expected.py").read_text()
+    assert expected.count("get_concrete_function()") == 1
+    assert "    n_after = len(linear_loss_layer.variables)\n" in expected
+    src = src.replace("    global_vars = tf.global_variables()\n", "").replace(
+        "    for step in range(20):\n",
+        "    l = sess.run(loss, {x: x_np, y: y_np})\n    global_vars = tf.global_variables()\n    for step in range(20):\n")
+    out, mine = _tf2120(src)
+    assert any(f.status is Status.APPLIED and "eager" in f.message for f in mine), [f.message for f in mine]
+    assert "get_concrete_function" not in out
+    assert "    l = compute_loss(x_np, y_np).numpy()\n    global_vars = linear_loss_layer.variables\n" in out, out
+
+
 # -- graph control flow (rules/tf1_to_tf2/_control_flow.py) ---------------------------------
 
 _SGD_SRC = (TF1 / "manual_sgd_gradients.py").read_text()

@@ -644,6 +644,7 @@ def plan_variable_reads(an: Analysis) -> None:
                                        "sub-layers: Keras lists a layer's own variables before its sub-layers', "
                                        "TF1 in creation order; not converted")
     names = an.instance_names()
+    traced: dict[int, int] = {}  # id(unit) -> top-level index of the first trace emitted in it
     for call in an.variable_reads:
         line = an.find_stmt(call)
         home_unit = next((x for x in an.units.values() if any(s.node is line for s in x.stmts)), None)
@@ -673,45 +674,63 @@ def plan_variable_reads(an: Analysis) -> None:
         order = sorted(first, key=lambda k: first[k])
         # the generated function whose trace builds every object: the first one run after the read
         mine = [v for v in an.variants if v.unit is u]
-        if any(top < read.index for v in mine for top in v.tops):
-            raise Unsupported(call, "`tf.trainable_variables()` after a converted `sess.run`; not converted")
         runs = sorted((top, i) for i, v in enumerate(mine) for top in v.tops)
+        # read after the runs: the objects are built already when a run of a function that
+        # calls every object is a statement of its own before the read (it ran); otherwise
+        # (runs in loops or blocks, which may not run) the trace below builds them (a trace
+        # of a traced function returns its cached concrete function, running nothing)
+        built = any(top < read.index and isinstance(u.body[top], cst.SimpleStatementLine)
+                    and _calls_every(an, mine[i], order) for top, i in runs)
+        built = built or traced.get(id(u), len(u.body)) < read.index  # an earlier read's trace
         if not runs:
             raise Unsupported(call, "`tf.trainable_variables()` in a function without converted runs; not converted")
         var = mine[runs[0][1]]
         scoped = scoped_object(an, call)
         if var.anchor >= read.index and scoped is not None:
             _move_scoped_read(an, u, read, call, scoped, order, mine, runs)
+            traced[id(u)] = min(traced.get(id(u), len(u.body)), max(v.anchor for v in mine))
             continue
         filters = _prefix_filters(an, u, read, call) if var.anchor >= read.index else None
         if filters is not None:
             an.plan.remove.add(id(read.node))
             for stmt, name, obj in filters:
                 _move_scoped_read(an, u, stmt, call, obj, order, mine, runs, bound_name=name)
+            traced[id(u)] = min(traced.get(id(u), len(u.body)), max(v.anchor for v in mine))
             continue
         if var.anchor >= read.index:
             raise Unsupported(call, "`tf.trainable_variables()` before the point where the converted functions are defined; not converted")
         if any(p.stmt.kind == NEXT for p in var.params):
             raise Unsupported(call, "`tf.trainable_variables()` before a function of dataset elements (no input signature to "
                                     "trace it with); not converted")
-        if id(line) in an.plan.stmt_builders:
-            raise Unsupported(call, "`tf.trainable_variables()` twice in one statement; not converted")
-        members = {id(m.node) for m in var.members} | ({id(m.node) for m in var.helper.members} if var.helper is not None else set())
-        for name in order:  # one object each: any call of it builds it
-            if not any(id(an.find_stmt(ext)) in members for ext in an.models[name].external):  # type: ignore[attr-defined]
-                raise Unsupported(call, f"`tf.trainable_variables()`: the first converted run does not call `{name}`, so tracing "
-                                        "it would not build every object; not converted")
+        if not built:
+            if id(line) in an.plan.stmt_builders:
+                raise Unsupported(call, "`tf.trainable_variables()` twice in one statement; not converted")
+            for name in order:  # one object each: any call of it builds it
+                if not _calls_every(an, var, [name]):
+                    raise Unsupported(call, f"`tf.trainable_variables()`: the first converted run does not call `{name}`, so "
+                                            "tracing it would not build every object; not converted")
         check_name_uses(an, call, line)
         objects = [scoped] if scoped is not None else [names[name][0] for name in order]
         attr = "variables" if is_global_read(an, call) else "trainable_variables"
         code = " + ".join(f"{o}.{attr}" for o in objects)
         an.plan.call_builders[id(call)] = _code_builder(code)
         an.plan.dropped.append(call)
-        an.plan.stmt_builders[id(line)] = _trace_before(var)
         kind = ("GLOBAL_VARIABLES read (here only the model's variables: plain gradient descent makes no slots)"
                 if is_global_read(an, call) else "TRAINABLE_VARIABLES read")
+        if built:
+            an.plan.summary += f"; the {kind} becomes `{code}` (TF1's creation order; a run before it built the objects)"
+            continue
+        an.plan.stmt_builders[id(line)] = _trace_before(var)
+        traced[id(u)] = min(traced.get(id(u), len(u.body)), read.index)
         an.plan.summary += (f"; the {kind} becomes `{code}` (TF1's creation order), read after "
                             "`get_concrete_function()` traces the first function and so builds the objects")
+
+
+def _calls_every(an: Analysis, var, order: list[str]) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the generated function `var` calls every model function in `order` (one
+    object each: any call of it builds it)."""
+    members = {id(m.node) for m in var.members} | ({id(m.node) for m in var.helper.members} if var.helper is not None else set())
+    return all(any(id(an.find_stmt(ext)) in members for ext in an.models[name].external) for name in order)  # type: ignore[attr-defined]
 
 
 def _move_scoped_read(an: Analysis, u, read, call: cst.Call, obj: str, order: list[str], mine: list, runs: list,  # type: ignore[no-untyped-def]
