@@ -1007,6 +1007,30 @@ def test_global_variables_read_refusals(old: str, new: str, why: str) -> None:
     assert "GradientTape" not in out
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "why"),
+    [
+        # fetched before any run: Keras has not created the variables yet
+        ("    for step in range(20):\n", "    w0 = sess.run(tf.global_variables()[0])\n    for step in range(20):\n",
+         "not preceded by a run that surely calls"),
+        # slots: the element could be one of them
+        ("tf.train.GradientDescentOptimizer(0.1)", "tf.train.AdagradOptimizer(0.1)", "makes slot or accumulator"),
+        # the runs before it may not have run
+        ("    for step in range(20):\n", "    for step in range(int(x_np[0, 0] > 9)):\n", "not preceded by a run that surely calls"),
+    ],
+)
+def test_fetched_variable_element_refusals(old: str, new: str, why: str) -> None:
+    """`sess.run(tf.global_variables()[0])` -> `<object>.variables[0].numpy()` only after a
+    run that surely built the object, where the list is TF1's (fixture
+    session_global_variables_sgd, proven)."""
+    src = (FIXTURES / "session_global_variables_sgd" / "input.py").read_text()
+    assert "    w = sess.run(tf.global_variables()[0])\n" in src and old in src
+    out, mine = _tf2120(src.replace(old, new, 1))
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
+    assert why.lower() in mine[0].message.lower(), mine[0].message
+    assert "GradientTape" not in out
+
+
 def test_variable_reads_after_runs() -> None:
     """A collection read after a run statement that called every object (which built them)
     needs no trace; after runs in a loop only (which may run zero times) or with no run

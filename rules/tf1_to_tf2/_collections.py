@@ -297,8 +297,9 @@ def find_variable_reads(an: Analysis) -> None:
     if not an.models:
         return
     find_scope_copies(an)
+    fetched = _find_fetched_elements(an)
     for n in walk(an.module):
-        if id(n) in an.model_nodes or id(n) in an.all_var_lists or id(n) in an.scope_copies:
+        if id(n) in an.model_nodes or id(n) in an.all_var_lists or id(n) in an.scope_copies or id(n) in fetched:
             continue
         why = _refused_read(an, n)
         if why is not None:
@@ -311,6 +312,77 @@ def find_variable_reads(an: Analysis) -> None:
         an.allowed_refs.add(id(n.func))  # type: ignore[attr-defined]
         if n.args:  # type: ignore[attr-defined]
             an.allowed_refs.add(id(n.args[0].value))  # type: ignore[attr-defined]
+
+
+def _find_fetched_elements(an: Analysis) -> set[int]:
+    """`sess.run(tf.global_variables()[0])` (or `tf.trainable_variables()[k]`): one element
+    of the list, the whole fetch of a run, in a program with one Keras object of TF2130 ->
+    `<object>.variables[0].numpy()`. The object has its variables when a run that surely
+    called it came before (_introspection.fetch_ok, as for the lookups by tensor name); the
+    list is TF1's where plan_variable_reads' checks hold (_check_fetched_elements, with
+    _global_refusal for GLOBAL_VARIABLES). Returns the ids of the read calls so handled."""
+    names = an.instance_names()
+    objects = [(fname, names[fname][0]) for fname, fp in an.models.items()
+               if fp.external and len(fp.instances) == 1 and names.get(fname)]  # type: ignore[attr-defined]
+    external = [fname for fname, fp in an.models.items() if fp.external]  # type: ignore[attr-defined]
+    out: set[int] = set()
+    for n in walk(an.module):
+        if not (isinstance(n, cst.Subscript) and isinstance(n.value, cst.Call) and len(n.slice) == 1
+                and isinstance(n.slice[0].slice, cst.Index)):
+            continue
+        read = n.value
+        if id(read) in an.model_nodes or not (is_global_read(an, read) or (an.call_rest(read) == TRAINABLE_READ and not read.args)):
+            continue
+        arg = an._parents.get(id(n)) if an.find_stmt(n) is not None else None
+        run = an._parents.get(id(arg)) if arg is not None else None
+        if not (isinstance(arg, cst.Arg) and isinstance(run, cst.Call) and isinstance(run.func, cst.Attribute)
+                and run.func.attr.value == "run" and run.args and run.args[0] is arg and arg.keyword is None):
+            continue
+        index = n.slice[0].slice.value
+        if not (isinstance(index, cst.Integer) or (isinstance(index, cst.UnaryOperation) and isinstance(index.operator, cst.Minus)
+                                                   and isinstance(index.expression, cst.Integer))):
+            continue
+        if len(objects) != 1 or len(external) != 1:
+            continue  # stays a read (plan_variable_reads refuses it with its reason)
+        fname, obj = objects[0]
+        attr = "variables" if is_global_read(an, read) else "trainable_variables"
+        code = f"{obj}.{attr}"
+        an.tensor_reads[id(n)] = (fname, obj, f"{code}[{an.code(index)}]")
+        an.fetched_variable_reads.append(read)
+        an.allowed_refs.add(id(read.func))
+        if read.args:
+            an.allowed_refs.add(id(read.args[0].value))
+        an.plan.call_builders[id(read)] = _code_builder(code)
+        an.plan.dropped.append(n)
+        out.add(id(read))
+    return out
+
+
+def _check_fetched_elements(an: Analysis) -> None:
+    """The checks of plan_variable_reads for the fetched list elements (_find_fetched_elements)."""
+    from rules.tf1_to_tf2._graph import V, Unsupported
+
+    for call in an.fetched_variable_reads:
+        spelled = f"`{an.code(an._parents[id(call)])}` (fetched)"
+        why = _global_refusal(an) if is_global_read(an, call) else None
+        if why is not None:
+            raise Unsupported(call, f"{spelled}: {why}; not converted")
+        for u in an.units.values():
+            for s in u.stmts:
+                if s.kind == V:
+                    raise Unsupported(s.node, f"{spelled} with variables created outside the model functions that TF2130 "
+                                              "makes Keras objects: their place in TF1's collection is not reproduced; not converted")
+        for name, fp in an.models.items():
+            if any(isinstance(n, cst.Arg) and n.keyword is not None and n.keyword.value == "trainable" for n in walk(fp.node)):  # type: ignore[attr-defined]
+                raise Unsupported(call, f"{spelled} and `{name}` creating variables with `trainable=`: which of them TF1 "
+                                        "listed depends on the value; not converted")
+            own, sub = _own_and_sub(fp)
+            if own and sub:
+                raise Unsupported(fp.node, f"{spelled} and `{name}` creating variables both itself and through sub-layers: "  # type: ignore[attr-defined]
+                                           "Keras lists a layer's own variables before its sub-layers', TF1 in creation order; "
+                                           "not converted")
+        an.plan.summary += (f"; {spelled[:-10]} becomes `{an.tensor_reads[id(an._parents[id(call)])][2]}.numpy()` "
+                            "(TF1's creation order; a run before it built the object)")
 
 
 SCOPE_KEYS = {"GraphKeys.GLOBAL_VARIABLES": "variables", "GraphKeys.TRAINABLE_VARIABLES": "trainable_variables"}
@@ -615,6 +687,7 @@ def plan_variable_reads(an: Analysis) -> None:
 
     for note in an.scope_copy_notes:
         an.plan.summary += note
+    _check_fetched_elements(an)
     if not an.variable_reads:
         return
     why = _global_refusal(an) if any(is_global_read(an, c) for c in an.variable_reads) else None
