@@ -153,12 +153,14 @@ UNTRAINED_KEYS = {"linear_regression_interactive": {"w_init"}}
 # Programs the rewrite must NOT restructure, with a word of the reason it reports.
 NOT_CONVERTED = {
     # tower_loss(x, y) is the TF2130 layer TowerLoss (y a call argument, the root scope
-    # re-entered); its tf.global_variables() reads (count, first variable) would be the
-    # object's variables (plain SGD makes no slots: session_global_variables_sgd), but one
-    # comes after the runs and one is fetched; first refused: main's
+    # re-entered); its tf.global_variables() reads (the count after the runs, the fetched
+    # first variable) are converted on their own now (plain SGD makes no slots: fixture
+    # session_global_variables_sgd, proven). First refused: main's
     # `with tf.variable_scope(tf.get_variable_scope()):` + `reuse_variables()` around the
-    # tower loop (then: name_scope `as scope` printed, ConfigProto, per-tower
-    # compute_gradients averaged by a helper)
+    # tower loop; with those removed by hand, `with tf.Graph().as_default(), tf.device(...)`;
+    # with that removed too, the per-tower `opt.compute_gradients(loss)` in the loop whose
+    # pairs a helper averages before one apply_gradients (ConfigProto is no blocker; the
+    # printed `name_scope(...) as scope` is not reached)
     "multi_tower_device": "TF2130 does not make `main` a Keras layer",
     # `inference` stays on the shim: its helper adds weight decay to the 'losses' collection
     # (and local3's shape reads a computed tensor's static shape); tf.get_collection('losses')
