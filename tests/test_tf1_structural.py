@@ -958,6 +958,11 @@ def test_model_function_composition_rejects_what_it_cannot_prove(change, why) ->
         (("startswith('generator')", "startswith('')"), "non-empty string literal"),
         # the unfiltered list used as well: stays refused
         (("    D_solver = ", "    print(len(t_vars))\n    D_solver = "), "before the point where the converted functions"),
+        # the selected variables' TF1 names printed (Keras names them `G_W1`)
+        (('        "n_g_vars": len(g_vars),\n', '        "n_g_vars": len(g_vars), "names": [v.name for v in g_vars],\n'),
+         "used other than by `len(...)`"),
+        (('        "n_d_vars": len(d_vars),\n', '        "n_d_vars": len(d_vars), "d": str(d_vars),\n'),
+         "used other than by `len(...)`"),
         # a filter that does more than select by prefix
         (("if var.name.startswith('generator')", "if not var.name.startswith('generator')"),
          "before the point where the converted functions"),

@@ -854,6 +854,7 @@ def _move_scoped_read(an: Analysis, u, read, call: cst.Call, obj: str, order: li
             raise Unsupported(call, f"`{name}` (a scoped variable list) is used before the converted functions are defined, "
                                     "other than as a minimize var_list; not converted")
         var_lists.append(tr)
+    _check_moved_list_uses(an, u, line, name, call)
     for tr in var_lists:
         # a kept TF1 optimizer cannot apply gradients to Keras variables: it gets the
         # tf.Variables under them (what the tape watches); a Keras optimizer the object's own
@@ -956,6 +957,35 @@ def _prefix_filters(an: Analysis, u, read, call: cst.Call) -> list | None:  # ty
                                     f"the second call's `{scope}_1/...`); not converted")
         out.append((st, fsmall.targets[0].target.value, obj))
     return out
+
+
+def _check_moved_list_uses(an: Analysis, u, line: cst.CSTNode, name: str, call: cst.Call) -> None:  # type: ignore[no-untyped-def]
+    """The moved list `name` may be counted (`len(name)`), iterated without reading the
+    variables' names, or be a minimize `var_list` (checked by the caller): Keras names a
+    variable `w` where TF1 had `scope/w:0`, so anything else that could print, select or
+    pair by name would silently change."""
+    from rules.tf1_to_tf2._graph import Unsupported
+
+    inside = {id(n) for n in walk(line)}
+    for n in walk(u.node):
+        if not (isinstance(n, cst.Name) and n.value == name) or id(n) in inside:
+            continue
+        up = list(an.ancestors(n))
+        parent = up[1] if len(up) > 1 else None
+        if isinstance(parent, cst.Arg) and len(up) > 2 and isinstance(up[2], cst.Call):
+            c = up[2]
+            if isinstance(c.func, cst.Name) and c.func.value == "len" and len(c.args) == 1:
+                continue
+            if isinstance(c.func, cst.Attribute) and c.func.attr.value == "minimize" and parent.keyword is not None \
+                    and parent.keyword.value == "var_list":
+                continue
+        loop = parent if isinstance(parent, (cst.CompFor, cst.For)) and parent.iter is n else None
+        scope = up[2] if isinstance(loop, cst.CompFor) and len(up) > 2 else loop
+        if scope is not None and not any(isinstance(a, cst.Attribute) and a.attr.value in NAME_ATTRS for a in walk(scope)):
+            continue
+        raise Unsupported(call, f"`{name}` (the variables of a Keras object) is used other than by `len(...)`, iteration "
+                                "that does not read their names, or a minimize var_list: Keras names a variable `w` where "
+                                "TF1 had `scope/w:0`; not converted")
 
 
 class LateLines:
