@@ -19,8 +19,11 @@ sub-objects, several objects of one function, calls of a model function after th
 no generated function that calls every object before any other run, and TF1 names used for
 anything but printing them (Keras names a variable `W` where TF1 had `scope/W:0`: name
 filters, `sorted(key=...)` and `.op` would select or pair differently; a printed listing is
-reported as changed). GLOBAL_VARIABLES reads stay refused (optimizer slots and non-trainable
-variables are created at other times).
+reported as changed). GLOBAL_VARIABLES reads (`tf.global_variables()`, no scope) are the
+objects' `variables` only where they list the same variables (_global_refusal: plain
+gradient descent without a global step, model functions making trainable variables only;
+tests/fixtures/tf1_to_tf2/session_global_variables_sgd); elsewhere they stay refused
+(optimizer slots and non-trainable variables are created at other times).
 
 Scoped reads (`get_collection(<TRAINABLE|GLOBAL>_VARIABLES, scope=...)`):
 `get_collection(TRAINABLE_VARIABLES, scope='online')` whose literal scope is exactly the
@@ -29,7 +32,13 @@ scope of one TF2130 object (`QNetwork(name='online')`) and no prefix of another 
 object's `trainable_variables`. When read before the point where the generated functions
 are defined, the line moves after them, behind a trace of the first run function that
 calls every object (_move_scoped_read); the list may be used before that only as a
-minimize `var_list`, which the train step reads from the object itself. A helper that
+minimize `var_list`, which the train step reads from the object itself (its Keras
+variables for a Keras optimizer, the tf.Variables under them for a kept TF1 one).
+`t_vars = tf.trainable_variables()` read there and used only by name-prefix filters
+(`g_vars = [v for v in t_vars if v.name.startswith('generator')]`) that select exactly one
+object's variables goes, each filter line moving as a scoped read (_prefix_filters: what
+TF1's names are and why the prefix selects that list, in that order; corpus/tf1/
+gan_two_optimizers.py, proven by the numeric test). A helper that
 copies one scope onto another (find_scope_copies) is converted under the conditions its
 docstring lists. Everything else stays refused, each with its own reason
 (_scoped_read_reason, _copy_refusal): a scope with regular-expression characters, a
@@ -80,8 +89,63 @@ def _is_trainable_read(an: Analysis, n: cst.CSTNode) -> bool:
         return True
     if scoped_object(an, n) is not None:
         return True
+    if is_global_read(an, n):
+        return True
     return (r == "get_collection" and len(n.args) == 1 and n.args[0].keyword is None
             and an.rest(n.args[0].value) == "GraphKeys.TRAINABLE_VARIABLES")
+
+
+def is_global_read(an: Analysis, n: cst.CSTNode) -> bool:
+    """`tf.global_variables()` / `tf.all_variables()` / `tf.get_collection(GLOBAL_VARIABLES)`
+    (no scope): converted by plan_variable_reads where _global_refusal finds it equal to the
+    trainable list."""
+    if not isinstance(n, cst.Call):
+        return False
+    r = an.call_rest(n)
+    if r in ("global_variables", "all_variables") and not n.args:
+        return True
+    return (r == "get_collection" and len(n.args) == 1 and n.args[0].keyword is None
+            and an.rest(n.args[0].value) == "GraphKeys.GLOBAL_VARIABLES")
+
+
+GLOBAL_WHY = ("GLOBAL_VARIABLES also list the non-trainable variables and the optimizer slots created before the read, "
+              "which the Keras objects and optimizers create at other times")
+
+
+def _global_refusal(an: Analysis) -> str | None:
+    """Why a GLOBAL_VARIABLES read (no scope) is not the trainable list here, or None.
+
+    TF1's GLOBAL_VARIABLES list every variable created so far: the model variables (the
+    trainable ones and the non-trainable ones, such as batch-norm moving statistics),
+    optimizer slots and accumulators (Adam's m, v, beta1_power, ...), the global step, metric
+    and EMA variables elsewhere. Equal to TRAINABLE_VARIABLES, in the same order, when every
+    optimizer is a `tf.train.GradientDescentOptimizer` given no `global_step` (it makes no
+    variable: checked in TF 2.21, `minimize` adds none to the graph), the model functions
+    create their variables only by get_variable / tf.Variable, or by calling other such
+    model functions, with no `trainable=` argument (so every variable is trainable), and no
+    variable is made outside them (plan_variable_reads refuses that). The Keras objects
+    then list the same variables as `variables` (= `trainable_variables`)."""
+    for tr in an.train_ops.values():
+        if an.call_rest(an.optimizer_call(tr)) != "train.GradientDescentOptimizer":
+            return (f"{GLOBAL_WHY} (here `{an.code(an.optimizer_call(tr))}` makes slot or accumulator variables; "
+                    "only plain gradient descent makes none)")
+        if tr.global_step is not None:
+            return f"{GLOBAL_WHY} (here the global step `{tr.global_step}`)"
+    for name, fp in an.models.items():
+        kinds = {c.kind for c in fp.creators}  # type: ignore[attr-defined]
+        if kinds - {"var", "sub"}:
+            return (f"{GLOBAL_WHY} (here `{name}` makes Keras layers, which may hold non-trainable variables or "
+                    "random-seed state that TF1 did not list)")
+        for n in walk(fp.node):  # type: ignore[attr-defined]
+            if isinstance(n, cst.Arg) and n.keyword is not None and n.keyword.value in ("trainable", "collections"):
+                return f"{GLOBAL_WHY} (here `{name}` passes `{n.keyword.value}=`)"
+            r = an.call_rest(n) if isinstance(n, cst.Call) else None
+            if r in ("get_variable", "Variable") and len([a for a in n.args if a.keyword is None]) > (4 if r == "get_variable" else 1):  # type: ignore[attr-defined]
+                return f"{GLOBAL_WHY} (here `{name}` passes `{r}` arguments by position that may set trainable/collections)"
+    if any(isinstance(n, (cst.Name, cst.Attribute)) and _makes_scoped_variables(an.rest(n))
+           for n in walk(an.module) if id(n) not in an.model_nodes):
+        return f"{GLOBAL_WHY} (here variables are also made outside the model functions)"
+    return None
 
 
 def _refused_read(an: Analysis, n: cst.CSTNode) -> str | None:
@@ -94,9 +158,10 @@ def _refused_read(an: Analysis, n: cst.CSTNode) -> str | None:
         if scoped_object(an, n) is not None:
             return None
         return _scoped_read_reason(an, n, key)
+    if is_global_read(an, n):
+        return None  # decided by plan_variable_reads (_global_refusal)
     if key == "GraphKeys.GLOBAL_VARIABLES" or (r in ("global_variables", "all_variables") and not n.args):
-        return ("GLOBAL_VARIABLES also list the non-trainable variables and the optimizer slots created before the read, "
-                "which the Keras objects and optimizers create at other times; not converted")
+        return f"{GLOBAL_WHY}; not converted"
     return None
 
 
@@ -232,8 +297,9 @@ def find_variable_reads(an: Analysis) -> None:
     if not an.models:
         return
     find_scope_copies(an)
+    fetched = _find_fetched_elements(an)
     for n in walk(an.module):
-        if id(n) in an.model_nodes or id(n) in an.all_var_lists or id(n) in an.scope_copies:
+        if id(n) in an.model_nodes or id(n) in an.all_var_lists or id(n) in an.scope_copies or id(n) in fetched:
             continue
         why = _refused_read(an, n)
         if why is not None:
@@ -246,6 +312,77 @@ def find_variable_reads(an: Analysis) -> None:
         an.allowed_refs.add(id(n.func))  # type: ignore[attr-defined]
         if n.args:  # type: ignore[attr-defined]
             an.allowed_refs.add(id(n.args[0].value))  # type: ignore[attr-defined]
+
+
+def _find_fetched_elements(an: Analysis) -> set[int]:
+    """`sess.run(tf.global_variables()[0])` (or `tf.trainable_variables()[k]`): one element
+    of the list, the whole fetch of a run, in a program with one Keras object of TF2130 ->
+    `<object>.variables[0].numpy()`. The object has its variables when a run that surely
+    called it came before (_introspection.fetch_ok, as for the lookups by tensor name); the
+    list is TF1's where plan_variable_reads' checks hold (_check_fetched_elements, with
+    _global_refusal for GLOBAL_VARIABLES). Returns the ids of the read calls so handled."""
+    names = an.instance_names()
+    objects = [(fname, names[fname][0]) for fname, fp in an.models.items()
+               if fp.external and len(fp.instances) == 1 and names.get(fname)]  # type: ignore[attr-defined]
+    external = [fname for fname, fp in an.models.items() if fp.external]  # type: ignore[attr-defined]
+    out: set[int] = set()
+    for n in walk(an.module):
+        if not (isinstance(n, cst.Subscript) and isinstance(n.value, cst.Call) and len(n.slice) == 1
+                and isinstance(n.slice[0].slice, cst.Index)):
+            continue
+        read = n.value
+        if id(read) in an.model_nodes or not (is_global_read(an, read) or (an.call_rest(read) == TRAINABLE_READ and not read.args)):
+            continue
+        arg = an._parents.get(id(n)) if an.find_stmt(n) is not None else None
+        run = an._parents.get(id(arg)) if arg is not None else None
+        if not (isinstance(arg, cst.Arg) and isinstance(run, cst.Call) and isinstance(run.func, cst.Attribute)
+                and run.func.attr.value == "run" and run.args and run.args[0] is arg and arg.keyword is None):
+            continue
+        index = n.slice[0].slice.value
+        if not (isinstance(index, cst.Integer) or (isinstance(index, cst.UnaryOperation) and isinstance(index.operator, cst.Minus)
+                                                   and isinstance(index.expression, cst.Integer))):
+            continue
+        if len(objects) != 1 or len(external) != 1:
+            continue  # stays a read (plan_variable_reads refuses it with its reason)
+        fname, obj = objects[0]
+        attr = "variables" if is_global_read(an, read) else "trainable_variables"
+        code = f"{obj}.{attr}"
+        an.tensor_reads[id(n)] = (fname, obj, f"{code}[{an.code(index)}]")
+        an.fetched_variable_reads.append(read)
+        an.allowed_refs.add(id(read.func))
+        if read.args:
+            an.allowed_refs.add(id(read.args[0].value))
+        an.plan.call_builders[id(read)] = _code_builder(code)
+        an.plan.dropped.append(n)
+        out.add(id(read))
+    return out
+
+
+def _check_fetched_elements(an: Analysis) -> None:
+    """The checks of plan_variable_reads for the fetched list elements (_find_fetched_elements)."""
+    from rules.tf1_to_tf2._graph import V, Unsupported
+
+    for call in an.fetched_variable_reads:
+        spelled = f"`{an.code(an._parents[id(call)])}` (fetched)"
+        why = _global_refusal(an) if is_global_read(an, call) else None
+        if why is not None:
+            raise Unsupported(call, f"{spelled}: {why}; not converted")
+        for u in an.units.values():
+            for s in u.stmts:
+                if s.kind == V:
+                    raise Unsupported(s.node, f"{spelled} with variables created outside the model functions that TF2130 "
+                                              "makes Keras objects: their place in TF1's collection is not reproduced; not converted")
+        for name, fp in an.models.items():
+            if any(isinstance(n, cst.Arg) and n.keyword is not None and n.keyword.value == "trainable" for n in walk(fp.node)):  # type: ignore[attr-defined]
+                raise Unsupported(call, f"{spelled} and `{name}` creating variables with `trainable=`: which of them TF1 "
+                                        "listed depends on the value; not converted")
+            own, sub = _own_and_sub(fp)
+            if own and sub:
+                raise Unsupported(fp.node, f"{spelled} and `{name}` creating variables both itself and through sub-layers: "  # type: ignore[attr-defined]
+                                           "Keras lists a layer's own variables before its sub-layers', TF1 in creation order; "
+                                           "not converted")
+        an.plan.summary += (f"; {spelled[:-10]} becomes `{an.tensor_reads[id(an._parents[id(call)])][2]}.numpy()` "
+                            "(TF1's creation order; a run before it built the object)")
 
 
 SCOPE_KEYS = {"GraphKeys.GLOBAL_VARIABLES": "variables", "GraphKeys.TRAINABLE_VARIABLES": "trainable_variables"}
@@ -550,8 +687,12 @@ def plan_variable_reads(an: Analysis) -> None:
 
     for note in an.scope_copy_notes:
         an.plan.summary += note
+    _check_fetched_elements(an)
     if not an.variable_reads:
         return
+    why = _global_refusal(an) if any(is_global_read(an, c) for c in an.variable_reads) else None
+    if why is not None:
+        raise Unsupported(next(c for c in an.variable_reads if is_global_read(an, c)), f"`tf.global_variables()`: {why}; not converted")
     for u in an.units.values():
         for s in u.stmts:
             if s.kind == V:
@@ -576,6 +717,7 @@ def plan_variable_reads(an: Analysis) -> None:
                                        "sub-layers: Keras lists a layer's own variables before its sub-layers', "
                                        "TF1 in creation order; not converted")
     names = an.instance_names()
+    traced: dict[int, int] = {}  # id(unit) -> top-level index of the first trace emitted in it
     for call in an.variable_reads:
         line = an.find_stmt(call)
         home_unit = next((x for x in an.units.values() if any(s.node is line for s in x.stmts)), None)
@@ -605,39 +747,67 @@ def plan_variable_reads(an: Analysis) -> None:
         order = sorted(first, key=lambda k: first[k])
         # the generated function whose trace builds every object: the first one run after the read
         mine = [v for v in an.variants if v.unit is u]
-        if any(top < read.index for v in mine for top in v.tops):
-            raise Unsupported(call, "`tf.trainable_variables()` after a converted `sess.run`; not converted")
         runs = sorted((top, i) for i, v in enumerate(mine) for top in v.tops)
+        # read after the runs: the objects are built already when a run of a function that
+        # calls every object is a statement of its own before the read (it ran); otherwise
+        # (runs in loops or blocks, which may not run) the trace below builds them (a trace
+        # of a traced function returns its cached concrete function, running nothing)
+        built = any(top < read.index and isinstance(u.body[top], cst.SimpleStatementLine)
+                    and _calls_every(an, mine[i], order) for top, i in runs)
+        built = built or traced.get(id(u), len(u.body)) < read.index  # an earlier read's trace
         if not runs:
             raise Unsupported(call, "`tf.trainable_variables()` in a function without converted runs; not converted")
         var = mine[runs[0][1]]
         scoped = scoped_object(an, call)
         if var.anchor >= read.index and scoped is not None:
             _move_scoped_read(an, u, read, call, scoped, order, mine, runs)
+            traced[id(u)] = min(traced.get(id(u), len(u.body)), max(v.anchor for v in mine))
+            continue
+        filters = _prefix_filters(an, u, read, call) if var.anchor >= read.index else None
+        if filters is not None:
+            an.plan.remove.add(id(read.node))
+            for stmt, name, obj in filters:
+                _move_scoped_read(an, u, stmt, call, obj, order, mine, runs, bound_name=name)
+            traced[id(u)] = min(traced.get(id(u), len(u.body)), max(v.anchor for v in mine))
             continue
         if var.anchor >= read.index:
             raise Unsupported(call, "`tf.trainable_variables()` before the point where the converted functions are defined; not converted")
         if any(p.stmt.kind == NEXT for p in var.params):
             raise Unsupported(call, "`tf.trainable_variables()` before a function of dataset elements (no input signature to "
                                     "trace it with); not converted")
-        if id(line) in an.plan.stmt_builders:
-            raise Unsupported(call, "`tf.trainable_variables()` twice in one statement; not converted")
-        members = {id(m.node) for m in var.members} | ({id(m.node) for m in var.helper.members} if var.helper is not None else set())
-        for name in order:  # one object each: any call of it builds it
-            if not any(id(an.find_stmt(ext)) in members for ext in an.models[name].external):  # type: ignore[attr-defined]
-                raise Unsupported(call, f"`tf.trainable_variables()`: the first converted run does not call `{name}`, so tracing "
-                                        "it would not build every object; not converted")
+        if not built:
+            if id(line) in an.plan.stmt_builders:
+                raise Unsupported(call, "`tf.trainable_variables()` twice in one statement; not converted")
+            for name in order:  # one object each: any call of it builds it
+                if not _calls_every(an, var, [name]):
+                    raise Unsupported(call, f"`tf.trainable_variables()`: the first converted run does not call `{name}`, so "
+                                            "tracing it would not build every object; not converted")
         check_name_uses(an, call, line)
         objects = [scoped] if scoped is not None else [names[name][0] for name in order]
-        code = " + ".join(f"{o}.trainable_variables" for o in objects)
+        attr = "variables" if is_global_read(an, call) else "trainable_variables"
+        code = " + ".join(f"{o}.{attr}" for o in objects)
         an.plan.call_builders[id(call)] = _code_builder(code)
         an.plan.dropped.append(call)
+        kind = ("GLOBAL_VARIABLES read (here only the model's variables: plain gradient descent makes no slots)"
+                if is_global_read(an, call) else "TRAINABLE_VARIABLES read")
+        if built:
+            an.plan.summary += f"; the {kind} becomes `{code}` (TF1's creation order; a run before it built the objects)"
+            continue
         an.plan.stmt_builders[id(line)] = _trace_before(var)
-        an.plan.summary += (f"; the TRAINABLE_VARIABLES read becomes `{code}` (TF1's creation order), read after "
+        traced[id(u)] = min(traced.get(id(u), len(u.body)), read.index)
+        an.plan.summary += (f"; the {kind} becomes `{code}` (TF1's creation order), read after "
                             "`get_concrete_function()` traces the first function and so builds the objects")
 
 
-def _move_scoped_read(an: Analysis, u, read, call: cst.Call, obj: str, order: list[str], mine: list, runs: list) -> None:  # type: ignore[no-untyped-def]
+def _calls_every(an: Analysis, var, order: list[str]) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the generated function `var` calls every model function in `order` (one
+    object each: any call of it builds it)."""
+    members = {id(m.node) for m in var.members} | ({id(m.node) for m in var.helper.members} if var.helper is not None else set())
+    return all(any(id(an.find_stmt(ext)) in members for ext in an.models[name].external) for name in order)  # type: ignore[attr-defined]
+
+
+def _move_scoped_read(an: Analysis, u, read, call: cst.Call, obj: str, order: list[str], mine: list, runs: list,  # type: ignore[no-untyped-def]
+                      bound_name: str | None = None) -> None:
     """`online_vars = tf.get_collection(TRAINABLE_VARIABLES, scope='online')` before the
     point where the converted functions are defined: the line moves after them, behind a
     trace of the first function run that calls every object (which builds them, as its
@@ -650,10 +820,13 @@ def _move_scoped_read(an: Analysis, u, read, call: cst.Call, obj: str, order: li
 
     line = read.node
     small = line.body[0] if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 else None
-    if not (isinstance(small, cst.Assign) and small.value is call and len(small.targets) == 1
-            and isinstance(small.targets[0].target, cst.Name)):
+    if bound_name is not None:
+        name = bound_name  # a prefix filter of the whole list (_prefix_filters)
+    elif not (isinstance(small, cst.Assign) and small.value is call and len(small.targets) == 1
+              and isinstance(small.targets[0].target, cst.Name)):
         raise Unsupported(call, "a scoped TRAINABLE_VARIABLES read before the converted functions that is not `name = <read>`; not converted")
-    name = small.targets[0].target.value
+    else:
+        name = small.targets[0].target.value
     var = None
     for _top, i in runs:
         v = mine[i]
@@ -681,34 +854,160 @@ def _move_scoped_read(an: Analysis, u, read, call: cst.Call, obj: str, order: li
             raise Unsupported(call, f"`{name}` (a scoped variable list) is used before the converted functions are defined, "
                                     "other than as a minimize var_list; not converted")
         var_lists.append(tr)
+    _check_moved_list_uses(an, u, line, name, call)
     for tr in var_lists:
-        # the tf.Variables under the Keras variables (what the tape watches; a kept TF1
-        # optimizer cannot apply gradients to Keras variables)
-        tr.var_list = cst.parse_expression(f"[v.value for v in {obj}.trainable_variables]")
+        # a kept TF1 optimizer cannot apply gradients to Keras variables: it gets the
+        # tf.Variables under them (what the tape watches); a Keras optimizer the object's own
+        kept = an.kept_v1(an.optimizer_call(tr))
+        tr.var_list = cst.parse_expression(f"[v.value for v in {obj}.trainable_variables]" if kept
+                                           else f"{obj}.trainable_variables")
     an.plan.remove.add(id(line))
     anchor_stmt = u.body[anchor]
     anchor_stmt = an.metric_synthetic.get(id(anchor_stmt), anchor_stmt)
     code = f"{obj}.trainable_variables"
-    an.plan.inserts.setdefault(id(anchor_stmt), []).append(
-        LateLines([f"{var.name}.get_concrete_function()  # builds the Keras objects (their variables)",
-                   f"{name} = {code}"], line))  # type: ignore[arg-type]
-    an.plan.summary += (f"; the scoped TRAINABLE_VARIABLES read becomes `{code}`, read after `get_concrete_function()` traces "
+    trace = f"{var.name}.get_concrete_function()  # builds the Keras objects (their variables)"
+    late = an.plan.inserts.setdefault(id(anchor_stmt), [])
+    prev = next((x for x in late if isinstance(x, LateLines) and x.trace == trace), None)
+    if prev is not None:  # a second moved read: after the same trace
+        prev.add(read.index, f"{name} = {code}", line)  # type: ignore[arg-type]
+    else:
+        late.append(LateLines(trace, read.index, f"{name} = {code}", line))  # type: ignore[arg-type]
+    what = (f"the TRAINABLE_VARIABLES name filter `{name}`" if bound_name is not None
+            else "the scoped TRAINABLE_VARIABLES read")
+    an.plan.summary += (f"; {what} becomes `{code}`, read after `get_concrete_function()` traces "
                         "a function that calls every object (and so builds them), after the converted functions")
+
+
+def _prefix_filters(an: Analysis, u, read, call: cst.Call) -> list | None:  # type: ignore[no-untyped-def,type-arg]
+    """`t_vars = tf.trainable_variables()` before the point where the generated functions
+    are defined, used only by name-prefix filters, each the whole value of a statement of
+    the same function:
+
+        g_vars = [var for var in t_vars if var.name.startswith('generator')]
+
+    TF1 names every variable of a TF2130 object made from a function whose creators all sit
+    in one literal `with tf.variable_scope('generator'):` `generator/<name>:0`, and the
+    collection lists the variables created so far in creation order; the program creates
+    variables nowhere else (plan_variable_reads refuses other creators). A prefix `P` of
+    `generator/` that is no prefix of another object's `<scope>/` (and no other object's
+    `<scope>/` a prefix of `P`) therefore selects exactly that object's variables, in the
+    order it created them, which is the order Keras lists its `trainable_variables` in (own
+    weights in creation order; plan_variable_reads refuses objects with both own weights and
+    sub-layers, and `trainable=` arguments). A function that makes `tf.Variable`s (named by
+    TF1's name scope, which a second call uniquifies to `generator_1/`) must be called once.
+    Each filter line then becomes `g_vars = generator_layer.trainable_variables`, moved as a
+    scoped read (_move_scoped_read), and the read itself goes. None when the read is not
+    `name = <read>` used only so (the caller's refusal stands); Unsupported for a filter
+    that does not select exactly one object's variables."""
+    from rules.tf1_to_tf2._graph import Unsupported
+    from rules.tf1_to_tf2._model import string_value
+
+    line = read.node
+    small = only_small_stmt(line)
+    if not (isinstance(small, cst.Assign) and small.value is call and len(small.targets) == 1
+            and isinstance(small.targets[0].target, cst.Name)):
+        return None
+    t = small.targets[0].target.value
+    if sum(1 for s in u.stmts if t in s.defines) != 1:
+        return None
+    uses = [n for n in walk(u.node) if isinstance(n, cst.Name) and n.value == t and n is not small.targets[0].target]
+    if not uses:
+        return None
+    by_stmt = {id(s.node): s for s in u.stmts}
+    objects = _scope_objects(an)
+    names = an.instance_names()
+    made = {o for fname, fp in an.models.items() if fp.external for o in names.get(fname, [])}  # type: ignore[attr-defined]
+    out = []
+    for n in uses:
+        comp = next((a for i, a in enumerate(an.ancestors(n)) if i == 2), None)  # Name <- CompFor <- ListComp
+        if not (isinstance(comp, cst.ListComp) and comp.for_in.iter is n):
+            return None
+        stmt = an.find_stmt(comp)
+        st = by_stmt.get(id(stmt))
+        fsmall = only_small_stmt(stmt) if stmt is not None else None
+        if st is None or st.index <= read.index or not (isinstance(fsmall, cst.Assign) and fsmall.value is comp
+                                                        and len(fsmall.targets) == 1 and isinstance(fsmall.targets[0].target, cst.Name)):
+            return None
+        f = comp.for_in
+        cond = f.ifs[0].test if len(f.ifs) == 1 else None
+        if not (isinstance(f.target, cst.Name) and isinstance(comp.elt, cst.Name) and comp.elt.value == f.target.value
+                and f.inner_for_in is None and f.asynchronous is None and isinstance(cond, cst.Call)
+                and isinstance(cond.func, cst.Attribute) and cond.func.attr.value == "startswith"
+                and isinstance(cond.func.value, cst.Attribute) and cond.func.value.attr.value == "name"
+                and isinstance(cond.func.value.value, cst.Name) and cond.func.value.value.value == f.target.value
+                and len(cond.args) == 1 and cond.args[0].keyword is None and not cond.args[0].star):
+            return None
+        prefix = string_value(cond.args[0].value)
+        spelled = an.code(comp)
+        if not prefix:
+            raise Unsupported(call, f"`{spelled}`: a name filter whose prefix is not a non-empty string literal; not converted")
+        if not _top_level_scopes(an) or made - {o for _f, o in objects.values()}:
+            raise Unsupported(call, f"`{spelled}`: a name filter over Keras objects not every one of which has its own "
+                                    "literal variable scope; not converted")
+        hit = [(sc, fo) for sc, fo in objects.items() if (sc + "/").startswith(prefix) or prefix.startswith(sc + "/")]
+        if len(hit) != 1 or not (hit[0][0] + "/").startswith(prefix):
+            why = ("the variables of several Keras objects" if len(hit) > 1 else
+                   "only some of one Keras object's variables" if hit else "no Keras object's variables")
+            raise Unsupported(call, f"`{spelled}`: TF1's names starting with {prefix!r} are {why}; not converted")
+        scope, (fname, obj) = hit[0]
+        fp = an.models[fname]
+        if len(fp.external) != 1 and any(isinstance(x, (cst.Name, cst.Attribute)) and an.rest(x) == "Variable"  # type: ignore[attr-defined]
+                                         for x in walk(fp.node)):  # type: ignore[attr-defined]
+            raise Unsupported(call, f"`{spelled}`: `{fname}` makes tf.Variables and is called more than once (TF1 names "
+                                    f"the second call's `{scope}_1/...`); not converted")
+        out.append((st, fsmall.targets[0].target.value, obj))
+    return out
+
+
+def _check_moved_list_uses(an: Analysis, u, line: cst.CSTNode, name: str, call: cst.Call) -> None:  # type: ignore[no-untyped-def]
+    """The moved list `name` may be counted (`len(name)`), iterated without reading the
+    variables' names, or be a minimize `var_list` (checked by the caller): Keras names a
+    variable `w` where TF1 had `scope/w:0`, so anything else that could print, select or
+    pair by name would silently change."""
+    from rules.tf1_to_tf2._graph import Unsupported
+
+    inside = {id(n) for n in walk(line)}
+    for n in walk(u.node):
+        if not (isinstance(n, cst.Name) and n.value == name) or id(n) in inside:
+            continue
+        up = list(an.ancestors(n))
+        parent = up[1] if len(up) > 1 else None
+        if isinstance(parent, cst.Arg) and len(up) > 2 and isinstance(up[2], cst.Call):
+            c = up[2]
+            if isinstance(c.func, cst.Name) and c.func.value == "len" and len(c.args) == 1:
+                continue
+            if isinstance(c.func, cst.Attribute) and c.func.attr.value == "minimize" and parent.keyword is not None \
+                    and parent.keyword.value == "var_list":
+                continue
+        loop = parent if isinstance(parent, (cst.CompFor, cst.For)) and parent.iter is n else None
+        scope = up[2] if isinstance(loop, cst.CompFor) and len(up) > 2 else loop
+        if scope is not None and not any(isinstance(a, cst.Attribute) and a.attr.value in NAME_ATTRS for a in walk(scope)):
+            continue
+        raise Unsupported(call, f"`{name}` (the variables of a Keras object) is used other than by `len(...)`, iteration "
+                                "that does not read their names, or a minimize var_list: Keras names a variable `w` where "
+                                "TF1 had `scope/w:0`; not converted")
 
 
 class LateLines:
     """Statements inserted after the generated functions (with the moved line's comments)."""
 
-    def __init__(self, lines: list[str], moved: cst.SimpleStatementLine) -> None:
-        self.lines = lines
-        self.moved = moved
+    def __init__(self, trace: str, index: int, line: str, moved: cst.SimpleStatementLine) -> None:
+        self.trace = trace
+        self.moved: list[tuple[int, str, cst.SimpleStatementLine]] = [(index, line, moved)]
+
+    def add(self, index: int, line: str, moved: cst.SimpleStatementLine) -> None:
+        """One more moved line (after the same trace, in the order of the original lines)."""
+        self.moved.append((index, line, moved))
 
     def statements(self) -> list[cst.BaseStatement]:
-        out = [cst.parse_statement(code + "\n") for code in self.lines]
+        out = [cst.parse_statement(self.trace + "\n")]
         out[0] = out[0].with_changes(leading_lines=[cst.EmptyLine(indent=False)])  # type: ignore[union-attr]
-        comments = [ln for ln in self.moved.leading_lines if ln.comment is not None]
-        if comments:  # the moved line's own comments go with it
-            out[-1] = out[-1].with_changes(leading_lines=comments)  # type: ignore[union-attr]
+        for _index, code, moved in sorted(self.moved, key=lambda m: m[0]):
+            st = cst.parse_statement(code + "\n")
+            comments = [ln for ln in moved.leading_lines if ln.comment is not None]
+            if comments:  # the moved line's own comments go with it
+                st = st.with_changes(leading_lines=comments)  # type: ignore[union-attr]
+            out.append(st)
         return out
 
 

@@ -572,6 +572,8 @@ class Analysis:
         # `tf.get_default_graph().get_tensor_by_name('<v>:0')` of a Keras object's variable (_introspection)
         self.tensor_reads: dict[int, tuple[str, str, str]] = {}
         self.tensor_reads_done: set[int] = set()
+        # `sess.run(tf.global_variables()[0])`: the read calls of such fetches (_collections)
+        self.fetched_variable_reads: list[cst.Call] = []
         self.site_variants: dict[int, Variant] = {}  # id(run call) -> its generated function
         self.update_counts: list[tuple[cst.Call, str]] = []  # `len(update_ops)` -> the model function counted
         self.reg_sums: dict[int, cst.Call] = {}  # `tf.losses.get_regularization_loss()` calls
