@@ -190,6 +190,11 @@ NOT_CONVERTED = {
     "lstm_dynamic_rnn": "in `build_graph()`, which runs no session",
     # MultiRNNCell of GRUCells unrolled by static_rnn, its zero_state fetched and fed back
     "gru_multi_cell_static": "`tf.nn.static_rnn` is not converted yet",
+    # tf.contrib.layers.optimize_loss('Adam', clip_gradients=5.0) is converted (see
+    # tests/test_tf1_optimize_loss.py); its model's slim.batch_norm (normalizer_fn of a
+    # fully_connected, 2-D input: TF1 fused it, moving_variance from the unbiased batch
+    # variance, factor 8/7 here) is trained and then evaluated with is_training=False
+    "contrib/contrib_layers_mlp": "`fc1` with slim.batch_norm",
 }
 
 

@@ -49,6 +49,7 @@ from rules.tf1_to_tf2 import _control_flow as _cf
 from rules.tf1_to_tf2 import _fetches
 from rules.tf1_to_tf2 import _queues
 from rules.tf1_to_tf2 import _introspection
+from rules.tf1_to_tf2 import _optimize_loss
 from rules.tf1_to_tf2 import _sparse_gradients
 from rules.tf1_to_tf2 import _training_flags
 from rules.tf1_to_tf2 import _v1_optimizers as v1opt
@@ -335,6 +336,10 @@ class TrainOp:
     # compute statement and the statements between that transform the gradients (in order)
     compute: Stmt | None = None
     post: list[Stmt] = field(default_factory=list)
+    # tf.contrib.layers.optimize_loss (_optimize_loss.py): the TF1 optimizer call it built
+    # (synthesized, not in the module) and its clip_gradients value
+    synth_optimizer: cst.Call | None = None
+    clip: cst.BaseExpression | None = None
 
 
 @dataclass
@@ -628,6 +633,9 @@ class Analysis:
         self.queue_fns: dict[str, object] = {}
         self.queue_stmts: set[int] = set()
         self.paired_methods: set[int] = set()
+        # tf.contrib.layers.optimize_loss calls converted (_optimize_loss.py): id -> (optimizer code, clip)
+        self.optimize_losses: dict[int, tuple[str, cst.BaseExpression | None]] = {}
+        self.inline_global_steps: set[int] = set()  # `optimize_loss(loss, tf.train.get_or_create_global_step(), ...)`
 
     # names -------------------------------------------------------------------------------
     def rest(self, node: cst.CSTNode | None) -> str | None:
@@ -678,6 +686,7 @@ class Analysis:
             _fetches.check_event_readers(self, refs)
             _introspection.find_tensor_reads(self, refs)
             _introspection.check_graph_inspection(self, refs)
+            _optimize_loss.find(self, refs)
             self.check_graph_only(refs)
             self.build_units()
             variables.check_shapes()
@@ -990,7 +999,8 @@ class Analysis:
             return Stmt(i, stmt, MERGE, tuple(names), uses, value)
         if r == WRITER:
             return Stmt(i, stmt, WRITE, tuple(names), uses, value)
-        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in ("minimize", "apply_gradients"):
+        if _optimize_loss.is_optimize_loss(self, value) or (
+                isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in ("minimize", "apply_gradients")):
             return Stmt(i, stmt, TRAIN, tuple(names), uses, value)
         if any(isinstance(n, cst.Attribute) and n.attr.value == "compute_gradients" for n in walk(value)):
             return Stmt(i, stmt, GRADS, tuple(names), uses, value)
@@ -1161,6 +1171,10 @@ class Analysis:
             if dep.kind not in (T,):
                 raise Unsupported(s.node, f"`{name}` ({dep.kind}) is used to build a tensor; not converted")
         for n in walk(s.value):
+            if isinstance(n, cst.Call) and id(n) in self.reg_sums:
+                # `tf.add_n(obj.losses)`: Keras computes them from the current weights on each call
+                s.dynamic_reason = "reads the Keras objects' regularization losses"
+                return
             if isinstance(n, cst.Call):
                 r = self.rest(n.func)
                 if r is None:
@@ -2088,6 +2102,9 @@ class Analysis:
         zeros, not trainable, named global_step). TF1 returns the same variable on every
         call: converted only when the file calls it once."""
         calls = [n for n in walk(self.module) if isinstance(n, cst.Call) and self.call_rest(n) in GLOBAL_STEP_MAKERS]
+        if calls and len(calls) > 1 and any(id(c) in self.inline_global_steps for c in calls):
+            raise Unsupported(calls[1], "the global step is made more than once (once inline in optimize_loss); not converted")
+        calls = [c for c in calls if id(c) not in self.inline_global_steps]  # named by _optimize_loss
         if not calls:
             return
         call = calls[0]
@@ -2224,6 +2241,8 @@ class Analysis:
 
     def optimizer_call(self, tr: TrainOp) -> cst.Call:
         """The (original) call that builds the optimizer of a train op."""
+        if tr.synth_optimizer is not None:
+            return tr.synth_optimizer
         if tr.optimizer_stmt is not None:
             ocall = tr.optimizer_stmt.value
         else:
@@ -2427,6 +2446,8 @@ class Analysis:
         assert isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
         if len(s.defines) != 1:
             raise Unsupported(s.node, "train op assigned to several names")
+        if id(call) in self.optimize_losses:
+            return _optimize_loss.train_op(self, u, s, call)
         if call.func.attr.value == "apply_gradients":
             return self.gradient_pair(u, s, call)
         recv = call.func.value
@@ -3358,6 +3379,13 @@ class Analysis:
                 plan.call_builders[id(ocall)] = _optimizer_builder(self, ocall, root)
                 plan.dropped.append(ocall)
                 self.optimizer_finding(ocall)
+            elif tr.synth_optimizer is not None:
+                tcall = tr.stmt.value
+                assert isinstance(tcall, cst.Call)
+                plan.remove.discard(id(tr.stmt.node))
+                plan.stmt_builders[id(tr.stmt.node)] = _optimize_loss.statement_builder(self, tr, root)
+                plan.dropped.append(tcall.func)
+                plan.optimizer_notes.append((tcall, _optimize_loss.note(self, tr)))
             else:
                 tcall = tr.stmt.value
                 assert isinstance(tcall, cst.Call) and isinstance(tcall.func, cst.Attribute)
@@ -4080,6 +4108,7 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
                 cst.parse_statement(f"{variables} = {var_src}\n"),
                 *(_sparse_gradients.gradient_statements(grads, tape, tr_loss, variables, root) if id(tr) in an.dense_gradients
                   else [cst.parse_statement(f"{grads} = {tape}.gradient({tr_loss}, {variables})\n")]),
+                *_optimize_loss.clip_statement(tr, grads, root, an_code),
                 cst.parse_statement(f"{tr.optimizer_name}.apply_gradients(zip({grads}, {variables}){step_arg})\n"),
             ]
         if tr.global_step and not kept:
