@@ -27,6 +27,7 @@ from migrate.engine.process import Options, process_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "session_optimize_loss" / "input.py"
+REG_FIXTURE = ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "session_model_regularization_sum" / "input.py"
 OPTIMIZERS = ["Adam", "Momentum", "Adagrad", "SGD", "Ftrl"]
 
 # runs each program given in its own graph (TF1) and prints its RESULT lines prefixed by its path
@@ -53,9 +54,11 @@ _RUNNER = textwrap.dedent("""
 """)
 
 
-def _run(side: str, paths: list[Path]) -> dict[str, dict]:  # type: ignore[type-arg]
+def _run(side: str, paths: list[Path], legacy: bool = False) -> dict[str, dict]:  # type: ignore[type-arg]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
     env.pop("TF_USE_LEGACY_KERAS", None)
+    if legacy:
+        env["TF_USE_LEGACY_KERAS"] = "1"  # tf.compat.v1.layers needs tf_keras (TF1 side only)
     proc = subprocess.run([sys.executable, "-c", _RUNNER, side, *map(str, paths)], capture_output=True, text=True,
                           env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -137,4 +140,32 @@ def test_optimize_loss_refused_precisely(old: str, new: str, why: str) -> None:
     result, out = process_bytes(src.encode(), "prog.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
     mine = [f for f in result.findings if f.rule_id == "TF2120"]
     assert len(mine) == 1 and why in mine[0].message, [f.message for f in mine]
+    assert b"GradientTape()" not in out
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("tf_slim") is None, reason="the fixture's l2_regularizer comes from tf-slim")
+def test_regularization_sum_statement_follows_the_weights(tmp_path: Path) -> None:
+    """`reg = tf.add_n(tf.get_collection(REGULARIZATION_LOSSES))` in a statement of its own
+    is computed in each run from the current weights (`tf.add_n(model_layer.losses)` in the
+    functions), not once before training: its value changes with the steps as in TF1."""
+    src = REG_FIXTURE.read_text()
+    migrated = _migrate(src)
+    assert migrated.count("tf.add_n(model_layer.losses)") == 1 and "compat.v1" not in migrated
+    (tmp_path / "tf1_reg.py").write_text(src)
+    (tmp_path / "tf2_reg.py").write_text(migrated)
+    want = _run("tf1", [tmp_path / "tf1_reg.py"], legacy=True)["tf1_reg.py"]
+    got = _run("tf2", [tmp_path / "tf2_reg.py"])["tf2_reg.py"]
+    _close({"first": got["first"]}, {"first": want["first"]}, 1e-5)
+    _close(got, want, 1e-4)
+    assert abs(want["last"] - want["first"]) > 1e-3, want  # the regularization sum moved with the weights
+
+
+def test_regularization_sum_fetched_alone_refused() -> None:
+    src = REG_FIXTURE.read_text().replace("first, _ = sess.run([reg, loss], {x: x_np, y: y_np})", "first = sess.run(reg)")
+    assert "first = sess.run(reg)" in src
+    result, out = process_bytes(src.encode(), "prog.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    mine = [f for f in result.findings if f.rule_id == "TF2120"]
+    assert len(mine) == 1 and "`.losses` are empty until their first call" in mine[0].message, [f.message for f in mine]
     assert b"GradientTape()" not in out

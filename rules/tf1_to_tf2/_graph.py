@@ -1325,6 +1325,18 @@ class Analysis:
             code = f"{tf_root(self.ctx)}.add_n({' + '.join(parts)})" if parts else f"{tf_root(self.ctx)}.constant(0.0)"
             self.plan.call_builders[id(call)] = _code_builder(code)
             self.plan.dropped.append(call)
+        # `obj.losses` is empty until the object's first call builds its weights: a run
+        # that reads the sum must call the regularized objects itself
+        regularized = {name for name, fp in self.models.items() if fp.instances and self.regularized(fp)}  # type: ignore[attr-defined]
+        for v in self.variants:
+            members = list(v.members) + (list(v.helper.members) if v.helper is not None else [])
+            values = [m.value for m in members if m.value is not None]
+            reads = [n for val in values for n in walk(val) if isinstance(n, cst.Call) and id(n) in self.reg_sums]
+            if reads and regularized and not any(isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in regularized
+                                                 for val in values for n in walk(val)):
+                raise Unsupported(reads[0], "a run fetches the regularization sum without calling the model "
+                                            f"({', '.join(f'`{r}`' for r in sorted(regularized))}): the Keras objects' `.losses` are empty "
+                                            "until their first call builds the weights; fetch it with the loss; not converted")
 
     def regularized(self, fp) -> bool:  # type: ignore[no-untyped-def]
         """Whether the function (or one it calls) creates a variable with a regularizer."""
