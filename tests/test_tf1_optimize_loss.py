@@ -132,6 +132,8 @@ _BASE = FIXTURE.read_text().split("\n", 1)[1]
     ("tf.train.get_or_create_global_step()", "None", "looks the global step up"),
     ("            sess.run(train_op, {x: x_np, y: y_np})", "            print(sess.run(train_op, {x: x_np, y: y_np}))",
      "its value is the loss before the update"),
+    ("            sess.run(train_op, {x: x_np, y: y_np})", "            t, l = sess.run([train_op, loss], {x: x_np, y: y_np})",
+     "its value is the loss before the update"),
     ("    with tf.Session() as sess:", "    saver = tf.train.Saver()\n    with tf.Session() as sess:", "OptimizeLoss/learning_rate"),
 ])
 def test_optimize_loss_refused_precisely(old: str, new: str, why: str) -> None:

@@ -190,7 +190,8 @@ def _is_float(an: Analysis, value: cst.BaseExpression) -> bool:
 
 
 def _check_fetches(an: Analysis, parents: dict[int, cst.CSTNode], name: str, call: cst.Call) -> None:
-    """Runs fetching the train op must drop its value (optimize_loss returned the loss)."""
+    """Runs fetching the train op must drop its value (optimize_loss returned the loss):
+    a bare `sess.run(train_op, ...)` statement, or `_` for its element of a fetched list."""
     from rules.tf1_to_tf2._graph import Unsupported
 
     for n in _walk(an.module):
@@ -200,9 +201,19 @@ def _check_fetches(an: Analysis, parents: dict[int, cst.CSTNode], name: str, cal
         if not any(isinstance(m, cst.Name) and m.value == name for m in _walk(fetch)):
             continue
         p = parents.get(id(n))
-        if not isinstance(p, cst.Expr) or not (isinstance(fetch, cst.Name) and fetch.value == name):
-            raise Unsupported(n, f"a run fetches `{name}` (from optimize_loss: its value is the loss before the update) and uses "
-                                 "the result; fetch the loss itself next to the train op; not converted")
+        if isinstance(fetch, cst.Name) and isinstance(p, cst.Expr):
+            continue  # `sess.run(train_op, ...)`: the value is dropped
+        if isinstance(fetch, (cst.List, cst.Tuple)) and isinstance(p, cst.Assign) and len(p.targets) == 1 \
+                and isinstance(p.targets[0].target, (cst.List, cst.Tuple)) \
+                and len(p.targets[0].target.elements) == len(fetch.elements):
+            # `_, l = sess.run([train_op, loss], ...)`: the train op's element goes to `_`
+            if all(isinstance(t.value, cst.Name) and t.value.value == "_"
+                   for e, t in zip(fetch.elements, p.targets[0].target.elements)
+                   if isinstance(e.value, cst.Name) and e.value.value == name) \
+                    and all(isinstance(e.value, cst.Name) for e in fetch.elements):
+                continue
+        raise Unsupported(n, f"a run fetches `{name}` (from optimize_loss: its value is the loss before the update) and uses "
+                             "the result; fetch the loss itself next to the train op; not converted")
 
 
 def train_op(an: Analysis, u: Unit, s: Stmt, call: cst.Call) -> TrainOp:
