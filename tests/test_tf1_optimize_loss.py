@@ -28,7 +28,14 @@ from migrate.engine.process import Options, process_bytes
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "session_optimize_loss" / "input.py"
 REG_FIXTURE = ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "session_model_regularization_sum" / "input.py"
-OPTIMIZERS = ["Adam", "Momentum", "Adagrad", "SGD", "Ftrl"]
+# variant -> what replaces the fixture's `0.01, 'Adam'` (learning rate, optimizer)
+OPTIMIZERS = {
+    "Adam": "0.01, 'Adam'", "Momentum": "0.01, 'Momentum'", "Adagrad": "0.01, 'Adagrad'", "SGD": "0.01, 'SGD'",
+    "Ftrl": "0.01, 'Ftrl'",
+    "class": "0.01, tf.train.AdagradOptimizer",  # optimizer(learning_rate=lr)
+    "instance": "None, tf.train.MomentumOptimizer(0.02, momentum=0.5)",  # used as it is
+    "instance_lr": "0.01, tf.train.AdamOptimizer(0.03, beta1=0.8)",  # the float lr is unused
+}
 
 # runs each program given in its own graph (TF1) and prints its RESULT lines prefixed by its path
 _RUNNER = textwrap.dedent("""
@@ -94,8 +101,8 @@ def _close(got: dict, want: dict, tol: float) -> float:  # type: ignore[type-arg
 def test_optimize_loss_train_step_reproduces_tf1(tmp_path: Path) -> None:
     src = FIXTURE.read_text()
     tf1_paths, tf2_paths = [], []
-    for name in OPTIMIZERS:
-        variant = src.replace("'Adam'", repr(name))
+    for name, code in OPTIMIZERS.items():
+        variant = src.replace("0.01, 'Adam'", code)
         assert variant != src or name == "Adam"
         migrated = _migrate(variant)
         assert "contrib" not in migrated.split('"""', 2)[2] and "GradientTape" in migrated and "clip_by_global_norm" in migrated
@@ -123,7 +130,9 @@ _BASE = FIXTURE.read_text().split("\n", 1)[1]
 
 @pytest.mark.parametrize(("old", "new", "why"), [
     ("'Adam', clip_gradients=0.5", "'RMSProp', clip_gradients=0.5", "starts its mean square at 1.0"),
-    ("'Adam', clip_gradients=0.5", "tf.train.AdamOptimizer(0.01)", "converted only as one of the names"),
+    ("'Adam', clip_gradients=0.5", "lambda lr: tf.train.AdamOptimizer(lr)", "converted only as one of the names"),
+    ("'Adam', clip_gradients=0.5", "tf.train.RMSPropOptimizer", "no Keras optimizer computes its updates"),
+    ("0.01, 'Adam'", "tf.constant(0.01), tf.train.AdamOptimizer(0.01)", "as None or a float constant"),
     ("0.01, 'Adam'", "tf.constant(0.01), 'Adam'", "converted only as a float constant"),
     ("0.01, 'Adam'", "1, 'Adam'", "converted only as a float constant"),
     ("clip_gradients=0.5", "clip_gradients=5", "int (TF1 raised ValueError)"),

@@ -12,8 +12,10 @@ converted here:
 * a float learning rate becomes a non-trainable variable `OptimizeLoss/learning_rate`
   holding that constant, read by the optimizer (a constant learning rate);
 * a string optimizer is `OPTIMIZER_CLS_NAMES[name](learning_rate=lr)`: Adam, Adagrad,
-  Ftrl and SGD with their TF1 defaults, Momentum with momentum=0.9 -- the Keras
-  counterparts with TF1's defaults pinned, as for `tf.train.<X>Optimizer(lr)`;
+  Ftrl and SGD with their TF1 defaults, Momentum with momentum=0.9; a tf.train optimizer
+  class is `optimizer(learning_rate=lr)`; an instance is used as it is (a float
+  learning_rate then makes a variable nothing reads) -- each becomes its Keras
+  counterpart with TF1's defaults pinned, as for `tf.train.<X>Optimizer(...)`;
 * the gradients of `loss` over every trainable variable (`opt.compute_gradients`), then,
   for a float `clip_gradients`, `tf.clip_by_global_norm(gradients, clip_gradients)` (the
   global norm skips missing gradients), then `opt.apply_gradients(..., global_step=
@@ -30,8 +32,8 @@ So the train step is the usual tape step with one more statement:
     optimizer.apply_gradients(zip(gradients, variables))
     global_step.assign_add(1)
 
-Refused with a precise reason: another optimizer form (a class, an instance, a callable),
-RMSProp (TF1's has no Keras counterpart), a learning rate that is not a float constant
+Refused with a precise reason: a callable optimizer, RMSProp and the other TF1 optimizers
+with no Keras counterpart, a learning rate that is not a float constant
 (a tensor, an int: TF1 raised), learning_rate_decay_fn, gradient_noise_scale,
 gradient_multipliers, a callable or non-float clip_gradients, explicit update_ops or
 variables, increment_global_step=False, a fetched train op whose value is used (it is the
@@ -126,10 +128,11 @@ def _line_of(parents: dict[int, cst.CSTNode], node: cst.CSTNode) -> cst.SimpleSt
     return n
 
 
-def _check(an: Analysis, call: cst.Call) -> tuple[str, cst.BaseExpression | None]:
+def _check(an: Analysis, call: cst.Call) -> tuple[str | None, cst.BaseExpression | None]:
     """(the TF1 optimizer call optimize_loss built, as code with `LR` for the learning
-    rate; the clip_gradients value or None)."""
-    from rules.tf1_to_tf2._graph import Unsupported, _args_map_loose
+    rate, None for an optimizer instance used as it is; the clip_gradients value or None)."""
+    from rules.tf1_to_tf2._graph import OPTIMIZERS, Unsupported, _args_map_loose
+    from rules.tf1_to_tf2 import _v1_optimizers as v1opt
 
     if any(a.star for a in call.args) or len([a for a in call.args if a.keyword is None]) > len(PARAMS):
         raise Unsupported(call, "optimize_loss(*args/**kwargs) or too many arguments; not converted")
@@ -148,26 +151,52 @@ def _check(an: Analysis, call: cst.Call) -> tuple[str, cst.BaseExpression | None
     if "colocate_gradients_with_ops" in args and not _is(args["colocate_gradients_with_ops"].value, "False", "True"):
         raise Unsupported(call, "optimize_loss(colocate_gradients_with_ops=<not a literal>) is not converted")
     opt = args["optimizer"].value
+    lr = args["learning_rate"].value
+    clip = _clip(an, args)
+    r = an.rest(opt) if isinstance(opt, (cst.Name, cst.Attribute)) else an.call_rest(opt)
+    if r is not None and r in OPTIMIZERS and not v1opt.is_kept(r):
+        if isinstance(opt, cst.Call):
+            # an instance: optimize_loss uses it as it is (a float learning_rate still made
+            # the unused variable OptimizeLoss/learning_rate)
+            an.check_optimizer_call(opt)
+            if not (_is(lr, "None") or _is_float(an, lr)):
+                raise Unsupported(lr, "optimize_loss's learning_rate next to an optimizer instance is converted only as None or "
+                                      "a float constant; not converted")
+            return None, clip
+        if not _is_float(an, lr):
+            raise Unsupported(lr, _LR_WHY)
+        return f"{r}(learning_rate=LR)", clip  # a class: `optimizer(learning_rate=lr)`
+    if r is not None and v1opt.is_kept(r):
+        raise Unsupported(opt, f"optimize_loss with tf.{r}: no Keras optimizer computes its updates (a kept TF1 optimizer is "
+                               "converted only with minimize/apply_gradients); not converted")
     if not (isinstance(opt, cst.SimpleString) and opt.evaluated_value in STRING_OPTIMIZERS):
         what = opt.evaluated_value if isinstance(opt, cst.SimpleString) else None
         if what == "RMSProp":
             raise Unsupported(opt, "optimize_loss(optimizer='RMSProp'): TF1's RMSProp starts its mean square at 1.0, no Keras "
                                    "optimizer computes its updates; not converted")
         raise Unsupported(opt, "optimize_loss's optimizer is converted only as one of the names 'Adagrad', 'Adam', 'Ftrl', "
-                               "'Momentum', 'SGD' (a class, an instance or a callable is not); not converted")
-    lr = args["learning_rate"].value
+                               "'Momentum', 'SGD', or a tf.train optimizer class or instance with a Keras counterpart (a "
+                               "callable is not); not converted")
     if not _is_float(an, lr):
-        raise Unsupported(lr, "optimize_loss's learning_rate is converted only as a float constant (a literal or a "
-                              "DEFINE_float flag; TF1 made it the variable OptimizeLoss/learning_rate): a tensor, a schedule or "
-                              "another value is not converted")
+        raise Unsupported(lr, _LR_WHY)
+    cls, extra = STRING_OPTIMIZERS[opt.evaluated_value]
+    return f"train.{cls}(learning_rate=LR{extra})", clip
+
+
+_LR_WHY = ("optimize_loss's learning_rate is converted only as a float constant (a literal or a DEFINE_float flag; TF1 "
+           "made it the variable OptimizeLoss/learning_rate): a tensor, a schedule or another value is not converted")
+
+
+def _clip(an: Analysis, args: dict[str, cst.Arg]) -> cst.BaseExpression | None:
+    from rules.tf1_to_tf2._graph import Unsupported
+
     clip = args["clip_gradients"].value if "clip_gradients" in args else None
     if clip is not None and _is(clip, "None"):
         clip = None
     if clip is not None and not (isinstance(clip, cst.Float) or _is_float(an, clip)):
         raise Unsupported(clip, "optimize_loss's clip_gradients is converted only as a float (clip by global norm); an int "
                                 "(TF1 raised ValueError) or a callable is not; not converted")
-    cls, extra = STRING_OPTIMIZERS[opt.evaluated_value]
-    return f"train.{cls}(learning_rate=LR{extra})", clip
+    return clip
 
 
 def _is(value: cst.BaseExpression, *names: str) -> bool:
@@ -223,13 +252,22 @@ def train_op(an: Analysis, u: Unit, s: Stmt, call: cst.Call) -> TrainOp:
 
     code, clip = an.optimize_losses[id(call)]
     args = _args_map_loose(call, PARAMS)
-    root = _tf_alias(an)
-    if root is None:
-        raise Unsupported(call, "optimize_loss in a file without `import tensorflow as <name>`; not converted")
-    synth = cst.parse_expression(f"{root}.{code.replace('LR', 'LEARNING_RATE')}")
-    assert isinstance(synth, cst.Call)
-    synth = synth.with_changes(args=[a.with_changes(value=args["learning_rate"].value) if a.keyword and a.keyword.value == "learning_rate"
-                                     else a for a in synth.args])
+    opt = args["optimizer"].value
+    if code is None:  # an optimizer instance
+        assert isinstance(opt, cst.Call)
+        synth = opt
+    else:
+        if isinstance(opt, (cst.Name, cst.Attribute)):  # a class
+            func: cst.BaseExpression = opt
+        else:
+            root = _tf_alias(an)
+            if root is None:
+                raise Unsupported(call, "optimize_loss in a file without `import tensorflow as <name>`; not converted")
+            func = cst.parse_expression(f"{root}.{code.split('(')[0]}")
+        synth = cst.Call(func=func, args=[cst.Arg(args["learning_rate"].value, keyword=cst.Name("learning_rate"),
+                                                  equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                                                        whitespace_after=cst.SimpleWhitespace("")))]
+                         + ([cst.Arg(cst.Float("0.9"), keyword=cst.Name("momentum"))] if "momentum=0.9" in code else []))
     gs = args["global_step"].value
     if id(gs) in an.inline_global_steps:
         # `optimize_loss(loss, tf.train.get_or_create_global_step(), ...)`: the variable gets a name
@@ -240,6 +278,8 @@ def train_op(an: Analysis, u: Unit, s: Stmt, call: cst.Call) -> TrainOp:
     else:
         tr = an.train_parts(u, s, call, {"loss": args["loss"], "global_step": args["global_step"]}, an.fresh("optimizer"), None)
     tr.synth_optimizer = synth
+    if not isinstance(opt, cst.SimpleString):
+        an.plan.dropped.append(opt)  # rebuilt as the Keras optimizer
     tr.clip = clip
     return tr
 
@@ -262,6 +302,7 @@ def statement_builder(an: Analysis, tr: TrainOp, root: str) -> Callable[[cst.Sim
         assert isinstance(small, cst.Assign) and isinstance(small.value, cst.Call)
         args = _args_map_loose(small.value, PARAMS)
         lr = args["learning_rate"].value
+        upd_opt = args["optimizer"].value
         out: list[cst.BaseStatement] = []
         original = tr.stmt.value
         assert isinstance(original, cst.Call)
@@ -271,8 +312,12 @@ def statement_builder(an: Analysis, tr: TrainOp, root: str) -> Callable[[cst.Sim
                 f'{tr.global_step} = {root}.Variable(0, dtype={root}.int64, trainable=False, name="global_step")\n').body[0]]))
         synth = tr.synth_optimizer
         assert synth is not None
-        updated = synth.with_changes(args=[a.with_changes(value=lr) if a.keyword and a.keyword.value == "learning_rate" else a
-                                           for a in synth.args])
+        if synth is _args_map_loose(original, PARAMS)["optimizer"].value:
+            assert isinstance(upd_opt, cst.Call)
+            updated = upd_opt  # an instance, as the other rules left it
+        else:
+            updated = synth.with_changes(args=[a.with_changes(value=lr) if a.keyword and a.keyword.value == "learning_rate" else a
+                                               for a in synth.args])
         new = cst.Assign(targets=[cst.AssignTarget(cst.Name(tr.optimizer_name))], value=_optimizer_call(an, synth, updated, root))
         line = updated_line.with_changes(body=[new])
         if out:

@@ -159,8 +159,8 @@ class SessionToEager(Rule):
     kept, `minimize(loss + reg)` gets a loss statement, `global_step=` (a plain
     `tf.Variable`) becomes `global_step.assign_add(1)`. `train =
     tf.contrib.layers.optimize_loss(loss, global_step, <float>, '<Adam|Adagrad|Ftrl|Momentum|SGD>',
-    clip_gradients=<float>)` is the same train step: the optimizer it built (Momentum with
-    momentum=0.9) made where the call was, `tf.clip_by_global_norm` on the gradients when
+    clip_gradients=<float>)` (or a tf.train optimizer class or instance) is the same train
+    step: the optimizer it built (Momentum with momentum=0.9) made where the call was, `tf.clip_by_global_norm` on the gradients when
     it clipped, an inline `tf.train.get_or_create_global_step()` a named int64 variable;
     other arguments and optimizer forms, and a fetch whose value (the loss) is used, are
     refused with their reason (_optimize_loss.py). A learning rate decayed by that
