@@ -2783,6 +2783,17 @@ class Analysis:
         group = _cf.group_fetch(self, call, shape, root, leaves)
         rets = [(n, s) for n, (k, s) in zip(nodes, leaves) if k not in ("train", "summary") and s is not group]
         tr = self.train_ops[id(train)] if train is not None else None
+        if tr is not None and tr.synth_optimizer is not None:
+            # optimize_loss's train op is the loss with a dependency on the update: its
+            # value is the loss before the update, what the train step computes on its tape
+            # (a train element assigned to `_` returns nothing)
+            loss_name = tr.loss.defines[0]
+            tgt = root.targets[0].target if isinstance(root, cst.Assign) and len(root.targets) == 1 else None
+            targets = [el.value for el in tgt.elements] if isinstance(tgt, (cst.Tuple, cst.List)) else [tgt] * len(nodes)
+            if len(targets) != len(nodes):
+                targets = [None] * len(nodes)
+            rets = [(cst.Name(loss_name), tr.loss) if k == "train" else (n, s) for n, (k, s), t in zip(nodes, leaves, targets)
+                    if k != "summary" and s is not group and not (k == "train" and isinstance(t, cst.Name) and t.value == "_")]
         needed = [s for _, s in rets if s is not None and s.kind == T and not s.static]
         if tr is not None:
             needed.append(tr.loss)
@@ -3145,6 +3156,7 @@ class Analysis:
             plan.call_builders[id(call)] = build
             return
         # a train op in the fetches: only as a statement
+        valued = var.train is not None and self.train_ops[id(var.train)].synth_optimizer is not None  # optimize_loss: the loss
         if line is None:
             raise Unsupported(call, "a train op run inside an expression; not converted")
         if isinstance(root, cst.Expr) and root.value is call:
@@ -3157,15 +3169,17 @@ class Analysis:
         if isinstance(root, cst.Assign) and root.value is call and len(root.targets) == 1:
             tgt = root.targets[0].target
             if shape == "single":
-                if not (isinstance(tgt, cst.Name) and tgt.value == "_"):
-                    raise Unsupported(call, "the result of a train op (None) is assigned to a name; not converted")
                 keep: list[cst.BaseExpression] = []
+                if valued and not (isinstance(tgt, cst.Name) and tgt.value == "_"):
+                    keep.append(tgt)
+                elif not (isinstance(tgt, cst.Name) and tgt.value == "_"):
+                    raise Unsupported(call, "the result of a train op (None) is assigned to a name; not converted")
             elif isinstance(tgt, (cst.Tuple, cst.List)) and len(tgt.elements) == len(nodes):
                 keep = []
                 for el, (k, _s) in zip(tgt.elements, leaves):
                     if isinstance(el, cst.StarredElement):
                         raise Unsupported(call, "starred target")
-                    if k == "train":
+                    if k == "train" and (not valued or isinstance(el.value, cst.Name) and el.value.value == "_"):
                         if not (isinstance(el.value, cst.Name) and el.value.value == "_"):
                             raise Unsupported(call, "the train op's result (None) is assigned to a name other than `_`")
                     else:

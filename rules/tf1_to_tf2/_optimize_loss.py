@@ -23,7 +23,8 @@ converted here:
 * summaries (loss, learning_rate, global_gradient_norm by default) are added to the
   SUMMARIES collection only: they matter only to `tf.summary.merge_all`;
 * the result is `loss` with a control dependency on the update: fetching it runs a train
-  step and gives the loss before the update.
+  step and gives the loss before the update, which the train step returns
+  (`l = sess.run(train_op)` -> `l = train_step(...).numpy()`).
 
 So the train step is the usual tape step with one more statement:
 
@@ -36,8 +37,7 @@ Refused with a precise reason: a callable optimizer, RMSProp and the other TF1 o
 with no Keras counterpart, a learning rate that is not a float constant
 (a tensor, an int: TF1 raised), learning_rate_decay_fn, gradient_noise_scale,
 gradient_multipliers, a callable or non-float clip_gradients, explicit update_ops or
-variables, increment_global_step=False, a fetched train op whose value is used (it is the
-loss), and files that would see what optimize_loss added to the graph: the learning-rate
+variables, increment_global_step=False, and files that would see what optimize_loss added to the graph: the learning-rate
 variable (a Saver, global-variable reads) or its summaries (merge_all).
 """
 
@@ -110,7 +110,6 @@ def find(an: Analysis, refs: list[tuple[cst.CSTNode, str]]) -> None:
             raise Unsupported(call, "`tf.contrib.layers.optimize_loss` not assigned to one name (`train_op = ...`); not converted")
         # update_ops=None: it reads UPDATE_OPS itself, as a `with tf.control_dependencies(update_ops):` block would
         an.update_trains.add(id(line))
-        _check_fetches(an, parents, small.targets[0].target.value, call)
 
 
 def _walk(node: cst.CSTNode):  # type: ignore[no-untyped-def]
@@ -216,33 +215,6 @@ def _is_float(an: Analysis, value: cst.BaseExpression) -> bool:
                 if isinstance(first, cst.SimpleString) and first.evaluated_value == flag and fname.startswith("DEFINE_"):
                     return fname == "DEFINE_float"
     return False
-
-
-def _check_fetches(an: Analysis, parents: dict[int, cst.CSTNode], name: str, call: cst.Call) -> None:
-    """Runs fetching the train op must drop its value (optimize_loss returned the loss):
-    a bare `sess.run(train_op, ...)` statement, or `_` for its element of a fetched list."""
-    from rules.tf1_to_tf2._graph import Unsupported
-
-    for n in _walk(an.module):
-        if not (isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == "run" and n.args):
-            continue
-        fetch = n.args[0].value
-        if not any(isinstance(m, cst.Name) and m.value == name for m in _walk(fetch)):
-            continue
-        p = parents.get(id(n))
-        if isinstance(fetch, cst.Name) and isinstance(p, cst.Expr):
-            continue  # `sess.run(train_op, ...)`: the value is dropped
-        if isinstance(fetch, (cst.List, cst.Tuple)) and isinstance(p, cst.Assign) and len(p.targets) == 1 \
-                and isinstance(p.targets[0].target, (cst.List, cst.Tuple)) \
-                and len(p.targets[0].target.elements) == len(fetch.elements):
-            # `_, l = sess.run([train_op, loss], ...)`: the train op's element goes to `_`
-            if all(isinstance(t.value, cst.Name) and t.value.value == "_"
-                   for e, t in zip(fetch.elements, p.targets[0].target.elements)
-                   if isinstance(e.value, cst.Name) and e.value.value == name) \
-                    and all(isinstance(e.value, cst.Name) for e in fetch.elements):
-                continue
-        raise Unsupported(n, f"a run fetches `{name}` (from optimize_loss: its value is the loss before the update) and uses "
-                             "the result; fetch the loss itself next to the train op; not converted")
 
 
 def train_op(an: Analysis, u: Unit, s: Stmt, call: cst.Call) -> TrainOp:
