@@ -133,6 +133,7 @@ _BASE = FIXTURE.read_text().split("\n", 1)[1]
     ("'Adam', clip_gradients=0.5", "'RMSProp', clip_gradients=0.5", "starts its mean square at 1.0"),
     ("'Adam', clip_gradients=0.5", "lambda lr: tf.train.AdamOptimizer(lr)", "converted only as one of the names"),
     ("'Adam', clip_gradients=0.5", "tf.train.RMSPropOptimizer", "no Keras optimizer computes its updates"),
+    ("'Adam', clip_gradients=0.5", "tf.train.MomentumOptimizer", "momentum is required"),
     ("0.01, 'Adam'", "tf.constant(0.01), tf.train.AdamOptimizer(0.01)", "as None or a float constant"),
     ("0.01, 'Adam'", "tf.constant(0.01), 'Adam'", "converted only as a float constant"),
     ("0.01, 'Adam'", "1, 'Adam'", "converted only as a float constant"),

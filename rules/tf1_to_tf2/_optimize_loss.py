@@ -162,6 +162,9 @@ def _check(an: Analysis, call: cst.Call) -> tuple[str | None, cst.BaseExpression
                 raise Unsupported(lr, "optimize_loss's learning_rate next to an optimizer instance is converted only as None or "
                                       "a float constant; not converted")
             return None, clip
+        if r == "train.MomentumOptimizer":
+            raise Unsupported(opt, "optimize_loss(optimizer=tf.train.MomentumOptimizer) calls the class with the learning rate "
+                                   "only and TF1 raised TypeError (momentum is required); not converted")
         if not _is_float(an, lr):
             raise Unsupported(lr, _LR_WHY)
         return f"{r}(learning_rate=LR)", clip  # a class: `optimizer(learning_rate=lr)`
