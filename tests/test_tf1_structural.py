@@ -208,6 +208,11 @@ NOT_CONVERTED = {
     # MultiRNNCell of GRUCells unrolled by static_rnn, its zero_state fetched and fed back:
     # the reason says what to write for each
     "gru_multi_cell_static": "`cell` is a MultiRNNCell of tf.nn.rnn_cell.GRUCell (one tf.keras.layers.GRU(reset_after=False)",
+    # tf.contrib.layers.optimize_loss('Adam', clip_gradients=5.0) is converted (see
+    # tests/test_tf1_optimize_loss.py); its model's slim.batch_norm (normalizer_fn of a
+    # fully_connected, 2-D input: TF1 fused it, moving_variance from the unbiased batch
+    # variance, factor 8/7 here) is trained and then evaluated with is_training=False
+    "contrib/contrib_layers_mlp": "`fc1` with slim.batch_norm",
 }
 
 

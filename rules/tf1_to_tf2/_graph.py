@@ -49,6 +49,7 @@ from rules.tf1_to_tf2 import _control_flow as _cf
 from rules.tf1_to_tf2 import _fetches
 from rules.tf1_to_tf2 import _queues
 from rules.tf1_to_tf2 import _introspection
+from rules.tf1_to_tf2 import _optimize_loss
 from rules.tf1_to_tf2 import _sparse_gradients
 from rules.tf1_to_tf2 import _training_flags
 from rules.tf1_to_tf2 import _v1_optimizers as v1opt
@@ -335,6 +336,10 @@ class TrainOp:
     # compute statement and the statements between that transform the gradients (in order)
     compute: Stmt | None = None
     post: list[Stmt] = field(default_factory=list)
+    # tf.contrib.layers.optimize_loss (_optimize_loss.py): the TF1 optimizer call it built
+    # (synthesized, not in the module) and its clip_gradients value
+    synth_optimizer: cst.Call | None = None
+    clip: cst.BaseExpression | None = None
 
 
 @dataclass
@@ -634,6 +639,9 @@ class Analysis:
         self.queue_fns: dict[str, object] = {}
         self.queue_stmts: set[int] = set()
         self.paired_methods: set[int] = set()
+        # tf.contrib.layers.optimize_loss calls converted (_optimize_loss.py): id -> (optimizer code, clip)
+        self.optimize_losses: dict[int, tuple[str, cst.BaseExpression | None]] = {}
+        self.inline_global_steps: set[int] = set()  # `optimize_loss(loss, tf.train.get_or_create_global_step(), ...)`
 
     # names -------------------------------------------------------------------------------
     def rest(self, node: cst.CSTNode | None) -> str | None:
@@ -684,6 +692,7 @@ class Analysis:
             _fetches.check_event_readers(self, refs)
             _introspection.find_tensor_reads(self, refs)
             _introspection.check_graph_inspection(self, refs)
+            _optimize_loss.find(self, refs)
             self.check_graph_only(refs)
             self.build_units()
             variables.check_shapes()
@@ -996,7 +1005,8 @@ class Analysis:
             return Stmt(i, stmt, MERGE, tuple(names), uses, value)
         if r == WRITER:
             return Stmt(i, stmt, WRITE, tuple(names), uses, value)
-        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in ("minimize", "apply_gradients"):
+        if _optimize_loss.is_optimize_loss(self, value) or (
+                isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in ("minimize", "apply_gradients")):
             return Stmt(i, stmt, TRAIN, tuple(names), uses, value)
         if any(isinstance(n, cst.Attribute) and n.attr.value == "compute_gradients" for n in walk(value)):
             return Stmt(i, stmt, GRADS, tuple(names), uses, value)
@@ -1167,6 +1177,10 @@ class Analysis:
             if dep.kind not in (T,):
                 raise Unsupported(s.node, f"`{name}` ({dep.kind}) is used to build a tensor; not converted")
         for n in walk(s.value):
+            if isinstance(n, cst.Call) and id(n) in self.reg_sums:
+                # `tf.add_n(obj.losses)`: Keras computes them from the current weights on each call
+                s.dynamic_reason = "reads the Keras objects' regularization losses"
+                return
             if isinstance(n, cst.Call):
                 r = self.rest(n.func)
                 if r is None:
@@ -1321,6 +1335,18 @@ class Analysis:
             code = f"{tf_root(self.ctx)}.add_n({' + '.join(parts)})" if parts else f"{tf_root(self.ctx)}.constant(0.0)"
             self.plan.call_builders[id(call)] = _code_builder(code)
             self.plan.dropped.append(call)
+        # `obj.losses` is empty until the object's first call builds its weights: a run
+        # that reads the sum must call the regularized objects itself
+        regularized = {name for name, fp in self.models.items() if fp.instances and self.regularized(fp)}  # type: ignore[attr-defined]
+        for v in self.variants:
+            members = list(v.members) + (list(v.helper.members) if v.helper is not None else [])
+            values = [m.value for m in members if m.value is not None]
+            reads = [n for val in values for n in walk(val) if isinstance(n, cst.Call) and id(n) in self.reg_sums]
+            if reads and regularized and not any(isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in regularized
+                                                 for val in values for n in walk(val)):
+                raise Unsupported(reads[0], "a run fetches the regularization sum without calling the model "
+                                            f"({', '.join(f'`{r}`' for r in sorted(regularized))}): the Keras objects' `.losses` are empty "
+                                            "until their first call builds the weights; fetch it with the loss; not converted")
 
     def regularized(self, fp) -> bool:  # type: ignore[no-untyped-def]
         """Whether the function (or one it calls) creates a variable with a regularizer."""
@@ -2098,6 +2124,9 @@ class Analysis:
         zeros, not trainable, named global_step). TF1 returns the same variable on every
         call: converted only when the file calls it once."""
         calls = [n for n in walk(self.module) if isinstance(n, cst.Call) and self.call_rest(n) in GLOBAL_STEP_MAKERS]
+        if calls and len(calls) > 1 and any(id(c) in self.inline_global_steps for c in calls):
+            raise Unsupported(calls[1], "the global step is made more than once (once inline in optimize_loss); not converted")
+        calls = [c for c in calls if id(c) not in self.inline_global_steps]  # named by _optimize_loss
         if not calls:
             return
         call = calls[0]
@@ -2234,6 +2263,8 @@ class Analysis:
 
     def optimizer_call(self, tr: TrainOp) -> cst.Call:
         """The (original) call that builds the optimizer of a train op."""
+        if tr.synth_optimizer is not None:
+            return tr.synth_optimizer
         if tr.optimizer_stmt is not None:
             ocall = tr.optimizer_stmt.value
         else:
@@ -2437,6 +2468,8 @@ class Analysis:
         assert isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
         if len(s.defines) != 1:
             raise Unsupported(s.node, "train op assigned to several names")
+        if id(call) in self.optimize_losses:
+            return _optimize_loss.train_op(self, u, s, call)
         if call.func.attr.value == "apply_gradients":
             return self.gradient_pair(u, s, call)
         recv = call.func.value
@@ -2767,6 +2800,17 @@ class Analysis:
         group = _cf.group_fetch(self, call, shape, root, leaves)
         rets = [(n, s) for n, (k, s) in zip(nodes, leaves) if k not in ("train", "summary") and s is not group]
         tr = self.train_ops[id(train)] if train is not None else None
+        if tr is not None and tr.synth_optimizer is not None:
+            # optimize_loss's train op is the loss with a dependency on the update: its
+            # value is the loss before the update, what the train step computes on its tape
+            # (a train element assigned to `_` returns nothing)
+            loss_name = tr.loss.defines[0]
+            tgt = root.targets[0].target if isinstance(root, cst.Assign) and len(root.targets) == 1 else None
+            targets = [el.value for el in tgt.elements] if isinstance(tgt, (cst.Tuple, cst.List)) else [tgt] * len(nodes)
+            if len(targets) != len(nodes):
+                targets = [None] * len(nodes)
+            rets = [(cst.Name(loss_name), tr.loss) if k == "train" else (n, s) for n, (k, s), t in zip(nodes, leaves, targets)
+                    if k != "summary" and s is not group and not (k == "train" and isinstance(t, cst.Name) and t.value == "_")]
         needed = [s for _, s in rets if s is not None and s.kind == T and not s.static]
         if tr is not None:
             needed.append(tr.loss)
@@ -3130,6 +3174,7 @@ class Analysis:
             plan.call_builders[id(call)] = build
             return
         # a train op in the fetches: only as a statement
+        valued = var.train is not None and self.train_ops[id(var.train)].synth_optimizer is not None  # optimize_loss: the loss
         if line is None:
             raise Unsupported(call, "a train op run inside an expression; not converted")
         if isinstance(root, cst.Expr) and root.value is call:
@@ -3142,15 +3187,17 @@ class Analysis:
         if isinstance(root, cst.Assign) and root.value is call and len(root.targets) == 1:
             tgt = root.targets[0].target
             if shape == "single":
-                if not (isinstance(tgt, cst.Name) and tgt.value == "_"):
-                    raise Unsupported(call, "the result of a train op (None) is assigned to a name; not converted")
                 keep: list[cst.BaseExpression] = []
+                if valued and not (isinstance(tgt, cst.Name) and tgt.value == "_"):
+                    keep.append(tgt)
+                elif not (isinstance(tgt, cst.Name) and tgt.value == "_"):
+                    raise Unsupported(call, "the result of a train op (None) is assigned to a name; not converted")
             elif isinstance(tgt, (cst.Tuple, cst.List)) and len(tgt.elements) == len(nodes):
                 keep = []
                 for el, (k, _s) in zip(tgt.elements, leaves):
                     if isinstance(el, cst.StarredElement):
                         raise Unsupported(call, "starred target")
-                    if k == "train":
+                    if k == "train" and (not valued or isinstance(el.value, cst.Name) and el.value.value == "_"):
                         if not (isinstance(el.value, cst.Name) and el.value.value == "_"):
                             raise Unsupported(call, "the train op's result (None) is assigned to a name other than `_`")
                     else:
@@ -3376,6 +3423,13 @@ class Analysis:
                 plan.call_builders[id(ocall)] = _optimizer_builder(self, ocall, root)
                 plan.dropped.append(ocall)
                 self.optimizer_finding(ocall)
+            elif tr.synth_optimizer is not None:
+                tcall = tr.stmt.value
+                assert isinstance(tcall, cst.Call)
+                plan.remove.discard(id(tr.stmt.node))
+                plan.stmt_builders[id(tr.stmt.node)] = _optimize_loss.statement_builder(self, tr, root)
+                plan.dropped.append(tcall.func)
+                plan.optimizer_notes.append((tcall, _optimize_loss.note(self, tr)))
             else:
                 tcall = tr.stmt.value
                 assert isinstance(tcall, cst.Call) and isinstance(tcall.func, cst.Attribute)
@@ -4101,6 +4155,7 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
                 cst.parse_statement(f"{variables} = {var_src}\n"),
                 *(_sparse_gradients.gradient_statements(grads, tape, tr_loss, variables, root) if id(tr) in an.dense_gradients
                   else [cst.parse_statement(f"{grads} = {tape}.gradient({tr_loss}, {variables})\n")]),
+                *_optimize_loss.clip_statement(tr, grads, root, an_code),
                 cst.parse_statement(f"{tr.optimizer_name}.apply_gradients(zip({grads}, {variables}){step_arg})\n"),
             ]
         if tr.global_step and not kept:

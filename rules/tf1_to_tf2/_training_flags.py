@@ -127,12 +127,15 @@ _FOUR_D = {"conv2d", "max_pooling2d", "average_pooling2d", "conv2d_transpose", "
 
 def check_fused_eval(an: Analysis, modes: dict[str, set[bool]]) -> None:
     """A model function whose tf.layers batch normalization was fused in TF1 (its input is
-    the output of a 2-D convolution or pooling), trained in one run and evaluated
+    the output of a 2-D convolution or pooling) or that calls slim.batch_norm, trained in one run and evaluated
     (training=False) in another: TF1's fused kernel updated moving_variance with the
     unbiased batch variance (x n/(n-1)), Keras 3's BatchNormalization updates it with the
     biased one, so every evaluation after training normalizes with another variance
     (corpus/tf1/layers_cnn_batchnorm.py: n = 8*12*12, moving_variance off by 3e-6 after 12
-    steps; with small batches the factor is large). Refused: no Keras 3 layer computes
+    steps; with small batches the factor is large). slim.batch_norm (itself or as a
+    layer's normalizer_fn) ran the fused kernel on its 2-D and 4-D inputs alike
+    (tf_slim/layers/layers.py: fused=None means fused; corpus/tf1/contrib/
+    contrib_layers_mlp.py: n = 8, a factor 8/7). Refused: no Keras 3 layer computes
     TF1's update (TF2130 reports the difference for the model function itself)."""
     from rules.tf1_to_tf2._graph import Unsupported
 
@@ -141,8 +144,11 @@ def check_fused_eval(an: Analysis, modes: dict[str, set[bool]]) -> None:
             continue
         fp = an.models[fn]
         for c in fp.creators:  # type: ignore[attr-defined]
-            if c.kind == "layer" and c.fn == "batch_normalization" and _four_d_input(an, fp, c):
-                raise Unsupported(c.node, f"`{fn}` trains its batch normalization `{c.keras_name}` on a 4-D input (TF1 ran the "
+            # slim.batch_norm (also as normalizer_fn) ran the fused kernel on 2-D and 4-D inputs alike
+            slim_bn = c.kind == "slim" and (c.fn == "batch_norm" or bool(c.local))
+            if slim_bn or (c.kind == "layer" and c.fn == "batch_normalization" and _four_d_input(an, fp, c)):
+                where = "with slim.batch_norm" if slim_bn else "on a 4-D input"
+                raise Unsupported(c.node, f"`{fn}` trains its batch normalization `{c.keras_name}` {where} (TF1 ran the "
                                           "fused kernel, which updates moving_variance with the unbiased batch variance, "
                                           "x n/(n-1); Keras 3 BatchNormalization uses the biased one) and a run evaluates it "
                                           "with training=False, which normalizes with that moving variance: the evaluation "

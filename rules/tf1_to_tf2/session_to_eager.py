@@ -157,7 +157,14 @@ class SessionToEager(Rule):
     Momentum -> SGD(momentum=, nesterov=), Adam -> Adam(epsilon=1e-08), Adagrad ->
     Adagrad(epsilon=0.0), Adadelta -> Adadelta(epsilon=1e-08), Ftrl -> Ftrl); `var_list=` is
     kept, `minimize(loss + reg)` gets a loss statement, `global_step=` (a plain
-    `tf.Variable`) becomes `global_step.assign_add(1)`. A learning rate decayed by that
+    `tf.Variable`) becomes `global_step.assign_add(1)`. `train =
+    tf.contrib.layers.optimize_loss(loss, global_step, <float>, '<Adam|Adagrad|Ftrl|Momentum|SGD>',
+    clip_gradients=<float>)` (or a tf.train optimizer class or instance) is the same train
+    step: the optimizer it built (Momentum with momentum=0.9) made where the call was, `tf.clip_by_global_norm` on the gradients when
+    it clipped, an inline `tf.train.get_or_create_global_step()` a named int64 variable,
+    and the train op's fetched value (the loss before the update) what the step returns;
+    other arguments and optimizer forms are refused with their reason (_optimize_loss.py).
+    A learning rate decayed by that
     global step (`tf.train.exponential_decay`, `piecewise_constant`, `polynomial_decay`,
     `cosine_decay`, `inverse_time_decay`) becomes the `tf.keras.optimizers.schedules`
     counterpart, which the optimizer evaluates at `optimizer.iterations`: converted only
