@@ -192,8 +192,9 @@ class FileContext:
         inside f-strings (whose inner positions Python 3.11 does not always get right:
         texts seen there are never taken).
         """
-        chains = self._ast_spans.get(id(stmt), False)
-        if chains is False:
+        if id(stmt) in self._ast_spans:
+            chains = self._ast_spans[id(stmt)]
+        else:
             found = self._statement_asts.get(id(stmt))
             chains = self._ast_spans[id(stmt)] = _chain_index(found) if found is not None else None
         if chains is None:

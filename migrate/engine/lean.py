@@ -50,7 +50,7 @@ def _originals() -> dict[str, Any] | None:
 _ORIG = _originals()
 _ORIG_VISIT = cst.CSTNode.visit
 #: the visitor class the lean functions serve (set by `lean_traversal`)
-_LEAN: list[type] = [type(None)]
+_LEAN: list[Any] = [type(None)]
 
 
 def _wrong_removal(node: cst.CSTNode, what: str) -> TypeError:
@@ -190,7 +190,7 @@ _TARGETS: list[tuple[Any, str]] = []
 def _targets() -> list[tuple[Any, str]]:
     """(module, helper name) for each libcst node module that imported a helper."""
     assert _ORIG is not None
-    found = []
+    found: list[tuple[Any, str]] = []
     for name, module in list(sys.modules.items()):
         if name.startswith("libcst._nodes.") and module is not None:
             found.extend((module, h) for h in _HELPERS if getattr(module, h, None) is _ORIG[h])

@@ -9,11 +9,11 @@ indices that findings need into line/column afterwards.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
-from itertools import accumulate
-
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import accumulate
+from types import TracebackType
 from typing import Any
 
 import libcst as cst
@@ -26,7 +26,7 @@ class _Span:
     this context once for most nodes it prints, and ``@contextmanager`` costs several
     Python calls each time."""
 
-    __slots__ = ("_spans", "_tokens", "_node", "_start_node", "_end_node", "_start")
+    __slots__ = ("_end_node", "_node", "_spans", "_start", "_start_node", "_tokens")
 
     def __init__(self, spans, tokens, node, start_node, end_node) -> None:  # type: ignore[no-untyped-def]
         self._spans = spans
@@ -67,7 +67,7 @@ class _Parenthesize:
     syntactic position) without a generator: libcst enters it once for every expression
     it prints."""
 
-    __slots__ = ("_node", "_state", "_span")
+    __slots__ = ("_node", "_span", "_state")
 
     def __init__(self, node: Any, state: CodegenState) -> None:
         self._node = node
@@ -80,13 +80,14 @@ class _Parenthesize:
         self._span = state.record_syntactic_position(self._node)
         self._span.__enter__()
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._span.__exit__(exc_type, exc, tb)
         if exc_type is None:
             state = self._state
             for rpar in self._node.rpar:
                 rpar._codegen(state)
-        return False
 
 
 def _parenthesize(self: Any, state: CodegenState) -> _Parenthesize:
