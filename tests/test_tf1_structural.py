@@ -86,6 +86,12 @@ PROVEN: dict[str, tuple[float, bool, bool]] = {
     "mlp_feed_dict": (1e-4, True, True),
     "linear_regression_interactive": (1e-4, True, True),
     "cnn_deep_mnist_style": (1e-4, True, False),
+    # tf.keras layers applied to a placeholder in Session code, trained with
+    # var_list=model.trainable_weights (the head stays as initialised): the Keras objects
+    # are created once as written, the run becomes a train step over those weights;
+    # `w.get_shape().as_list()` of a Keras weight -> `list(w.shape)` (Keras 3 variables
+    # have no get_shape)
+    "keras_layers_in_session": (1e-4, True, True),
     # tf.cond on a placeholder_with_default and tf.while_loop in a helper, inside the
     # tf.functions; the explicit tf.Graph / as_default / Session(graph=g) go
     "control_flow_cond": (1e-5, False, True),
@@ -2030,3 +2036,26 @@ def _metrics_tf2120_source(src: str) -> tuple[str, list[str]]:
     result, out = process_bytes(src.encode(), "prog.py", Options(pack="tf1-to-tf2", unsafe_fixes=True, verify_idempotence=True))
     assert not result.errors, result.errors
     return out.decode(), [f.message for f in result.findings if f.rule_id == "TF2120"]
+
+
+def test_keras_weight_shapes_use_the_shape_attribute() -> None:
+    """Keras 3 variables have no get_shape(): `w.get_shape().as_list()` of a Keras
+    object's weight becomes `list(w.shape)`; other receivers keep their spelling."""
+    src = (TF1 / "keras_layers_in_session.py").read_text()
+    old = "    sess.close()\n"
+    assert old in src
+    src = src.replace(old, (
+        "    shapes = []\n"
+        "    for w in head.weights:\n"
+        "        shapes.append(w.get_shape().as_list())\n"
+        "    x_shape = x_np.shape\n"
+        "    sess.close()\n"))
+    result, out = process_bytes(src.encode(), "k.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    assert not result.errors, result.errors
+    text = out.decode()
+    assert "shapes.append(list(w.shape))" in text
+    assert "np.prod(list(w.shape)) for w in model.trainable_weights" in text
+    assert "get_shape" not in text
+    # the same code without the TF2120 conversion (safe fixes) keeps TF1's spelling
+    _, safe = process_bytes(src.encode(), "k.py", Options(pack="tf1-to-tf2"))
+    assert b"w.get_shape().as_list()" in safe

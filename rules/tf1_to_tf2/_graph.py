@@ -692,6 +692,7 @@ class Analysis:
             _fetches.check_event_readers(self, refs)
             _introspection.find_tensor_reads(self, refs)
             _introspection.check_graph_inspection(self, refs)
+            _introspection.keras_weight_shapes(self)
             _optimize_loss.find(self, refs)
             self.check_graph_only(refs)
             self.build_units()

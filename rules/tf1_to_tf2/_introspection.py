@@ -284,3 +284,69 @@ def check_graph_inspection(an: Analysis, refs: list[tuple[cst.CSTNode, str]]) ->
                                     "other operations (AssignVariableOp, ReadVariableOp, no Assign), so no rewrite prints "
                                     "what it printed: remove or rewrite that inspection by hand; the file keeps "
                                     "tf.compat.v1 and its Session")
+
+
+#: Attributes of a Keras layer or model that list its weights.
+_KERAS_WEIGHT_LISTS = frozenset({
+    "weights", "trainable_weights", "non_trainable_weights",
+    "variables", "trainable_variables", "non_trainable_variables",
+})
+
+
+def keras_weight_shapes(an: Analysis) -> None:
+    """`w.get_shape().as_list()` of a weight of a Keras object -> `list(w.shape)`.
+
+    TF1's tf.keras made tf.Variables; in TF2 (Keras 3) `model.trainable_weights` holds
+    Keras variables, which have `shape` (a tuple) but no `get_shape()`: the TF1 spelling
+    would raise AttributeError in the migrated program. `list(w.shape)` gives the same list
+    for both (for a tf.Variable or a tensor too). Converted where `w` is the loop variable
+    of a `for` or a comprehension over `<object>.<weight list>` (`trainable_weights`,
+    `weights`, `variables`, ...)."""
+    from rules.tf1_to_tf2._graph import walk
+
+    for node in walk(an.module):
+        if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            loops = []
+            comp: cst.CompFor | None = node.for_in
+            while comp is not None:
+                loops.append(comp)
+                comp = comp.inner_for_in
+            scope: cst.CSTNode = node
+        elif isinstance(node, cst.For):
+            loops = [node]
+            scope = node
+        else:
+            continue
+        names = {
+            loop.target.value
+            for loop in loops
+            if isinstance(loop.target, cst.Name)
+            and isinstance(loop.iter, cst.Attribute)
+            and loop.iter.attr.value in _KERAS_WEIGHT_LISTS
+        }
+        if not names:
+            continue
+        for inner in walk(scope):
+            if (
+                isinstance(inner, cst.Call)
+                and not inner.args
+                and isinstance(inner.func, cst.Attribute)
+                and inner.func.attr.value == "as_list"
+                and isinstance(inner.func.value, cst.Call)
+                and not inner.func.value.args
+                and isinstance(inner.func.value.func, cst.Attribute)
+                and inner.func.value.func.attr.value == "get_shape"
+                and isinstance(inner.func.value.func.value, cst.Name)
+                and inner.func.value.func.value.value in names
+            ):
+                an.plan.call_builders[id(inner)] = _shape_list
+
+
+def _shape_list(updated: cst.Call) -> cst.BaseExpression:
+    receiver = updated.func.value.func.value  # type: ignore[attr-defined]
+    return cst.Call(
+        func=cst.Name("list"),
+        args=[cst.Arg(cst.Attribute(value=receiver, attr=cst.Name("shape")))],
+        lpar=updated.lpar,
+        rpar=updated.rpar,
+    )
