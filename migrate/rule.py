@@ -67,6 +67,9 @@ class Rule:
     # skip statements that spell none (see migrate.engine.transform.NAMES). None: the
     # rule sees every node.
     SCOPE: ClassVar[str | None] = None
+    # True: without --unsafe-fixes the rule has nothing to apply or report (its analysis
+    # can only lead to unsafe fixes), so the engine does not run it then.
+    UNSAFE_ONLY: ClassVar[bool] = False
 
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx

@@ -214,7 +214,7 @@ def run_pass(
         canonicalize=pack.canonicalize,
         unsafe_fixes=unsafe_fixes,
     )
-    instances = [r(ctx) for r in rules]
+    instances = [r(ctx) for r in rules if unsafe_fixes or not r.UNSAFE_ONLY]
     batched = BatchedTransformer(instances, lambda: skip_set(ctx, pack, instances), ctx.statement_stack, ctx.focus)
     with lean_traversal(BatchedTransformer):
         new = module.visit(batched)

@@ -357,6 +357,7 @@ class SessionToEager(Rule):
     """
 
     ID = "TF2120"
+    UNSAFE_ONLY = True  # see "Fix safety": nothing to apply or report without --unsafe-fixes
     NAME = "session-to-eager"
     MESSAGE = "TF1 Session/placeholder code becomes eager TF2 functions"
     SAFETY = Safety.UNSAFE

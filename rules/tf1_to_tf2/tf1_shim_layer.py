@@ -71,6 +71,7 @@ class TF1ShimLayer(Rule):
     """
 
     ID = "TF2131"
+    UNSAFE_ONLY = True  # see "Fix safety": nothing to apply or report without --unsafe-fixes
     SCOPE = "names"  # wraps functions that call tf.variable_scope/get_variable (see engine.transform)
     NAME = "tf1-model-function-shim"
     MESSAGE = "TF1 model function wrapped in a Keras layer on the TF1 modeling shim; finish by hand"

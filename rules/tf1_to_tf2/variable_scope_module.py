@@ -302,6 +302,7 @@ class VariableScopeModule(Rule):
     """
 
     ID = "TF2130"
+    UNSAFE_ONLY = True  # see "Fix safety": nothing to apply or report without --unsafe-fixes
     NAME = "variable-scope-model-function"
     MESSAGE = "TF1 model function becomes a Keras layer created once"
     SAFETY = Safety.UNSAFE
