@@ -13,7 +13,12 @@ import libcst as cst
 
 from migrate.engine.names import AliasMap, dotted_name
 from migrate.engine.positions import Positions, StatementPositions, node_code
-from migrate.engine.relevance import parse_python, statement_lines, statement_texts
+from migrate.engine.relevance import (
+    line_starts,
+    parse_python,
+    statement_lines,
+    statement_texts,
+)
 from migrate.result import Category, Finding, Fix, Position, Range, Safety, Status
 
 if TYPE_CHECKING:
@@ -89,7 +94,7 @@ class FileContext:
         self._python_ast: Any = False
         self._suppressed = suppressions(source_text)
         self._lines: list[str] | None = None
-        self._raw_lines: list[str] | None = None  # split at "\n" only (CPython's numbering)
+        self._line_starts: list[int] | None = None  # CPython's line numbering
         self.state: dict[str, Any] = {}  # scratch space shared between rules of one file
         self._kept: list[tuple[int, int]] = []  # line ranges no rule may rewrite (see keep())
 
@@ -215,9 +220,10 @@ class FileContext:
 
     def _column(self, line: int, offset: int) -> int:
         """CPython's UTF-8 byte offset on `line` as a character column."""
-        if self._raw_lines is None:
-            self._raw_lines = self.source_text.split("\n")
-        text = self._raw_lines[line - 1]
+        if self._line_starts is None:
+            self._line_starts = line_starts(self.source_text)
+        starts = self._line_starts
+        text = self.source_text[starts[line - 1] : starts[line] if line < len(starts) else None]
         if text.isascii():
             return offset
         return len(text.encode("utf-8")[:offset].decode("utf-8", "replace"))

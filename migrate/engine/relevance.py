@@ -57,7 +57,7 @@ def name_pattern(names: Iterable[str]) -> re.Pattern[str]:
     return re.compile(r"(?<![\w.])(?:" + "|".join(map(re.escape, words)) + r")(?!\w)")
 
 
-def _line_starts(source: str) -> list[int]:
+def line_starts(source: str) -> list[int]:
     """Offsets of the first character of each line (CPython's line breaks)."""
     starts = [0]
     starts.extend(m.end() for m in _NEWLINE.finditer(source))
@@ -83,7 +83,7 @@ def skippable(module: cst.Module, source: str, names: Iterable[str], tree: ast.M
         tree = parse_python(source)
         if tree is None:
             return None
-    starts = _line_starts(source)
+    starts = line_starts(source)
     hits: list[int] = []
     last = -1
     for m in name_pattern(names).finditer(source):
@@ -274,7 +274,7 @@ def statement_texts(module: cst.Module, source: str, lines: dict[int, tuple[int,
     the indentation of its block). Its text runs from its first line (`lines`, see
     `statement_lines`) to the first line of the next statement of the same body; the last
     statement of a body has no entry (block footers and the module's end follow it)."""
-    starts = _line_starts(source)
+    starts = line_starts(source)
     out: dict[int, tuple[str, str]] = {}
     bom = 1 if source.startswith("\ufeff") else 0
 

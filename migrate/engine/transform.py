@@ -153,13 +153,12 @@ class BatchedTransformer(cst.CSTTransformer):
                     break
             if result is not updated_node:
                 self._edits += 1
+        mark = self._marks.pop()
         if info[1]:
             if self._statements is not None:
                 self._statements.pop()
-            if self._marks.pop() == self._edits:
+            if mark == self._edits:
                 self.clean[id(result)] = (result, original_node)
-        else:
-            self._marks.pop()
         return result
 
     # Attribute-level hooks (``visit_Call_func``) are not dispatched: libcst would look

@@ -401,8 +401,7 @@ class SessionToEager(Rule):
 
     # -- decide ----------------------------------------------------------------------------
     def visit_Module(self, node: cst.Module) -> None:
-        if not self.ctx.unsafe_fixes:
-            return  # see "Fix safety": nothing could be applied
+        # UNSAFE_ONLY: the engine runs this rule only with --unsafe-fixes
         plan = plan_for(self.ctx)
         self.plan = plan
         if not plan.relevant:
