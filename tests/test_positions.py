@@ -64,13 +64,16 @@ p = tf.reduce_sum(tf.reduce_sum(
 
 
 def _findings(data: bytes, path: str, opts: Options, statement_positions: bool) -> list[object]:
-    saved = context.USE_STATEMENT_POSITIONS, context.USE_VERBATIM, context.USE_AST_POSITIONS, lean.ENABLED
+    import migrate.engine.positions as positions
+
+    saved = context.USE_STATEMENT_POSITIONS, context.USE_VERBATIM, context.USE_AST_POSITIONS, lean.ENABLED, positions.PLAIN_CHAINS
     context.USE_STATEMENT_POSITIONS = context.USE_VERBATIM = context.USE_AST_POSITIONS = lean.ENABLED = statement_positions
+    positions.PLAIN_CHAINS = statement_positions
     try:
         result, out = process_bytes(data, path, opts)
     finally:
-        context.USE_STATEMENT_POSITIONS, context.USE_VERBATIM, context.USE_AST_POSITIONS, lean.ENABLED = saved
-    return [(f.rule_id, f.range, f.message, f.status, f.snippet) for f in result.findings] + [out]
+        context.USE_STATEMENT_POSITIONS, context.USE_VERBATIM, context.USE_AST_POSITIONS, lean.ENABLED, positions.PLAIN_CHAINS = saved
+    return [(f.rule_id, f.range, f.message, f.status, f.snippet, f.fix and f.fix.content) for f in result.findings] + [out]
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
@@ -163,3 +166,16 @@ def test_lean_traversal_serves_only_its_visitor_and_restores_libcst() -> None:
             module.visit(Remove())
     assert seen == ["func", "f", "a", "b"]
     assert (cst.CSTNode.visit, expression.visit_required) == before
+
+
+@pytest.mark.parametrize("text", ["tf", "tf.compat.v1.placeholder", "(tf).x", "tf .x", "tf. x", "(tf.x)", "a.b.c.d", "f(x).y", "tf.x[0]"])
+def test_plain_chain_text_is_the_printed_text_or_none(text: str) -> None:
+    import libcst as cst
+
+    import migrate.engine.positions as positions
+
+    node = cst.parse_expression(text)
+    plain = positions._plain_chain(node)
+    printed = cst.Module([]).code_for_node(node)
+    assert plain in (None, printed)
+    assert (plain is not None) == (text in ("tf", "tf.compat.v1.placeholder", "a.b.c.d"))

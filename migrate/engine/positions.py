@@ -168,10 +168,44 @@ def code_of(module: cst.Module, verbatim: dict[int, tuple[str, str]] | None = No
 
 def node_code(node: cst.CSTNode, module: cst.Module) -> str:
     """``module.code_for_node(node)`` without libcst's per-node generator (see `code_of`)."""
+    plain = _plain_chain(node) if PLAIN_CHAINS else None
+    if plain is not None:
+        return plain
     state = _PlainState(default_indent=module.default_indent, default_newline=module.default_newline)
     with _lean_codegen():
         node._codegen(state)
     return "".join(state.tokens)
+
+
+#: switched off by tests to compare with a print
+PLAIN_CHAINS = True
+_Attribute, _Name, _Dot, _Whitespace = cst.Attribute, cst.Name, cst.Dot, cst.SimpleWhitespace
+
+
+def _plain_chain(node: cst.CSTNode) -> str | None:
+    """The text of a Name/Attribute chain with no parentheses and no space around its
+    dots (``tf.compat.v1.placeholder``: most fix contents), without a print; else None."""
+    parts: list[str] = []
+    while node.__class__ is _Attribute:
+        dot = node.dot  # type: ignore[attr-defined]
+        if (
+            node.lpar  # type: ignore[attr-defined]
+            or node.rpar  # type: ignore[attr-defined]
+            or dot.__class__ is not _Dot
+            or dot.whitespace_before.__class__ is not _Whitespace
+            or dot.whitespace_before.value
+            or dot.whitespace_after.__class__ is not _Whitespace
+            or dot.whitespace_after.value
+            or node.attr.lpar  # type: ignore[attr-defined]
+            or node.attr.rpar  # type: ignore[attr-defined]
+        ):
+            return None
+        parts.append(node.attr.value)  # type: ignore[attr-defined]
+        node = node.value  # type: ignore[attr-defined]
+    if node.__class__ is not _Name or node.lpar or node.rpar:  # type: ignore[attr-defined]
+        return None
+    parts.append(node.value)  # type: ignore[attr-defined]
+    return ".".join(reversed(parts))
 
 
 def _codegen_verbatim(self: cst.CSTNode, state: CodegenState, **kwargs: object) -> None:
