@@ -60,19 +60,23 @@ n = (tf).to_float(1) + (tf.to_float)(2) + ( tf . log )(3.0)
 import tensorflow.compat.v1 as tf1; w = tf1.log(1.0)
 p = tf.reduce_sum(tf.reduce_sum(
     tf.to_float(1), keep_dims=True), keep_dims=True)
+@tf.log
+def decorated(): return tf.to_float(1), tf.log
+@tf.to_float
+class Decorated: y = "tf.log"; z = tf.log  # tf.to_float
 '''
 
 
 def _findings(data: bytes, path: str, opts: Options, statement_positions: bool) -> list[object]:
     import migrate.engine.positions as positions
 
-    saved = context.USE_STATEMENT_POSITIONS, context.USE_VERBATIM, context.USE_AST_POSITIONS, lean.ENABLED, positions.PLAIN_CHAINS
-    context.USE_STATEMENT_POSITIONS = context.USE_VERBATIM = context.USE_AST_POSITIONS = lean.ENABLED = statement_positions
-    positions.PLAIN_CHAINS = statement_positions
+    saved = context.USE_STATEMENT_POSITIONS, context.USE_VERBATIM, context.USE_AST_POSITIONS, context.USE_TEXT_POSITIONS, lean.ENABLED, positions.PLAIN_CHAINS
+    context.USE_STATEMENT_POSITIONS = context.USE_VERBATIM = context.USE_AST_POSITIONS = context.USE_TEXT_POSITIONS = statement_positions
+    lean.ENABLED = positions.PLAIN_CHAINS = statement_positions
     try:
         result, out = process_bytes(data, path, opts)
     finally:
-        context.USE_STATEMENT_POSITIONS, context.USE_VERBATIM, context.USE_AST_POSITIONS, lean.ENABLED, positions.PLAIN_CHAINS = saved
+        context.USE_STATEMENT_POSITIONS, context.USE_VERBATIM, context.USE_AST_POSITIONS, context.USE_TEXT_POSITIONS, lean.ENABLED, positions.PLAIN_CHAINS = saved
     return [(f.rule_id, f.range, f.message, f.status, f.snippet, f.fix and f.fix.content) for f in result.findings] + [out]
 
 
@@ -84,7 +88,12 @@ def test_tricky_layouts(newline: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from_ast: list[object] = []
     span = context.FileContext._ast_span
     monkeypatch.setattr(context.FileContext, "_ast_span", lambda self, s, n: from_ast.append(span(self, s, n)) or from_ast[-1])
+    from_text: list[object] = []
+    text_span = context.FileContext._text_span
+    monkeypatch.setattr(context.FileContext, "_text_span", lambda self, s, n: from_text.append(text_span(self, s, n)) or from_text[-1])
     _findings(data, "t.py", Options(), True)
+    if newline != "\r":
+        assert sum(x is not None for x in from_text) > 5 and None in from_text
     # the fast paths are taken (a lone CR, which CPython and libcst may count differently, is not)
     assert bool(whole) == (newline == "\r")
     if newline != "\r":

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import bisect
+import functools
 import io
 import re
 import tokenize
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from migrate.engine.names import AliasMap, dotted_name
-from migrate.engine.positions import Positions, StatementPositions, node_code
+from migrate.engine.positions import Positions, StatementPositions, _plain_chain, node_code
 from migrate.engine.relevance import (
     line_starts,
     parse_python,
@@ -34,6 +36,15 @@ USE_VERBATIM = True
 #: Take the position of a dotted name or a call from CPython's parse of its statement
 #: when it is the only one of its text there (tests switch it off to compare).
 USE_AST_POSITIONS = True
+#: Take the position of a plain dotted name from the text of its statement when the
+#: text occurs there once (tests switch it off to compare).
+USE_TEXT_POSITIONS = True
+
+
+@functools.lru_cache(maxsize=4096)
+def _chain_pattern(text: str) -> re.Pattern[str]:
+    """Occurrences of the dotted name `text` that could be a whole chain."""
+    return re.compile(r"(?<![\w.])" + re.escape(text) + r"(?!\w)")
 
 
 def suppressions(source: str) -> dict[int, set[str]]:
@@ -197,6 +208,10 @@ class FileContext:
         inside f-strings (whose inner positions Python 3.11 does not always get right:
         texts seen there are never taken).
         """
+        if type(node) is not cst.Call and USE_TEXT_POSITIONS:
+            span = self._text_span(stmt, node)
+            if span is not None:
+                return span
         if id(stmt) in self._ast_spans:
             chains = self._ast_spans[id(stmt)]
         else:
@@ -217,6 +232,45 @@ class FileContext:
             return None
         a = hits[0]
         return (a.lineno, self._column(a.lineno, a.col_offset)), (a.end_lineno, self._column(a.end_lineno, a.end_col_offset))
+
+    def _text_span(self, stmt: cst.CSTNode, node: cst.CSTNode) -> tuple[tuple[int, int], tuple[int, int]] | None:
+        """The span of `node`, a dotted name written without spaces or parentheses, when
+        its text occurs exactly once in the source lines of `stmt` (comments and strings
+        included); None otherwise.
+
+        The node's own text is one of the occurrences the pattern finds (a chain starts
+        with a name, which follows neither a word character nor a dot, and ends with one,
+        which no word character follows), so a single occurrence is the node."""
+        found = self._statement_asts.get(id(stmt))
+        if not found:
+            return None
+        text = _plain_chain(node)
+        if text is None:
+            return None
+        if self._line_starts is None:
+            self._line_starts = line_starts(self.source_text)
+        starts = self._line_starts
+        # a decorated definition starts at its first decorator (CPython's lineno is the
+        # line of `def`/`class`)
+        first = min([found[0].lineno, *(d.lineno for d in getattr(found[0], "decorator_list", ()))])
+        last = found[-1].end_lineno
+        if last is None or last > len(starts):
+            return None
+        begin = starts[first - 1]
+        segment = self.source_text[begin : starts[last] if last < len(starts) else None]
+        hits = segment.count(text)
+        if hits == 1:  # the node's own text
+            offset = begin + segment.index(text)
+        elif hits > 1:
+            matches = list(_chain_pattern(text).finditer(segment))
+            if len(matches) != 1:
+                return None
+            offset = begin + matches[0].start()
+        else:
+            return None
+        line = bisect.bisect_right(starts, offset)
+        column = offset - starts[line - 1]
+        return (line, column), (line, column + len(text))
 
     def _column(self, line: int, offset: int) -> int:
         """CPython's UTF-8 byte offset on `line` as a character column."""
