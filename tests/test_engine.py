@@ -513,3 +513,13 @@ def test_unused_from_import_removal_keeps_the_rest_of_the_statement() -> None:
     src = "import tensorflow as tf\nfrom tensorflow.keras import (  # keras\n    layers,  # the layers\n    Model,\n)\n\n\ndef f(x):\n    return tf.nn.relu(x)\n\n\nm = Model\n"
     result, out = process_bytes(src.encode(), "m.py", Options(pack="tf2-to-torch"))
     assert out.decode().startswith("from tensorflow.keras import (  # keras\n    Model,\n)\nimport torch\n")
+
+
+@pytest.mark.parametrize("comment", ["", "  # the framework"])
+def test_tensorflow_import_with_a_comment_is_kept_when_it_becomes_unused(comment: str) -> None:
+    src = f'import tensorflow as tf{comment}\n\nFLAGS = tf.app.flags.FLAGS\ntf.app.flags.DEFINE_integer("n", 3, "steps")\ntf.logging.info("x")\n'
+    result, new = process_bytes(src.encode(), "m.py", Options())
+    text = new.decode()
+    assert "from absl import flags, logging" in text and "tf." not in text.replace("import tensorflow as tf", "")
+    assert ("import tensorflow as tf" in text) == bool(comment)
+    assert (comment in text) if comment else True

@@ -58,6 +58,9 @@ s = "naïve"; é = tf.to_float(tf.log(2.0))  # non-ASCII before the names: colum
 m = f"{tf.log(1.0)}" + str(tf.log(1.0))
 n = (tf).to_float(1) + (tf.to_float)(2) + ( tf . log )(3.0)
 import tensorflow.compat.v1 as tf1; w = tf1.log(1.0)
+é = 1; import tensorflow.compat.v1 as tf2; from tensorflow.contrib import slim as s2
+from tensorflow.python import (ops,
+    framework)
 p = tf.reduce_sum(tf.reduce_sum(
     tf.to_float(1), keep_dims=True), keep_dims=True)
 @tf.log

@@ -176,8 +176,14 @@ class FileContext:
             where = lines.get(id(stmt))
             if where is None:
                 continue
-            if innermost and node is self.focus[0] and USE_AST_POSITIONS and type(node) in _CHAIN_TYPES:
-                span = self._ast_span(stmt, node)
+            if innermost and node is self.focus[0] and USE_AST_POSITIONS:
+                kind = type(node)
+                if kind in _CHAIN_TYPES:
+                    span = self._ast_span(stmt, node)
+                elif kind in _IMPORT_TYPES:
+                    span = self._import_span(stmt, node)
+                else:
+                    span = None
                 if span is not None:
                     return span
             innermost = False
@@ -232,6 +238,20 @@ class FileContext:
             return None
         a = hits[0]
         return (a.lineno, self._column(a.lineno, a.col_offset)), (a.end_lineno, self._column(a.end_lineno, a.end_col_offset))
+
+    def _import_span(self, stmt: cst.CSTNode, node: cst.CSTNode) -> tuple[tuple[int, int], tuple[int, int]] | None:
+        """The span of an import statement from CPython's parse of its line (the two
+        agree on where an import starts and ends: neither counts the semicolon)."""
+        found = self._statement_asts.get(id(stmt))
+        body = getattr(stmt, "body", None)
+        if not found or not isinstance(body, (list, tuple)) or len(found) != len(body):
+            return None
+        for small, a in zip(body, found):
+            if small is node:
+                if not isinstance(a, (ast.Import, ast.ImportFrom)) or a.end_lineno is None or a.end_col_offset is None:
+                    return None
+                return (a.lineno, self._column(a.lineno, a.col_offset)), (a.end_lineno, self._column(a.end_lineno, a.end_col_offset))
+        return None
 
     def _text_span(self, stmt: cst.CSTNode, node: cst.CSTNode) -> tuple[tuple[int, int], tuple[int, int]] | None:
         """The span of `node`, a dotted name written without spaces or parentheses, when
@@ -426,6 +446,7 @@ class FileContext:
 
 
 _CHAIN_TYPES = (cst.Attribute, cst.Call)
+_IMPORT_TYPES = (cst.Import, cst.ImportFrom)
 
 
 def _chain_text(node: ast.expr) -> str | None:

@@ -31,9 +31,16 @@ def dotted_name(node: cst.BaseExpression) -> str | None:
 
 def _iter_statements(body: Iterable[cst.CSTNode]) -> Iterator[cst.CSTNode]:
     """All simple statements, recursing into compound statements' bodies (not expressions)."""
+    for line in iter_lines(body):
+        yield from line.body
+
+
+def iter_lines(body: Iterable[cst.CSTNode]) -> Iterator[cst.SimpleStatementLine | cst.SimpleStatementSuite]:
+    """The lines of simple statements (``SimpleStatementLine`` and the one-line bodies of
+    compound statements), recursing into compound statements' bodies."""
     for stmt in body:
         if isinstance(stmt, cst.SimpleStatementLine):
-            yield from stmt.body
+            yield stmt
         elif isinstance(stmt, cst.BaseCompoundStatement):
             body = getattr(stmt, "body", None)  # a `match` statement has cases instead
             if body is not None:
@@ -51,15 +58,15 @@ def _iter_statements(body: Iterable[cst.CSTNode]) -> Iterator[cst.CSTNode]:
                     yield from _iter_block(case.body)
 
 
-def _iter_block(block: cst.BaseSuite | cst.CSTNode) -> Iterator[cst.CSTNode]:
+def _iter_block(block: cst.BaseSuite | cst.CSTNode) -> Iterator[cst.SimpleStatementLine | cst.SimpleStatementSuite]:
     if isinstance(block, cst.IndentedBlock):
-        yield from _iter_statements(block.body)
+        yield from iter_lines(block.body)
     elif isinstance(block, cst.SimpleStatementSuite):
-        yield from block.body
+        yield block
     elif isinstance(block, (cst.Else, cst.Finally)):
         yield from _iter_block(block.body)
     elif isinstance(block, cst.If):  # elif chains
-        yield from _iter_statements([block])
+        yield from iter_lines([block])
 
 
 class AliasMap:

@@ -6,6 +6,7 @@ import libcst as cst
 
 from migrate.cstutil import fix_commas, keyword_args  # noqa: F401  (re-exported for the pack)
 from migrate.engine.context import FileContext
+from migrate.engine.names import iter_lines
 from migrate.rule import Rule
 
 TF = "tensorflow"
@@ -100,11 +101,19 @@ def retire_tf_import(rule: Rule) -> None:
     if ctx.state.get("retire-tf"):
         return
     ctx.state["retire-tf"] = True
+    commented: set[int] | None = None
     for local, target in ctx.aliases.bindings.items():
         node = ctx.aliases.import_nodes.get(local)
         if isinstance(node, cst.Import) and (target == TF or target in V1_ALIASES):
-            line = ctx.range_of(node).start.line
-            lines = ctx.source_text.splitlines()
-            if 0 < line <= len(lines) and "#" in lines[line - 1]:
+            if commented is None:  # id() of the import statements on a line with a comment
+                commented = {
+                    id(small) for line in iter_lines(ctx.module.body) if _has_comment(line) for small in line.body
+                }
+            if id(node) in commented:
                 continue  # removing the line would lose the user's comment
             rule.remove_import(target, None, local if local != target.split(".")[0] else None)
+
+
+def _has_comment(line: cst.SimpleStatementLine | cst.SimpleStatementSuite) -> bool:
+    """The line ends with a comment."""
+    return line.trailing_whitespace.comment is not None
