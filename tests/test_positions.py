@@ -72,14 +72,16 @@ class Decorated: y = "tf.log"; z = tf.log  # tf.to_float
 
 def _findings(data: bytes, path: str, opts: Options, statement_positions: bool) -> list[object]:
     import migrate.engine.positions as positions
+    import migrate.engine.transform as transform
 
     saved = context.USE_STATEMENT_POSITIONS, context.USE_VERBATIM, context.USE_AST_POSITIONS, context.USE_TEXT_POSITIONS, lean.ENABLED, positions.PLAIN_CHAINS
     context.USE_STATEMENT_POSITIONS = context.USE_VERBATIM = context.USE_AST_POSITIONS = context.USE_TEXT_POSITIONS = statement_positions
-    lean.ENABLED = positions.PLAIN_CHAINS = statement_positions
+    lean.ENABLED = positions.PLAIN_CHAINS = transform.LEAN_OPAQUE = statement_positions
     try:
         result, out = process_bytes(data, path, opts)
     finally:
         context.USE_STATEMENT_POSITIONS, context.USE_VERBATIM, context.USE_AST_POSITIONS, context.USE_TEXT_POSITIONS, lean.ENABLED, positions.PLAIN_CHAINS = saved
+        transform.LEAN_OPAQUE = True
     return [(f.rule_id, f.range, f.message, f.status, f.snippet, f.fix and f.fix.content) for f in result.findings] + [out]
 
 

@@ -68,6 +68,8 @@ def _visit(self: cst.CSTNode, visitor: Any) -> Any:
 def _visit_required(parent: Any, fieldname: str, node: Any, visitor: Any) -> Any:
     if visitor.__class__ is not _LEAN[0]:
         return _ORIG["visit_required"](parent, fieldname, node, visitor)  # type: ignore[index]
+    if node.__class__ in visitor.opaque:
+        return node
     result = node.visit(visitor)
     if result is _REMOVE:
         raise _wrong_removal(node, "RemovalSentinel")
@@ -81,6 +83,8 @@ def _visit_optional(parent: Any, fieldname: str, node: Any, visitor: Any) -> Any
         return _ORIG["visit_optional"](parent, fieldname, node, visitor)  # type: ignore[index]
     if node is None:
         return None
+    if node.__class__ in visitor.opaque:
+        return node
     result = node.visit(visitor)
     if result.__class__ is FlattenSentinel:
         raise _wrong_removal(node, "FlattenSentinel")
@@ -92,6 +96,8 @@ def _visit_sentinel(parent: Any, fieldname: str, node: Any, visitor: Any) -> Any
         return _ORIG["visit_sentinel"](parent, fieldname, node, visitor)  # type: ignore[index]
     if node is _MAYBE:
         return _MAYBE
+    if node.__class__ in visitor.opaque:
+        return node
     result = node.visit(visitor)
     if result.__class__ is FlattenSentinel:
         raise _wrong_removal(node, "FlattenSentinel")
@@ -99,7 +105,11 @@ def _visit_sentinel(parent: Any, fieldname: str, node: Any, visitor: Any) -> Any
 
 
 def _iterable(children: Any, visitor: Any) -> Iterator[Any]:
+    opaque = visitor.opaque
     for child in children:
+        if child.__class__ in opaque:
+            yield child
+            continue
         new = child.visit(visitor)
         if new.__class__ is FlattenSentinel:
             yield from new

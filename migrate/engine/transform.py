@@ -28,6 +28,8 @@ from migrate.rule import Rule
 #: a pass is so scoped, the traversal skips the statements that spell no such name (see
 #: ``engine.relevance``). A rule without SCOPE sees every node (and the pass pays for it).
 NAMES = "names"
+#: see BatchedTransformer.opaque (tests switch it off to compare)
+LEAN_OPAQUE = True
 
 
 def _hooks(cls: type) -> tuple[tuple[str, str, bool], ...]:
@@ -100,6 +102,9 @@ class BatchedTransformer(cst.CSTTransformer):
             for kind, attr, is_visit in _hooks(type(rule)):
                 (self._visit if is_visit else self._leave)[kind].append(getattr(rule, attr))
         self._opaque = opaque_types(set(self._visit) | set(self._leave))
+        # the classes of those types: the lean traversal (engine.lean) neither enters
+        # them nor calls on_visit/on_leave for them (which would return at once)
+        self.opaque: frozenset[type] = frozenset(getattr(cst, t) for t in self._opaque if hasattr(cst, t)) if LEAN_OPAQUE else frozenset()
         self._infos: dict[type, tuple[bool, bool, list[Callable[..., Any]] | None, list[Callable[..., Any]] | None]] = {}
         # Statements no hook changed anything in (libcst rebuilds every node it enters,
         # so the copy is a new object with the same text): id() of the copy -> (the copy,
