@@ -193,3 +193,75 @@ def test_plain_chain_text_is_the_printed_text_or_none(text: str) -> None:
     printed = cst.Module([]).code_for_node(node)
     assert plain in (None, printed)
     assert (plain is not None) == (text in ("tf", "tf.compat.v1.placeholder", "a.b.c.d"))
+
+
+SYNTAX_SAMPLE = '''\
+"""Doc."""
+from __future__ import annotations
+import a.b as c, d
+from .e import (f as g, h)
+@dec(1, *args, k=2, **kw)
+async def fn(x: int = 1, /, y=2, *z, w: "T" = 3, **kv) -> list[int]:
+    global q
+    async with m as (n, o), p:
+        async for i, *j in k[1:2:3, ...]:
+            await s; yield t; u = yield from v
+    if (w := x) and not y or -x ** 2 // 3 % 4 @ 5 << 6 >> 7 & 8 | 9 ^ ~10:
+        pass
+    elif x is not None and x not in y and 1 < x <= 2 != 3:
+        del x[0], y.z
+    else:
+        raise E from F
+    try:
+        assert x, "m"
+    except* (A, B) as e:
+        nonlocal_ = lambda a, *b, c=1, **d: (a, b, c, d)
+    finally:
+        return {k: v for k, v in x.items() if k} | {*x} | {**y} | [i async for i in j] | (i for i in j)
+class K(Base, metaclass=M):
+    x: int = 1; y += 2; z -= 3; z *= 4; z /= 5; z //= 6; z %= 7; z **= 8; z @= 9
+    z <<= 1; z >>= 2; z &= 3; z |= 4; z ^= 5
+match p:
+    case [1, 2, *rest] | (3 | 4) if rest:
+        pass
+    case {"k": v, **others}:
+        pass
+    case Point(x=0, y=_) as pt:
+        pass
+    case -1.5 | 2j | None | True | b"x" | "s" "t":
+        pass
+x = (f"{x!r:>{w}} {y=}" r'raw', 0x1f, 1_000, 1e-3, x[::2], x if y else z, ...)
+while x: break
+for _ in []: continue
+else: print(*x, sep="", end='')
+'''
+
+
+def test_fast_construction_builds_the_same_tree_and_is_undone() -> None:
+    import libcst as cst
+
+    from migrate.engine.process import parse_unvalidated
+
+    texts = [SYNTAX_SAMPLE.encode()] + [p.read_bytes() for p in _files("corpus/tf1", "corpus/tf2", "tests/fixtures/tf1_to_tf2")]
+    built: set[str] = set()
+    for data in texts:
+        fast = parse_unvalidated(data)
+        lean.FAST_CONSTRUCTION = False
+        try:
+            slow = parse_unvalidated(data)
+        finally:
+            lean.FAST_CONSTRUCTION = True
+        assert fast.deep_equals(slow) and fast.code == slow.code == data.decode("utf-8")
+        if data is texts[0]:
+            class Kinds(cst.CSTVisitor):
+                def on_visit(self, node: cst.CSTNode) -> bool:
+                    built.add(type(node).__name__)
+                    return True
+
+            fast.visit(Kinds())
+    assert all(not cls.__init__.__code__.co_filename.startswith("<migrate") for cls, _, _ in lean._fast_inits())
+    fast_classes = {cls.__name__ for cls, _, _ in lean._fast_inits()}
+    assert len(built & fast_classes) > 100  # the sample exercises most generated __init__s
+    with pytest.raises(cst.CSTValidationError):  # libcst's own __init__ (and validation) are back
+        cst.Name("not a name")
+    assert cst.Name("x").lpar == () and cst.Attribute(cst.Name("a"), cst.Name("b")).dot.whitespace_before.value == ""

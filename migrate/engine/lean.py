@@ -19,6 +19,8 @@ traversal runs.
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -205,3 +207,83 @@ def _targets() -> list[tuple[Any, str]]:
         if name.startswith("libcst._nodes.") and module is not None:
             found.extend((module, h) for h in _HELPERS if getattr(module, h, None) is _ORIG[h])
     return found
+
+
+# -- construction ------------------------------------------------------------------------
+#
+# libcst's parser builds every node through the node class's dataclass ``__init__``, which
+# for a frozen dataclass sets each field with ``object.__setattr__`` (an attribute lookup
+# through the class hierarchy per field) and then calls ``__post_init__`` (validation,
+# which `process.parse_unvalidated` switches off). While the parser runs, the node
+# classes get an ``__init__`` with the same parameters and defaults that stores each
+# field through its slot (or the instance dict) directly and validates nothing: about a
+# tenth of the parse.
+
+#: switched off by tests to compare with libcst's own construction
+FAST_CONSTRUCTION = True
+_FAST_INITS: list[tuple[type, Any, Any]] = []  # (class, dataclass __init__, fast __init__)
+
+
+def _fast_init(cls: type) -> Any:
+    """An unvalidated ``__init__`` equivalent to `cls`'s dataclass one; None if `cls`
+    has a field this generator does not handle."""
+    fields = dataclasses.fields(cls)
+    namespace: dict[str, Any] = {"_MISSING": dataclasses.MISSING}
+    params: list[str] = []
+    body: list[str] = []
+    for i, f in enumerate(fields):
+        if not f.init or f.kw_only or not f.name.isidentifier():
+            return None
+        if f.default is not dataclasses.MISSING:
+            namespace[f"_default{i}"] = f.default
+            params.append(f"{f.name}=_default{i}")
+            value = f.name
+        elif f.default_factory is not dataclasses.MISSING:
+            namespace[f"_factory{i}"] = f.default_factory
+            params.append(f"{f.name}=_MISSING")
+            value = f"_factory{i}() if {f.name} is _MISSING else {f.name}"
+        else:
+            params.append(f.name)
+            value = f.name
+        slot = next((k.__dict__[f.name] for k in cls.__mro__ if f.name in k.__dict__), None)
+        if slot is None:  # a class without slots: the field lives in the instance dict
+            body.append(f"    self.__dict__[{f.name!r}] = {value}")
+        elif type(slot).__name__ == "member_descriptor":
+            namespace[f"_set{i}"] = slot.__set__
+            body.append(f"    _set{i}(self, {value})")
+        else:
+            return None
+    source = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(body) or "    pass") + "\n"
+    exec(compile(source, f"<migrate fast __init__ of {cls.__name__}>", "exec"), namespace)  # noqa: S102
+    return namespace["__init__"]
+
+
+def _fast_inits() -> list[tuple[type, Any, Any]]:
+    if not _FAST_INITS:
+        for name in dir(cst):
+            cls = getattr(cst, name)
+            if not (isinstance(cls, type) and issubclass(cls, cst.CSTNode) and dataclasses.is_dataclass(cls)):
+                continue
+            if inspect.isabstract(cls) or "__init__" not in cls.__dict__:
+                continue
+            fast = _fast_init(cls)
+            if fast is not None:
+                _FAST_INITS.append((cls, cls.__dict__["__init__"], fast))
+    return _FAST_INITS
+
+
+@contextmanager
+def fast_construction() -> Iterator[None]:
+    """Within the block, libcst node classes are built without validation, faster (see
+    above). Only for building nodes that are valid by construction (the parser's)."""
+    if not FAST_CONSTRUCTION:
+        yield
+        return
+    inits = _fast_inits()
+    for cls, _orig, fast in inits:
+        cls.__init__ = fast  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        for cls, orig, _fast in inits:
+            cls.__init__ = orig  # type: ignore[misc]

@@ -14,6 +14,7 @@ import libcst as cst
 
 from migrate.engine import notebook
 from migrate.engine.cache import Cache, pack_digest
+from migrate.engine.lean import fast_construction
 from migrate.engine.positions import bytes_of
 from migrate.engine.source import DecodeError, decode, is_binary, python2_reason
 from migrate.engine.transform import run_pass
@@ -90,7 +91,8 @@ def parse_unvalidated(data: bytes) -> cst.Module:
     saved = node_class.__dict__["__post_init__"]
     node_class.__post_init__ = _no_validation  # type: ignore[method-assign]
     try:
-        return cst.parse_module(data)
+        with fast_construction():
+            return cst.parse_module(data)
     finally:
         node_class.__post_init__ = saved  # type: ignore[method-assign]
 
