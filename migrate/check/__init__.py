@@ -78,16 +78,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .correspondence import (
-    Correspondence,
-    CorrespondenceError,
-    build_correspondence,
-    load_mapping,
-)
 from .options import CheckOptions, InputSpec, ModelInfo, OptimizerSpec, WeightInfo
 
 if TYPE_CHECKING:
+    from .correspondence import Correspondence, CorrespondenceError, build_correspondence, load_mapping
     from .result import CheckResult
+
+#: imported on first use (they need numpy; the ``migrate`` command line registers the
+#: checker's commands at start-up and should not pay for numpy when rewriting code)
+_LAZY = {"Correspondence", "CorrespondenceError", "build_correspondence", "load_mapping"}
 
 __all__ = [
     "CheckOptions",
@@ -122,4 +121,8 @@ def __getattr__(name: str) -> Any:
         from .result import CheckResult
 
         return CheckResult
+    if name in _LAZY:
+        from . import correspondence
+
+        return getattr(correspondence, name)
     raise AttributeError(name)
