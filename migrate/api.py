@@ -55,6 +55,7 @@ class RunConfig:
     root: str = field(default_factory=os.getcwd)
     cache_dir: str | None = None  # content-hash cache; None disables it
     overrides: tuple[Override, ...] = ()
+    render_json: bool = False  # a JSON report will be written (see Options.render_json)
 
     def for_path(self, path: str) -> RunConfig:
         """This config with the overrides that match `path` (relative to root) applied."""
@@ -79,6 +80,7 @@ class RunConfig:
             verify_idempotence=self.verify_idempotence,
             generated_markers=self.generated_markers,
             cache_dir=self.cache_dir,
+            render_json=self.render_json,
         )
 
 

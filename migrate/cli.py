@@ -116,6 +116,7 @@ def _run_pack(pack: str, **kw: Any) -> None:
         root=root,  # excludes in [tool.migrate] are relative to the config's directory
         cache_dir=None if kw["no_cache"] else (kw["cache_dir"] or cfg.get("cache-dir") or default_cache_dir()),
         overrides=tuple(api.Override.from_config(t) for t in cfg.get("overrides", ())),
+        render_json=bool(report_path) and report_fmt == "json",
     )
 
     if paths == ("-",):

@@ -8,6 +8,7 @@ results and reports can be rendered from a saved JSON document alone
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
@@ -131,6 +132,16 @@ class Finding:
             "fingerprint": self.fingerprint,
         }
 
+    def json(self) -> str:
+        """``json.dumps(self.to_dict())`` (one line, non-ASCII kept), computed once: the
+        text is kept on the instance, so a worker that computes it sends it along with
+        the finding (see ``Options.render_json``)."""
+        text: str | None = self.__dict__.get("_json")
+        if text is None:
+            text = json.dumps(self.to_dict(), ensure_ascii=False)
+            object.__setattr__(self, "_json", text)
+        return text
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Finding:
         return cls(
@@ -186,6 +197,17 @@ class FileResult:
             "written": self.written,
             "lines": self.lines,
         }
+
+    def json(self) -> str:
+        """``json.dumps(self.to_dict())`` (one line, non-ASCII kept), with each finding's
+        text from `Finding.json`."""
+        head = json.dumps({"path": self.path, "status": self.status.value, "reason": self.reason}, ensure_ascii=False)
+        tail = json.dumps(
+            {"errors": [e.to_dict() for e in self.errors], "diff": self.diff, "written": self.written, "lines": self.lines},
+            ensure_ascii=False,
+        )
+        findings = ", ".join(f.json() for f in self.findings)
+        return f"{head[:-1]}, \"findings\": [{findings}], {tail[1:]}"
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FileResult:
@@ -313,11 +335,10 @@ class RunResult:
             "lines_scanned": sum(fr.lines for fr in self.files),
         }
 
-    def to_dict(self, *, share_findings: bool = False) -> dict[str, Any]:
-        """The report document. With `share_findings` the entries of ``results`` are the
-        same dict objects as the findings under ``files`` (each built once: for a reader
-        that only serialises the document, such as the JSON renderer)."""
-        files = [fr.to_dict() for fr in self.files]
+    def to_dict(self, *, entries: bool = True) -> dict[str, Any]:
+        """The report document. Without `entries`, ``files`` and ``results`` are left
+        empty (the JSON renderer writes them from ``FileResult.json``/``Finding.json``)."""
+        files = [fr.to_dict() for fr in self.files] if entries else []
         return {
             "schema": "migrate-report/v1",
             "tool": {"name": "migrate", "version": self.tool_version},
@@ -326,7 +347,7 @@ class RunResult:
             "summary": self.summary(),
             "rules": [r.to_dict() for r in self.rules],
             "files": files,
-            "results": [f for fd in files for f in fd["findings"]] if share_findings else [f.to_dict() for f in self.findings],
+            "results": [f.to_dict() for f in self.findings] if entries else [],
             "errors": [e.to_dict() for e in self.errors],
             "equivalence": list(self.equivalence),
         }

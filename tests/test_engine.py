@@ -523,3 +523,17 @@ def test_tensorflow_import_with_a_comment_is_kept_when_it_becomes_unused(comment
     assert "from absl import flags, logging" in text and "tf." not in text.replace("import tensorflow as tf", "")
     assert ("import tensorflow as tf" in text) == bool(comment)
     assert (comment in text) if comment else True
+
+
+def test_findings_serialised_by_the_worker_travel_with_them(tmp_path) -> None:
+    import pickle
+
+    path = tmp_path / "m.py"
+    path.write_text("import tensorflow as tf\nx = tf.placeholder(tf.float32)\ny = tf.log(x)\n")
+    for render_json in (False, True):
+        result = process_file(str(path), Options(render_json=render_json))
+        assert result.findings
+        back = pickle.loads(pickle.dumps(result))
+        assert all(("_json" in f.__dict__) == render_json for f in back.findings)
+        assert [f.json() for f in back.findings] == [json.dumps(f.to_dict(), ensure_ascii=False) for f in result.findings]
+        assert back == result  # the kept text takes no part in equality

@@ -287,6 +287,15 @@ def test_json_is_to_dict(result):
     assert json.loads(render(result, "json")) == result.to_dict()
 
 
+def test_json_entries_written_from_cached_texts_match_a_plain_serialisation(result):
+    from migrate.report.json_report import _render
+
+    odd = dataclasses.replace(result.files[0], path='a/"findings": [], \\ é.py', reason="x\ny")
+    for run in (result, _hostile(result), dataclasses.replace(result, files=(odd, *result.files[1:]))):
+        assert render(run, "json") == _render(run.to_dict())
+        assert all(f.json() is f.json() for f in run.findings)  # computed once
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_json_round_trip_renders_identically(result, fmt):
     again = RunResult.from_dict(json.loads(render(result, "json")))

@@ -38,6 +38,9 @@ class Options:
     generated_markers: tuple[str, ...] = ("@generated", "DO NOT EDIT")
     skip_marker: str = "# migrate: skip-file"
     cache_dir: str | None = None  # None: no cache
+    # the run writes a JSON report: serialise each finding here, in the worker (see
+    # Finding.json), not in the main process at the end of the run
+    render_json: bool = False
 
     def cache(self) -> Cache | None:
         if not self.cache_dir:
@@ -266,7 +269,11 @@ def process_file(path: str, opts: Options, display: str | None = None) -> FileRe
             except OSError as exc:
                 err = FileError(shown, "io", f"cannot write: {exc.strerror or exc}")
                 result = replace(result, errors=result.errors + (err,))
-    return replace(result, findings=_finalise_statuses(list(result.findings), written), written=written, new_source=None)
+    findings = _finalise_statuses(list(result.findings), written)
+    if opts.render_json:
+        for f in findings:
+            f.json()
+    return replace(result, findings=findings, written=written, new_source=None)
 
 
 def _read_only(path: str) -> bool:

@@ -31,15 +31,23 @@ def render(result: RunResult) -> str:
     every level of a report with tens of thousands of findings took longer than the rest
     of writing it. One line per finding also diffs and greps well.
     """
-    return _render(result.to_dict(share_findings=True))
+    doc = result.to_dict(entries=False)
+    # the entries of files and results as text: each finding is serialised once (it is in
+    # both lists), by the worker that found it when the run asked for it
+    doc["files"] = [fr.json() for fr in result.files]
+    doc["results"] = [f.json() for f in result.findings]
+    return _render(doc, prerendered=frozenset({"files", "results"}))
 
 
-def _render(doc: dict[str, Any]) -> str:
+def _render(doc: dict[str, Any], prerendered: frozenset[str] = frozenset()) -> str:
     parts = []
     for key, value in doc.items():
         head = f"  {json.dumps(key, ensure_ascii=False)}: "
         if key in _ONE_PER_LINE and isinstance(value, list) and value:
-            items = ",\n".join("    " + json.dumps(v, ensure_ascii=False) for v in value)
+            if key in prerendered:
+                items = ",\n".join("    " + v for v in value)
+            else:
+                items = ",\n".join("    " + json.dumps(v, ensure_ascii=False) for v in value)
             parts.append(f"{head}[\n{items}\n  ]")
         else:
             text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
