@@ -537,3 +537,21 @@ def test_findings_serialised_by_the_worker_travel_with_them(tmp_path) -> None:
         assert all(("_json" in f.__dict__) == render_json for f in back.findings)
         assert [f.json() for f in back.findings] == [json.dumps(f.to_dict(), ensure_ascii=False) for f in result.findings]
         assert back == result  # the kept text takes no part in equality
+
+
+def test_garbage_collector_runs_less_often_during_a_run_and_is_put_back(tmp_path) -> None:
+    import gc
+
+    from migrate.engine.runner import GC_THRESHOLD, discover, run_targets
+
+    for name in ("a.py", "b.py"):
+        (tmp_path / name).write_text("import tensorflow as tf\nx = tf.log(1.0)\n")
+    targets, _ = discover([str(tmp_path)], root=str(tmp_path))
+    before = gc.get_threshold()
+    for jobs in (1, 2):
+        seen = []
+        for result in run_targets(targets, Options(), jobs=jobs):
+            seen.append(gc.get_threshold()[0])
+            assert result.findings
+        assert seen == [max(before[0], GC_THRESHOLD)] * 2
+        assert gc.get_threshold() == before

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import fnmatch
+import gc
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from migrate.engine.process import Options, process_file
@@ -117,6 +119,27 @@ def _work(args: tuple[Target, Options]) -> FileResult:
     return process_file(target.path, opts, target.display)
 
 
+#: the first-generation threshold of Python's cyclic garbage collector during a run
+GC_THRESHOLD = 20_000
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector less often while files are processed.
+
+    A file's syntax tree is ~2,000 new objects and its pass builds as many again, so the
+    collector's default first-generation threshold (700 allocations) started a collection
+    every few statements, each walking young objects that are all freed by reference
+    counting anyway (libcst trees hold no cycles): about 2% of the instructions of a run.
+    Forked workers inherit the setting; the caller's is put back after the run."""
+    saved = gc.get_threshold()
+    gc.set_threshold(max(saved[0], GC_THRESHOLD), *saved[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
+
+
 def run_targets(
     targets: list[Target],
     opts: Options,
@@ -125,6 +148,17 @@ def run_targets(
     on_result: Callable[[FileResult], None] | None = None,
 ) -> Iterator[FileResult]:
     """Process targets; yields results in input order."""
+    with _fewer_collections():
+        yield from _run_targets(targets, opts, jobs=jobs, on_result=on_result)
+
+
+def _run_targets(
+    targets: list[Target],
+    opts: Options,
+    *,
+    jobs: int,
+    on_result: Callable[[FileResult], None] | None,
+) -> Iterator[FileResult]:
     if jobs <= 1 or len(targets) < 2:
         for t in targets:
             r = _work((t, opts))
