@@ -555,3 +555,26 @@ def test_garbage_collector_runs_less_often_during_a_run_and_is_put_back(tmp_path
             assert result.findings
         assert seen == [max(before[0], GC_THRESHOLD)] * 2
         assert gc.get_threshold() == before
+
+
+def test_output_is_verified_by_cpythons_parser(monkeypatch) -> None:
+    import migrate.engine.process as process
+
+    check = process._verify_parses
+    check(b"x = 1\n", b"x = 2\n", "m.py")
+    with pytest.raises(SyntaxError):
+        check(b"x = (\n", b"x = 2\n", "m.py")
+    # an error only a compiler sees counts only when the input did not have it already
+    check(b"nonlocal a\nx = 1\n", b"nonlocal a\nx = 2\n", "m.py")
+    with pytest.raises(SyntaxError, match="nonlocal"):
+        check(b"nonlocal a\n", b"x = 2\n", "m.py")
+    # syntax newer than the running Python: libcst judges (it knows the newer grammar)
+    check(b"type X = list[int]\n", b"type X = list[int]\n", "m.py")
+    with pytest.raises(cst.ParserSyntaxError):
+        check(b"type X = (\n", b"type X = int\n", "m.py")
+    # a rewrite that does not parse is reported and the file is left as it was
+    monkeypatch.setattr(process, "bytes_of", lambda module, verbatim=None: b"x = tf.log(\n")
+    src = b"import tensorflow as tf\nx = tf.log(1.0)\n"
+    result, out = process_bytes(src, "m.py", Options())
+    assert out == src and result.status is FileStatus.FAILED
+    assert [e.kind for e in result.errors] == ["verify"] and "does not parse" in result.errors[0].message
