@@ -63,6 +63,15 @@ from tensorflow.python import (ops,
     framework)
 p = tf.reduce_sum(tf.reduce_sum(
     tf.to_float(1), keep_dims=True), keep_dims=True)
+y = tf.log(1.0)  # tf.log in a comment
+z = (tf.log(1.0) +  # spans lines
+     tf.to_float(2)); w = tf.log
+def f():
+    q = tf.log(tf.rsqrt(1.0))  # é
+    return q
+a1 = "é" + str(tf.log(tf.rsqrt(2.0)))
+a2 = tf.log(
+    tf.rsqrt(3.0)); a3 = 1
 @tf.log
 def decorated(): return tf.to_float(1), tf.log
 @tf.to_float
@@ -76,12 +85,13 @@ def _findings(data: bytes, path: str, opts: Options, statement_positions: bool) 
 
     saved = context.USE_STATEMENT_POSITIONS, context.USE_VERBATIM, context.USE_AST_POSITIONS, context.USE_TEXT_POSITIONS, lean.ENABLED, positions.PLAIN_CHAINS
     context.USE_STATEMENT_POSITIONS = context.USE_VERBATIM = context.USE_AST_POSITIONS = context.USE_TEXT_POSITIONS = statement_positions
+    transform.USE_SPLICE = statement_positions
     lean.ENABLED = positions.PLAIN_CHAINS = transform.LEAN_OPAQUE = statement_positions
     try:
         result, out = process_bytes(data, path, opts)
     finally:
         context.USE_STATEMENT_POSITIONS, context.USE_VERBATIM, context.USE_AST_POSITIONS, context.USE_TEXT_POSITIONS, lean.ENABLED, positions.PLAIN_CHAINS = saved
-        transform.LEAN_OPAQUE = True
+        transform.LEAN_OPAQUE = transform.USE_SPLICE = True
     return [(f.rule_id, f.range, f.message, f.status, f.snippet, f.fix and f.fix.content) for f in result.findings] + [out]
 
 
@@ -96,9 +106,15 @@ def test_tricky_layouts(newline: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from_text: list[object] = []
     text_span = context.FileContext._text_span
     monkeypatch.setattr(context.FileContext, "_text_span", lambda self, s, n: from_text.append(text_span(self, s, n)) or from_text[-1])
+    import migrate.engine.transform as transform
+
+    spliced: list[object] = []
+    splice = transform._spliced
+    monkeypatch.setattr(transform, "_spliced", lambda *a: spliced.append(splice(*a)) or spliced[-1])
     _findings(data, "t.py", Options(), True)
     if newline != "\r":
         assert sum(x is not None for x in from_text) > 5 and None in from_text
+        assert sum(x is not None for x in spliced) >= 3 and None in spliced
     # the fast paths are taken (a lone CR, which CPython and libcst may count differently, is not)
     assert bool(whole) == (newline == "\r")
     if newline != "\r":

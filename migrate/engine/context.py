@@ -253,6 +253,19 @@ class FileContext:
                 return (a.lineno, self._column(a.lineno, a.col_offset)), (a.end_lineno, self._column(a.end_lineno, a.end_col_offset))
         return None
 
+    def line_starts(self) -> list[int]:
+        """Offsets of the source's lines (CPython's line breaks)."""
+        if self._line_starts is None:
+            self._line_starts = line_starts(self.source_text)
+        return self._line_starts
+
+    def statement_first_line(self, stmt: cst.CSTNode) -> int | None:
+        """The line the text of a statement of a body starts on (its leading blank and
+        comment lines included), when statements and lines are matched."""
+        lines = self._statement_index()
+        where = lines.get(id(stmt)) if lines else None
+        return where[0] if where is not None else None
+
     def _text_span(self, stmt: cst.CSTNode, node: cst.CSTNode) -> tuple[tuple[int, int], tuple[int, int]] | None:
         """The span of `node`, a dotted name written without spaces or parentheses, when
         its text occurs exactly once in the source lines of `stmt` (comments and strings

@@ -6,7 +6,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
@@ -15,7 +15,7 @@ from libcst._nodes import op as _cst_op
 from migrate.engine.context import FileContext
 from migrate.engine.lean import lean_traversal
 from migrate.engine.names import dotted_name
-from migrate.engine.positions import STATEMENT_TYPES
+from migrate.engine.positions import STATEMENT_TYPES, _plain_chain
 from migrate.engine.relevance import skippable
 from migrate.pack import Pack
 from migrate.result import Finding
@@ -111,6 +111,12 @@ class BatchedTransformer(cst.CSTTransformer):
         # the original). They can be printed from the source (see positions.code_of);
         # both are kept alive here so that no id() is reused during the pass.
         self.clean: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = {}
+        # Lines of simple statements that hooks changed below the line itself: (the new
+        # line, the original, the (original node, new node) edits in it, innermost
+        # first). `PassResult.verbatim` writes those whose edits only replace one dotted
+        # name by another as their source text with the names replaced.
+        self.changed_lines: list[tuple[cst.CSTNode, cst.CSTNode, list[tuple[cst.CSTNode, Any]]]] = []
+        self._line_edits: list[tuple[cst.CSTNode, Any]] = []
         self._edits = 0
         self._marks: list[int] = []
 
@@ -127,6 +133,8 @@ class BatchedTransformer(cst.CSTTransformer):
         if info[1] and self._statements is not None:
             self._statements.append(node)  # popped in on_leave (libcst calls it even for skipped nodes)
         self._marks.append(self._edits)
+        if node.__class__ is _LINE:
+            self._line_edits = []
         if id(node) in self._skip:
             return False
         hooks = info[2]
@@ -158,12 +166,15 @@ class BatchedTransformer(cst.CSTTransformer):
                     break
             if result is not updated_node:
                 self._edits += 1
+                self._line_edits.append((original_node, result))
         mark = self._marks.pop()
         if info[1]:
             if self._statements is not None:
                 self._statements.pop()
             if mark == self._edits:
                 self.clean[id(result)] = (result, original_node)
+            elif result is updated_node and result.__class__ is _LINE:
+                self.changed_lines.append((result, original_node, self._line_edits))
         return result
 
     # Attribute-level hooks (``visit_Call_func``) are not dispatched: libcst would look
@@ -192,13 +203,66 @@ class PassResult:
     context: FileContext
     clean: dict[int, tuple[cst.CSTNode, cst.CSTNode]]
 
+    changed_lines: list[tuple[cst.CSTNode, cst.CSTNode, list[tuple[cst.CSTNode, Any]]]] = field(default_factory=list)
+
     def verbatim(self) -> dict[int, tuple[str, str]] | None:
         """For `positions.code_of`: the statements of the result that no rule changed,
-        with their text in the source and the indentation of their block there."""
+        with their text in the source and the indentation of their block there; and the
+        changed lines whose text can be spliced from the source (see `_spliced`)."""
         texts = self.context.verbatim()
         if not texts:
             return None
-        return {copy_id: texts[id(orig)] for copy_id, (_copy, orig) in self.clean.items() if id(orig) in texts}
+        out = {copy_id: texts[id(orig)] for copy_id, (_copy, orig) in self.clean.items() if id(orig) in texts}
+        if USE_SPLICE:
+            for copy, orig, edits in self.changed_lines:
+                entry = texts.get(id(orig))
+                text = _spliced(self.context, orig, entry[0], edits) if entry is not None else None
+                if text is not None:
+                    out[id(copy)] = (text, entry[1])  # type: ignore[index]
+        return out
+
+
+#: write changed lines from their source text when only dotted names were replaced
+#: (tests switch it off to compare with printing)
+USE_SPLICE = True
+_LINE = cst.SimpleStatementLine
+
+
+def _spliced(ctx: FileContext, line: cst.CSTNode, text: str, edits: list[tuple[cst.CSTNode, Any]]) -> str | None:
+    """The text of `line` (its source `text`, see ``relevance.statement_texts``) after
+    `edits`, when each replaced a dotted name written without spaces or parentheses by
+    another such name, at a position known from the source; None otherwise (the line is
+    printed). Every other node of the line is the parsed one, printed as it was written.
+    Each name is checked against the text at its position before it is replaced."""
+    first = ctx.statement_first_line(line)
+    if first is None:
+        return None
+    starts = ctx.line_starts()
+    base = starts[first - 1]
+    spans: list[tuple[int, str, str]] = []
+    for original, new in edits:
+        old_text, new_text = _plain_chain(original), _plain_chain(new) if isinstance(new, cst.CSTNode) else None
+        if old_text is None or new_text is None:
+            return None
+        span = ctx._text_span(line, original)
+        if span is None:
+            return None
+        (row, column), _end = span
+        offset = starts[row - 1] - base + column
+        if text[offset : offset + len(old_text)] != old_text:
+            return None
+        spans.append((offset, old_text, new_text))
+    spans.sort()
+    out: list[str] = []
+    at = 0
+    for offset, old_text, new_text in spans:
+        if offset < at:  # overlapping edits (a name inside a replaced name): print
+            return None
+        out.append(text[at:offset])
+        out.append(new_text)
+        at = offset + len(old_text)
+    out.append(text[at:])
+    return "".join(out)
 
 
 def run_pass(
@@ -234,7 +298,7 @@ def run_pass(
         if unused:
             new = new.visit(_ImportRemover(unused))
             new = _strip_new_leading_blank_lines(module, new)
-    return PassResult(module=new, findings=ctx.findings, context=ctx, clean=batched.clean)
+    return PassResult(module=new, findings=ctx.findings, context=ctx, clean=batched.clean, changed_lines=batched.changed_lines)
 
 
 def _local_name(mod: str, obj: str | None, asname: str | None) -> str:
