@@ -196,10 +196,14 @@ NOT_CONVERTED = {
     # ema.apply() of batch moments in a tf.cond branch: TF2's EMA takes only tf.Variables,
     # TF1's shadow variables were made in the branch and found by tensor (_ema.py)
     "manual_batchnorm_ema": "ExponentialMovingAverage.apply accepts only tf.Variables",
-    # a histogram summary under `if FLAGS.log_histograms:` in the helper that makes the
-    # variables (then: a Saver over that helper's unnamed variables, and the learning-rate
-    # schedule also summarised)
-    "flags_train_saver": "under `if FLAGS.log_histograms:` in `inference` adds a summary",
+    # a histogram summary under `if FLAGS.log_histograms:` in the helper `inference` that
+    # makes the variables (flag-guarded summaries convert at the top level of the function
+    # running the session: fixture session_summaries_flag). Behind it: `inference` (name_scope
+    # + tf.Variable + tensor code) is no TF2130 model function (it mentions no
+    # variable_scope/get_variable/tf.layers) and TF2120 does not split a helper mixing
+    # variable creation with tensor code; a Saver over that helper's unnamed variables; the
+    # learning-rate schedule summarised and fetched
+    "flags_train_saver": "a python `if` in the helper `inference`: `tf.summary.histogram('weights', weights)` under `if flags.log_histograms:`",
     # it reads its event files back with summary_iterator / simple_value: TF2 summaries are
     # tensors (simple_value 0.0) with other tags (TF1 makes graph names unique ignoring case:
     # `mean` after reduce_mean's op `Mean` is `mean_1`, TF2 writes `mean`); also summaries in
@@ -283,6 +287,35 @@ def test_unrecognised_programs_are_reported_not_restructured(name: str) -> None:
     assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
     assert NOT_CONVERTED[name].lower() in mine[0].message.lower(), mine[0].message
     assert "GradientTape" not in out and "input_signature" not in out
+
+
+_SUMMARY_FLAG_SRC = (ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "session_summaries_flag" / "input.py").read_text()
+
+
+@pytest.mark.parametrize(("old", "new", "why"), [
+    # the flag changed after the graph was built: TF1 kept the summary, a traced function would not
+    ("    merged = tf.summary.merge_all()\n", "    merged = tf.summary.merge_all()\n    FLAGS.log_histograms = False\n",
+     "`FLAGS` (read by `if FLAGS.log_histograms:` around a summary) is assigned after the graph was built"),
+    ("    merged = tf.summary.merge_all()\n", "    merged = tf.summary.merge_all()\n    FLAGS = None\n",
+     "`FLAGS` (read by `if FLAGS.log_histograms:` around a summary) is assigned after"),
+    ("def main():\n", "def reset():\n    global FLAGS\n    FLAGS = None\n\n\ndef main():\n",
+     "`global`: a function rebinds a name the test `if FLAGS.log_histograms:`"),
+    # in a helper that runs no session (merge_all collects it from wherever it is built)
+    ("def main():\n", "def histograms(w):\n    if FLAGS.log_histograms:\n        tf.summary.histogram('w', w)\n\n\ndef main():\n",
+     "graph code under a python `if` in the helper `histograms`"),
+    # two statements under the test: not the one-summary shape
+    ("        tf.summary.histogram('weights', w)\n", "        tf.summary.histogram('weights', w)\n        tf.summary.scalar('w0', w[0, 0])\n",
+     "under a python `if` that is not a plain assignment"),
+])
+def test_summary_flag_refusals(old: str, new: str, why: str) -> None:
+    """Variants of session_summaries_flag (proved by the numeric test) that must stay refused."""
+    assert old in _SUMMARY_FLAG_SRC, old
+    result, out = process_bytes(_SUMMARY_FLAG_SRC.replace(old, new, 1).encode(), "s.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    assert not result.errors, result.errors
+    mine = [f for f in result.findings if f.rule_id == "TF2120"]
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
+    assert why.lower() in mine[0].message.lower(), mine[0].message
+    assert b"GradientTape" not in out
 
 
 # dqn_target_update variants: each scoped collection read is refused with its own reason
@@ -808,6 +841,9 @@ NEEDS_TENSORBOARD: dict[str, float] = {
     # FileWriter/merge_all/merge/add_summary -> create_file_writer + as_default + step=;
     # the event files are read back (TF1 simple_value / HistogramProto, TF2 tensors)
     "session_summaries_v2": 1e-4,
+    # `if FLAGS.log_histograms:` / `if FLAGS.log_predictions:` (on / off) around summaries
+    # that merge_all collects: the tf.summary v2 writes stay under the same tests
+    "session_summaries_flag": 1e-4,
 }
 
 

@@ -596,6 +596,7 @@ class Analysis:
         self.cf_initialized: set[int] = set()
         self.cf_tapes: dict[int, str] = {}  # tf.gradients statements -> the tape name
         self.cf_ifs: dict[int, tuple[list[int], list[int]]] = {}  # `if` blocks: tensor / variable lines
+        self.summary_ifs: set[int] = set()  # `if <flag>: tf.summary.x(...)` statements (one summary op under the test)
         # tf.get_variable / tf.variable_scope in straight-line code (rules/tf1_to_tf2/_variables.py)
         self.scope_withs: dict[int, str] = {}  # `with tf.variable_scope('s'):` opened -> 's/'
         self.scope_refusals: dict[int, str] = {}  # get_variable/variable_scope reference -> why not converted
@@ -699,6 +700,7 @@ class Analysis:
             variables.check_shapes()
             self.initializable_functions()
             self.find_sessions()
+            _cf.check_helper_summary_ifs(self)
             self.check_graph_name_uses()
             self.check_train_ops()
             self.state_lookups = any(r in CHECKPOINT_STATE for r in names)
@@ -710,6 +712,7 @@ class Analysis:
             self.check_model_calls()
             self.regularization_sums()
             self.check_late_binding()
+            _cf.check_summary_if_binding(self)
             _cf.check_blocks(self)
             _cf.check_loose_statements(self)
             self.finish(refs)
@@ -4027,6 +4030,10 @@ def _writer_builder(root: str) -> Callable[[cst.SimpleStatementLine], list[cst.B
 def _summary_write(plan: Plan, m: Stmt, step: str, root: str) -> cst.BaseStatement:
     """`tf.summary.scalar('loss', loss)` (as the other rules left it) -> `tf.summary.scalar('loss', loss, step=step)`."""
     line = plan.captured.get(id(m.node)) or m.node
+    flag_if = line if isinstance(line, cst.If) else None  # `if <flag>: tf.summary.x(...)`: the same test around it
+    if flag_if is not None:
+        assert isinstance(flag_if.body, cst.IndentedBlock) and len(flag_if.body.body) == 1
+        line = flag_if.body.body[0]
     small = only_small(line)
     call = small.value if isinstance(small, (cst.Expr, cst.Assign)) else None
     assert isinstance(call, cst.Call) and isinstance(m.value, cst.Call)
@@ -4034,7 +4041,10 @@ def _summary_write(plan: Plan, m: Stmt, step: str, root: str) -> cst.BaseStateme
     kind = "scalar" if an.call_rest(m.value) == "summary.scalar" else "histogram"
     args = [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in call.args]
     new = cst.Call(func=expr(f"{root}.summary.{kind}"), args=[*args, kwarg("step", cst.Name(step))])
-    return cst.SimpleStatementLine([cst.Expr(new)])
+    write = cst.SimpleStatementLine([cst.Expr(new)])
+    if flag_if is not None:
+        return cst.If(test=flag_if.test, body=cst.IndentedBlock([write]))
+    return write
 
 
 def _checkpoint_builder(name: str, objects: list[str], root: str) -> Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]:
