@@ -289,6 +289,41 @@ def test_unrecognised_programs_are_reported_not_restructured(name: str) -> None:
     assert "GradientTape" not in out and "input_signature" not in out
 
 
+def test_summary_tag_clashing_with_an_op_name_is_refused() -> None:
+    """TF1 makes a summary's op name unique (ignoring case) and writes that as its tag: a
+    histogram named like the variable `weights` is written as 'weights_1'."""
+    src = (ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "flags_schedule_summaries" / "input.py").read_text()
+    old = "tf.summary.histogram('weights_histogram', weights)"
+    assert old in src
+    result, out = process_bytes(src.replace(old, "tf.summary.histogram('Weights', weights)").encode(), "s.py",
+                                Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    mine = [f for f in result.findings if f.rule_id == "TF2120"]
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
+    assert "the summary 'Weights' has the name of the graph op made by `tf.Variable`" in mine[0].message, mine[0].message
+    assert b"GradientTape" not in out
+
+
+@pytest.mark.parametrize(("old", "new", "why"), [
+    # read with the update in one run: TF1 leaves the order open
+    ("_, loss_value = sess.run([train_op, loss], feed_dict={x: data, y: labels})",
+     "_, loss_value, _lr = sess.run([train_op, loss, lr], feed_dict={x: data, y: labels})",
+     "a learning-rate schedule fetched in the same run as a train op"),
+    # the rate in tensor code (not a summary or a fetch): the schedule object is no tensor
+    ("    tf.summary.scalar('learning_rate', lr)\n", "    tf.summary.scalar('learning_rate', lr * 2.0)\n    half = lr / 2.0\n",
+     "`lr` is also used by `half = lr / 2.0`"),
+])
+def test_schedule_read_refusals(old: str, new: str, why: str) -> None:
+    """Variants of flags_schedule_summaries (proved by the numeric test) that must stay refused."""
+    src = (ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "flags_schedule_summaries" / "input.py").read_text()
+    assert old in src, old
+    result, out = process_bytes(src.replace(old, new, 1).encode(), "s.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    assert not result.errors, result.errors
+    mine = [f for f in result.findings if f.rule_id == "TF2120"]
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
+    assert why.lower() in mine[0].message.lower(), mine[0].message
+    assert b"GradientTape" not in out
+
+
 _SUMMARY_FLAG_SRC = (ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "session_summaries_flag" / "input.py").read_text()
 
 
@@ -812,12 +847,17 @@ else:
     import tensorflow as tf
     assert tf.executing_eagerly()
 results = {}
+mode = sys.argv[1]
 for path in sys.argv[2:]:
-    if sys.argv[1] == "tf1":
+    if mode == "tf1":
         tf.reset_default_graph()
     buf = io.StringIO()
+    sys.argv = [path]  # absl's app.run parses the command line
     with contextlib.redirect_stdout(buf):
-        runpy.run_path(path, run_name="__main__")
+        try:
+            runpy.run_path(path, run_name="__main__")
+        except SystemExit as exc:  # absl's app.run exits when main returns
+            assert not exc.code, (path, exc.code)
     lines = [l for l in buf.getvalue().splitlines() if l.startswith("RESULT ")]
     results[path] = json.loads(lines[-1][7:]) if lines else None
 print("RESULTS " + json.dumps(results))
@@ -844,6 +884,9 @@ NEEDS_TENSORBOARD: dict[str, float] = {
     # `if FLAGS.log_histograms:` / `if FLAGS.log_predictions:` (on / off) around summaries
     # that merge_all collects: the tf.summary v2 writes stay under the same tests
     "session_summaries_flag": 1e-4,
+    # corpus flags_train_saver with its helper inline: the flag-guarded histogram, the Keras
+    # schedule summarised and fetched as `lr(global_step)`, Saver -> Checkpoint, absl flags
+    "flags_schedule_summaries": 1e-4,
 }
 
 
