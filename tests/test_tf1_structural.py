@@ -201,7 +201,8 @@ NOT_CONVERTED = {
     # running the session: fixture session_summaries_flag). Behind it: `inference` (name_scope
     # + tf.Variable + tensor code) is no TF2130 model function (it mentions no
     # variable_scope/get_variable/tf.layers) and TF2120 does not split a helper mixing
-    # variable creation with tensor code; a Saver over that helper's unnamed variables; the
+    # variable creation with tensor code (refused as such once the rest is gone: test
+    # ..._is_refused_by_name); a Saver over that helper's unnamed variables; the
     # learning-rate schedule summarised and fetched
     "flags_train_saver": "a python `if` in the helper `inference`: `tf.summary.histogram('weights', weights)` under `if flags.log_histograms:`",
     # it reads its event files back with summary_iterator / simple_value: TF2 summaries are
@@ -321,6 +322,42 @@ def test_schedule_read_refusals(old: str, new: str, why: str) -> None:
     mine = [f for f in result.findings if f.rule_id == "TF2120"]
     assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
     assert why.lower() in mine[0].message.lower(), mine[0].message
+    assert b"GradientTape" not in out
+
+
+_MIXED_HELPER = """\
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+tf.disable_v2_behavior()
+
+
+def inference(x):
+    with tf.name_scope('linear'):
+        w = tf.Variable(tf.ones([3, 2]), name='w')
+        return tf.matmul(x, w)
+
+
+def main():
+    data = np.ones([2, 3], np.float32)
+    x = tf.placeholder(tf.float32, [None, 3])
+    out = inference(x)
+    loss = tf.reduce_mean(out)
+    train_op = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train_op, feed_dict={x: data})
+        print(sess.run(loss, feed_dict={x: data}))
+"""
+
+
+def test_helper_mixing_variables_and_placeholder_tensors_is_refused_by_name() -> None:
+    """A helper that makes tf.Variables (no variable_scope: not a TF2130 model function) and
+    computes from a placeholder: the reason names the helper call, not an unfed placeholder."""
+    result, out = process_bytes(_MIXED_HELPER.encode(), "m.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    mine = [f for f in result.findings if f.rule_id == "TF2120"]
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
+    assert "`inference(x)` makes variables and computes tensors from the placeholder `x` in one helper" in mine[0].message
     assert b"GradientTape" not in out
 
 

@@ -3321,6 +3321,13 @@ class Analysis:
                 continue  # a helper that builds graph pieces: called from moved code, unchanged
             for s in u.stmts:
                 if s.kind == P and id(s) not in used_params and id(s) not in self.dataset_params:
+                    maker = next((o for o in u.stmts if o.kind == V and s.defines[0] in o.uses and isinstance(o.value, cst.Call)
+                                  and isinstance(o.value.func, cst.Name) and o.value.func.value in self.functions), None)
+                    if maker is not None:
+                        raise Unsupported(maker.node, f"`{self.code(maker.value)}` makes variables and computes tensors from the "
+                                                      f"placeholder `{s.defines[0]}` in one helper: TF2120 does not split a helper "
+                                                      "into variables made once and code run per call (TF2130 makes Keras layers "
+                                                      "of model functions that use variable_scope/get_variable/tf.layers); not converted")
                     raise Unsupported(s.node, f"placeholder `{s.defines[0]}` is never fed to a run; not converted")
                 if s.kind == T and not s.static and id(s) not in on_gradients and id(s) not in self.lr_members \
                         and not any(s in v.members for v in self.variants):
