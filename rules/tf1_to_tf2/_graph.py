@@ -596,7 +596,8 @@ class Analysis:
         self.cf_initialized: set[int] = set()
         self.cf_tapes: dict[int, str] = {}  # tf.gradients statements -> the tape name
         self.cf_ifs: dict[int, tuple[list[int], list[int]]] = {}  # `if` blocks: tensor / variable lines
-        self.schedule_reads: dict[str, str] = {}  # Keras schedule object -> its global step (`lr(gs)` where TF1 read `lr`)
+        self.schedule_reads: dict[int, tuple[str, str]] = {}  # SCHED stmt of a Keras schedule -> (its name, its global step)
+        self.schedule_summaries: dict[int, dict[str, str]] = {}  # summary stmt -> {schedule name: global step} (`lr(gs)`)
         self.summary_ifs: set[int] = set()  # `if <flag>: tf.summary.x(...)` statements (one summary op under the test)
         # tf.get_variable / tf.variable_scope in straight-line code (rules/tf1_to_tf2/_variables.py)
         self.scope_withs: dict[int, str] = {}  # `with tf.variable_scope('s'):` opened -> 's/'
@@ -2107,6 +2108,7 @@ class Analysis:
                     self.kept_momentum.add(id(ocall))
                 if self.kept_v1(ocall):
                     self.v1_schedules[id(ocall)] = (f"lambda: {lr}({gs})", f"`lambda: {lr}({gs})`, the Keras schedule evaluated at `{gs}`, which apply_gradients(global_step={gs}) advances")
+                summ_reads: list[Stmt] = []
                 # the schedule object replaces a tensor: nothing else may compute with it,
                 # and nothing else may move the step. A summary op of the rate and a fetch of
                 # it (in a run without the train op) read `lr(gs)`: TF1's tensor, computed
@@ -2116,6 +2118,7 @@ class Analysis:
                         if o is s or o is tr.stmt or o is tr.optimizer_stmt or o.kind in (PY, FEED):
                             continue
                         if o.kind == SUMM and gs not in o.uses and self.graph_kind(uu, lr, o.index + 1) is s:
+                            summ_reads.append(o)
                             continue
                         if (lr in o.uses and self.graph_kind(uu, lr, o.index + 1) is s) or (
                                 gs in o.uses and o.kind not in (SAVE, SCHED)):
@@ -2123,7 +2126,11 @@ class Analysis:
                 self.plan.call_builders[id(call)] = _schedule_builder(r, root)
                 self.plan.dropped.append(call.func)
                 if not self.kept_v1(ocall):
-                    self.schedule_reads[lr] = gs
+                    self.schedule_reads[id(s)] = (lr, gs)
+                    for o in summ_reads:
+                        self.schedule_summaries.setdefault(id(o), {})[lr] = gs
+                elif summ_reads:
+                    raise Unsupported(summ_reads[0].node, f"`{fn}`: `{lr}` is also used by `{self.code(summ_reads[0].node).strip()[:60]}` (a kept TF1 optimizer); not converted")
                 if self.kept_v1(ocall):
                     self.plan.optimizer_notes.append((call.func, f"`{fn}({gs})` becomes tf.keras.optimizers.schedules.{SCHEDULES[r][0]}, which the kept TF1 optimizer evaluates at `{gs}` (`learning_rate=lambda: {lr}({gs})`, TF1's learning rate at every step)"))
                 else:
@@ -2703,7 +2710,7 @@ class Analysis:
                 return "summary", g
             if g.kind == NEXT:
                 return "element", g
-            if g.kind == SCHED and node.value in self.schedule_reads:
+            if g.kind == SCHED and id(g) in self.schedule_reads:
                 return "schedule", g
             raise Unsupported(node, f"fetching `{node.value}` ({g.kind}) is not converted")
         if id(node) in self.rnn_state_parts and isinstance(node, (cst.Attribute, cst.Subscript)) \
@@ -2816,7 +2823,7 @@ class Analysis:
             if shape == "dict":
                 raise Unsupported(call, "train op fetched in a dict")
         group = _cf.group_fetch(self, call, shape, root, leaves)
-        rets = [(self.schedule_read(n) if k == "schedule" else n, s) for n, (k, s) in zip(nodes, leaves)
+        rets = [(self.schedule_read(n, s) if k == "schedule" else n, s) for n, (k, s) in zip(nodes, leaves)
                 if k not in ("train", "summary") and s is not group]
         tr = self.train_ops[id(train)] if train is not None else None
         if tr is not None and tr.synth_optimizer is not None:
@@ -2893,10 +2900,10 @@ class Analysis:
             return
         self.call_site(var, call, kind, line, root, shape, train is not None, nodes, leaves, feeds)
 
-    def schedule_read(self, node: cst.BaseExpression) -> cst.BaseExpression:
+    def schedule_read(self, node: cst.BaseExpression, g: Stmt | None) -> cst.BaseExpression:
         """A fetched Keras schedule `lr` (TF1: a tensor of the global step) -> `lr(gs)`."""
-        assert isinstance(node, cst.Name)
-        return cst.Call(func=cst.Name(node.value), args=[cst.Arg(cst.Name(self.schedule_reads[node.value]))])
+        assert isinstance(node, cst.Name) and g is not None
+        return cst.Call(func=cst.Name(node.value), args=[cst.Arg(cst.Name(self.schedule_reads[id(g)][1]))])
 
     # summaries -----------------------------------------------------------------------
     def summary_fetch(self, u: Unit, gu: Unit, call: cst.Call, line: cst.SimpleStatementLine | None, root: cst.CSTNode,
@@ -4119,7 +4126,7 @@ def _summary_write(plan: Plan, m: Stmt, step: str, root: str) -> cst.BaseStateme
     an: Analysis = plan.analysis  # type: ignore[attr-defined]
     kind = "scalar" if an.call_rest(m.value) == "summary.scalar" else "histogram"
     args = [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in call.args]
-    reads = {n: gs for n, gs in an.schedule_reads.items() if n in m.uses}
+    reads = an.schedule_summaries.get(id(m), {})
     if reads:  # `tf.summary.scalar('learning_rate', lr)` of a Keras schedule: TF1's tensor is `lr(gs)`
         args = [a.with_changes(value=_ScheduleReads(reads).visit_expr(a.value)) for a in args]
     new = cst.Call(func=expr(f"{root}.summary.{kind}"), args=[*args, kwarg("step", cst.Name(step))])
