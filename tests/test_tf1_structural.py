@@ -196,10 +196,15 @@ NOT_CONVERTED = {
     # ema.apply() of batch moments in a tf.cond branch: TF2's EMA takes only tf.Variables,
     # TF1's shadow variables were made in the branch and found by tensor (_ema.py)
     "manual_batchnorm_ema": "ExponentialMovingAverage.apply accepts only tf.Variables",
-    # a histogram summary under `if FLAGS.log_histograms:` in the helper that makes the
-    # variables (then: a Saver over that helper's unnamed variables, and the learning-rate
-    # schedule also summarised)
-    "flags_train_saver": "under `if FLAGS.log_histograms:` in `inference` adds a summary",
+    # a histogram summary under `if FLAGS.log_histograms:` in the helper `inference` that
+    # makes the variables (flag-guarded summaries convert at the top level of the function
+    # running the session: fixture session_summaries_flag). Behind it: `inference` (name_scope
+    # + tf.Variable + tensor code) is no TF2130 model function (it mentions no
+    # variable_scope/get_variable/tf.layers) and TF2120 does not split a helper mixing
+    # variable creation with tensor code (refused as such once the rest is gone: test
+    # ..._is_refused_by_name); a Saver over that helper's unnamed variables; the
+    # learning-rate schedule summarised and fetched
+    "flags_train_saver": "a python `if` in the helper `inference`: `tf.summary.histogram('weights', weights)` under `if flags.log_histograms:`",
     # it reads its event files back with summary_iterator / simple_value: TF2 summaries are
     # tensors (simple_value 0.0) with other tags (TF1 makes graph names unique ignoring case:
     # `mean` after reduce_mean's op `Mean` is `mean_1`, TF2 writes `mean`); also summaries in
@@ -283,6 +288,116 @@ def test_unrecognised_programs_are_reported_not_restructured(name: str) -> None:
     assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
     assert NOT_CONVERTED[name].lower() in mine[0].message.lower(), mine[0].message
     assert "GradientTape" not in out and "input_signature" not in out
+
+
+def test_summary_tag_clashing_with_an_op_name_is_refused() -> None:
+    """TF1 makes a summary's op name unique (ignoring case) and writes that as its tag: a
+    histogram named like the variable `weights` is written as 'weights_1'."""
+    src = (ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "flags_schedule_summaries" / "input.py").read_text()
+    old = "tf.summary.histogram('weights_histogram', weights)"
+    assert old in src
+    result, out = process_bytes(src.replace(old, "tf.summary.histogram('Weights', weights)").encode(), "s.py",
+                                Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    mine = [f for f in result.findings if f.rule_id == "TF2120"]
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
+    assert "the summary 'Weights' has the name of the graph op made by `tf.Variable`" in mine[0].message, mine[0].message
+    assert b"GradientTape" not in out
+
+
+@pytest.mark.parametrize(("edits", "why"), [
+    # read with the update in one run: TF1 leaves the order open
+    ((("_, loss_value = sess.run([train_op, loss], feed_dict={x: data, y: labels})",
+       "_, loss_value, _lr = sess.run([train_op, loss, lr], feed_dict={x: data, y: labels})"),),
+     "a learning-rate schedule fetched in the same run as a train op"),
+    # a kept TF1 optimizer (Momentum with a decayed rate) calls `lambda: lr(global_step)`;
+    # the summary of the rate is not rewritten for it (without the fetch of the rate, which
+    # takes the tensor-schedule route)
+    ((("tf.train.GradientDescentOptimizer(lr)", "tf.train.MomentumOptimizer(lr, 0.9)"),
+      ("restored_loss, step_value, lr_value = sess.run(\n            [loss, global_step, lr]",
+       "restored_loss, step_value = sess.run(\n            [loss, global_step]"),
+      ("round(float(lr_value), 6)", "0.0")),
+     "`lr` is also used by `tf.summary.scalar('learning_rate', lr)` (a kept tf1 optimizer)"),
+    # the rate in tensor code (not a summary or a fetch): the schedule object is no tensor
+    ((("    tf.summary.scalar('learning_rate', lr)\n", "    tf.summary.scalar('learning_rate', lr * 2.0)\n    half = lr / 2.0\n"),),
+     "`lr` is also used by `half = lr / 2.0`"),
+])
+def test_schedule_read_refusals(edits: tuple[tuple[str, str], ...], why: str) -> None:
+    """Variants of flags_schedule_summaries (proved by the numeric test) that must stay refused."""
+    src = (ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "flags_schedule_summaries" / "input.py").read_text()
+    for old, new in edits:
+        assert old in src, old
+        src = src.replace(old, new, 1)
+    result, out = process_bytes(src.encode(), "s.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    assert not result.errors, result.errors
+    mine = [f for f in result.findings if f.rule_id == "TF2120"]
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
+    assert why.lower() in mine[0].message.lower(), mine[0].message
+    assert b"GradientTape" not in out
+
+
+_MIXED_HELPER = """\
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+tf.disable_v2_behavior()
+
+
+def inference(x):
+    with tf.name_scope('linear'):
+        w = tf.Variable(tf.ones([3, 2]), name='w')
+        return tf.matmul(x, w)
+
+
+def main():
+    data = np.ones([2, 3], np.float32)
+    x = tf.placeholder(tf.float32, [None, 3])
+    out = inference(x)
+    loss = tf.reduce_mean(out)
+    train_op = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train_op, feed_dict={x: data})
+        print(sess.run(loss, feed_dict={x: data}))
+"""
+
+
+def test_helper_mixing_variables_and_placeholder_tensors_is_refused_by_name() -> None:
+    """A helper that makes tf.Variables (no variable_scope: not a TF2130 model function) and
+    computes from a placeholder: the reason names the helper call, not an unfed placeholder."""
+    result, out = process_bytes(_MIXED_HELPER.encode(), "m.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    mine = [f for f in result.findings if f.rule_id == "TF2120"]
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
+    assert "`inference(x)` makes variables and computes tensors from the placeholder `x` in one helper" in mine[0].message
+    assert b"GradientTape" not in out
+
+
+_SUMMARY_FLAG_SRC = (ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "session_summaries_flag" / "input.py").read_text()
+
+
+@pytest.mark.parametrize(("old", "new", "why"), [
+    # the flag changed after the graph was built: TF1 kept the summary, a traced function would not
+    ("    merged = tf.summary.merge_all()\n", "    merged = tf.summary.merge_all()\n    FLAGS.log_histograms = False\n",
+     "`FLAGS` (read by `if FLAGS.log_histograms:` around a summary) is assigned after the graph was built"),
+    ("    merged = tf.summary.merge_all()\n", "    merged = tf.summary.merge_all()\n    FLAGS = None\n",
+     "`FLAGS` (read by `if FLAGS.log_histograms:` around a summary) is assigned after"),
+    ("def main():\n", "def reset():\n    global FLAGS\n    FLAGS = None\n\n\ndef main():\n",
+     "`global`: a function rebinds a name the test `if FLAGS.log_histograms:`"),
+    # in a helper that runs no session (merge_all collects it from wherever it is built)
+    ("def main():\n", "def histograms(w):\n    if FLAGS.log_histograms:\n        tf.summary.histogram('w', w)\n\n\ndef main():\n",
+     "graph code under a python `if` in the helper `histograms`"),
+    # two statements under the test: not the one-summary shape
+    ("        tf.summary.histogram('weights', w)\n", "        tf.summary.histogram('weights', w)\n        tf.summary.scalar('w0', w[0, 0])\n",
+     "under a python `if` that is not a plain assignment"),
+])
+def test_summary_flag_refusals(old: str, new: str, why: str) -> None:
+    """Variants of session_summaries_flag (proved by the numeric test) that must stay refused."""
+    assert old in _SUMMARY_FLAG_SRC, old
+    result, out = process_bytes(_SUMMARY_FLAG_SRC.replace(old, new, 1).encode(), "s.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    assert not result.errors, result.errors
+    mine = [f for f in result.findings if f.rule_id == "TF2120"]
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
+    assert why.lower() in mine[0].message.lower(), mine[0].message
+    assert b"GradientTape" not in out
 
 
 # dqn_target_update variants: each scoped collection read is refused with its own reason
@@ -779,12 +894,17 @@ else:
     import tensorflow as tf
     assert tf.executing_eagerly()
 results = {}
+mode = sys.argv[1]
 for path in sys.argv[2:]:
-    if sys.argv[1] == "tf1":
+    if mode == "tf1":
         tf.reset_default_graph()
     buf = io.StringIO()
+    sys.argv = [path]  # absl's app.run parses the command line
     with contextlib.redirect_stdout(buf):
-        runpy.run_path(path, run_name="__main__")
+        try:
+            runpy.run_path(path, run_name="__main__")
+        except SystemExit as exc:  # absl's app.run exits when main returns
+            assert not exc.code, (path, exc.code)
     lines = [l for l in buf.getvalue().splitlines() if l.startswith("RESULT ")]
     results[path] = json.loads(lines[-1][7:]) if lines else None
 print("RESULTS " + json.dumps(results))
@@ -808,6 +928,12 @@ NEEDS_TENSORBOARD: dict[str, float] = {
     # FileWriter/merge_all/merge/add_summary -> create_file_writer + as_default + step=;
     # the event files are read back (TF1 simple_value / HistogramProto, TF2 tensors)
     "session_summaries_v2": 1e-4,
+    # `if FLAGS.log_histograms:` / `if FLAGS.log_predictions:` (on / off) around summaries
+    # that merge_all collects: the tf.summary v2 writes stay under the same tests
+    "session_summaries_flag": 1e-4,
+    # corpus flags_train_saver with its helper inline: the flag-guarded histogram, the Keras
+    # schedule summarised and fetched as `lr(global_step)`, Saver -> Checkpoint, absl flags
+    "flags_schedule_summaries": 1e-4,
 }
 
 

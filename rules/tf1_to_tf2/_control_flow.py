@@ -1001,6 +1001,88 @@ def _if_detail(an: Analysis, u: Unit, st: cst.If, small: cst.CSTNode | None) -> 
     return ""
 
 
+def _summary_if(an: Analysis, u: Unit, i: int, st: cst.If) -> Stmt | None:
+    """`if FLAGS.log_histograms: tf.summary.histogram('w', w)` (one summary op under a test
+    on Python values): TF1 added the op to the merged summaries only when the test held
+    while the graph was built; it becomes a summary statement whose tf.summary v2 write
+    stays under the same `if` in the function that writes the merged summaries (the test is
+    then evaluated when that function is traced, with the value it has then; a rebinding of
+    its names after the graph read them is refused by the late-binding check)."""
+    from rules.tf1_to_tf2._graph import SUMM, SUMMARY_OPS, Stmt, names_used, only_small
+
+    assert isinstance(st.body, cst.IndentedBlock)
+    if len(st.body.body) != 1:
+        return None
+    small = only_small(st.body.body[0])
+    if not (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and an.call_rest(small.value) in SUMMARY_OPS):
+        return None
+    an.summary_ifs.add(id(st))
+    return Stmt(i, st, SUMM, (), names_used(small.value) | free_names(st.test), small.value)
+
+
+def check_helper_summary_ifs(an: Analysis) -> None:
+    """A flag-guarded summary in a graph-building helper (a function that runs no session)
+    is refused: only those at the top level of the function running the session move."""
+    from rules.tf1_to_tf2._graph import SUMM, Unsupported
+
+    active = {u.name for u, *_ in an.run_sites} | {n for n, s in an.sessions.items() if s}
+    for u in an.units.values():
+        if u.is_module or u.name in active:
+            continue
+        for s in u.stmts:
+            if s.kind == SUMM and id(s.node) in an.summary_ifs:
+                raise Unsupported(s.node, _helper_summary_if_reason(an, u, s))
+
+
+def check_summary_if_binding(an: Analysis) -> None:
+    """The test of a flag-guarded summary is evaluated when TF1 built the graph, and in TF2
+    when the function writing the summaries is traced (at its first run): a name of the
+    test (or an attribute of one, `FLAGS.log_histograms = False`) assigned after the
+    summary statement, or a global a function rebinds, would change which summaries are
+    written."""
+    from rules.tf1_to_tf2._graph import SUMM, Unsupported, bound_in
+
+    for u in an.units.values():
+        for s in u.stmts:
+            if s.kind != SUMM or id(s.node) not in an.summary_ifs:
+                continue
+            st = s.node
+            assert isinstance(st, cst.If)
+            names = free_names(st.test)
+            for later in u.body[s.index + 1:]:
+                if isinstance(later, (cst.FunctionDef, cst.ClassDef)) and u.is_module:
+                    continue
+                hit = bound_in(later) & names
+                for n in _walk(later):
+                    targets = [t.target for t in n.targets] if isinstance(n, cst.Assign) else \
+                        [n.target] if isinstance(n, (cst.AugAssign, cst.AnnAssign)) else []
+                    for t in targets:
+                        base = t
+                        while isinstance(base, (cst.Attribute, cst.Subscript)):
+                            base = base.value
+                        if base is not t and isinstance(base, cst.Name) and base.value in names:
+                            hit.add(base.value)
+                if hit:
+                    raise Unsupported(later, f"`{min(hit)}` (read by `if {an.code(st.test)}:` around a summary) is assigned after "
+                                             "the graph was built: TF1 decided with the value it had then, a tf.function would "
+                                             "decide with the value it has when it is first traced; not converted")
+            for fn in an.functions.values():
+                for n in _walk(fn.body):
+                    if isinstance(n, cst.Global) and names & {a.name.value for a in n.names}:
+                        raise Unsupported(n, f"`global`: a function rebinds a name the test `if {an.code(st.test)}:` around a "
+                                             "summary reads; not converted")
+
+
+def _helper_summary_if_reason(an: Analysis, u: Unit, s: Stmt) -> str:
+    st = s.node
+    assert isinstance(st, cst.If) and s.value is not None
+    return (f"graph code under a Python `if` in the helper `{u.name}`: `{an.code(s.value)}` under `if {an.code(st.test)}:` "
+            "adds a summary to the merged summaries (only when the test held while the graph was built) from a function "
+            "that runs no session; summaries built in helpers are not moved into the function that writes the merged "
+            "summaries (only those at the top level of the function that runs the session are, under their `if`); "
+            "not converted")
+
+
 def classify_if(an: Analysis, u: Unit, i: int, st: cst.If) -> Stmt | None:
     """`if FLAGS.use_bias:` around variable creations and tensor statements (dynamic graph
     construction decided by a Python value): the variables stay where they are, under the
@@ -1015,6 +1097,9 @@ def classify_if(an: Analysis, u: Unit, i: int, st: cst.If) -> Stmt | None:
     if free_names(st.test) & outer or any(isinstance(n, (cst.Call, cst.NamedExpr, cst.Await, cst.Yield))
                                           for n in _walk(st.test)):
         return None  # a test on graph values, or one that calls something (run at trace time instead)
+    summ = _summary_if(an, u, i, st)
+    if summ is not None:
+        return summ
     lines = list(st.body.body)
     if any(isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in ("run", "eval")
            for n in _walk(st.body)):

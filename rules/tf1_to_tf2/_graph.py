@@ -596,6 +596,9 @@ class Analysis:
         self.cf_initialized: set[int] = set()
         self.cf_tapes: dict[int, str] = {}  # tf.gradients statements -> the tape name
         self.cf_ifs: dict[int, tuple[list[int], list[int]]] = {}  # `if` blocks: tensor / variable lines
+        self.schedule_reads: dict[int, tuple[str, str]] = {}  # SCHED stmt of a Keras schedule -> (its name, its global step)
+        self.schedule_summaries: dict[int, dict[str, str]] = {}  # summary stmt -> {schedule name: global step} (`lr(gs)`)
+        self.summary_ifs: set[int] = set()  # `if <flag>: tf.summary.x(...)` statements (one summary op under the test)
         # tf.get_variable / tf.variable_scope in straight-line code (rules/tf1_to_tf2/_variables.py)
         self.scope_withs: dict[int, str] = {}  # `with tf.variable_scope('s'):` opened -> 's/'
         self.scope_refusals: dict[int, str] = {}  # get_variable/variable_scope reference -> why not converted
@@ -699,6 +702,7 @@ class Analysis:
             variables.check_shapes()
             self.initializable_functions()
             self.find_sessions()
+            _cf.check_helper_summary_ifs(self)
             self.check_graph_name_uses()
             self.check_train_ops()
             self.state_lookups = any(r in CHECKPOINT_STATE for r in names)
@@ -710,6 +714,7 @@ class Analysis:
             self.check_model_calls()
             self.regularization_sums()
             self.check_late_binding()
+            _cf.check_summary_if_binding(self)
             _cf.check_blocks(self)
             _cf.check_loose_statements(self)
             self.finish(refs)
@@ -2103,17 +2108,29 @@ class Analysis:
                     self.kept_momentum.add(id(ocall))
                 if self.kept_v1(ocall):
                     self.v1_schedules[id(ocall)] = (f"lambda: {lr}({gs})", f"`lambda: {lr}({gs})`, the Keras schedule evaluated at `{gs}`, which apply_gradients(global_step={gs}) advances")
+                summ_reads: list[Stmt] = []
                 # the schedule object replaces a tensor: nothing else may compute with it,
-                # and nothing else may move the step
+                # and nothing else may move the step. A summary op of the rate and a fetch of
+                # it (in a run without the train op) read `lr(gs)`: TF1's tensor, computed
+                # from the step variable's value when they run
                 for uu in self.units.values():
                     for o in uu.stmts:
                         if o is s or o is tr.stmt or o is tr.optimizer_stmt or o.kind in (PY, FEED):
+                            continue
+                        if o.kind == SUMM and gs not in o.uses and self.graph_kind(uu, lr, o.index + 1) is s:
+                            summ_reads.append(o)
                             continue
                         if (lr in o.uses and self.graph_kind(uu, lr, o.index + 1) is s) or (
                                 gs in o.uses and o.kind not in (SAVE, SCHED)):
                             raise Unsupported(o.node, f"`{fn}`: `{lr if lr in o.uses else gs}` is also used by `{self.code(o.node).strip()[:60]}`; not converted")
                 self.plan.call_builders[id(call)] = _schedule_builder(r, root)
                 self.plan.dropped.append(call.func)
+                if not self.kept_v1(ocall):
+                    self.schedule_reads[id(s)] = (lr, gs)
+                    for o in summ_reads:
+                        self.schedule_summaries.setdefault(id(o), {})[lr] = gs
+                elif summ_reads:
+                    raise Unsupported(summ_reads[0].node, f"`{fn}`: `{lr}` is also used by `{self.code(summ_reads[0].node).strip()[:60]}` (a kept TF1 optimizer); not converted")
                 if self.kept_v1(ocall):
                     self.plan.optimizer_notes.append((call.func, f"`{fn}({gs})` becomes tf.keras.optimizers.schedules.{SCHEDULES[r][0]}, which the kept TF1 optimizer evaluates at `{gs}` (`learning_rate=lambda: {lr}({gs})`, TF1's learning rate at every step)"))
                 else:
@@ -2693,6 +2710,8 @@ class Analysis:
                 return "summary", g
             if g.kind == NEXT:
                 return "element", g
+            if g.kind == SCHED and id(g) in self.schedule_reads:
+                return "schedule", g
             raise Unsupported(node, f"fetching `{node.value}` ({g.kind}) is not converted")
         if id(node) in self.rnn_state_parts and isinstance(node, (cst.Attribute, cst.Subscript)) \
                 and isinstance(node.value, cst.Name):
@@ -2785,6 +2804,11 @@ class Analysis:
         dynamic = [s for k, s in leaves if k == "tensor" and s is not None and not s.static]
         summary = self.summary_fetch(u, gu, call, line, root, nodes, leaves) if "summary" in kinds else None
         feeds = self.feeds(u, gu, call, feed)
+        if any(k == "schedule" for k, _ in leaves):
+            if trains:
+                raise Unsupported(call, "a learning-rate schedule fetched in the same run as a train op (read before or after the step advances?); not converted")
+            if not dynamic:
+                raise Unsupported(call, "a learning-rate schedule fetched in a run that computes no tensor; not converted")
         if not trains and not dynamic and summary is None and fetched_element is None:
             if feeds and not all(isinstance(v, SIMPLE_VALUES) for v in feeds.values()):
                 raise Unsupported(call, "feed values with side effects for a run that needs no feed")
@@ -2799,7 +2823,8 @@ class Analysis:
             if shape == "dict":
                 raise Unsupported(call, "train op fetched in a dict")
         group = _cf.group_fetch(self, call, shape, root, leaves)
-        rets = [(n, s) for n, (k, s) in zip(nodes, leaves) if k not in ("train", "summary") and s is not group]
+        rets = [(self.schedule_read(n, s) if k == "schedule" else n, s) for n, (k, s) in zip(nodes, leaves)
+                if k not in ("train", "summary") and s is not group]
         tr = self.train_ops[id(train)] if train is not None else None
         if tr is not None and tr.synth_optimizer is not None:
             # optimize_loss's train op is the loss with a dependency on the update: its
@@ -2859,8 +2884,8 @@ class Analysis:
             var = Variant(gu, key, members=members, params=params, returns=returns, train=train, anchor=anchor, consts=consts)
             if group is not None:
                 self.cf_groups[id(var)] = group
-            var.hint = "_".join(self.rnn_state_parts.get(id(n)) or self.code(n) for n, _ in rets) if all(
-                isinstance(n, cst.Name) or id(n) in self.rnn_state_parts for n, _ in rets) else ""
+            var.hint = "_".join(self.rnn_state_parts.get(id(n)) or _schedule_read_name(n) or self.code(n) for n, _ in rets) if all(
+                isinstance(n, cst.Name) or id(n) in self.rnn_state_parts or _schedule_read_name(n) for n, _ in rets) else ""
             if summary is not None:
                 var.summaries, var.writer = summary[0], summary[1]
                 var.hint = "_".join(["summaries", *([var.hint] if var.hint else [])])
@@ -2874,6 +2899,11 @@ class Analysis:
             self.summary_call_site(var, call, kind, line, root, shape, nodes, leaves, summary[2])
             return
         self.call_site(var, call, kind, line, root, shape, train is not None, nodes, leaves, feeds)
+
+    def schedule_read(self, node: cst.BaseExpression, g: Stmt | None) -> cst.BaseExpression:
+        """A fetched Keras schedule `lr` (TF1: a tensor of the global step) -> `lr(gs)`."""
+        assert isinstance(node, cst.Name) and g is not None
+        return cst.Call(func=cst.Name(node.value), args=[cst.Arg(cst.Name(self.schedule_reads[id(g)][1]))])
 
     # summaries -----------------------------------------------------------------------
     def summary_fetch(self, u: Unit, gu: Unit, call: cst.Call, line: cst.SimpleStatementLine | None, root: cst.CSTNode,
@@ -2934,7 +2964,28 @@ class Analysis:
             if tag.value.evaluated_value in tags:
                 raise Unsupported(c, f"two summaries named {tag.value.evaluated_value!r} (TF1 renames the second one); not converted")
             tags.add(tag.value.evaluated_value)
+            named = self.named_ops_before(gu, op.index)
+            if tag.value.evaluated_value.lower() in named:
+                raise Unsupported(c, f"the summary {tag.value.evaluated_value!r} has the name of the graph op made by "
+                                     f"`{named[tag.value.evaluated_value.lower()]}` (TF1 writes it under a tag made "
+                                     f"unique, such as {tag.value.evaluated_value + '_1'!r}; a TF2 summary keeps {tag.value.evaluated_value!r}); not converted")
         return sorted(ops, key=lambda s: s.index), add[0], add[2]
+
+    def named_ops_before(self, u: Unit, index: int) -> dict[str, str]:
+        """Lower-cased literal `name='...'` of the ops built by top-level statements of `u`
+        before statement `index` -> that op's call (TF1 makes an op name unique, ignoring
+        case, before it becomes a summary's tag)."""
+        out: dict[str, str] = {}
+        for st in u.body[:index]:
+            if not isinstance(st, cst.SimpleStatementLine):
+                continue
+            for n in walk(st):
+                if isinstance(n, cst.Call) and self.call_rest(n) is not None:
+                    for a in n.args:
+                        if a.keyword is not None and a.keyword.value == "name" and isinstance(a.value, cst.SimpleString) \
+                                and isinstance(a.value.evaluated_value, str):
+                            out.setdefault(a.value.evaluated_value.lower(), self.code(n.func))
+        return out
 
     def next_line(self, line: cst.SimpleStatementLine) -> cst.CSTNode | None:
         self.find_stmt(line)  # builds the parent map
@@ -3277,6 +3328,13 @@ class Analysis:
                 continue  # a helper that builds graph pieces: called from moved code, unchanged
             for s in u.stmts:
                 if s.kind == P and id(s) not in used_params and id(s) not in self.dataset_params:
+                    maker = next((o for o in u.stmts if o.kind == V and s.defines[0] in o.uses and isinstance(o.value, cst.Call)
+                                  and isinstance(o.value.func, cst.Name) and o.value.func.value in self.functions), None)
+                    if maker is not None:
+                        raise Unsupported(maker.node, f"`{self.code(maker.value)}` makes variables and computes tensors from the "
+                                                      f"placeholder `{s.defines[0]}` in one helper: TF2120 does not split a helper "
+                                                      "into variables made once and code run per call (TF2130 makes Keras layers "
+                                                      "of model functions that use variable_scope/get_variable/tf.layers); not converted")
                     raise Unsupported(s.node, f"placeholder `{s.defines[0]}` is never fed to a run; not converted")
                 if s.kind == T and not s.static and id(s) not in on_gradients and id(s) not in self.lr_members \
                         and not any(s in v.members for v in self.variants):
@@ -4024,17 +4082,58 @@ def _writer_builder(root: str) -> Callable[[cst.SimpleStatementLine], list[cst.B
     return build
 
 
+def _schedule_read_name(node: cst.BaseExpression) -> str:
+    """`lr` for a fetched schedule read `lr(gs)` (see Analysis.schedule_read), else ''."""
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and len(node.args) == 1 \
+            and isinstance(node.args[0].value, cst.Name):
+        return node.func.value
+    return ""
+
+
+class _ScheduleReads(cst.CSTTransformer):
+    """Names of Keras schedules -> `name(global_step)` (not attribute names or keywords)."""
+
+    def __init__(self, reads: dict[str, str]) -> None:
+        super().__init__()
+        self.reads = reads
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        return updated.with_changes(attr=original.attr)
+
+    def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
+        return updated.with_changes(keyword=original.keyword)
+
+    def visit_expr(self, node: cst.BaseExpression) -> cst.BaseExpression:
+        if isinstance(node, cst.Name):
+            return self.leave_Name(node, node)  # type: ignore[return-value]
+        return node.visit(self)  # type: ignore[return-value]
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
+        gs = self.reads.get(updated.value)
+        return cst.Call(func=cst.Name(updated.value), args=[cst.Arg(cst.Name(gs))]) if gs is not None else updated
+
+
 def _summary_write(plan: Plan, m: Stmt, step: str, root: str) -> cst.BaseStatement:
     """`tf.summary.scalar('loss', loss)` (as the other rules left it) -> `tf.summary.scalar('loss', loss, step=step)`."""
     line = plan.captured.get(id(m.node)) or m.node
+    flag_if = line if isinstance(line, cst.If) else None  # `if <flag>: tf.summary.x(...)`: the same test around it
+    if flag_if is not None:
+        assert isinstance(flag_if.body, cst.IndentedBlock) and len(flag_if.body.body) == 1
+        line = flag_if.body.body[0]
     small = only_small(line)
     call = small.value if isinstance(small, (cst.Expr, cst.Assign)) else None
     assert isinstance(call, cst.Call) and isinstance(m.value, cst.Call)
     an: Analysis = plan.analysis  # type: ignore[attr-defined]
     kind = "scalar" if an.call_rest(m.value) == "summary.scalar" else "histogram"
     args = [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in call.args]
+    reads = an.schedule_summaries.get(id(m), {})
+    if reads:  # `tf.summary.scalar('learning_rate', lr)` of a Keras schedule: TF1's tensor is `lr(gs)`
+        args = [a.with_changes(value=_ScheduleReads(reads).visit_expr(a.value)) for a in args]
     new = cst.Call(func=expr(f"{root}.summary.{kind}"), args=[*args, kwarg("step", cst.Name(step))])
-    return cst.SimpleStatementLine([cst.Expr(new)])
+    write = cst.SimpleStatementLine([cst.Expr(new)])
+    if flag_if is not None:
+        return cst.If(test=flag_if.test, body=cst.IndentedBlock([write]))
+    return write
 
 
 def _checkpoint_builder(name: str, objects: list[str], root: str) -> Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]:
