@@ -334,6 +334,46 @@ def test_scoped_collection_reads_refused_precisely(variant: str) -> None:
     assert b"GradientTape" not in out
 
 
+# session_trainable_variables_list variants: an unscoped TRAINABLE_VARIABLES read of plain
+# variables is converted only where the list is surely TF1's; each refusal says why
+_TVARS_VARIANTS = {
+    # a tf.layers layer makes variables that no statement names
+    "layer": ((("pred = tf.matmul(h, w2) + b2", "pred = tf.layers.dense(h, 1)"),),
+              "and `tf.layers.dense`: its order and content are only reproduced for variables made one by one"),
+    # trainability decided at run time
+    "trainable_expr": ((("tf.Variable(w2_init, name='out_w')", "tf.Variable(w2_init, name='out_w', trainable=len(x_np) > 0)"),),
+                       "passes `trainable=len(x_np) > 0`"),
+    # collections= decides whether TF1 listed it at all
+    "collections": ((("tf.Variable(w2_init, name='out_w')", "tf.Variable(w2_init, name='out_w', collections=['mine'])"),),
+                    "passes `collections=`"),
+    # trainable given by position (tf.Variable's second parameter)
+    "positional": ((("tf.Variable(w2_init, name='out_w')", "tf.Variable(w2_init, False, name='out_w')"),),
+                   "passes arguments by position"),
+    # a helper that makes the variable
+    "helper": ((("def main():", "def make_weight(value):\n    return tf.Variable(value, name='out_w')\n\n\ndef main():"),
+                ("w2 = tf.Variable(w2_init, name='out_w')", "w2 = make_weight(w2_init)")),
+               "makes variables other than one named tf.Variable / tf.get_variable"),
+    # the name does not surely name the variable where the list is read
+    "rebound": ((("w2_init = (np.random", "w2 = (np.random"), ("tf.Variable(w2_init,", "tf.Variable(w2,")),
+                "`w2` is bound more than once in `main`"),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(_TVARS_VARIANTS))
+def test_plain_trainable_reads_refused_precisely(variant: str) -> None:
+    edits, words = _TVARS_VARIANTS[variant]
+    src = (FIXTURES / "session_trainable_variables_list" / "input.py").read_text()
+    for old, new in edits:
+        assert old in src, old
+        src = src.replace(old, new)
+    result, out = process_bytes(src.encode(), "tvars.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    assert not result.errors, result.errors
+    mine = [f for f in result.findings if f.rule_id == "TF2120"]
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
+    assert words in mine[0].message, mine[0].message
+    assert b"GradientTape" not in out
+
+
 # manual_batchnorm_ema variants: the refusal names this program's EMA arguments
 _EMA_VARIANTS = {
     "plain": ("ExponentialMovingAverage(decay=0.5)", "`avg.assign_sub((avg - value) * (1 - 0.5))`, and read"),
@@ -767,6 +807,11 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # Keras); get_tensor_by_name('bn/moving_mean:0') -> `model_fn_layer.bn.moving_mean`;
     # `len(update_ops)` -> `len(model_fn_layer.non_trainable_weights)`
     "session_model_training_flag": 1e-4,
+    # tf.trainable_variables() (inline and bound to a name, as an L2 sum, a var_list and a
+    # count) and a later get_collection(TRAINABLE_VARIABLES) in straight-line code with
+    # tf.Variable / get_variable statements (one trainable=False): the lists of the
+    # trainable variables made before each read; names, shapes and the training compared
+    "session_trainable_variables_list": 1e-4,
 }
 FIXTURES = ROOT / "tests" / "fixtures" / "tf1_to_tf2"
 

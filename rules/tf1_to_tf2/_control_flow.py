@@ -711,6 +711,9 @@ def python_holds_variables(an: Analysis, u: Unit, name: str, before: int) -> boo
     d = owner.reaching(name, before if owner is u else len(owner.body) + 1)
     if d is None or d.kind != PY or d.value is None:
         return False
+    reads = {id(c) for c in an.variable_reads}  # `tvars = tf.trainable_variables()` (_collections.py)
+    if any(id(n) in reads for n in _walk(d.value)):
+        return True
     for n in names_used(d.value):
         g = an.graph_kind(owner, n, d.index)
         if g is not None and g.kind == V:

@@ -673,6 +673,8 @@ class Analysis:
             if self.models:
                 refs = [(n, r) for n, r in refs if id(n) not in self.model_nodes]
                 self.model_idioms()
+            else:
+                _coll.find_variable_reads(self)  # unscoped TRAINABLE_VARIABLES reads of plain variables
             _cf.graph_idiom(self, refs)
             _cf.find_dep_withs(self)
             from rules.tf1_to_tf2._variables import convert_variables
@@ -1178,6 +1180,10 @@ class Analysis:
             if dep.kind not in (T,):
                 raise Unsupported(s.node, f"`{name}` ({dep.kind}) is used to build a tensor; not converted")
         for n in walk(s.value):
+            if isinstance(n, cst.Call) and not self.models and any(n is c for c in self.variable_reads):
+                # a plain read -> `[w1, b1, ...]` (_collections._plan_plain_reads): reads the variables
+                s.dynamic_reason = "reads the variables of a TRAINABLE_VARIABLES read"
+                return
             if isinstance(n, cst.Call) and id(n) in self.reg_sums:
                 # `tf.add_n(obj.losses)`: Keras computes them from the current weights on each call
                 s.dynamic_reason = "reads the Keras objects' regularization losses"
