@@ -37,7 +37,11 @@ fixture test; statements computing from the list read the variables, so they mov
 the generated functions). Refused with the reason: other variable makers (tf.layers, Keras
 layers, RNN cells, contrib/slim layers, helpers), variables in another unit, `reuse=`,
 `trainable=` values other than a literal, `collections=`, positional arguments that may set
-them, and a name bound more than once in the unit.
+them, and a name bound more than once in the unit. `minimize(loss,
+var_list=tf.trainable_variables())` there is every variable, the train step's tape's watched
+ones (as with model functions; tests/fixtures/tf1_to_tf2/session_gradients_apply), and
+`tf.gradients(loss, tvars)` applied with `apply_gradients(zip(grads, tvars))` is a gradient
+pair of the train step (_graph.gradient_pair).
 
 Scoped reads (`get_collection(<TRAINABLE|GLOBAL>_VARIABLES, scope=...)`):
 `get_collection(TRAINABLE_VARIABLES, scope='online')` whose literal scope is exactly the
@@ -1142,6 +1146,16 @@ def _find_plain_reads(an: Analysis) -> None:
     """Record the unscoped TRAINABLE_VARIABLES reads of a program without TF2130 model
     functions (planned by _plan_plain_reads). With layers, cells or other makers of
     trainable variables in the file, the read is refused at once, naming the first one."""
+    # `minimize(loss, var_list=tf.trainable_variables())`: every trainable variable, what the
+    # train step's tape watches (as with model functions: Analysis.model_idioms)
+    for n in walk(an.module):
+        if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == "minimize":
+            for a in n.args:
+                if a.keyword is not None and a.keyword.value == "var_list" and _plain_read(an, a.value):
+                    an.all_var_lists.add(id(a.value))
+                    an.allowed_refs.add(id(a.value.func))  # type: ignore[attr-defined]
+                    if a.value.args:  # type: ignore[attr-defined]
+                        an.allowed_refs.add(id(a.value.args[0].value))  # type: ignore[attr-defined]
     refs = {id(m) for m, r in an.tf_refs(an.module) if _makes_trainable(r) and r not in ("Variable", "get_variable")}
     other = next((m for m in walk(an.module) if id(m) in refs), None)  # the first in the source
     for n in walk(an.module):
