@@ -224,6 +224,14 @@ NOT_CONVERTED = {
     # fully_connected, 2-D input: TF1 fused it, moving_variance from the unbiased batch
     # variance, factor 8/7 here) is trained and then evaluated with is_training=False
     "contrib/contrib_layers_mlp": "`fc1` with slim.batch_norm",
+    # its `tvars = tf.trainable_variables()` (tf.gradients over it, clipped, applied with
+    # apply_gradients(zip(grads, tvars)): converted in straight-line code whose variables
+    # are tf.Variable/get_variable statements, fixtures session_trainable_variables_list and
+    # session_gradients_apply) lists the variables of a MultiRNNCell of DropoutWrapper'd
+    # BasicLSTMCells unrolled by static_rnn (not converted: _rnn.py) before softmax_w/b;
+    # then tf.contrib.seq2seq.sequence_loss and the optimizer built inline in the
+    # apply_gradients call. Rewrite-only (tf.contrib): no TF1 numbers to compare with
+    "contrib/contrib_rnn_lstm": "`tf.trainable_variables()` and `tf.contrib.rnn.BasicLSTMCell`",
 }
 
 
@@ -445,6 +453,71 @@ def test_scoped_collection_reads_refused_precisely(variant: str) -> None:
     assert not result.errors, result.errors
     mine = [f for f in result.findings if f.rule_id == "TF2120"]
     assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
+    assert words in mine[0].message, mine[0].message
+    assert b"GradientTape" not in out
+
+
+# session_trainable_variables_list variants: an unscoped TRAINABLE_VARIABLES read of plain
+# variables is converted only where the list is surely TF1's; each refusal says why
+_TVARS_VARIANTS = {
+    # a tf.layers layer makes variables that no statement names
+    "layer": ((("pred = tf.matmul(h, w2) + b2", "pred = tf.layers.dense(h, 1)"),),
+              "and `tf.layers.dense`: its order and content are only reproduced for variables made one by one"),
+    # trainability decided at run time
+    "trainable_expr": ((("tf.Variable(w2_init, name='out_w')", "tf.Variable(w2_init, name='out_w', trainable=len(x_np) > 0)"),),
+                       "passes `trainable=len(x_np) > 0`"),
+    # collections= decides whether TF1 listed it at all
+    "collections": ((("tf.Variable(w2_init, name='out_w')", "tf.Variable(w2_init, name='out_w', collections=['mine'])"),),
+                    "passes `collections=`"),
+    # trainable given by position (tf.Variable's second parameter)
+    "positional": ((("tf.Variable(w2_init, name='out_w')", "tf.Variable(w2_init, False, name='out_w')"),),
+                   "passes arguments by position"),
+    # a helper that makes the variable
+    "helper": ((("def main():", "def make_weight(value):\n    return tf.Variable(value, name='out_w')\n\n\ndef main():"),
+                ("w2 = tf.Variable(w2_init, name='out_w')", "w2 = make_weight(w2_init)")),
+               "makes variables other than one named tf.Variable / tf.get_variable"),
+    # the name does not surely name the variable where the list is read
+    "rebound": ((("w2_init = (np.random", "w2 = (np.random"), ("tf.Variable(w2_init,", "tf.Variable(w2,")),
+                "`w2` is bound more than once in `main`"),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(_TVARS_VARIANTS))
+def test_plain_trainable_reads_refused_precisely(variant: str) -> None:
+    edits, words = _TVARS_VARIANTS[variant]
+    src = (FIXTURES / "session_trainable_variables_list" / "input.py").read_text()
+    for old, new in edits:
+        assert old in src, old
+        src = src.replace(old, new)
+    result, out = process_bytes(src.encode(), "tvars.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    assert not result.errors, result.errors
+    mine = [f for f in result.findings if f.rule_id == "TF2120"]
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
+    assert words in mine[0].message, mine[0].message
+    assert b"GradientTape" not in out
+
+
+# session_gradients_apply variants: tf.gradients applied by an optimizer is converted only
+# as a gradient pair the tape computes alike
+_GRADIENTS_APPLY_VARIANTS = {
+    "stop_gradients": (("tf.gradients(lin_loss, [w_lin, b_lin])", "tf.gradients(lin_loss, [w_lin, b_lin], stop_gradients=[b_lin])"),
+                       "tf.gradients(stop_gradients=...) is not converted"),
+    "not_trainable": (("tf.gradients(lin_loss, [w_lin, b_lin])", "tf.gradients(lin_loss, [w_lin, b_lin, global_step])"),
+                      "not a list of trainable tf.Variables"),
+    "loss_expression": (("tf.gradients(lin_loss, [w_lin, b_lin])", "tf.gradients(lin_loss * 2.0, [w_lin, b_lin])"),
+                        "tf.gradients of a loss expression"),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(_GRADIENTS_APPLY_VARIANTS))
+def test_tf_gradients_pairs_refused_precisely(variant: str) -> None:
+    (old, new), words = _GRADIENTS_APPLY_VARIANTS[variant]
+    src = (FIXTURES / "session_gradients_apply" / "input.py").read_text()
+    assert old in src
+    result, out = process_bytes(src.replace(old, new).encode(), "grads.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    assert not result.errors, result.errors
+    mine = [f for f in result.findings if f.rule_id == "TF2120" and f.status is Status.MANUAL]
+    assert len(mine) == 1, [f.message for f in result.findings if f.rule_id == "TF2120"]
     assert words in mine[0].message, mine[0].message
     assert b"GradientTape" not in out
 
@@ -882,6 +955,17 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # Keras); get_tensor_by_name('bn/moving_mean:0') -> `model_fn_layer.bn.moving_mean`;
     # `len(update_ops)` -> `len(model_fn_layer.non_trainable_weights)`
     "session_model_training_flag": 1e-4,
+    # tf.trainable_variables() (inline and bound to a name, as an L2 sum, a var_list and a
+    # count) and a later get_collection(TRAINABLE_VARIABLES) in straight-line code with
+    # tf.Variable / get_variable statements (one trainable=False): the lists of the
+    # trainable variables made before each read; names, shapes and the training compared
+    "session_trainable_variables_list": 1e-4,
+    # tf.gradients(loss, tvars) clipped by global norm and applied with
+    # apply_gradients(zip(grads, tvars)) (Adam, global step; one variable without a
+    # gradient), and over an explicit list with SGD -> tape.gradient in the train step;
+    # minimize(var_list=tf.trainable_variables()) without model functions -> the tape's
+    # watched variables
+    "session_gradients_apply": 1e-4,
 }
 FIXTURES = ROOT / "tests" / "fixtures" / "tf1_to_tf2"
 
@@ -1097,8 +1181,9 @@ def test_trainable_collection_read_becomes_the_objects_variables_after_a_trace()
     ("change", "why"),
     [
         # without TF2130 in the run the functions stay TF1: nothing to compose with (the
-        # collections, get_variable and tf.layers are all reasons; the first one is reported)
-        (None, "trainable_variables"),
+        # UPDATE_OPS collection, get_variable and tf.layers are all reasons; the first one is
+        # reported; `minimize(var_list=tf.trainable_variables())` is the tape's variables)
+        (None, "UPDATE_OPS`: graph collections do not exist"),
         # TF2130 suppressed on the model function: no Keras object to call
         (("def tower(x, is_training):\n", "def tower(x, is_training):  # migrate: ignore[TF2130]\n"), "not converted"),
         # a run computing batch norm in training mode without the train op: TF1 ran no

@@ -25,6 +25,24 @@ gradient descent without a global step, model functions making trainable variabl
 tests/fixtures/tf1_to_tf2/session_global_variables_sgd); elsewhere they stay refused
 (optimizer slots and non-trainable variables are created at other times).
 
+Programs without model functions (_plan_plain_reads): an unscoped TRAINABLE_VARIABLES read
+(`tvars = tf.trainable_variables()`, inline in a statement, or
+`tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES)`) in a unit whose variables are all
+made by top-level `name = tf.Variable(...)` / `tf.get_variable(...)` statements becomes the
+list of those made before it whose `trainable=` is absent or True, in statement order
+(`[w1, b1, w2, b2]`): the statements stay where they are (the same variables, made in the
+same order, TF1's names kept), so the list is TF1's, also as a var_list, an L2 sum or a
+count (tests/fixtures/tf1_to_tf2/session_trainable_variables_list, proven by the numeric
+fixture test; statements computing from the list read the variables, so they move into
+the generated functions). Refused with the reason: other variable makers (tf.layers, Keras
+layers, RNN cells, contrib/slim layers, helpers), variables in another unit, `reuse=`,
+`trainable=` values other than a literal, `collections=`, positional arguments that may set
+them, and a name bound more than once in the unit. `minimize(loss,
+var_list=tf.trainable_variables())` there is every variable, the train step's tape's watched
+ones (as with model functions; tests/fixtures/tf1_to_tf2/session_gradients_apply), and
+`tf.gradients(loss, tvars)` applied with `apply_gradients(zip(grads, tvars))` is a gradient
+pair of the train step (_graph.gradient_pair).
+
 Scoped reads (`get_collection(<TRAINABLE|GLOBAL>_VARIABLES, scope=...)`):
 `get_collection(TRAINABLE_VARIABLES, scope='online')` whose literal scope is exactly the
 scope of one TF2130 object (`QNetwork(name='online')`) and no prefix of another object's
@@ -295,6 +313,7 @@ def find_variable_reads(an: Analysis) -> None:
     """Record the trainable-variable reads outside `minimize(var_list=...)` (checked and
     planned by plan_variable_reads once the generated functions are known)."""
     if not an.models:
+        _find_plain_reads(an)
         return
     find_scope_copies(an)
     fetched = _find_fetched_elements(an)
@@ -689,6 +708,9 @@ def plan_variable_reads(an: Analysis) -> None:
         an.plan.summary += note
     _check_fetched_elements(an)
     if not an.variable_reads:
+        return
+    if not an.models:
+        _plan_plain_reads(an)
         return
     why = _global_refusal(an) if any(is_global_read(an, c) for c in an.variable_reads) else None
     if why is not None:
@@ -1089,3 +1111,188 @@ def _trace_before(var):  # type: ignore[no-untyped-def]
         trace = cst.parse_statement(f"{var.name}.get_concrete_function()  # builds the Keras objects (their variables)\n")
         return [trace.with_changes(leading_lines=updated.leading_lines), updated.with_changes(leading_lines=[])]
     return build
+
+
+# -- unscoped TRAINABLE_VARIABLES reads in straight-line code without model functions ------
+
+# TF1 names whose calls make trainable variables other than by the accepted statements below
+# (layers, Keras objects, RNN cells and unrolls, slim/contrib layers, feature columns,
+# templates); optimizer slots, global steps, metrics and EMA shadows are not trainable
+_TRAINABLE_MAKERS = ("Variable", "get_variable", "make_template", "nn.dynamic_rnn",
+                     "nn.static_rnn", "nn.bidirectional_dynamic_rnn", "nn.static_bidirectional_rnn", "nn.raw_rnn",
+                     "nn.static_state_saving_rnn")
+_TRAINABLE_MAKER_PREFIXES = ("layers.", "keras.", "nn.rnn_cell.", "contrib.", "feature_column.", "estimator.")
+# references under those prefixes that make no variable
+_NOT_MAKERS = ("keras.initializers.", "keras.regularizers.", "keras.activations.", "keras.losses.",
+               "contrib.layers.xavier_initializer", "contrib.layers.xavier_initializer_conv2d",
+               "contrib.layers.variance_scaling_initializer", "contrib.layers.l1_regularizer",
+               "contrib.layers.l2_regularizer", "contrib.layers.sum_regularizer", "keras.optimizers.",
+               "contrib.seq2seq.sequence_loss")
+PLAIN_WHY = "its order and content are only reproduced for variables made one by one by named `tf.Variable` / `tf.get_variable` statements"
+
+
+def _plain_read(an: Analysis, n: cst.CSTNode) -> bool:
+    """`tf.trainable_variables()` / `tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES)` (no scope)."""
+    if not isinstance(n, cst.Call):
+        return False
+    r = an.call_rest(n)
+    if r == TRAINABLE_READ and not n.args:
+        return True
+    return (r == "get_collection" and len(n.args) == 1 and n.args[0].keyword is None
+            and an.rest(n.args[0].value) == "GraphKeys.TRAINABLE_VARIABLES")
+
+
+def _find_plain_reads(an: Analysis) -> None:
+    """Record the unscoped TRAINABLE_VARIABLES reads of a program without TF2130 model
+    functions (planned by _plan_plain_reads). With layers, cells or other makers of
+    trainable variables in the file, the read is refused at once, naming the first one."""
+    # `minimize(loss, var_list=tf.trainable_variables())`: every trainable variable, what the
+    # train step's tape watches (as with model functions: Analysis.model_idioms)
+    for n in walk(an.module):
+        if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == "minimize":
+            for a in n.args:
+                if a.keyword is not None and a.keyword.value == "var_list" and _plain_read(an, a.value):
+                    an.all_var_lists.add(id(a.value))
+                    an.allowed_refs.add(id(a.value.func))  # type: ignore[attr-defined]
+                    if a.value.args:  # type: ignore[attr-defined]
+                        an.allowed_refs.add(id(a.value.args[0].value))  # type: ignore[attr-defined]
+    refs = {id(m) for m, r in an.tf_refs(an.module) if _makes_trainable(r) and r not in ("Variable", "get_variable")}
+    other = next((m for m in walk(an.module) if id(m) in refs), None)  # the first in the source
+    for n in walk(an.module):
+        if id(n) in an.all_var_lists or not _plain_read(an, n):
+            continue
+        if other is not None:
+            why = (f"`{an.code(n)}` and `{an.code(other)}`: {PLAIN_WHY} (TF1 listed the variables of layers and cells in "
+                   "the order they were built); not converted")
+            for ref in (n.func, *(a.value for a in n.args)):  # type: ignore[attr-defined]
+                an.collection_refusals[id(ref)] = why
+            continue
+        an.variable_reads.append(n)  # type: ignore[arg-type]
+        an.allowed_refs.add(id(n.func))  # type: ignore[attr-defined]
+        if n.args:  # type: ignore[attr-defined]
+            an.allowed_refs.add(id(n.args[0].value))  # type: ignore[attr-defined]
+
+
+def _makes_trainable(r: str | None) -> bool:
+    if r is None:
+        return False
+    if r.startswith(_NOT_MAKERS):
+        return False
+    return r in _TRAINABLE_MAKERS or r.startswith(_TRAINABLE_MAKER_PREFIXES)
+
+
+def _bindings(node: cst.CSTNode, name: str) -> int:
+    """How many times `name` is bound in `node` (assignment targets, loop targets, `as`)."""
+    count = 0
+    for n in walk(node):
+        targets: list[cst.CSTNode] = []
+        if isinstance(n, cst.Assign):
+            targets = [t.target for t in n.targets]
+        elif isinstance(n, (cst.AugAssign, cst.AnnAssign)):
+            targets = [n.target]
+        elif isinstance(n, cst.For):
+            targets = [n.target]
+        elif isinstance(n, cst.AsName):
+            targets = [n.name]
+        elif isinstance(n, (cst.Global, cst.Nonlocal)):
+            count += sum(1 for g in n.names if g.name.value == name)
+        for t in targets:
+            count += sum(1 for x in walk(t) if isinstance(x, cst.Name) and x.value == name)
+    return count
+
+
+def _trainable_of(an: Analysis, st) -> tuple[str | None, str | None]:  # type: ignore[no-untyped-def]
+    """(the variable's name, None) when the statement `name = tf.Variable(...)` /
+    `tf.get_variable(...)` makes one trainable variable, (None, None) for one made with
+    `trainable=False`, (None, why) when that cannot be told."""
+    from rules.tf1_to_tf2._graph import GLOBAL_STEP_MAKERS
+
+    small = only_small_stmt(st.node)
+    code_ = an.code(st.node).strip()
+    if isinstance(small, cst.Assign) and an.call_rest(small.value) in GLOBAL_STEP_MAKERS:
+        return None, None  # TF1's global step is not trainable
+    if not (isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name)
+            and isinstance(small.value, cst.Call) and an.call_rest(small.value) in ("Variable", "get_variable")):
+        return None, f"`{code_}` makes variables other than one named tf.Variable / tf.get_variable"
+    call = small.value
+    r = an.call_rest(call)
+    positional = [a for a in call.args if a.keyword is None]
+    if any(a.star for a in call.args) or len(positional) > (5 if r == "get_variable" else 1):
+        return None, f"`{code_}` passes arguments by position or unpacked that may set `trainable`"
+    trainable: cst.BaseExpression | None = None
+    for a in call.args:
+        if a.keyword is not None and a.keyword.value in ("collections", "synchronization", "use_resource", "custom_getter"):
+            return None, f"`{code_}` passes `{a.keyword.value}=`"
+        if a.keyword is not None and a.keyword.value == "trainable":
+            trainable = a.value
+    if trainable is None or (isinstance(trainable, cst.Name) and trainable.value == "True"):
+        return small.targets[0].target.value, None
+    if isinstance(trainable, cst.Name) and trainable.value == "False":
+        return None, None
+    return None, f"`{code_}` passes `trainable={an.code(trainable)}`"
+
+
+def _plan_plain_reads(an: Analysis) -> None:
+    """Each unscoped TRAINABLE_VARIABLES read of a program without model functions -> the
+    list of the variables made before it, in creation order (`[w1, b1, w2, b2]`).
+
+    TF1's collection holds every trainable variable created so far, in creation order, and
+    the read returns a new Python list of them. Converted where every variable of the file
+    is made by a top-level statement `name = tf.Variable(...)` / `tf.get_variable(...)` of
+    the unit that reads (kept in place by the conversion: the same objects, made in the
+    same order), each name bound once in that unit: the list names, in statement order, the
+    ones made before the read whose `trainable=` is absent or True. Everything else that
+    makes trainable variables (tf.layers, Keras layers, RNN cells, contrib/slim layers,
+    helpers that make variables, variables in blocks) and variable-scope reuse (get_variable
+    returning an existing variable) is refused, as are `trainable=` values other than a
+    literal, `collections=` and positional arguments that may set them. Optimizer slots,
+    global steps, metric and moving-average variables are not trainable in TF1."""
+    from rules.tf1_to_tf2._graph import V, Unsupported
+
+    lists: list[str] = []
+    for call in an.variable_reads:
+        spelled = f"`{an.code(call)}`"
+        line = an.find_stmt(call)
+        u = next((x for x in an.units.values() if any(s.node is line for s in x.stmts)), None)
+        if u is None:
+            raise Unsupported(call, f"{spelled} inside a block or helper; not converted")
+        read = next(s for s in u.stmts if s.node is line)
+        accepted: set[int] = set()
+        names: list[str] = []
+        for other in an.units.values():
+            for s in other.stmts:
+                if s.kind != V:
+                    continue
+                if other is not u:
+                    raise Unsupported(call, f"{spelled} with variables also made in `{other.name}`: {PLAIN_WHY}; not converted")
+                name, why = _trainable_of(an, s)
+                if why is not None:
+                    raise Unsupported(call, f"{spelled}: {why}; {PLAIN_WHY}; not converted")
+                accepted.add(id(s.node))
+                if name is not None and s.index < read.index:
+                    if _bindings(u.node, name) != 1:
+                        raise Unsupported(call, f"{spelled}: `{name}` is bound more than once in `{u.name}`, so it may not "
+                                                "name the variable where the list is read; not converted")
+                    names.append(name)
+        for n in walk(an.module):
+            if isinstance(n, cst.Arg) and n.keyword is not None and n.keyword.value == "reuse":
+                raise Unsupported(call, f"{spelled} and a variable scope with `reuse=` (get_variable may return an existing "
+                                        "variable); not converted")
+            if isinstance(n, cst.Attribute) and n.attr.value == "reuse_variables":
+                raise Unsupported(call, f"{spelled} and `reuse_variables()` (get_variable may return an existing variable); "
+                                        "not converted")
+            if isinstance(n, (cst.Name, cst.Attribute)) and _makes_trainable(an.rest(n)):
+                home = an.find_stmt(n)
+                if home is None or id(home) not in accepted:
+                    raise Unsupported(call, f"{spelled} and `{an.code(n)}` outside a statement `name = tf.Variable(...)` / "
+                                            f"`tf.get_variable(...)` of `{u.name}`: {PLAIN_WHY}; not converted")
+        if not names:
+            raise Unsupported(call, f"{spelled} before any variable is created; not converted")
+        code_ = "[" + ", ".join(names) + "]"
+        an.plan.call_builders[id(call)] = _code_builder(code_)
+        an.plan.dropped.append(call)
+        if code_ not in lists:
+            lists.append(code_)
+    an.plan.summary += (f"; the TRAINABLE_VARIABLES read{'s' if len(an.variable_reads) > 1 else ''} become"
+                        f"{'' if len(an.variable_reads) > 1 else 's'} {', '.join(f'`{c}`' for c in lists)} (the trainable "
+                        "variables made before each read, in TF1's creation order)")

@@ -677,6 +677,9 @@ def check_finished(an: Analysis) -> None:
     from rules.tf1_to_tf2._graph import Unsupported
 
     moved = {id(m.node) for v in an.variants for m in v.members}
+    # `grads = tf.gradients(loss, xs)` applied by an optimizer: rebuilt in the train step
+    # with tape.gradient (_graph.gradient_pair)
+    moved |= {id(t.compute.node) for t in an.train_ops.values() if t.compute is not None and t.tf_gradients}
     if any(v.helper is not None for v in an.variants):
         moved |= {id(m.node) for v in an.variants if v.helper is not None for m in v.helper.members}
     tops: dict[int, int] = {}
@@ -711,6 +714,9 @@ def python_holds_variables(an: Analysis, u: Unit, name: str, before: int) -> boo
     d = owner.reaching(name, before if owner is u else len(owner.body) + 1)
     if d is None or d.kind != PY or d.value is None:
         return False
+    reads = {id(c) for c in an.variable_reads}  # `tvars = tf.trainable_variables()` (_collections.py)
+    if any(id(n) in reads for n in _walk(d.value)):
+        return True
     for n in names_used(d.value):
         g = an.graph_kind(owner, n, d.index)
         if g is not None and g.kind == V:
@@ -839,6 +845,9 @@ def _tape_sources(an: Analysis, u: Unit, xs: cst.BaseExpression, before: int) ->
             return "wrap"
         owner = an.owner(u, xs.value)
         d = owner.reaching(xs.value, before if owner is u else len(owner.body) + 1)
+        if d is not None and d.kind == PY and len(d.defines) == 1 and not an.models \
+                and any(d.value is c for c in an.variable_reads):
+            return "list"  # `tvars = tf.trainable_variables()` -> `[w1, b1, ...]` (_collections._plan_plain_reads)
         if d is not None and d.kind == PY and isinstance(d.value, (cst.List, cst.Tuple)) and len(d.defines) == 1:
             xs = d.value
             before = d.index
@@ -885,7 +894,15 @@ def plan_tapes(an: Analysis) -> None:
             if s not in lst:
                 lst.append(s)
     tape = None
+    paired = {id(t.compute.node) for t in an.train_ops.values() if t.compute is not None and t.tf_gradients}
     for cid, call in calls.items():
+        if cid in tops and id(tops[cid][1].node) in paired:
+            an.plan.dropped.append(call.func)  # rebuilt as tape.gradient in the train step (_graph.gradient_pair)
+            an.plan.checkpoint_notes.append((call.func, (
+                "`tf.gradients(loss, variables)` applied by `apply_gradients` becomes `tape.gradient(loss, variables)` "
+                "in the train step, after the tape that records the loss (same gradients, None where the loss does not "
+                "reach a variable; the statements on the gradients run after it, then apply_gradients)")))
+            continue
         why = None
         run_units = {v.unit.name for v in an.variants}
         if cid not in tops or tops[cid][0].name not in run_units:

@@ -336,6 +336,8 @@ class TrainOp:
     # compute statement and the statements between that transform the gradients (in order)
     compute: Stmt | None = None
     post: list[Stmt] = field(default_factory=list)
+    # the compute statement computes `tf.gradients(loss, var_list)` (not compute_gradients)
+    tf_gradients: bool = False
     # tf.contrib.layers.optimize_loss (_optimize_loss.py): the TF1 optimizer call it built
     # (synthesized, not in the module) and its clip_gradients value
     synth_optimizer: cst.Call | None = None
@@ -676,6 +678,8 @@ class Analysis:
             if self.models:
                 refs = [(n, r) for n, r in refs if id(n) not in self.model_nodes]
                 self.model_idioms()
+            else:
+                _coll.find_variable_reads(self)  # unscoped TRAINABLE_VARIABLES reads of plain variables
             _cf.graph_idiom(self, refs)
             _cf.find_dep_withs(self)
             from rules.tf1_to_tf2._variables import convert_variables
@@ -1016,6 +1020,10 @@ class Analysis:
             return Stmt(i, stmt, TRAIN, tuple(names), uses, value)
         if any(isinstance(n, cst.Attribute) and n.attr.value == "compute_gradients" for n in walk(value)):
             return Stmt(i, stmt, GRADS, tuple(names), uses, value)
+        if set(names) & self.applied_names(u) and any(
+                isinstance(n, cst.Call) and self.call_rest(n) == "gradients" for n in walk(value)):
+            # `grads = tf.gradients(loss, tvars)` whose result an apply_gradients applies
+            return Stmt(i, stmt, GRADS, tuple(names), uses, value)
         if self.makes_variables(value) or self.calls_variable_maker(value):
             return Stmt(i, stmt, V, tuple(names), uses, value)
         graph = {n for n in uses & u.graph_names}
@@ -1124,6 +1132,33 @@ class Analysis:
                 return True
         return False
 
+    def applied_names(self, u: Unit) -> set[str]:
+        """The names whose values flow (through top-level assignments of the unit) into the
+        arguments of an `apply_gradients` call of the unit."""
+        cache = getattr(self, "_applied", None)
+        if cache is None:
+            cache = self._applied = {}
+        if id(u) in cache:
+            return cache[id(u)]  # type: ignore[no-any-return]
+        flow: set[str] = set()
+        for st in reversed(u.body):
+            small = only_small(st)
+            if small is None:
+                continue
+            value = getattr(small, "value", None)
+            if value is None:
+                continue
+            for n in walk(value):
+                if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == "apply_gradients":
+                    for a in n.args:
+                        flow |= names_used(a.value)
+            if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                defined = target_names(small.targets[0].target) or []
+                if set(defined) & flow:
+                    flow |= names_used(value)
+        cache[id(u)] = flow
+        return flow
+
     def makes_variables(self, node: cst.CSTNode) -> bool:
         for n in walk(node):
             if isinstance(n, cst.Call):
@@ -1183,6 +1218,10 @@ class Analysis:
             if dep.kind not in (T,):
                 raise Unsupported(s.node, f"`{name}` ({dep.kind}) is used to build a tensor; not converted")
         for n in walk(s.value):
+            if isinstance(n, cst.Call) and not self.models and any(n is c for c in self.variable_reads):
+                # a plain read -> `[w1, b1, ...]` (_collections._plan_plain_reads): reads the variables
+                s.dynamic_reason = "reads the variables of a TRAINABLE_VARIABLES read"
+                return
             if isinstance(n, cst.Call) and id(n) in self.reg_sums:
                 # `tf.add_n(obj.losses)`: Keras computes them from the current weights on each call
                 s.dynamic_reason = "reads the Keras objects' regularization losses"
@@ -2564,7 +2603,15 @@ class Analysis:
         top-level statements of one function: the train step computes `gv` from the tape
         (`list(zip(tape.gradient(loss, variables), variables))`: the pairs of the variables
         that get a gradient, in creation order as TF1 lists them), runs those statements
-        after the tape and applies what they produce."""
+        after the tape and applies what they produce.
+
+        Also `grads = tf.gradients(loss, var_list)` (the PTB-style idiom: `tvars =
+        tf.trainable_variables()`, `grads, _ = tf.clip_by_global_norm(tf.gradients(loss,
+        tvars), c)`, `opt.apply_gradients(zip(grads, tvars))`) when its result flows into
+        this apply_gradients and var_list is a list of trainable tf.Variables (the tape
+        watches them by itself): `tape.gradient(loss, variables)` returns what tf.gradients
+        did, None for a variable the loss does not reach, which TF1's and Keras'
+        apply_gradients both skip (tests/fixtures/tf1_to_tf2/session_gradients_apply)."""
         assert isinstance(call.func, cst.Attribute)
         recv = call.func.value
         o = u.reaching(recv.value, s.index) if isinstance(recv, cst.Name) else None
@@ -2578,9 +2625,23 @@ class Analysis:
             raise Unsupported(call, f"apply_gradients({', '.join(sorted(extra)) or 'without grads_and_vars'}) is not converted")
         computes = [g for g in u.stmts if g.kind == GRADS and g.index < s.index]
         mine = []
+        gv_flow = self.flow_into(u, s)
+        tf_gradients = False
         for g in computes:
             cg = [n for n in walk(g.value) if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute)
                   and n.func.attr.value == "compute_gradients"] if g.value is not None else []
+            tg = [n for n in walk(g.value) if isinstance(n, cst.Call) and self.call_rest(n) == "gradients"] \
+                if g.value is not None else []
+            if not cg and tg:
+                # `grads = tf.gradients(loss, var_list)` ... `opt.apply_gradients(zip(f(grads), var_list))`
+                if set(g.defines) & gv_flow:
+                    if len(tg) != 1 or len([n for n in walk(g.value) if isinstance(n, cst.Call) and (
+                            (isinstance(n.func, cst.Attribute) and n.func.attr.value == "gradients")
+                            or (isinstance(n.func, cst.Name) and n.func.value == "gradients"))]) != 1:
+                        raise Unsupported(g.node, "a statement with several tf.gradients calls; not converted")
+                    mine.append((g, tg[0]))
+                    tf_gradients = True
+                continue
             if len(cg) != 1:
                 raise Unsupported(g.node, "a statement with several compute_gradients calls; not converted")
             c = cg[0]
@@ -2592,14 +2653,31 @@ class Analysis:
         compute, ccall = mine[0]
         if any(t.compute is compute for t in self.train_ops.values()):
             raise Unsupported(call, "one compute_gradients result applied twice; not converted")
-        if any(a.star for a in ccall.args) or len([a for a in ccall.args if a.keyword is None]) > 2:
-            raise Unsupported(ccall, "compute_gradients(*args/**kwargs) or its gating/aggregation arguments; not converted")
-        cargs = _args_map_loose(ccall, ["loss", "var_list"])
-        extra = set(cargs) - {"loss", "var_list"}
-        if extra:
-            raise Unsupported(ccall, f"compute_gradients({', '.join(sorted(extra))}=...) is not converted")
-        if "loss" not in cargs or not isinstance(cargs["loss"].value, cst.Name):
-            raise Unsupported(ccall, "compute_gradients of a loss expression (name the loss first); not converted")
+        if tf_gradients:
+            # tf.gradients(ys, xs): the gradient of ys with respect to each of xs, None where
+            # ys does not depend on it, what `tape.gradient(ys, xs)` returns; TF1's
+            # apply_gradients skipped the None pairs, as Keras' does
+            if any(a.star for a in ccall.args) or len([a for a in ccall.args if a.keyword is None]) > 2:
+                raise Unsupported(ccall, "tf.gradients(*args/**kwargs) or its grad_ys/stop_gradients arguments; not converted")
+            targs = _args_map_loose(ccall, ["ys", "xs"])
+            extra = set(targs) - {"ys", "xs"}
+            if extra or "xs" not in targs:
+                raise Unsupported(ccall, f"tf.gradients({', '.join(sorted(extra)) or 'without xs'}=...) is not converted")
+            cargs = {"loss": targs["ys"], "var_list": targs["xs"]} if "ys" in targs else {}
+            if "loss" not in cargs or not isinstance(cargs["loss"].value, cst.Name):
+                raise Unsupported(ccall, "tf.gradients of a loss expression (name the loss first); not converted")
+            if _cf._tape_sources(self, u, targs["xs"].value, compute.index) != "list":
+                raise Unsupported(ccall, "tf.gradients applied by an optimizer, with respect to values that are not a list "
+                                         "of trainable tf.Variables (the train step's tape watches only those); not converted")
+        else:
+            if any(a.star for a in ccall.args) or len([a for a in ccall.args if a.keyword is None]) > 2:
+                raise Unsupported(ccall, "compute_gradients(*args/**kwargs) or its gating/aggregation arguments; not converted")
+            cargs = _args_map_loose(ccall, ["loss", "var_list"])
+            extra = set(cargs) - {"loss", "var_list"}
+            if extra:
+                raise Unsupported(ccall, f"compute_gradients({', '.join(sorted(extra))}=...) is not converted")
+            if "loss" not in cargs or not isinstance(cargs["loss"].value, cst.Name):
+                raise Unsupported(ccall, "compute_gradients of a loss expression (name the loss first); not converted")
         # the statements between that depend on the gradients, and nothing else uses them
         grad_names = set(compute.defines)
         post: list[Stmt] = []
@@ -2618,7 +2696,7 @@ class Analysis:
         if "global_step" in aargs:
             args["global_step"] = aargs["global_step"]
         tr = self.train_parts(u, s, call, args, recv.value, o)
-        tr.compute, tr.post = compute, post
+        tr.compute, tr.post, tr.tf_gradients = compute, post, tf_gradients
         if tr.var_list is None:
             # TF1 lists every trainable variable of the graph (None where the loss does not
             # reach it), the tape the variables the loss read, both in creation order: the
@@ -2644,6 +2722,15 @@ class Analysis:
         if u.reaching(loss_name, compute.index) is not u.reaching(loss_name, s.index):
             raise Unsupported(call, f"`{loss_name}` is rebound between compute_gradients and apply_gradients; not converted")
         return tr
+
+    def flow_into(self, u: Unit, s: Stmt) -> set[str]:
+        """The names whose values flow into statement `s` through the top-level statements
+        of `u` before it."""
+        flow = set(s.uses)
+        for m in reversed(u.stmts):
+            if m.index < s.index and set(m.defines) & flow:
+                flow |= m.uses
+        return flow
 
     def pair_needs(self, gu: Unit, tr: TrainOp) -> list[Stmt]:
         """The graph statements (tensors, placeholders) that the statements on the gradients
@@ -3857,6 +3944,20 @@ class _ReplaceCompute(cst.CSTTransformer):
         return updated_node
 
 
+class _ReplaceTfGradients(cst.CSTTransformer):
+    """`tf.gradients(loss, var_list)` (the statement's only `gradients` call, checked by
+    gradient_pair) -> the tape's gradients."""
+
+    def __init__(self, grads: cst.BaseExpression) -> None:
+        self.grads = grads
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        f = updated_node.func
+        if (isinstance(f, cst.Attribute) and f.attr.value == "gradients") or (isinstance(f, cst.Name) and f.value == "gradients"):
+            return self.grads
+        return updated_node
+
+
 def _gradient_pair_statements(plan: Plan, tr: TrainOp, pairs: str, step_arg: str) -> list[cst.BaseStatement]:
     """The compute_gradients statement (its call replaced by `pairs`), the statements on
     the gradients, and `opt.apply_gradients(<what the TF1 code applied>)`, each as the
@@ -3866,7 +3967,8 @@ def _gradient_pair_statements(plan: Plan, tr: TrainOp, pairs: str, step_arg: str
     for m in [tr.compute, *tr.post]:
         line = _member(plan, m)
         if m is tr.compute:
-            line = line.visit(_ReplaceCompute(cst.parse_expression(pairs)))  # type: ignore[assignment]
+            replace = _ReplaceTfGradients if tr.tf_gradients else _ReplaceCompute
+            line = line.visit(replace(cst.parse_expression(pairs)))  # type: ignore[assignment]
         out.append(line)
     tline = plan.captured.get(id(tr.stmt.node)) or tr.stmt.node
     small = tline.body[0]  # type: ignore[attr-defined]
@@ -4247,7 +4349,10 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
         var_src = an_code(tr.var_list) if tr.var_list is not None else f"{tape}.watched_variables()"
         kept = an.kept_v1(an.optimizer_call(tr))
         step_arg = f", global_step={tr.global_step}" if kept and tr.global_step else ""
-        if tr.compute is not None:
+        if tr.compute is not None and tr.tf_gradients:
+            tail = [cst.parse_statement(f"{variables} = {var_src}\n"),
+                    *_gradient_pair_statements(plan, tr, f"{tape}.gradient({tr_loss}, {variables})", step_arg)]
+        elif tr.compute is not None:
             tail = [cst.parse_statement(f"{variables} = {var_src}\n"),
                     *_gradient_pair_statements(plan, tr, f"list(zip({tape}.gradient({tr_loss}, {variables}), {variables}))", step_arg)]
         else:
