@@ -715,6 +715,12 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # session_saver_checkpoint with RMSProp: the kept optimizer's slots are checkpointed
     # and restored by tf.train.Checkpoint
     "session_v1_optimizer_checkpoint": 1e-4,
+    # RMSProp with every argument positional (centered, use_locking) and with the defaults,
+    # two train ops: one TF1RMSProp class for the file, keyword arguments, no use_locking
+    "session_tf1_rmsprop_class": 1e-4,
+    # plain Momentum (positional momentum) with a piecewise-constant rate of its global
+    # step: TF1Momentum given `lambda: lr(global_step)`; Keras SGD would differ after steps 3, 6
+    "session_tf1_momentum_class": 1e-4,
     # compute_gradients ... apply_gradients with clip_by_value (None gradients filtered),
     # clip_by_global_norm over zip(*...), clip_by_norm over a var_list: the pairs come from
     # the tape, the clipping statements run after it (Keras and kept TF1 optimizers)
@@ -1263,6 +1269,9 @@ def test_rmsprop_becomes_the_tf1_update_rule_class() -> None:
     assert not [f for f in mine if f.status is Status.MANUAL], [f.message for f in mine]
     note = next(f for f in mine if "TF1RMSProp" in f.message)
     assert "mean square at 1.0" in note.message and "tf.keras.optimizers.RMSprop(" in note.message
+    # after the import of tensorflow even where other statements come between the imports
+    out, _ = _tf2120("import sys\nsys.path.insert(0, '.')\n" + _V1_SRC)
+    assert out.index("import tensorflow as tf") < out.index("class TF1RMSProp") < out.index("def main")
     # positional TF1 arguments become keywords; use_locking (no effect eagerly) goes
     out, _ = _tf2120(_V1_SRC.replace("RMSPropOptimizer(0.1)", "RMSPropOptimizer(0.1, 0.8, 0.5, 1e-6, True, True)"))
     assert "opt = TF1RMSProp(0.1, decay=0.8, momentum=0.5, epsilon=1e-6, centered=True)" in out

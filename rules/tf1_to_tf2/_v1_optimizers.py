@@ -235,4 +235,4 @@ def class_note(r: str, cls: str, learning_rate: str | None) -> str:
     return (f"tf.train.{tf1} becomes {cls}, a small tf.Module defined in this file that applies TF1's update rule "
             f"(the step calls its apply_gradients with the tape's gradients; same updates as TF1{sched}). "
             f"No Keras optimizer computes the same: {why}. A person may switch to the Keras optimizer and accept "
-            f"the numeric difference: {instead}; TF1 checkpoints' slot variables are converted by hand (effort: moderate)")
+            f"the numeric difference: {instead}; TF1 checkpoints' slot variables are converted by hand (effort: complex)")

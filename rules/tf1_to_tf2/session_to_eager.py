@@ -602,18 +602,21 @@ class SessionToEager(Rule):
 
     def _add_optimizer_classes(self, module: cst.Module) -> cst.Module:
         """The TF1 update rules the file's optimizers became (_v1_optimizers.py), each
-        class once, after the imports at the top of the file."""
+        class once, after the last import (or the docstring) above the first top-level
+        statement that makes such an optimizer (tensorflow is imported by then)."""
         assert self.plan is not None
         root = tf_root(self.ctx)
         body = list(module.body)
+        names = set(self.plan.optimizer_classes.values())
+        first = next((i for i, stmt in enumerate(body) if any(
+            isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in names for n in walk(stmt))),
+            len(body))
         at = 0
-        for i, stmt in enumerate(body):
+        for i, stmt in enumerate(body[:first]):
             if isinstance(stmt, cst.SimpleStatementLine) and all(
                     isinstance(x, (cst.Import, cst.ImportFrom)) or (i == 0 and isinstance(x, cst.Expr))
                     for x in stmt.body):
                 at = i + 1
-            else:
-                break
         classes = []
         for r, cls in self.plan.optimizer_classes.items():
             c = cst.parse_statement(v1opt.class_source(r, cls, root))
