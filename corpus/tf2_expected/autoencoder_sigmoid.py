@@ -5,6 +5,60 @@ import json
 import numpy as np
 import tensorflow as tf
 
+
+class TF1RMSProp(tf.Module):
+    """TF1's tf.train.RMSPropOptimizer update rule, for eager TF2 (what the TF1 program computed).
+
+    Per variable: ms += (g*g - ms) * (1 - decay), with ms starting at ONE;
+    mom = mom * momentum + g * lr / sqrt(ms + epsilon); var -= mom. Centered: also
+    mg += (g - mg) * (1 - decay) and sqrt(ms - mg*mg + epsilon). Callable hyperparameters
+    are called at every apply_gradients; global_step, when given, is advanced by one.
+    tf.keras.optimizers.RMSprop(rho=decay, momentum=..., epsilon=..., centered=...) differs:
+    its mean square starts at zero, so its first updates are about lr*sign(g)/sqrt(1 - decay)
+    where TF1's are about lr*g. Switch to it if that difference is acceptable.
+    """
+
+    def __init__(self, learning_rate, decay=0.9, momentum=0.0, epsilon=1e-10, centered=False, name="RMSProp"):
+        super().__init__(name=name)
+        self.learning_rate = learning_rate
+        self.decay = decay
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.centered = centered
+        self.slots = []  # per variable [ms, mom] (and mg when centered), made at its first update
+        self._slot_index = {}
+
+    def _slots_of(self, var):
+        if var.ref() not in self._slot_index:
+            with tf.init_scope():
+                made = [tf.Variable(tf.ones(var.shape, var.dtype), trainable=False),
+                        tf.Variable(tf.zeros(var.shape, var.dtype), trainable=False)]
+                if self.centered:
+                    made.append(tf.Variable(tf.zeros(var.shape, var.dtype), trainable=False))
+            self._slot_index[var.ref()] = len(self.slots)
+            self.slots.append(made)
+        return self.slots[self._slot_index[var.ref()]]
+
+    def apply_gradients(self, grads_and_vars, global_step=None):
+        hyper = [h() if callable(h) else h for h in (self.learning_rate, self.decay, self.momentum, self.epsilon)]
+        for grad, var in grads_and_vars:
+            if grad is None:
+                continue
+            if isinstance(grad, tf.IndexedSlices):
+                raise TypeError("TF1 RMSProp updated only the rows of a sparse gradient; not reproduced here")
+            lr, decay, momentum, epsilon = (tf.cast(h, var.dtype) for h in hyper)
+            ms, mom, *mg = self._slots_of(var)
+            ms.assign_add((tf.square(grad) - ms) * (1 - decay))
+            denominator = ms + epsilon
+            if self.centered:
+                mg[0].assign_add((grad - mg[0]) * (1 - decay))
+                denominator = ms - tf.square(mg[0]) + epsilon
+            mom.assign(mom * momentum + grad * lr / tf.sqrt(denominator))
+            var.assign_sub(mom)
+        if global_step is not None:
+            global_step.assign_add(1)
+
+
 tf.random.set_seed(0)
 
 learning_rate = 0.05
@@ -45,7 +99,7 @@ def decoder(x):
     return layer_2
 
 
-optimizer_2 = tf.compat.v1.train.RMSPropOptimizer(learning_rate)
+optimizer_2 = TF1RMSProp(learning_rate)
 
 
 def forward(X):

@@ -379,6 +379,9 @@ class Plan:
     v2_datasets: bool = False
     # TF1 optimizers kept as tf.compat.v1.train objects: applied, and one manual finding each
     kept_optimizers: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
+    # TF1 update rules written out as classes (_v1_optimizers.py): TF1 optimizer -> class
+    # name, each defined once after the file's imports
+    optimizer_classes: dict[str, str] = field(default_factory=dict)
 
 
 # -- small helpers ---------------------------------------------------------------------
@@ -625,6 +628,7 @@ class Analysis:
         # MomentumOptimizer calls whose learning rate is decayed, and optimizer call id ->
         # (the callable it gets as learning rate, what that is) for a kept optimizer
         self.kept_momentum: set[int] = set()
+        self.v1_classes: dict[int, str] = {}  # kept optimizer call id -> the class that replaces it
         self.v1_schedules: dict[int, tuple[str, str]] = {}
         # a learning rate computed from schedules (tensor schedules): optimizer call id ->
         # (function name, its statements, the learning-rate name); their statement ids
@@ -3647,14 +3651,41 @@ class Analysis:
         plan.summary = "; ".join(parts)
 
     def optimizer_finding(self, ocall: cst.Call) -> None:
-        """An applied note for a Keras optimizer; a manual one for a kept TF1 optimizer."""
+        """An applied note for a Keras optimizer or a TF1 update rule written out as a
+        class; a manual one for a TF1 optimizer kept as tf.compat.v1."""
         if self.kept_v1(ocall):
             r = self.call_rest(ocall)
             assert r is not None
             sched = self.v1_schedules.get(id(ocall))
+            if self.v1_class_fits(ocall, r):
+                cls = self.plan.optimizer_classes.get(r) or self.fresh(v1opt.CLASS_NAMES[r])
+                self.plan.optimizer_classes[r] = cls
+                self.v1_classes[id(ocall)] = cls
+                self.plan.optimizer_notes.append((ocall, v1opt.class_note(r, cls, sched[1] if sched else None)))
+                return
             self.plan.kept_optimizers.append((ocall, v1opt.note(r, sched[1] if sched else None)))
         else:
             self.plan.optimizer_notes.append((ocall, _optimizer_note(self, ocall)))
+
+    def v1_class_fits(self, ocall: cst.Call, r: str) -> bool:
+        """Whether TF1's update rule of this kept optimizer is written out as a class
+        (_v1_optimizers.py): RMSProp / Momentum called with plain arguments (a `name` that is
+        a literal identifier), in a file without sparse reads (TF1 updated only the
+        looked-up rows of a sparse gradient; such a file keeps the TF1 object)."""
+        if not v1opt.has_class(r) or any(a.star for a in ocall.args):
+            return False
+        params = v1opt.params(r)
+        if len([a for a in ocall.args if a.keyword is None]) > len(params):
+            return False
+        args = _args_map(ocall, params)
+        if set(args) - set(params):
+            return False
+        name = args.get("name")
+        if name is not None and not (isinstance(name.value, cst.SimpleString)
+                                     and str(name.value.evaluated_value).isidentifier()):
+            return False
+        return not any(isinstance(n, cst.Call) and self.call_rest(n) in _sparse_gradients.SPARSE_READS
+                       and not _sparse_gradients._of_computed_tensor(self, n) for n in walk(self.module))
 
     def helper(self, u: Unit) -> Helper | None:
         """Statements shared by all (at least two) functions of the unit, when there are
@@ -3901,6 +3932,24 @@ def _v1_optimizer_call(an: Analysis, ocall_original: cst.Call, updated: cst.Call
     defaults hold); a decayed learning rate becomes `lambda: schedule(global_step)`."""
     out = list(updated.args)
     sched = an.v1_schedules.get(id(ocall_original))
+    cls = an.v1_classes.get(id(ocall_original))
+    if cls is not None:  # TF1's update rule written out: the class takes keywords
+        params = v1opt.params(r)
+        keep = []
+        for i, a in enumerate(out):
+            key = a.keyword.value if a.keyword is not None else params[i]
+            if key == "use_locking":
+                continue  # no effect in a single eager program
+            if key == "learning_rate" and sched is not None:
+                a = a.with_changes(value=cst.parse_expression(sched[0]))
+            if a.keyword is None and i > 0:
+                a = a.with_changes(keyword=cst.Name(key), equal=cst.AssignEqual(
+                    whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
+            keep.append(a)
+        if keep:
+            keep[-1] = keep[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        shift = len(cls) - len(an.code(ocall_original.func))  # continuation lines stay aligned
+        return updated.with_changes(func=cst.Name(cls), args=[_shift_continuation(a, shift) for a in keep])
     if sched is not None:
         params = v1opt.params(r)
         for i, a in enumerate(out):
@@ -3908,6 +3957,17 @@ def _v1_optimizer_call(an: Analysis, ocall_original: cst.Call, updated: cst.Call
             if key == "learning_rate":
                 out[i] = a.with_changes(value=cst.parse_expression(sched[0]))
     return updated.with_changes(func=expr(f"{root}.compat.v1.{r}"), args=out)
+
+
+def _shift_continuation(arg: cst.Arg, shift: int) -> cst.Arg:
+    """An argument whose comma ends a line: the next line's indentation moved by `shift`."""
+    comma = arg.comma
+    if isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
+        ws = comma.whitespace_after
+        width = max(len(ws.last_line.value) + shift, 1)
+        return arg.with_changes(comma=comma.with_changes(
+            whitespace_after=ws.with_changes(last_line=cst.SimpleWhitespace(" " * width))))
+    return arg
 
 
 def _optimizer_builder(an: Analysis, ocall: cst.Call, root: str) -> Callable[[cst.Call], cst.BaseExpression]:

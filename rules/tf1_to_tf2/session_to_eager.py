@@ -6,6 +6,7 @@ import libcst as cst
 
 from migrate.result import Category, Safety
 from migrate.rule import Invalid, Rule, Valid
+from rules.tf1_to_tf2 import _v1_optimizers as v1opt
 from rules.tf1_to_tf2._common import tf_root
 from rules.tf1_to_tf2._graph import (
     Helper,
@@ -169,14 +170,18 @@ class SessionToEager(Rule):
     `cosine_decay`, `inverse_time_decay`) becomes the `tf.keras.optimizers.schedules`
     counterpart, which the optimizer evaluates at `optimizer.iterations`: converted only
     when that equals the global step (a variable starting at 0 that only this optimizer's
-    minimize advances, the rate used by nothing else). Optimizers that no Keras optimizer
-    reproduces stay TF1 objects, `tf.compat.v1.train.X(...)` created once, in the eager
-    program: RMSProp (TF1 starts its mean square at 1.0, Keras at 0), ProximalGradientDescent,
-    ProximalAdagrad, and Momentum with a decayed rate (TF1 accumulates raw gradients, Keras
-    SGD learning-rate-scaled steps); the train step calls `opt.apply_gradients(zip(gradients,
-    variables), global_step=gs)` (the same kernels as TF1), a decayed rate becomes
-    `learning_rate=lambda: schedule(gs)`, and each such optimizer is one manual finding
-    that says why and what Keras code to write when the difference is accepted. For such
+    minimize advances, the rate used by nothing else). For optimizers that no Keras
+    optimizer reproduces, RMSProp (TF1 starts its mean square at 1.0, Keras at 0) and
+    Momentum with a decayed rate (TF1 accumulates raw gradients, Keras SGD
+    learning-rate-scaled steps) become `TF1RMSProp(...)` / `TF1Momentum(...)`, a small
+    tf.Module defined once after the file's imports that applies TF1's update rule (slots
+    made once, TF1's arguments as keywords, use_locking dropped); ProximalGradientDescent,
+    ProximalAdagrad, and RMSProp/Momentum in a file with sparse reads (TF1 updated only the
+    looked-up rows) stay TF1 objects, `tf.compat.v1.train.X(...)` created once, in the eager
+    program, each one manual finding. Either way the train step calls
+    `opt.apply_gradients(zip(gradients, variables), global_step=gs)`, a decayed rate becomes
+    `learning_rate=lambda: schedule(gs)`, and the finding says why no Keras optimizer
+    computes the same and what Keras code to write when the difference is accepted. For such
     an optimizer, schedules the program also computes with (`lr = tf.minimum(exp_lr,
     pw_lr)`, fetched rates, `piecewise_constant(tf.cast(gs, tf.int32), ...)`) become
     tensors, `tf.keras.optimizers.schedules.X(...)(step)`, computed where they are used,
@@ -591,4 +596,35 @@ class SessionToEager(Rule):
             for n in walk(node):
                 self.supersede(n)
         self._record(original_node)
+        if self.plan.optimizer_classes:
+            updated_node = self._add_optimizer_classes(updated_node)
         return updated_node
+
+    def _add_optimizer_classes(self, module: cst.Module) -> cst.Module:
+        """The TF1 update rules the file's optimizers became (_v1_optimizers.py), each
+        class once, after the last import (or the docstring) above the first top-level
+        statement that makes such an optimizer (tensorflow is imported by then)."""
+        assert self.plan is not None
+        root = tf_root(self.ctx)
+        body = list(module.body)
+        names = set(self.plan.optimizer_classes.values())
+        first = next((i for i, stmt in enumerate(body) if any(
+            isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in names for n in walk(stmt))),
+            len(body))
+        at = 0
+        for i, stmt in enumerate(body[:first]):
+            if isinstance(stmt, cst.SimpleStatementLine) and all(
+                    isinstance(x, (cst.Import, cst.ImportFrom)) or (i == 0 and isinstance(x, cst.Expr))
+                    for x in stmt.body):
+                at = i + 1
+        classes = []
+        for r, cls in self.plan.optimizer_classes.items():
+            c = cst.parse_statement(v1opt.class_source(r, cls, root))
+            classes.append(c.with_changes(leading_lines=[cst.EmptyLine(indent=False)] * 2))
+        if at < len(body):
+            nxt = body[at]
+            lead = list(nxt.leading_lines)
+            missing = 2 - blank_count(lead)
+            if missing > 0:
+                body[at] = nxt.with_changes(leading_lines=[cst.EmptyLine(indent=False)] * missing + lead)
+        return module.with_changes(body=body[:at] + classes + body[at:])
