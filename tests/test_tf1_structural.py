@@ -238,6 +238,26 @@ def migrate(name: str, *, unsafe: bool = True) -> tuple[str, list]:
     return out.decode(), list(result.findings)
 
 
+def assert_refused(src: str, why: str, name: str = "t.py") -> bytes:
+    """`src` migrated with --unsafe-fixes: no error, exactly one TF2120 finding, a manual
+    item whose message contains `why`, and no train step written. Returns the output."""
+    result, out = process_bytes(src.encode(), name, Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    assert not result.errors, result.errors
+    mine = [f for f in result.findings if f.rule_id == "TF2120"]
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
+    assert why in mine[0].message, mine[0].message
+    assert b"GradientTape" not in out
+    return out
+
+
+def edited(src: str, edits: tuple[tuple[str, str], ...]) -> str:
+    """`src` with each (old, new) replacement made; every `old` must be there."""
+    for old, new in edits:
+        assert old in src, old
+        src = src.replace(old, new)
+    return src
+
+
 @pytest.mark.parametrize("name", sorted(PROVEN))
 def test_migrated_program_matches_checked_in_output(name: str) -> None:
     out, findings = migrate(name)
@@ -441,16 +461,7 @@ _DQN_VARIANTS = {
 @pytest.mark.parametrize("variant", sorted(_DQN_VARIANTS))
 def test_scoped_collection_reads_refused_precisely(variant: str) -> None:
     edits, words = _DQN_VARIANTS[variant]
-    src = (TF1 / "dqn_target_update.py").read_text()
-    for old, new in edits:
-        assert old in src
-        src = src.replace(old, new)
-    result, out = process_bytes(src.encode(), "dqn.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
-    assert not result.errors, result.errors
-    mine = [f for f in result.findings if f.rule_id == "TF2120"]
-    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
-    assert words in mine[0].message, mine[0].message
-    assert b"GradientTape" not in out
+    assert_refused(edited((TF1 / "dqn_target_update.py").read_text(), edits), words, "dqn.py")
 
 
 # session_trainable_variables_list variants: an unscoped TRAINABLE_VARIABLES read of plain
@@ -481,16 +492,7 @@ _TVARS_VARIANTS = {
 @pytest.mark.parametrize("variant", sorted(_TVARS_VARIANTS))
 def test_plain_trainable_reads_refused_precisely(variant: str) -> None:
     edits, words = _TVARS_VARIANTS[variant]
-    src = (FIXTURES / "session_trainable_variables_list" / "input.py").read_text()
-    for old, new in edits:
-        assert old in src, old
-        src = src.replace(old, new)
-    result, out = process_bytes(src.encode(), "tvars.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
-    assert not result.errors, result.errors
-    mine = [f for f in result.findings if f.rule_id == "TF2120"]
-    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
-    assert words in mine[0].message, mine[0].message
-    assert b"GradientTape" not in out
+    assert_refused(edited((FIXTURES / "session_trainable_variables_list" / "input.py").read_text(), edits), words, "tvars.py")
 
 
 # session_gradients_apply variants: tf.gradients applied by an optimizer is converted only
@@ -572,16 +574,7 @@ _FLAG_VARIANTS = {
 @pytest.mark.parametrize("variant", sorted(_FLAG_VARIANTS))
 def test_training_flag_and_lookups_refused_precisely(variant: str) -> None:
     edits, words = _FLAG_VARIANTS[variant]
-    src = (ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "session_model_training_flag" / "input.py").read_text()
-    for old, new in edits:
-        assert old in src, old
-        src = src.replace(old, new)
-    result, out = process_bytes(src.encode(), "flag.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
-    assert not result.errors, result.errors
-    mine = [f for f in result.findings if f.rule_id == "TF2120"]
-    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
-    assert words in mine[0].message, mine[0].message
-    assert b"GradientTape" not in out
+    assert_refused(edited((FIXTURES / "session_model_training_flag" / "input.py").read_text(), edits), words, "flag.py")
 
 
 def test_whole_corpus_rewrites_without_errors_and_idempotently() -> None:
