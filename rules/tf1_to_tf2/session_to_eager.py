@@ -219,6 +219,10 @@ class SessionToEager(Rule):
     `writer.add_summary(summary, step)` become `tf.summary.create_file_writer` and a
     function (the train step itself when the summary was fetched with the train op) that
     writes the summaries under `writer.as_default()` with `step=`, called with the step.
+    A summary op under `if <Python value>:` at the top level of the function that runs the
+    session is written under the same test (refused when the test's names are assigned
+    later, or in a helper); a Keras learning-rate schedule that is summarised, or fetched
+    without the train op, is read as `lr(global_step)` (TF1's tensor of the step).
     A one-shot `tf.data` iterator over a dataset built from Python values
     (`it = ds.make_one_shot_iterator()`, `tf.data.make_one_shot_iterator(ds)`) becomes
     `it = iter(ds)`; the names of `it.get_next()` become the arguments of the functions
@@ -304,8 +308,15 @@ class SessionToEager(Rule):
     `tf.group(*[tf.assign(d, s) for s, d in zip(src, dst)])` (a target-network copy),
     called with the literal scopes of two objects of one model function before any
     optimizer made slots, takes the objects and assigns in a loop over
-    `zip(src.variables, dst.variables)` (the same pairs). Other collection reads stay
-    manual findings, each with its reason.
+    `zip(src.variables, dst.variables)` (the same pairs). In straight-line Session code
+    whose variables all come from named `tf.Variable`/`tf.get_variable` statements of the
+    function that reads, an unscoped `tf.trainable_variables()` (or
+    `get_collection(TRAINABLE_VARIABLES)`) becomes the list of the trainable variables
+    made before the read, in TF1's creation order (layers, cells, helpers, `reuse=`, a
+    computed `trainable=`, `collections=` or a name bound twice are refused), and
+    `tf.gradients(loss, tvars)` applied by `opt.apply_gradients(zip(grads, tvars))`
+    (through `clip_by_global_norm` or not) becomes `tape.gradient` in the train step.
+    Other collection reads stay manual findings, each with its reason.
 
     Graph control flow moves into the functions with the statements that build it, where
     it means what it meant in TF1: `tf.cond` / `tf.while_loop` whose branches and loop
