@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from migrate.engine.names import AliasMap, dotted_name
-from migrate.engine.positions import Positions, StatementPositions, _plain_chain, node_code
+from migrate.engine.positions import (
+    Positions,
+    StatementPositions,
+    _plain_chain,
+    node_code,
+)
 from migrate.engine.relevance import (
     line_starts,
     parse_python,
@@ -236,7 +241,10 @@ class FileContext:
         hits = chains.get((kind, text))
         if hits is None or len(hits) != 1:
             return None
-        a = hits[0]
+        return self._span_of(hits[0])
+
+    def _span_of(self, a: Any) -> tuple[tuple[int, int], tuple[int, int]]:
+        """The span of a CPython tree node, columns in characters."""
         return (a.lineno, self._column(a.lineno, a.col_offset)), (a.end_lineno, self._column(a.end_lineno, a.end_col_offset))
 
     def _import_span(self, stmt: cst.CSTNode, node: cst.CSTNode) -> tuple[tuple[int, int], tuple[int, int]] | None:
@@ -250,7 +258,7 @@ class FileContext:
             if small is node:
                 if not isinstance(a, (ast.Import, ast.ImportFrom)) or a.end_lineno is None or a.end_col_offset is None:
                     return None
-                return (a.lineno, self._column(a.lineno, a.col_offset)), (a.end_lineno, self._column(a.end_lineno, a.end_col_offset))
+                return self._span_of(a)
         return None
 
     def line_starts(self) -> list[int]:
@@ -267,9 +275,20 @@ class FileContext:
         return where[0] if where is not None else None
 
     def _text_span(self, stmt: cst.CSTNode, node: cst.CSTNode) -> tuple[tuple[int, int], tuple[int, int]] | None:
-        """The span of `node`, a dotted name written without spaces or parentheses, when
-        its text occurs exactly once in the source lines of `stmt` (comments and strings
-        included); None otherwise.
+        """The span of `node` from `text_offset` (one line: a plain dotted name)."""
+        found = self.text_offset(stmt, node)
+        if found is None:
+            return None
+        offset, length = found
+        starts = self.line_starts()
+        line = bisect.bisect_right(starts, offset)
+        column = offset - starts[line - 1]
+        return (line, column), (line, column + length)
+
+    def text_offset(self, stmt: cst.CSTNode, node: cst.CSTNode) -> tuple[int, int] | None:
+        """(offset in the source, length) of `node`, a dotted name written without spaces
+        or parentheses, when its text occurs exactly once in the source lines of `stmt`
+        (comments and strings included); None otherwise.
 
         The node's own text is one of the occurrences the pattern finds (a chain starts
         with a name, which follows neither a word character nor a dot, and ends with one,
@@ -280,9 +299,7 @@ class FileContext:
         text = _plain_chain(node)
         if text is None:
             return None
-        if self._line_starts is None:
-            self._line_starts = line_starts(self.source_text)
-        starts = self._line_starts
+        starts = self.line_starts()
         # a decorated definition starts at its first decorator (CPython's lineno is the
         # line of `def`/`class`)
         first = min([found[0].lineno, *(d.lineno for d in getattr(found[0], "decorator_list", ()))])
@@ -293,23 +310,16 @@ class FileContext:
         segment = self.source_text[begin : starts[last] if last < len(starts) else None]
         hits = segment.count(text)
         if hits == 1:  # the node's own text
-            offset = begin + segment.index(text)
-        elif hits > 1:
+            return begin + segment.index(text), len(text)
+        if hits > 1:
             matches = list(_chain_pattern(text).finditer(segment))
-            if len(matches) != 1:
-                return None
-            offset = begin + matches[0].start()
-        else:
-            return None
-        line = bisect.bisect_right(starts, offset)
-        column = offset - starts[line - 1]
-        return (line, column), (line, column + len(text))
+            if len(matches) == 1:
+                return begin + matches[0].start(), len(text)
+        return None
 
     def _column(self, line: int, offset: int) -> int:
         """CPython's UTF-8 byte offset on `line` as a character column."""
-        if self._line_starts is None:
-            self._line_starts = line_starts(self.source_text)
-        starts = self._line_starts
+        starts = self.line_starts()
         text = self.source_text[starts[line - 1] : starts[line] if line < len(starts) else None]
         if text.isascii():
             return offset

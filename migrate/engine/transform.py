@@ -237,18 +237,16 @@ def _spliced(ctx: FileContext, line: cst.CSTNode, text: str, edits: list[tuple[c
     first = ctx.statement_first_line(line)
     if first is None:
         return None
-    starts = ctx.line_starts()
-    base = starts[first - 1]
+    base = ctx.line_starts()[first - 1]
     spans: list[tuple[int, str, str]] = []
     for original, new in edits:
         old_text, new_text = _plain_chain(original), _plain_chain(new) if isinstance(new, cst.CSTNode) else None
         if old_text is None or new_text is None:
             return None
-        span = ctx._text_span(line, original)
-        if span is None:
+        found = ctx.text_offset(line, original)
+        if found is None:
             return None
-        (row, column), _end = span
-        offset = starts[row - 1] - base + column
+        offset = found[0] - base
         if text[offset : offset + len(old_text)] != old_text:
             return None
         spans.append((offset, old_text, new_text))

@@ -100,17 +100,7 @@ def walk(node: cst.CSTNode):  # type: ignore[no-untyped-def]
 
 
 def _is_trainable_read(an: Analysis, n: cst.CSTNode) -> bool:
-    if not isinstance(n, cst.Call):
-        return False
-    r = an.call_rest(n)
-    if r == TRAINABLE_READ and not n.args:
-        return True
-    if scoped_object(an, n) is not None:
-        return True
-    if is_global_read(an, n):
-        return True
-    return (r == "get_collection" and len(n.args) == 1 and n.args[0].keyword is None
-            and an.rest(n.args[0].value) == "GraphKeys.TRAINABLE_VARIABLES")
+    return _plain_read(an, n) or scoped_object(an, n) is not None or is_global_read(an, n)
 
 
 def is_global_read(an: Analysis, n: cst.CSTNode) -> bool:
@@ -452,8 +442,6 @@ def find_scope_copies(an: Analysis) -> None:
     (`copy_params(q_network_layer, q_network_layer_1)`) and lists `<param>.variables`
     (`.trainable_variables` for TRAINABLE_VARIABLES). Anything else stays refused with
     _scoped_read_reason's reason."""
-    import re
-
     objects = _scope_objects(an)
     order = {id(n): i for i, n in enumerate(walk(an.module))}
     first_slot = min((order[id(n)] for n in walk(an.module) if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute)

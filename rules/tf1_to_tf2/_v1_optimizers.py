@@ -80,12 +80,18 @@ def params(r: str) -> list[str]:
     return MOMENTUM_PARAMS if r == MOMENTUM else KEPT_OPTIMIZERS[r][0]
 
 
+def _explanation(r: str, learning_rate: str | None) -> tuple[str, str, str]:
+    """(why no Keras optimizer computes the same, what to write instead, the sentence
+    fragment about the decayed learning rate) for the findings of TF1 optimizer `r`."""
+    why, instead = (MOMENTUM_WHY, MOMENTUM_INSTEAD) if r == MOMENTUM else KEPT_OPTIMIZERS[r][1:]
+    return why, instead, f"; its decayed learning rate becomes {learning_rate}" if learning_rate else ""
+
+
 def note(r: str, learning_rate: str | None) -> str:
     """The manual finding of a kept optimizer. `learning_rate`: what its decayed learning
     rate became (a sentence fragment), or None."""
     cls = r.split(".", 1)[1]
-    why, instead = (MOMENTUM_WHY, MOMENTUM_INSTEAD) if r == MOMENTUM else KEPT_OPTIMIZERS[r][1:]
-    sched = f"; its decayed learning rate becomes {learning_rate}" if learning_rate else ""
+    why, instead, sched = _explanation(r, learning_rate)
     return (f"tf.train.{cls} is kept as tf.compat.v1.train.{cls} (only the optimizer: the program is eager "
             f"TF2, the step calls its apply_gradients with the tape's gradients; same updates as TF1{sched}). "
             f"No Keras optimizer computes the same: {why}. To drop tf.compat.v1, write {instead}, "
@@ -230,8 +236,7 @@ def class_source(r: str, cls: str, root: str) -> str:
 def class_note(r: str, cls: str, learning_rate: str | None) -> str:
     """The finding of a TF1 optimizer that became `cls` (defined in the file)."""
     tf1 = r.split(".", 1)[1]
-    why, instead = (MOMENTUM_WHY, MOMENTUM_INSTEAD) if r == MOMENTUM else KEPT_OPTIMIZERS[r][1:]
-    sched = f"; its decayed learning rate becomes {learning_rate}" if learning_rate else ""
+    why, instead, sched = _explanation(r, learning_rate)
     return (f"tf.train.{tf1} becomes {cls}, a small tf.Module defined in this file that applies TF1's update rule "
             f"(the step calls its apply_gradients with the tape's gradients; same updates as TF1{sched}). "
             f"No Keras optimizer computes the same: {why}. A person may switch to the Keras optimizer and accept "
