@@ -47,8 +47,9 @@ class SymbolRename(Rule):
     aliases, and looks it up in the symbol table generated from TensorFlow 2.21 itself
     (`rules/tf1_to_tf2/tables/symbols.json`). Renamed names get their TF2 name
     (`tf.log` -> `tf.math.log`). Names with no TF2 equivalent become `tf.compat.v1.X` and
-    a manual item says what to write instead; `tf.contrib.*` names, which do not exist in
-    TF2 at all, are reported with their replacement. `import tensorflow.compat.v1 as tf`
+    a manual item says what to write instead; `tf.contrib.*` names and the other TF1-era
+    names TF 2.21 lacks even under tf.compat.v1 (tf.estimator, tf.examples, pre-1.0 names
+    such as `tf.scalar_summary`) are left as written and reported with their replacement. `import tensorflow.compat.v1 as tf`
     becomes `import tensorflow as tf`, the references keeping their meaning.
 
     Why: `tf.X` in TF1 code means the v1 API; in TF2 many names moved or vanished.
@@ -105,6 +106,11 @@ class SymbolRename(Rule):
             "import tensorflow as tf\nrnn = tf.keras.layers.GRU(8)\n",
             None,
             message="reset_after",
+        ),
+        Invalid(
+            "import tensorflow.compat.v1 as tf\nest = tf.estimator.Estimator(model_fn)\ns = tf.scalar_summary('loss', loss)\nx = tf.placeholder(tf.float32)\n",
+            "import tensorflow as tf\nest = tf.estimator.Estimator(model_fn)\ns = tf.scalar_summary('loss', loss)\nx = tf.compat.v1.placeholder(tf.float32)\n",
+            message="not even under tf.compat.v1",
         ),
         Invalid(
             "import tensorflow as tf\nsess = tf.Session()\n",
@@ -324,6 +330,12 @@ class SymbolRename(Rule):
             return updated
         if rest.startswith("contrib"):
             self.flag(original, f"`{spelled}`: tf.contrib was removed in TF2{repl}. {hint}", effort=entry.effort or "complex")
+            return updated
+        if entry.absent:
+            # Not under tf.compat.v1 of TF 2.21 either (tf.estimator, tf.examples, pre-1.0
+            # names): a `tf.compat.v1.` spelling would name nothing that exists and hide
+            # the break; the reference stays as written, reported.
+            self.flag(original, f"`{spelled}` does not exist in TensorFlow 2.21, not even under tf.compat.v1{repl}. {hint}", effort=entry.effort or "complex")
             return updated
         if self._through_compat_alias(head):
             self.flag(original, f"`{spelled}` has no TF2 equivalent; it keeps working through `{head}`, now bound to tf.compat.v1{repl}. {hint}", effort=entry.effort or "complex")

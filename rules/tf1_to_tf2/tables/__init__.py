@@ -75,6 +75,7 @@ class Entry:
         None  # removed: Python expression with {arg} fields named from args_v1
     )
     args_v1: tuple[str, ...] | None = None
+    absent: bool = False  # removed, and not under tf.compat.v1 of TF 2.21 either (not contrib)
     note: str | None = None  # semantic difference recorded for this name, if any
     safety: str | None = None  # the note's safety: "safe" | "unsafe" | "display-only"
 
@@ -130,6 +131,7 @@ class SymbolTable:
                 replacement_kind=spec.get("replacement_kind"),
                 template=spec.get("template"),
                 args_v1=tuple(args) if args is not None else None,
+                absent=bool(spec.get("absent", False)),
             )
         self._entries = entries
 

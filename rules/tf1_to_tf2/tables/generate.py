@@ -941,6 +941,10 @@ class _Generator:
             elif status == "removed":
                 self._set_removed(name)
                 self.removed[name] = self._validated_removed(name, spec)
+                if not (name == "contrib" or name.startswith("contrib.")):
+                    # not in tf.compat.v1 either (checked above): the rewrite must not
+                    # spell it `tf.compat.v1.<name>`, a name TF 2.21 lacks
+                    self.removed[name]["absent"] = True
             elif status == "same":
                 self._set_same(name)
             else:
