@@ -76,6 +76,22 @@ a2 = tf.log(
 def decorated(): return tf.to_float(1), tf.log
 @tf.to_float
 class Decorated: y = "tf.log"; z = tf.log  # tf.to_float
+def tail1():
+    a = tf.log(1.0) ;  # the last statement of a body: a semicolon and a comment
+def tail2():
+    b = tf.to_float(1) \\
+        + tf.log(1.0)
+def tail3():
+    c = [tf.log(1.0),
+         2]  # é
+  # a comment at another indentation after the block
+def tail4():
+    if c:
+        d = tf.log(2.0)
+
+    # a comment after the last statement
+x = tf.log(1.0)  # the module's last statement
+# the module's footer
 '''
 
 
@@ -124,6 +140,9 @@ def test_tricky_layouts(newline: str, monkeypatch: pytest.MonkeyPatch) -> None:
         fast = _findings(data, "t.py", opts, True)
         assert len(fast) > 15
         assert fast == _findings(data, "t.py", opts, False)
+    # the module's last statement with no line break after it
+    cut = TRICKY[: TRICKY.index("# the module's footer")].rstrip("\n").replace("\n", newline).encode()
+    assert _findings(cut, "t.py", Options(), True) == _findings(cut, "t.py", Options(), False)
 
 
 def _files(*dirs: str) -> list[Path]:
@@ -281,3 +300,24 @@ def test_fast_construction_builds_the_same_tree_and_is_undone() -> None:
     with pytest.raises(cst.CSTValidationError):  # libcst's own __init__ (and validation) are back
         cst.Name("not a name")
     assert cst.Name("x").lpar == () and cst.Attribute(cst.Name("a"), cst.Name("b")).dot.whitespace_before.value == ""
+
+
+def test_last_statements_of_bodies_have_source_texts() -> None:
+    import ast
+
+    import libcst as cst
+
+    from migrate.engine.relevance import statement_lines, statement_texts
+
+    source = "def f():\n    a = 1 ;  # c\n\n  # dedented\ndef g():\n    b = [1,\n         2]\n    c = 2 \\\n        + 1\nx = 1"
+    module = cst.parse_module(source)
+    asts: dict[int, object] = {}
+    lines = statement_lines(module, source, ast.parse(source), asts)  # type: ignore[arg-type]
+    assert lines is not None
+    texts = statement_texts(module, source, lines, asts)  # type: ignore[arg-type]
+    f, g, x = module.body
+    assert texts[id(f.body.body[0])] == ("    a = 1 ;  # c\n", "    ")  # type: ignore[attr-defined]
+    assert texts[id(g.body.body[0])] == ("    b = [1,\n         2]\n", "    ")  # type: ignore[attr-defined]
+    assert texts[id(g.body.body[1])] == ("    c = 2 \\\n        + 1\n", "    ")  # type: ignore[attr-defined]
+    assert id(x) not in texts  # no line break after the module's last statement
+    assert id(x) not in statement_texts(module, source, lines)  # without CPython's statements

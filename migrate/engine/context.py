@@ -38,6 +38,9 @@ ALL = "*"
 USE_STATEMENT_POSITIONS = True
 #: Print unchanged statements from the source text (tests switch it off to compare).
 USE_VERBATIM = True
+#: the last statement of a body is printed from the source text too, when it is a line
+#: of simple statements whose end is known (``relevance.statement_texts``)
+USE_LAST_TEXTS = True
 #: Take the position of a dotted name or a call from CPython's parse of its statement
 #: when it is the only one of its text there (tests switch it off to compare).
 USE_AST_POSITIONS = True
@@ -166,7 +169,7 @@ class FileContext:
         if not USE_VERBATIM:
             return None
         lines = self._statement_index()
-        return statement_texts(self.module, self.source_text, lines) if lines else None
+        return statement_texts(self.module, self.source_text, lines, self._statement_asts if USE_LAST_TEXTS else None) if lines else None
 
     def _statement_span(self, node: cst.CSTNode) -> tuple[tuple[int, int], tuple[int, int]] | None:
         """The span of `node` from a print of the innermost statement the traversal is in,

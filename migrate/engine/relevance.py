@@ -269,11 +269,20 @@ def _first_line(a: ast.stmt) -> int:
     return first
 
 
-def statement_texts(module: cst.Module, source: str, lines: dict[int, tuple[int, str]]) -> dict[int, tuple[str, str]]:
+def statement_texts(
+    module: cst.Module,
+    source: str,
+    lines: dict[int, tuple[int, str]],
+    asts: dict[int, Sequence[ast.stmt]] | None = None,
+) -> dict[int, tuple[str, str]]:
     """``id()`` of each statement followed by a sibling in its body -> (its source text,
     the indentation of its block). Its text runs from its first line (`lines`, see
-    `statement_lines`) to the first line of the next statement of the same body; the last
-    statement of a body has no entry (block footers and the module's end follow it)."""
+    `statement_lines`) to the first line of the next statement of the same body.
+
+    The last statement of a body is followed by block footers or the module's end; it has
+    an entry only when it is a line of simple statements whose CPython statements (`asts`,
+    as `statement_lines` fills it) end on its last line with nothing after them there but
+    spaces, a semicolon and a comment: its text then ends with that line's line break."""
     starts = line_starts(source)
     out: dict[int, tuple[str, str]] = {}
     bom = 1 if source.startswith("\ufeff") else 0
@@ -283,12 +292,43 @@ def statement_texts(module: cst.Module, source: str, lines: dict[int, tuple[int,
             a, b = lines.get(id(stmt)), lines.get(id(nxt))
             if a is not None and b is not None and a[0] < b[0] and not (bom and a[0] == 1):
                 out[id(stmt)] = (source[starts[a[0] - 1] : starts[b[0] - 1]], a[1])
+        if asts is not None and stmts and type(stmts[-1]) is cst.SimpleStatementLine:
+            last = stmts[-1]
+            a = lines.get(id(last))
+            text = _last_line_text(source, starts, a[0], asts.get(id(last))) if a is not None and not (bom and a[0] == 1) else None
+            if text is not None:
+                out[id(last)] = (text, a[1])  # type: ignore[index]
         for stmt in stmts:
             for block in _blocks_of(stmt):
                 body(block.body)
 
     body(module.body)
     return out
+
+
+#: what may follow the last statement on its line: spaces, a semicolon, a comment, the break
+_LINE_TAIL = re.compile(r"[ \t\f]*;?[ \t\f]*(#[^\r\n]*)?(\r\n|\n)\Z")
+
+
+def _last_line_text(source: str, starts: list[int], first: int, found: Sequence[ast.stmt] | None) -> str | None:
+    """The source text of a line of simple statements from its `first` line (its leading
+    lines included) through the line break of the line its last statement ends on; None
+    when that cannot be told (see `statement_texts`)."""
+    if not found:
+        return None
+    end = found[-1]
+    end_line, end_col = end.end_lineno, end.end_col_offset
+    if end_line is None or end_col is None or end_line >= len(starts):
+        return None
+    line = source[starts[end_line - 1] : starts[end_line]]
+    tail = line.encode("utf-8")[end_col:]  # CPython's columns count UTF-8 bytes
+    try:
+        rest = tail.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if _LINE_TAIL.match(rest) is None:
+        return None
+    return source[starts[first - 1] : starts[end_line]]
 
 
 def _blocks_of(node: cst.CSTNode) -> list[cst.IndentedBlock]:
