@@ -157,8 +157,9 @@ def check_fused_eval(an: Analysis, modes: dict[str, set[bool]]) -> None:
                 continue
             where = "with slim.batch_norm" if slim_bn else "on a 4-D input"
             axis = _axis(c) if not slim_bn else "-1"
-            if _names_fused(fp.node) or axis is None:
-                what = "`fused=`" if _names_fused(fp.node) else "an `axis=` that is not a literal"
+            named = _names_fused(fp.node)
+            if named or axis is None:
+                what = "`fused=`" if named else "an `axis=` that is not a literal"
                 raise Unsupported(c.node, f"`{fn}` trains its batch normalization `{c.keras_name}` {where} with {what} and a "
                                           "run evaluates it with training=False: which kernel TF1 ran (the fused one updates "
                                           "moving_variance with the unbiased batch variance, x n/(n-1); Keras 3 "
