@@ -127,16 +127,23 @@ _FOUR_D = {"conv2d", "max_pooling2d", "average_pooling2d", "conv2d_transpose", "
 
 def check_fused_eval(an: Analysis, modes: dict[str, set[bool]]) -> None:
     """A model function whose tf.layers batch normalization was fused in TF1 (its input is
-    the output of a 2-D convolution or pooling) or that calls slim.batch_norm, trained in one run and evaluated
-    (training=False) in another: TF1's fused kernel updated moving_variance with the
-    unbiased batch variance (x n/(n-1)), Keras 3's BatchNormalization updates it with the
-    biased one, so every evaluation after training normalizes with another variance
+    the output of a 2-D convolution or pooling, its axis the default or a literal 1/3) or
+    that calls slim.batch_norm, trained in one run and evaluated (training=False) in
+    another: TF1's fused kernel updated moving_variance with the unbiased batch variance
+    (x n/(n-1)), Keras 3's BatchNormalization updates it with the biased one, so every
+    evaluation after training would normalize with another variance
     (corpus/tf1/layers_cnn_batchnorm.py: n = 8*12*12, moving_variance off by 3e-6 after 12
     steps; with small batches the factor is large). slim.batch_norm (itself or as a
     layer's normalizer_fn) ran the fused kernel on its 2-D and 4-D inputs alike
     (tf_slim/layers/layers.py: fused=None means fused; corpus/tf1/contrib/
-    contrib_layers_mlp.py: n = 8, a factor 8/7). Refused: no Keras 3 layer computes
-    TF1's update (TF2130 reports the difference for the model function itself)."""
+    contrib_layers_mlp.py: n = 8, a factor 8/7). Such a batch normalization is marked
+    (_fused_batch_norm.mark): TF2130 builds it as TF1FusedBatchNormalization, a
+    BatchNormalization that updates moving_variance as TF1's fused kernel did, defined once
+    in the file. Refused (the evaluation would compute other numbers): a `fused=` argument
+    anywhere in the function or an `axis=` that is not a literal (which kernel TF1 ran is
+    not known here). A literal axis other than -1, 1 and 3 was not fused in TF1 (biased
+    variance, as Keras): plain BatchNormalization."""
+    from rules.tf1_to_tf2 import _fused_batch_norm
     from rules.tf1_to_tf2._graph import Unsupported
 
     for fn, seen in modes.items():
@@ -146,14 +153,40 @@ def check_fused_eval(an: Analysis, modes: dict[str, set[bool]]) -> None:
         for c in fp.creators:  # type: ignore[attr-defined]
             # slim.batch_norm (also as normalizer_fn) ran the fused kernel on 2-D and 4-D inputs alike
             slim_bn = c.kind == "slim" and (c.fn == "batch_norm" or bool(c.local))
-            if slim_bn or (c.kind == "layer" and c.fn == "batch_normalization" and _four_d_input(an, fp, c)):
-                where = "with slim.batch_norm" if slim_bn else "on a 4-D input"
-                raise Unsupported(c.node, f"`{fn}` trains its batch normalization `{c.keras_name}` {where} (TF1 ran the "
-                                          "fused kernel, which updates moving_variance with the unbiased batch variance, "
-                                          "x n/(n-1); Keras 3 BatchNormalization uses the biased one) and a run evaluates it "
-                                          "with training=False, which normalizes with that moving variance: the evaluation "
-                                          "would compute other numbers; not converted (write the evaluation by hand, or "
-                                          "train with the legacy tf_keras BatchNormalization)")
+            if not (slim_bn or (c.kind == "layer" and c.fn == "batch_normalization" and _four_d_input(an, fp, c))):
+                continue
+            where = "with slim.batch_norm" if slim_bn else "on a 4-D input"
+            axis = _axis(c) if not slim_bn else "-1"
+            named = _names_fused(fp.node)
+            if named or axis is None:
+                what = "`fused=`" if named else "an `axis=` that is not a literal"
+                raise Unsupported(c.node, f"`{fn}` trains its batch normalization `{c.keras_name}` {where} with {what} and a "
+                                          "run evaluates it with training=False: which kernel TF1 ran (the fused one updates "
+                                          "moving_variance with the unbiased batch variance, x n/(n-1); Keras 3 "
+                                          "BatchNormalization uses the biased one) is not known here, so the evaluation could "
+                                          "compute other numbers; not converted (write the evaluation by hand)")
+            if axis in ("-1", "1", "3"):
+                _fused_batch_norm.mark(an.ctx, c.node)
+
+
+def _axis(c) -> str | None:  # type: ignore[no-untyped-def]
+    """The literal axis of a tf.layers.batch_normalization call ("-1" by default), None when computed."""
+    args = [a for a in c.node.args if a.keyword is None]
+    value = args[1].value if len(args) > 1 else next((a.value for a in c.node.args if a.keyword is not None and a.keyword.value == "axis"), None)
+    if value is None:
+        return "-1"
+    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus) and isinstance(value.expression, cst.Integer):
+        return f"-{value.expression.value}"
+    return value.value if isinstance(value, cst.Integer) else None
+
+
+def _names_fused(fn: cst.FunctionDef) -> bool:
+    """A `fused=` keyword or a 'fused' key (normalizer_params) in the model function."""
+    from rules.tf1_to_tf2._graph import walk
+
+    return any((isinstance(n, cst.Arg) and n.keyword is not None and n.keyword.value == "fused")
+               or (isinstance(n, cst.DictElement) and isinstance(n.key, cst.SimpleString) and n.key.value[1:-1] == "fused")
+               for n in walk(fn))
 
 
 def _four_d_input(an: Analysis, fp, c) -> bool:  # type: ignore[no-untyped-def]

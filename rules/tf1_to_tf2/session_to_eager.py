@@ -290,10 +290,15 @@ class SessionToEager(Rule):
     as that argument and fed a literal `True`/`False` by every run that needs it becomes
     the literal in each run's function), batch normalization runs in
     training mode only in the run of that train op and once per run, the regularization
-    sum follows every call of the regularized objects, no activity regularizer is
-    involved, and no batch normalization that TF1 fused (4-D input: its moving variance
-    took the unbiased batch variance, Keras 3's takes the biased one) is trained and then
-    evaluated with `training=False`. `len(update_ops)` after a run that called the object
+    sum follows every call of the regularized objects, and no activity regularizer is
+    involved. A batch normalization that TF1 ran with its fused kernel (a 2-D convolution
+    or pooling output, default or literal 1/3 axis; every slim.batch_norm) trained and then
+    evaluated with `training=False` becomes `TF1FusedBatchNormalization`, a
+    BatchNormalization subclass defined once in the file whose training-mode update moves
+    moving_variance toward the unbiased batch variance (x n/(n-1)) as TF1's fused kernel
+    did (Keras 3 uses the biased one, so every evaluation after training would differ;
+    rules/tf1_to_tf2/_fused_batch_norm.py, tests/test_tf1_fused_batch_norm.py); refused
+    when the function passes `fused=` or a computed `axis=`. `len(update_ops)` after a run that called the object
     becomes `len(obj.non_trainable_weights)` (two update ops, moving mean and variance,
     per batch normalization), and `tf.get_default_graph().get_tensor_by_name('<v>:0')`
     fetched by a run, `v` a TF1 name in the object's TF1_VARIABLE_NAMES, becomes a read

@@ -8,6 +8,7 @@ import libcst as cst
 
 from migrate.result import Category, Safety
 from migrate.rule import Invalid, Rule, Valid
+from rules.tf1_to_tf2 import _fused_batch_norm
 from rules.tf1_to_tf2._common import expr, fix_commas, keyword_args, kwarg, rest_of, take_positionals, tf_root
 from rules.tf1_to_tf2._model import (
     GET_VARIABLE_PARAMS,
@@ -280,7 +281,14 @@ class VariableScopeModule(Rule):
     get a manual finding of this rule that says why they were not restructured. The
     `tf.layers` defaults are Keras' defaults (glorot-uniform kernels, zero biases, batch
     norm momentum 0.99 and epsilon 1e-3), so only `tf.get_variable`'s default initializer
-    and the `training=False` default need pinning; tf.contrib/slim layers are not
+    and the `training=False` default need pinning. A batch normalization that TF1 ran with
+    its fused kernel (4-D inputs; slim.batch_norm always) updated moving_variance with the
+    unbiased batch variance (x n/(n-1)), Keras 3's with the biased one: where the Session
+    code that TF2120 converts in the same run trains it and then evaluates it, it becomes
+    `TF1FusedBatchNormalization`, a BatchNormalization subclass with TF1's update, defined
+    once in the file above the first class that uses it (same variables, names and
+    TF1_VARIABLE_NAMES); elsewhere it stays BatchNormalization with a manual item on the
+    difference; tf.contrib/slim layers are not
     restructured (their defaults differ: see TF2001's hints).
 
     Why: TF2 has no variable scopes; `tf.compat.v1.get_variable` and `tf.layers` inside a
@@ -480,10 +488,14 @@ class VariableScopeModule(Rule):
                     self.flag(plan.node, f"`{plan.name}` is not restructured because `{suppressed[0]}` of the same file is suppressed (the restructured functions refer to each other)")
             return updated_node
         applied: dict[str, list[cst.BaseStatement]] = {}
+        self.fused_bn: list[str] = []  # batch norms built as TF1FusedBatchNormalization (_bn_class)
+        fused_first: str | None = None  # the first class using it: the class is defined above it
         for name, plan in self.mp.plans.items():
             fn = updated_fns[name]
             self._instances(plan, taken)
+            before = len(self.fused_bn)
             klass = self._class(plan, fn, tf)
+            fused = self.fused_bn[before:]
             inst = [
                 cst.SimpleStatementLine(
                     [cst.Assign([cst.AssignTarget(cst.Name(var))], cst.parse_expression(f"{plan.cls}({ctor})"))],
@@ -499,9 +511,15 @@ class VariableScopeModule(Rule):
                 message=f"`{name}` becomes the Keras layer `{plan.cls}` created once"
                 + (f" (object {', '.join(plan.instances.values())} made "
                    + (f"when `{plan.home}` starts)" if plan.home else "at module level)") if plan.instances else "")
-                + f"; TF1 variable names -> Keras paths under the layer: {names}" + self._decay_note(plan),
+                + f"; TF1 variable names -> Keras paths under the layer: {names}" + self._decay_note(plan)
+                + (f"; {', '.join(f'`{k}`' for k in fused)} {'is' if len(fused) == 1 else 'are'} "
+                   f"{_fused_batch_norm.CLASS_NAME}, defined in this file: BatchNormalization updating moving_variance "
+                   "with the unbiased batch variance (x n/(n-1)) as TF1's fused kernel did (trained and then evaluated "
+                   "here); Keras' own BatchNormalization uses the biased one" if fused else ""),
             )
             if isinstance(result, cst.FlattenSentinel):
+                if fused and fused_first is None:
+                    fused_first = name
                 applied[name] = [klass, *inst]
                 for c in plan.creators:
                     self.supersede(c.node.func)
@@ -510,7 +528,8 @@ class VariableScopeModule(Rule):
                 for n in truncated_normal_funcs(self, [c.node for c in plan.creators if c.kind == "var" or c.shared_with is None]):
                     self.supersede(n)  # made Keras initializers by _Values
                 for c in plan.creators:
-                    if (c.kind == "layer" and c.fn == "batch_normalization") or (c.kind == "slim" and (c.fn == "batch_norm" or c.local)):
+                    if ((c.kind == "layer" and c.fn == "batch_normalization") or (c.kind == "slim" and (c.fn == "batch_norm" or c.local))) \
+                            and not _fused_batch_norm.is_marked(self.ctx, c.node):
                         self.flag(c.node, _BN_VARIANCE, effort="trivial", category=Category.POTENTIAL)
         if not applied:
             return updated_node
@@ -550,6 +569,9 @@ class VariableScopeModule(Rule):
         for stmt in updated_node.body:
             m = self.marks.get(id(stmt))
             if m and m[0] == "function" and m[1] in applied:
+                if m[1] == fused_first:  # TF1's fused batch norm, once, above the first class using it
+                    new_body.append(cst.parse_statement(_fused_batch_norm.class_source(tf)).with_changes(
+                        leading_lines=[cst.EmptyLine(indent=False)] * 2))
                 new_body.extend(applied[m[1]])
             elif m and m[0] == "factory" and m[1] in gone:
                 continue
@@ -682,7 +704,15 @@ class VariableScopeModule(Rule):
             out.append(kwarg(name, a.value) if a.keyword is None else a.with_changes(comma=cst.MaybeSentinel.DEFAULT))
         out.append(kwarg("name", cst.SimpleString(_sq(c.keras_name))))
         out = [a.with_changes(whitespace_after_arg=cst.SimpleWhitespace("")) for a in out]
-        return cst.Call(func=expr(f"{tf}.keras.layers.{cls}"), args=fix_commas(out))
+        return cst.Call(func=self._bn_class(c, tf) if cls == "BatchNormalization" else expr(f"{tf}.keras.layers.{cls}"), args=fix_commas(out))
+
+    def _bn_class(self, c: Creator, tf: str, name: str | None = None) -> cst.BaseExpression:
+        """BatchNormalization, or TF1FusedBatchNormalization (defined once in the file) where
+        TF2120 found TF1's fused batch norm trained and evaluated (_fused_batch_norm.py)."""
+        if _fused_batch_norm.is_marked(self.ctx, c.node):
+            self.fused_bn.append(name or c.keras_name)
+            return cst.Name(_fused_batch_norm.CLASS_NAME)
+        return expr(f"{tf}.keras.layers.BatchNormalization")
 
     def _slim_ctors(self, c: Creator, call: cst.Call, tf: str) -> list[tuple[str, cst.Call]]:
         """slim/contrib layer -> its Keras layer (and the BatchNormalization of normalizer_fn),
@@ -765,7 +795,7 @@ class VariableScopeModule(Rule):
                 bn.append(kwarg("trainable", bn_args["trainable"].value))
             name = c.keras_name if fn == "batch_norm" else f"{c.keras_name}_BatchNorm"
             bn.append(kwarg("name", cst.SimpleString(_sq(name))))
-            result.append((c.attr if fn == "batch_norm" else c.local, cst.Call(func=expr(f"{tf}.keras.layers.BatchNormalization"), args=fix_commas(bn))))
+            result.append((c.attr if fn == "batch_norm" else c.local, cst.Call(func=self._bn_class(c, tf, name), args=fix_commas(bn))))
         return result
 
     def _sub_ctor(self, c: Creator, call: cst.Call) -> cst.Call:
