@@ -194,12 +194,11 @@ NOT_CONVERTED = {
     "manual_batchnorm_ema": "ExponentialMovingAverage.apply accepts only tf.Variables",
     # a histogram summary under `if FLAGS.log_histograms:` in the helper `inference` that
     # makes the variables (flag-guarded summaries convert at the top level of the function
-    # running the session: fixture session_summaries_flag). Behind it: `inference` (name_scope
-    # + tf.Variable + tensor code) is no TF2130 model function (it mentions no
-    # variable_scope/get_variable/tf.layers) and TF2120 does not split a helper mixing
-    # variable creation with tensor code (refused as such once the rest is gone: test
-    # ..._is_refused_by_name); a Saver over that helper's unnamed variables; the
-    # learning-rate schedule summarised and fetched
+    # running the session: fixture session_summaries_flag). It is the last blocker: without
+    # that `if`, `inference` (name_scope + tf.Variable sized by `int(x.get_shape()[1])` +
+    # tensor code) is the TF2130 layer `Inference`, the Saver a Checkpoint holding that
+    # object, and the schedule summarised and fetched `lr(global_step)` (fixture
+    # session_name_scope_model_saver; test_flags_train_saver_without_the_helper_histogram)
     "flags_train_saver": "a python `if` in the helper `inference`: `tf.summary.histogram('weights', weights)` under `if flags.log_histograms:`",
     # it reads its event files back with summary_iterator / simple_value: TF2 summaries are
     # tensors (simple_value 0.0) with other tags (TF1 makes graph names unique ignoring case:
@@ -367,9 +366,8 @@ tf.disable_v2_behavior()
 
 
 def inference(x):
-    with tf.name_scope('linear'):
-        w = tf.Variable(tf.ones([3, 2]), name='w')
-        return tf.matmul(x, w)
+    w = tf.Variable(tf.ones([3, 2]), name='w')
+    return tf.matmul(x, w)
 
 
 def main():
@@ -386,13 +384,33 @@ def main():
 
 
 def test_helper_mixing_variables_and_placeholder_tensors_is_refused_by_name() -> None:
-    """A helper that makes tf.Variables (no variable_scope: not a TF2130 model function) and
-    computes from a placeholder: the reason names the helper call, not an unfed placeholder."""
+    """A helper that makes tf.Variables (no variable_scope or name_scope: not a TF2130 model
+    function) and computes from a placeholder: the reason names the helper call, not an unfed
+    placeholder. (Under `with tf.name_scope('linear'):` it is a TF2130 layer: fixture
+    session_name_scope_model_saver.)"""
     result, out = process_bytes(_MIXED_HELPER.encode(), "m.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
     mine = [f for f in result.findings if f.rule_id == "TF2120"]
     assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
     assert "`inference(x)` makes variables and computes tensors from the placeholder `x` in one helper" in mine[0].message
     assert b"GradientTape" not in out
+
+
+def test_flags_train_saver_without_the_helper_histogram() -> None:
+    """corpus flags_train_saver with only its flag-guarded histogram taken out of `inference`
+    (its one blocker, see NOT_CONVERTED) is converted whole: `inference` is the TF2130 layer
+    built from the input's static shape and the Checkpoint holds it with the global step and
+    the optimizer."""
+    src = edited((TF1 / "flags_train_saver.py").read_text(), (
+        ("    if FLAGS.log_histograms:\n        tf.summary.histogram('weights', weights)\n", ""),))
+    result, out = process_bytes(src.encode(), "f.py", Options(pack="tf1-to-tf2", unsafe_fixes=True, verify_idempotence=True))
+    assert not result.errors, result.errors
+    assert not [f for f in result.findings if f.rule_id == "TF2120" and f.status is Status.MANUAL]
+    code = _code_only(out.decode())
+    assert "class Inference(tf.keras.layers.Layer)" in code
+    assert "tf.zeros([int(input_shape[1]), self.num_classes])" in code
+    assert "tf.train.Checkpoint(inference_layer=inference_layer, global_step=global_step, optimizer=optimizer)" in code
+    for gone in ("compat.v1", "Session", "placeholder", "name_scope"):
+        assert gone not in code, gone
 
 
 _SUMMARY_FLAG_SRC = (ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "session_summaries_flag" / "input.py").read_text()
@@ -956,6 +974,11 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # tf.Variable / get_variable statements (one trainable=False): the lists of the
     # trainable variables made before each read; names, shapes and the training compared
     "session_trainable_variables_list": 1e-4,
+    # a helper making tf.Variables under tf.name_scope (one sized from the input's static
+    # shape) and computing with them -> the TF2130 layer Inference (TF1 names
+    # softmax_linear/weights kept); Saver -> a Checkpoint that holds that object; saved,
+    # trained on, the latest checkpoint restored in a fresh session
+    "session_name_scope_model_saver": 1e-4,
     # tf.gradients(loss, tvars) clipped by global norm and applied with
     # apply_gradients(zip(grads, tvars)) (Adam, global step; one variable without a
     # gradient), and over an explicit list with SGD -> tape.gradient in the train step;

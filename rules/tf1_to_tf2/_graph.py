@@ -2351,7 +2351,9 @@ class Analysis:
                     out.append(s.defines[0])
                 elif s.kind == OPT:
                     out.append(s.defines[0])
-                elif s.kind == TRAIN:
+                elif self.models and s.kind != TRAIN:
+                    out += [o for o in self.saved_model_objects(s) if o not in out]
+                if s.kind == TRAIN:
                     tr = self.train_ops.get(id(s))
                     if tr is not None and tr.optimizer_stmt is None:
                         out.append(tr.optimizer_name)
@@ -2359,6 +2361,21 @@ class Analysis:
             raise Unsupported(saver.node, "a variable name is bound twice before the Saver; not converted")
         if not out:
             raise Unsupported(saver.node, "tf.train.Saver with no variable built before it; not converted")
+        return out
+
+    def saved_model_objects(self, s: Stmt) -> list[str]:
+        """The TF2130 objects whose model function statement `s` calls (Saver() also saves the
+        variables a model function made): their instance names, one object per function."""
+        out: list[str] = []
+        names = self.instance_names()
+        for n in walk(s.node):
+            if isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in self.models:
+                made = names.get(n.func.value, [])
+                if len(made) != 1:
+                    raise Unsupported(s.node, f"tf.train.Saver also saves the variables of `{n.func.value}`, made by "
+                                      f"{len(made)} Keras objects here; list them in a tf.train.Checkpoint by hand")
+                if made[0] not in out:
+                    out.append(made[0])
         return out
 
     def tf1_names(self, u: Unit, saver: Stmt, objects: list[str]) -> dict[str, str]:

@@ -486,6 +486,7 @@ class ModulePlan:
     unhandled: dict[str, str] = field(default_factory=dict)  # model functions neither rule covers
     factories: dict[str, Factory] = field(default_factory=dict)  # variable helpers inlined into restructured functions
     factories_gone: set[str] = field(default_factory=set)  # ... of them, those inlined at every call (removed)
+    optional_rejected: set[str] = field(default_factory=set)  # name_scope'd tf.Variable functions TF2130 refused
 
 
 class Reject(Exception):
@@ -636,6 +637,9 @@ class _Analyzer:
                     self._walk(_statements(stmt.body), scope, flat, obj_with)
                     self.arg_stack.pop()
                     continue
+                if isinstance(call, cst.Call) and self.rest(call.func) == "name_scope" and asname is None:
+                    self._name_scope(stmt, call, scope, flat, obj_with)
+                    continue
                 if not isinstance(call, cst.Call) or self.rest(call.func) != "variable_scope":
                     raise Reject("a `with` statement that is not a variable_scope")
                 args = keyword_args(call, ["name_or_scope"])
@@ -691,6 +695,34 @@ class _Analyzer:
                 self.argscope_of[id(stmt)] = list(self.arg_stack)
             else:
                 raise Reject(f"a `{type(stmt).__name__}` statement (loops, branches and nested functions are not restructured)")
+
+    def _name_scope(self, stmt: cst.With, call: cst.Call, scope: tuple[str, ...], flat, obj_with) -> None:
+        """`with tf.name_scope('S'):` around tf.Variable statements: TF1 named those variables
+        `S/<name>` as a variable_scope('S') would (tf.get_variable, tf.layers and the
+        variables of called model functions ignore name scopes: refused)."""
+        args = keyword_args(call, ["name", "default_name", "values"])
+        name = string_value(args["name"].value) if args is not None and set(args) == {"name"} else None
+        if name is None or "/" in name or not name:
+            raise Reject("a name_scope whose name is not one string literal")
+        analyzer = self
+
+        class V(cst.CSTVisitor):
+            def visit_Call(self, n: cst.Call) -> None:
+                r = analyzer.rest(n.func)
+                if r is not None and r != "Variable" and (r == "get_variable" or r.startswith("layers.") or slim_fn(r) is not None
+                                                          or r in ("variable_scope", "name_scope")):
+                    raise Reject(f"`{r}` inside a name_scope (TF1 named only tf.Variables after name scopes)")
+                if isinstance(n.func, cst.Name) and n.func.value in analyzer.creating:
+                    raise Reject(f"`{n.func.value}` called inside a name_scope")
+
+        stmt.body.visit(V())
+        self.plan.withs.add(id(stmt))
+        self.plan.obsolete.append(call.func)
+        if stmt is obj_with:
+            self.plan.scope = name
+            self._walk(_statements(stmt.body), scope, flat, obj_with)
+        else:
+            self._walk(_statements(stmt.body), (*scope, name), flat, obj_with)
 
     def _scope_as(self, stmt: cst.With, alias: str | None, body: list[cst.BaseStatement], reuse: cst.Arg | None,
                   is_obj: bool) -> tuple[list[cst.BaseStatement], cst.Arg | None]:
@@ -1216,7 +1248,12 @@ class _Analyzer:
                 bad = names_in(a.value) & self.locals
                 if bad:
                     raise Reject(f"the `{k}=` of tf.Variable(name='{vname}') reads the local value `{sorted(bad)[0]}`")
-                self._names(a.value, "config")
+                if self.plan.input in names_in(a.value):
+                    # `tf.zeros([int(x.get_shape()[1]), n])`: the input's static shape (build's input_shape)
+                    self._check_shape_expr(a.value, vname)
+                for n in names_in(a.value) - {self.plan.input}:
+                    if n in self.used_as:
+                        self.used_as[n].add("config")
                 made = sorted(names_in(a.value) & self.creating)
                 if made:
                     raise Reject(f"the initial value of tf.Variable(name='{vname}') calls `{made[0]}`, which creates variables")
@@ -1520,23 +1557,46 @@ def _references(rule, module: cst.Module, names: set[str], scoped: set[int], hom
 
 
 def model_plans(rule) -> ModulePlan:
-    """The TF2130 plan of the file (computed once, shared by TF2101/TF2130/TF2131)."""
+    """The TF2130 plan of the file (computed once, shared by TF2101/TF2130/TF2131).
+
+    Functions that make tf.Variables under a literal `tf.name_scope` (and nothing else that
+    TF2130 takes) are model functions only when TF2130 accepts them: otherwise the plan is
+    made again without them, so that they stay what they were (TF2120's helpers)."""
     ctx = rule.ctx
     cached = ctx.state.get("tf2130-plan")
     if cached is not None:
         return cached
+    ctx.state["tf2130-plan"] = mp = _model_plans(rule, frozenset())
+    if mp.optional_rejected:
+        ctx.state["tf2130-plan"] = mp = _model_plans(rule, frozenset(mp.optional_rejected))
+    return mp
+
+
+def _name_scoped_variables(rule, f: cst.FunctionDef) -> bool:
+    """`f` makes a tf.Variable inside a `with tf.name_scope(...)` block."""
+    for n in _walk_nodes(f):
+        if isinstance(n, cst.With) and len(n.items) == 1 and isinstance(n.items[0].item, cst.Call) \
+                and rest_of(rule.qname(n.items[0].item.func)) == "name_scope" and _mentions(rule, n.body, lambda r: r == "Variable"):
+            return True
+    return False
+
+
+def _model_plans(rule, excluded: frozenset[str]) -> ModulePlan:
+    ctx = rule.ctx
     mp = ModulePlan()
-    ctx.state["tf2130-plan"] = mp
     if not ctx.unsafe_fixes:
         # TF2130/TF2131 are unsafe: without --unsafe-fixes nothing of theirs could be applied,
         # and the whole-file analysis costs more than the rest of the pack (as for TF2120).
         return mp
     text = ctx.source_text
-    if "get_variable" not in text and "layers" not in text and "variable_scope" not in text and "slim" not in text:
+    if "get_variable" not in text and "layers" not in text and "variable_scope" not in text and "slim" not in text \
+            and "name_scope" not in text:
         return mp
     module = ctx.module
     funcs = _function_defs(module)
     creating = {n for n, f in funcs.items() if _mentions(rule, f, lambda r: r == "get_variable" or r.startswith("layers.") or r == "variable_scope" or slim_fn(r) is not None)}
+    optional = {n for n, f in funcs.items() if n not in creating and n not in excluded and _name_scoped_variables(rule, f)}
+    creating |= optional
     direct = set(creating)
     # functions calling creating functions create too (fixpoint)
     changed = True
@@ -1608,6 +1668,7 @@ def model_plans(rule) -> ModulePlan:
         if not progress:
             break
     _shared_names(accepted, rejected, funcs, creating)
+    mp.optional_rejected = {n for n in optional if n not in accepted}
     # a variable helper goes when every call of it became a variable of a Keras layer;
     # otherwise it stays a TF1 function (with the reason the analysis gives for it)
     inlined = {id(c.node) for p in accepted.values() for c in p.creators if c.fn.startswith("factory:")}
