@@ -252,6 +252,13 @@ class VariableScopeModule(Rule):
     is taken when `scope` is used only by a first statement `if reuse:
     scope.reuse_variables()` on the function's parameter `reuse`: that is
     `variable_scope(S, reuse=reuse)` (the `if` goes; reuse is calling the same object).
+    `with tf.name_scope('S'):` around `tf.Variable` statements names them `S/<name>` in
+    TF1 as a variable_scope would, and is taken as one (get_variable, tf.layers and model
+    function calls inside it are refused: TF1 did not name their variables after name
+    scopes); a function whose only variables are such tf.Variables is a model function
+    only when it is restructured, otherwise it stays TF2120's helper. A tf.Variable's
+    initial value may read the input's static shape (`tf.zeros([int(x.get_shape()[1]),
+    n])`: `input_shape` in `build`).
     A variable helper (`def _variable_on_cpu(name, shape, initializer):` whose body is one
     `tf.get_variable(name, ...)` returned as it is, optionally under `with
     tf.device('/cpu:0'):`) called as `v = helper('weights', ...)` in a model function
