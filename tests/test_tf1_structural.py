@@ -146,6 +146,14 @@ PROVEN: dict[str, tuple[float, bool, bool]] = {
     # of tf.trainable_variables() -> each object's trainable_variables after one trace,
     # moved after the functions; each Keras Adam's var_list -> its object's variables
     "gan_two_optimizers": (1e-4, True, True),
+    # flags + Saver + summaries train script: `inference` (tf.Variables under
+    # tf.name_scope('softmax_linear'), the first size read from `int(x.get_shape()[1])`) ->
+    # the TF2130 layer Inference built from the input shape; its histogram under
+    # `if FLAGS.log_histograms:` leaves the layer and is written, under the same test, by the
+    # summary function (`inference_layer.weights_layer`, before the loss as merge_all had it);
+    # Saver -> a Checkpoint holding that object; the summarised and fetched schedule ->
+    # `lr(global_step)`; tf.app.flags/run/logging -> absl
+    "flags_train_saver": (1e-4, False, True),
 }
 # The only tf.compat.v1 names a PROVEN program may keep: TF1 optimizers that no Keras
 # optimizer reproduces and no class of _v1_optimizers.py writes out (the proximal ones),
@@ -192,14 +200,6 @@ NOT_CONVERTED = {
     # ema.apply() of batch moments in a tf.cond branch: TF2's EMA takes only tf.Variables,
     # TF1's shadow variables were made in the branch and found by tensor (_ema.py)
     "manual_batchnorm_ema": "ExponentialMovingAverage.apply accepts only tf.Variables",
-    # a histogram summary under `if FLAGS.log_histograms:` in the helper `inference` that
-    # makes the variables (flag-guarded summaries convert at the top level of the function
-    # running the session: fixture session_summaries_flag). It is the last blocker: without
-    # that `if`, `inference` (name_scope + tf.Variable sized by `int(x.get_shape()[1])` +
-    # tensor code) is the TF2130 layer `Inference`, the Saver a Checkpoint holding that
-    # object, and the schedule summarised and fetched `lr(global_step)` (fixture
-    # session_name_scope_model_saver; test_flags_train_saver_without_the_helper_histogram)
-    "flags_train_saver": "a python `if` in the helper `inference`: `tf.summary.histogram('weights', weights)` under `if flags.log_histograms:`",
     # it reads its event files back with summary_iterator / simple_value: TF2 summaries are
     # tensors (simple_value 0.0) with other tags (TF1 makes graph names unique ignoring case:
     # `mean` after reduce_mean's op `Mean` is `mean_1`, TF2 writes `mean`); also summaries in
@@ -387,7 +387,7 @@ def test_helper_mixing_variables_and_placeholder_tensors_is_refused_by_name() ->
     """A helper that makes tf.Variables (no variable_scope or name_scope: not a TF2130 model
     function) and computes from a placeholder: the reason names the helper call, not an unfed
     placeholder. (Under `with tf.name_scope('linear'):` it is a TF2130 layer: fixture
-    session_name_scope_model_saver.)"""
+    session_name_scope_model_saver, corpus flags_train_saver.)"""
     result, out = process_bytes(_MIXED_HELPER.encode(), "m.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
     mine = [f for f in result.findings if f.rule_id == "TF2120"]
     assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
@@ -395,22 +395,28 @@ def test_helper_mixing_variables_and_placeholder_tensors_is_refused_by_name() ->
     assert b"GradientTape" not in out
 
 
-def test_flags_train_saver_without_the_helper_histogram() -> None:
-    """corpus flags_train_saver with only its flag-guarded histogram taken out of `inference`
-    (its one blocker, see NOT_CONVERTED) is converted whole: `inference` is the TF2130 layer
-    built from the input's static shape and the Checkpoint holds it with the global step and
-    the optimizer."""
-    src = edited((TF1 / "flags_train_saver.py").read_text(), (
-        ("    if FLAGS.log_histograms:\n        tf.summary.histogram('weights', weights)\n", ""),))
-    result, out = process_bytes(src.encode(), "f.py", Options(pack="tf1-to-tf2", unsafe_fixes=True, verify_idempotence=True))
-    assert not result.errors, result.errors
-    assert not [f for f in result.findings if f.rule_id == "TF2120" and f.status is Status.MANUAL]
-    code = _code_only(out.decode())
-    assert "class Inference(tf.keras.layers.Layer)" in code
-    assert "tf.zeros([int(input_shape[1]), self.num_classes])" in code
-    assert "tf.train.Checkpoint(inference_layer=inference_layer, global_step=global_step, optimizer=optimizer)" in code
-    for gone in ("compat.v1", "Session", "placeholder", "name_scope"):
-        assert gone not in code, gone
+_HELPER_HISTOGRAM = TF1 / "flags_train_saver.py"
+
+
+@pytest.mark.parametrize("variant", ["in_block", "computed_value"])
+def test_model_function_summary_refused_precisely(variant: str) -> None:
+    """corpus flags_train_saver (PROVEN) with the call of `inference` inside a `with` block
+    of main (the summary would be written where the call stands: refused, and TF2130 says
+    what it took out of the layer), or with a histogram of a computed value (not one of the
+    function's variables: `inference` stays TF2120's helper, refused as before)."""
+    src = _HELPER_HISTOGRAM.read_text()
+    if variant == "in_block":
+        src = edited(src, (("    logits = inference(x, 3)\n", "    with tf.name_scope('model'):\n        logits = inference(x, 3)\n"),))
+        out = assert_refused(src, "`inference` adds summaries to the merged summaries (`if FLAGS.log_histograms: "
+                                  "tf.summary.histogram('weights', weights)`) and is called inside a block")
+        result, _ = process_bytes(src.encode(), "t.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+        left = [f for f in result.findings if f.rule_id == "TF2130" and f.status is Status.MANUAL]
+        assert len(left) == 1 and "tf.summary.histogram('weights', inference_layer.weights_layer, step=step)" in left[0].message
+        assert b"class Inference(" in out
+    else:
+        src = edited(src, (("tf.summary.histogram('weights', weights)", "tf.summary.histogram('weights', weights * 2.0)"),))
+        out = assert_refused(src, "graph code under a Python `if` in the helper `inference`")
+        assert b"class Inference(" not in out
 
 
 _SUMMARY_FLAG_SRC = (ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "session_summaries_flag" / "input.py").read_text()

@@ -49,6 +49,7 @@ from rules.tf1_to_tf2 import _control_flow as _cf
 from rules.tf1_to_tf2 import _fetches
 from rules.tf1_to_tf2 import _queues
 from rules.tf1_to_tf2 import _introspection
+from rules.tf1_to_tf2 import _helper_summaries
 from rules.tf1_to_tf2 import _optimize_loss
 from rules.tf1_to_tf2 import _sparse_gradients
 from rules.tf1_to_tf2 import _training_flags
@@ -707,6 +708,7 @@ class Analysis:
             _optimize_loss.find(self, refs)
             self.check_graph_only(refs)
             self.build_units()
+            _helper_summaries.check_calls(self)
             variables.check_shapes()
             self.initializable_functions()
             self.find_sessions()
@@ -1710,6 +1712,7 @@ class Analysis:
                 out.extend([st, ml.update_line, ml.value_line])  # type: ignore[attr-defined]
             else:
                 out.append(st)
+                out.extend(_helper_summaries.synthetic(self, st))  # a model function's flag-guarded summaries
         return out
 
     def check_model_calls(self) -> None:
@@ -2396,6 +2399,14 @@ class Analysis:
                 name = next((a.value for a in s.value.args if a.keyword is not None and a.keyword.value == "name"), None)
                 if isinstance(name, cst.SimpleString) and isinstance(name.evaluated_value, str) and name.evaluated_value != s.defines[0]:
                     out[name.evaluated_value] = s.defines[0]
+        # TF2130 objects whose variables are all their own (no sub-layers): TF1 name -> object/attribute
+        for fname, made in self.instance_names().items() if self.models else ():
+            fp = self.models[fname]
+            if len(made) != 1 or made[0] not in objects:
+                continue
+            attrs = {c.keras_name: c.attr for c in fp.creators if c.kind == "var"}  # type: ignore[attr-defined]
+            if all(k in attrs for k in fp.names.values()):  # type: ignore[attr-defined]
+                out.update({tf1: f"{made[0]}/{attrs[k]}" for tf1, k in fp.names.items()})  # type: ignore[attr-defined]
         return out
 
     def single_trackable(self, value: cst.BaseExpression | None) -> bool:

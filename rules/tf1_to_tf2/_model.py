@@ -206,6 +206,8 @@ class FuncPlan:
     home: str | None = None  # the one function holding every outside call (its instances go there)
     ctor_names: set[str] = field(default_factory=set)  # names read by the build arguments (in __init__)
     instances: dict[str, str] = field(default_factory=dict)  # ctor code -> module instance name
+    # flag-guarded summaries of its variables: (the `if`, the summary call, the variable's attribute)
+    summaries: list[tuple[cst.If, cst.Call, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -534,6 +536,8 @@ class _Analyzer:
         if body and _is_docstring(body[0]):
             plan.docstring = body[0]  # type: ignore[assignment]
             body = body[1:]
+        guarded = [s for s in body if self._summary_if(s) is not None]
+        body = [s for s in body if not any(s is g for g in guarded)]
         # -- object scope: one top-level `with variable_scope(S)` holding every creator
         withs = [s for s in body if isinstance(s, cst.With)]
         self.locals: set[str] = set()
@@ -591,7 +595,48 @@ class _Analyzer:
             raise Reject("a local name `training` would clash with the Keras `training` argument")
         if not plan.creators:
             raise Reject("no variables are created")
+        for st in guarded:
+            self._helper_summary(st, pnames)
         return plan
+
+    def _summary_if(self, st: cst.BaseStatement) -> cst.Call | None:
+        """`if FLAGS.log_histograms: tf.summary.histogram('weights', weights)` at the top level
+        of the function: the summary call (None when `st` is not that shape)."""
+        if not (isinstance(st, cst.If) and st.orelse is None and isinstance(st.body, cst.IndentedBlock) and len(st.body.body) == 1):
+            return None
+        line = st.body.body[0]
+        if not (isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 and isinstance(line.body[0], cst.Expr)):
+            return None
+        call = line.body[0].value
+        if isinstance(call, cst.Call) and self.rest(call.func) in ("summary.histogram", "summary.scalar"):
+            return call
+        return None
+
+    def _helper_summary(self, st: cst.If, pnames: list[str]) -> None:
+        """A flag-guarded summary of one of the function's variables (TF1 added it to the merged
+        summaries when the function was called, if the test held then): it leaves the layer
+        and is written, under the same test, where the call stands (TF2120 puts it in the
+        function writing the merged summaries). Its tag is the literal name (the summary is
+        outside every scope of the function); the value is the variable, read from the object."""
+        call = self._summary_if(st)
+        assert call is not None
+        args = keyword_args(call, ["name", "values" if self.rest(call.func) == "summary.histogram" else "tensor"])
+        what = f"`if {self.module.code_for_node(st.test)}: {self.module.code_for_node(call)}`"
+        if args is None or set(args) != {"name", "values" if self.rest(call.func) == "summary.histogram" else "tensor"}:
+            raise Reject(f"{what}: a summary with arguments other than its name and value")
+        tag = string_value(args["name"].value)
+        if tag is None or not tag:
+            raise Reject(f"{what}: a summary whose name is not a string literal")
+        value = list(args.values())[1].value
+        made = [c for c in self.plan.creators if c.kind == "var" and c.local and isinstance(value, cst.Name) and c.local == value.value]
+        if not made or isinstance(value, cst.Name) and sum(1 for c in self.plan.creators if c.kind == "var" and c.local == value.value) != 1:
+            raise Reject(f"{what}: a summary of something other than one variable the function makes")
+        read = names_in(st.test) & (set(pnames) | self.locals)
+        if read:
+            raise Reject(f"{what}: the test reads `{sorted(read)[0]}`, a value of the function")
+        self.plan.summaries.append((st, call, made[0].attr))
+        self.plan.drops.add(id(st))
+        self.plan.obsolete.append(call.func)
 
     def _collections(self, fn: cst.FunctionDef) -> None:
         """`tf.add_to_collection(key, value)` in a model function (the CIFAR-10 weight decay:

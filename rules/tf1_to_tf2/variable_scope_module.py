@@ -25,6 +25,7 @@ from rules.tf1_to_tf2._model import (
     model_plans,
     names_in,
     slim_value,
+    snake,
     string_value,
     truncated_normal_funcs,
 )
@@ -519,6 +520,7 @@ class VariableScopeModule(Rule):
                 for c in plan.creators:
                     if (c.kind == "layer" and c.fn == "batch_normalization") or (c.kind == "slim" and (c.fn == "batch_norm" or c.local)):
                         self.flag(c.node, _BN_VARIANCE, effort="trivial", category=Category.POTENTIAL)
+                self._summaries_left(plan)
         if not applied:
             return updated_node
         # `from tensorflow.contrib import slim` & co. go once nothing uses them (tf.contrib is
@@ -568,6 +570,23 @@ class VariableScopeModule(Rule):
                 new_body.append(stmt)
         module = updated_node.with_changes(body=new_body)
         return module.visit(_External(self, applied))
+
+    def _summaries_left(self, plan: FuncPlan) -> None:
+        """The flag-guarded summaries taken out of the layer are written where its call stands
+        when TF2120 converts the file (_helper_summaries.py); otherwise they are reported."""
+        from rules.tf1_to_tf2._graph import STATE_KEY
+        from rules.tf1_to_tf2._helper_summaries import STATE
+
+        tf2120 = self.ctx.state.get(STATE_KEY)
+        moved = self.ctx.state.get(STATE, set()) if tf2120 is not None and tf2120.active and getattr(tf2120, "apply", False) else set()
+        inst = next(iter(plan.instances.values()), f"{snake(plan.cls)}_layer")
+        for if_node, call, attr in plan.summaries:
+            if id(if_node) not in moved:
+                code = self.ctx.module.code_for_node
+                self.flag(if_node, f"`if {code(if_node.test)}: {code(call)}` is not part of the layer `{plan.cls}`: TF1 added "
+                          "it to the merged summaries when the function was called; write it where the summaries are "
+                          f"written (`tf.summary.{code(call.func).rsplit('.', 1)[-1]}({code(call.args[0].value)}, "
+                          f"{inst}.{attr}, step=step)` under a writer's `as_default()`, under the same test)")
 
     def _decay_note(self, plan: FuncPlan) -> str:
         """What became of the weight-decay terms TF1 added to a collection (never read in
