@@ -722,11 +722,15 @@ for path in sys.argv[2:]:
     # the command-line arguments of corpus/tf1 programs that need some (`# corpus-argv:`)
     argv = [l.split(":", 1)[1].split() for l in open(path).read().splitlines() if l.startswith("# corpus-argv:")]
     sys.argv = [path] + (argv[0] if argv else [])
+    from absl import flags as absl_flags
+    defined = set(absl_flags.FLAGS)
     with tf.variable_creator_scope(creator), contextlib.redirect_stdout(buf):
         try:
             runpy.run_path(path, run_name="__main__")
         except SystemExit as exc:  # absl's app.run exits when main returns
             assert not exc.code, (name, exc.code)
+    for flag in set(absl_flags.FLAGS) - defined:  # the next program may define the same absl flags
+        delattr(absl_flags.FLAGS, flag)
     assert not queue, (name, "initial values left over", [v.shape for v in queue])
     lines = [l for l in buf.getvalue().splitlines() if l.startswith("RESULT ")]
     results[name] = {"result": json.loads(lines[-1][7:]) if lines else None, "injected": expected_count, "own": own}
