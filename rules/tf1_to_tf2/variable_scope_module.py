@@ -259,7 +259,11 @@ class VariableScopeModule(Rule):
     scopes); a function whose only variables are such tf.Variables is a model function
     only when it is restructured, otherwise it stays TF2120's helper. A tf.Variable's
     initial value may read the input's static shape (`tf.zeros([int(x.get_shape()[1]),
-    n])`: `input_shape` in `build`).
+    n])`: `input_shape` in `build`). A summary of one of the function's variables under a
+    test on outside values at the function's top level (`if FLAGS.log_histograms:
+    tf.summary.histogram('weights', weights)`) leaves the layer: TF2120 writes it, under the
+    same test, where the call stands (`inference_layer.weights_layer`); when TF2120 does not
+    convert the file, a manual finding says what to write.
     A variable helper (`def _variable_on_cpu(name, shape, initializer):` whose body is one
     `tf.get_variable(name, ...)` returned as it is, optionally under `with
     tf.device('/cpu:0'):`) called as `v = helper('weights', ...)` in a model function
