@@ -749,6 +749,11 @@ class _Analyzer:
         name = string_value(args["name"].value) if args is not None and set(args) == {"name"} else None
         if name is None or "/" in name or not name:
             raise Reject("a name_scope whose name is not one string literal")
+        again = [n for n in _walk_nodes(self.module) if isinstance(n, cst.Call) and n is not call
+                 and self.rest(n.func) in ("name_scope", "variable_scope") and n.args and string_value(n.args[0].value) == name]
+        if again:
+            raise Reject(f"the name scope '{name}' is opened elsewhere in the file too (TF1 numbers a name scope opened "
+                         f"again, '{name}_1', and the tf.Variables in it with it)")
         analyzer = self
 
         class V(cst.CSTVisitor):
