@@ -199,6 +199,42 @@ def test_name_scoped_variables_into_checkpoint(tf1_run) -> None:  # type: ignore
     assert np.abs(ref["logits"]).max() > 0.05
 
 
+def test_map_of_a_model_layer_from_the_saver_finding(tf1_run) -> None:  # type: ignore[no-untyped-def]
+    """corpus flags_train_saver migrated: TF2130 makes `inference` the layer `Inference`, and
+    TF2120's Saver finding gives the --map of its variables (`softmax_linear/weights` ->
+    `inference_layer/weights_layer`); the TF1 softmax checkpoint (same names) converted with
+    that map loads into the migrated layer and the Checkpoint's global step."""
+    import ast
+    import re
+
+    from migrate.engine.process import Options, process_bytes
+
+    src = (Path(__file__).resolve().parents[1] / "corpus" / "tf1" / "flags_train_saver.py").read_bytes()
+    result, out = process_bytes(src, "flags_train_saver.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    note = next(f.message for f in result.findings if f.rule_id == "TF2120" and "tf.train.Saver becomes" in f.message)
+    found = re.search(r"MAP\.json: (\{.*?\})\)", note)
+    assert found, note
+    name_map = json.loads(found.group(1))
+    assert name_map == {"softmax_linear/weights": "inference_layer/weights_layer", "softmax_linear/biases": "inference_layer/biases"}
+    root, ref = tf1_run
+    mp = root / "layer_map.json"
+    mp.write_text(json.dumps(name_map), encoding="utf-8")
+    ckpt_out = root / "tf2_layer" / "ckpt"
+    code, _, stderr = _convert(str(root / "softmax"), "--out", str(ckpt_out), "--map", str(mp))
+    assert code == 0, stderr
+    # the migrated class, as written
+    klass = next(n for n in ast.parse(out.decode()).body if isinstance(n, ast.ClassDef) and n.name == "Inference")
+    ns: dict = {"tf": tf}  # type: ignore[type-arg]
+    exec(compile(ast.Module(body=[klass], type_ignores=[]), "migrated", "exec"), ns)
+    layer = ns["Inference"](num_classes=3)
+    layer(ref["x"][:1])  # built (Keras makes the variables at the first call)
+    global_step = tf.Variable(0, name="global_step", trainable=False)
+    tf.train.Checkpoint(inference_layer=layer, global_step=global_step).restore(str(ckpt_out)).assert_existing_objects_matched()
+    assert int(global_step.numpy()) == 6
+    assert np.abs(layer(ref["x"]).numpy() - ref["logits"]).max() <= 1e-5
+    assert np.abs(ref["logits"]).max() > 0.05
+
+
 def test_unmatched_and_errors(tf1_run) -> None:  # type: ignore[no-untyped-def]
     root, _ = tf1_run
     models = root / "models.py"

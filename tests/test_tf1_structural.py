@@ -156,6 +156,14 @@ PROVEN: dict[str, tuple[float, bool, bool]] = {
     # fixtures session_model_fused_batchnorm (tf.layers, 4-D) and session_slim_fused_batchnorm
     # (contrib/slim, 2-D), and the class against TF1's kernels: tests/test_tf1_fused_batch_norm.py
     "layers_cnn_batchnorm": (1e-4, True, False),
+    # flags + Saver + summaries train script: `inference` (tf.Variables under
+    # tf.name_scope('softmax_linear'), the first size read from `int(x.get_shape()[1])`) ->
+    # the TF2130 layer Inference built from the input shape; its histogram under
+    # `if FLAGS.log_histograms:` leaves the layer and is written, under the same test, by the
+    # summary function (`inference_layer.weights_layer`, before the loss as merge_all had it);
+    # Saver -> a Checkpoint holding that object; the summarised and fetched schedule ->
+    # `lr(global_step)`; tf.app.flags/run/logging -> absl
+    "flags_train_saver": (1e-4, False, True),
 }
 # The only tf.compat.v1 names a PROVEN program may keep: TF1 optimizers that no Keras
 # optimizer reproduces and no class of _v1_optimizers.py writes out (the proximal ones),
@@ -194,15 +202,6 @@ NOT_CONVERTED = {
     # ema.apply() of batch moments in a tf.cond branch: TF2's EMA takes only tf.Variables,
     # TF1's shadow variables were made in the branch and found by tensor (_ema.py)
     "manual_batchnorm_ema": "ExponentialMovingAverage.apply accepts only tf.Variables",
-    # a histogram summary under `if FLAGS.log_histograms:` in the helper `inference` that
-    # makes the variables (flag-guarded summaries convert at the top level of the function
-    # running the session: fixture session_summaries_flag). Behind it: `inference` (name_scope
-    # + tf.Variable + tensor code) is no TF2130 model function (it mentions no
-    # variable_scope/get_variable/tf.layers) and TF2120 does not split a helper mixing
-    # variable creation with tensor code (refused as such once the rest is gone: test
-    # ..._is_refused_by_name); a Saver over that helper's unnamed variables; the
-    # learning-rate schedule summarised and fetched
-    "flags_train_saver": "a python `if` in the helper `inference`: `tf.summary.histogram('weights', weights)` under `if flags.log_histograms:`",
     # it reads its event files back with summary_iterator / simple_value: TF2 summaries are
     # tensors (simple_value 0.0) with other tags (TF1 makes graph names unique ignoring case:
     # `mean` after reduce_mean's op `Mean` is `mean_1`, TF2 writes `mean`); also summaries in
@@ -217,6 +216,18 @@ NOT_CONVERTED = {
     # MultiRNNCell of GRUCells unrolled by static_rnn, its zero_state fetched and fed back:
     # the reason says what to write for each
     "gru_multi_cell_static": "`cell` is a MultiRNNCell of tf.nn.rnn_cell.GRUCell (one tf.keras.layers.GRU(reset_after=False)",
+    # TF2130 leaves vgg_tiny on the TF2131 shim; TF2120 then refuses its
+    # `tf.trainable_variables()` over tf.layers variables (the reason). What keeps vgg_tiny
+    # from being a Keras layer, each found by removing the one before by hand: the
+    # `repeat(inputs, n, layer, *args, **kwargs)` helper (a loop naming each call
+    # `<scope>_<i>`), the nested `conv_bn_relu` read through functools.partial, its layer
+    # names passed as a parameter and computed (`name + '/BatchNorm'`), and the
+    # tf.keras.regularizers.l2 kernel regularizers. Behind them: its batch norms train on
+    # 4-D inputs and the evaluation run feeds is_training=False (fused in TF1: they would
+    # become TF1FusedBatchNormalization, as in layers_cnn_batchnorm), and its dropout
+    # (keep_prob 0.5) trains with random masks (numbers not comparable: keys only, as
+    # cnn_deep_mnist_style)
+    "slim_style_arg_scope": "`tf.trainable_variables()` and `layers.conv2d`",
     # its `tvars = tf.trainable_variables()` (tf.gradients over it, clipped, applied with
     # apply_gradients(zip(grads, tvars)): converted in straight-line code whose variables
     # are tf.Variable/get_variable statements, fixtures session_trainable_variables_list and
@@ -364,9 +375,8 @@ tf.disable_v2_behavior()
 
 
 def inference(x):
-    with tf.name_scope('linear'):
-        w = tf.Variable(tf.ones([3, 2]), name='w')
-        return tf.matmul(x, w)
+    w = tf.Variable(tf.ones([3, 2]), name='w')
+    return tf.matmul(x, w)
 
 
 def main():
@@ -383,13 +393,43 @@ def main():
 
 
 def test_helper_mixing_variables_and_placeholder_tensors_is_refused_by_name() -> None:
-    """A helper that makes tf.Variables (no variable_scope: not a TF2130 model function) and
-    computes from a placeholder: the reason names the helper call, not an unfed placeholder."""
+    """A helper that makes tf.Variables (no variable_scope or name_scope: not a TF2130 model
+    function) and computes from a placeholder: the reason names the helper call, not an unfed
+    placeholder. (Under `with tf.name_scope('linear'):` it is a TF2130 layer: fixture
+    session_name_scope_model_saver, corpus flags_train_saver.)"""
     result, out = process_bytes(_MIXED_HELPER.encode(), "m.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
     mine = [f for f in result.findings if f.rule_id == "TF2120"]
     assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
     assert "`inference(x)` makes variables and computes tensors from the placeholder `x` in one helper" in mine[0].message
     assert b"GradientTape" not in out
+
+
+_HELPER_HISTOGRAM = TF1 / "flags_train_saver.py"
+
+
+@pytest.mark.parametrize("variant", ["in_block", "computed_value", "scope_opened_again"])
+def test_model_function_summary_refused_precisely(variant: str) -> None:
+    """corpus flags_train_saver (PROVEN) with the call of `inference` inside a `with` block
+    of main (the summary would be written where the call stands: refused, and TF2130 says
+    what it took out of the layer), or with a histogram of a computed value (not one of the
+    function's variables: `inference` stays TF2120's helper, refused as before), or with its
+    name scope opened again elsewhere (TF1 would number it: not a TF2130 layer either)."""
+    src = _HELPER_HISTOGRAM.read_text()
+    if variant == "in_block":
+        src = edited(src, (("    logits = inference(x, 3)\n", "    with tf.name_scope('model'):\n        logits = inference(x, 3)\n"),))
+        out = assert_refused(src, "`inference` adds summaries to the merged summaries (`if FLAGS.log_histograms: "
+                                  "tf.summary.histogram('weights', weights)`) and is called inside a block")
+        result, _ = process_bytes(src.encode(), "t.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+        left = [f for f in result.findings if f.rule_id == "TF2130" and f.status is Status.MANUAL]
+        assert len(left) == 1 and "tf.summary.histogram('weights', inference_layer.weights_layer, step=step)" in left[0].message
+        assert b"class Inference(" in out
+    else:
+        if variant == "computed_value":
+            src = edited(src, (("tf.summary.histogram('weights', weights)", "tf.summary.histogram('weights', weights * 2.0)"),))
+        else:
+            src = edited(src, (("def main(_):", "def other(x):\n    with tf.name_scope('softmax_linear'):\n        return tf.identity(x)\n\n\ndef main(_):"),))
+        out = assert_refused(src, "graph code under a Python `if` in the helper `inference`")
+        assert b"class Inference(" not in out
 
 
 _SUMMARY_FLAG_SRC = (ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "session_summaries_flag" / "input.py").read_text()
@@ -698,11 +738,15 @@ for path in sys.argv[2:]:
     # the command-line arguments of corpus/tf1 programs that need some (`# corpus-argv:`)
     argv = [l.split(":", 1)[1].split() for l in open(path).read().splitlines() if l.startswith("# corpus-argv:")]
     sys.argv = [path] + (argv[0] if argv else [])
+    from absl import flags as absl_flags
+    defined = set(absl_flags.FLAGS)
     with tf.variable_creator_scope(creator), contextlib.redirect_stdout(buf):
         try:
             runpy.run_path(path, run_name="__main__")
         except SystemExit as exc:  # absl's app.run exits when main returns
             assert not exc.code, (name, exc.code)
+    for flag in set(absl_flags.FLAGS) - defined:  # the next program may define the same absl flags
+        delattr(absl_flags.FLAGS, flag)
     assert not queue, (name, "initial values left over", [v.shape for v in queue])
     lines = [l for l in buf.getvalue().splitlines() if l.startswith("RESULT ")]
     results[name] = {"result": json.loads(lines[-1][7:]) if lines else None, "injected": expected_count, "own": own}
@@ -956,6 +1000,11 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # tf.Variable / get_variable statements (one trainable=False): the lists of the
     # trainable variables made before each read; names, shapes and the training compared
     "session_trainable_variables_list": 1e-4,
+    # a helper making tf.Variables under tf.name_scope (one sized from the input's static
+    # shape) and computing with them -> the TF2130 layer Inference (TF1 names
+    # softmax_linear/weights kept); Saver -> a Checkpoint that holds that object; saved,
+    # trained on, the latest checkpoint restored in a fresh session
+    "session_name_scope_model_saver": 1e-4,
     # tf.gradients(loss, tvars) clipped by global norm and applied with
     # apply_gradients(zip(grads, tvars)) (Adam, global step; one variable without a
     # gradient), and over an explicit list with SGD -> tape.gradient in the train step;

@@ -49,6 +49,7 @@ from rules.tf1_to_tf2 import _control_flow as _cf
 from rules.tf1_to_tf2 import _fetches
 from rules.tf1_to_tf2 import _queues
 from rules.tf1_to_tf2 import _introspection
+from rules.tf1_to_tf2 import _helper_summaries
 from rules.tf1_to_tf2 import _optimize_loss
 from rules.tf1_to_tf2 import _sparse_gradients
 from rules.tf1_to_tf2 import _training_flags
@@ -707,6 +708,7 @@ class Analysis:
             _optimize_loss.find(self, refs)
             self.check_graph_only(refs)
             self.build_units()
+            _helper_summaries.check_calls(self)
             variables.check_shapes()
             self.initializable_functions()
             self.find_sessions()
@@ -1710,6 +1712,7 @@ class Analysis:
                 out.extend([st, ml.update_line, ml.value_line])  # type: ignore[attr-defined]
             else:
                 out.append(st)
+                out.extend(_helper_summaries.synthetic(self, st))  # a model function's flag-guarded summaries
         return out
 
     def check_model_calls(self) -> None:
@@ -2351,7 +2354,9 @@ class Analysis:
                     out.append(s.defines[0])
                 elif s.kind == OPT:
                     out.append(s.defines[0])
-                elif s.kind == TRAIN:
+                elif self.models and s.kind != TRAIN:
+                    out += [o for o in self.saved_model_objects(s) if o not in out]
+                if s.kind == TRAIN:
                     tr = self.train_ops.get(id(s))
                     if tr is not None and tr.optimizer_stmt is None:
                         out.append(tr.optimizer_name)
@@ -2359,6 +2364,21 @@ class Analysis:
             raise Unsupported(saver.node, "a variable name is bound twice before the Saver; not converted")
         if not out:
             raise Unsupported(saver.node, "tf.train.Saver with no variable built before it; not converted")
+        return out
+
+    def saved_model_objects(self, s: Stmt) -> list[str]:
+        """The TF2130 objects whose model function statement `s` calls (Saver() also saves the
+        variables a model function made): their instance names, one object per function."""
+        out: list[str] = []
+        names = self.instance_names()
+        for n in walk(s.node):
+            if isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in self.models:
+                made = names.get(n.func.value, [])
+                if len(made) != 1:
+                    raise Unsupported(s.node, f"tf.train.Saver also saves the variables of `{n.func.value}`, made by "
+                                      f"{len(made)} Keras objects here; list them in a tf.train.Checkpoint by hand")
+                if made[0] not in out:
+                    out.append(made[0])
         return out
 
     def tf1_names(self, u: Unit, saver: Stmt, objects: list[str]) -> dict[str, str]:
@@ -2379,6 +2399,14 @@ class Analysis:
                 name = next((a.value for a in s.value.args if a.keyword is not None and a.keyword.value == "name"), None)
                 if isinstance(name, cst.SimpleString) and isinstance(name.evaluated_value, str) and name.evaluated_value != s.defines[0]:
                     out[name.evaluated_value] = s.defines[0]
+        # TF2130 objects whose variables are all their own (no sub-layers): TF1 name -> object/attribute
+        for fname, made in self.instance_names().items() if self.models else ():
+            fp = self.models[fname]
+            if len(made) != 1 or made[0] not in objects:
+                continue
+            attrs = {c.keras_name: c.attr for c in fp.creators if c.kind == "var"}  # type: ignore[attr-defined]
+            if all(k in attrs for k in fp.names.values()):  # type: ignore[attr-defined]
+                out.update({tf1: f"{made[0]}/{attrs[k]}" for tf1, k in fp.names.items()})  # type: ignore[attr-defined]
         return out
 
     def single_trackable(self, value: cst.BaseExpression | None) -> bool:

@@ -206,6 +206,8 @@ class FuncPlan:
     home: str | None = None  # the one function holding every outside call (its instances go there)
     ctor_names: set[str] = field(default_factory=set)  # names read by the build arguments (in __init__)
     instances: dict[str, str] = field(default_factory=dict)  # ctor code -> module instance name
+    # flag-guarded summaries of its variables: (the `if`, the summary call, the variable's attribute)
+    summaries: list[tuple[cst.If, cst.Call, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -486,6 +488,7 @@ class ModulePlan:
     unhandled: dict[str, str] = field(default_factory=dict)  # model functions neither rule covers
     factories: dict[str, Factory] = field(default_factory=dict)  # variable helpers inlined into restructured functions
     factories_gone: set[str] = field(default_factory=set)  # ... of them, those inlined at every call (removed)
+    optional_rejected: set[str] = field(default_factory=set)  # name_scope'd tf.Variable functions TF2130 refused
 
 
 class Reject(Exception):
@@ -533,6 +536,8 @@ class _Analyzer:
         if body and _is_docstring(body[0]):
             plan.docstring = body[0]  # type: ignore[assignment]
             body = body[1:]
+        guarded = [s for s in body if self._summary_if(s) is not None]
+        body = [s for s in body if not any(s is g for g in guarded)]
         # -- object scope: one top-level `with variable_scope(S)` holding every creator
         withs = [s for s in body if isinstance(s, cst.With)]
         self.locals: set[str] = set()
@@ -590,7 +595,48 @@ class _Analyzer:
             raise Reject("a local name `training` would clash with the Keras `training` argument")
         if not plan.creators:
             raise Reject("no variables are created")
+        for st in guarded:
+            self._helper_summary(st, pnames)
         return plan
+
+    def _summary_if(self, st: cst.BaseStatement) -> cst.Call | None:
+        """`if FLAGS.log_histograms: tf.summary.histogram('weights', weights)` at the top level
+        of the function: the summary call (None when `st` is not that shape)."""
+        if not (isinstance(st, cst.If) and st.orelse is None and isinstance(st.body, cst.IndentedBlock) and len(st.body.body) == 1):
+            return None
+        line = st.body.body[0]
+        if not (isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 and isinstance(line.body[0], cst.Expr)):
+            return None
+        call = line.body[0].value
+        if isinstance(call, cst.Call) and self.rest(call.func) in ("summary.histogram", "summary.scalar"):
+            return call
+        return None
+
+    def _helper_summary(self, st: cst.If, pnames: list[str]) -> None:
+        """A flag-guarded summary of one of the function's variables (TF1 added it to the merged
+        summaries when the function was called, if the test held then): it leaves the layer
+        and is written, under the same test, where the call stands (TF2120 puts it in the
+        function writing the merged summaries). Its tag is the literal name (the summary is
+        outside every scope of the function); the value is the variable, read from the object."""
+        call = self._summary_if(st)
+        assert call is not None
+        args = keyword_args(call, ["name", "values" if self.rest(call.func) == "summary.histogram" else "tensor"])
+        what = f"`if {self.module.code_for_node(st.test)}: {self.module.code_for_node(call)}`"
+        if args is None or set(args) != {"name", "values" if self.rest(call.func) == "summary.histogram" else "tensor"}:
+            raise Reject(f"{what}: a summary with arguments other than its name and value")
+        tag = string_value(args["name"].value)
+        if tag is None or not tag:
+            raise Reject(f"{what}: a summary whose name is not a string literal")
+        value = list(args.values())[1].value
+        made = [c for c in self.plan.creators if c.kind == "var" and c.local and isinstance(value, cst.Name) and c.local == value.value]
+        if not made or isinstance(value, cst.Name) and sum(1 for c in self.plan.creators if c.kind == "var" and c.local == value.value) != 1:
+            raise Reject(f"{what}: a summary of something other than one variable the function makes")
+        read = names_in(st.test) & (set(pnames) | self.locals)
+        if read:
+            raise Reject(f"{what}: the test reads `{sorted(read)[0]}`, a value of the function")
+        self.plan.summaries.append((st, call, made[0].attr))
+        self.plan.drops.add(id(st))
+        self.plan.obsolete.append(call.func)
 
     def _collections(self, fn: cst.FunctionDef) -> None:
         """`tf.add_to_collection(key, value)` in a model function (the CIFAR-10 weight decay:
@@ -635,6 +681,9 @@ class _Analyzer:
                     self._arg_scope(stmt, call)
                     self._walk(_statements(stmt.body), scope, flat, obj_with)
                     self.arg_stack.pop()
+                    continue
+                if isinstance(call, cst.Call) and self.rest(call.func) == "name_scope" and asname is None:
+                    self._name_scope(stmt, call, scope, flat, obj_with)
                     continue
                 if not isinstance(call, cst.Call) or self.rest(call.func) != "variable_scope":
                     raise Reject("a `with` statement that is not a variable_scope")
@@ -691,6 +740,39 @@ class _Analyzer:
                 self.argscope_of[id(stmt)] = list(self.arg_stack)
             else:
                 raise Reject(f"a `{type(stmt).__name__}` statement (loops, branches and nested functions are not restructured)")
+
+    def _name_scope(self, stmt: cst.With, call: cst.Call, scope: tuple[str, ...], flat, obj_with) -> None:
+        """`with tf.name_scope('S'):` around tf.Variable statements: TF1 named those variables
+        `S/<name>` as a variable_scope('S') would (tf.get_variable, tf.layers and the
+        variables of called model functions ignore name scopes: refused)."""
+        args = keyword_args(call, ["name", "default_name", "values"])
+        name = string_value(args["name"].value) if args is not None and set(args) == {"name"} else None
+        if name is None or "/" in name or not name:
+            raise Reject("a name_scope whose name is not one string literal")
+        again = [n for n in _walk_nodes(self.module) if isinstance(n, cst.Call) and n is not call
+                 and self.rest(n.func) in ("name_scope", "variable_scope") and n.args and string_value(n.args[0].value) == name]
+        if again:
+            raise Reject(f"the name scope '{name}' is opened elsewhere in the file too (TF1 numbers a name scope opened "
+                         f"again, '{name}_1', and the tf.Variables in it with it)")
+        analyzer = self
+
+        class V(cst.CSTVisitor):
+            def visit_Call(self, n: cst.Call) -> None:
+                r = analyzer.rest(n.func)
+                if r is not None and r != "Variable" and (r == "get_variable" or r.startswith("layers.") or slim_fn(r) is not None
+                                                          or r in ("variable_scope", "name_scope")):
+                    raise Reject(f"`{r}` inside a name_scope (TF1 named only tf.Variables after name scopes)")
+                if isinstance(n.func, cst.Name) and n.func.value in analyzer.creating:
+                    raise Reject(f"`{n.func.value}` called inside a name_scope")
+
+        stmt.body.visit(V())
+        self.plan.withs.add(id(stmt))
+        self.plan.obsolete.append(call.func)
+        if stmt is obj_with:
+            self.plan.scope = name
+            self._walk(_statements(stmt.body), scope, flat, obj_with)
+        else:
+            self._walk(_statements(stmt.body), (*scope, name), flat, obj_with)
 
     def _scope_as(self, stmt: cst.With, alias: str | None, body: list[cst.BaseStatement], reuse: cst.Arg | None,
                   is_obj: bool) -> tuple[list[cst.BaseStatement], cst.Arg | None]:
@@ -1216,7 +1298,12 @@ class _Analyzer:
                 bad = names_in(a.value) & self.locals
                 if bad:
                     raise Reject(f"the `{k}=` of tf.Variable(name='{vname}') reads the local value `{sorted(bad)[0]}`")
-                self._names(a.value, "config")
+                if self.plan.input in names_in(a.value):
+                    # `tf.zeros([int(x.get_shape()[1]), n])`: the input's static shape (build's input_shape)
+                    self._check_shape_expr(a.value, vname)
+                for n in names_in(a.value) - {self.plan.input}:
+                    if n in self.used_as:
+                        self.used_as[n].add("config")
                 made = sorted(names_in(a.value) & self.creating)
                 if made:
                     raise Reject(f"the initial value of tf.Variable(name='{vname}') calls `{made[0]}`, which creates variables")
@@ -1520,23 +1607,46 @@ def _references(rule, module: cst.Module, names: set[str], scoped: set[int], hom
 
 
 def model_plans(rule) -> ModulePlan:
-    """The TF2130 plan of the file (computed once, shared by TF2101/TF2130/TF2131)."""
+    """The TF2130 plan of the file (computed once, shared by TF2101/TF2130/TF2131).
+
+    Functions that make tf.Variables under a literal `tf.name_scope` (and nothing else that
+    TF2130 takes) are model functions only when TF2130 accepts them: otherwise the plan is
+    made again without them, so that they stay what they were (TF2120's helpers)."""
     ctx = rule.ctx
     cached = ctx.state.get("tf2130-plan")
     if cached is not None:
         return cached
+    ctx.state["tf2130-plan"] = mp = _model_plans(rule, frozenset())
+    if mp.optional_rejected:
+        ctx.state["tf2130-plan"] = mp = _model_plans(rule, frozenset(mp.optional_rejected))
+    return mp
+
+
+def _name_scoped_variables(rule, f: cst.FunctionDef) -> bool:
+    """`f` makes a tf.Variable inside a `with tf.name_scope(...)` block."""
+    for n in _walk_nodes(f):
+        if isinstance(n, cst.With) and len(n.items) == 1 and isinstance(n.items[0].item, cst.Call) \
+                and rest_of(rule.qname(n.items[0].item.func)) == "name_scope" and _mentions(rule, n.body, lambda r: r == "Variable"):
+            return True
+    return False
+
+
+def _model_plans(rule, excluded: frozenset[str]) -> ModulePlan:
+    ctx = rule.ctx
     mp = ModulePlan()
-    ctx.state["tf2130-plan"] = mp
     if not ctx.unsafe_fixes:
         # TF2130/TF2131 are unsafe: without --unsafe-fixes nothing of theirs could be applied,
         # and the whole-file analysis costs more than the rest of the pack (as for TF2120).
         return mp
     text = ctx.source_text
-    if "get_variable" not in text and "layers" not in text and "variable_scope" not in text and "slim" not in text:
+    if "get_variable" not in text and "layers" not in text and "variable_scope" not in text and "slim" not in text \
+            and "name_scope" not in text:
         return mp
     module = ctx.module
     funcs = _function_defs(module)
     creating = {n for n, f in funcs.items() if _mentions(rule, f, lambda r: r == "get_variable" or r.startswith("layers.") or r == "variable_scope" or slim_fn(r) is not None)}
+    optional = {n for n, f in funcs.items() if n not in creating and n not in excluded and _name_scoped_variables(rule, f)}
+    creating |= optional
     direct = set(creating)
     # functions calling creating functions create too (fixpoint)
     changed = True
@@ -1608,6 +1718,7 @@ def model_plans(rule) -> ModulePlan:
         if not progress:
             break
     _shared_names(accepted, rejected, funcs, creating)
+    mp.optional_rejected = {n for n in optional if n not in accepted}
     # a variable helper goes when every call of it became a variable of a Keras layer;
     # otherwise it stays a TF1 function (with the reason the analysis gives for it)
     inlined = {id(c.node) for p in accepted.values() for c in p.creators if c.fn.startswith("factory:")}

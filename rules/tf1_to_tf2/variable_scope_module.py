@@ -26,6 +26,7 @@ from rules.tf1_to_tf2._model import (
     model_plans,
     names_in,
     slim_value,
+    snake,
     string_value,
     truncated_normal_funcs,
 )
@@ -253,6 +254,17 @@ class VariableScopeModule(Rule):
     is taken when `scope` is used only by a first statement `if reuse:
     scope.reuse_variables()` on the function's parameter `reuse`: that is
     `variable_scope(S, reuse=reuse)` (the `if` goes; reuse is calling the same object).
+    `with tf.name_scope('S'):` around `tf.Variable` statements names them `S/<name>` in
+    TF1 as a variable_scope would, and is taken as one (get_variable, tf.layers and model
+    function calls inside it are refused: TF1 did not name their variables after name
+    scopes); a function whose only variables are such tf.Variables is a model function
+    only when it is restructured, otherwise it stays TF2120's helper. A tf.Variable's
+    initial value may read the input's static shape (`tf.zeros([int(x.get_shape()[1]),
+    n])`: `input_shape` in `build`). A summary of one of the function's variables under a
+    test on outside values at the function's top level (`if FLAGS.log_histograms:
+    tf.summary.histogram('weights', weights)`) leaves the layer: TF2120 writes it, under the
+    same test, where the call stands (`inference_layer.weights_layer`); when TF2120 does not
+    convert the file, a manual finding says what to write.
     A variable helper (`def _variable_on_cpu(name, shape, initializer):` whose body is one
     `tf.get_variable(name, ...)` returned as it is, optionally under `with
     tf.device('/cpu:0'):`) called as `v = helper('weights', ...)` in a model function
@@ -531,6 +543,7 @@ class VariableScopeModule(Rule):
                     if ((c.kind == "layer" and c.fn == "batch_normalization") or (c.kind == "slim" and (c.fn == "batch_norm" or c.local))) \
                             and not _fused_batch_norm.is_marked(self.ctx, c.node):
                         self.flag(c.node, _BN_VARIANCE, effort="trivial", category=Category.POTENTIAL)
+                self._summaries_left(plan)
         if not applied:
             return updated_node
         # `from tensorflow.contrib import slim` & co. go once nothing uses them (tf.contrib is
@@ -583,6 +596,23 @@ class VariableScopeModule(Rule):
                 new_body.append(stmt)
         module = updated_node.with_changes(body=new_body)
         return module.visit(_External(self, applied))
+
+    def _summaries_left(self, plan: FuncPlan) -> None:
+        """The flag-guarded summaries taken out of the layer are written where its call stands
+        when TF2120 converts the file (_helper_summaries.py); otherwise they are reported."""
+        from rules.tf1_to_tf2._graph import STATE_KEY
+        from rules.tf1_to_tf2._helper_summaries import STATE
+
+        tf2120 = self.ctx.state.get(STATE_KEY)
+        moved = self.ctx.state.get(STATE, set()) if tf2120 is not None and tf2120.active and getattr(tf2120, "apply", False) else set()
+        inst = next(iter(plan.instances.values()), f"{snake(plan.cls)}_layer")
+        for if_node, call, attr in plan.summaries:
+            if id(if_node) not in moved:
+                code = self.ctx.module.code_for_node
+                self.flag(if_node, f"`if {code(if_node.test)}: {code(call)}` is not part of the layer `{plan.cls}`: TF1 added "
+                          "it to the merged summaries when the function was called; write it where the summaries are "
+                          f"written (`tf.summary.{code(call.func).rsplit('.', 1)[-1]}({code(call.args[0].value)}, "
+                          f"{inst}.{attr}, step=step)` under a writer's `as_default()`, under the same test)")
 
     def _decay_note(self, plan: FuncPlan) -> str:
         """What became of the weight-decay terms TF1 added to a collection (never read in
