@@ -146,6 +146,15 @@ PROVEN: dict[str, tuple[float, bool, bool]] = {
     # of tf.trainable_variables() -> each object's trainable_variables after one trace,
     # moved after the functions; each Keras Adam's var_list -> its object's variables
     "gan_two_optimizers": (1e-4, True, True),
+    # the CIFAR-10 tutorial: `inference` -> a TF2130 layer whose local3 weights carry the
+    # weight decay as a regularizer and whose `dim` (a computed tensor's static shape) is
+    # written from the input shape in build; loss() sums `regularization_losses +
+    # [cross_entropy_mean]` (the 'losses' collection as a list passed in, the objects'
+    # `.losses`), the count is `len(inference_layer.losses) + 1`; train() is inlined at its
+    # one call (optimizer, compute_gradients, clip_by_global_norm, apply_gradients, the
+    # no_op under control_dependencies naming the train op); the fetched global norm is
+    # returned by the train step
+    "weight_decay_collections": (1e-4, True, True),
 }
 # The only tf.compat.v1 names a PROVEN program may keep: TF1 optimizers that no Keras
 # optimizer reproduces and no class of _v1_optimizers.py writes out (the proximal ones),
@@ -169,12 +178,6 @@ NOT_CONVERTED = {
     # pairs a helper averages before one apply_gradients (ConfigProto is no blocker; the
     # printed `name_scope(...) as scope` is not reached)
     "multi_tower_device": "TF2130 does not make `main` a Keras layer",
-    # `inference` stays on the shim: its weight-decay helper would give local3's weights a
-    # regularizer (TF2130 does that when the file never reads the collection), but loss()
-    # sums tf.get_collection('losses') and main counts it (reads not converted), local3's
-    # shape reads a computed tensor's static shape (`reshape.get_shape()`, not traced in
-    # build), and train() builds the optimizer in a helper; TF2120: tf.get_collection('losses')
-    "weight_decay_collections": "graph collections do not exist",
     # its is_training flag, get_tensor_by_name('bn1/moving_mean:0') and len(update_ops) are
     # converted (tests/fixtures/tf1_to_tf2/session_model_training_flag); what is refused:
     # bn1 runs on a 4-D input (TF1's fused kernel updated moving_variance with the unbiased
@@ -2316,3 +2319,48 @@ def test_every_restructured_corpus_program_is_proven() -> None:
         assert not applied, f"{name}: TF2120 restructures it, but it is not in PROVEN"
         if name in NOT_CONVERTED:
             assert any(f.rule_id == "TF2120" and f.status is Status.MANUAL for f in findings), name
+
+
+# the CIFAR-10 program's 'losses' collection (_loss_collection.py) and its train helper
+# (_train_helpers.py): what stays refused, and why
+_CIFAR = (TF1 / "weight_decay_collections.py").read_text()
+
+
+@pytest.mark.parametrize("edits, why", [
+    # counted before any run built the layer (its `losses` are still empty then)
+    ((("    with tf.Session() as sess:\n", "    n_before = len(tf.get_collection('losses'))\n    with tf.Session() as sess:\n"),),
+     "`len(tf.get_collection('losses'))` before a run that builds the objects"),
+    # the helper that sums the collection called twice: TF1 added two cross-entropy terms
+    ((("    total_loss = loss(logits, labels)\n", "    total_loss = loss(logits, labels)\n    total_loss2 = loss(logits, labels)\n"),),
+     "`loss` (it sums the collection 'losses') is called 2 times"),
+    # any other read of the collection: TF2130 keeps the term in the collection (the shim)
+    ((("    logits = inference(images)\n", "    logits = inference(images)\n    print(tf.get_collection('losses'))\n"),),
+     "`tf.get_collection`: graph collections do not exist"),
+    # a train helper called with other names is not inlined: its optimizer stays in a helper
+    ((("train_op, global_norm = train(total_loss, global_step)", "train_op, global_norm = train(total_loss, gs)"),
+      ("global_step = tf.train.get_or_create_global_step()", "gs = tf.train.get_or_create_global_step()"),
+      ("tl, step, lg = sess.run([total_loss, global_step, logits]", "tl, step, lg = sess.run([total_loss, gs, logits]")),
+     "the loss `total_loss` is not a tensor computed from variables in this function"),
+    # the train op also run on its own: the no_op is not taken for it, and the norm of the
+    # clipped gradients is then fetched without a train op computing them
+    ((("    return train_op, global_norm\n", "    return train_op, global_norm, apply_op\n"),
+      ("train_op, global_norm = train(", "train_op, global_norm, apply_op = train("),
+      ("        tl, step, lg = sess.run(", "        sess.run(apply_op, {images: images_np, labels: labels_np})\n        tl, step, lg = sess.run(")),
+     "`grads_and_vars` (the compute_gradients result) is computed only inside its train step"),
+])
+def test_weight_decay_collection_and_train_helper_refusals(edits: tuple[tuple[str, str], ...], why: str) -> None:
+    out = assert_refused(edited(_CIFAR, edits), why)
+    # the weight-decay term stays in the collection TF1 reads: TF2130 does not take the helper
+    assert b"class Inference(" not in out
+
+
+def test_train_helper_statements_stand_at_its_call() -> None:
+    out = (EXPECTED_TF2 / "weight_decay_collections.py").read_text()
+    assert "def train(" not in out and "train(total_loss" not in out
+    # the optimizer where the call stood, before the step functions that use it
+    assert out.index("opt = tf.keras.optimizers.SGD(") < out.index("def train_step(") < out.index("for _ in range(15):")
+    # the no_op under control_dependencies names the train op: its run is the train step, and
+    # the clipped gradients' global norm fetched with it is returned by the step
+    assert "control_dependencies" not in out and "no_op" not in out
+    assert "tl, gn = [t.numpy() for t in train_step(images_np, labels_np)]" in out
+    assert "return total_loss, global_norm" in out

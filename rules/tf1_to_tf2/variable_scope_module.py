@@ -786,6 +786,11 @@ class VariableScopeModule(Rule):
         lines: list[cst.BaseStatement] = [_line(f"input_shape = {tf}.TensorShape(input_shape)")]
         tr = _Rename(plan, self, build=True)
         for s in plan.shape_stmts:
+            if id(s) in plan.shape_code:  # a computed tensor's static shape, from the input's
+                code, read = plan.shape_code[id(s)]
+                note = cst.EmptyLine(comment=cst.Comment(f"# the static shape TF1 read from `{read}`, from the input's"))
+                lines.append(_line(code).with_changes(leading_lines=[note]))
+                continue
             lines.append(self.captured[id(s)].visit(tr).with_changes(leading_lines=[]))  # type: ignore[arg-type]
         for c in vars_:
             call = self._updated_call(c)
