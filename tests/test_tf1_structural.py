@@ -2364,3 +2364,14 @@ def test_train_helper_statements_stand_at_its_call() -> None:
     assert "control_dependencies" not in out and "no_op" not in out
     assert "tl, gn = [t.numpy() for t in train_step(images_np, labels_np)]" in out
     assert "return total_loss, global_norm" in out
+
+
+def test_weight_decay_reads_left_to_a_suppressed_tf2120_keep_the_collection() -> None:
+    # TF2120 does not rewrite the file: TF2130 must not move the weight-decay term out of the
+    # collection the unconverted code still sums (it plans again without that, the shim)
+    src = _CIFAR.replace("        sess.run(tf.global_variables_initializer())\n",
+                         "        sess.run(tf.global_variables_initializer())  # migrate: ignore\n")
+    result, out = process_bytes(src.encode(), "t.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    assert not result.errors
+    assert b"class Inference(" not in out and b"regularizer=" not in out and b"get_collection('losses')" in out
+    assert any(f.rule_id == "TF2131" and "`inference`" in f.message for f in result.findings)

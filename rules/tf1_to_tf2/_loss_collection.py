@@ -150,7 +150,7 @@ def recognise(module: cst.Module, rest: Callable[[cst.BaseExpression], str | Non
 def convert(an: Analysis) -> None:
     """Plans the rewrite when TF2130 moved a weight-decay collection's terms into its
     objects' `losses` on the strength of `recognise` (Factory.converted_reads)."""
-    from rules.tf1_to_tf2._graph import Unsupported, only_small
+    from rules.tf1_to_tf2._graph import Unsupported
 
     mp = an.ctx.state.get("tf2130-plan")
     if mp is None or not an.models:
@@ -187,6 +187,8 @@ def convert(an: Analysis) -> None:
     if len(helper_calls) != 1:
         raise Unsupported(fn, f"`{fn.name.value}` (it sums the collection {key!r}) is called {len(helper_calls)} times; not converted")
     hcall = helper_calls[0]
+    if id(hcall) in an.model_nodes:
+        raise Unsupported(hcall, f"`{fn.name.value}` (it sums the collection {key!r}) is called in a model function; not converted")
     if any(a.star for a in hcall.args) or not isinstance(fn.params, cst.Parameters) or fn.params.star_kwarg is not None \
             or fn.params.kwonly_params or isinstance(fn.params.star_arg, cst.Param):
         raise Unsupported(hcall, f"`{fn.name.value}` has */** parameters or arguments; not converted")
@@ -225,7 +227,6 @@ def convert(an: Analysis) -> None:
         if isinstance(n, cst.Call) and id(n) in got.read_calls():
             an.allowed_refs.add(id(n.func))
     an.loss_collection = (got, users, hcall)  # type: ignore[attr-defined]
-    _ = only_small
 
 
 def check(an: Analysis) -> None:

@@ -24,8 +24,9 @@
   step like the caller's own, which is what TF2 code writes (one train step function built
   next to the variables it updates). The helper's definition and the call go. Only a helper
   whose parameters are passed under their own names and whose returned names are the
-  call's targets is taken (no renaming), defined before its caller, called once, with a
-  straight-line body that ends in the one return; anything else keeps the refusal.
+  call's targets is taken (no renaming), defined before its caller (a function that makes
+  the Session), called once, with a straight-line body that ends in the one return;
+  anything else keeps the refusal.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def _count(node: cst.CSTNode, name: str) -> int:
 def find_inlined(an: Analysis) -> None:
     """`an.inlined[id(call statement)]` = the helper whose statements stand there (see the
     module docstring); `plan.splice` / `plan.splice_fns` tell the rule to move them."""
-    from rules.tf1_to_tf2._graph import function_locals, only_small, optimizer_params
+    from rules.tf1_to_tf2._graph import SESSIONS, function_locals, only_small, optimizer_params
 
     module = an.module
     defs = {st.name.value: (i, st) for i, st in enumerate(module.body) if isinstance(st, cst.FunctionDef)}
@@ -104,6 +105,8 @@ def find_inlined(an: Analysis) -> None:
             counts[n.value] = counts.get(n.value, 0) + 1
     for ci, caller in enumerate(module.body):
         body = list(caller.body.body) if isinstance(caller, cst.FunctionDef) and isinstance(caller.body, cst.IndentedBlock) else []
+        if not any(isinstance(n, cst.Call) and an.call_rest(n) in SESSIONS for n in _nodes(caller)):
+            continue  # only into the function that runs the graph (its train ops are converted there)
         for st in body:
             small = only_small(st)
             call = small.value if isinstance(small, (cst.Assign, cst.Expr)) else None

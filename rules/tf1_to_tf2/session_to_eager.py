@@ -196,7 +196,18 @@ class SessionToEager(Rule):
     `opt.apply_gradients(f(gv))`: without `var_list` the tape lists only the variables the
     loss read (TF1 also listed the others, with None gradients), so a gradient list that
     is indexed or counted needs `var_list`. `gate_gradients=`, aggregation options, and
-    gradients used outside their train step are not converted. `tf.Variable`s (also those made
+    gradients used outside their train step are not converted, except a value computed
+    from them (`clip_by_global_norm`'s norm) fetched with the train op: the train step
+    returns it. `with tf.control_dependencies([train]): op = tf.no_op()` names the train op
+    (the block goes; a run of `op` is the train step). A helper that builds the optimizer
+    and the train op (the CIFAR-10 `train(total_loss, global_step)`), defined before the
+    function that makes the Session, called there once with variables of its parameters'
+    names and returning the names it is assigned to, has its statements put at its call
+    (the def goes). A weight-decay collection that TF2130 moved into its objects' `losses`
+    (`tf.add_to_collection('losses', ...)` in a loss helper that returns
+    `tf.add_n(tf.get_collection('losses'))`) becomes a list parameter of that helper
+    (`tf.add_n(regularization_losses + [xent])`, called with `obj.losses`), and
+    `len(tf.get_collection('losses'))` after the runs `len(obj.losses) + 1`. `tf.Variable`s (also those made
     by helper functions such as `weight_variable(shape)`) stay where they were built, so
     they are created once. Tensors computed only from constants stay where they are and
     are evaluated eagerly. Graph code that every function needs (3 statements or more)
