@@ -55,6 +55,15 @@ def test_spatial_sizes_match_tensorflow() -> None:
         assert got == [ref[0], ref[1] * ref[2] * ref[3]], (line, h, w, shapes["flat"], ref)
 
 
+def test_nested_calls_are_followed() -> None:
+    shapes = _follow([
+        "a = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, kernel, [1, 2, 2, 1], padding='VALID'), b))",
+        "flat = tf.reshape(tf.nn.avg_pool(a, ksize=[1, 2, 2, 1], strides=[1, 1, 1, 1], padding='SAME'), [x.get_shape()[0].value, -1])",
+    ])
+    assert shapes["a"] == ["input_shape[0]", "(input_shape[1] - 1) // 2", "(input_shape[2] - 1) // 2", "5"]
+    assert shapes["flat"] == ["input_shape[0]", "((input_shape[1] - 1) // 2) * ((input_shape[2] - 1) // 2) * 5"]
+
+
 def test_elementwise_ops_keep_the_shape_and_dimension_reads() -> None:
     shapes = _follow([
         "c = tf.nn.conv2d(x, kernel, [1, 1, 1, 1], padding='SAME')",

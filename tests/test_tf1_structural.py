@@ -844,6 +844,11 @@ def test_migrated_programs_reproduce_tf1_numbers(tmp_path: Path) -> None:
 # TensorFlow random op (one prints statistics of random draws instead of the draws), so
 # nothing is carried over. name -> tolerance (after training).
 FIXTURE_PROGRAMS: dict[str, float] = {
+    # the CIFAR-10 idioms with constant initial values: weight decay as regularizers of a
+    # TF2130 layer sized from a computed tensor's static shape (VALID conv, stride 2,
+    # avg_pool), the 'losses' collection summed by the loss helper and counted, a train
+    # helper inlined at its call (Adam, clip_by_value, global step, no_op naming the train op)
+    "session_weight_decay_train_helper": 1e-4,
     # Saver -> Checkpoint + CheckpointManager: the older of two kept checkpoints is
     # restored (weights, global step and Adam's slots) and training goes on from it
     "session_saver_checkpoint": 1e-4,

@@ -753,8 +753,8 @@ class Analysis:
             if self.metric_lines:
                 self.plan.summary += ("; tf.metrics streaming metrics become Keras metric objects created once "
                                       "(update_state where the update ops ran, result() where the values were fetched)")
-            _cf.graph_block_spacing(self)
             _train_helpers.move_inserts(self)
+            _cf.graph_block_spacing(self)
             if self.models:
                 # TF2130 replaces the model functions in its leave_Module: they must reach it
                 # unchanged (a statement inserted after one would end its hook chain)
@@ -3628,6 +3628,7 @@ class Analysis:
                     plan.dropped.append(c.func)
                     plan.call_builders[id(c)] = lambda upd, root=root: upd.with_changes(func=expr(f"{root}.random.set_seed"))
         # blank lines around removed statements
+        _train_helpers.move_inserts(self)  # before the spacing after inserted functions is planned
         self.blank_lines()
         # safety: always unsafe (a whole-program restructuring); say what to check
         plan.safety = Safety.UNSAFE

@@ -91,22 +91,28 @@ def shape_of(value: cst.BaseExpression, rest: Callable[[cst.BaseExpression], str
     r = rest(value.func)
     if r is None:
         return None
+
+    def of(node: cst.BaseExpression | None, rank: int | None = None) -> Shape | None:
+        """The shape of an argument: a followed local, a nested call of a followed op, or
+        the input where the op needs a 4-D one (`rank`)."""
+        if isinstance(node, cst.Name) and node.value == input_name:
+            return [f"input_shape[{i}]" for i in range(rank)] if rank is not None else None
+        got = shapes.get(node.value) if isinstance(node, cst.Name) else (
+            shape_of(node, rest, shapes, is_batch, input_name) if isinstance(node, cst.Call) else None)
+        return list(got) if got is not None and (rank is None or len(got) == rank) else None
     first = value.args[0].value if value.args and value.args[0].keyword is None else None
     if r in _SAME_SHAPE:
         if r == "nn.bias_add" and any(a.keyword is not None and a.keyword.value == "data_format" for a in value.args):
             return None
-        return list(shapes[first.value]) if isinstance(first, cst.Name) and first.value in shapes else None
+        return of(first)
     if r in _CONV or r in _POOL:
         params = _CONV.get(r) or _POOL[r]
         args = keyword_args(value, [*params, "data_format", "name"])
         if args is None or set(args) - {*params, "name"}:
             return None  # data_format, dilations, use_cudnn_on_gpu ... : not followed
         x = args.get(params[0])
-        if x is not None and isinstance(x.value, cst.Name) and x.value.value == input_name:
-            src = [f"input_shape[{i}]" for i in range(4)]  # the op takes a 4-D input (NHWC)
-        elif x is not None and isinstance(x.value, cst.Name) and x.value.value in shapes and len(shapes[x.value.value]) == 4:
-            src = shapes[x.value.value]
-        else:
+        src = of(x.value, 4) if x is not None else None  # the op takes a 4-D input (NHWC)
+        if src is None:
             return None
         strides = _ints(args["strides"].value if "strides" in args else None, 4)
         padding = _padding(args["padding"].value if "padding" in args else None)
@@ -131,9 +137,9 @@ def shape_of(value: cst.BaseExpression, rest: Callable[[cst.BaseExpression], str
         if args is None or "tensor" not in args or "shape" not in args:
             return None
         t, sh = args["tensor"].value, args["shape"].value
-        if not (isinstance(t, cst.Name) and t.value in shapes and isinstance(sh, (cst.List, cst.Tuple)) and len(sh.elements) == 2):
+        src = of(t)
+        if src is None or not (isinstance(sh, (cst.List, cst.Tuple)) and len(sh.elements) == 2):
             return None
-        src = shapes[t.value]
         a, b = (e.value for e in sh.elements)  # type: ignore[union-attr]
         if len(src) >= 2 and is_batch(a) and _int(b) is None and isinstance(b, cst.UnaryOperation) \
                 and isinstance(b.operator, cst.Minus) and _int(b.expression) == 1:
