@@ -19,7 +19,7 @@ def _rest(node: cst.BaseExpression) -> str | None:
 
 
 def _is_batch(e: cst.BaseExpression) -> bool:
-    return cst.Module([]).code_for_node(e) == "x.get_shape()[0].value"
+    return _static_shapes.dimension_read(e, {"x": ["input_shape[0]"]}) == "input_shape[0]"
 
 
 def _follow(lines: list[str]) -> dict[str, list[str]]:
@@ -55,6 +55,13 @@ def test_spatial_sizes_match_tensorflow() -> None:
         assert got == [ref[0], ref[1] * ref[2] * ref[3]], (line, h, w, shapes["flat"], ref)
 
 
+def test_real_cifar10_spelling_of_the_batch_size() -> None:
+    # cifar10.py: `tf.reshape(pool2, [images.get_shape().as_list()[0], -1])`
+    shapes = _follow(["p = tf.nn.max_pool(x, ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1], padding='SAME')",
+                      "flat = tf.reshape(p, [x.get_shape().as_list()[0], -1])"])
+    assert shapes["flat"] == ["input_shape[0]", "((input_shape[1] + 1) // 2) * ((input_shape[2] + 1) // 2) * input_shape[3]"]
+
+
 def test_nested_calls_are_followed() -> None:
     shapes = _follow([
         "a = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, kernel, [1, 2, 2, 1], padding='VALID'), b))",
@@ -73,7 +80,8 @@ def test_elementwise_ops_keep_the_shape_and_dimension_reads() -> None:
         "flat = tf.reshape(p, [x.get_shape()[0].value, -1])",
     ])
     assert shapes["flat"] == ["input_shape[0]", "((input_shape[1] + 1) // 2) * ((input_shape[2] + 1) // 2) * 5"]
-    for read in ("flat.get_shape()[1].value", "flat.get_shape()[1]", "flat.shape[1]", "int(flat.shape[1])"):
+    for read in ("flat.get_shape()[1].value", "flat.get_shape()[1]", "flat.shape[1]", "int(flat.shape[1])",
+                 "flat.get_shape().as_list()[1]", "flat.shape.as_list()[1]"):
         assert _static_shapes.dimension_read(cst.parse_expression(read), shapes) == shapes["flat"][1], read
     assert _static_shapes.dimension_read(cst.parse_expression("flat.get_shape()[2].value"), shapes) is None
 

@@ -2352,6 +2352,11 @@ _CIFAR = (TF1 / "weight_decay_collections.py").read_text()
       ("train_op, global_norm = train(", "train_op, global_norm, apply_op = train("),
       ("        tl, step, lg = sess.run(", "        sess.run(apply_op, {images: images_np, labels: labels_np})\n        tl, step, lg = sess.run(")),
      "`grads_and_vars` (the compute_gradients result) is computed only inside its train step"),
+    # the no_op feeds graph code: it is not taken for the train op
+    ((("    return train_op, global_norm\n", "    both = tf.group(train_op, tf.no_op())\n    return both, global_norm\n"),
+      ("train_op, global_norm = train(", "both, global_norm = train("),
+      ("sess.run([train_op, total_loss, global_norm]", "sess.run([both, total_loss, global_norm]")),
+     "a `tf.group` fetched together with other tensors"),
 ])
 def test_weight_decay_collection_and_train_helper_refusals(edits: tuple[tuple[str, str], ...], why: str) -> None:
     out = assert_refused(edited(_CIFAR, edits), why)

@@ -149,8 +149,9 @@ def shape_of(value: cst.BaseExpression, rest: Callable[[cst.BaseExpression], str
 
 
 def dimension_read(value: cst.BaseExpression, shapes: dict[str, Shape]) -> str | None:
-    """`x.get_shape()[i].value`, `x.get_shape()[i]`, `x.shape[i]`, `int(...)` of those, for a
-    local `x` whose shape is known: the expression of that dimension, else None."""
+    """`x.get_shape()[i].value`, `x.get_shape()[i]`, `x.shape[i]`, `x.get_shape().as_list()[i]`,
+    `int(...)` of those, for a local `x` whose shape is known: the expression of that
+    dimension, else None."""
     if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "int" \
             and len(value.args) == 1 and value.args[0].keyword is None:
         value = value.args[0].value
@@ -160,6 +161,8 @@ def dimension_read(value: cst.BaseExpression, shapes: dict[str, Shape]) -> str |
         return None
     i = _int(value.slice[0].slice.value)
     base = value.value
+    if isinstance(base, cst.Call) and not base.args and isinstance(base.func, cst.Attribute) and base.func.attr.value == "as_list":
+        base = base.func.value  # `x.get_shape().as_list()[i]`, `x.shape.as_list()[i]`
     if isinstance(base, cst.Call) and not base.args and isinstance(base.func, cst.Attribute) and base.func.attr.value == "get_shape":
         base = base.func.value
     elif isinstance(base, cst.Attribute) and base.attr.value == "shape":

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 def no_op_aliases(an: Analysis) -> None:
     """Blocks `with tf.control_dependencies([<train op>]): <name> = tf.no_op(...)` of a
     unit: `an.train_aliases[id(block stmt)]` = the train op's statement; the block goes."""
-    from rules.tf1_to_tf2._graph import TRAIN, only_small
+    from rules.tf1_to_tf2._graph import NOT_GRAPH, TRAIN, only_small
 
     for u in an.units.values():
         for s in u.stmts:
@@ -70,6 +70,9 @@ def no_op_aliases(an: Analysis) -> None:
                 continue
             if sum(_count(b, el.value) for b in u.body) != 2:
                 continue  # the train op is also fetched or used on its own: not only a dependency
+            alias = small.targets[0].target.value
+            if any(o is not s and alias in o.uses and o.kind not in NOT_GRAPH for o in u.stmts):
+                continue  # the no_op feeds graph code (a tf.group, a dependency): not only a name for runs
             an.train_aliases[id(s)] = train
             an.plan.remove.add(id(st))
             an.plan.dropped.append(st)
