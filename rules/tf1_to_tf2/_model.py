@@ -398,11 +398,15 @@ def _decay_factory(rule, fn: cst.FunctionDef, factories: dict[str, Factory], mod
     # reads that TF2120 converts (a loss helper's add_n, counts): not in the way, while
     # TF2120 runs in this pass and has not refused the file
     converted: set[int] = set()
+    withdrawn = False  # reads TF2120 would convert, but it does not rewrite this file
     ctx = getattr(rule, "ctx", None)
-    if ctx is not None and ctx.state.get(_loss_collection.ENABLED) and not ctx.state.get(_loss_collection.WITHDRAWN):
+    if ctx is not None and ctx.state.get(_loss_collection.ENABLED):
         got = _loss_collection.recognise(module, lambda f: rest_of(rule.qname(f)), key, set(factories) | {fn.name.value})
         if not isinstance(got, str):
-            converted = got.read_calls()
+            if ctx.state.get(_loss_collection.WITHDRAWN):
+                withdrawn = True
+            else:
+                converted = got.read_calls()
     for n in calls:
         if id(n) in converted:
             continue
@@ -424,7 +428,9 @@ def _decay_factory(rule, fn: cst.FunctionDef, factories: dict[str, Factory], mod
         return (f"it adds to the graph collection {key!r} (`tf.add_to_collection`), which the file reads "
                 f"({', '.join(dict.fromkeys(reads))}): TF2 has no collections; the weight-decay term would become a "
                 "regularizer of the layer's variable (in `layer.losses`), and those reads are not converted to add "
-                "`layer.losses` (sum `layer.losses` and the other terms where the collection is summed)")
+                "`layer.losses` (sum `layer.losses` and the other terms where the collection is summed)"
+                + ("; TF2120 converts these reads with the file's Session code, which it does not convert here (see "
+                   "its finding)" if withdrawn else ""))
     return Factory(fn.name.value, fn, params, factories[inner].device, inner=inner, key=key, decay_param=cond,
                    converted_reads=bool(converted))
 
