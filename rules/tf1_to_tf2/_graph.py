@@ -53,6 +53,8 @@ from rules.tf1_to_tf2 import _helper_summaries
 from rules.tf1_to_tf2 import _optimize_loss
 from rules.tf1_to_tf2 import _sparse_gradients
 from rules.tf1_to_tf2 import _training_flags
+from rules.tf1_to_tf2 import _loss_collection
+from rules.tf1_to_tf2 import _train_helpers
 from rules.tf1_to_tf2 import _v1_optimizers as v1opt
 from rules.tf1_to_tf2._common import expr, kwarg, rest_of, tf_root
 
@@ -356,6 +358,11 @@ class Plan:
     summary: str = ""
     remove: set[int] = field(default_factory=set)
     unwrap: set[int] = field(default_factory=set)
+    # a train helper's statements stand at its call (_train_helpers.py): call statement ->
+    # id of the helper's def; the defs (removed, their transformed bodies moved)
+    splice: dict[int, int] = field(default_factory=dict)
+    splice_fns: set[int] = field(default_factory=set)
+    splice_bodies: dict[int, list[cst.BaseStatement]] = field(default_factory=dict)
     stmt_builders: dict[int, Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]] = field(default_factory=dict)
     call_builders: dict[int, Callable[[cst.Call], cst.BaseExpression]] = field(default_factory=dict)
     # other expression nodes rewritten in place (an LSTM state's `.h` -> its Keras tensor, _rnn.py)
@@ -566,6 +573,8 @@ class Analysis:
         # its FuncPlan), the ids of their nodes (not analysed here: TF2130 rewrites them),
         # TF references the model idioms below make meaningful, and the update-ops idiom
         self.models: dict[str, object] = {}
+        self.train_aliases: dict[int, Stmt] = {}  # a no_op run after a train op -> that train op (_train_helpers.py)
+        self.inlined: dict[int, tuple] = {}  # a train helper's call statement -> (def, statements, return)
         self.model_nodes: set[int] = set()
         self.model_refused: dict[int, tuple[str, str]] = {}  # node id -> (function TF2130 refuses, why)
         self.allowed_refs: set[int] = set()
@@ -706,9 +715,11 @@ class Analysis:
             _introspection.check_graph_inspection(self, refs)
             _introspection.keras_weight_shapes(self)
             _optimize_loss.find(self, refs)
+            _loss_collection.convert(self)
             self.check_graph_only(refs)
             self.build_units()
             _helper_summaries.check_calls(self)
+            _train_helpers.no_op_aliases(self)
             variables.check_shapes()
             self.initializable_functions()
             self.find_sessions()
@@ -719,6 +730,7 @@ class Analysis:
             self.check_savers()
             self.check_schedules()
             self.build_variants()
+            _loss_collection.check(self)
             _introspection.check_all_read(self)
             _introspection.check_update_counts(self)
             self.check_model_calls()
@@ -743,6 +755,7 @@ class Analysis:
             if self.metric_lines:
                 self.plan.summary += ("; tf.metrics streaming metrics become Keras metric objects created once "
                                       "(update_state where the update ops ran, result() where the values were fetched)")
+            _train_helpers.move_inserts(self)
             _cf.graph_block_spacing(self)
             if self.models:
                 # TF2130 replaces the model functions in its leave_Module: they must reach it
@@ -882,18 +895,24 @@ class Analysis:
 
     # units -------------------------------------------------------------------------------
     def build_units(self) -> None:
+        _train_helpers.find_inlined(self)
         mod = Unit("<module>", self.module, self.flat(list(self.module.body)))
         mod.locals = set(self.ctx.aliases.bindings) | bound_in(self.module)
         self.module_unit = mod
         self.units["<module>"] = mod
         for stmt in self.module.body:
-            if isinstance(stmt, cst.FunctionDef) and stmt.name.value in self.models:
-                continue  # TF2130 makes it a Keras layer; its calls are calls of that object
+            if isinstance(stmt, cst.FunctionDef) and (stmt.name.value in self.models or id(stmt) in self.model_nodes):
+                continue  # TF2130 makes it a Keras layer (or inlines the variable helper); its calls are calls of that object
+            if isinstance(stmt, cst.FunctionDef) and id(stmt) in self.plan.splice_fns:
+                continue  # a train helper: its statements are its caller's (_train_helpers.py)
             if isinstance(stmt, cst.FunctionDef):
                 self.functions[stmt.name.value] = stmt
                 body = self.flat(list(stmt.body.body) if isinstance(stmt.body, cst.IndentedBlock) else [])
                 u = Unit(stmt.name.value, stmt, body)
                 u.locals = function_locals(stmt)
+                for st in stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else []:
+                    if id(st) in self.inlined:
+                        u.locals |= function_locals(self.inlined[id(st)][0])
                 self.units[stmt.name.value] = u
             elif isinstance(stmt, cst.ClassDef):
                 for node, r in self.tf_refs(stmt):
@@ -1705,6 +1724,8 @@ class Analysis:
                 self.plan.unwrap.add(id(st))
                 self.plan.dropped.append(st.items[0])
                 out.extend(self.flat(list(st.body.body)))  # type: ignore[arg-type]
+            elif id(st) in self.inlined:  # a train helper's statements, at its call (_train_helpers.py)
+                out.extend(self.flat(list(self.inlined[id(st)][1])))
             elif id(st) in self.metric_lines:  # the line stays (the metric object); update and result move
                 ml = self.metric_lines[id(st)]
                 for extra in (ml.update_line, ml.value_line):  # type: ignore[attr-defined]
@@ -2813,6 +2834,8 @@ class Analysis:
             g = self.graph_kind(u, node.value, top if u.is_module or node.value in u.locals else 10**9)
             if g is None:
                 raise Unsupported(node, f"fetch `{node.value}` is not a tensor built in this file")
+            if id(g) in self.train_aliases:  # `with tf.control_dependencies([train]): op = tf.no_op()`
+                return "train", self.train_aliases[id(g)]
             if g.kind == T:
                 if isinstance(g.value, (cst.List, cst.Tuple, cst.Dict)) or self.call_rest(g.value) in LIST_RESULTS:
                     raise Unsupported(node, f"fetch `{node.value}` is a list of tensors; not converted")
@@ -2956,7 +2979,10 @@ class Analysis:
                 targets = [None] * len(nodes)
             rets = [(cst.Name(loss_name), tr.loss) if k == "train" else (n, s) for n, (k, s), t in zip(nodes, leaves, targets)
                     if k != "summary" and s is not group and not (k == "train" and isinstance(t, cst.Name) and t.value == "_")]
-        needed = [s for _, s in rets if s is not None and s.kind == T and not s.static]
+        # a value computed from the gradients (clip_by_global_norm's norm) fetched with its
+        # train op: the train step computes it after the tape and returns it
+        post = {id(m) for m in tr.post} if tr is not None else set()
+        needed = [s for _, s in rets if s is not None and s.kind == T and not s.static and id(s) not in post]
         if tr is not None:
             needed.append(tr.loss)
             needed.extend(self.pair_needs(gu, tr))
@@ -3456,7 +3482,7 @@ class Analysis:
                                                       "of model functions that use variable_scope/get_variable/tf.layers); not converted")
                     raise Unsupported(s.node, f"placeholder `{s.defines[0]}` is never fed to a run; not converted")
                 if s.kind == T and not s.static and id(s) not in on_gradients and id(s) not in self.lr_members \
-                        and not any(s in v.members for v in self.variants):
+                        and id(s) not in self.train_aliases and not any(s in v.members for v in self.variants):
                     # dropping it silently would lose code: only tensors that some run needs
                     raise Unsupported(s.node, f"`{', '.join(s.defines)}` is built but never run; not converted")
                 if s.kind == ITER and id(s.node) in self.init_iter_stmts:
@@ -3630,6 +3656,7 @@ class Analysis:
                     plan.dropped.append(c.func)
                     plan.call_builders[id(c)] = lambda upd, root=root: upd.with_changes(func=expr(f"{root}.random.set_seed"))
         # blank lines around removed statements
+        _train_helpers.move_inserts(self)  # before the spacing after inserted functions is planned
         self.blank_lines()
         # safety: always unsafe (a whole-program restructuring); say what to check
         plan.safety = Safety.UNSAFE
@@ -4618,4 +4645,6 @@ def plan_for(ctx: FileContext) -> Plan:
         plan = an.run()
         plan.analysis = an  # type: ignore[attr-defined]
         ctx.state[STATE_KEY] = plan
+    if not plan.active:
+        _loss_collection.withdraw(ctx)  # TF2130 must not count on converted collection reads
     return plan

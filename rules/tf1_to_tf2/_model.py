@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 import libcst.helpers
 
+from rules.tf1_to_tf2 import _loss_collection, _static_shapes
 from rules.tf1_to_tf2._common import keyword_args, rest_of
 
 # tf.layers function -> (Keras class, TF1 parameters after `inputs`, Keras positional
@@ -200,6 +201,9 @@ class FuncPlan:
     obsolete: list[cst.CSTNode] = field(default_factory=list)  # nodes whose other findings go
     var_stmts: set[int] = field(default_factory=set)  # id() of original statements moved to build
     shape_stmts: list[cst.SimpleStatementLine] = field(default_factory=list)  # copied into build
+    # ... of them, those written anew in build: `dim = <expression of input_shape>` for a read of
+    # a computed tensor's static shape (_static_shapes.py)
+    shape_code: dict[int, tuple[str, str]] = field(default_factory=dict)  # -> (code, the tensor read)
     names: dict[str, str] = field(default_factory=dict)  # TF1 name -> Keras path under the layer
     docstring: cst.SimpleStatementLine | None = None
     external: list[cst.Call] = field(default_factory=list)  # call sites outside planned functions
@@ -226,6 +230,8 @@ class Factory:
     inner: str | None = None
     key: str | None = None
     decay_param: str | None = None
+    # the file reads the collection in the way TF2120 converts (_loss_collection.py)
+    converted_reads: bool = False
 
 
 def decay_parts(fn: cst.FunctionDef) -> tuple[cst.Call, str, cst.BaseExpression, cst.Call, str | None] | None:
@@ -391,7 +397,21 @@ def _decay_factory(rule, fn: cst.FunctionDef, factories: dict[str, Factory], mod
             calls.append(n)
 
     module.visit(_Calls())  # in source order
+    # reads that TF2120 converts (a loss helper's add_n, counts): not in the way, while
+    # TF2120 runs in this pass and has not refused the file
+    converted: set[int] = set()
+    withdrawn = False  # reads TF2120 would convert, but it does not rewrite this file
+    ctx = getattr(rule, "ctx", None)
+    if ctx is not None and ctx.state.get(_loss_collection.ENABLED):
+        got = _loss_collection.recognise(module, lambda f: rest_of(rule.qname(f)), key, set(factories) | {fn.name.value})
+        if not isinstance(got, str):
+            if ctx.state.get(_loss_collection.WITHDRAWN):
+                withdrawn = True
+            else:
+                converted = got.read_calls()
     for n in calls:
+        if id(n) in converted:
+            continue
         r = rest_of(rule.qname(n.func))
         if r not in COLLECTION_READS:
             continue
@@ -410,8 +430,11 @@ def _decay_factory(rule, fn: cst.FunctionDef, factories: dict[str, Factory], mod
         return (f"it adds to the graph collection {key!r} (`tf.add_to_collection`), which the file reads "
                 f"({', '.join(dict.fromkeys(reads))}): TF2 has no collections; the weight-decay term would become a "
                 "regularizer of the layer's variable (in `layer.losses`), and those reads are not converted to add "
-                "`layer.losses` (sum `layer.losses` and the other terms where the collection is summed)")
-    return Factory(fn.name.value, fn, params, factories[inner].device, inner=inner, key=key, decay_param=cond)
+                "`layer.losses` (sum `layer.losses` and the other terms where the collection is summed)"
+                + ("; TF2120 converts these reads with the file's Session code, which it does not convert here (see "
+                   "its finding)" if withdrawn else ""))
+    return Factory(fn.name.value, fn, params, factories[inner].device, inner=inner, key=key, decay_param=cond,
+                   converted_reads=bool(converted))
 
 
 def inline_decay_factory(fn: cst.FunctionDef, params: list[str], inner_fn: cst.FunctionDef, inner_params: list[str],
@@ -553,6 +576,7 @@ class _Analyzer:
         self.attrs: set[str] = set()
         self.sub_shared: dict[tuple[str, str, str], Creator] = {}
         self.static_reads: dict[str, str] = {}  # local -> the computed tensor whose static shape it reads
+        self.sym_shapes: dict[str, list[str]] = {}  # local -> its static shape from the input's (_static_shapes.py)
         obj_with: cst.With | None = None
         if len(withs) == 1 and all(not self._creates(s) for s in body if s is not withs[0]):
             obj_with = withs[0]
@@ -891,9 +915,32 @@ class _Analyzer:
                 if creators == 0 and self._shape_only(value, shape_locals):
                     shape_locals[target] = stmt
                 read = _static_shape_of(value)
-                if read is not None and read != self.plan.input and read in self.locals:
+                dim = self._followed_shapes(target, value, creators) if len(stmt.body) == 1 else None
+                if dim is not None:
+                    # the static shape of a computed tensor, written from the input's in build
+                    shape_locals[target] = stmt
+                    self.plan.shape_code[id(stmt)] = (f"{target} = {dim}", read or "")
+                elif read is not None and read != self.plan.input and read in self.locals:
                     self.static_reads[target] = read
                 self.locals.add(target)
+
+    def _followed_shapes(self, target: str, value: cst.BaseExpression, creators: int) -> str | None:
+        """Follows static shapes from the input's (_static_shapes.py): records the shape of
+        `target` when `value` is a supported op; returns the expression of a dimension when
+        `value` reads one of a followed tensor."""
+        self.sym_shapes.pop(target, None)
+        if creators:
+            return None
+        inp = self.plan.input
+
+        def is_batch(e: cst.BaseExpression) -> bool:
+            return _static_shapes.dimension_read(e, {inp: ["input_shape[0]"]}) == "input_shape[0]"
+
+        got = _static_shapes.shape_of(value, self.rest, self.sym_shapes, is_batch, inp)
+        if got is not None:
+            self.sym_shapes[target] = got
+            return None
+        return _static_shapes.dimension_read(value, {k: v for k, v in self.sym_shapes.items() if k != inp})
 
     def _decay_call(self, stmt, assign: cst.Assign, value: cst.Call, fac: Factory, scope, shape_locals) -> None:
         """`w = _variable_with_weight_decay('weights', shape, stddev=..., wd=0.004)`: the
@@ -1261,6 +1308,11 @@ class _Analyzer:
             elif k != "name":
                 self._static(a.value, f"the `{k}=` of tf.get_variable('{vname}')")
         local = assign.targets[0].target.value  # type: ignore[attr-defined]
+        shape = args["shape"].value if "shape" in args else None
+        if isinstance(shape, (cst.List, cst.Tuple)) and all(isinstance(e, cst.Element) and isinstance(e.value, cst.Integer) for e in shape.elements):
+            self.sym_shapes[local] = [e.value.value for e in shape.elements]  # type: ignore[attr-defined]
+        else:
+            self.sym_shapes.pop(local, None)
         # a local may name one variable after another (`biases` in each scope of the CIFAR-10
         # model): the call reads the attribute of the variable bound last (flow-sensitive)
         rebound = local in self.var_locals

@@ -6,6 +6,7 @@ import libcst as cst
 
 from migrate.result import Category, Safety
 from migrate.rule import Invalid, Rule, Valid
+from rules.tf1_to_tf2 import _loss_collection
 from rules.tf1_to_tf2 import _v1_optimizers as v1opt
 from rules.tf1_to_tf2._common import tf_root
 from rules.tf1_to_tf2._graph import (
@@ -195,7 +196,18 @@ class SessionToEager(Rule):
     `opt.apply_gradients(f(gv))`: without `var_list` the tape lists only the variables the
     loss read (TF1 also listed the others, with None gradients), so a gradient list that
     is indexed or counted needs `var_list`. `gate_gradients=`, aggregation options, and
-    gradients used outside their train step are not converted. `tf.Variable`s (also those made
+    gradients used outside their train step are not converted, except a value computed
+    from them (`clip_by_global_norm`'s norm) fetched with the train op: the train step
+    returns it. `with tf.control_dependencies([train]): op = tf.no_op()` names the train op
+    (the block goes; a run of `op` is the train step). A helper that builds the optimizer
+    and the train op (the CIFAR-10 `train(total_loss, global_step)`), defined before the
+    function that makes the Session, called there once with variables of its parameters'
+    names and returning the names it is assigned to, has its statements put at its call
+    (the def goes). A weight-decay collection that TF2130 moved into its objects' `losses`
+    (`tf.add_to_collection('losses', ...)` in a loss helper that returns
+    `tf.add_n(tf.get_collection('losses'))`) becomes a list parameter of that helper
+    (`tf.add_n(regularization_losses + [xent])`, called with `obj.losses`), and
+    `len(tf.get_collection('losses'))` after the runs `len(obj.losses) + 1`. `tf.Variable`s (also those made
     by helper functions such as `weight_variable(shape)`) stay where they were built, so
     they are created once. Tensors computed only from constants stay where they are and
     are evaluated eagerly. Graph code that every function needs (3 statements or more)
@@ -413,6 +425,8 @@ class SessionToEager(Rule):
     def __init__(self, ctx) -> None:  # type: ignore[no-untyped-def]
         super().__init__(ctx)
         self.plan: Plan | None = None
+        # TF2130 may leave a weight-decay collection's reads to this rule (_loss_collection.py)
+        ctx.state[_loss_collection.ENABLED] = True
 
     @property
     def SCOPE(self) -> str | None:  # type: ignore[override]
@@ -507,8 +521,12 @@ class SessionToEager(Rule):
         oid = id(original_node)
         if oid in plan.capture:
             plan.captured[oid] = updated_node
-        if oid in plan.remove:
-            out: list[cst.BaseStatement] = []
+        if oid in plan.splice:  # a train helper's call: its statements, transformed (_train_helpers.py)
+            out: list[cst.BaseStatement] = list(plan.splice_bodies.pop(plan.splice[oid]))
+            if out:
+                out[0] = out[0].with_changes(leading_lines=list(updated_node.leading_lines))
+        elif oid in plan.remove:
+            out = []
         elif oid in plan.stmt_builders:
             out = plan.stmt_builders[oid](updated_node)
         else:
@@ -581,7 +599,19 @@ class SessionToEager(Rule):
             out = [updated_node]
         return self._finish(original_node, out)
 
-    leave_For = leave_While = leave_If = leave_Try = leave_FunctionDef = leave_ClassDef = _compound  # type: ignore[assignment]
+    leave_For = leave_While = leave_If = leave_Try = leave_ClassDef = _compound  # type: ignore[assignment]
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef):  # type: ignore[no-untyped-def]
+        if self._on() and self.plan is not None and id(original_node) in self.plan.splice_fns:
+            # a train helper: its statements move to its call (defined before it), the def goes
+            body = updated_node.body
+            stmts = list(body.body) if isinstance(body, cst.IndentedBlock) else []
+            if len(stmts) == 1 and isinstance(stmts[0], cst.SimpleStatementLine) and len(stmts[0].body) == 1 \
+                    and isinstance(stmts[0].body[0], cst.Pass):
+                stmts = []
+            self.plan.splice_bodies[id(original_node)] = stmts
+            return cst.RemovalSentinel.REMOVE
+        return self._compound(original_node, updated_node)
 
     def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
         if self._on() and not updated_node.body:

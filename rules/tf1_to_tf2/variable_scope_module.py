@@ -8,7 +8,7 @@ import libcst as cst
 
 from migrate.result import Category, Safety
 from migrate.rule import Invalid, Rule, Valid
-from rules.tf1_to_tf2 import _fused_batch_norm
+from rules.tf1_to_tf2 import _fused_batch_norm, _loss_collection
 from rules.tf1_to_tf2._common import expr, fix_commas, keyword_args, kwarg, rest_of, take_positionals, tf_root
 from rules.tf1_to_tf2._model import (
     GET_VARIABLE_PARAMS,
@@ -281,7 +281,14 @@ class VariableScopeModule(Rule):
     call's `wd` put in; none when the call passes `wd=None`), so Keras keeps it in
     `layer.losses`; only when nothing in the file reads a collection that could hold it
     (`tf.get_collection` of that key, `tf.losses.get_total_loss` & co.): such reads would
-    miss the term, and the helper is refused naming them. `name=scope.name` arguments of a
+    miss the term, and the helper is refused naming them, unless TF2120 rewrites them in the
+    same run (one loss helper that adds its term and returns `tf.add_n` of the collection,
+    and `len(...)` counts of it: see TF2120). A variable shape read from the static shape
+    of a tensor computed in the function (`dim = reshape.get_shape()[1].value` after
+    conv2d / max_pool / avg_pool with literal strides and padding, elementwise ops and a
+    `[batch, -1]` reshape) is written in `build` from the input's shape (`dim =
+    ((input_shape[1] + 1) // 2) * ((input_shape[2] + 1) // 2) * 64`); other static-shape
+    reads are refused naming the tensor. `name=scope.name` arguments of a
     `with tf.variable_scope(...) as scope:` (op names) go with the scope. A parameter only computed with (no build argument, no default) that a
     call outside restructured code passes a computed value (a multi-tower `tower_loss(x,
     y)` given `y_splits[i]`) becomes a second argument of `call`; calls under `with
@@ -382,6 +389,14 @@ class VariableScopeModule(Rule):
         return None if getattr(self, "on", False) else "names"
 
     def visit_Module(self, node: cst.Module) -> None:
+        if self.ctx.state.get(_loss_collection.ENABLED):
+            # TF2120 decides first whether it converts a weight-decay collection's reads; when
+            # it does not rewrite the file, plan without counting on them (_loss_collection.py)
+            from rules.tf1_to_tf2._graph import plan_for
+
+            plan = plan_for(self.ctx)
+            if not (plan.active and getattr(plan, "apply", False)):
+                _loss_collection.withdraw(self.ctx)
         self.mp = model_plans(self)
         self.on = bool(self.mp.plans)
         self.withs: set[int] = set()
@@ -846,6 +861,11 @@ class VariableScopeModule(Rule):
         lines: list[cst.BaseStatement] = [_line(f"input_shape = {tf}.TensorShape(input_shape)")]
         tr = _Rename(plan, self, build=True)
         for s in plan.shape_stmts:
+            if id(s) in plan.shape_code:  # a computed tensor's static shape, from the input's
+                code, read = plan.shape_code[id(s)]
+                note = cst.EmptyLine(comment=cst.Comment(f"# the static shape TF1 read from `{read}`, from the input's"))
+                lines.append(_line(code).with_changes(leading_lines=[note]))
+                continue
             lines.append(self.captured[id(s)].visit(tr).with_changes(leading_lines=[]))  # type: ignore[arg-type]
         for c in vars_:
             call = self._updated_call(c)
