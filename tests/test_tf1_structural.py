@@ -50,9 +50,10 @@ What is compared, honestly:
   the Keras layers' own initial biases (unit_forget_bias, the GRU's Constant initializer)
   are TF1's mapped ones exactly. tests/test_tf1_rnn.py proves the three RNN fixtures with
   this harness, among them rnn_lstm_state_fetch, lstm_dynamic_rnn in straight-line code
-  (same TF1 numbers). No PROVEN corpus program has an RNN yet: lstm_dynamic_rnn builds its
-  graph in a function returning a dict of tensors (not converted: see NOT_CONVERTED) and
-  gru_multi_cell_static uses GRU/MultiRNNCell/static_rnn and feeds its initial state.
+  (same TF1 numbers). The PROVEN corpus program lstm_dynamic_rnn builds its graph in a
+  function returning a dict of tensors, written into main by TF2120's preparation
+  (rules/tf1_to_tf2/_builders.py); gru_multi_cell_static (GRU/MultiRNNCell/static_rnn, its
+  initial state fed) is not converted.
 
 Tolerances: 1e-5 for values computed without training, 1e-4 after training steps.
 """
@@ -146,6 +147,12 @@ PROVEN: dict[str, tuple[float, bool, bool]] = {
     # of tf.trainable_variables() -> each object's trainable_variables after one trace,
     # moved after the functions; each Keras Adam's var_list -> its object's variables
     "gan_two_optimizers": (1e-4, True, True),
+    # its graph is built in build_graph() (an explicit tf.Graph, a BasicLSTMCell unrolled
+    # by dynamic_rnn) returning a dict of tensors that main() runs: TF2120's preparation
+    # (_builders.py) writes the body into main (m['loss'] -> loss, main's own `loss`,
+    # `logits`, `state` -> loss_value...), the whole LSTMStateTuple fetched and read as
+    # `.h` -> its h fetched; the LSTM's TF1 weights are carried through the layout map
+    "lstm_dynamic_rnn": (1e-4, True, True),
 }
 # The only tf.compat.v1 names a PROVEN program may keep: TF1 optimizers that no Keras
 # optimizer reproduces and no class of _v1_optimizers.py writes out (the proximal ones),
@@ -207,11 +214,6 @@ NOT_CONVERTED = {
     # a helper that merge_all collects and merge([...]) does not, and nested name_scope
     # blocks mixing a variable with summaries (not moved into the tf.functions)
     "summaries_events": "summary_iterator",
-    # its LSTM is built in build_graph(), a function returning a dict of tensors that main()
-    # runs (the same program in straight-line code converts and is proven:
-    # tests/fixtures/tf1_to_tf2/rnn_lstm_state_fetch, test_tf1_rnn.py), and its final
-    # LSTMStateTuple is returned whole (the reason names both)
-    "lstm_dynamic_rnn": "`main()` runs the tensors it returns (write the body of `build_graph()`",
     # MultiRNNCell of GRUCells unrolled by static_rnn, its zero_state fetched and fed back:
     # the reason says what to write for each
     "gru_multi_cell_static": "`cell` is a MultiRNNCell of tf.nn.rnn_cell.GRUCell (one tf.keras.layers.GRU(reset_after=False)",

@@ -117,7 +117,9 @@ def rewrite_source(data: bytes, path: str, opts: Options) -> tuple[bytes, list[F
     except cst.ParserSyntaxError as exc:
         raise RewriteError(_parse_error(path, text, exc)) from exc
     try:
-        result = run_pass(module, path=path, source_text=text, pack=pack, rules=rules, unsafe_fixes=opts.unsafe_fixes)
+        result = _prepared_pass(text, path, pack, rules, opts)
+        if result is None:
+            result = run_pass(module, path=path, source_text=text, pack=pack, rules=rules, unsafe_fixes=opts.unsafe_fixes)
     except SkipFile:
         raise
     except Exception as exc:  # a rule crashed: record it, never lose the file
@@ -140,6 +142,26 @@ def rewrite_source(data: bytes, path: str, opts: Options) -> tuple[bytes, list[F
                     FileError(path, "verify", "internal error: a second run would change the output again (not idempotent); file left unchanged")
                 )
     return new, result.findings
+
+
+def _prepared_pass(text: str, path: str, pack: Pack, rules: tuple[type[Rule], ...], opts: Options):  # type: ignore[no-untyped-def]
+    """The pass over the pack's prepared text (``Pack.prepare``), when the pack accepts its
+    findings; the findings' lines are those of the original text. None: the pass over the
+    file as it is decides."""
+    if pack.prepare is None or not opts.unsafe_fixes:
+        return None
+    prepared = pack.prepare(text)
+    if prepared is None:
+        return None
+    result = run_pass(parse_unvalidated(prepared.text.encode("utf-8")), path=path, source_text=prepared.text, pack=pack,
+                      rules=rules, unsafe_fixes=opts.unsafe_fixes)
+    if not prepared.accept(result.findings):
+        return None
+    for i, f in enumerate(result.findings):
+        start, end = f.range.start, f.range.end
+        result.findings[i] = replace(f, range=replace(f.range, start=replace(start, line=prepared.line(start.line)),
+                                                      end=replace(end, line=prepared.line(end.line))))
+    return result
 
 
 def _verify_parses(new: bytes, old: bytes, path: str) -> None:

@@ -66,8 +66,14 @@ generated function returns the Keras tensor (`return loss, state_h`; the
 a helper function shared by several runs returns the layer's h and c where TF1's code read
 the state later (``an.rnn_state_names``).
 
+Statements in an opened `with g.as_default():` of an explicit graph (_control_flow's
+graph idiom) are straight-line code too. A graph-building function returning a dict of
+tensors that one other function runs is written into that function first, and an LSTM state
+fetched whole then fetches the parts read (TF2120's preparation, _builders.py).
+
 Two refusals say what a person must write (``builder_details``, ``static_details``): a
-dynamic_rnn in a graph-building function that runs no session names the functions that run
+dynamic_rnn in a graph-building function that runs no session (and that the preparation did
+not write into its caller) names the functions that run
 the tensors it returns (the straight-line form converts) and an LSTM state returned whole;
 a static_rnn names its per-step input list (one layer call over the [batch, time, features]
 tensor), a MultiRNNCell's cells (one Keras layer per cell) and a zero_state initial state
@@ -189,6 +195,7 @@ class RnnCells:
                                       + self.builder_details(fn, call))
                 continue
             made: list[RnnLine] = []
+            body = _opened(an, body)
             for i, stmt in enumerate(body):
                 if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
                     continue
@@ -593,6 +600,16 @@ class RnnCells:
                             raise Unsupported(n, f"an argument of `tf.{rl.cell_kind}` reads the graph object "
                                                  f"`{n.value}` ({g.kind}); the layer object is created once")
             plan.stmt_builders[id(rl.cell_line)] = self.creation_builder(rl)
+
+
+def _opened(an: Analysis, body: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    """The statements of an opened `with g.as_default():` (the explicit graph that
+    _control_flow.graph_idiom removes) are straight-line code too."""
+    out: list[cst.BaseStatement] = []
+    for st in body:
+        out += list(st.body.body) if id(st) in an.update_withs and isinstance(st, cst.With) \
+            and isinstance(st.body, cst.IndentedBlock) else [st]
+    return out
 
 
 def only_target(line: cst.SimpleStatementLine) -> cst.BaseExpression:

@@ -1,0 +1,501 @@
+"""TF2120's preparation: a graph-building function whose tensors another function runs.
+
+Not a rule module. ``prepare`` (the pack's ``Pack.prepare`` hook, called by
+migrate/engine/process.py with --unsafe-fixes) rewrites TF1 source into equivalent TF1
+source that TF2120 converts; the engine keeps the prepared rewrite only when TF2120
+converted the prepared file (``accept``), and otherwise runs on the file as it is.
+
+1. A module-level graph-building function run by one other function
+
+       def build_graph():
+           graph = tf.Graph()
+           with graph.as_default():
+               ...
+               loss = ...
+           return graph, dict(inputs=inputs, loss=loss, state=state)
+
+       def main():
+           graph, m = build_graph()
+           with tf.Session(graph=graph) as sess:
+               loss = sess.run(m['loss'], feed_dict={m['inputs']: x})
+
+   is written into its caller in place of the call (TF1 evaluates the body there, with the
+   same effects in the same order): `m['loss']` becomes `loss`, a returned name bound to
+   another caller name is that name, and the caller's locals that the body also uses are
+   renamed first (`loss` -> `loss_value`: TF1 rebinding a name of a tensor to its fetched
+   value is fine, the converted functions need the tensor's name). TF2120 then converts the
+   straight-line form (layers and tf.Variables created once, tf.functions for the runs).
+   Conditions: the builder takes no parameters, has no decorator, returns once at its end
+   a tuple of names and at most one dict of names (`dict(k=v)` / `{'k': v}`), binds no
+   global/nonlocal; it is called once in the module, as the statement `a, m = f()` (or
+   `m = f()`) of a module-level function, whose `m` is read only as `m['<key>']` on one line.
+   Both functions are at module level, so the body keeps its indentation.
+
+2. A final LSTM state fetched whole, `l, st = sess.run([loss, state])`, whose fetched value
+   is read only as `st.h` / `st.c` / `st[1]` / `st[0]`, fetches the parts read instead:
+   `l, st_h = sess.run([loss, state.h])` (`sess.run` of a tuple is the tuple of the runs of
+   its parts). _rnn.py converts parts of the state fetched as they are.
+
+Both edits keep every line where it was but those of the builder's body; ``Prepared.line``
+maps the prepared file's lines back to the original ones (for the findings' positions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from migrate.result import Finding, Status
+
+NOT_CONVERTED = "TF1 Session code not converted"
+
+
+@dataclass
+class Prepared:
+    text: str
+    origin: list[int]  # prepared line (0-based) -> original line (1-based)
+
+    def line(self, line: int) -> int:
+        return self.origin[line - 1] if 0 < line <= len(self.origin) else line
+
+    def accept(self, findings: list[Finding]) -> bool:
+        """TF2120 converted the prepared file."""
+        return any(f.rule_id == "TF2120" and f.status is Status.APPLIED and not f.message.startswith(NOT_CONVERTED)
+                   for f in findings)
+
+
+def prepare(text: str) -> Prepared | None:
+    if "Session" not in text:
+        return None
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError:
+        return None
+    out = _inline_builder(module, text)
+    if out is not None:
+        text, origin = out
+        module = cst.parse_module(text)
+    else:
+        origin = list(range(1, len(text.splitlines()) + 1))
+    split = _split_state_fetches(module)
+    if split is None and out is None:
+        return None
+    if split is not None:
+        text = split.code
+    return Prepared(text, origin)
+
+
+# names -------------------------------------------------------------------------------------
+def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(n.children))
+
+
+def _plain_names(node: cst.CSTNode) -> Iterator[cst.Name]:
+    """Names that are variables (not attribute names, keywords, import names)."""
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (cst.Import, cst.ImportFrom)):
+            continue
+        if isinstance(n, cst.Name):
+            yield n
+            continue
+        if isinstance(n, cst.Attribute):
+            stack.append(n.value)
+            continue
+        if isinstance(n, cst.Arg):
+            stack.append(n.value)
+            continue
+        stack.extend(n.children)
+
+
+def _bound(node: cst.CSTNode) -> set[str]:
+    """Names bound anywhere in `node` (assignments, loops, with/except targets, parameters,
+    comprehension targets, nested definitions, imports)."""
+    out: set[str] = set()
+    for n in _walk(node):
+        targets: list[cst.CSTNode] = []
+        if isinstance(n, cst.AssignTarget):
+            targets.append(n.target)
+        elif isinstance(n, (cst.AugAssign, cst.AnnAssign, cst.NamedExpr, cst.For, cst.CompFor)):
+            targets.append(n.target)
+        elif isinstance(n, cst.AsName):
+            targets.append(n.name)
+        elif isinstance(n, cst.Param):
+            targets.append(n.name)
+        elif isinstance(n, (cst.FunctionDef, cst.ClassDef)):
+            out.add(n.name.value)
+        elif isinstance(n, cst.ImportAlias):
+            out.add(n.asname.name.value if n.asname is not None and isinstance(n.asname.name, cst.Name)  # type: ignore[union-attr]
+                    else cst.helpers.get_full_name_for_node(n.name).split(".")[0])  # type: ignore[union-attr]
+        for t in targets:
+            out |= {m.value for m in _plain_names(t)}
+    return out
+
+
+def _fresh(name: str, taken: set[str]) -> str:
+    new = f"{name}_value"
+    i = 2
+    while new in taken:
+        new = f"{name}_value{i}"
+        i += 1
+    taken.add(new)
+    return new
+
+
+def _only(line: cst.BaseStatement) -> cst.BaseSmallStatement | None:
+    return line.body[0] if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 else None
+
+
+def _key(sub: cst.Subscript) -> str | None:
+    if len(sub.slice) != 1 or not isinstance(sub.slice[0].slice, cst.Index):
+        return None
+    v = sub.slice[0].slice.value
+    if isinstance(v, cst.SimpleString) and v.prefix == "":
+        s = v.evaluated_value
+        return s if isinstance(s, str) else None
+    return None
+
+
+def _returned(ret: cst.BaseExpression) -> list[str | dict[str, str]] | None:
+    """`graph, dict(k=v, ...)` -> ['graph', {'k': 'v'}]; names and at most one dict of names."""
+    elems = [e.value for e in ret.elements] if isinstance(ret, cst.Tuple) else [ret]
+    out: list[str | dict[str, str]] = []
+    for e in elems:
+        if isinstance(e, cst.Name):
+            out.append(e.value)
+        elif isinstance(e, cst.Call) and isinstance(e.func, cst.Name) and e.func.value == "dict" and all(
+                a.keyword is not None and not a.star and isinstance(a.value, cst.Name) for a in e.args):
+            out.append({a.keyword.value: a.value.value for a in e.args})  # type: ignore[union-attr,attr-defined]
+        elif isinstance(e, cst.Dict) and all(
+                isinstance(el, cst.DictElement) and isinstance(el.key, cst.SimpleString) and el.key.prefix == ""
+                and isinstance(el.key.evaluated_value, str) and isinstance(el.value, cst.Name) for el in e.elements):
+            out.append({el.key.evaluated_value: el.value.value for el in e.elements})  # type: ignore[union-attr,misc]
+        else:
+            return None
+    if sum(isinstance(o, dict) for o in out) > 1:
+        return None
+    return out
+
+
+# 1. the builder written into its caller -----------------------------------------------------
+def _inline_builder(module: cst.Module, text: str) -> tuple[str, list[int]] | None:
+    funcs = {st.name.value: st for st in module.body if isinstance(st, cst.FunctionDef)}
+    for name, fn in funcs.items():
+        found = _builder_site(module, funcs, name, fn)
+        if found is not None:
+            return _splice(module, text, fn, *found)
+    return None
+
+
+def _builder_site(module: cst.Module, funcs: dict[str, cst.FunctionDef], name: str, fn: cst.FunctionDef):  # type: ignore[no-untyped-def]
+    if fn.decorators or fn.params.params or fn.params.star_arg not in (None, cst.MaybeSentinel.DEFAULT) \
+            or fn.params.kwonly_params or fn.params.star_kwarg is not None or fn.asynchronous is not None \
+            or not isinstance(fn.body, cst.IndentedBlock) or len(fn.body.body) < 2:
+        return None
+    ret = _only(fn.body.body[-1])
+    if not isinstance(ret, cst.Return) or ret.value is None:
+        return None
+    if any(isinstance(n, (cst.Return, cst.Yield, cst.Global, cst.Nonlocal, cst.Await)) and n is not ret
+           for n in _walk(fn.body)):
+        return None
+    shape = _returned(ret.value)
+    if shape is None or not any(isinstance(s, dict) for s in shape):
+        return None
+    uses = [n for n in _plain_names(module) if n.value == name]
+    calls = [c for c in _walk(module) if isinstance(c, cst.Call) and isinstance(c.func, cst.Name) and c.func.value == name]
+    if len(uses) != 2 or len(calls) != 1 or calls[0].args:  # the def's name and the call
+        return None
+    call = calls[0]
+    for caller in funcs.values():
+        if caller is fn or not isinstance(caller.body, cst.IndentedBlock):
+            continue
+        for i, st in enumerate(caller.body.body):
+            small = _only(st)
+            if isinstance(small, cst.Assign) and small.value is call and len(small.targets) == 1:
+                target = small.targets[0].target
+                names = [e.value for e in target.elements] if isinstance(target, cst.Tuple) else [target]
+                if len(names) != len(shape) or not all(isinstance(n, cst.Name) for n in names):
+                    return None
+                if len(shape) == 1 and isinstance(target, cst.Tuple):
+                    return None
+                return caller, i, [n.value for n in names], shape  # type: ignore[attr-defined]
+    return None
+
+
+class _CallerEdits(cst.CSTTransformer):
+    """Renames (caller locals the body uses) and `m['k']` -> the body's name, line for line."""
+
+    def __init__(self, renames: dict[str, str], dicts: dict[str, dict[str, str]], skip: cst.CSTNode) -> None:
+        self.renames = renames
+        self.dicts = dicts
+        self.skip = skip
+        self.ok = True
+        self.depth = 0
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+        return node is not self.skip
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        return updated.with_changes(attr=original.attr)
+
+    def visit_Subscript(self, node: cst.Subscript) -> bool:
+        return not (isinstance(node.value, cst.Name) and node.value.value in self.dicts)
+
+    def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
+        return updated.with_changes(keyword=original.keyword)
+
+    def leave_Subscript(self, original: cst.Subscript, updated: cst.Subscript) -> cst.BaseExpression:
+        if isinstance(original.value, cst.Name) and original.value.value in self.dicts:
+            key = _key(original)
+            names = self.dicts[original.value.value]
+            if key is None or key not in names or "\n" in cst.Module([]).code_for_node(original):
+                self.ok = False
+                return updated
+            return cst.Name(names[key], lpar=updated.lpar, rpar=updated.rpar)
+        return updated
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
+        if original.value in self.dicts:  # a dict read other than `m['k']`
+            self.ok = False
+        new = self.renames.get(original.value)
+        return updated.with_changes(value=new) if new is not None else updated
+
+
+def _splice(module: cst.Module, text: str, fn: cst.FunctionDef, caller: cst.FunctionDef, index: int,
+            targets: list[str], shape: list) -> tuple[str, list[int]] | None:  # type: ignore[type-arg]
+    assert isinstance(caller.body, cst.IndentedBlock) and isinstance(fn.body, cst.IndentedBlock)
+    call_line = caller.body.body[index]
+    if any(isinstance(n, (cst.Global, cst.Nonlocal)) for n in _walk(caller)):
+        return None
+    body = list(fn.body.body[:-1])
+    if body and isinstance(_only(body[0]), cst.Expr) and isinstance(_only(body[0]).value, cst.SimpleString):  # type: ignore[union-attr]
+        body = body[1:]  # the docstring
+    if not body:
+        return None
+    inner = cst.IndentedBlock(body=body)
+    used_inner = {n.value for n in _plain_names(inner)}
+    bound_inner = _bound(inner)
+    caller_rest = [st for st in caller.body.body if st is not call_line]
+    bound_caller = _bound(caller.params) | set().union(*(_bound(st) for st in caller_rest))
+    read_caller = {n.value for st in caller_rest for n in _plain_names(st)}
+    renames: dict[str, str] = {}
+    dicts: dict[str, dict[str, str]] = {}
+    taken = {n.value for n in _plain_names(module)} | _bound(module)
+    for t, s in zip(targets, shape):
+        if isinstance(s, dict):
+            if t in bound_caller:
+                return None
+            dicts[t] = s
+        elif t != s:
+            if t in bound_caller or s in read_caller:
+                return None
+            renames[t] = s
+    for n in sorted(bound_caller & used_inner):
+        if n in renames or n in dicts:
+            return None
+        renames[n] = _fresh(n, taken)
+    # a name the caller reads from outside (a global) that the body binds
+    returned = {s for s in shape if isinstance(s, str)}
+    if (read_caller - bound_caller - set(renames) - set(dicts) - returned) & bound_inner:
+        return None
+    edits = _CallerEdits(renames, dicts, call_line)
+    new_caller = caller.visit(edits)
+    if not edits.ok:
+        return None
+    # one module with the caller edited (line for line), then the lines moved
+    module1 = module.with_changes(body=[new_caller if st is caller else st for st in module.body])
+    text1 = module1.code
+    if text1.count("\n") != text.count("\n"):
+        return None
+    wrapper = MetadataWrapper(cst.parse_module(text1), unsafe_skip_copy=True)
+    pos = wrapper.resolve(PositionProvider)
+    mod2 = wrapper.module
+    fn2 = next(st for st in mod2.body if isinstance(st, cst.FunctionDef) and st.name.value == fn.name.value)
+    caller2 = next(st for st in mod2.body if isinstance(st, cst.FunctionDef) and st.name.value == caller.name.value)
+    assert isinstance(fn2.body, cst.IndentedBlock) and isinstance(caller2.body, cst.IndentedBlock)
+    first = fn2.body.body[len(fn.body.body) - 1 - len(body)]
+    ret = fn2.body.body[-1]
+    # the body's lines: from its first statement to the line before the return's comments
+    b_start = pos[first].start.line
+    b_end = pos[ret].start.line - len(ret.leading_lines) - 1
+    # the builder's own lines, with its leading comments and blank lines
+    f_start = pos[fn2].start.line - len(fn2.leading_lines)
+    f_end = pos[fn2].end.line
+    line = caller2.body.body[index]
+    c_start, c_end = pos[line].start.line, pos[line].end.line
+    lines = text1.splitlines(keepends=True)
+    if not text1.endswith("\n"):
+        return None
+    origin = list(range(1, len(lines) + 1))
+    new: list[str] = []
+    new_origin: list[int] = []
+    ln = 1
+    while ln <= len(lines):
+        if f_start <= ln <= f_end:
+            ln = f_end + 1
+            continue
+        if ln == c_start:
+            new += lines[b_start - 1:b_end]
+            new_origin += origin[b_start - 1:b_end]
+            ln = c_end + 1
+            continue
+        new.append(lines[ln - 1])
+        new_origin.append(origin[ln - 1])
+        ln += 1
+    # the builder's trailing comment lines (after its body) stay out; blank lines after the
+    # removed definition: the next statement keeps its own
+    out = "".join(new)
+    try:
+        cst.parse_module(out)
+    except cst.ParserSyntaxError:
+        return None
+    return out, new_origin
+
+
+# 2. a final LSTM state fetched whole ---------------------------------------------------------
+def _lstm_states(module: cst.Module) -> dict[str, cst.CSTNode]:
+    """`outputs, state = <...>.dynamic_rnn(cell, ...)` with `cell = <...>LSTMCell(...)`: state -> scope."""
+    out: dict[str, cst.CSTNode] = {}
+    scopes: list[cst.CSTNode] = [module] + [st for st in module.body if isinstance(st, cst.FunctionDef)]
+    for scope in scopes:
+        cells: dict[str, str] = {}
+        for n in _walk(scope):
+            if isinstance(n, cst.Assign) and len(n.targets) == 1 and isinstance(n.targets[0].target, cst.Name) \
+                    and isinstance(n.value, cst.Call):
+                full = cst.helpers.get_full_name_for_node(n.value.func) or ""
+                cells[n.targets[0].target.value] = full.rsplit(".", 1)[-1]
+        for n in _walk(scope):
+            if isinstance(n, cst.Assign) and len(n.targets) == 1 and isinstance(n.value, cst.Call) \
+                    and (cst.helpers.get_full_name_for_node(n.value.func) or "").endswith("nn.dynamic_rnn") \
+                    and isinstance(n.targets[0].target, cst.Tuple) and len(n.targets[0].target.elements) == 2 \
+                    and isinstance(n.targets[0].target.elements[1].value, cst.Name) and n.value.args \
+                    and isinstance(n.value.args[0].value, cst.Name) \
+                    and cells.get(n.value.args[0].value.value) in ("BasicLSTMCell", "LSTMCell"):
+                out[n.targets[0].target.elements[1].value.value] = scope
+    return out
+
+
+class _StateSplit(cst.CSTTransformer):
+    def __init__(self, edits: dict[int, tuple[list, str]], reads: dict[int, str]) -> None:  # type: ignore[type-arg]
+        self.edits = edits  # id(Assign) -> (new fetch elements, new target elements)
+        self.reads = reads  # id(read) -> new name
+
+    def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
+        e = self.edits.get(id(original))
+        if e is None:
+            return updated
+        targets, fetches = e
+        call = updated.value
+        assert isinstance(call, cst.Call)
+        lst = call.args[0].value
+        assert isinstance(lst, (cst.List, cst.Tuple))
+        tgt = updated.targets[0].target
+        assert isinstance(tgt, (cst.Tuple, cst.List))
+        new_fetch = _expand(lst.elements, fetches)
+        new_target = _expand(tgt.elements, targets)
+        return updated.with_changes(
+            targets=[updated.targets[0].with_changes(target=tgt.with_changes(elements=new_target))],
+            value=call.with_changes(args=[call.args[0].with_changes(value=lst.with_changes(elements=new_fetch)),
+                                          *call.args[1:]]))
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        new = self.reads.get(id(original))
+        return cst.Name(new, lpar=updated.lpar, rpar=updated.rpar) if new is not None else updated
+
+    def leave_Subscript(self, original: cst.Subscript, updated: cst.Subscript) -> cst.BaseExpression:
+        new = self.reads.get(id(original))
+        return cst.Name(new, lpar=updated.lpar, rpar=updated.rpar) if new is not None else updated
+
+
+def _expand(elements, replace: dict[int, list[cst.BaseExpression]]) -> list[cst.Element]:  # type: ignore[no-untyped-def]
+    out: list[cst.Element] = []
+    for i, e in enumerate(elements):
+        for v in replace.get(i, [e.value]):
+            out.append(cst.Element(v))
+    for i, e in enumerate(out[:-1]):
+        out[i] = e.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    return out
+
+
+def _part(parent: cst.CSTNode | None, n: cst.Name) -> str | None:
+    if isinstance(parent, cst.Attribute) and parent.value is n and parent.attr.value in ("h", "c"):
+        return parent.attr.value
+    if isinstance(parent, cst.Subscript) and parent.value is n and len(parent.slice) == 1 \
+            and isinstance(parent.slice[0].slice, cst.Index) and isinstance(parent.slice[0].slice.value, cst.Integer) \
+            and parent.slice[0].slice.value.value in ("0", "1"):
+        return "c" if parent.slice[0].slice.value.value == "0" else "h"
+    return None
+
+
+def _split_state_fetches(module: cst.Module) -> cst.Module | None:
+    states = _lstm_states(module)
+    if not states:
+        return None
+    parents: dict[int, cst.CSTNode] = {}
+    for n in _walk(module):
+        for c in n.children:
+            parents[id(c)] = n
+    taken = {n.value for n in _plain_names(module)}
+    edits: dict[int, tuple[dict[int, list], dict[int, list]]] = {}  # type: ignore[type-arg]
+    reads: dict[int, str] = {}
+    for state, scope in states.items():
+        for n in _walk(scope):
+            if not (isinstance(n, cst.Assign) and len(n.targets) == 1 and isinstance(n.value, cst.Call)
+                    and isinstance(n.value.func, cst.Attribute) and n.value.func.attr.value == "run"
+                    and n.value.args and n.value.args[0].keyword is None
+                    and isinstance(n.value.args[0].value, (cst.List, cst.Tuple))
+                    and isinstance(n.targets[0].target, (cst.Tuple, cst.List))):
+                continue
+            fetches = n.value.args[0].value.elements
+            tgts = n.targets[0].target.elements
+            if len(fetches) != len(tgts) or any(isinstance(e, cst.StarredElement) for e in [*fetches, *tgts]):
+                continue
+            for i, (f, t) in enumerate(zip(fetches, tgts)):
+                if not (isinstance(f.value, cst.Name) and f.value.value == state and isinstance(t.value, cst.Name)):
+                    continue
+                fetched = t.value.value
+                uses = [u for u in _plain_names(scope) if u.value == fetched and u is not t.value]
+                parts = [_part(parents.get(id(u)), u) for u in uses]
+                if not uses or None in parts or fetched in _bound_except(scope, t.value):
+                    continue
+                order = [p for p in ("c", "h") if p in parts]
+                names = {p: _fresh_part(fetched, p, taken) for p in order}
+                fe, te = edits.setdefault(id(n), ({}, {}))
+                fe[i] = [cst.Name(names[p]) for p in order]
+                te[i] = [cst.Attribute(cst.Name(state), cst.Name(p)) for p in order]
+                for u, p in zip(uses, parts):
+                    reads[id(parents[id(u)])] = names[p]  # type: ignore[index]
+    if not edits:
+        return None
+    return module.visit(_StateSplit({k: (v[0], v[1]) for k, v in edits.items()}, reads))
+
+
+def _bound_except(scope: cst.CSTNode, target: cst.Name) -> set[str]:
+    """Names bound in `scope` other than by `target` itself."""
+    out: set[str] = set()
+    for n in _walk(scope):
+        if isinstance(n, cst.AssignTarget):
+            out |= {m.value for m in _plain_names(n.target) if m is not target}
+        elif isinstance(n, (cst.AugAssign, cst.For, cst.CompFor, cst.NamedExpr, cst.AnnAssign)):
+            out |= {m.value for m in _plain_names(n.target)}
+        elif isinstance(n, cst.AsName):
+            out |= {m.value for m in _plain_names(n.name)}
+    return out
+
+
+def _fresh_part(name: str, part: str, taken: set[str]) -> str:
+    new = f"{name}_{part}"
+    i = 2
+    while new in taken:
+        new = f"{name}_{part}{i}"
+        i += 1
+    taken.add(new)
+    return new
