@@ -153,6 +153,12 @@ PROVEN: dict[str, tuple[float, bool, bool]] = {
     # `logits`, `state` -> loss_value...), the whole LSTMStateTuple fetched and read as
     # `.h` -> its h fetched; the LSTM's TF1 weights are carried through the layout map
     "lstm_dynamic_rnn": (1e-4, True, True),
+    # a MultiRNNCell of GRUCells (list comprehension) unrolled by static_rnn -> a list of
+    # Keras GRU(reset_after=False) layers each over the previous one's outputs, per-step
+    # outputs by tf.unstack (_rnn_stacked.py); its zero_state fetched and fed back unchanged
+    # and the final state read by layer are simplified first (_builders.py). Both layers'
+    # TF1 weights are carried through the layout map (matched by shape and role, in order)
+    "gru_multi_cell_static": (1e-4, True, True),
 }
 # The only tf.compat.v1 names a PROVEN program may keep: TF1 optimizers that no Keras
 # optimizer reproduces and no class of _v1_optimizers.py writes out (the proximal ones),
@@ -214,9 +220,6 @@ NOT_CONVERTED = {
     # a helper that merge_all collects and merge([...]) does not, and nested name_scope
     # blocks mixing a variable with summaries (not moved into the tf.functions)
     "summaries_events": "summary_iterator",
-    # MultiRNNCell of GRUCells unrolled by static_rnn, its zero_state fetched and fed back:
-    # the reason says what to write for each
-    "gru_multi_cell_static": "`cell` is a MultiRNNCell of tf.nn.rnn_cell.GRUCell (one tf.keras.layers.GRU(reset_after=False)",
     # tf.contrib.layers.optimize_loss('Adam', clip_gradients=5.0) is converted (see
     # tests/test_tf1_optimize_loss.py); its model's slim.batch_norm (normalizer_fn of a
     # fully_connected, 2-D input: TF1 fused it, moving_variance from the unbiased batch
@@ -668,10 +671,15 @@ for path in sys.argv[2:]:
     name = os.path.basename(path)[:-3]
     entry = inits.get(name) or {"values": [], "by_shape": False}
     queue = [np.asarray(v, dtype=d) for d, v in entry["values"]]
+    roles = list(entry.get("roles") or [None] * len(queue))
     by_shape = entry["by_shape"]
     if by_shape:  # the match must be unambiguous
         shapes = [v.shape for v in queue]
-        assert len(set(shapes)) == len(shapes), (name, "carried-over shapes not distinct", shapes)
+        plain = [s for s, r in zip(shapes, roles) if r is None]
+        assert len(set(plain)) == len(plain) and not set(plain) & {s for s, r in zip(shapes, roles) if r}, (
+            name, "carried-over shapes not distinct", shapes)
+        # the Keras RNN layers' (kernel, recurrent_kernel, bias) match by shape AND role; layers
+        # of one shape take them in TF1's cell order (Keras builds the layers in call order)
     expected_count = len(queue)
     own = {}  # 1-D variables matched by shape: |the program's own initial value - the carried one|
 
@@ -682,13 +690,16 @@ for path in sys.argv[2:]:
                 with tf.init_scope():  # Keras builds a layer inside the first trace
                     init = tf.convert_to_tensor(init() if callable(init) else init)
                 shape = tuple(init.shape)
-                i = next((i for i, v in enumerate(queue) if v.shape == shape), None)
-                assert i is not None, (name, "no carried-over value of shape", shape)
+                role = (kw.get("name") or "").rsplit("/", 1)[-1].split(":")[0]
+                i = next((i for i, v in enumerate(queue) if v.shape == shape and roles[i] in (None, role)), None)
+                assert i is not None, (name, "no carried-over value of shape", shape, role)
                 value = queue.pop(i)
+                roles.pop(i)
                 if len(shape) == 1:
-                    own[str(shape[0])] = float(np.abs(init.numpy() - value).max())
+                    own[str(shape[0])] = max(own.get(str(shape[0]), 0.0), float(np.abs(init.numpy() - value).max()))
             else:
                 value = queue.pop(0)
+                roles.pop(0)
                 init = init() if callable(init) else init
                 shape = tuple(tf.convert_to_tensor(init).shape)
                 assert shape == value.shape, (name, shape, value.shape)
@@ -741,6 +752,7 @@ def carried_values(captured: dict) -> dict:  # type: ignore[type-arg]
     taken = {n for c in cells for n in c["names"]}
     assert taken <= set(by_name), ("RNN cell variables not trainable", sorted(taken - set(by_name)))
     out: list = []  # type: ignore[type-arg]
+    roles: list = []  # type: ignore[type-arg]
     biases: list[int] = []
     for dtype, _shape, value, name in values:
         cell = first.get(name)
@@ -751,11 +763,13 @@ def carried_values(captured: dict) -> dict:  # type: ignore[type-arg]
             else:
                 mapped = keras_gru_weights(*ws, ws[0].shape[0] - ws[2].shape[1])
             out += [[dtype, w.tolist()] for w in mapped]
+            roles += ["kernel", "recurrent_kernel", "bias"]
             biases.append(mapped[2].shape[0])
         elif name not in taken:
             out.append([dtype, value])
+            roles.append(None)
     assert len(out) == len(values) - sum(TF1_CELL_VARIABLES[c["kind"]] for c in cells) + 3 * len(cells)
-    return {"values": out, "by_shape": True, "rnn_biases": biases}
+    return {"values": out, "by_shape": True, "rnn_biases": biases, "roles": roles}
 
 
 def _compare(expected, actual, tol: float, where: str, loose: dict[str, float]) -> list[str]:  # type: ignore[no-untyped-def]

@@ -36,8 +36,20 @@ converted the prepared file (``accept``), and otherwise runs on the file as it i
    `l, st_h = sess.run([loss, state.h])` (`sess.run` of a tuple is the tuple of the runs of
    its parts). _rnn.py converts parts of the state fetched as they are.
 
-Both edits keep every line where it was but those of the builder's body; ``Prepared.line``
-maps the prepared file's lines back to the original ones (for the findings' positions).
+3. The zero state of a cell fed back as it is, `init = cell.zero_state(B, tf.float32)` passed
+   as `initial_state=init` of the cell's unroll, fetched once (`state = sess.run(init)`) and
+   fed back unchanged at every run (`for layer, s in zip(init, state): feed[layer] = s`):
+   feeding a tensor the value it computes changes nothing, and TF1's unrolls start from the
+   cell's zero state of the inputs' batch given `dtype=`: the three statements go and the
+   unroll gets `dtype=tf.float32`.
+
+4. The final state of a MultiRNNCell unrolled by static_rnn (a tuple of the layers' states)
+   fetched whole, `c, fs = sess.run([cost, final_state])`, whose fetched value is read only
+   as `fs[<int>]`: the graph gets `final_state_last = final_state[-1]` after the unroll and
+   the run fetches it (`fs_last`).
+
+``Prepared.line`` maps the prepared file's lines back to the original ones (for the
+findings' positions).
 """
 
 from __future__ import annotations
@@ -81,11 +93,34 @@ def prepare(text: str) -> Prepared | None:
     else:
         origin = list(range(1, len(text.splitlines()) + 1))
     split = _split_state_fetches(module)
-    if split is None and out is None:
-        return None
     if split is not None:
-        text = split.code
-    return Prepared(text, origin)
+        module = split
+    stacked = _stacked_rnn_states(module)
+    if stacked is not None:
+        module = stacked
+    if out is None and split is None and stacked is None:
+        return None
+    new = module.code
+    return Prepared(new, _remap(text, new, origin))
+
+
+def _remap(old: str, new: str, origin: list[int]) -> list[int]:
+    """The origins of `new`'s lines, from those of `old`'s (statements removed or inserted:
+    an inserted line is said to come from the line before it)."""
+    import difflib
+
+    a, b = old.splitlines(), new.splitlines()
+    out: list[int] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        for k in range(j2 - j1):
+            if tag == "equal":
+                out.append(origin[i1 + k])
+            elif tag == "replace":  # the most similar line of the replaced ones
+                best = max(range(i1, i2), key=lambda i: difflib.SequenceMatcher(None, a[i], b[j1 + k]).ratio())
+                out.append(origin[best])
+            else:
+                out.append(origin[i1 - 1] if 0 < i1 <= len(origin) else 1)
+    return out
 
 
 # names -------------------------------------------------------------------------------------
@@ -499,3 +534,177 @@ def _fresh_part(name: str, part: str, taken: set[str]) -> str:
         i += 1
     taken.add(new)
     return new
+
+
+# 3./4. zero states fed back, a MultiRNNCell's final state read by layer ------------------------
+def _unrolls(scope: cst.CSTNode) -> list[tuple[cst.Assign, cst.Call, str]]:
+    out = []
+    for n in _walk(scope):
+        if isinstance(n, cst.Assign) and len(n.targets) == 1 and isinstance(n.value, cst.Call):
+            full = cst.helpers.get_full_name_for_node(n.value.func) or ""
+            if full.endswith(("nn.static_rnn", "nn.dynamic_rnn")):
+                out.append((n, n.value, full.rsplit(".", 1)[-1]))
+    return out
+
+
+def _line_of(parents: dict[int, cst.CSTNode], node: cst.CSTNode) -> cst.CSTNode | None:
+    while node is not None and not isinstance(node, cst.SimpleStatementLine):
+        node = parents.get(id(node))  # type: ignore[assignment]
+    return node
+
+
+class _Edit(cst.CSTTransformer):
+    def __init__(self, drop: set[int], replace: dict[int, cst.CSTNode], after: dict[int, list[cst.BaseStatement]]) -> None:
+        self.drop = drop
+        self.replace = replace
+        self.after = after
+
+    def on_leave(self, original, updated):  # type: ignore[no-untyped-def]
+        if id(original) in self.drop:
+            return cst.RemovalSentinel.REMOVE
+        if id(original) in self.replace:
+            return self.replace[id(original)]
+        if id(original) in self.after:
+            return cst.FlattenSentinel([updated, *self.after[id(original)]])
+        return updated
+
+
+def _stacked_rnn_states(module: cst.Module) -> cst.Module | None:
+    parents: dict[int, cst.CSTNode] = {}
+    for n in _walk(module):
+        for c in n.children:
+            parents[id(c)] = n
+    drop: set[int] = set()
+    replace: dict[int, cst.CSTNode] = {}
+    after: dict[int, list[cst.BaseStatement]] = {}
+    taken = {n.value for n in _plain_names(module)}
+    for scope in [st for st in module.body if isinstance(st, cst.FunctionDef)]:
+        for assign, call, kind in _unrolls(scope):
+            args = {a.keyword.value: a for a in call.args if a.keyword is not None}
+            cell = call.args[0].value if call.args and call.args[0].keyword is None else None
+            init = args.get("initial_state")
+            if init is not None and isinstance(init.value, cst.Name) and isinstance(cell, cst.Name) and "dtype" not in args:
+                zero = _zero_state_feedback(scope, parents, init.value.value, cell.value)
+                if zero is not None:
+                    lines, dtype = zero
+                    drop |= lines
+                    replace[id(init)] = init.with_changes(keyword=cst.Name("dtype"), value=dtype)
+            target = assign.targets[0].target
+            if kind == "static_rnn" and isinstance(target, cst.Tuple) and len(target.elements) == 2 \
+                    and isinstance(target.elements[1].value, cst.Name):
+                extra = _layer_state_fetch(scope, parents, target.elements[1].value.value, taken)
+                if extra is not None:
+                    line = _line_of(parents, assign)
+                    edits, stmt = extra
+                    replace.update(edits)
+                    after.setdefault(id(line), []).append(stmt)
+    if not drop and not replace and not after:
+        return None
+    return module.visit(_Edit(drop, replace, after))
+
+
+def _zero_state_feedback(scope: cst.CSTNode, parents: dict[int, cst.CSTNode], init: str,
+                         cell: str) -> tuple[set[int], cst.BaseExpression] | None:
+    """The statements of a zero state fed back unchanged, and its dtype."""
+    uses = [n for n in _plain_names(scope) if n.value == init]
+    binds = [n for n in uses if isinstance(parents.get(id(n)), cst.AssignTarget)]
+    if len(binds) != 1:
+        return None
+    zero_assign = parents[id(parents[id(binds[0])])]
+    z = zero_assign.value if isinstance(zero_assign, cst.Assign) else None
+    if not (isinstance(z, cst.Call) and isinstance(z.func, cst.Attribute) and z.func.attr.value == "zero_state"
+            and isinstance(z.func.value, cst.Name) and z.func.value.value == cell and len(z.args) == 2
+            and all(a.keyword is None for a in z.args)):
+        return None
+    lines = {id(_line_of(parents, zero_assign))}
+    rest = [n for n in uses if n is not binds[0]]
+    # `initial_state=init`, `state = sess.run(init)`, `for layer, s in zip(init, state): feed[layer] = s`
+    fetched: str | None = None
+    loop: cst.For | None = None
+    for n in rest:
+        p = parents.get(id(n))
+        if isinstance(p, cst.Arg) and p.keyword is not None and p.keyword.value == "initial_state":
+            continue
+        if isinstance(p, cst.Arg) and isinstance(parents.get(id(p)), cst.Call):
+            run = parents[id(p)]
+            holder = parents.get(id(run))
+            if isinstance(run.func, cst.Attribute) and run.func.attr.value == "run" and len(run.args) == 1 \
+                    and isinstance(holder, cst.Assign) and len(holder.targets) == 1 \
+                    and isinstance(holder.targets[0].target, cst.Name) and fetched is None:
+                fetched = holder.targets[0].target.value
+                lines.add(id(_line_of(parents, holder)))
+                continue
+            if isinstance(run.func, cst.Name) and run.func.value == "zip" and len(run.args) == 2 and run.args[0] is p:
+                f = parents.get(id(run))
+                if isinstance(f, cst.For) and f.iter is run and loop is None:
+                    loop = f
+                    continue
+        return None
+    if fetched is None or loop is None:
+        return None
+    second = loop.iter.args[1].value  # type: ignore[attr-defined]
+    tgt = loop.target
+    body = loop.body.body if isinstance(loop.body, cst.IndentedBlock) else []
+    small = _only(body[0]) if len(body) == 1 else None
+    if not (isinstance(second, cst.Name) and second.value == fetched and isinstance(tgt, cst.Tuple)
+            and len(tgt.elements) == 2 and all(isinstance(e.value, cst.Name) for e in tgt.elements)
+            and loop.orelse is None and isinstance(small, cst.Assign) and len(small.targets) == 1
+            and isinstance(small.targets[0].target, cst.Subscript) and isinstance(small.targets[0].target.value, cst.Name)
+            and _key_name(small.targets[0].target) == tgt.elements[0].value.value  # type: ignore[attr-defined]
+            and isinstance(small.value, cst.Name) and small.value.value == tgt.elements[1].value.value):  # type: ignore[attr-defined]
+        return None
+    if len([n for n in _plain_names(scope) if n.value == fetched]) != 2:  # bound, zip(..., state), nothing else
+        return None
+    lines.add(id(loop))
+    return lines, z.args[1].value
+
+
+def _key_name(sub: cst.Subscript) -> str | None:
+    if len(sub.slice) == 1 and isinstance(sub.slice[0].slice, cst.Index) and isinstance(sub.slice[0].slice.value, cst.Name):
+        return sub.slice[0].slice.value.value
+    return None
+
+
+def _int_index(sub: cst.CSTNode | None) -> int | None:
+    if not (isinstance(sub, cst.Subscript) and len(sub.slice) == 1 and isinstance(sub.slice[0].slice, cst.Index)):
+        return None
+    v = sub.slice[0].slice.value
+    if isinstance(v, cst.Integer):
+        return int(v.value)
+    if isinstance(v, cst.UnaryOperation) and isinstance(v.operator, cst.Minus) and isinstance(v.expression, cst.Integer):
+        return -int(v.expression.value)
+    return None
+
+
+def _layer_state_fetch(scope: cst.CSTNode, parents: dict[int, cst.CSTNode], state: str,
+                       taken: set[str]):  # type: ignore[no-untyped-def]
+    """`c, fs = sess.run([cost, final_state])` with `fs` read only as `fs[k]` (one k)."""
+    for n in _walk(scope):
+        if not (isinstance(n, cst.Assign) and len(n.targets) == 1 and isinstance(n.value, cst.Call)
+                and isinstance(n.value.func, cst.Attribute) and n.value.func.attr.value == "run"
+                and n.value.args and isinstance(n.value.args[0].value, (cst.List, cst.Tuple))
+                and isinstance(n.targets[0].target, (cst.Tuple, cst.List))):
+            continue
+        fetches = n.value.args[0].value.elements
+        tgts = n.targets[0].target.elements
+        if len(fetches) != len(tgts):
+            continue
+        for f, t in zip(fetches, tgts):
+            if not (isinstance(f.value, cst.Name) and f.value.value == state and isinstance(t.value, cst.Name)):
+                continue
+            fetched = t.value.value
+            uses = [u for u in _plain_names(scope) if u.value == fetched and u is not t.value]
+            ks = {_int_index(parents.get(id(u))) for u in uses}
+            if not uses or None in ks or len(ks) != 1 or fetched in _bound_except(scope, t.value):
+                return None
+            k = ks.pop()
+            suffix = "last" if k == -1 else str(k)
+            graph_name = _fresh_part(state, suffix, taken)
+            value_name = _fresh_part(fetched, suffix, taken)
+            edits: dict[int, cst.CSTNode] = {id(f): f.with_changes(value=cst.Name(graph_name)),
+                                            id(t): t.with_changes(value=cst.Name(value_name))}
+            for u in uses:
+                edits[id(parents[id(u)])] = cst.Name(value_name)
+            stmt = cst.parse_statement(f"{graph_name} = {state}[{k}]\n")
+            return edits, stmt
+    return None

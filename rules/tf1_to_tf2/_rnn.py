@@ -164,14 +164,19 @@ class RnnCells:
         self.lines: list[RnnLine] = []
         self.scopes: set[str] = set()
         self.count = 0
+        self.stacked: list[Any] = []  # _rnn_stacked.Stacked
 
     def run(self, refs: list[tuple[cst.CSTNode, str]]) -> None:
         an = self.an
+        static_why = self.convert_static([(n, r) for n, r in refs if r == "nn.static_rnn"])
         for n, r in refs:
-            if r in OTHER_UNROLLS:
+            if r in OTHER_UNROLLS and id(n) not in an.allowed_refs:
                 an.layer_refusals[id(n)] = (f"`tf.{r}` is not converted yet (only BasicLSTMCell/LSTMCell/GRUCell "
-                                            "unrolled by tf.nn.dynamic_rnn become Keras layers)"
-                                            + (self.static_details(n) if r == "nn.static_rnn" else ""))
+                                            "unrolled by tf.nn.dynamic_rnn, and a MultiRNNCell of GRUCells unrolled "
+                                            "by tf.nn.static_rnn, become Keras layers)"
+                                            + (self.static_details(n) if r == "nn.static_rnn" else "")
+                                            + (f" (a MultiRNNCell of GRUCells converts: {static_why[id(n)]})"
+                                               if id(n) in static_why else ""))
         rnn_refs = [(n, r) for n, r in refs if r == DYNAMIC_RNN]
         if rnn_refs:
             self.convert_all(rnn_refs)
@@ -230,6 +235,41 @@ class RnnCells:
                 note = note.replace(" and called with mask=tf.sequence_mask(sequence_length) (zero outputs after each "
                                     "length, the state of the last valid step", " and called (no sequence_length: no mask")
             an.plan.checkpoint_notes.append((rl.rnn_call.func, note))
+
+    def convert_static(self, refs: list[tuple[cst.CSTNode, str]]) -> dict[int, str]:
+        """MultiRNNCell of GRUCells unrolled by static_rnn (_rnn_stacked.py); the reasons of
+        the unrolls not converted, by the id of their `tf.nn.static_rnn` reference."""
+        from rules.tf1_to_tf2 import _rnn_stacked
+
+        an = self.an
+        why: dict[int, str] = {}
+        ids = {id(n) for n, _ in refs}
+        if not ids:
+            return why
+        for fn, body in session_bodies(an):
+            if fn is not None and not any(r in SESSION_NAMES for _, r in an.tf_refs(fn)):
+                continue
+            made = []
+            body = _opened(an, body)
+            for i, stmt in enumerate(body):
+                if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                    continue
+                for call in [n for n in an_walk(stmt) if isinstance(n, cst.Call) and id(n.func) in ids]:
+                    try:
+                        made.append(_rnn_stacked.analyse(an, fn, body, i, stmt, call, self.args))
+                    except (_rnn_stacked.Refused, _Refused) as r:
+                        if not r.why.endswith("is not a MultiRNNCell"):  # said by static_details
+                            why[id(call.func)] = r.why
+            if fn is not None and made:
+                once = VariableConversion(an).called_once(fn)
+                if once is not None:
+                    for s in made:
+                        why[id(s.rnn_call.func)] = once
+                    continue
+            for s in made:
+                _rnn_stacked.register(an, s, self.args)
+                self.stacked.append(s)
+        return why
 
     def aliases(self) -> None:
         """`rnn = tf.nn.rnn_cell` (or tf.contrib.rnn) at module level and `from
@@ -600,6 +640,10 @@ class RnnCells:
                             raise Unsupported(n, f"an argument of `tf.{rl.cell_kind}` reads the graph object "
                                                  f"`{n.value}` ({g.kind}); the layer object is created once")
             plan.stmt_builders[id(rl.cell_line)] = self.creation_builder(rl)
+        from rules.tf1_to_tf2 import _rnn_stacked
+
+        for s in self.stacked:
+            _rnn_stacked.finish(an, s)
 
 
 def _opened(an: Analysis, body: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
