@@ -14,7 +14,7 @@ import pytest
 from migrate.engine.process import Options, process_bytes
 from migrate.result import Status
 from rules.tf1_to_tf2._builders import prepare
-from tests.test_tf1_structural import assert_refused, edited
+from tests.test_tf1_structural import _code_only, assert_refused, edited
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = (ROOT / "corpus" / "tf1" / "lstm_dynamic_rnn.py").read_text()
@@ -125,3 +125,72 @@ def test_whole_state_fetch_fetches_the_parts_read() -> None:
 @pytest.mark.parametrize("use", ["print(st)", "st = None", "print(st.h, st[2])"])
 def test_whole_state_used_otherwise_is_left_alone(use: str) -> None:
     assert prepare(STATE_SRC.replace("print(out, st.h, st[0], st.c.sum())", use)) is None
+
+
+# -- a MultiRNNCell of GRUCells unrolled by static_rnn (_rnn_stacked.py) ---------------------
+GRU = (ROOT / "corpus" / "tf1" / "gru_multi_cell_static.py").read_text()
+
+
+def test_zero_state_fed_back_unchanged_goes() -> None:
+    p = prepare(GRU)
+    assert p is not None
+    assert "cell.zero_state(" not in p.text and "feed[layer]" not in p.text and "sess.run(initial_state)" not in p.text
+    assert "tf.nn.static_rnn(cell, step_inputs, dtype=tf.float32)" in p.text
+    # the final state read by layer: its last layer fetched
+    assert "final_state_last = final_state[-1]\n" in p.text
+    assert "final_cost, fs_last = sess.run([cost, final_state_last]" in p.text
+    # the findings' lines: the unroll's line is the original one
+    orig = GRU.splitlines()
+    i = next(i for i, ln in enumerate(p.text.splitlines(), start=1) if "static_rnn(" in ln)
+    assert "static_rnn(" in orig[p.line(i) - 1]
+
+
+@pytest.mark.parametrize(
+    "edits",
+    [
+        # the fed state changes between runs: it is not the zero state any more
+        (("                feed[layer] = s\n", "                feed[layer] = s\n            state = [s + 1.0 for s in state]\n"),),
+        # the zero state is read otherwise
+        (("        state = sess.run(initial_state)\n", "        state = sess.run(initial_state)\n        print(len(initial_state))\n"),),
+        # another value fed for the zero state
+        (("                feed[layer] = s\n", "                feed[layer] = s * 0.5\n"),),
+    ],
+)
+def test_zero_state_fed_otherwise_is_kept(edits) -> None:  # type: ignore[no-untyped-def]
+    p = prepare(edited(GRU, edits))
+    assert p is None or "cell.zero_state(" in p.text
+    assert_refused(edited(GRU, edits), "zero_state")
+
+
+def test_stacked_gru_layers_are_written_out() -> None:
+    out, findings = _migrate(GRU)
+    code = _code_only(out)
+    assert "compat" not in code and "MultiRNNCell" not in code and "static_rnn" not in code
+    assert "cells = [tf.keras.layers.GRU(HIDDEN, return_sequences=True, return_state=True, reset_after=False" in code
+    assert "for layer in cells:\n            sequence, layer_state = layer(sequence)" in code
+    assert "outputs = tf.unstack(sequence, axis=1)" in code
+    mine = [f for f in findings if f.rule_id == "TF2120"]
+    assert all(f.status is Status.APPLIED for f in mine), [f.message for f in mine]
+    note = next(f for f in mine if "MultiRNNCell" in f.message)
+    assert "static_rnn(" in GRU.splitlines()[note.range.start.line - 1]
+
+
+@pytest.mark.parametrize(
+    ("edits", "why"),
+    [
+        # cells of another kind in the MultiRNNCell
+        ((("tf.nn.rnn_cell.GRUCell(HIDDEN)", "tf.nn.rnn_cell.LSTMCell(HIDDEN)"),), "`cells` is not `[tf.nn.rnn_cell.GRUCell(n)"),
+        # a GRU cell argument other than its size
+        ((("tf.nn.rnn_cell.GRUCell(HIDDEN)", "tf.nn.rnn_cell.GRUCell(HIDDEN, activation=tf.nn.relu)"),),
+         "arguments other than the number of units"),
+        # the cell list read elsewhere
+        ((("    cell = tf.nn.rnn_cell.MultiRNNCell(cells)\n", "    cell = tf.nn.rnn_cell.MultiRNNCell(cells)\n    print(len(cells))\n"),),
+         "`cells` is used for something else than the unroll"),
+        # the final state read whole
+        ((("for v in fs[-1][0][:5]]", "for v in fs[-1][0][:5]], \"n\": len(fs)"),), "is used other than as `final_state[k]`"),
+        # a scope for the unroll
+        ((("initial_state=initial_state)", "initial_state=initial_state, scope='lm')"),), "scope="),
+    ],
+)
+def test_stacked_refusals_say_why(edits, why: str) -> None:  # type: ignore[no-untyped-def]
+    assert_refused(edited(GRU, edits), why)

@@ -54,6 +54,7 @@ findings' positions).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -73,14 +74,30 @@ class Prepared:
     def line(self, line: int) -> int:
         return self.origin[line - 1] if 0 < line <= len(self.origin) else line
 
+    def merge(self, result, prepared: list[Finding]):  # type: ignore[no-untyped-def]
+        """The pass over the file as it is, when the prepared one was not accepted: its
+        TF2120 refusal is the prepared pass's (the obstacle left after the preparation; the
+        original one would ask for what the preparation did)."""
+        why = [f for f in prepared if f.rule_id == "TF2120" and f.message.startswith(NOT_CONVERTED)]
+        mine = [i for i, f in enumerate(result.findings) if f.rule_id == "TF2120" and f.message.startswith(NOT_CONVERTED)]
+        if why and mine:
+            result.findings[mine[0]] = why[0]
+            for i in reversed(mine[1:]):
+                del result.findings[i]
+        return result
+
     def accept(self, findings: list[Finding]) -> bool:
         """TF2120 converted the prepared file."""
         return any(f.rule_id == "TF2120" and f.status is Status.APPLIED and not f.message.startswith(NOT_CONVERTED)
                    for f in findings)
 
 
+_CANDIDATE = re.compile(r"^[ \t]+return\b.*(\bdict\(|\{)|_rnn\(", re.M)
+
+
 def prepare(text: str) -> Prepared | None:
-    if "Session" not in text:
+    # cheap text tests first: most files have no builder returning a dict and no unroll
+    if "Session" not in text or not _CANDIDATE.search(text):
         return None
     try:
         module = cst.parse_module(text)
