@@ -194,3 +194,16 @@ def test_stacked_gru_layers_are_written_out() -> None:
 )
 def test_stacked_refusals_say_why(edits, why: str) -> None:  # type: ignore[no-untyped-def]
     assert_refused(edited(GRU, edits), why)
+
+
+def test_zero_state_written_to_another_dict_is_kept() -> None:
+    """The loop's dict must be a feed: written into a dict printed later, it stays."""
+    src = edited(GRU, (("                feed[layer] = s\n", "                feed[layer] = s\n            print(len(feed))\n"),))
+    p = prepare(src)
+    assert p is None or "cell.zero_state(" in p.text
+
+
+def test_caller_parameter_conflict_is_not_written_in() -> None:
+    src = edited(SRC, (("def main():\n", "def main(loss=None):\n"),))
+    p = prepare(src)
+    assert p is None or "def build_graph" in p.text

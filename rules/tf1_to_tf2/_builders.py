@@ -350,8 +350,10 @@ def _splice(module: cst.Module, text: str, fn: cst.FunctionDef, caller: cst.Func
             if t in bound_caller or s in read_caller:
                 return None
             renames[t] = s
+    params = {p.name.value for n in _walk(caller) if isinstance(n, cst.Parameters)
+              for p in [*n.params, *n.kwonly_params, *n.posonly_params]}
     for n in sorted(bound_caller & used_inner):
-        if n in renames or n in dicts:
+        if n in renames or n in dicts or n in params:  # a parameter may be passed by keyword
             return None
         renames[n] = _fresh(n, taken)
     # a name the caller reads from outside (a global) that the body binds
@@ -671,6 +673,22 @@ def _zero_state_feedback(scope: cst.CSTNode, parents: dict[int, cst.CSTNode], in
             and isinstance(small.value, cst.Name) and small.value.value == tgt.elements[1].value.value):  # type: ignore[attr-defined]
         return None
     if len([n for n in _plain_names(scope) if n.value == fetched]) != 2:  # bound, zip(..., state), nothing else
+        return None
+    # the dict written is only ever a feed: bound to dict literals, written here, passed as
+    # the feed_dict of runs
+    feed = small.targets[0].target.value.value  # type: ignore[attr-defined]
+    for n in _plain_names(scope):
+        if n.value != feed or n is small.targets[0].target.value:  # type: ignore[attr-defined]
+            continue
+        p = parents.get(id(n))
+        if isinstance(p, cst.AssignTarget) and isinstance(parents.get(id(p)), cst.Assign) \
+                and isinstance(parents[id(p)].value, cst.Dict):  # type: ignore[attr-defined]
+            continue
+        call = parents.get(id(p)) if isinstance(p, cst.Arg) else None
+        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "run" \
+                and ((p.keyword is not None and p.keyword.value == "feed_dict")  # type: ignore[union-attr]
+                     or (p.keyword is None and len(call.args) > 1 and call.args[1] is p)):
+            continue
         return None
     lines.add(id(loop))
     return lines, z.args[1].value
