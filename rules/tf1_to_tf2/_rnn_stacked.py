@@ -200,9 +200,10 @@ def register(an: Analysis, s: Stacked, args: Callable[[cst.Call, list[str], str]
         "one's outputs on the steps stacked along time (tf.stack(inputs, axis=1)); the per-step outputs are "
         "tf.unstack(..., axis=1) of the top layer's, the final state the list of the layers' states. reset_after=False "
         "is TF1's math and the bias starts as TF1's (ones for the gates, zeros for the candidate); the kernels are "
-        "drawn by Keras' initializers. TF1 checkpoints: rnn/multi_rnn_cell/cell_k/gru_cell/{gates,candidate}/"
-        "{kernel,bias} go to the k-th layer through the layout map of migrate/check/rnn_weights.py "
-        "(keras_gru_weights)")))
+        "drawn by Keras' initializers. TF1 checkpoints: the variables of rnn/multi_rnn_cell/cell_k/gru_cell/"
+        "{gates,candidate}/{kernel,bias} belong to the k-th layer of the list, in the Keras layout of "
+        "migrate/check/rnn_weights.py (keras_gru_weights: kernel, recurrent_kernel, bias with blocks z, r, h); the "
+        "layers have Keras' own names (gru, gru_1, ...): load them with layer.set_weights")))
 
 
 def creation(an: Analysis, s: Stacked) -> Callable[[cst.SimpleStatementLine], list[cst.BaseStatement]]:
