@@ -207,3 +207,30 @@ def test_caller_parameter_conflict_is_not_written_in() -> None:
     src = edited(SRC, (("def main():\n", "def main(loss=None):\n"),))
     p = prepare(src)
     assert p is None or "def build_graph" in p.text
+
+
+def test_builder_parameters_are_bound_where_the_call_was() -> None:
+    src = edited(SRC, (("def build_graph():", "def build_graph(units, classes=2, lr=0.1):"),
+                       ("rnn.BasicLSTMCell(n_hidden,", "rnn.BasicLSTMCell(units,"),
+                       ("MomentumOptimizer(0.1,", "MomentumOptimizer(lr,"),
+                       ("    graph, m = build_graph()\n", "    units = n_hidden\n    graph, m = build_graph(units, lr=0.1)\n")))
+    p = prepare(src)
+    assert p is not None and "def build_graph" not in p.text
+    # main's own `units` is renamed (the body binds the parameter); the default is a literal
+    assert "    units_value = n_hidden\n    units = units_value\n    classes = 2\n    lr = 0.1\n    graph = tf.Graph()\n" in p.text
+    out, findings = _migrate(src)
+    assert "def build_graph" not in out
+    assert any(f.rule_id == "TF2120" and f.message.startswith("TF1 Session code becomes eager TF2") for f in findings)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        # a default that is not a literal: evaluated when the function was defined
+        ("def build_graph():", "def build_graph(units=n_hidden):"),
+        # *args
+        ("def build_graph():", "def build_graph(*units):"),
+    ],
+)
+def test_builder_parameters_not_bound(old: str, new: str) -> None:
+    assert prepare(edited(SRC, ((old, new),))) is None

@@ -25,11 +25,14 @@ converted the prepared file (``accept``), and otherwise runs on the file as it i
    renamed first (`loss` -> `loss_value`: TF1 rebinding a name of a tensor to its fetched
    value is fine, the converted functions need the tensor's name). TF2120 then converts the
    straight-line form (layers and tf.Variables created once, tf.functions for the runs).
-   Conditions: the builder takes no parameters, has no decorator, returns once at its end
-   a tuple of names and at most one dict of names (`dict(k=v)` / `{'k': v}`), binds no
-   global/nonlocal; it is called once in the module, as the statement `a, m = f()` (or
-   `m = f()`) of a module-level function, whose `m` is read only as `m['<key>']` on one line.
-   Both functions are at module level, so the body keeps its indentation.
+   Its parameters are bound first where the call was (`units = n_hidden`; a default only
+   when it is a literal: Python evaluated it when the function was defined). Conditions:
+   no *args/**kwargs/keyword-only parameters, no decorator; it returns once, at its end, a
+   tuple of names and at most one dict of names (`dict(k=v)` / `{'k': v}`), binds no
+   global/nonlocal; it is called once in the module, as the statement `a, m = f(...)` (or
+   `m = f(...)`) of a module-level function, whose `m` is read only as `m['<key>']` on one
+   line, and whose parameters are not names the body binds (a caller may pass them by
+   keyword). Both functions are at module level, so the body keeps its indentation.
 
 2. A final LSTM state fetched whole, `l, st = sess.run([loss, state])`, whose fetched value
    is read only as `st.h` / `st.c` / `st[1]` / `st[0]`, fetches the parts read instead:
@@ -248,7 +251,7 @@ def _inline_builder(module: cst.Module, text: str) -> tuple[str, list[int]] | No
 
 
 def _builder_site(module: cst.Module, funcs: dict[str, cst.FunctionDef], name: str, fn: cst.FunctionDef):  # type: ignore[no-untyped-def]
-    if fn.decorators or fn.params.params or fn.params.star_arg not in (None, cst.MaybeSentinel.DEFAULT) \
+    if fn.decorators or fn.params.star_arg not in (None, cst.MaybeSentinel.DEFAULT) or fn.params.posonly_params \
             or fn.params.kwonly_params or fn.params.star_kwarg is not None or fn.asynchronous is not None \
             or not isinstance(fn.body, cst.IndentedBlock) or len(fn.body.body) < 2:
         return None
@@ -263,9 +266,12 @@ def _builder_site(module: cst.Module, funcs: dict[str, cst.FunctionDef], name: s
         return None
     uses = [n for n in _plain_names(module) if n.value == name]
     calls = [c for c in _walk(module) if isinstance(c, cst.Call) and isinstance(c.func, cst.Name) and c.func.value == name]
-    if len(uses) != 2 or len(calls) != 1 or calls[0].args:  # the def's name and the call
+    if len(uses) != 2 or len(calls) != 1:  # the def's name and the call
         return None
     call = calls[0]
+    bindings = _bindings(fn.params, call)
+    if bindings is None:
+        return None
     for caller in funcs.values():
         if caller is fn or not isinstance(caller.body, cst.IndentedBlock):
             continue
@@ -278,8 +284,42 @@ def _builder_site(module: cst.Module, funcs: dict[str, cst.FunctionDef], name: s
                     return None
                 if len(shape) == 1 and isinstance(target, cst.Tuple):
                     return None
-                return caller, i, [n.value for n in names], shape  # type: ignore[attr-defined]
+                return caller, i, [n.value for n in names], shape, bindings  # type: ignore[attr-defined]
     return None
+
+
+def _literal(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        node = node.expression
+    return isinstance(node, (cst.Integer, cst.Float, cst.SimpleString)) or (
+        isinstance(node, cst.Name) and node.value in ("True", "False", "None"))
+
+
+def _bindings(params: cst.Parameters, call: cst.Call) -> list[tuple[str, cst.BaseExpression, bool]] | None:
+    """The builder's parameters bound by the call: (name, value, from the call). A default
+    counts only when it is a literal (it was evaluated when the function was defined)."""
+    names = [p.name.value for p in params.params]
+    given: dict[str, cst.BaseExpression] = {}
+    for k, a in enumerate(call.args):
+        if a.star:
+            return None
+        if a.keyword is None:
+            if k >= len(names) or any(b.keyword is not None for b in call.args[:k]):
+                return None
+            given[names[k]] = a.value
+        elif a.keyword.value in names and a.keyword.value not in given:
+            given[a.keyword.value] = a.value
+        else:
+            return None
+    out: list[tuple[str, cst.BaseExpression, bool]] = []
+    for p in params.params:
+        if p.name.value in given:
+            out.append((p.name.value, given[p.name.value], True))
+        elif p.default is not None and _literal(p.default):
+            out.append((p.name.value, p.default, False))
+        else:
+            return None
+    return out
 
 
 class _CallerEdits(cst.CSTTransformer):
@@ -288,11 +328,10 @@ class _CallerEdits(cst.CSTTransformer):
     def __init__(self, renames: dict[str, str], dicts: dict[str, dict[str, str]], skip: cst.CSTNode) -> None:
         self.renames = renames
         self.dicts = dicts
-        self.skip = skip
+        self.skip = skip  # the call's targets (the call's arguments are the caller's code)
         self.ok = True
-        self.depth = 0
 
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> bool:
         return node is not self.skip
 
     def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
@@ -322,9 +361,12 @@ class _CallerEdits(cst.CSTTransformer):
 
 
 def _splice(module: cst.Module, text: str, fn: cst.FunctionDef, caller: cst.FunctionDef, index: int,
-            targets: list[str], shape: list) -> tuple[str, list[int]] | None:  # type: ignore[type-arg]
+            targets: list[str], shape: list,  # type: ignore[type-arg]
+            bindings: list[tuple[str, cst.BaseExpression, bool]]) -> tuple[str, list[int]] | None:
     assert isinstance(caller.body, cst.IndentedBlock) and isinstance(fn.body, cst.IndentedBlock)
     call_line = caller.body.body[index]
+    call_assign = _only(call_line)
+    assert isinstance(call_assign, cst.Assign)
     if any(isinstance(n, (cst.Global, cst.Nonlocal)) for n in _walk(caller)):
         return None
     body = list(fn.body.body[:-1])
@@ -333,11 +375,13 @@ def _splice(module: cst.Module, text: str, fn: cst.FunctionDef, caller: cst.Func
     if not body:
         return None
     inner = cst.IndentedBlock(body=body)
-    used_inner = {n.value for n in _plain_names(inner)}
-    bound_inner = _bound(inner)
+    params = {name for name, _v, _c in bindings}
+    used_inner = {n.value for n in _plain_names(inner)} | params
+    bound_inner = _bound(inner) | params
     caller_rest = [st for st in caller.body.body if st is not call_line]
     bound_caller = _bound(caller.params) | set().union(*(_bound(st) for st in caller_rest))
     read_caller = {n.value for st in caller_rest for n in _plain_names(st)}
+    read_caller |= {n.value for _p, v, from_call in bindings if from_call for n in _plain_names(v)}
     renames: dict[str, str] = {}
     dicts: dict[str, dict[str, str]] = {}
     taken = {n.value for n in _plain_names(module)} | _bound(module)
@@ -350,17 +394,17 @@ def _splice(module: cst.Module, text: str, fn: cst.FunctionDef, caller: cst.Func
             if t in bound_caller or s in read_caller:
                 return None
             renames[t] = s
-    params = {p.name.value for n in _walk(caller) if isinstance(n, cst.Parameters)
-              for p in [*n.params, *n.kwonly_params, *n.posonly_params]}
+    caller_params = {p.name.value for n in _walk(caller) if isinstance(n, cst.Parameters)
+                     for p in [*n.params, *n.kwonly_params, *n.posonly_params]}
     for n in sorted(bound_caller & used_inner):
-        if n in renames or n in dicts or n in params:  # a parameter may be passed by keyword
+        if n in renames or n in dicts or n in caller_params:  # a parameter may be passed by keyword
             return None
         renames[n] = _fresh(n, taken)
     # a name the caller reads from outside (a global) that the body binds
     returned = {s for s in shape if isinstance(s, str)}
     if (read_caller - bound_caller - set(renames) - set(dicts) - returned) & bound_inner:
         return None
-    edits = _CallerEdits(renames, dicts, call_line)
+    edits = _CallerEdits(renames, dicts, call_assign.targets[0])
     new_caller = caller.visit(edits)
     if not edits.ok:
         return None
@@ -388,6 +432,20 @@ def _splice(module: cst.Module, text: str, fn: cst.FunctionDef, caller: cst.Func
     lines = text1.splitlines(keepends=True)
     if not text1.endswith("\n"):
         return None
+    # the parameters, bound where the call was: `units = n_hidden`
+    call2 = _only(line).value  # type: ignore[union-attr]
+    indent = lines[b_start - 1][:len(lines[b_start - 1]) - len(lines[b_start - 1].lstrip())]
+    heads: list[str] = []
+    for name, value, from_call in bindings:
+        if from_call:  # the same argument of the edited call (renamed names)
+            value = next(a.value for k, a in enumerate(call2.args)  # type: ignore[union-attr]
+                         if (a.keyword is not None and a.keyword.value == name)
+                         or (a.keyword is None and [p.name.value for p in fn.params.params][k] == name))
+        src = cst.Module([]).code_for_node(value)
+        if "\n" in src:
+            return None
+        if src != name:
+            heads.append(f"{indent}{name} = {src}\n")
     origin = list(range(1, len(lines) + 1))
     new: list[str] = []
     new_origin: list[int] = []
@@ -397,8 +455,8 @@ def _splice(module: cst.Module, text: str, fn: cst.FunctionDef, caller: cst.Func
             ln = f_end + 1
             continue
         if ln == c_start:
-            new += lines[b_start - 1:b_end]
-            new_origin += origin[b_start - 1:b_end]
+            new += heads + lines[b_start - 1:b_end]
+            new_origin += [origin[c_start - 1]] * len(heads) + origin[b_start - 1:b_end]
             ln = c_end + 1
             continue
         new.append(lines[ln - 1])
