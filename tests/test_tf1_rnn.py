@@ -311,10 +311,12 @@ BUILDER_PARAM = ("def build_graph():", "def build_graph(units=n_hidden):")
         ("gru_multi_cell_static", [("tf.nn.rnn_cell.GRUCell(HIDDEN)", "tf.nn.rnn_cell.LSTMCell(HIDDEN)")],
          ["it unrolls a Python list of per-step tensors", "`cell` is a MultiRNNCell of tf.nn.rnn_cell.LSTMCell",
           "LSTM/GRU per cell", "only GRU cells of one size are converted in a MultiRNNCell"], ["zero_state"]),
-        # one LSTM cell, no initial state: only the unroll itself is in the way
-        ("gru_multi_cell_static", [("    cell = tf.nn.rnn_cell.MultiRNNCell(cells)\n", "    cell = tf.nn.rnn_cell.LSTMCell(HIDDEN)\n"),
+        # one LSTM cell, no initial state, a scope: only the unroll itself is in the way (without
+        # the scope it converts: fixture rnn_lstm_static)
+        ("gru_multi_cell_static", [("    cells = [tf.nn.rnn_cell.GRUCell(HIDDEN) for _ in range(NUM_LAYERS)]\n", ""),
+                                   ("    cell = tf.nn.rnn_cell.MultiRNNCell(cells)\n", "    cell = tf.nn.rnn_cell.LSTMCell(HIDDEN)\n"),
                                    ("    initial_state = cell.zero_state(BATCH, tf.float32)\n", ""),
-                                   ("step_inputs, initial_state=initial_state)", "step_inputs, dtype=tf.float32)"),
+                                   ("step_inputs, initial_state=initial_state)", "step_inputs, dtype=tf.float32, scope='lm')"),
                                    ("        state = sess.run(initial_state)\n", ""),
                                    ("            for layer, s in zip(initial_state, state):\n                feed[layer] = s\n", "")],
          ["`tf.nn.static_rnn` is not converted yet", "it unrolls a Python list of per-step tensors"],
@@ -352,7 +354,10 @@ NUMERIC = {"rnn_lstm_dynamic": (["lstm"], [32]), "rnn_gru_dynamic": (["gru"], [2
            # corpus/tf1/lstm_dynamic_rnn.py in straight-line code: `state.h` fetched as it is
            "rnn_lstm_state_fetch": (["lstm"], [32]),
            # runs sharing a helper function that returns the LSTM's h and c
-           "rnn_lstm_state_helper": (["lstm"], [20])}
+           "rnn_lstm_state_helper": (["lstm"], [20]),
+           # one LSTMCell unrolled by static_rnn: TF2120's preparation makes it dynamic_rnn
+           # over the stacked steps (_builders.py), the whole state read as fs[-1] its h
+           "rnn_lstm_static": (["lstm"], [48])}
 # fixture -> the corpus program whose RESULT its TF1 original prints exactly
 SAME_AS_CORPUS = {"rnn_lstm_state_fetch": "lstm_dynamic_rnn"}
 

@@ -51,6 +51,14 @@ converted the prepared file (``accept``), and otherwise runs on the file as it i
    as `fs[<int>]`: the graph gets `final_state_last = final_state[-1]` after the unroll and
    the run fetches it (`fs_last`).
 
+5. One LSTM/GRU cell unrolled by static_rnn over a list of per-step tensors,
+   `outputs, state = tf.nn.static_rnn(cell, steps, dtype=tf.float32)`, is the same cell
+   unrolled by dynamic_rnn over the steps stacked along time (same variables, same scope
+   `rnn`, the same computation step by step), its outputs unstacked again:
+   `outputs_sequence, state = tf.nn.dynamic_rnn(cell, tf.stack(steps, axis=1),
+   dtype=tf.float32)` + `outputs = tf.unstack(outputs_sequence, axis=1)` (_rnn.py converts
+   that).
+
 ``Prepared.line`` maps the prepared file's lines back to the original ones (for the
 findings' positions).
 """
@@ -112,13 +120,16 @@ def prepare(text: str) -> Prepared | None:
         module = cst.parse_module(text)
     else:
         origin = list(range(1, len(text.splitlines()) + 1))
+    single = _single_cell_static(module)
+    if single is not None:
+        module = single
     split = _split_state_fetches(module)
     if split is not None:
         module = split
     stacked = _stacked_rnn_states(module)
     if stacked is not None:
         module = stacked
-    if out is None and split is None and stacked is None:
+    if out is None and single is None and split is None and stacked is None:
         return None
     new = module.code
     return Prepared(new, _remap(text, new, origin))
@@ -538,12 +549,12 @@ def _expand(elements, replace: dict[int, list[cst.BaseExpression]]) -> list[cst.
 
 
 def _part(parent: cst.CSTNode | None, n: cst.Name) -> str | None:
+    """`st.h` / `st.c` / `st[1]` / `st[0]` (`st[-1]` / `st[-2]`) of an LSTMStateTuple(c, h)."""
     if isinstance(parent, cst.Attribute) and parent.value is n and parent.attr.value in ("h", "c"):
         return parent.attr.value
-    if isinstance(parent, cst.Subscript) and parent.value is n and len(parent.slice) == 1 \
-            and isinstance(parent.slice[0].slice, cst.Index) and isinstance(parent.slice[0].slice.value, cst.Integer) \
-            and parent.slice[0].slice.value.value in ("0", "1"):
-        return "c" if parent.slice[0].slice.value.value == "0" else "h"
+    if isinstance(parent, cst.Subscript) and parent.value is n:
+        k = _int_index(parent)
+        return {0: "c", 1: "h", -2: "c", -1: "h"}.get(k) if k is not None else None
     return None
 
 
@@ -801,3 +812,58 @@ def _layer_state_fetch(scope: cst.CSTNode, parents: dict[int, cst.CSTNode], stat
             stmt = cst.parse_statement(f"{graph_name} = {state}[{k}]\n")
             return edits, stmt
     return None
+
+
+# 5. one cell unrolled by static_rnn ------------------------------------------------------------
+SINGLE_CELLS = ("BasicLSTMCell", "LSTMCell", "GRUCell")
+
+
+def _single_cell_static(module: cst.Module) -> cst.Module | None:
+    parents: dict[int, cst.CSTNode] = {}
+    for n in _walk(module):
+        for c in n.children:
+            parents[id(c)] = n
+    taken = {n.value for n in _plain_names(module)} | _bound(module)
+    replace: dict[int, cst.CSTNode] = {}
+    after: dict[int, list[cst.BaseStatement]] = {}
+    for scope in [module] + [st for st in module.body if isinstance(st, cst.FunctionDef)]:
+        cells: dict[str, list[str]] = {}
+        for n in _walk(scope):
+            if isinstance(n, cst.Assign) and len(n.targets) == 1 and isinstance(n.targets[0].target, cst.Name):
+                full = cst.helpers.get_full_name_for_node(n.value.func) if isinstance(n.value, cst.Call) else None
+                cells.setdefault(n.targets[0].target.value, []).append((full or "").rsplit(".", 1)[-1])
+        for assign, call, kind in _unrolls(scope):
+            full = cst.helpers.get_full_name_for_node(call.func) or ""
+            target = assign.targets[0].target
+            if kind != "static_rnn" or not full.endswith("nn.static_rnn") or not isinstance(call.func, cst.Attribute) \
+                    or id(assign) in replace:
+                continue
+            if not (isinstance(target, cst.Tuple) and len(target.elements) == 2
+                    and isinstance(target.elements[0].value, cst.Name)):
+                continue
+            pos = [a for a in call.args if a.keyword is None]
+            kw = {a.keyword.value: a for a in call.args if a.keyword is not None}
+            if len(pos) != 2 or set(kw) != {"dtype"} or any(a.star for a in call.args):
+                continue
+            cell = pos[0].value
+            if not (isinstance(cell, cst.Name) and cells.get(cell.value) in ([k] for k in SINGLE_CELLS)):
+                continue
+            line = _line_of(parents, assign)
+            if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+                continue
+            root = full.split(".", 1)[0]
+            outputs = target.elements[0].value.value  # type: ignore[attr-defined]
+            seq = _fresh_part(outputs, "sequence", taken)
+            steps = cst.Module([]).code_for_node(pos[1].value)
+            new_call = call.with_changes(
+                func=call.func.with_changes(attr=cst.Name("dynamic_rnn")),
+                args=[pos[0], pos[1].with_changes(value=cst.parse_expression(f"{root}.stack({steps}, axis=1)")),
+                      kw["dtype"]])
+            new_target = target.with_changes(elements=[target.elements[0].with_changes(value=cst.Name(seq)),
+                                                       *target.elements[1:]])
+            replace[id(assign)] = assign.with_changes(targets=[assign.targets[0].with_changes(target=new_target)],
+                                                      value=new_call)
+            after[id(line)] = [cst.parse_statement(f"{outputs} = {root}.unstack({seq}, axis=1)\n")]
+    if not replace:
+        return None
+    return module.visit(_Edit(set(), replace, after))

@@ -258,7 +258,7 @@ class RnnCells:
                     try:
                         made.append(_rnn_stacked.analyse(an, fn, body, i, stmt, call, self.args))
                     except (_rnn_stacked.Refused, _Refused) as r:
-                        if not r.why.endswith("is not a MultiRNNCell"):  # said by static_details
+                        if not r.why.endswith("is not a MultiRNNCell") and "MultiRNNCell(cells)`" not in r.why:
                             why[id(call.func)] = r.why
             if fn is not None and made:
                 once = VariableConversion(an).called_once(fn)

@@ -106,6 +106,12 @@ def analyse(an: Analysis, fn: cst.FunctionDef | None, body: list[cst.BaseStateme
                       "straight-line code")
     outputs, state = (e.value.value for e in target.elements)  # type: ignore[attr-defined]
     a = args(call, STATIC_PARAMS, "tf.nn.static_rnn")
+    cell = a["cell"].value if "cell" in a else None
+    if not isinstance(cell, cst.Name):
+        raise Refused("the cell is not a name bound by `cell = tf.nn.rnn_cell.MultiRNNCell(cells)`")
+    multi_line, multi = _assigned_once(body, i, cell.value)
+    if an.call_rest(multi.value) not in MULTI:
+        raise Refused(f"the cell `{cell.value}` is not a MultiRNNCell")
     for k, v in a.items():
         if k in ("cell", "inputs") or _is_none(v.value):
             continue
@@ -117,12 +123,6 @@ def analyse(an: Analysis, fn: cst.FunctionDef | None, body: list[cst.BaseStateme
         raise Refused("`tf.nn.static_rnn` without a cell, inputs and dtype=tf.float32")
     if any(w in an.ctx.source_text for w in ("float64", "float16", "bfloat16", "double")):
         raise Refused("the file uses another float dtype: a Keras layer computes in float32; not converted")
-    cell = a["cell"].value
-    if not isinstance(cell, cst.Name):
-        raise Refused("the cell is not a name bound by `cell = tf.nn.rnn_cell.MultiRNNCell(cells)`")
-    multi_line, multi = _assigned_once(body, i, cell.value)
-    if an.call_rest(multi.value) not in MULTI:
-        raise Refused(f"the cell `{cell.value}` is not a MultiRNNCell")
     multi_call = multi.value
     assert isinstance(multi_call, cst.Call)
     margs = args(multi_call, ["cells", "state_is_tuple"], "tf.nn.rnn_cell.MultiRNNCell")
