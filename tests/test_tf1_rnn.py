@@ -3,7 +3,8 @@ rules/tf1_to_tf2/_rnn.py), and the weight layout map (migrate/check/rnn_weights.
 
 The numeric proof runs each fixture of NUMERIC (tests/fixtures/tf1_to_tf2/rnn_*: an LSTM, a
 GRU, an LSTM encoder + GRU decoder, corpus/tf1/lstm_dynamic_rnn.py in straight-line code with
-`state.h` fetched, runs sharing a helper that returns the LSTM's h and c) in TF1 (graph mode) and its checked-in migration
+`state.h` fetched, runs sharing a helper that returns the LSTM's h and c, an LSTM unrolled by
+static_rnn) in TF1 (graph mode) and its checked-in migration
 expected.py (TF2, eager) on the same initial weights, with the harness that proves the
 PROVEN corpus programs (tests/test_tf1_structural.py: CAPTURE, ``carried_values``,
 RUN_TF2; one implementation of the carry-over):
@@ -17,9 +18,11 @@ RUN_TF2; one implementation of the carry-over):
   recurrent_kernel, bias) triple; the other variables are kept.
 * TF2 side: a ``tf.variable_creator_scope`` gives each trainable variable the first
   queued value OF ITS SHAPE (Keras builds the LSTM on its first call, inside the first
-  tf.function, after the plain tf.Variables: creation orders differ from TF1's). The
-  queued shapes are asserted pairwise distinct, so the match is unambiguous, and every
-  queued value must be used.
+  tf.function, after the plain tf.Variables: creation orders differ from TF1's), and for
+  an RNN layer's value also of its role (kernel, recurrent_kernel, bias). The shapes of the
+  other values are asserted pairwise distinct and distinct from the RNN ones, so the match
+  is unambiguous (RNN layers of one shape take their values in TF1's cell order: Keras
+  builds them in call order), and every queued value must be used.
 
 Everything after the initial values (masking, the forget bias, gate order, training with
 Keras' SGD(momentum) / Adam) is the migrated code's own computation. The initial BIASES the

@@ -46,7 +46,8 @@ What is compared, honestly:
   ``carried_values`` maps them through THE layout map ``migrate.check.rnn_weights`` (the
   conversion `migrate convert-checkpoint` applies). Keras builds the layer at its first
   call, after the plain tf.Variables, so for such a program RUN_TF2 matches the carried
-  values BY SHAPE (asserted unambiguous) instead of by creation order, and checks that
+  values BY SHAPE (and an RNN layer's by role; asserted unambiguous, layers of one shape in
+  TF1's cell order) instead of by creation order, and checks that
   the Keras layers' own initial biases (unit_forget_bias, the GRU's Constant initializer)
   are TF1's mapped ones exactly. tests/test_tf1_rnn.py proves the three RNN fixtures with
   this harness, among them rnn_lstm_state_fetch, lstm_dynamic_rnn in straight-line code
@@ -736,7 +737,9 @@ def carried_values(captured: dict) -> dict:  # type: ignore[type-arg]
     (kernel, recurrent_kernel, bias); the other values are kept. Keras builds the layer at
     its first call, inside the first tf.function, after the plain tf.Variables, so
     creation orders differ: RUN_TF2 then gives each variable the queued value OF ITS SHAPE
-    (the queued shapes must be pairwise distinct, every value must be used) and reports,
+    and, for an RNN layer's value, of its role (`roles`: kernel / recurrent_kernel / bias;
+    the other shapes must be pairwise distinct and distinct from those, layers of one shape
+    take their values in TF1's cell order, every value must be used) and reports,
     per 1-D variable, how far the program's own initial value was from the carried one
     (`own`: the Keras layers' own biases, unit_forget_bias / the GRU's Constant
     initializer, are TF1's mapped initial biases exactly)."""

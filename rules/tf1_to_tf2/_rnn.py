@@ -68,8 +68,10 @@ the state later (``an.rnn_state_names``).
 
 Statements in an opened `with g.as_default():` of an explicit graph (_control_flow's
 graph idiom) are straight-line code too. A graph-building function returning a dict of
-tensors that one other function runs is written into that function first, and an LSTM state
-fetched whole then fetches the parts read (TF2120's preparation, _builders.py).
+tensors that one other function runs is written into that function first, one cell unrolled
+by static_rnn is unrolled by dynamic_rnn over the stacked steps, and an LSTM state fetched
+whole then fetches the parts read (TF2120's preparation, _builders.py). A MultiRNNCell of
+GRUCells unrolled by static_rnn: _rnn_stacked.py.
 
 Two refusals say what a person must write (``builder_details``, ``static_details``): a
 dynamic_rnn in a graph-building function that runs no session (and that the preparation did

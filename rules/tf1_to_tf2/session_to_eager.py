@@ -345,11 +345,13 @@ class SessionToEager(Rule):
     sequence_length a mask; a MultiRNNCell of GRUCells unrolled by `tf.nn.static_rnn`
     becomes a list of Keras GRU layers, each called over the previous one's outputs on the
     steps stacked along time (tf.unstack gives the per-step outputs back). Before the
-    analysis, an equivalent TF1 form is tried (kept only when it converts): a graph-building
-    function returning a dict of tensors that one other function runs is written into that
-    function (`m['loss']` -> `loss`), an LSTM state fetched whole fetches the parts read, a
-    cell's zero state fetched and fed back unchanged goes, and a MultiRNNCell's final state
-    read by layer fetches that layer's state.
+    analysis, an equivalent TF1 form is tried (kept only when it converts; otherwise its
+    reason is reported): a graph-building function returning a dict of tensors that one
+    other function runs is written into that function (`m['loss']` -> `loss`, its
+    parameters bound first), one cell unrolled by static_rnn is unrolled by dynamic_rnn over
+    the stacked steps, an LSTM state fetched whole fetches the parts read, a cell's zero
+    state fetched and fed back unchanged goes, and a MultiRNNCell's final state read by
+    layer fetches that layer's state.
 
     When the file does anything this does not recognise (collections, a stateful op in a
     `tf.cond` branch (TF1 runs it only when the branch's outputs need it), a stateful op
