@@ -42,7 +42,9 @@ class Pack:
     rules: tuple[type[Rule], ...] = field(default=(), compare=False)
     # With --unsafe-fixes: source text -> an equivalent text the pack's structural rules
     # convert, or None (see migrate.engine.process.rewrite_source); the result has `.text`,
-    # `.line(prepared_line) -> original line` and `.accept(findings) -> bool`
+    # `.line(prepared_line) -> original line`, `.accept(findings) -> bool` (keep the prepared
+    # pass) and `.merge(pass_result, prepared_findings)` (the pass over the file as it is,
+    # given the refused prepared pass's reasons)
     prepare: Callable[[str], Any] | None = field(default=None, compare=False)
 
     def rule_infos(self) -> tuple[RuleInfo, ...]:
