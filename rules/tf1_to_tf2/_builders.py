@@ -103,7 +103,7 @@ class Prepared:
                    for f in findings)
 
 
-_CANDIDATE = re.compile(r"^[ \t]+return\b.*(\bdict\(|\{)|_rnn\(", re.M)
+_CANDIDATE = re.compile(r"^[ \t]+return\b.*(\bdict\(|\{)|_rnn\(", re.MULTILINE)
 
 
 def prepare(text: str) -> Prepared | None:
@@ -188,13 +188,9 @@ def _bound(node: cst.CSTNode) -> set[str]:
     out: set[str] = set()
     for n in _walk(node):
         targets: list[cst.CSTNode] = []
-        if isinstance(n, cst.AssignTarget):
+        if isinstance(n, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.NamedExpr, cst.For, cst.CompFor)):
             targets.append(n.target)
-        elif isinstance(n, (cst.AugAssign, cst.AnnAssign, cst.NamedExpr, cst.For, cst.CompFor)):
-            targets.append(n.target)
-        elif isinstance(n, cst.AsName):
-            targets.append(n.name)
-        elif isinstance(n, cst.Param):
+        elif isinstance(n, (cst.AsName, cst.Param)):
             targets.append(n.name)
         elif isinstance(n, (cst.FunctionDef, cst.ClassDef)):
             out.add(n.name.value)
