@@ -8,6 +8,7 @@ import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from migrate.result import RuleInfo
 from migrate.rule import Rule
@@ -39,6 +40,12 @@ class Pack:
     canonicalize: Callable[[str], str | None] = _identity
     version: str = "1"
     rules: tuple[type[Rule], ...] = field(default=(), compare=False)
+    # With --unsafe-fixes: source text -> an equivalent text the pack's structural rules
+    # convert, or None (see migrate.engine.process.rewrite_source); the result has `.text`,
+    # `.line(prepared_line) -> original line`, `.accept(findings) -> bool` (keep the prepared
+    # pass) and `.merge(pass_result, prepared_findings)` (the pass over the file as it is,
+    # given the refused prepared pass's reasons)
+    prepare: Callable[[str], Any] | None = field(default=None, compare=False)
 
     def rule_infos(self) -> tuple[RuleInfo, ...]:
         return tuple(rule_info(r, self.name) for r in self.rules)
@@ -96,6 +103,7 @@ def load_pack(name: str) -> Pack:
         canonicalize=base.canonicalize,
         version=base.version,
         rules=rules,
+        prepare=base.prepare,
     )
 
 

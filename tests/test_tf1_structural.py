@@ -46,13 +46,15 @@ What is compared, honestly:
   ``carried_values`` maps them through THE layout map ``migrate.check.rnn_weights`` (the
   conversion `migrate convert-checkpoint` applies). Keras builds the layer at its first
   call, after the plain tf.Variables, so for such a program RUN_TF2 matches the carried
-  values BY SHAPE (asserted unambiguous) instead of by creation order, and checks that
+  values BY SHAPE (and an RNN layer's by role; asserted unambiguous, layers of one shape in
+  TF1's cell order) instead of by creation order, and checks that
   the Keras layers' own initial biases (unit_forget_bias, the GRU's Constant initializer)
   are TF1's mapped ones exactly. tests/test_tf1_rnn.py proves the three RNN fixtures with
   this harness, among them rnn_lstm_state_fetch, lstm_dynamic_rnn in straight-line code
-  (same TF1 numbers). No PROVEN corpus program has an RNN yet: lstm_dynamic_rnn builds its
-  graph in a function returning a dict of tensors (not converted: see NOT_CONVERTED) and
-  gru_multi_cell_static uses GRU/MultiRNNCell/static_rnn and feeds its initial state.
+  (same TF1 numbers). The PROVEN corpus program lstm_dynamic_rnn builds its graph in a
+  function returning a dict of tensors, written into main by TF2120's preparation
+  (rules/tf1_to_tf2/_builders.py); gru_multi_cell_static (GRU/MultiRNNCell/static_rnn, its
+  initial state fed) is not converted.
 
 Tolerances: 1e-5 for values computed without training, 1e-4 after training steps.
 """
@@ -173,6 +175,18 @@ PROVEN: dict[str, tuple[float, bool, bool]] = {
     # no_op under control_dependencies naming the train op); the fetched global norm is
     # returned by the train step
     "weight_decay_collections": (1e-4, True, True),
+    # its graph is built in build_graph() (an explicit tf.Graph, a BasicLSTMCell unrolled
+    # by dynamic_rnn) returning a dict of tensors that main() runs: TF2120's preparation
+    # (_builders.py) writes the body into main (m['loss'] -> loss, main's own `loss`,
+    # `logits`, `state` -> loss_value...), the whole LSTMStateTuple fetched and read as
+    # `.h` -> its h fetched; the LSTM's TF1 weights are carried through the layout map
+    "lstm_dynamic_rnn": (1e-4, True, True),
+    # a MultiRNNCell of GRUCells (list comprehension) unrolled by static_rnn -> a list of
+    # Keras GRU(reset_after=False) layers each over the previous one's outputs, per-step
+    # outputs by tf.unstack (_rnn_stacked.py); its zero_state fetched and fed back unchanged
+    # and the final state read by layer are simplified first (_builders.py). Both layers'
+    # TF1 weights are carried through the layout map (matched by shape and role, in order)
+    "gru_multi_cell_static": (1e-4, True, True),
 }
 # The only tf.compat.v1 names a PROVEN program may keep: TF1 optimizers that no Keras
 # optimizer reproduces and no class of _v1_optimizers.py writes out (the proximal ones),
@@ -211,14 +225,6 @@ NOT_CONVERTED = {
     # a helper that merge_all collects and merge([...]) does not, and nested name_scope
     # blocks mixing a variable with summaries (not moved into the tf.functions)
     "summaries_events": "summary_iterator",
-    # its LSTM is built in build_graph(), a function returning a dict of tensors that main()
-    # runs (the same program in straight-line code converts and is proven:
-    # tests/fixtures/tf1_to_tf2/rnn_lstm_state_fetch, test_tf1_rnn.py), and its final
-    # LSTMStateTuple is returned whole (the reason names both)
-    "lstm_dynamic_rnn": "`main()` runs the tensors it returns (write the body of `build_graph()`",
-    # MultiRNNCell of GRUCells unrolled by static_rnn, its zero_state fetched and fed back:
-    # the reason says what to write for each
-    "gru_multi_cell_static": "`cell` is a MultiRNNCell of tf.nn.rnn_cell.GRUCell (one tf.keras.layers.GRU(reset_after=False)",
     # TF2130 leaves vgg_tiny on the TF2131 shim; TF2120 then refuses its
     # `tf.trainable_variables()` over tf.layers variables (the reason). What keeps vgg_tiny
     # from being a Keras layer, each found by removing the one before by hand: the
@@ -709,10 +715,15 @@ for path in sys.argv[2:]:
     name = os.path.basename(path)[:-3]
     entry = inits.get(name) or {"values": [], "by_shape": False}
     queue = [np.asarray(v, dtype=d) for d, v in entry["values"]]
+    roles = list(entry.get("roles") or [None] * len(queue))
     by_shape = entry["by_shape"]
     if by_shape:  # the match must be unambiguous
         shapes = [v.shape for v in queue]
-        assert len(set(shapes)) == len(shapes), (name, "carried-over shapes not distinct", shapes)
+        plain = [s for s, r in zip(shapes, roles) if r is None]
+        assert len(set(plain)) == len(plain) and not set(plain) & {s for s, r in zip(shapes, roles) if r}, (
+            name, "carried-over shapes not distinct", shapes)
+        # the Keras RNN layers' (kernel, recurrent_kernel, bias) match by shape AND role; layers
+        # of one shape take them in TF1's cell order (Keras builds the layers in call order)
     expected_count = len(queue)
     own = {}  # 1-D variables matched by shape: |the program's own initial value - the carried one|
 
@@ -723,13 +734,16 @@ for path in sys.argv[2:]:
                 with tf.init_scope():  # Keras builds a layer inside the first trace
                     init = tf.convert_to_tensor(init() if callable(init) else init)
                 shape = tuple(init.shape)
-                i = next((i for i, v in enumerate(queue) if v.shape == shape), None)
-                assert i is not None, (name, "no carried-over value of shape", shape)
+                role = (kw.get("name") or "").rsplit("/", 1)[-1].split(":")[0]
+                i = next((i for i, v in enumerate(queue) if v.shape == shape and roles[i] in (None, role)), None)
+                assert i is not None, (name, "no carried-over value of shape", shape, role)
                 value = queue.pop(i)
+                roles.pop(i)
                 if len(shape) == 1:
-                    own[str(shape[0])] = float(np.abs(init.numpy() - value).max())
+                    own[str(shape[0])] = max(own.get(str(shape[0]), 0.0), float(np.abs(init.numpy() - value).max()))
             else:
                 value = queue.pop(0)
+                roles.pop(0)
                 init = init() if callable(init) else init
                 shape = tuple(tf.convert_to_tensor(init).shape)
                 assert shape == value.shape, (name, shape, value.shape)
@@ -770,7 +784,9 @@ def carried_values(captured: dict) -> dict:  # type: ignore[type-arg]
     (kernel, recurrent_kernel, bias); the other values are kept. Keras builds the layer at
     its first call, inside the first tf.function, after the plain tf.Variables, so
     creation orders differ: RUN_TF2 then gives each variable the queued value OF ITS SHAPE
-    (the queued shapes must be pairwise distinct, every value must be used) and reports,
+    and, for an RNN layer's value, of its role (`roles`: kernel / recurrent_kernel / bias;
+    the other shapes must be pairwise distinct and distinct from those, layers of one shape
+    take their values in TF1's cell order, every value must be used) and reports,
     per 1-D variable, how far the program's own initial value was from the carried one
     (`own`: the Keras layers' own biases, unit_forget_bias / the GRU's Constant
     initializer, are TF1's mapped initial biases exactly)."""
@@ -786,6 +802,7 @@ def carried_values(captured: dict) -> dict:  # type: ignore[type-arg]
     taken = {n for c in cells for n in c["names"]}
     assert taken <= set(by_name), ("RNN cell variables not trainable", sorted(taken - set(by_name)))
     out: list = []  # type: ignore[type-arg]
+    roles: list = []  # type: ignore[type-arg]
     biases: list[int] = []
     for dtype, _shape, value, name in values:
         cell = first.get(name)
@@ -796,11 +813,13 @@ def carried_values(captured: dict) -> dict:  # type: ignore[type-arg]
             else:
                 mapped = keras_gru_weights(*ws, ws[0].shape[0] - ws[2].shape[1])
             out += [[dtype, w.tolist()] for w in mapped]
+            roles += ["kernel", "recurrent_kernel", "bias"]
             biases.append(mapped[2].shape[0])
         elif name not in taken:
             out.append([dtype, value])
+            roles.append(None)
     assert len(out) == len(values) - sum(TF1_CELL_VARIABLES[c["kind"]] for c in cells) + 3 * len(cells)
-    return {"values": out, "by_shape": True, "rnn_biases": biases}
+    return {"values": out, "by_shape": True, "rnn_biases": biases, "roles": roles}
 
 
 def _compare(expected, actual, tol: float, where: str, loose: dict[str, float]) -> list[str]:  # type: ignore[no-untyped-def]
@@ -893,6 +912,10 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # avg_pool), the 'losses' collection summed by the loss helper and counted, a train
     # helper inlined at its call (Adam, clip_by_value, global step, no_op naming the train op)
     "session_weight_decay_train_helper": 1e-4,
+    # a graph-building function returning the graph and a dict of its tensors, run by main:
+    # written into main by TF2120's preparation (_builders.py), main's `loss`, `w1`, `pred`
+    # renamed (the builder binds them too)
+    "session_graph_builder": 1e-4,
     # Saver -> Checkpoint + CheckpointManager: the older of two kept checkpoints is
     # restored (weights, global step and Adam's slots) and training goes on from it
     "session_saver_checkpoint": 1e-4,

@@ -117,7 +117,11 @@ def rewrite_source(data: bytes, path: str, opts: Options) -> tuple[bytes, list[F
     except cst.ParserSyntaxError as exc:
         raise RewriteError(_parse_error(path, text, exc)) from exc
     try:
-        result = run_pass(module, path=path, source_text=text, pack=pack, rules=rules, unsafe_fixes=opts.unsafe_fixes)
+        result, refused = _prepared_pass(text, path, pack, rules, opts)
+        if result is None:
+            result = run_pass(module, path=path, source_text=text, pack=pack, rules=rules, unsafe_fixes=opts.unsafe_fixes)
+            if refused is not None:  # the prepared pass was not accepted: its reasons merged in
+                result = refused[0].merge(result, refused[1])
     except SkipFile:
         raise
     except Exception as exc:  # a rule crashed: record it, never lose the file
@@ -140,6 +144,27 @@ def rewrite_source(data: bytes, path: str, opts: Options) -> tuple[bytes, list[F
                     FileError(path, "verify", "internal error: a second run would change the output again (not idempotent); file left unchanged")
                 )
     return new, result.findings
+
+
+def _prepared_pass(text: str, path: str, pack: Pack, rules: tuple[type[Rule], ...], opts: Options):  # type: ignore[no-untyped-def]
+    """The pass over the pack's prepared text (``Pack.prepare``) when the pack accepts its
+    findings (the findings' lines are those of the original text), else None and, when a
+    prepared pass ran, the preparation and its findings (``Prepared.merge`` gives the pass
+    over the file as it is the prepared pass's reasons)."""
+    if pack.prepare is None or not opts.unsafe_fixes:
+        return None, None
+    prepared = pack.prepare(text)
+    if prepared is None:
+        return None, None
+    result = run_pass(parse_unvalidated(prepared.text.encode("utf-8")), path=path, source_text=prepared.text, pack=pack,
+                      rules=rules, unsafe_fixes=opts.unsafe_fixes)
+    for i, f in enumerate(result.findings):
+        start, end = f.range.start, f.range.end
+        result.findings[i] = replace(f, range=replace(f.range, start=replace(start, line=prepared.line(start.line)),
+                                                      end=replace(end, line=prepared.line(end.line))))
+    if not prepared.accept(result.findings):
+        return None, (prepared, result.findings)
+    return result, None
 
 
 def _verify_parses(new: bytes, old: bytes, path: str) -> None:

@@ -16,6 +16,12 @@ def canonicalize(qualified: str) -> str | None:
     return qualified
 
 
+def _prepare(text: str):  # type: ignore[no-untyped-def]
+    from rules.tf1_to_tf2._builders import prepare
+
+    return prepare(text)
+
+
 PACK = Pack(
     name="tf1-to-tf2",
     package=__name__,
@@ -24,4 +30,5 @@ PACK = Pack(
     target="TensorFlow 2.21",
     triggers=(b"tensorflow",),
     canonicalize=canonicalize,
+    prepare=_prepare,
 )

@@ -4490,13 +4490,15 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
     if not body:
         body = [cst.SimpleStatementLine([cst.Pass()])]
     blank = 2 if module_level else 1
-    return cst.FunctionDef(
+    from rules.tf1_to_tf2._rnn_stacked import expand  # a stacked RNN unroll written out
+
+    return expand(plan, cst.FunctionDef(
         name=cst.Name(var.name),
         params=cst.Parameters(params=params),
         body=cst.IndentedBlock(body),
         decorators=[cst.Decorator(decorator=deco_expr)],
         leading_lines=[cst.EmptyLine(indent=False)] * blank,
-    )
+    ))
 
 
 def build_helper(plan: Plan, h: Helper, module_level: bool) -> cst.FunctionDef:
@@ -4515,12 +4517,14 @@ def build_helper(plan: Plan, h: Helper, module_level: bool) -> cst.FunctionDef:
     body[:0] = [cst.parse_statement(f"{p.name} = {dtypes[p.name].split('.')[0]}.convert_to_tensor({p.name}, {dtypes[p.name]})\n")
                 for p in h.params if p.name in dtypes]
     body.append(cst.parse_statement(f"return {', '.join(h.outputs)}\n"))
-    return cst.FunctionDef(
+    from rules.tf1_to_tf2._rnn_stacked import expand  # a stacked RNN unroll written out
+
+    return expand(plan, cst.FunctionDef(
         name=cst.Name(h.name),
         params=cst.Parameters(params=[cst.Param(cst.Name(p.name)) for p in h.params]),
         body=cst.IndentedBlock(body),
         leading_lines=[cst.EmptyLine(indent=False)] * (2 if module_level else 1),
-    )
+    ))
 
 
 def _member(plan: Plan, m: Stmt) -> cst.BaseStatement:

@@ -66,8 +66,16 @@ generated function returns the Keras tensor (`return loss, state_h`; the
 a helper function shared by several runs returns the layer's h and c where TF1's code read
 the state later (``an.rnn_state_names``).
 
+Statements in an opened `with g.as_default():` of an explicit graph (_control_flow's
+graph idiom) are straight-line code too. A graph-building function returning a dict of
+tensors that one other function runs is written into that function first, one cell unrolled
+by static_rnn is unrolled by dynamic_rnn over the stacked steps, and an LSTM state fetched
+whole then fetches the parts read (TF2120's preparation, _builders.py). A MultiRNNCell of
+GRUCells unrolled by static_rnn: _rnn_stacked.py.
+
 Two refusals say what a person must write (``builder_details``, ``static_details``): a
-dynamic_rnn in a graph-building function that runs no session names the functions that run
+dynamic_rnn in a graph-building function that runs no session (and that the preparation did
+not write into its caller) names the functions that run
 the tensors it returns (the straight-line form converts) and an LSTM state returned whole;
 a static_rnn names its per-step input list (one layer call over the [batch, time, features]
 tensor), a MultiRNNCell's cells (one Keras layer per cell) and a zero_state initial state
@@ -158,14 +166,19 @@ class RnnCells:
         self.lines: list[RnnLine] = []
         self.scopes: set[str] = set()
         self.count = 0
+        self.stacked: list[Any] = []  # _rnn_stacked.Stacked
 
     def run(self, refs: list[tuple[cst.CSTNode, str]]) -> None:
         an = self.an
+        static_why = self.convert_static([(n, r) for n, r in refs if r == "nn.static_rnn"])
         for n, r in refs:
-            if r in OTHER_UNROLLS:
+            if r in OTHER_UNROLLS and id(n) not in an.allowed_refs:
                 an.layer_refusals[id(n)] = (f"`tf.{r}` is not converted yet (only BasicLSTMCell/LSTMCell/GRUCell "
-                                            "unrolled by tf.nn.dynamic_rnn become Keras layers)"
-                                            + (self.static_details(n) if r == "nn.static_rnn" else ""))
+                                            "unrolled by tf.nn.dynamic_rnn, and a MultiRNNCell of GRUCells unrolled "
+                                            "by tf.nn.static_rnn, become Keras layers)"
+                                            + (self.static_details(n) if r == "nn.static_rnn" else "")
+                                            + (f" (a MultiRNNCell of GRUCells converts: {static_why[id(n)]})"
+                                               if id(n) in static_why else ""))
         rnn_refs = [(n, r) for n, r in refs if r == DYNAMIC_RNN]
         if rnn_refs:
             self.convert_all(rnn_refs)
@@ -189,6 +202,7 @@ class RnnCells:
                                       + self.builder_details(fn, call))
                 continue
             made: list[RnnLine] = []
+            body = _opened(an, body)
             for i, stmt in enumerate(body):
                 if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
                     continue
@@ -223,6 +237,41 @@ class RnnCells:
                 note = note.replace(" and called with mask=tf.sequence_mask(sequence_length) (zero outputs after each "
                                     "length, the state of the last valid step", " and called (no sequence_length: no mask")
             an.plan.checkpoint_notes.append((rl.rnn_call.func, note))
+
+    def convert_static(self, refs: list[tuple[cst.CSTNode, str]]) -> dict[int, str]:
+        """MultiRNNCell of GRUCells unrolled by static_rnn (_rnn_stacked.py); the reasons of
+        the unrolls not converted, by the id of their `tf.nn.static_rnn` reference."""
+        from rules.tf1_to_tf2 import _rnn_stacked
+
+        an = self.an
+        why: dict[int, str] = {}
+        ids = {id(n) for n, _ in refs}
+        if not ids:
+            return why
+        for fn, body in session_bodies(an):
+            if fn is not None and not any(r in SESSION_NAMES for _, r in an.tf_refs(fn)):
+                continue
+            made = []
+            body = _opened(an, body)
+            for i, stmt in enumerate(body):
+                if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                    continue
+                for call in [n for n in an_walk(stmt) if isinstance(n, cst.Call) and id(n.func) in ids]:
+                    try:
+                        made.append(_rnn_stacked.analyse(an, fn, body, i, stmt, call, self.args))
+                    except (_rnn_stacked.Refused, _Refused) as r:
+                        if not r.why.endswith("is not a MultiRNNCell") and "MultiRNNCell(cells)`" not in r.why:
+                            why[id(call.func)] = r.why
+            if fn is not None and made:
+                once = VariableConversion(an).called_once(fn)
+                if once is not None:
+                    for s in made:
+                        why[id(s.rnn_call.func)] = once
+                    continue
+            for s in made:
+                _rnn_stacked.register(an, s, self.args)
+                self.stacked.append(s)
+        return why
 
     def aliases(self) -> None:
         """`rnn = tf.nn.rnn_cell` (or tf.contrib.rnn) at module level and `from
@@ -593,6 +642,20 @@ class RnnCells:
                             raise Unsupported(n, f"an argument of `tf.{rl.cell_kind}` reads the graph object "
                                                  f"`{n.value}` ({g.kind}); the layer object is created once")
             plan.stmt_builders[id(rl.cell_line)] = self.creation_builder(rl)
+        from rules.tf1_to_tf2 import _rnn_stacked
+
+        for s in self.stacked:
+            _rnn_stacked.finish(an, s)
+
+
+def _opened(an: Analysis, body: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    """The statements of an opened `with g.as_default():` (the explicit graph that
+    _control_flow.graph_idiom removes) are straight-line code too."""
+    out: list[cst.BaseStatement] = []
+    for st in body:
+        out += list(st.body.body) if id(st) in an.update_withs and isinstance(st, cst.With) \
+            and isinstance(st.body, cst.IndentedBlock) else [st]
+    return out
 
 
 def only_target(line: cst.SimpleStatementLine) -> cst.BaseExpression:

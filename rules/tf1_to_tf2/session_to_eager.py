@@ -357,6 +357,19 @@ class SessionToEager(Rule):
     are made once, as in TF1); loops that build tensors (stacking layers by rebinding a
     name, filling a list or dict of tensors) move whole.
 
+    TF1 RNN cells: BasicLSTMCell/LSTMCell/GRUCell unrolled by `tf.nn.dynamic_rnn` become
+    Keras LSTM/GRU layers created once (GRU with `reset_after=False`, TF1's math), a
+    sequence_length a mask; a MultiRNNCell of GRUCells unrolled by `tf.nn.static_rnn`
+    becomes a list of Keras GRU layers, each called over the previous one's outputs on the
+    steps stacked along time (tf.unstack gives the per-step outputs back). Before the
+    analysis, an equivalent TF1 form is tried (kept only when it converts; otherwise its
+    reason is reported): a graph-building function returning a dict of tensors that one
+    other function runs is written into that function (`m['loss']` -> `loss`, its
+    parameters bound first), one cell unrolled by static_rnn is unrolled by dynamic_rnn over
+    the stacked steps, an LSTM state fetched whole fetches the parts read, a cell's zero
+    state fetched and fed back unchanged goes, and a MultiRNNCell's final state read by
+    layer fetches that layer's state.
+
     When the file does anything this does not recognise (collections, a stateful op in a
     `tf.cond` branch (TF1 runs it only when the branch's outputs need it), a stateful op
     no run can fetch (`tf.assign(w, 0)` as a bare statement, in a loop or under an
