@@ -34,8 +34,8 @@ class TrainingArgument(TorchRule):
 
     What it does: outside model classes, `logits = model(x, training=True)` becomes
     `model.train()` followed by `logits = model(x)`; `training=False` becomes
-    `model.eval()`, any other value `model.train(value)`. Inside a converted model class
-    PT1002 handles the argument (`self.training`).
+    `model.eval()`, any other value `model.train(value)`. Inside a model class (Keras, or
+    an `nn.Module`) PT1002 handles the argument (`self.training`).
 
     Why: a PyTorch module has no `training` argument; dropout and batch normalization follow
     the mode set by `train()`/`eval()`, which persists until changed.
@@ -53,7 +53,12 @@ class TrainingArgument(TorchRule):
     CATEGORY = Category.MANDATORY
     EFFORT = "trivial"
 
-    VALID = [Valid("model.eval()\ny = model(x)\n"), Valid("import tensorflow as tf\ny = tf.keras.layers.Dropout(0.5)(x, training=True)\n")]
+    VALID = [
+        Valid("model.eval()\ny = model(x)\n"),
+        Valid("import tensorflow as tf\ny = tf.keras.layers.Dropout(0.5)(x, training=True)\n"),
+        # migrated code: a Keras layer PT1002 left in a module keeps its argument
+        Valid("import tensorflow as tf\nfrom torch import nn\n\nclass M(nn.Module):\n    def forward(self, x):\n        return self.bn(x, training=self.training)\n"),
+    ]
     INVALID = [
         Invalid(
             "import tensorflow as tf\n\ndef step(x):\n    # forward\n    logits = model(x, training=True)\n    return logits\n",
@@ -83,7 +88,14 @@ class TrainingArgument(TorchRule):
             self._lines[-1].append(node)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._classes.append(bool(keras_base_kind(list(node.bases), self.qname, self.st.keras_classes)))
+        # Keras model classes (PT1002 turns their training= into self.training) and the
+        # nn.Module classes it made: a call there keeping `training=` is one PT1002 left
+        # on purpose (an unconverted Keras layer held by the module), so a second run
+        # over migrated code must leave it too
+        torch_module = any(
+            b.keyword is None and self.ctx.aliases.resolve(b.value) == "torch.nn.Module" for b in node.bases
+        )
+        self._classes.append(torch_module or bool(keras_base_kind(list(node.bases), self.qname, self.st.keras_classes)))
 
     def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
         self._classes.pop()
