@@ -109,3 +109,47 @@ def test_code_tokens_skip_strings_and_comments() -> None:
     assert f" {_leading_key('tf.contrib.layers.fc')} " not in code
     # a longer name is not its prefix's occurrence at the start, and vice versa
     assert f" {_leading_key('tf.placeholder')} " not in _code_tokens("x = tf.compat.v1.placeholder()\n")  # type: ignore[operator]
+
+
+def _context_with_findings() -> tuple[object, list[Finding]]:
+    """A FileContext in which a rename rule rewrote `tf.foo` to `tf.compat.v1.foo` and
+    flagged `tf.bar`, and then a restructuring rule applied a fix."""
+    import libcst as cst
+
+    from migrate.engine.context import FileContext
+    from migrate.rule import Rule
+
+    class Rename(Rule):
+        ID, NAME, MESSAGE = "TF9001", "rename", "renamed"
+
+    class Restructure(Rule):
+        ID, NAME, MESSAGE, RESTRUCTURES = "TF9002", "restructure", "restructured", True
+
+    src = "y = tf.foo(1)\nz = tf.bar(2)\n"
+    module = cst.parse_module(src)
+    ctx = FileContext(path="t.py", module=module, source_text=src, canonicalize=lambda q: q, unsafe_fixes=True)
+    foo = module.body[0].body[0].value.func  # type: ignore[attr-defined]
+    bar = module.body[1].body[0].value.func  # type: ignore[attr-defined]
+    ctx.record_fix(Rename(ctx), foo, foo, cst.parse_expression("tf.compat.v1.foo"), message="foo", safety=Rename.SAFETY,
+                   effort=None, category=None, manual=True, title=None)
+    ctx.record_manual(Rename(ctx), bar, message="bar", effort=None, category=None)
+    assert not ctx.restructured
+    ctx.record_fix(Restructure(ctx), module.body[0], module.body[0], cst.SimpleStatementLine([cst.Pass()]),
+                   message="gone", safety=Restructure.SAFETY, effort=None, category=None, manual=False, title=None)
+    assert ctx.restructured
+    return ctx, list(ctx.findings)
+
+
+@pytest.mark.parametrize(
+    ("output", "kept"),
+    [
+        ("pass\n", {"gone"}),  # neither name is left: only the restructuring's own finding
+        ("y = tf.compat.v1.foo(1)\n", {"foo", "gone"}),  # as the fix wrote it
+        ("y = tf.foo(1)\n", {"foo", "gone"}),  # as the source wrote it (a rewrite kept the original)
+        ("z = tf.bar(2)\n", {"bar", "gone"}),
+        ("s = 'tf.bar(2)'  # tf.foo\n", {"gone"}),  # strings and comments are not code
+    ],
+)
+def test_findings_in_keeps_findings_whose_name_survives(output: str, kept: set[str]) -> None:
+    ctx, _ = _context_with_findings()
+    assert {f.message for f in ctx.findings_in(output)} == kept  # type: ignore[attr-defined]

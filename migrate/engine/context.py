@@ -96,9 +96,9 @@ class FileContext:
         self.unsafe_fixes = unsafe_fixes
         self.findings: list[Finding] = []
         self._finding_nodes: list[int] = []  # id() of the original node of each finding
-        # the text each finding's node has in the output (its fix's content when the fix
-        # was applied, else its snippet); None: never dropped by findings_in
-        self._finding_texts: list[str | None] = []
+        # the texts each finding's node may have in the output (its snippet, and its fix's
+        # content when the fix was applied); None: never dropped by findings_in
+        self._finding_texts: list[tuple[str, ...] | None] = []
         #: a fix of a rule that RESTRUCTURES was applied (see findings_in)
         self.restructured = False
         self._codemod: Any = None  # libcst's CodemodContext, made when an import is scheduled
@@ -154,10 +154,10 @@ class FileContext:
         tf.compat.v1" on a placeholder that became a function argument, its manual item
         on `slim.batch_norm` that became a BatchNormalization layer): the restructuring's
         own finding says what became of that code. Such a finding is dropped when the
-        dotted name (or import) it is about -- as the output writes it: its fix's content
-        when that was applied -- occurs nowhere in the output's code (strings and
-        comments aside). A name that still occurs anywhere keeps every finding on it;
-        suppressed findings and the restructuring rules' own findings are kept.
+        dotted name (or import) it is about occurs nowhere in the output's code (strings
+        and comments aside), neither as the source wrote it nor as its applied fix wrote
+        it. A name that still occurs anywhere keeps every finding on it; suppressed
+        findings and the restructuring rules' own findings are kept.
         """
         if not self.restructured:
             return self.findings
@@ -165,9 +165,9 @@ class FileContext:
         if code is None:
             return self.findings
         keep: list[Finding] = []
-        for f, text in zip(self.findings, self._finding_texts):
-            key = _leading_key(text) if text else None
-            if key is None or f" {key} " in code:
+        for f, texts in zip(self.findings, self._finding_texts):
+            keys = [_leading_key(t) for t in texts] if texts else [None]
+            if any(k is None or f" {k} " in code for k in keys):
                 keep.append(f)
         return keep
 
@@ -471,7 +471,7 @@ class FileContext:
         self.findings.append(finding)
         self._finding_texts.append(
             None if rule.RESTRUCTURES or status is Status.SUPPRESSED
-            else fix.content if applied and fix is not None else finding.snippet
+            else (finding.snippet, fix.content) if applied and fix is not None else (finding.snippet,)
         )
 
     def last_finding_applied(self) -> bool:
