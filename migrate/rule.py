@@ -70,6 +70,11 @@ class Rule:
     # True: without --unsafe-fixes the rule has nothing to apply or report (its analysis
     # can only lead to unsafe fixes), so the engine does not run it then.
     UNSAFE_ONLY: ClassVar[bool] = False
+    # True: the rule restructures code (moves, rebuilds or removes whole regions), and its
+    # own findings describe that. Once one of its fixes is applied, the engine drops the
+    # other rules' findings about code that no longer occurs in the output (see
+    # FileContext.findings_in): they would describe what the restructuring replaced.
+    RESTRUCTURES: ClassVar[bool] = False
 
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx

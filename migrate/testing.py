@@ -26,7 +26,8 @@ class Outcome:
 def apply(code: str, rules: Sequence[type[Rule]], pack: Pack, *, unsafe_fixes: bool = True, path: str = "example.py") -> Outcome:
     module = cst.parse_module(code)
     res = run_pass(module, path=path, source_text=code, pack=pack, rules=rules, unsafe_fixes=unsafe_fixes)
-    return Outcome(res.module.code, res.findings)
+    out = res.module.code
+    return Outcome(out, res.context.findings_in(out))
 
 
 def iter_examples() -> Iterator[tuple[str, Pack, type[Rule], str, int, Valid | Invalid]]:

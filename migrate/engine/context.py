@@ -6,6 +6,7 @@ import ast
 import bisect
 import functools
 import io
+import keyword
 import re
 import tokenize
 from collections.abc import Callable
@@ -95,6 +96,11 @@ class FileContext:
         self.unsafe_fixes = unsafe_fixes
         self.findings: list[Finding] = []
         self._finding_nodes: list[int] = []  # id() of the original node of each finding
+        # the texts each finding's node may have in the output (its snippet, and its fix's
+        # content when the fix was applied); None: never dropped by findings_in
+        self._finding_texts: list[tuple[str, ...] | None] = []
+        #: a fix of a rule that RESTRUCTURES was applied (see findings_in)
+        self.restructured = False
         self._codemod: Any = None  # libcst's CodemodContext, made when an import is scheduled
         self.removals_scheduled = False
         self.removals: list[tuple[str, str | None, str | None]] = []
@@ -134,9 +140,36 @@ class FileContext:
         return self._canonicalize(qualified)
 
     def supersede(self, original: cst.CSTNode) -> None:
-        keep = [(n, f) for n, f in zip(self._finding_nodes, self.findings) if n != id(original)]
-        self._finding_nodes = [n for n, _ in keep]
-        self.findings = [f for _, f in keep]
+        keep = [(n, f, t) for n, f, t in zip(self._finding_nodes, self.findings, self._finding_texts) if n != id(original)]
+        self._finding_nodes = [n for n, _, _ in keep]
+        self.findings = [f for _, f, _ in keep]
+        self._finding_texts = [t for _, _, t in keep]
+
+    def findings_in(self, output: str) -> list[Finding]:
+        """The findings, less those about code a restructuring replaced.
+
+        When a rule that RESTRUCTURES applied a fix (TF2120 made Session code eager, TF2130
+        made a model function a Keras layer), the other rules' findings recorded on the
+        original code may describe a name the output no longer has (TF2001's "kept as
+        tf.compat.v1" on a placeholder that became a function argument, its manual item
+        on `slim.batch_norm` that became a BatchNormalization layer): the restructuring's
+        own finding says what became of that code. Such a finding is dropped when the
+        dotted name (or import) it is about occurs nowhere in the output's code (strings
+        and comments aside), neither as the source wrote it nor as its applied fix wrote
+        it. A name that still occurs anywhere keeps every finding on it; suppressed
+        findings and the restructuring rules' own findings are kept.
+        """
+        if not self.restructured:
+            return self.findings
+        code = _code_tokens(output)
+        if code is None:
+            return self.findings
+        keep: list[Finding] = []
+        for f, texts in zip(self.findings, self._finding_texts):
+            keys = [_leading_key(t) for t in texts] if texts else [None]
+            if any(k is None or f" {k} " in code for k in keys):
+                keep.append(f)
+        return keep
 
     # -- positions ---------------------------------------------------------------------
     def python_ast(self) -> Any:
@@ -388,7 +421,9 @@ class FileContext:
         else:
             content = ""
         fix = Fix(title=title or rule.MESSAGE, content=content)
-        self._add(rule, original, rng, message, safety, status, category, effort, fix)
+        self._add(rule, original, rng, message, safety, status, category, effort, fix, applied)
+        if applied and rule.RESTRUCTURES:
+            self.restructured = True
         return replacement if applied else updated
 
     def record_manual(
@@ -417,22 +452,26 @@ class FileContext:
         category: Category | None,
         effort: str | None,
         fix: Fix | None,
+        applied: bool = False,
     ) -> None:
         self._finding_nodes.append(id(original))
-        self.findings.append(
-            Finding(
-                rule_id=rule.ID,
-                rule_name=rule.NAME,
-                path=self.path,
-                range=rng,
-                message=message or rule.MESSAGE,
-                safety=safety,
-                status=status,
-                category=category or rule.CATEGORY,
-                effort=effort or rule.EFFORT,
-                fix=fix,
-                snippet=self._snippet(rng),
-            )
+        finding = Finding(
+            rule_id=rule.ID,
+            rule_name=rule.NAME,
+            path=self.path,
+            range=rng,
+            message=message or rule.MESSAGE,
+            safety=safety,
+            status=status,
+            category=category or rule.CATEGORY,
+            effort=effort or rule.EFFORT,
+            fix=fix,
+            snippet=self._snippet(rng),
+        )
+        self.findings.append(finding)
+        self._finding_texts.append(
+            None if rule.RESTRUCTURES or status is Status.SUPPRESSED
+            else (finding.snippet, fix.content) if applied and fix is not None else (finding.snippet,)
         )
 
     def last_finding_applied(self) -> bool:
@@ -473,6 +512,40 @@ class FileContext:
 
 _CHAIN_TYPES = (cst.Attribute, cst.Call)
 _IMPORT_TYPES = (cst.Import, cst.ImportFrom)
+
+
+_KEY_RE = re.compile(r"\s*(?:(from)\s+([A-Za-z_][\w.]*)\s+import\b|(import)\s+([A-Za-z_][\w.]*)|([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*))")
+
+
+def _leading_key(text: str) -> str | None:
+    """The tokens, joined by spaces, of the dotted name a finding's text starts with
+    (``tf . compat . v1 . placeholder`` for ``tf.compat.v1.placeholder(tf.float32)``), or
+    of its import (``from tensorflow . contrib import``); None when it starts otherwise
+    (a keyword, a bracket, an empty fix)."""
+    m = _KEY_RE.match(text)
+    if m is None:
+        return None
+    if m.group(1):
+        return "from " + " . ".join(m.group(2).split(".")) + " import"
+    if m.group(3):
+        return "import " + " . ".join(m.group(4).split("."))
+    parts = [p.strip() for p in m.group(5).split(".")]
+    if keyword.iskeyword(parts[0]):
+        return None
+    return " . ".join(parts)
+
+
+_CODE_TOKENS = frozenset({tokenize.NAME, tokenize.OP, tokenize.NUMBER})
+
+
+def _code_tokens(source: str) -> str | None:
+    """The source's names, operators and numbers (no strings, comments, layout) joined
+    by single spaces, with a space at either end; None when it does not tokenize."""
+    try:
+        toks = [t.string for t in tokenize.generate_tokens(io.StringIO(source).readline) if t.type in _CODE_TOKENS]
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return None
+    return " " + " ".join(toks) + " "
 
 
 def _chain_text(node: ast.expr) -> str | None:

@@ -143,7 +143,10 @@ def rewrite_source(data: bytes, path: str, opts: Options) -> tuple[bytes, list[F
                 raise RewriteError(
                     FileError(path, "verify", "internal error: a second run would change the output again (not idempotent); file left unchanged")
                 )
-    return new, result.findings
+    findings = result.findings
+    if result.context.restructured:  # findings on code a restructuring replaced go
+        findings = result.context.findings_in(decode(new))
+    return new, findings
 
 
 def _prepared_pass(text: str, path: str, pack: Pack, rules: tuple[type[Rule], ...], opts: Options):  # type: ignore[no-untyped-def]

@@ -404,6 +404,7 @@ class SessionToEager(Rule):
 
     ID = "TF2120"
     UNSAFE_ONLY = True  # see "Fix safety": nothing to apply or report without --unsafe-fixes
+    RESTRUCTURES = True  # the other rules' findings on code it replaced are dropped (Rule.RESTRUCTURES)
     NAME = "session-to-eager"
     MESSAGE = "TF1 Session/placeholder code becomes eager TF2 functions"
     SAFETY = Safety.UNSAFE

@@ -330,6 +330,7 @@ class VariableScopeModule(Rule):
 
     ID = "TF2130"
     UNSAFE_ONLY = True  # see "Fix safety": nothing to apply or report without --unsafe-fixes
+    RESTRUCTURES = True  # the other rules' findings on code it replaced are dropped (Rule.RESTRUCTURES)
     NAME = "variable-scope-model-function"
     MESSAGE = "TF1 model function becomes a Keras layer created once"
     SAFETY = Safety.UNSAFE
