@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
@@ -39,3 +39,12 @@ def fix_commas(args: Sequence[cst.Arg]) -> list[cst.Arg]:
             a = a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
         out.append(a)
     return out
+
+
+def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """`node` and every node below it (depth first, children in reverse order)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(n.children)

@@ -40,6 +40,8 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from migrate.cstutil import walk as _nodes
+
 if TYPE_CHECKING:
     from rules.tf1_to_tf2._graph import Analysis
 
@@ -63,14 +65,6 @@ class LossCollection:
 
     def read_calls(self) -> set[int]:
         return {id(self.summed), id(self.add_stmt.body[0].value)} | {id(g) for _l, g in self.counts}  # type: ignore[attr-defined]
-
-
-def _nodes(node: cst.CSTNode):  # type: ignore[no-untyped-def]
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(n.children)
 
 
 def _key(call: cst.Call) -> str | None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 import libcst.helpers
 
+from migrate.cstutil import walk as _walk_nodes
 from rules.tf1_to_tf2 import _loss_collection, _static_shapes
 from rules.tf1_to_tf2._common import keyword_args, rest_of
 
@@ -1429,14 +1430,6 @@ def _static_shape_of(value: cst.BaseExpression) -> str | None:
         if isinstance(n, cst.Attribute) and n.attr.value == "shape" and isinstance(n.value, cst.Name):
             return n.value.value
     return None
-
-
-def _walk_nodes(node: cst.CSTNode):  # type: ignore[no-untyped-def]
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(n.children)
 
 
 def _count_name(node: cst.CSTNode, name: str) -> int:

@@ -47,6 +47,8 @@ from typing import TYPE_CHECKING, Callable
 
 import libcst as cst
 
+from migrate.cstutil import walk as _walk
+
 if TYPE_CHECKING:
     from rules.tf1_to_tf2._graph import Analysis, Stmt, TrainOp, Unit
 
@@ -112,14 +114,6 @@ def find(an: Analysis, refs: list[tuple[cst.CSTNode, str]]) -> None:
         an.update_trains.add(id(line))
 
 
-def _walk(node: cst.CSTNode):  # type: ignore[no-untyped-def]
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(n.children)
-
-
 def _line_of(parents: dict[int, cst.CSTNode], node: cst.CSTNode) -> cst.SimpleStatementLine | None:
     n: cst.CSTNode | None = node
     while n is not None and not isinstance(n, cst.SimpleStatementLine):
@@ -130,8 +124,8 @@ def _line_of(parents: dict[int, cst.CSTNode], node: cst.CSTNode) -> cst.SimpleSt
 def _check(an: Analysis, call: cst.Call) -> tuple[str | None, cst.BaseExpression | None]:
     """(the TF1 optimizer call optimize_loss built, as code with `LR` for the learning
     rate, None for an optimizer instance used as it is; the clip_gradients value or None)."""
-    from rules.tf1_to_tf2._graph import OPTIMIZERS, Unsupported, _args_map_loose
     from rules.tf1_to_tf2 import _v1_optimizers as v1opt
+    from rules.tf1_to_tf2._graph import OPTIMIZERS, Unsupported, _args_map_loose
 
     if any(a.star for a in call.args) or len([a for a in call.args if a.keyword is None]) > len(PARAMS):
         raise Unsupported(call, "optimize_loss(*args/**kwargs) or too many arguments; not converted")

@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from migrate.cstutil import walk as _nodes
+
 if TYPE_CHECKING:
     from rules.tf1_to_tf2._graph import Analysis
 
@@ -96,7 +98,12 @@ def _count(node: cst.CSTNode, name: str) -> int:
 def find_inlined(an: Analysis) -> None:
     """`an.inlined[id(call statement)]` = the helper whose statements stand there (see the
     module docstring); `plan.splice` / `plan.splice_fns` tell the rule to move them."""
-    from rules.tf1_to_tf2._graph import SESSIONS, function_locals, only_small, optimizer_params
+    from rules.tf1_to_tf2._graph import (
+        SESSIONS,
+        function_locals,
+        only_small,
+        optimizer_params,
+    )
 
     module = an.module
     defs = {st.name.value: (i, st) for i, st in enumerate(module.body) if isinstance(st, cst.FunctionDef)}
@@ -141,14 +148,6 @@ def find_inlined(an: Analysis) -> None:
             an.plan.remove.add(id(stmts[-1]))
             an.plan.dropped.append(call)
             an.functions_by_name.pop(fn.name.value, None)
-
-
-def _nodes(node: cst.CSTNode):  # type: ignore[no-untyped-def]
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(n.children)
 
 
 def _makes_optimizer(an: Analysis, fn: cst.FunctionDef, optimizer_params) -> bool:  # type: ignore[no-untyped-def]

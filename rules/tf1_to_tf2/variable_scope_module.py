@@ -6,15 +6,24 @@ from typing import Any
 
 import libcst as cst
 
+from migrate.cstutil import walk as _walk
 from migrate.result import Category, Safety
 from migrate.rule import Invalid, Rule, Valid
 from rules.tf1_to_tf2 import _fused_batch_norm, _loss_collection
-from rules.tf1_to_tf2._common import expr, fix_commas, keyword_args, kwarg, rest_of, take_positionals, tf_root
+from rules.tf1_to_tf2._common import (
+    expr,
+    fix_commas,
+    keyword_args,
+    kwarg,
+    rest_of,
+    take_positionals,
+    tf_root,
+)
 from rules.tf1_to_tf2._model import (
     GET_VARIABLE_PARAMS,
     LAYERS,
-    TF_VARIABLE_PARAMS,
     SLIM,
+    TF_VARIABLE_PARAMS,
     Creator,
     FuncPlan,
     bind_call,
@@ -1168,14 +1177,6 @@ class _External(cst.CSTTransformer):
 # this rule marked them (TF2120 writes a training flag's literal into a moved model call)
 COPIES = "tf2130-call-copies"
 _KERAS_NAMES = {v[0] for v in LAYERS.values()} | {"Layer", "Model", "Sequential", "Embedding", "LSTM", "GRU"}
-
-
-def _walk(node: cst.CSTNode):  # type: ignore[no-untyped-def]
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(n.children)
 
 
 def _is_doc(stmt: cst.CSTNode) -> bool:
