@@ -32,6 +32,8 @@ REG_FIXTURE = ROOT / "tests" / "fixtures" / "tf1_to_tf2" / "session_model_regula
 OPTIMIZERS = {
     "Adam": "0.01, 'Adam'", "Momentum": "0.01, 'Momentum'", "Adagrad": "0.01, 'Adagrad'", "SGD": "0.01, 'SGD'",
     "Ftrl": "0.01, 'Ftrl'",
+    "RMSProp": "0.01, 'RMSProp'",  # TF1's update rule: the TF1RMSProp class
+    "RMSProp_class": "0.01, tf.train.RMSPropOptimizer",
     "class": "0.01, tf.train.AdagradOptimizer",  # optimizer(learning_rate=lr)
     "instance": "None, tf.train.MomentumOptimizer(0.02, momentum=0.5)",  # used as it is
     "instance_lr": "0.01, tf.train.AdamOptimizer(0.03, beta1=0.8)",  # the float lr is unused
@@ -106,6 +108,7 @@ def test_optimize_loss_train_step_reproduces_tf1(tmp_path: Path) -> None:
         assert variant != src or name == "Adam"
         migrated = _migrate(variant)
         assert "contrib" not in migrated.split('"""', 2)[2] and "GradientTape" in migrated and "clip_by_global_norm" in migrated
+        assert "compat.v1" not in migrated and ("class TF1RMSProp(" in migrated) == name.startswith("RMSProp")
         (tmp_path / f"tf1_{name}.py").write_text(variant)
         (tmp_path / f"tf2_{name}.py").write_text(migrated)
         tf1_paths.append(tmp_path / f"tf1_{name}.py")
@@ -114,8 +117,16 @@ def test_optimize_loss_train_step_reproduces_tf1(tmp_path: Path) -> None:
     unclipped = re.sub(r"\n *gradients, _ = tf\.clip_by_global_norm\(gradients, 0\.5\)", "", _migrate(src))
     assert "clip_by_global_norm" not in unclipped
     (tmp_path / "tf2_unclipped.py").write_text(unclipped)
+    # nor is RMSProp's: Keras' RMSprop (mean square starting at 0) trains to other numbers
+    keras_rms = (tmp_path / "tf2_RMSProp.py").read_text().replace(
+        "optimizer = TF1RMSProp(learning_rate=0.01)",
+        "optimizer = tf.keras.optimizers.RMSprop(learning_rate=0.01, rho=0.9, epsilon=1e-10)").replace(
+        "optimizer.apply_gradients(zip(gradients, variables), global_step=global_step)",
+        "optimizer.apply_gradients(zip(gradients, variables))\n        global_step.assign_add(1)")
+    assert "keras.optimizers.RMSprop" in keras_rms and "global_step.assign_add(1)" in keras_rms
+    (tmp_path / "tf2_keras_rms.py").write_text(keras_rms)
     tf1 = _run("tf1", tf1_paths)
-    tf2 = _run("tf2", [*tf2_paths, tmp_path / "tf2_unclipped.py"])
+    tf2 = _run("tf2", [*tf2_paths, tmp_path / "tf2_unclipped.py", tmp_path / "tf2_keras_rms.py"])
     for name in OPTIMIZERS:
         want, got = tf1[f"tf1_{name}.py"], tf2[f"tf2_{name}.py"]
         _close({"first": got["first"]}, {"first": want["first"]}, 1e-5)  # before any step
@@ -124,15 +135,26 @@ def test_optimize_loss_train_step_reproduces_tf1(tmp_path: Path) -> None:
         assert abs(want["step"] - want["last"]) > 1e-6, (name, want)  # the train op's value: the loss before the update
     with pytest.raises(AssertionError):
         _close(tf2["tf2_unclipped.py"], tf1["tf1_Adam.py"], 1e-4)
+    with pytest.raises(AssertionError):
+        _close(tf2["tf2_keras_rms.py"], tf1["tf1_RMSProp.py"], 1e-4)
 
 
 _BASE = FIXTURE.read_text().split("\n", 1)[1]
 
 
 @pytest.mark.parametrize(("old", "new", "why"), [
-    ("'Adam', clip_gradients=0.5", "'RMSProp', clip_gradients=0.5", "starts its mean square at 1.0"),
+    ("'Adam', clip_gradients=0.5", "'Adadelta', clip_gradients=0.5", "converted only as one of the names"),
     ("'Adam', clip_gradients=0.5", "lambda lr: tf.train.AdamOptimizer(lr)", "converted only as one of the names"),
-    ("'Adam', clip_gradients=0.5", "tf.train.RMSPropOptimizer", "no Keras optimizer computes its updates"),
+    ("'Adam', clip_gradients=0.5", "tf.train.RMSPropOptimizer(0.01)", "no Keras optimizer computes its updates"),
+    ("'Adam', clip_gradients=0.5", "tf.train.ProximalGradientDescentOptimizer", "no Keras optimizer computes its updates"),
+    (("pred = tf.matmul(hidden, w2)\n    loss = tf.reduce_mean(tf.square(pred - y))\n"
+      "    train_op = tf.contrib.layers.optimize_loss(\n        loss, tf.train.get_or_create_global_step(), 0.01, 'Adam'"),
+     # a sparse read (gather of a variable): TF1's RMSProp updated only the gathered rows
+     ("pred = tf.matmul(hidden, tf.gather(w2, [0, 1, 2, 3, 4, 5, 6, 7]))\n    loss = tf.reduce_mean(tf.square(pred - y))\n"
+      "    train_op = tf.contrib.layers.optimize_loss(\n        loss, tf.train.get_or_create_global_step(), 0.01, 'RMSProp'"),
+     "the TF1RMSProp class does not"),
+    ("0.01, 'Adam'", "tf.constant(0.01), 'RMSProp'", "converted only as a float constant"),
+    ("0.01, 'Adam'", "tf.constant(0.01), tf.train.RMSPropOptimizer", "converted only as a float constant"),
     ("'Adam', clip_gradients=0.5", "tf.train.MomentumOptimizer", "momentum is required"),
     ("0.01, 'Adam'", "tf.constant(0.01), tf.train.AdamOptimizer(0.01)", "as None or a float constant"),
     ("0.01, 'Adam'", "tf.constant(0.01), 'Adam'", "converted only as a float constant"),

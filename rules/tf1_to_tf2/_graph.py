@@ -3634,6 +3634,10 @@ class Analysis:
                 plan.stmt_builders[id(tr.stmt.node)] = _optimize_loss.statement_builder(self, tr, root)
                 plan.dropped.append(tcall.func)
                 plan.optimizer_notes.append((tcall, _optimize_loss.note(self, tr)))
+                if self.kept_v1(tr.synth_optimizer):  # optimizer='RMSProp': TF1's update rule as a class
+                    self.optimizer_finding(tr.synth_optimizer)
+                    for notes in (plan.optimizer_notes, plan.kept_optimizers):  # reported at the call (synth has no position)
+                        notes[:] = [(tcall if n is tr.synth_optimizer else n, m) for n, m in notes]
             else:
                 tcall = tr.stmt.value
                 assert isinstance(tcall, cst.Call) and isinstance(tcall.func, cst.Attribute)

@@ -15,7 +15,11 @@ converted here:
   Ftrl and SGD with their TF1 defaults, Momentum with momentum=0.9; a tf.train optimizer
   class is `optimizer(learning_rate=lr)`; an instance is used as it is (a float
   learning_rate then makes a variable nothing reads) -- each becomes its Keras
-  counterpart with TF1's defaults pinned, as for `tf.train.<X>Optimizer(...)`;
+  counterpart with TF1's defaults pinned, as for `tf.train.<X>Optimizer(...)`; 'RMSProp'
+  (`RMSPropOptimizer(learning_rate=lr)`: decay=0.9, momentum=0.0, epsilon=1e-10) and the
+  class tf.train.RMSPropOptimizer have no Keras counterpart (TF1 starts the mean square at
+  1.0): they become the TF1RMSProp class written into the file (_v1_optimizers.py, TF1's
+  update rule), whose `apply_gradients(..., global_step=global_step)` advances the step;
 * the gradients of `loss` over every trainable variable (`opt.compute_gradients`), then,
   for a float `clip_gradients`, `tf.clip_by_global_norm(gradients, clip_gradients)` (the
   global norm skips missing gradients), then `opt.apply_gradients(..., global_step=
@@ -33,11 +37,11 @@ So the train step is the usual tape step with one more statement:
     optimizer.apply_gradients(zip(gradients, variables))
     global_step.assign_add(1)
 
-Refused with a precise reason: a callable optimizer, RMSProp and the other TF1 optimizers
-with no Keras counterpart, a learning rate that is not a float constant
+Refused with a precise reason: a callable optimizer, an RMSPropOptimizer instance and the
+other TF1 optimizers with no Keras counterpart, a learning rate that is not a float constant
 (a tensor, an int: TF1 raised), learning_rate_decay_fn, gradient_noise_scale,
 gradient_multipliers, a callable or non-float clip_gradients, explicit update_ops or
-variables, increment_global_step=False, and files that would see what optimize_loss added to the graph: the learning-rate
+variables, increment_global_step=False, RMSProp in a file with sparse reads, and files that would see what optimize_loss added to the graph: the learning-rate
 variable (a Saver, global-variable reads) or its summaries (merge_all).
 """
 
@@ -62,8 +66,10 @@ STRING_OPTIMIZERS = {
     "Adam": ("AdamOptimizer", ""),
     "Ftrl": ("FtrlOptimizer", ""),
     "Momentum": ("MomentumOptimizer", ", momentum=0.9"),
+    "RMSProp": ("RMSPropOptimizer", ""),  # TF1's update rule: the TF1RMSProp class
     "SGD": ("GradientDescentOptimizer", ""),
 }
+RMSPROP = "train.RMSPropOptimizer"
 # arguments whose value must be the default (None / False / True) for the call to convert
 _NONE = {"gradient_noise_scale", "gradient_multipliers", "learning_rate_decay_fn", "update_ops", "variables"}
 # references that would see the learning-rate variable or the summaries optimize_loss adds
@@ -162,16 +168,18 @@ def _check(an: Analysis, call: cst.Call) -> tuple[str | None, cst.BaseExpression
         if not _is_float(an, lr):
             raise Unsupported(lr, _LR_WHY)
         return f"{r}(learning_rate=LR)", clip  # a class: `optimizer(learning_rate=lr)`
+    if r == RMSPROP and not isinstance(opt, cst.Call):
+        # the class: `RMSPropOptimizer(learning_rate=lr)`, TF1's update rule written out
+        # as the TF1RMSProp class (_v1_optimizers.py)
+        if not _is_float(an, lr):
+            raise Unsupported(lr, _LR_WHY)
+        return f"{r}(learning_rate=LR)", clip
     if r is not None and v1opt.is_kept(r):
         raise Unsupported(opt, f"optimize_loss with tf.{r}: no Keras optimizer computes its updates (a kept TF1 optimizer is "
                                "converted only with minimize/apply_gradients); not converted")
     if not (isinstance(opt, cst.SimpleString) and opt.evaluated_value in STRING_OPTIMIZERS):
-        what = opt.evaluated_value if isinstance(opt, cst.SimpleString) else None
-        if what == "RMSProp":
-            raise Unsupported(opt, "optimize_loss(optimizer='RMSProp'): TF1's RMSProp starts its mean square at 1.0, no Keras "
-                                   "optimizer computes its updates; not converted")
         raise Unsupported(opt, "optimize_loss's optimizer is converted only as one of the names 'Adagrad', 'Adam', 'Ftrl', "
-                               "'Momentum', 'SGD', or a tf.train optimizer class or instance with a Keras counterpart (a "
+                               "'Momentum', 'RMSProp', 'SGD', or a tf.train optimizer class or instance with a Keras counterpart (a "
                                "callable is not); not converted")
     if not _is_float(an, lr):
         raise Unsupported(lr, _LR_WHY)
@@ -246,6 +254,9 @@ def train_op(an: Analysis, u: Unit, s: Stmt, call: cst.Call) -> TrainOp:
         raise Unsupported(gs, "optimize_loss(global_step=None) looks the global step up in the graph; not converted")
     else:
         tr = an.train_parts(u, s, call, {"loss": args["loss"], "global_step": args["global_step"]}, an.fresh("optimizer"), None)
+    if code is not None and code.startswith(RMSPROP) and not an.v1_class_fits(synth, RMSPROP):
+        raise Unsupported(opt, "optimize_loss with RMSProp in a file with sparse reads (embedding lookups, gather): TF1 "
+                               "updated only the looked-up rows, the TF1RMSProp class does not; not converted")
     tr.synth_optimizer = synth
     if not isinstance(opt, cst.SimpleString):
         an.plan.dropped.append(opt)  # rebuilt as the Keras optimizer
@@ -306,7 +317,9 @@ def note(an: Analysis, tr: TrainOp) -> str:
 
     assert tr.synth_optimizer is not None
     clip = " and clips the gradients with tf.clip_by_global_norm" if tr.clip is not None else ""
+    named = ("tf.train.RMSPropOptimizer(learning_rate=<its learning rate>) with TF1's defaults decay=0.9, momentum=0.0, "
+             "epsilon=1e-10, see the finding on it" if an.kept_v1(tr.synth_optimizer) else _optimizer_note(an, tr.synth_optimizer))
     return ("tf.contrib.layers.optimize_loss becomes the train step's tape gradients over the watched variables" + clip
-            + ", applied by the optimizer it named (" + _optimizer_note(an, tr.synth_optimizer)
+            + ", applied by the optimizer it named (" + named
             + "); its learning-rate variable becomes the constant, its summaries (unread) go, and the update ops run in "
               "the Keras layers' call(training=True)")

@@ -160,9 +160,9 @@ class SessionToEager(Rule):
     Adagrad(epsilon=0.0), Adadelta -> Adadelta(epsilon=1e-08), Ftrl -> Ftrl); `var_list=` is
     kept, `minimize(loss + reg)` gets a loss statement, `global_step=` (a plain
     `tf.Variable`) becomes `global_step.assign_add(1)`. `train =
-    tf.contrib.layers.optimize_loss(loss, global_step, <float>, '<Adam|Adagrad|Ftrl|Momentum|SGD>',
+    tf.contrib.layers.optimize_loss(loss, global_step, <float>, '<Adam|Adagrad|Ftrl|Momentum|RMSProp|SGD>',
     clip_gradients=<float>)` (or a tf.train optimizer class or instance) is the same train
-    step: the optimizer it built (Momentum with momentum=0.9) made where the call was, `tf.clip_by_global_norm` on the gradients when
+    step: the optimizer it built (Momentum with momentum=0.9, RMSProp as the TF1RMSProp class) made where the call was, `tf.clip_by_global_norm` on the gradients when
     it clipped, an inline `tf.train.get_or_create_global_step()` a named int64 variable,
     and the train op's fetched value (the loss before the update) what the step returns;
     other arguments and optimizer forms are refused with their reason (_optimize_loss.py).
