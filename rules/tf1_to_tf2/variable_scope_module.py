@@ -303,7 +303,7 @@ class VariableScopeModule(Rule):
     y)` given `y_splits[i]`) becomes a second argument of `call`; calls under `with
     tf.variable_scope(tf.get_variable_scope()):` (the root scope re-entered) count as
     unscoped. Loops, branches, collections, control
-    dependencies, `tf.cond`, RNN cells, `tf.contrib`/slim, reuse of variables created
+    dependencies, `tf.cond`, RNN cells, other `tf.contrib`/slim functions, reuse of variables created
     elsewhere, functions used as values or called with computed scope names are left
     alone: TF2131 wraps the variable_scope ones in the TF1 modeling shim, and the others
     get a manual finding of this rule that says why they were not restructured. The
@@ -316,8 +316,11 @@ class VariableScopeModule(Rule):
     `TF1FusedBatchNormalization`, a BatchNormalization subclass with TF1's update, defined
     once in the file above the first class that uses it (same variables, names and
     TF1_VARIABLE_NAMES); elsewhere it stays BatchNormalization with a manual item on the
-    difference; tf.contrib/slim layers are not
-    restructured (their defaults differ: see TF2001's hints).
+    difference. tf.contrib.layers / slim layers (`fully_connected`, `conv2d`,
+    `batch_norm`, `dropout`, pooling, `flatten`) become Keras layers with slim's defaults
+    pinned (ReLU for fully_connected/conv2d, xavier initializers, `normalizer_fn` as a
+    BatchNormalization layer) and the defaults of the `arg_scope`s around them folded into
+    each call; their other arguments and other slim functions are left alone.
 
     Why: TF2 has no variable scopes; `tf.compat.v1.get_variable` and `tf.layers` inside a
     function called from eager code or a `tf.function` create new variables at every
