@@ -203,13 +203,7 @@ def _bound(node: cst.CSTNode) -> set[str]:
 
 
 def _fresh(name: str, taken: set[str]) -> str:
-    new = f"{name}_value"
-    i = 2
-    while new in taken:
-        new = f"{name}_value{i}"
-        i += 1
-    taken.add(new)
-    return new
+    return _fresh_part(name, "value", taken)
 
 
 def _only(line: cst.BaseStatement) -> cst.BaseSmallStatement | None:

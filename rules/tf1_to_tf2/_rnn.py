@@ -626,26 +626,43 @@ class RnnCells:
         an = self.an
         plan = an.plan
         for rl in self.lines:
-            if id(rl.rnn_line) not in plan.remove or id(rl.rnn_line) not in plan.capture:
-                raise Unsupported(rl.rnn_call, "`tf.nn.dynamic_rnn`: its result is not computed in a generated "
-                                               "function; not converted")
+            check_unroll_moved(an, rl.rnn_line, rl.rnn_call, "tf.nn.dynamic_rnn")
             if id(rl.cell_line) in plan.remove or id(rl.cell_line) in plan.capture:
                 raise Unsupported(rl.cell_call, "the LSTM cell would move into a generated function; not converted")
-            for u in an.units.values():
-                s = next((s for s in u.stmts if s.node is rl.cell_line), None)
-                if s is None:
-                    continue
-                for n in an_walk(rl.cell_call):
-                    if isinstance(n, cst.Name) and n is not rl.cell_call.func:
-                        g = an.graph_kind(u, n.value, s.index)
-                        if g is not None and not (g.static and g.kind == "tensor"):
-                            raise Unsupported(n, f"an argument of `tf.{rl.cell_kind}` reads the graph object "
-                                                 f"`{n.value}` ({g.kind}); the layer object is created once")
+            check_python_arguments(an, rl.cell_line, rl.cell_call, rl.cell_call.func, f"`tf.{rl.cell_kind}`",
+                                   "the layer object is created once")
             plan.stmt_builders[id(rl.cell_line)] = self.creation_builder(rl)
         from rules.tf1_to_tf2 import _rnn_stacked
 
         for s in self.stacked:
             _rnn_stacked.finish(an, s)
+
+
+def check_unroll_moved(an: Analysis, line: cst.CSTNode, call: cst.Call, spelled: str) -> None:
+    """The statement `line` that unrolls a converted RNN must have moved into a generated
+    function (its result computed there)."""
+    from rules.tf1_to_tf2._graph import Unsupported
+
+    if id(line) not in an.plan.remove or id(line) not in an.plan.capture:
+        raise Unsupported(call, f"`{spelled}`: its result is not computed in a generated function; not converted")
+
+
+def check_python_arguments(an: Analysis, line: cst.CSTNode, root: cst.CSTNode, skip: cst.CSTNode | None, what: str,
+                           made: str) -> None:
+    """The names under `root`, in the statement `line` that makes the RNN cells (which
+    become layers created once), must not be graph objects other than static tensors
+    (`skip`: a name not to check, the cell class)."""
+    from rules.tf1_to_tf2._graph import Unsupported
+
+    for u in an.units.values():
+        st = next((x for x in u.stmts if x.node is line), None)
+        if st is None:
+            continue
+        for n in an_walk(root):
+            if isinstance(n, cst.Name) and n is not skip:
+                g = an.graph_kind(u, n.value, st.index)
+                if g is not None and not (g.static and g.kind == "tensor"):
+                    raise Unsupported(n, f"an argument of {what} reads the graph object `{n.value}` ({g.kind}); {made}")
 
 
 def _opened(an: Analysis, body: list[cst.BaseStatement]) -> list[cst.BaseStatement]:

@@ -224,24 +224,14 @@ def creation(an: Analysis, s: Stacked) -> Callable[[cst.SimpleStatementLine], li
 
 def finish(an: Analysis, s: Stacked) -> None:
     from rules.tf1_to_tf2._graph import Unsupported
+    from rules.tf1_to_tf2._rnn import check_python_arguments, check_unroll_moved
 
     plan = an.plan
-    if id(s.rnn_line) not in plan.remove or id(s.rnn_line) not in plan.capture:
-        raise Unsupported(s.rnn_call, "`tf.nn.static_rnn`: its result is not computed in a generated function; not "
-                                      "converted")
+    check_unroll_moved(an, s.rnn_line, s.rnn_call, "tf.nn.static_rnn")
     for line in (s.cells_line, s.multi_line):
         if id(line) in plan.remove or id(line) in plan.capture:
             raise Unsupported(s.gru_call, "the GRU cells would move into a generated function; not converted")
-    for u in an.units.values():
-        st = next((x for x in u.stmts if x.node is s.cells_line), None)
-        if st is None:
-            continue
-        for n in an_walk(s.cells_line):
-            if isinstance(n, cst.Name):
-                g = an.graph_kind(u, n.value, st.index)
-                if g is not None and not (g.static and g.kind == "tensor"):
-                    raise Unsupported(n, f"an argument of the GRU cells reads the graph object `{n.value}` ({g.kind}); "
-                                         "the layers are created once")
+    check_python_arguments(an, s.cells_line, s.cells_line, None, "the GRU cells", "the layers are created once")
     plan.stmt_builders[id(s.cells_line)] = creation(an, s)
     plan.stmt_builders[id(s.multi_line)] = lambda updated: []
 

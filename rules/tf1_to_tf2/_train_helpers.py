@@ -82,14 +82,7 @@ def no_op_aliases(an: Analysis) -> None:
 
 def _count(node: cst.CSTNode, name: str) -> int:
     """How many Name nodes spell `name` under `node` (its binding included)."""
-    count = 0
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, cst.Name) and n.value == name:
-            count += 1
-        stack.extend(n.children)
-    return count
+    return sum(1 for n in _nodes(node) if isinstance(n, cst.Name) and n.value == name)
 
 
 # -- a train helper called once, with the caller's names ----------------------------------
