@@ -234,3 +234,50 @@ def test_builder_parameters_are_bound_where_the_call_was() -> None:
 )
 def test_builder_parameters_not_bound(old: str, new: str) -> None:
     assert prepare(edited(SRC, ((old, new),))) is None
+
+
+def test_builder_documentation_and_comments_are_kept() -> None:
+    """The comments above the builder's `def`, its docstring and the comments in its body
+    stay in the caller, as comments where the body now is (no text of the user's is lost)."""
+    src = '''import numpy as np
+import tensorflow.compat.v1 as tf
+
+tf.disable_v2_behavior()
+
+
+# The whole graph,
+# built once.
+def build_graph(lr):
+    """Builds the graph.
+
+    Returns its handles."""
+    # inputs
+    x = tf.placeholder(tf.float32, [None, 3])
+    y = tf.placeholder(tf.float32, [None, 1])
+    w = tf.Variable(tf.zeros([3, 1]))  # weights
+    # squared error
+    loss = tf.reduce_mean(tf.square(tf.matmul(x, w) - y))
+    train_op = tf.train.GradientDescentOptimizer(lr).minimize(loss)
+    return {'x': x, 'y': y, 'loss': loss, 'train_op': train_op}
+
+
+def main():
+    g = build_graph(0.1)
+    data = np.ones((4, 3), np.float32)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for _ in range(3):
+            _, l = sess.run([g['train_op'], g['loss']], {g['x']: data, g['y']: data[:, :1]})
+        print(l)
+'''
+    p = prepare(src)
+    assert p is not None
+    assert "def build_graph" not in p.text
+    main = p.text[p.text.index("def main"):]
+    assert main.index("# The whole graph,") < main.index("# built once.") < main.index(
+        "# build_graph: Builds the graph.") < main.index("# Returns its handles.") < main.index("lr = 0.1")
+    assert "\n    #\n" in main  # the docstring's blank line
+    assert "    # inputs\n    x = tf.placeholder" in main
+    out, _ = _migrate(src)
+    for text in ("# The whole graph,", "# build_graph: Builds the graph.", "# weights", "# squared error"):
+        assert text in out, text

@@ -117,6 +117,32 @@ def test_tf_variable_function_called_twice_is_not_restructured() -> None:
     assert why and "makes new variables at every TF1 call" in why[0]
 
 
+def test_variable_comments_move_with_the_variable_into_build() -> None:
+    """A get_variable / tf.Variable line leaves `call` for `build`: the comment lines above it
+    and its end-of-line comment go with it."""
+    src = """import tensorflow.compat.v1 as tf
+
+
+def dense(x):
+    # the layer's weights
+    w = tf.get_variable('w', [3, 2])  # glorot by default
+    b = tf.get_variable('b', [2], initializer=tf.zeros_initializer())  # bias
+    # affine
+    return tf.matmul(x, w) + b
+
+
+def main(x):
+    return dense(x)
+"""
+    pack = load_pack("tf1-to-tf2")
+    out = apply(src, pack.rules, pack, unsafe_fixes=True)
+    build = out.code[out.code.index("def build("):out.code.index("def call(")]
+    assert "# the layer's weights\n        self.w = self.add_weight(" in build
+    assert "initializer='glorot_uniform')  # glorot by default\n" in build
+    assert "initializer=tf.zeros_initializer())  # bias\n" in build
+    assert "# affine\n        return" in out.code[out.code.index("def call("):]
+
+
 def test_computed_second_tensor_becomes_a_call_argument(migrated: Path) -> None:
     code = (migrated / "tower_k3.py").read_text()
     assert "    def call(self, x, y):\n" in code and "    def __init__(self, name=None, **kwargs):\n" in code

@@ -371,7 +371,9 @@ def _splice(module: cst.Module, text: str, fn: cst.FunctionDef, caller: cst.Func
     if any(isinstance(n, (cst.Global, cst.Nonlocal)) for n in _walk(caller)):
         return None
     body = list(fn.body.body[:-1])
+    doc: str | None = None
     if body and isinstance(_only(body[0]), cst.Expr) and isinstance(_only(body[0]).value, cst.SimpleString):  # type: ignore[union-attr]
+        doc = _only(body[0]).value.evaluated_value  # type: ignore[union-attr]
         body = body[1:]  # the docstring
     if not body:
         return None
@@ -422,8 +424,8 @@ def _splice(module: cst.Module, text: str, fn: cst.FunctionDef, caller: cst.Func
     assert isinstance(fn2.body, cst.IndentedBlock) and isinstance(caller2.body, cst.IndentedBlock)
     first = fn2.body.body[len(fn.body.body) - 1 - len(body)]
     ret = fn2.body.body[-1]
-    # the body's lines: from its first statement to the line before the return's comments
-    b_start = pos[first].start.line
+    # the body's lines: from its first statement's comments to the line before the return's
+    b_start = pos[first].start.line - len(first.leading_lines)
     b_end = pos[ret].start.line - len(ret.leading_lines) - 1
     # the builder's own lines, with its leading comments and blank lines
     f_start = pos[fn2].start.line - len(fn2.leading_lines)
@@ -447,6 +449,12 @@ def _splice(module: cst.Module, text: str, fn: cst.FunctionDef, caller: cst.Func
             return None
         if src != name:
             heads.append(f"{indent}{name} = {src}\n")
+    # what documented the builder (the comments above its `def`, its docstring) stays, as
+    # comments where its body now is
+    notes = [f"{indent}{t.strip()}\n" for t in lines[f_start - 1:pos[fn2].start.line - 1] if t.strip().startswith("#")]
+    if isinstance(doc, str) and doc.strip():
+        paragraph = [t.strip() for t in doc.strip().splitlines()]
+        notes += [f"{indent}# {fn.name.value}: {paragraph[0]}\n", *(f"{indent}# {t}".rstrip() + "\n" for t in paragraph[1:])]
     origin = list(range(1, len(lines) + 1))
     new: list[str] = []
     new_origin: list[int] = []
@@ -456,8 +464,8 @@ def _splice(module: cst.Module, text: str, fn: cst.FunctionDef, caller: cst.Func
             ln = f_end + 1
             continue
         if ln == c_start:
-            new += heads + lines[b_start - 1:b_end]
-            new_origin += [origin[c_start - 1]] * len(heads) + origin[b_start - 1:b_end]
+            new += notes + heads + lines[b_start - 1:b_end]
+            new_origin += [origin[c_start - 1]] * (len(notes) + len(heads)) + origin[b_start - 1:b_end]
             ln = c_end + 1
             continue
         new.append(lines[ln - 1])

@@ -914,7 +914,7 @@ class VariableScopeModule(Rule):
                     if k in vargs:
                         out.append(kwarg(k, vargs[k].value.visit(tr)))  # type: ignore[arg-type]
                 value = cst.Call(func=expr(f"{tf}.keras.Variable"), args=fix_commas(out))
-                lines.append(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(expr(f"self.{c.attr}"))], value)]))
+                lines.append(_keep_comments(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(expr(f"self.{c.attr}"))], value)]), c.stmt))
                 continue
             args = keyword_args(call, GET_VARIABLE_PARAMS) or {}
             out = [kwarg("name", cst.SimpleString(_sq(c.keras_name)))]
@@ -924,7 +924,7 @@ class VariableScopeModule(Rule):
                 elif k == "initializer":
                     out.append(kwarg(k, cst.SimpleString("'glorot_uniform'")))
             value = cst.Call(func=expr("self.add_weight"), args=fix_commas(out))
-            line = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(expr(f"self.{c.attr}"))], value)])
+            line = _keep_comments(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(expr(f"self.{c.attr}"))], value)]), c.stmt)
             last = lines[-1]
             if device is not None and isinstance(last, cst.With) and self.ctx.module.code_for_node(last.items[0].item) == self.ctx.module.code_for_node(device.items[0].item):
                 # consecutive variables under the same device: one block
@@ -1116,6 +1116,20 @@ class _Rename(cst.CSTTransformer):
             return cst.RemoveFromParent()
         inner[0] = inner[0].with_changes(leading_lines=[*updated_node.leading_lines, *inner[0].leading_lines])
         return cst.FlattenSentinel(inner)
+
+
+def _keep_comments(line: cst.SimpleStatementLine, stmt: cst.SimpleStatementLine | None) -> cst.SimpleStatementLine:
+    """`line` (a variable's creation in `build`) with the comments of the statement it
+    replaces (`w = tf.get_variable(...)  # weights`, removed from `call`): the comment lines
+    above it and its end-of-line comment move with it, so no comment of the user's is lost."""
+    if stmt is None:
+        return line
+    above = [ln for ln in stmt.leading_lines if ln.comment is not None]
+    if above:
+        line = line.with_changes(leading_lines=[*line.leading_lines, *above])
+    if stmt.trailing_whitespace.comment is not None:
+        line = line.with_changes(trailing_whitespace=stmt.trailing_whitespace)
+    return line
 
 
 class _Values(cst.CSTTransformer):
