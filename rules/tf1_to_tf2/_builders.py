@@ -107,6 +107,20 @@ _CANDIDATE = re.compile(r"^[ \t]+return\b.*(\bdict\(|\{)|_rnn\(", re.MULTILINE)
 
 
 def prepare(text: str) -> Prepared | None:
+    """The preparations of _repeat.py (slim-style model functions), then those above."""
+    from rules.tf1_to_tf2 import _repeat
+
+    pre = _repeat.expand(text) if "Session" in text else None
+    if pre is None:
+        return _prepare_graph(text)
+    first = _remap(text, pre, list(range(1, len(text.splitlines()) + 1)))
+    rest = _prepare_graph(pre)
+    if rest is None:
+        return Prepared(pre, first)
+    return Prepared(rest.text, [first[o - 1] if 0 < o <= len(first) else o for o in rest.origin])
+
+
+def _prepare_graph(text: str) -> Prepared | None:
     # cheap text tests first: most files have no builder returning a dict and no unroll
     if "Session" not in text or not _CANDIDATE.search(text):
         return None

@@ -19,6 +19,7 @@ import libcst.helpers
 from migrate.cstutil import walk as _walk_nodes
 from rules.tf1_to_tf2 import _loss_collection, _static_shapes
 from rules.tf1_to_tf2._common import keyword_args, rest_of
+from rules.tf1_to_tf2._keras_values import KERAS_REGULARIZERS, check_keras_regularizer
 
 # tf.layers function -> (Keras class, TF1 parameters after `inputs`, Keras positional
 # parameters, takes `training`, TF1 default layer base name, variables it owns)
@@ -1053,6 +1054,9 @@ class _Analyzer:
                 if sv == "l2_regularizer" and (len(call.args) != 1 or call.args[0].keyword not in (None,) and call.args[0].keyword.value != "scale"):  # type: ignore[union-attr]
                     raise Reject("l2_regularizer with arguments other than the scale")
                 self.plan.obsolete.append(call.func)
+                return False
+            if r in KERAS_REGULARIZERS:
+                check_keras_regularizer(call, r)
                 return False
             if r in _DENY_EXACT or any(r == p or r.startswith(p) for p in _DENY_PREFIX):
                 raise Reject(f"`{r}` (not restructured automatically)")
