@@ -67,7 +67,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -95,6 +95,12 @@ class Prepared:
             result.findings[mine[0]] = why[0]
             for i in reversed(mine[1:]):
                 del result.findings[i]
+        # TF2130's reason for a model function after the preparation (a repeat helper
+        # unrolled, say, then a local it does not take): the obstacle left, as above
+        shims = {f.range.start.line: f for f in prepared if f.rule_id == "TF2131"}
+        for i, f in enumerate(result.findings):
+            if f.rule_id == "TF2131" and f.range.start.line in shims:
+                result.findings[i] = replace(f, message=shims[f.range.start.line].message)
         return result
 
     def accept(self, findings: list[Finding]) -> bool:

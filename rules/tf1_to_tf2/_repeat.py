@@ -240,6 +240,16 @@ def _helper(fn: cst.FunctionDef) -> _Helper | None:
     return _Helper(w.items[0].item.func, key, fmt, offset)
 
 
+def helper_reason(fn: cst.FunctionDef) -> str | None:
+    """Why a `repeat`-shaped helper is still there (TF2130's reason for its callers)."""
+    if _helper(fn) is None:
+        return None
+    return (f"a `repeat`-shaped helper, unrolled by TF2120's preparation only where every call is a statement "
+            f"`t = {fn.name.value}(x, <int literal>, <layer>, <literals or names>..., scope='<literal>')` in a function "
+            "TF2130 then restructures (the layer a name or attribute: a functools.partial or a nested function of "
+            "straight-line statements is written out)")
+
+
 def _kw(name: str, value: cst.BaseExpression) -> cst.Arg:
     return cst.Arg(value=value, keyword=cst.Name(name), equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
 
@@ -560,7 +570,7 @@ class _DropValues(cst.CSTTransformer):
         return updated
 
 
-_REGULARIZERS = {"keras.regularizers.l2", "keras.regularizers.L2", "keras.regularizers.l1", "keras.regularizers.L1"}
+_REGULARIZERS = {"keras.regularizers.l2", "keras.regularizers.L2"}  # those TF2130 takes (_keras_values.py)
 
 
 def _inline_regularizers(fn: cst.FunctionDef) -> cst.FunctionDef:
