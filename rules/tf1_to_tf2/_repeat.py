@@ -532,7 +532,7 @@ def _scope_func(func: cst.BaseExpression, aliases: dict[str, str]) -> str | None
         return None
     head, _fn = d.rsplit(".", 1)
     head = aliases.get(head, head)
-    if head.split(".")[-1] != "layers" or "." not in head:
+    if head.split(".")[-1] != "layers" or "." not in head or head.endswith("keras.layers"):
         return None
     return head.rsplit(".", 1)[0] + ".variable_scope"
 
@@ -608,7 +608,7 @@ def _layer_aliases(module: cst.Module) -> dict[str, str]:
         found = _only(st)
         if isinstance(found, cst.Assign) and len(found.targets) == 1 and isinstance(found.targets[0].target, cst.Name):
             d = _dotted(found.value) if isinstance(found.value, (cst.Name, cst.Attribute)) else None
-            if d is not None and d.endswith(".layers") and "." in d:
+            if d is not None and d.endswith(".layers") and not d.endswith("keras.layers"):
                 out[found.targets[0].target.value] = d
     return out
 
