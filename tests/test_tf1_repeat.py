@@ -214,3 +214,13 @@ def test_corpus_program_names_and_count_as_tf1(tmp_path: Path) -> None:
     expected = json.loads((TF1 / "expected" / "slim_style_arg_scope.json").read_text())
     assert set(got) == set(expected)
     assert got["first_var"] == expected["first_var"] and got["num_trainable"] == expected["num_trainable"]
+
+
+def test_trainable_variable_names_with_suffix() -> None:
+    """`v.name` (TF1's `scope/w:0`) -> the TF1 name looked up, with the `:0`."""
+    src = edited(SRC, (("names = sorted(v.op.name for v in tf.trainable_variables())",
+                        "names = sorted(v.name for v in tf.trainable_variables())"),))
+    result, out = process_bytes(src.encode(), "v.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    assert not result.errors, result.errors
+    assert b"names = sorted(tf1_names[v.path] + ':0' for v in model_layer.trainable_variables)" in out
+    assert b"compat.v1" not in out

@@ -53,6 +53,8 @@ def plan(an: Analysis, call: cst.Call, line: cst.CSTNode | None, comp: cst.CSTNo
 
     if _element_kind(comp) is None or comp.for_in.iter is not call or not isinstance(line, cst.SimpleStatementLine):  # type: ignore[attr-defined]
         return False
+    if id(line) in an.plan.stmt_builders:
+        return False  # the line is rewritten otherwise already
     obj = scoped_object(an, call)
     if obj is None:
         names = an.instance_names()
