@@ -193,13 +193,16 @@ def _run(tmp_path: Path, mode: str, paths: list[Path]) -> dict:  # type: ignore[
 def test_prepared_tf1_prints_the_original_result(tmp_path: Path) -> None:
     """The prepared source is the same TF1 program: same variables, same ops in the same
     order (the dropout masks too), the same RESULT to the last digit."""
-    prepared = tmp_path / "prepared.py"
-    prepared.write_text(expand(CORPUS))  # type: ignore[arg-type]
-    original = tmp_path / "original.py"
-    original.write_text(CORPUS)
-    got = _run(tmp_path, "tf1", [original, prepared])
-    assert got[str(prepared)] == got[str(original)]
-    assert got[str(original)] == json.loads((TF1 / "expected" / "slim_style_arg_scope.json").read_text())
+    pairs = []
+    for name, src in (("corpus", CORPUS), ("kwonly", _KWONLY)):
+        original, prepared = tmp_path / f"{name}_original.py", tmp_path / f"{name}_prepared.py"
+        original.write_text(src)
+        prepared.write_text(expand(src))  # type: ignore[arg-type]
+        pairs.append((original, prepared))
+    got = _run(tmp_path, "tf1", [p for pair in pairs for p in pair])
+    for original, prepared in pairs:
+        assert got[str(prepared)] == got[str(original)], original.name
+    assert got[str(pairs[0][0])] == json.loads((TF1 / "expected" / "slim_style_arg_scope.json").read_text())
 
 
 @pytest.mark.tf
@@ -224,3 +227,24 @@ def test_trainable_variable_names_with_suffix() -> None:
     assert not result.errors, result.errors
     assert b"names = sorted(tf1_names[v.path] + ':0' for v in model_layer.trainable_variables)" in out
     assert b"compat.v1" not in out
+
+
+_KWONLY = edited(SRC, (("def stack(inputs, count, layer, *args, **kwargs):\n    scope = kwargs.pop('scope')\n",
+                        "def stack(inputs, count, layer, *args, scope=None, **kwargs):\n"),
+                       ("    with tf.variable_scope(scope):\n        for k",
+                        "    with tf.variable_scope(scope, 'Repeat', [inputs]):\n        for k")))
+
+
+def test_helper_variants_unroll_alike() -> None:
+    """A keyword-only `scope` and slim's `variable_scope(scope, 'Repeat', [inputs])`
+    unroll to the same TF1 program; the helper with `i + 1` names from 1."""
+    base = expand(SRC)
+    assert base is not None and expand(_KWONLY) == base
+    one = expand(SRC.replace("'%s_%d' % (scope, k)", "'%s_%d' % (scope, k + 1)"))
+    assert one is not None and "name='block_1')" in one and "name='block_2')" in one and "block_0" not in one
+    # a default name that is computed, or values other than the input: not this shape
+    for old, new in (("variable_scope(scope, 'Repeat', [inputs])", "variable_scope(scope, NAME, [inputs])"),
+                     ("variable_scope(scope, 'Repeat', [inputs])", "variable_scope(scope, 'Repeat', [net])")):
+        fn = next(st for st in cst.parse_module(_KWONLY.replace(old, new)).body
+                  if isinstance(st, cst.FunctionDef) and st.name.value == "stack")
+        assert helper_reason(fn) is None

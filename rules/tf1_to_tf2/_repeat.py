@@ -25,7 +25,11 @@ names of its variables.
            net = conv(x, 8, name='conv1_1')
            net = conv(net, 8, name='conv1_2')
 
-   (the names are the helper's % format evaluated; a helper of any other shape, or a call
+   (the scope may also be a keyword-only parameter, `*args, scope=None, **kwargs`, and the
+   scope opened as slim's `variable_scope(scope, 'Repeat', [inputs])`: with the scope given
+   the default name is unused and the values are a graph check; the loop's index may be
+   used as `i` or `i + <int>`; the names are the helper's % format evaluated; a helper of
+   any other shape, or a call
    with a computed count or scope, is left as it is and TF2130 says why it refuses it).
    The helper goes when no reference to it is left.
 2. ``conv = functools.partial(f, *a, **k)`` in such a function, read only as calls
@@ -159,22 +163,32 @@ class _Helper:
 
 def _helper(fn: cst.FunctionDef) -> _Helper | None:
     p = fn.params
-    if fn.decorators or fn.asynchronous is not None or p.posonly_params or p.kwonly_params \
+    # the scope: popped from **kwargs (`scope = kwargs.pop('scope')`) or a keyword-only
+    # parameter (`*args, scope=None, **kwargs` / `*args, scope, **kwargs`)
+    kwonly = list(p.kwonly_params)
+    if fn.decorators or fn.asynchronous is not None or p.posonly_params or len(kwonly) > 1 \
             or len(p.params) != 3 or any(q.default is not None for q in p.params) \
             or not isinstance(p.star_arg, cst.Param) or p.star_kwarg is None \
-            or not isinstance(fn.body, cst.IndentedBlock) or len(fn.body.body) != 4:
+            or not isinstance(fn.body, cst.IndentedBlock) or len(fn.body.body) != 4 - len(kwonly):
+        return None
+    if kwonly and not (kwonly[0].default is None or (isinstance(kwonly[0].default, cst.Name) and kwonly[0].default.value == "None")):
         return None
     x, n, layer = (q.name.value for q in p.params)
     args, kwargs = p.star_arg.name.value, p.star_kwarg.name.value
-    b = fn.body.body
-    s0, s1, s3 = _only(b[0]), _only(b[1]), _only(b[3])
-    # scope = kwargs.pop('scope')
-    if not (isinstance(s0, cst.Assign) and len(s0.targets) == 1 and isinstance(s0.targets[0].target, cst.Name)
-            and isinstance(s0.value, cst.Call) and _dotted(s0.value.func) == f"{kwargs}.pop"
-            and len(s0.value.args) == 1 and isinstance(s0.value.args[0].value, cst.SimpleString)
-            and s0.value.args[0].value.evaluated_value == "scope" and s0.value.args[0].keyword is None):
-        return None
-    scope = s0.targets[0].target.value
+    b = list(fn.body.body)
+    if kwonly:
+        scope = kwonly[0].name.value
+        b.insert(0, cst.SimpleStatementLine([cst.Pass()]))  # the pop's place
+    else:
+        s0 = _only(b[0])
+        # scope = kwargs.pop('scope')
+        if not (isinstance(s0, cst.Assign) and len(s0.targets) == 1 and isinstance(s0.targets[0].target, cst.Name)
+                and isinstance(s0.value, cst.Call) and _dotted(s0.value.func) == f"{kwargs}.pop"
+                and len(s0.value.args) == 1 and isinstance(s0.value.args[0].value, cst.SimpleString)
+                and s0.value.args[0].value.evaluated_value == "scope" and s0.value.args[0].keyword is None):
+            return None
+        scope = s0.targets[0].target.value
+    s1, s3 = _only(b[1]), _only(b[3])
     # outputs = inputs
     if not (isinstance(s1, cst.Assign) and len(s1.targets) == 1 and isinstance(s1.targets[0].target, cst.Name)
             and isinstance(s1.value, cst.Name) and s1.value.value == x):
@@ -184,10 +198,11 @@ def _helper(fn: cst.FunctionDef) -> _Helper | None:
     if not (isinstance(s3, cst.Return) and isinstance(s3.value, cst.Name) and s3.value.value == out):
         return None
     w = b[2]
+    # with tf.variable_scope(scope) (also slim's `variable_scope(scope, 'Repeat', [inputs])`:
+    # a default name, unused with a scope given, and the values, a graph check)
     if not (isinstance(w, cst.With) and len(w.items) == 1 and w.items[0].asname is None
             and isinstance(w.items[0].item, cst.Call) and (_dotted(w.items[0].item.func) or "").endswith("variable_scope")
-            and len(w.items[0].item.args) == 1 and w.items[0].item.args[0].keyword is None
-            and isinstance(w.items[0].item.args[0].value, cst.Name) and w.items[0].item.args[0].value.value == scope
+            and _scope_args(w.items[0].item, scope, x)
             and isinstance(w.body, cst.IndentedBlock) and len(w.body.body) == 1):
         return None
     loop = w.body.body[0]
@@ -238,6 +253,28 @@ def _helper(fn: cst.FunctionDef) -> _Helper | None:
     except (TypeError, ValueError):
         return None
     return _Helper(w.items[0].item.func, key, fmt, offset)
+
+
+def _scope_args(call: cst.Call, scope: str, x: str) -> bool:
+    """`variable_scope(scope)`, optionally with a literal default name and values `[x]`."""
+    names = ["name_or_scope", "default_name", "values"]
+    got: dict[str, cst.BaseExpression] = {}
+    for k, a in enumerate(call.args):
+        if a.star:
+            return False
+        key = a.keyword.value if a.keyword is not None else (names[k] if k < len(names) else None)
+        if key not in names or key in got:
+            return False
+        got[key] = a.value
+    first = got.get("name_or_scope")
+    if not (isinstance(first, cst.Name) and first.value == scope):
+        return False
+    default = got.get("default_name")
+    if default is not None and not isinstance(default, cst.SimpleString):
+        return False
+    values = got.get("values")
+    return values is None or (isinstance(values, (cst.List, cst.Tuple)) and all(
+        isinstance(e.value, cst.Name) and e.value.value == x for e in values.elements))
 
 
 def helper_reason(fn: cst.FunctionDef) -> str | None:
