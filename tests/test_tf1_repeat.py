@@ -145,7 +145,7 @@ def test_names_filtered_by_name_stay_refused() -> None:
 def test_training_flag_with_default_and_keyword() -> None:
     """placeholder_with_default(True, []) passed by keyword: each run's literal (the default
     where the run does not feed it); a default that is not a bool literal stays refused."""
-    out, findings = migrate("slim_style_arg_scope")
+    out, _ = migrate("slim_style_arg_scope")
     assert "vgg_tiny_layer(images, training=True)" in out and "vgg_tiny_layer(images, training=False)" in out
     src = edited(SRC, (("tf.placeholder_with_default(True, []", "tf.placeholder_with_default(1.0 > 0.5, []"),))
     (why,) = _findings(src)["TF2120"]

@@ -100,9 +100,7 @@ def _load_names(node: cst.CSTNode) -> list[cst.Name]:
         n = stack.pop()
         if isinstance(n, cst.Name):
             out.append(n)
-        elif isinstance(n, cst.Attribute):
-            stack.append(n.value)
-        elif isinstance(n, cst.Arg):
+        elif isinstance(n, (cst.Attribute, cst.Arg)):  # not attribute names or keywords
             stack.append(n.value)
         else:
             stack.extend(n.children)
@@ -114,10 +112,9 @@ def _assigned(node: cst.CSTNode) -> set[str]:
     for n in _walk(node):
         if isinstance(n, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor, cst.NamedExpr)):
             out |= {m.value for m in _load_names(n.target)}
-        elif isinstance(n, (cst.Param, cst.AsName)) and isinstance(n.name, cst.Name):
-            out.add(n.name.value)
-        elif isinstance(n, (cst.FunctionDef, cst.ClassDef)):
-            out.add(n.name.value)
+        elif (isinstance(n, (cst.Param, cst.AsName)) and isinstance(n.name, cst.Name)) \
+                or isinstance(n, (cst.FunctionDef, cst.ClassDef)):
+            out.add(n.name.value)  # type: ignore[union-attr]
     return out
 
 
@@ -519,11 +516,7 @@ def _inline_one(fn: cst.FunctionDef, g: cst.FunctionDef) -> cst.FunctionDef | No
             value = a.value.visit(_Subst({**{k: cst.Name(v) for k, v in rename.items()}, **env})).visit(_Fold())
             t = a.targets[0].target.value  # type: ignore[union-attr]
             env.pop(t, None)  # a parameter rebound: later reads are the local
-            new_t = rename.get(t, t)
-            if t in params and t not in rename:
-                # a rebound parameter keeps its name: fn must not use it elsewhere
-                if t in taken:
-                    return None
+            new_t = rename.get(t, t)  # a rebound parameter too: renamed when fn uses its name
             out.append(st.with_changes(body=[a.with_changes(targets=[cst.AssignTarget(cst.Name(new_t))], value=value)],
                                        leading_lines=[]))
         value = ret.value.visit(_Subst({**{k: cst.Name(v) for k, v in rename.items()}, **env})).visit(_Fold())
