@@ -187,6 +187,17 @@ PROVEN: dict[str, tuple[float, bool, bool]] = {
     # and the final state read by layer are simplified first (_builders.py). Both layers'
     # TF1 weights are carried through the layout map (matched by shape and role, in order)
     "gru_multi_cell_static": (1e-4, True, True),
+    # slim-style vgg_tiny: TF2120's preparation (_repeat.py) unrolls the `repeat` helper
+    # (scopes conv1/conv2, names `%s_%d`), writes the functools.partial calls and the nested
+    # conv_bn_relu out (its `name + '/BatchNorm'` under variable_scope(name)); TF2130 makes
+    # the Keras layer VggTiny (tf.keras.regularizers.l2 kept: Keras' l2 * sum(w**2) both
+    # sides), its 4-D batch norms TF1FusedBatchNormalization; the placeholder_with_default
+    # training flag becomes each run's literal; `sorted(v.op.name for v in
+    # tf.trainable_variables())` -> TF1 names looked up in TF1_VARIABLE_NAMES. Keys only:
+    # dropout (keep_prob 0.5) trains with other masks; num_trainable and first_var are
+    # compared (test_tf1_repeat.py), the composition number for number on the fixture
+    # session_repeat_helper (no dropout)
+    "slim_style_arg_scope": (1e-4, True, False),
 }
 # The only tf.compat.v1 names a PROVEN program may keep: TF1 optimizers that no Keras
 # optimizer reproduces and no class of _v1_optimizers.py writes out (the proximal ones),
@@ -225,18 +236,6 @@ NOT_CONVERTED = {
     # a helper that merge_all collects and merge([...]) does not, and nested name_scope
     # blocks mixing a variable with summaries (not moved into the tf.functions)
     "summaries_events": "summary_iterator",
-    # TF2130 leaves vgg_tiny on the TF2131 shim; TF2120 then refuses its
-    # `tf.trainable_variables()` over tf.layers variables (the reason). What keeps vgg_tiny
-    # from being a Keras layer, each found by removing the one before by hand: the
-    # `repeat(inputs, n, layer, *args, **kwargs)` helper (a loop naming each call
-    # `<scope>_<i>`), the nested `conv_bn_relu` read through functools.partial, its layer
-    # names passed as a parameter and computed (`name + '/BatchNorm'`), and the
-    # tf.keras.regularizers.l2 kernel regularizers. Behind them: its batch norms train on
-    # 4-D inputs and the evaluation run feeds is_training=False (fused in TF1: they would
-    # become TF1FusedBatchNormalization, as in layers_cnn_batchnorm), and its dropout
-    # (keep_prob 0.5) trains with random masks (numbers not comparable: keys only, as
-    # cnn_deep_mnist_style)
-    "slim_style_arg_scope": "`tf.trainable_variables()` and `layers.conv2d`",
     # its `tvars = tf.trainable_variables()` (tf.gradients over it, clipped, applied with
     # apply_gradients(zip(grads, tvars)): converted in straight-line code whose variables
     # are tf.Variable/get_variable statements, fixtures session_trainable_variables_list and
@@ -1042,6 +1041,13 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # minimize(var_list=tf.trainable_variables()) without model functions -> the tape's
     # watched variables
     "session_gradients_apply": 1e-4,
+    # a `repeat`-shaped helper (scope `block`, names `%s_%d` from 0), functools.partial
+    # layer defaults and a nested conv + batch norm helper named `name + '/BatchNorm'`,
+    # written out by TF2120's preparation (_repeat.py) into a TF2130 layer; Keras l2
+    # regularizers (reg loss compared after training), 4-D batch norms trained with the
+    # placeholder_with_default flag's default and evaluated with False
+    # (TF1FusedBatchNormalization); the sorted TF1 names of tf.trainable_variables()
+    "session_repeat_helper": 1e-4,
 }
 FIXTURES = ROOT / "tests" / "fixtures" / "tf1_to_tf2"
 

@@ -67,7 +67,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -95,6 +95,12 @@ class Prepared:
             result.findings[mine[0]] = why[0]
             for i in reversed(mine[1:]):
                 del result.findings[i]
+        # TF2130's reason for a model function after the preparation (a repeat helper
+        # unrolled, say, then a local it does not take): the obstacle left, as above
+        shims = {f.range.start.line: f for f in prepared if f.rule_id == "TF2131"}
+        for i, f in enumerate(result.findings):
+            if f.rule_id == "TF2131" and f.range.start.line in shims:
+                result.findings[i] = replace(f, message=shims[f.range.start.line].message)
         return result
 
     def accept(self, findings: list[Finding]) -> bool:
@@ -107,6 +113,20 @@ _CANDIDATE = re.compile(r"^[ \t]+return\b.*(\bdict\(|\{)|_rnn\(", re.MULTILINE)
 
 
 def prepare(text: str) -> Prepared | None:
+    """The preparations of _repeat.py (slim-style model functions), then those above."""
+    from rules.tf1_to_tf2 import _repeat
+
+    pre = _repeat.expand(text) if "Session" in text else None
+    if pre is None:
+        return _prepare_graph(text)
+    first = _remap(text, pre, list(range(1, len(text.splitlines()) + 1)))
+    rest = _prepare_graph(pre)
+    if rest is None:
+        return Prepared(pre, first)
+    return Prepared(rest.text, [first[o - 1] if 0 < o <= len(first) else o for o in rest.origin])
+
+
+def _prepare_graph(text: str) -> Prepared | None:
     # cheap text tests first: most files have no builder returning a dict and no unroll
     if "Session" not in text or not _CANDIDATE.search(text):
         return None

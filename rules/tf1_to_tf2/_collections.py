@@ -88,6 +88,8 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from rules.tf1_to_tf2 import _tf1_names
+
 if TYPE_CHECKING:
     from rules.tf1_to_tf2._graph import Analysis
 
@@ -803,7 +805,8 @@ def plan_variable_reads(an: Analysis) -> None:
         if built:
             an.plan.summary += f"; the {kind} becomes `{code}` (TF1's creation order; a run before it built the objects)"
             continue
-        an.plan.stmt_builders[id(line)] = _trace_before(var)
+        prev = an.plan.stmt_builders.get(id(line))  # _tf1_names' lookup line first
+        an.plan.stmt_builders[id(line)] = _trace_before(var) if prev is None else _tf1_names.chain(prev, _trace_before(var))
         traced[id(u)] = min(traced.get(id(u), len(u.body)), read.index)
         an.plan.summary += (f"; the {kind} becomes `{code}` (TF1's creation order), read after "
                             "`get_concrete_function()` traces the first function and so builds the objects")
@@ -1063,6 +1066,8 @@ def check_name_uses(an: Analysis, call: cst.Call, line: cst.CSTNode | None) -> N
         for it, scope in iters:
             if (it is call or (isinstance(it, cst.Name) and it.value in lists)) \
                     and any(isinstance(a, cst.Attribute) and a.attr.value in NAME_ATTRS for a in walk(scope)):
+                if _tf1_names.plan(an, call, line, scope):
+                    continue
                 raise Unsupported(call, f"`tf.trainable_variables()`: {why}")
         if isinstance(n, cst.Attribute) and n.attr.value in NAME_ATTRS and isinstance(n.value, cst.Subscript) \
                 and isinstance(n.value.value, cst.Name) and n.value.value.value in lists:

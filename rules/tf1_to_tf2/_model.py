@@ -19,6 +19,8 @@ import libcst.helpers
 from migrate.cstutil import walk as _walk_nodes
 from rules.tf1_to_tf2 import _loss_collection, _static_shapes
 from rules.tf1_to_tf2._common import keyword_args, rest_of
+from rules.tf1_to_tf2._keras_values import KERAS_REGULARIZERS, check_keras_regularizer
+from rules.tf1_to_tf2._repeat import helper_reason
 
 # tf.layers function -> (Keras class, TF1 parameters after `inputs`, Keras positional
 # parameters, takes `training`, TF1 default layer base name, variables it owns)
@@ -1054,6 +1056,9 @@ class _Analyzer:
                     raise Reject("l2_regularizer with arguments other than the scale")
                 self.plan.obsolete.append(call.func)
                 return False
+            if r in KERAS_REGULARIZERS:
+                check_keras_regularizer(call, r)
+                return False
             if r in _DENY_EXACT or any(r == p or r.startswith(p) for p in _DENY_PREFIX):
                 raise Reject(f"`{r}` (not restructured automatically)")
             return False
@@ -1728,7 +1733,7 @@ def _model_plans(rule, excluded: frozenset[str]) -> ModulePlan:
             deps = _calls_which(f, creating) - set(factories)
             if any(d in rejected for d in deps if d != name):
                 bad = next(d for d in sorted(deps) if d in rejected)
-                rejected[name] = f"it calls `{bad}`, which is not restructured: {rejected[bad]}"
+                rejected[name] = f"it calls `{bad}`, which is not restructured: {helper_reason(funcs[bad]) or rejected[bad]}"
                 progress = True
                 continue
             if any(d not in accepted for d in deps if d != name):

@@ -1,6 +1,7 @@
 """TF2120: a bool placeholder that only selects the training mode of model functions.
 
-`is_training = tf.placeholder(tf.bool)` passed as the `training` argument of a model
+`is_training = tf.placeholder(tf.bool)` (or `tf.placeholder_with_default(True, [])`, whose
+default is the flag of every run that does not feed it) passed as the `training` argument of a model
 function that TF2130 turns into a Keras layer, and fed a literal `True` / `False` by every
 run that needs it: the Keras layers branch on `training` in Python (batch normalization,
 dropout), so the flag cannot be a tensor argument of the generated tf.function. Each run
@@ -32,12 +33,17 @@ def mode_consts(an: Analysis, params: list[Param], feeds: dict[str, cst.BaseExpr
     """placeholder name -> "True"/"False" for the run's training-mode flags (see module doc)."""
     out: dict[str, str] = {}
     for p in params:
-        if p.default is not None or p.stmt.kind != "placeholder":
+        if p.stmt.kind != "placeholder":
             continue
         fed = feeds.get(p.name)
-        if not (isinstance(fed, cst.Name) and fed.value in LITERALS):
+        if p.default is not None:
+            # placeholder_with_default(True/False, []): a run that does not feed it uses the default
+            if not (isinstance(p.default, cst.Name) and p.default.value in LITERALS):
+                continue
+            fed = p.default if fed is None else fed
+        elif not _is_bool_placeholder(an, p.stmt.value):
             continue
-        if not _is_bool_placeholder(an, p.stmt.value):
+        if not (isinstance(fed, cst.Name) and fed.value in LITERALS):
             continue
         if not _only_training_uses(an, p.name):
             continue
@@ -71,6 +77,8 @@ def _only_training_uses(an: Analysis, name: str) -> bool:
     for n in nodes:
         if id(n) in skip:
             continue
+        if isinstance(n, cst.Arg) and n.keyword is not None:
+            skip.add(id(n.keyword))  # `f(is_training=...)`: a keyword, not a mention
         if isinstance(n, cst.Name) and n.value == name:
             mentions.append(n)
         elif isinstance(n, cst.AssignTarget) and isinstance(n.target, cst.Name) and n.target.value == name:
