@@ -55,6 +55,7 @@ from rules.tf1_to_tf2 import _sparse_gradients
 from rules.tf1_to_tf2 import _training_flags
 from rules.tf1_to_tf2 import _loss_collection
 from rules.tf1_to_tf2 import _model_variables
+from rules.tf1_to_tf2 import _structured_fetches
 from rules.tf1_to_tf2 import _train_helpers
 from rules.tf1_to_tf2 import _v1_optimizers as v1opt
 from rules.tf1_to_tf2._common import expr, kwarg, rest_of, tf_root
@@ -3367,8 +3368,11 @@ class Analysis:
             plan.dropped.append(call.func)  # `sess.run` / `tf.get_default_session().run`
         if not has_train:
             unused = isinstance(root, cst.Expr) and root.value is call  # a statement: no value
+            nested = any(_structured_fetches.is_structured(self, n, s) for n, (_k, s) in zip(nodes, leaves))
 
             def build(updated: cst.Call) -> cst.BaseExpression:
+                if nested and not unused:  # a dict of tensors among the fetches
+                    return _structured_fetches.convert(fn_call(updated), shape)
                 return fn_call(updated) if unused else _convert(fn_call(updated), shape)
             plan.call_builders[id(call)] = build
             return
