@@ -171,3 +171,40 @@ def test_migrated_program_reproduces_tf1(tmp_path: Path) -> None:
     assert worst <= 1e-4, (worst, got, want)
     assert abs(want["total_loss"] - 1.6094) > 1e-3  # trained away from log(5): the steps count
     assert sorted(tf1["keys"]) == sorted(re.findall(r"'(vgg_tiny/[\w/]+)': ", migrated))
+
+
+_SRC = SOURCE.read_text()
+
+
+@pytest.mark.parametrize(("old", "new", "why"), [
+    # create_train_op made and advanced a global step: read here, it must be there
+    ("    with tf.Session() as sess:\n", "    step = tf.train.get_or_create_global_step()\n    with tf.Session() as sess:\n",
+     "also makes and advances a global step"),
+    # the end points and variable names under another scope
+    ("vgg_tiny(images, is_training=True)", "vgg_tiny(images, is_training=True, scope='net')", "called with a scope name"),
+    # the arg_scope defaults decided by a computed value
+    ("vgg_arg_scope(is_training=True)", "vgg_arg_scope(is_training=np.random.rand() > 0.5)", "values that are not literals"),
+    # the end points read for their keys, not only counted
+    ('"num_end_points": len(end_points),', '"end_points": sorted(end_points),', "read other than as `len(end_points)`"),
+    # two losses in the collection
+    ("    total_loss = slim.losses.get_total_loss()\n",
+     "    slim.losses.softmax_cross_entropy(logits, one_hot_labels)\n    total_loss = slim.losses.get_total_loss()\n",
+     "the slim losses are not one"),
+    # the train op (its value is the loss) fetched with other tensors
+    ("loss = sess.run(train_op, {images: images_np, labels: labels_np})",
+     "loss, lg = sess.run([train_op, logits], {images: images_np, labels: labels_np})", "used other than fetched alone"),
+    # slim.repeat names the layers after the layer function without a scope
+    ("net = slim.repeat(net, 2, slim.conv2d, 16, [3, 3], scope='conv2')", "net = slim.repeat(net, 2, slim.conv2d, 16, [3, 3])",
+     "slim.repeat without a scope name"),
+    # a batch norm of the model's own: the arg_scope's batch_norm defaults reach it too
+    ("            net = slim.flatten(net)\n", "            net = slim.batch_norm(net, scope='bn')\n            net = slim.flatten(net)\n",
+     "makes batch norms of its own"),
+])
+def test_slim_idioms_not_proven_are_refused_with_the_reason(old: str, new: str, why: str) -> None:
+    assert old in _SRC, old
+    result, out = process_bytes(_SRC.replace(old, new).encode(), "s.py", Options(pack="tf1-to-tf2", unsafe_fixes=True))
+    assert not result.errors, result.errors
+    mine = [f for f in result.findings if f.rule_id == "TF2120"]
+    assert len(mine) == 1 and mine[0].status is Status.MANUAL, [f.message for f in mine]
+    assert "TF-Slim idioms not rewritten: " in mine[0].message and why in mine[0].message, mine[0].message
+    assert b"GradientTape" not in out

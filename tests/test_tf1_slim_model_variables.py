@@ -83,8 +83,8 @@ _SRC = (FIXTURE / "input.py").read_text()
      "only a count, `len(...)` of it, is converted"),
     # a get_variable in the model: not a model variable in TF1, one of the object's weights
     ((("                net = slim.flatten(net)\n",
-       "                scale = tf.get_variable('scale', [], initializer=tf.ones_initializer())\n"
-       "                net = slim.flatten(net) * scale\n"),),
+       ("                scale = tf.get_variable('scale', [], initializer=tf.ones_initializer())\n"
+        "                net = slim.flatten(net) * scale\n")),),
      "also makes variables other than slim layers'"),
     # the training-mode run is not the last one: the moving statistics Keras updated would be
     # read by later runs (none here, but a second evaluation run may follow)

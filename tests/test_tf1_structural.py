@@ -1266,8 +1266,8 @@ def test_trainable_collection_read_becomes_the_objects_variables_after_a_trace()
         # moving-average update there, Keras would (and the next run reads the statistics;
         # as the last run of the program it converts: _model_variables.last_unobserved_run)
         (("final, out = sess.run([eval_loss, eval_logits], {x: xs, labels: ys})",
-          "final, out = sess.run([loss, logits], {x: xs, labels: ys})\n"
-          "        final, out = sess.run([loss, logits], {x: xs, labels: ys})"), "moving statistics"),
+          ("final, out = sess.run([loss, logits], {x: xs, labels: ys})\n"
+           "        final, out = sess.run([loss, logits], {x: xs, labels: ys})")), "moving statistics"),
         # the training flag fed through a placeholder: Keras layers need a Python bool
         # (a flag fed a literal True/False by every run is converted: session_model_training_flag)
         ((("    logits = tower(x, True)\n", "    flag = tf.placeholder(tf.bool, [])\n    logits = tower(x, flag)\n"),

@@ -17,16 +17,10 @@ def canonicalize(qualified: str) -> str | None:
 
 
 def _prepare(text: str):  # type: ignore[no-untyped-def]
-    from rules.tf1_to_tf2._builders import Prepared, _remap, prepare
-    from rules.tf1_to_tf2._slim_prepare import prepare as prepare_slim
+    from rules.tf1_to_tf2._builders import prepare
+    from rules.tf1_to_tf2._slim_prepare import with_builders
 
-    slim = prepare_slim(text)  # TF-Slim idioms first (_slim_prepare.py), then the builders
-    if slim is None:
-        return prepare(text)
-    built = prepare(slim)
-    if built is None:
-        return Prepared(slim, _remap(text, slim, list(range(1, len(text.splitlines()) + 1))))
-    return Prepared(built.text, [built.line(i + 1) for i in range(len(built.text.splitlines()))])
+    return with_builders(text, prepare)  # TF-Slim idioms first (_slim_prepare.py), then the builders
 
 
 PACK = Pack(

@@ -807,12 +807,14 @@ def plan_variable_reads(an: Analysis) -> None:
         kind = ("GLOBAL_VARIABLES read (here only the model's variables: plain gradient descent makes no slots)"
                 if is_global_read(an, call) else "count of MODEL_VARIABLES (the slim layers' variables)"
                 if is_model_read(an, call) else "TRAINABLE_VARIABLES read")
+        order = "" if is_model_read(an, call) else "TF1's creation order; "  # a count: the order does not matter
         if built:
-            an.plan.summary += f"; the {kind} becomes `{code}` (TF1's creation order; a run before it built the objects)"
+            an.plan.summary += f"; the {kind} becomes `{code}` ({order}a run before it built the objects)"
             continue
         an.plan.stmt_builders[id(line)] = _trace_before(var)
         traced[id(u)] = min(traced.get(id(u), len(u.body)), read.index)
-        an.plan.summary += (f"; the {kind} becomes `{code}` (TF1's creation order), read after "
+        how = " (TF1's creation order)" if order else ""
+        an.plan.summary += (f"; the {kind} becomes `{code}`{how}, read after "
                             "`get_concrete_function()` traces the first function and so builds the objects")
 
 

@@ -3366,9 +3366,9 @@ class Analysis:
 
         if kind == "sess-run":
             plan.dropped.append(call.func)  # `sess.run` / `tf.get_default_session().run`
+        nested = any(_structured_fetches.is_structured(self, n, s) for n, (_k, s) in zip(nodes, leaves))
         if not has_train:
             unused = isinstance(root, cst.Expr) and root.value is call  # a statement: no value
-            nested = any(_structured_fetches.is_structured(self, n, s) for n, (_k, s) in zip(nodes, leaves))
 
             def build(updated: cst.Call) -> cst.BaseExpression:
                 if nested and not unused:  # a dict of tensors among the fetches
@@ -3418,10 +3418,10 @@ class Analysis:
                     return [updated_line.with_changes(body=[cst.Expr(c)])]
                 if len(keep) == 1:
                     target: cst.BaseExpression = keep[0]
-                    value: cst.BaseExpression = _convert(c, "single")
+                    value: cst.BaseExpression = (_structured_fetches.convert if nested else _convert)(c, "single")
                 else:
                     target = cst.Tuple([cst.Element(t) for t in keep], lpar=[], rpar=[])
-                    value = _convert(c, "list")
+                    value = (_structured_fetches.convert if nested else _convert)(c, "list")
                 return [updated_line.with_changes(body=[assign.with_changes(targets=[cst.AssignTarget(target)], value=value)])]
             plan.stmt_builders[id(line)] = stmt2
             self.handled_stmts.add(id(line))

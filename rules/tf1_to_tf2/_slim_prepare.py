@@ -54,10 +54,13 @@ TF1 identity under the conditions it checks (else the step is skipped):
 from __future__ import annotations
 
 import re
-
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
+
+from migrate.result import Finding
+from rules.tf1_to_tf2._builders import NOT_CONVERTED, Prepared, _remap
 
 
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -68,37 +71,83 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         yield n
         stack.extend(reversed(n.children))
 
+
 _SLIM_OPS_TAKING_SCOPE = {"conv2d", "fully_connected", "max_pool2d", "avg_pool2d", "batch_norm", "dropout",
                           "flatten", "convolution2d"}
-_GLOBAL_STEP = re.compile(r"global_step|Saver\b|GLOBAL_VARIABLES|\b(?:global|all)_variables\(|train\.Checkpoint")
+_GLOBAL_STEP = re.compile(r"global_step|GLOBAL_STEP|Saver\b|GLOBAL_VARIABLES|\b(?:global|all)_variables\(|train\.Checkpoint"
+                          r"|get_variables\b|variables_to_restore")
 
 
 class _Skip(Exception):
-    """This step does not apply."""
+    """This step does not apply (no message) or is not proven here (the message says why)."""
 
 
-def prepare(text: str) -> str | None:
-    """The prepared text, or None when no step applied."""
+def prepare(text: str) -> tuple[str | None, list[str]]:
+    """The prepared text (None when no step applied) and why the steps that would apply
+    did not."""
+    reasons: list[str] = []
     if "slim" not in text or "Session" not in text:
-        return None
+        return None, reasons
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError:
-        return None
+        return None, reasons
     tf = _tf_name(module)
     if tf is None:
-        return None
+        return None, reasons
     changed = False
     for step in (_alias, _repeats, _end_points, _arg_scope_function, _one_hot, _train_idioms):
         slim = _slim_name(module)
         if slim is None:
-            return None
+            return None, reasons
         try:
             module = cst.parse_module(step(module, tf, slim).code)
             changed = True
-        except _Skip:
-            continue
-    return module.code if changed else None
+        except _Skip as skip:
+            if skip.args:
+                reasons.append(str(skip.args[0]))
+    return (module.code if changed else None), reasons
+
+
+@dataclass
+class SlimPrepared(Prepared):
+    """A prepared file whose refusal (when TF2120 still refuses it) also says which slim
+    idioms were not rewritten and why."""
+
+    reasons: list[str] = field(default_factory=list)
+    changed: bool = True
+
+    def accept(self, findings: list[Finding]) -> bool:
+        return self.changed and super().accept(findings)
+
+    def merge(self, result, prepared: list[Finding]):  # type: ignore[no-untyped-def]
+        result = super().merge(result, prepared)
+        if self.reasons:
+            for i, f in enumerate(result.findings):
+                if f.rule_id == "TF2120" and f.message.startswith(NOT_CONVERTED):
+                    why = "; ".join(self.reasons)
+                    result.findings[i] = replace(f, message=f"{f.message} (TF-Slim idioms not rewritten: {why})")
+                    break
+        return result
+
+
+def with_builders(text: str, builders: Callable[[str], Prepared | None]) -> Prepared | None:
+    """The slim preparation, then _builders' on its result (the pack's hook)."""
+    slim, reasons = prepare(text)
+    if slim is None and not reasons:
+        return builders(text)
+    identity = list(range(1, len(text.splitlines()) + 1))
+    if slim is None:
+        built = builders(text)
+        if built is None:
+            return SlimPrepared(text, identity, reasons, changed=False)
+        return SlimPrepared(built.text, built.origin, reasons)
+    origin = _remap(text, slim, identity)
+    built = builders(slim)
+    if built is None:
+        return SlimPrepared(slim, origin, reasons)
+    lines = [built.line(i + 1) for i in range(len(built.text.splitlines()))]  # slim-prepared lines
+    return SlimPrepared(built.text, [origin[k - 1] if 0 < k <= len(origin) else k for k in lines], reasons)
 
 
 # names ---------------------------------------------------------------------------------
@@ -259,7 +308,7 @@ def _bind(fn: cst.FunctionDef, call: cst.Call) -> dict[str, cst.BaseExpression]:
                 raise _Skip
             out[p.name.value] = p.default
     if not all(_literal(v) for v in out.values()):
-        raise _Skip
+        raise _Skip(f"`{fn.name.value}(...)` is called with values that are not literals (the defaults it sets are decided at that call)")
     return out
 
 
@@ -349,23 +398,25 @@ def _arg_scope_function(module: cst.Module, tf: str, slim: str) -> cst.Module:
         found = _arg_scope_chain(body, slim) if body else None
         if found is None:
             continue
-        chain, sc = found
+        chain, _sc = found
         dicts: dict[str, cst.Dict] = {}
         for st in body[:-1]:
             small = _only(st)
             if not (isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name)
                     and isinstance(small.value, cst.Dict)):
                 raise _Skip
+            if any(isinstance(n, (cst.Call, cst.Lambda)) for n in walk(small.value)):
+                raise _Skip("its dict of defaults computes a value (written out at each use, it would be computed again)")
             dicts[small.targets[0].target.value] = small.value
         calls = _calls_of(module, fname)
         if len(calls) != 1 or _uses(module, fname) != 2:  # the def and the one call
-            raise _Skip
+            raise _Skip(f"the arg_scope function `{fname}` is used other than once, as `with slim.arg_scope({fname}(...)):`")
         use = calls[0]
         site = next((n for n in walk(module) if isinstance(n, cst.With) and len(n.items) == 1
                      and isinstance(n.items[0].item, cst.Call) and _is(n.items[0].item.func, f"{slim}.arg_scope")
                      and len(n.items[0].item.args) == 1 and n.items[0].item.args[0].value is use), None)
         if site is None or site.items[0].asname is not None:
-            raise _Skip
+            raise _Skip(f"the arg_scope function `{fname}` is used other than as `with slim.arg_scope({fname}(...)):`")
         inner = list(site.body.body)
         model = _model_called(inner, funcs, module, slim)
         values = _bind(fn, use)
@@ -375,10 +426,17 @@ def _arg_scope_function(module: cst.Module, tf: str, slim: str) -> cst.Module:
             if _ops(c, slim) is None:
                 raise _Skip
         mbody = list(model.body.body)
+        calls_in = [c for c in walk(model) if isinstance(c, cst.Call)]
         if _calls_of(model, f"{slim}.batch_norm") or any(
                 _kw(c, "normalizer_fn") is not None and not _is(_kw(c, "normalizer_fn").value, "None")  # type: ignore[union-attr]
-                for c in walk(model) if isinstance(c, cst.Call)):
-            raise _Skip
+                or _kw(c, "normalizer_params") is not None or "batch_norm" in (_ops(c, slim) or []) for c in calls_in):
+            raise _Skip(f"`{model.name.value}` makes batch norms of its own (the arg_scope's batch_norm defaults would "
+                        "reach them differently once folded)")
+        bound = {p.name.value for p in model.params.params} | {
+            t.target.value for t in walk(model) if isinstance(t, cst.AssignTarget) and isinstance(t.target, cst.Name)}
+        free = {n.value for c in scopes for a in c.args for n in walk(a.value) if isinstance(n, cst.Name)}
+        if free & bound:
+            raise _Skip(f"the arg_scope defaults read `{min(free & bound)}`, a name of `{model.name.value}` too")
         first = mbody[0] if mbody else None
         if isinstance(first, cst.With) and len(first.items) == 1 and isinstance(first.items[0].item, cst.Call) \
                 and _is(first.items[0].item.func, f"{tf}.variable_scope"):
@@ -408,16 +466,16 @@ def _model_called(stmts: list[cst.BaseStatement], funcs: dict[str, cst.FunctionD
     """The one module function the arg_scope's body calls (called nowhere else); no slim
     call of its own."""
     if len(stmts) != 1:
-        raise _Skip
+        raise _Skip("the `with slim.arg_scope(...)` block around the model call holds more than one statement")
     called = [n.func.value for n in walk(stmts[0]) if isinstance(n, cst.Call) and isinstance(n.func, cst.Name)
               and n.func.value in funcs]
     if len(called) != 1 or len(_calls_of(module, called[0])) != 1:
-        raise _Skip
+        raise _Skip("the `with slim.arg_scope(...)` block does not call exactly one function of the file, called only there")
     if any(isinstance(n, cst.Attribute) and _is(n.value, slim) for n in walk(stmts[0])):
-        raise _Skip
+        raise _Skip("the `with slim.arg_scope(...)` block also calls slim itself")
     model = funcs[called[0]]
     if any(isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in funcs for n in walk(model)):
-        raise _Skip  # it calls other functions of the file: the scopes would reach them too (fine) but keep it simple
+        raise _Skip(f"`{model.name.value}` calls other functions of the file")
     return model
 
 
@@ -436,12 +494,15 @@ def _repeats(module: cst.Module, tf: str, slim: str) -> cst.Module:
         kws = [a for a in call.args if a.keyword is not None]
         if len(pos) + len(kws) != len(call.args) or len(pos) < 3 or not isinstance(pos[0].value, cst.Name) \
                 or not isinstance(pos[1].value, cst.Integer) or _slim_op(pos[2].value, slim) not in _SLIM_OPS_TAKING_SCOPE:
-            raise _Skip
+            raise _Skip(f"`{_code(call)}`: slim.repeat with other than (inputs, count, slim layer, arguments...)")
         scope = _string(_kw(call, "scope").value) if _kw(call, "scope") is not None else None  # type: ignore[union-attr]
         if not scope or "/" in scope:
-            raise _Skip
+            raise _Skip(f"`{_code(call)}`: slim.repeat without a scope name (slim numbers `<layer>_<i>` by the layer function's name)")
         n = int(pos[1].value.value)
         others = [a for a in kws if a.keyword.value != "scope"]  # type: ignore[union-attr]
+        for a in [*pos[3:], *others]:  # evaluated once by slim.repeat, at each call once written out
+            if any(isinstance(x, (cst.Call, cst.Lambda)) or (isinstance(x, cst.Name) and x.value == target) for x in walk(a.value)):
+                raise _Skip(f"`{_code(call)}` passes a computed argument to each repetition")
         body: list[cst.BaseStatement] = []
         src: cst.BaseExpression = pos[0].value
         for i in range(n):
@@ -475,12 +536,14 @@ def _end_points(module: cst.Module, tf: str, slim: str) -> cst.Module:
         if not default or "/" in default:
             raise _Skip
         index = list(fn.params.params).index(param)  # type: ignore[arg-type]
+        if len(_calls_of(module, fname)) != 1:
+            raise _Skip(f"`{fname}` is called more than once (its end points collection would hold every call's)")
         for c in _calls_of(module, fname):
             if any(a.keyword is not None and a.keyword.value == param.name.value for a in c.args) or \
                     len([a for a in c.args if a.keyword is None]) > index or any(a.star for a in c.args):  # type: ignore[union-attr]
-                raise _Skip  # the scope passed: the name may be another
+                raise _Skip(f"`{fname}` is called with a scope name (its end points and variable names would be under it)")
         if sum(1 for n in walk(module) if _string(n) == default) != 1 + (_string(vs.args[1].value) == default):
-            raise _Skip  # its name scope may be taken already (TF1 would number it)
+            raise _Skip(f"the scope name '{default}' is used elsewhere in the file too (TF1 would number the second name scope)")
         sc = first.items[0].asname.name.value if first.items[0].asname is not None else None  # type: ignore[union-attr]
         new_vs = vs.with_changes(args=[vs.args[0].with_changes(comma=cst.MaybeSentinel.DEFAULT)])
         inner = list(first.body.body)
@@ -503,7 +566,7 @@ def _collection(fn: cst.FunctionDef, inner: list[cst.BaseStatement], sc: str, pr
         raise _Skip
     coll = first.targets[0].target.value
     if _uses(fn, sc) != 2 or len(inner) != 2 or not isinstance(inner[1], cst.With):  # `as sc` and its one read
-        raise _Skip
+        raise _Skip("the variable scope object is used other than for the end points collection's name")
     scope_with = inner[1]
     call = scope_with.items[0].item
     if len(scope_with.items) != 1 or not isinstance(call, cst.Call) or not _is(call.func, f"{slim}.arg_scope"):
@@ -519,7 +582,7 @@ def _collection(fn: cst.FunctionDef, inner: list[cst.BaseStatement], sc: str, pr
             and len(last.value.args) == 1 and _is(last.value.args[0].value, coll)):
         raise _Skip
     if _uses(fn, coll) != 3:
-        raise _Skip
+        raise _Skip(f"the end points collection `{coll}` is used other than by one arg_scope and convert_collection_to_dict")
     outputs: list[tuple[str, str, cst.BaseStatement]] = []  # key, name, statement
     assigned: list[str] = []
     _collect(stmts[:-1], (prefix,), set(ops), slim, outputs, assigned)
@@ -535,6 +598,8 @@ def _collection(fn: cst.FunctionDef, inner: list[cst.BaseStatement], sc: str, pr
         entries.append(f"{key!r}: {value}")
     if not outputs:
         raise _Skip
+    if len({k for k, _n, _s in outputs}) != len(outputs):
+        raise _Skip("two end points under one name (TF1 numbered the second name scope)")
     target = last.targets[0].target.value
     dict_line = cst.parse_statement(f"{target} = {{{', '.join(entries)}}}\n")
     kws = [a for a in call.args[1:] if a is not oc]
@@ -559,15 +624,15 @@ def _collect(stmts: list[cst.BaseStatement], path: tuple[str, ...], ops: set[str
             continue
         small = _only(st)
         if not isinstance(st, cst.SimpleStatementLine) or small is None:
-            raise _Skip
+            raise _Skip("the end points arg_scope holds a statement that is not one assignment or a variable_scope block")
         for n in walk(st):
             if isinstance(n, cst.Call) and _slim_op(n.func, slim) in ops:
                 if not (isinstance(small, cst.Assign) and small.value is n and len(small.targets) == 1
                         and isinstance(small.targets[0].target, cst.Name)):
-                    raise _Skip
+                    raise _Skip(f"a layer whose output is collected as an end point is not assigned to one name: `{_code(st).strip()}`")
                 scope = _string(_kw(n, "scope").value) if _kw(n, "scope") is not None else None  # type: ignore[union-attr]
                 if not scope or "/" in scope or _kw(n, "outputs_collections") is not None:
-                    raise _Skip
+                    raise _Skip(f"a layer collected as an end point without a literal scope name: `{_code(st).strip()}`")
                 out.append(("/".join((*path, scope)), small.targets[0].target.value, st))
 
 
@@ -624,16 +689,19 @@ def _train_idioms(module: cst.Module, tf: str, slim: str) -> cst.Module:
         if not (loss_i or total_i or train_i):
             continue
         if len(loss_i) != 1 or len(total_i) != 1 or len(train_i) != 1 or not loss_i[0] < total_i[0] < train_i[0]:
-            raise _Skip
-        if _GLOBAL_STEP.search(code) or re.search(r"\blosses\.(?!softmax_cross_entropy|get_total_loss)\w+|add_loss", code):
-            raise _Skip  # another loss in the collection, or the global step read
+            raise _Skip("the slim losses are not one `slim.losses.softmax_cross_entropy`, then `slim.losses.get_total_loss()`, then `slim.learning.create_train_op`")
+        if _GLOBAL_STEP.search(code):
+            raise _Skip("`slim.learning.create_train_op` also makes and advances a global step, and the file may read it "
+                        "(a global step, a Saver, GLOBAL_VARIABLES)")
+        if re.search(r"\blosses\.(?!softmax_cross_entropy|get_total_loss)\w+|add_loss", code):
+            raise _Skip("the LOSSES collection that `slim.losses.get_total_loss()` sums may hold other losses")
         taken = _names(module)
         mapping: dict[int, list[cst.BaseStatement]] = {}
         # the loss
         ls = ops[loss_i[0]]
         lcall = ls.value  # type: ignore[union-attr]
         if len(lcall.args) != 2 or any(a.keyword is not None or a.star for a in lcall.args):
-            raise _Skip
+            raise _Skip("`slim.losses.softmax_cross_entropy` with weights, label smoothing or keyword arguments")
         if isinstance(ls, cst.Assign):
             if len(ls.targets) != 1 or not isinstance(ls.targets[0].target, cst.Name):
                 raise _Skip
@@ -655,11 +723,11 @@ def _train_idioms(module: cst.Module, tf: str, slim: str) -> cst.Module:
         if len(tcall.args) != 2 or any(a.keyword is not None or a.star for a in tcall.args) \
                 or not _is(tcall.args[0].value, total) or not isinstance(tcall.args[1].value, cst.Name) \
                 or len(tr.targets) != 1 or not isinstance(tr.targets[0].target, cst.Name):  # type: ignore[union-attr]
-            raise _Skip
+            raise _Skip("`slim.learning.create_train_op` with arguments other than (total_loss, optimizer)")
         train = tr.targets[0].target.value  # type: ignore[union-attr]
         opt = tcall.args[1].value.value
         if _uses(fn, total) != 2:  # bound, passed to create_train_op
-            raise _Skip
+            raise _Skip(f"`{total}` is used other than by `slim.learning.create_train_op` (its value there is checked by tf.check_numerics)")
         upd = _fresh("update_ops", taken)
         lines = cst.parse_module(
             f"{total} = {tf}.check_numerics({total}, 'LossTensor is inf or nan')\n"
@@ -671,7 +739,7 @@ def _train_idioms(module: cst.Module, tf: str, slim: str) -> cst.Module:
         for n in train_reads[1:]:
             run = next((r for r in runs if r.args and r.args[0].value is n), None)
             if run is None:
-                raise _Skip
+                raise _Skip(f"the train op `{train}` is used other than fetched alone by `sess.run`")
         fetch_mapping = _train_fetches(fn, train, total)
         end_mapping = _end_point_reads(fn, funcs, runs)
         new_fn = fn.visit(_Replace({**mapping, **fetch_mapping, **end_mapping}))
@@ -691,7 +759,7 @@ def _train_fetches(fn: cst.FunctionDef, train: str, total: str) -> dict[int, lis
         if isinstance(small, cst.Expr):
             continue  # the value unused
         if len(small.targets) != 1 or not isinstance(small.targets[0].target, cst.Name):  # type: ignore[union-attr]
-            raise _Skip
+            raise _Skip(f"the train op `{train}` (its value is the loss) fetched into an unusual target")
         fetch = cst.parse_expression(f"[{train}, {total}]")
         new_call = call.with_changes(args=[call.args[0].with_changes(value=fetch), *call.args[1:]])
         target = cst.parse_expression(f"_, {small.targets[0].target.value}")  # type: ignore[union-attr]
@@ -728,14 +796,16 @@ def _end_point_reads(fn: cst.FunctionDef, funcs: dict[str, cst.FunctionDef], run
         return {}
     lens = [n for n in walk(fn) if isinstance(n, cst.Call) and _is(n.func, "len") and len(n.args) == 1 and _is(n.args[0].value, points)]
     if len(lens) != len(reads):
-        raise _Skip
+        raise _Skip(f"the end points `{points}` are read other than as `len({points})`")
     last = runs[-1]
     line = next(st for st in walk(fn) if isinstance(st, cst.SimpleStatementLine) and any(n is last for n in walk(st)))
     small = _only(line)
     if not (isinstance(small, cst.Assign) and small.value is last and len(small.targets) == 1
             and isinstance(small.targets[0].target, cst.Name) and last.args and last.args[0].keyword is None
             and isinstance(last.args[0].value, cst.Name)):
-        raise _Skip
+        raise _Skip(f"the end points `{points}` are read after a run that is not `x = sess.run(<tensor>, ...)`")
+    if _in_loop(fn, line):
+        raise _Skip(f"the last run, which would fetch the end points `{points}`, is in a loop or a branch")
     value = _fresh(f"{points}_value", _names(fn))
     fetch = cst.parse_expression(f"[{_code(last.args[0].value)}, {points}]")
     new_call = last.with_changes(args=[last.args[0].with_changes(value=fetch), *last.args[1:]])
@@ -749,9 +819,22 @@ def _end_point_reads(fn: cst.FunctionDef, funcs: dict[str, cst.FunctionDef], run
             continue
         if isinstance(st, cst.SimpleStatementLine) and any(id(n) in {id(x) for x in lens} for n in walk(st)):
             if not after:
-                raise _Skip
+                raise _Skip(f"`len({points})` before the last run")
             mapping[id(st)] = [st.visit(_RenameLen(points, value))]  # type: ignore[list-item]
     return mapping
+
+
+def _in_loop(root: cst.CSTNode, target: cst.CSTNode) -> bool:
+    """`target` is under a loop, a branch or a try in `root`."""
+    def path(n: cst.CSTNode) -> list[cst.CSTNode] | None:
+        if n is target:
+            return [n]
+        for c in n.children:
+            p = path(c)
+            if p is not None:
+                return [n, *p]
+        return None
+    return any(isinstance(n, (cst.For, cst.While, cst.If, cst.Try)) for n in path(root) or [])
 
 
 class _RenameLen(cst.CSTTransformer):
