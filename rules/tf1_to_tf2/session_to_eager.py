@@ -320,7 +320,13 @@ class SessionToEager(Rule):
     `tf.trainable_variables()` read elsewhere becomes the objects'
     `trainable_variables` after a `get_concrete_function()` trace that builds them (see
     _collections.py); `len(slim.get_model_variables())` (or `tf.model_variables()`) of
-    objects made of slim layers only becomes `len(obj.weights)` (_model_variables.py); `tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope='online')`
+    objects made of slim layers only becomes `len(obj.weights)` (_model_variables.py); a
+    dict of tensors returned by the model (slim's end points) and fetched is converted by
+    `tf.nest.map_structure(lambda t: t.numpy(), ...)`; TF-Slim programs are first rewritten
+    into TF1 that this converts (_slim_prepare.py: an arg_scope function returning `sc`
+    folded into the model, slim.repeat, end points collections, slim.losses and
+    slim.learning.create_train_op; a refusal names the idiom left and why);
+    `tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope='online')`
     whose literal scope is exactly one object's (`QNetwork(name='online')`) becomes
     `q_network_layer.trainable_variables`, moved after the generated functions when read
     before them (a kept TF1 optimizer's `var_list` then takes `[v.value for v in ...]`),
