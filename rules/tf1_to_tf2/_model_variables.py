@@ -82,6 +82,8 @@ def last_unobserved_run(an: Analysis, v) -> bool:  # type: ignore[no-untyped-def
     if len(mine) != 1 or max(runs) != mine[0]:
         return False
     line = an.find_stmt(order[mine[0]])
+    if line is None:
+        return False
     path = _path(top, line)
     if path is None or any(not isinstance(n, (cst.With, cst.IndentedBlock)) for n in path[:-1]):
         return False  # in a loop or a branch: it may run again
@@ -91,7 +93,7 @@ def last_unobserved_run(an: Analysis, v) -> bool:  # type: ignore[no-untyped-def
         return False
     note = (f"; the last run (`{an.code(line).strip()}`) calls batch normalization with training=True without TF1's "
             "update ops: Keras updates the moving statistics there, which nothing reads afterwards")
-    an.bn_last_run_note = note  # type: ignore[attr-defined]  (appended to the summary)
+    an.bn_last_run_note = note  # type: ignore[attr-defined]  # appended to the summary
     return True
 
 

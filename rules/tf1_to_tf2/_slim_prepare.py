@@ -56,6 +56,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import libcst as cst
 
@@ -224,7 +225,7 @@ def _string(node: cst.CSTNode | None) -> str | None:
 class _Replace(cst.CSTTransformer):
     """Statements replaced by lists of statements (by identity of the original)."""
 
-    def __init__(self, mapping: dict[int, list[cst.BaseStatement]]) -> None:
+    def __init__(self, mapping: dict[int, list[Any]]) -> None:
         self.mapping = mapping
 
     def _body(self, original, updated):  # type: ignore[no-untyped-def]
@@ -244,11 +245,11 @@ def _functions(module: cst.Module) -> dict[str, cst.FunctionDef]:
     return {st.name.value: st for st in module.body if isinstance(st, cst.FunctionDef)}
 
 
-def _calls_of(module: cst.Module, name: str) -> list[cst.Call]:
+def _calls_of(module: cst.CSTNode, name: str) -> list[cst.Call]:
     return [n for n in walk(module) if isinstance(n, cst.Call) and _is(n.func, name)]
 
 
-def _uses(module: cst.Module, name: str) -> int:
+def _uses(module: cst.CSTNode, name: str) -> int:
     return sum(1 for n in walk(module) if isinstance(n, cst.Name) and n.value == name)
 
 
@@ -265,7 +266,7 @@ def _alias(module: cst.Module, tf: str, slim: str) -> cst.Module:
 
 
 # 2. an arg_scope function ----------------------------------------------------------------
-def _arg_scope_chain(body: list[cst.BaseStatement], slim: str) -> tuple[list[cst.With], str] | None:
+def _arg_scope_chain(body: list[Any], slim: str) -> tuple[list[cst.With], str] | None:
     """The nested `with slim.arg_scope(...)` blocks ending in `... as sc: return sc`."""
     chain: list[cst.With] = []
     st: cst.BaseStatement = body[-1]
@@ -276,7 +277,7 @@ def _arg_scope_chain(body: list[cst.BaseStatement], slim: str) -> tuple[list[cst
         inner = st.body.body
         if len(inner) != 1:
             return None
-        st = inner[0]
+        st = inner[0]  # type: ignore[assignment]
     ret = _only(st)
     last = chain[-1] if chain else None
     if last is None or not isinstance(ret, cst.Return) or last.items[0].asname is None:
@@ -337,7 +338,7 @@ def _subst_call(call: cst.Call, values: dict[str, cst.BaseExpression], dicts: di
                 k = _string(el.key) if isinstance(el, cst.DictElement) else None
                 if k is None or not k.isidentifier():
                     raise _Skip
-                args.append(cst.Arg(value=el.value.visit(_Substitute(values)), keyword=cst.Name(k),  # type: ignore[union-attr]
+                args.append(cst.Arg(value=el.value.visit(_Substitute(values)), keyword=cst.Name(k),  # type: ignore[union-attr,arg-type]
                                     equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
         elif a.star:
             raise _Skip
@@ -450,18 +451,18 @@ def _arg_scope_function(module: cst.Module, tf: str, slim: str) -> cst.Module:
                 raise _Skip
             new_model = model.with_changes(body=model.body.with_changes(body=[_nest(scopes, mbody[:-1]), last]))
         mapping = {id(fn): [], id(site): inner, id(model): [new_model]}
-        return module.visit(_Replace(mapping))  # type: ignore[return-value]
+        return module.visit(_Replace(mapping))  # type: ignore[return-value,arg-type]
     raise _Skip
 
 
-def _nest(calls: list[cst.Call], body: list[cst.BaseStatement]) -> cst.With:
+def _nest(calls: list[cst.Call], body: list[Any]) -> cst.With:
     inner: list[cst.BaseStatement] = body
     for c in reversed(calls):
         inner = [cst.With(items=[cst.WithItem(c)], body=cst.IndentedBlock(body=inner))]
     return inner[0]  # type: ignore[return-value]
 
 
-def _model_called(stmts: list[cst.BaseStatement], funcs: dict[str, cst.FunctionDef], module: cst.Module,
+def _model_called(stmts: list[Any], funcs: dict[str, cst.FunctionDef], module: cst.Module,
                   slim: str) -> cst.FunctionDef:
     """The one module function the arg_scope's body calls (called nowhere else); no slim
     call of its own."""
@@ -513,7 +514,7 @@ def _repeats(module: cst.Module, tf: str, slim: str) -> cst.Module:
             src = cst.Name(target)
         block = cst.parse_statement(f"with {tf}.variable_scope({scope!r}):\n    pass\n")
         assert isinstance(block, cst.With)
-        mapping[id(st)] = [block.with_changes(body=block.body.with_changes(body=body), leading_lines=st.leading_lines)]
+        mapping[id(st)] = [block.with_changes(body=block.body.with_changes(body=body), leading_lines=st.leading_lines)]  # type: ignore[attr-defined]
     if not mapping:
         raise _Skip
     return module.visit(_Replace(mapping))  # type: ignore[return-value]
@@ -533,14 +534,14 @@ def _end_points(module: cst.Module, tf: str, slim: str) -> cst.Module:
             continue
         param = next((p for p in fn.params.params if p.name.value == vs.args[0].value.value), None)
         default = _string(param.default) if param is not None else None
-        if not default or "/" in default:
+        if param is None or not default or "/" in default:
             raise _Skip
         index = list(fn.params.params).index(param)  # type: ignore[arg-type]
         if len(_calls_of(module, fname)) != 1:
             raise _Skip(f"`{fname}` is called more than once (its end points collection would hold every call's)")
         for c in _calls_of(module, fname):
             if any(a.keyword is not None and a.keyword.value == param.name.value for a in c.args) or \
-                    len([a for a in c.args if a.keyword is None]) > index or any(a.star for a in c.args):  # type: ignore[union-attr]
+                    len([a for a in c.args if a.keyword is None]) > index or any(a.star for a in c.args):
                 raise _Skip(f"`{fname}` is called with a scope name (its end points and variable names would be under it)")
         if sum(1 for n in walk(module) if _string(n) == default) != 1 + (_string(vs.args[1].value) == default):
             raise _Skip(f"the scope name '{default}' is used elsewhere in the file too (TF1 would number the second name scope)")
@@ -556,8 +557,8 @@ def _end_points(module: cst.Module, tf: str, slim: str) -> cst.Module:
     raise _Skip
 
 
-def _collection(fn: cst.FunctionDef, inner: list[cst.BaseStatement], sc: str, prefix: str,
-                slim: str) -> tuple[list[cst.BaseStatement], dict[int, list[cst.BaseStatement]]]:
+def _collection(fn: cst.FunctionDef, inner: list[Any], sc: str, prefix: str,
+                slim: str) -> tuple[list[Any], dict[int, list[cst.BaseStatement]]]:
     """`end_points_collection = sc.original_name_scope + '_end_points'` + the arg_scope that
     collects into it + convert_collection_to_dict -> a dict literal of the outputs."""
     first = _only(inner[0]) if inner else None
@@ -611,7 +612,7 @@ def _collection(fn: cst.FunctionDef, inner: list[cst.BaseStatement], sc: str, pr
     return body, mapping
 
 
-def _collect(stmts: list[cst.BaseStatement], path: tuple[str, ...], ops: set[str], slim: str,
+def _collect(stmts: list[Any], path: tuple[str, ...], ops: set[str], slim: str,
              out: list[tuple[str, str, cst.BaseStatement]], assigned: list[str]) -> None:
     for st in stmts:
         if isinstance(st, cst.With):
@@ -636,13 +637,13 @@ def _collect(stmts: list[cst.BaseStatement], path: tuple[str, ...], ops: set[str
                 out.append(("/".join((*path, scope)), small.targets[0].target.value, st))
 
 
-def _rebound_after(stmts: list[cst.BaseStatement], st: cst.BaseStatement, name: str) -> bool:
+def _rebound_after(stmts: list[Any], st: cst.BaseStatement, name: str) -> bool:
     flat: list[cst.BaseStatement] = []
 
     def visit(body: list[cst.BaseStatement]) -> None:
         for s in body:
             if isinstance(s, cst.With):
-                visit(list(s.body.body))
+                visit(list(s.body.body))  # type: ignore[arg-type]
             else:
                 flat.append(s)
     visit(stmts)
@@ -708,14 +709,14 @@ def _train_idioms(module: cst.Module, tf: str, slim: str) -> cst.Module:
             lname = ls.targets[0].target.value
         else:
             lname = _fresh("cross_entropy", taken)
-        mapping[id(body[loss_i[0]])] = [body[loss_i[0]].with_changes(body=[cst.parse_statement(
+        mapping[id(body[loss_i[0]])] = [body[loss_i[0]].with_changes(body=[cst.parse_statement(  # type: ignore[list-item,index]
             f"{lname} = {tf}.losses.softmax_cross_entropy({_code(lcall.args[1].value)}, {_code(lcall.args[0].value)})\n").body[0]])]  # type: ignore[attr-defined]
         # the total loss
         ts = ops[total_i[0]]
         if ts.value.args or len(ts.targets) != 1 or not isinstance(ts.targets[0].target, cst.Name):  # type: ignore[union-attr]
             raise _Skip
         total = ts.targets[0].target.value  # type: ignore[union-attr]
-        mapping[id(body[total_i[0]])] = [body[total_i[0]].with_changes(body=[cst.parse_statement(
+        mapping[id(body[total_i[0]])] = [body[total_i[0]].with_changes(body=[cst.parse_statement(  # type: ignore[list-item,index]
             f"{total} = {lname} + {tf}.losses.get_regularization_loss()\n").body[0]])]  # type: ignore[attr-defined]
         # the train op
         tr = ops[train_i[0]]
@@ -733,7 +734,7 @@ def _train_idioms(module: cst.Module, tf: str, slim: str) -> cst.Module:
             f"{total} = {tf}.check_numerics({total}, 'LossTensor is inf or nan')\n"
             f"{upd} = {tf}.get_collection({tf}.GraphKeys.UPDATE_OPS)\n"
             f"with {tf}.control_dependencies({upd}):\n    {train} = {opt}.minimize({total})\n").body
-        mapping[id(body[train_i[0]])] = [lines[0].with_changes(leading_lines=body[train_i[0]].leading_lines), *lines[1:]]
+        mapping[id(body[train_i[0]])] = [lines[0].with_changes(leading_lines=body[train_i[0]].leading_lines), *lines[1:]]  # type: ignore[attr-defined]
         runs = [n for n in walk(fn) if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == "run"]
         train_reads = [n for n in walk(fn) if isinstance(n, cst.Name) and n.value == train]
         for n in train_reads[1:]:
@@ -763,8 +764,8 @@ def _train_fetches(fn: cst.FunctionDef, train: str, total: str) -> dict[int, lis
         fetch = cst.parse_expression(f"[{train}, {total}]")
         new_call = call.with_changes(args=[call.args[0].with_changes(value=fetch), *call.args[1:]])
         target = cst.parse_expression(f"_, {small.targets[0].target.value}")  # type: ignore[union-attr]
-        new = small.with_changes(targets=[cst.AssignTarget(target)], value=new_call)  # type: ignore[union-attr]
-        mapping[id(st)] = [st.with_changes(body=[new])]  # type: ignore[attr-defined]
+        new = small.with_changes(targets=[cst.AssignTarget(target)], value=new_call)  # type: ignore[union-attr,arg-type]
+        mapping[id(st)] = [st.with_changes(body=[new])]  # type: ignore[attr-defined,list-item]
     return mapping
 
 
@@ -809,7 +810,7 @@ def _end_point_reads(fn: cst.FunctionDef, funcs: dict[str, cst.FunctionDef], run
     value = _fresh(f"{points}_value", _names(fn))
     fetch = cst.parse_expression(f"[{_code(last.args[0].value)}, {points}]")
     new_call = last.with_changes(args=[last.args[0].with_changes(value=fetch), *last.args[1:]])
-    new = small.with_changes(targets=[cst.AssignTarget(cst.parse_expression(f"{small.targets[0].target.value}, {value}"))],
+    new = small.with_changes(targets=[cst.AssignTarget(cst.parse_expression(f"{small.targets[0].target.value}, {value}"))],  # type: ignore[arg-type]
                              value=new_call)
     after = False
     mapping: dict[int, list[cst.BaseStatement]] = {id(line): [line.with_changes(body=[new])]}
