@@ -1269,9 +1269,11 @@ def test_trainable_collection_read_becomes_the_objects_variables_after_a_trace()
         # TF2130 suppressed on the model function: no Keras object to call
         (("def tower(x, is_training):\n", "def tower(x, is_training):  # migrate: ignore[TF2130]\n"), "not converted"),
         # a run computing batch norm in training mode without the train op: TF1 ran no
-        # moving-average update there, Keras would
+        # moving-average update there, Keras would (and the next run reads the statistics;
+        # as the last run of the program it converts: _model_variables.last_unobserved_run)
         (("final, out = sess.run([eval_loss, eval_logits], {x: xs, labels: ys})",
-          "final, out = sess.run([loss, logits], {x: xs, labels: ys})"), "moving statistics"),
+          ("final, out = sess.run([loss, logits], {x: xs, labels: ys})\n"
+           "        final, out = sess.run([loss, logits], {x: xs, labels: ys})")), "moving statistics"),
         # the training flag fed through a placeholder: Keras layers need a Python bool
         # (a flag fed a literal True/False by every run is converted: session_model_training_flag)
         ((("    logits = tower(x, True)\n", "    flag = tf.placeholder(tf.bool, [])\n    logits = tower(x, flag)\n"),

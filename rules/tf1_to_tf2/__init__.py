@@ -18,8 +18,9 @@ def canonicalize(qualified: str) -> str | None:
 
 def _prepare(text: str):  # type: ignore[no-untyped-def]
     from rules.tf1_to_tf2._builders import prepare
+    from rules.tf1_to_tf2._slim_prepare import with_builders
 
-    return prepare(text)
+    return with_builders(text, prepare)  # TF-Slim idioms first (_slim_prepare.py), then the builders
 
 
 PACK = Pack(

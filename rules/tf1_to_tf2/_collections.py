@@ -102,7 +102,8 @@ def walk(node: cst.CSTNode):  # type: ignore[no-untyped-def]
 
 
 def _is_trainable_read(an: Analysis, n: cst.CSTNode) -> bool:
-    return _plain_read(an, n) or scoped_object(an, n) is not None or is_global_read(an, n)
+    from rules.tf1_to_tf2._model_variables import is_model_read
+    return _plain_read(an, n) or scoped_object(an, n) is not None or is_global_read(an, n) or is_model_read(an, n)
 
 
 def is_global_read(an: Analysis, n: cst.CSTNode) -> bool:
@@ -705,6 +706,11 @@ def plan_variable_reads(an: Analysis) -> None:
     why = _global_refusal(an) if any(is_global_read(an, c) for c in an.variable_reads) else None
     if why is not None:
         raise Unsupported(next(c for c in an.variable_reads if is_global_read(an, c)), f"`tf.global_variables()`: {why}; not converted")
+    from rules.tf1_to_tf2._model_variables import is_model_read, refusal
+    for c in an.variable_reads:
+        why = refusal(an, c) if is_model_read(an, c) else None
+        if why is not None:
+            raise Unsupported(c, f"`{an.code(c.func)}()`: {why}; not converted")
     for u in an.units.values():
         for s in u.stmts:
             if s.kind == V:
@@ -796,19 +802,22 @@ def plan_variable_reads(an: Analysis) -> None:
                                             "tracing it would not build every object; not converted")
         check_name_uses(an, call, line)
         objects = [scoped] if scoped is not None else [names[name][0] for name in order]
-        attr = "variables" if is_global_read(an, call) else "trainable_variables"
+        attr = "variables" if is_global_read(an, call) else "weights" if is_model_read(an, call) else "trainable_variables"
         code = " + ".join(f"{o}.{attr}" for o in objects)
         an.plan.call_builders[id(call)] = _code_builder(code)
         an.plan.dropped.append(call)
         kind = ("GLOBAL_VARIABLES read (here only the model's variables: plain gradient descent makes no slots)"
-                if is_global_read(an, call) else "TRAINABLE_VARIABLES read")
+                if is_global_read(an, call) else "count of MODEL_VARIABLES (the slim layers' variables)"
+                if is_model_read(an, call) else "TRAINABLE_VARIABLES read")
+        order = "" if is_model_read(an, call) else "TF1's creation order; "  # a count: the order does not matter
         if built:
-            an.plan.summary += f"; the {kind} becomes `{code}` (TF1's creation order; a run before it built the objects)"
+            an.plan.summary += f"; the {kind} becomes `{code}` ({order}a run before it built the objects)"
             continue
         prev = an.plan.stmt_builders.get(id(line))  # _tf1_names' lookup line first
         an.plan.stmt_builders[id(line)] = _trace_before(var) if prev is None else _tf1_names.chain(prev, _trace_before(var))
         traced[id(u)] = min(traced.get(id(u), len(u.body)), read.index)
-        an.plan.summary += (f"; the {kind} becomes `{code}` (TF1's creation order), read after "
+        how = " (TF1's creation order)" if order else ""
+        an.plan.summary += (f"; the {kind} becomes `{code}`{how}, read after "
                             "`get_concrete_function()` traces the first function and so builds the objects")
 
 

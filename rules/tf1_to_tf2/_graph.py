@@ -54,6 +54,8 @@ from rules.tf1_to_tf2 import _optimize_loss
 from rules.tf1_to_tf2 import _sparse_gradients
 from rules.tf1_to_tf2 import _training_flags
 from rules.tf1_to_tf2 import _loss_collection
+from rules.tf1_to_tf2 import _model_variables
+from rules.tf1_to_tf2 import _structured_fetches
 from rules.tf1_to_tf2 import _train_helpers
 from rules.tf1_to_tf2 import _v1_optimizers as v1opt
 from rules.tf1_to_tf2._common import expr, kwarg, rest_of, tf_root
@@ -1761,7 +1763,8 @@ class Analysis:
                     modes.setdefault(n.func.value, set()).add(bool(mode))
                     if mode and self.model_has_bn(fp):
                         training += 1
-                        if v.train is None or id(v.train.node) not in self.update_trains:
+                        if (v.train is None or id(v.train.node) not in self.update_trains) \
+                                and not (v.train is None and _model_variables.last_unobserved_run(self, v)):
                             raise Unsupported(n, f"`{n.func.value}(...)` runs batch normalization in training mode in a run without "
                                                  "the train op that TF1 ran under `tf.control_dependencies(update_ops)`: Keras "
                                                  "updates the moving statistics on every call(training=True), TF1 only when the "
@@ -3363,10 +3366,13 @@ class Analysis:
 
         if kind == "sess-run":
             plan.dropped.append(call.func)  # `sess.run` / `tf.get_default_session().run`
+        nested = any(_structured_fetches.is_structured(self, n, s) for n, (_k, s) in zip(nodes, leaves))
         if not has_train:
             unused = isinstance(root, cst.Expr) and root.value is call  # a statement: no value
 
             def build(updated: cst.Call) -> cst.BaseExpression:
+                if nested and not unused:  # a dict of tensors among the fetches
+                    return _structured_fetches.convert(fn_call(updated), shape)
                 return fn_call(updated) if unused else _convert(fn_call(updated), shape)
             plan.call_builders[id(call)] = build
             return
@@ -3412,10 +3418,10 @@ class Analysis:
                     return [updated_line.with_changes(body=[cst.Expr(c)])]
                 if len(keep) == 1:
                     target: cst.BaseExpression = keep[0]
-                    value: cst.BaseExpression = _convert(c, "single")
+                    value: cst.BaseExpression = (_structured_fetches.convert if nested else _convert)(c, "single")
                 else:
                     target = cst.Tuple([cst.Element(t) for t in keep], lpar=[], rpar=[])
-                    value = _convert(c, "list")
+                    value = (_structured_fetches.convert if nested else _convert)(c, "list")
                 return [updated_line.with_changes(body=[assign.with_changes(targets=[cst.AssignTarget(target)], value=value)])]
             plan.stmt_builders[id(line)] = stmt2
             self.handled_stmts.add(id(line))
@@ -3707,7 +3713,7 @@ class Analysis:
         elif nel:
             parts.append("each run draws its element with `iterator.get_next()`")
         parts.append("sess.run results are .numpy() values; Session, initializers and disable_v2_behavior are removed")
-        plan.summary = "; ".join(parts)
+        plan.summary = "; ".join(parts) + getattr(self, "bn_last_run_note", "")  # _model_variables.last_unobserved_run
 
     def optimizer_finding(self, ocall: cst.Call) -> None:
         """An applied note for a Keras optimizer or a TF1 update rule written out as a

@@ -301,7 +301,9 @@ class SessionToEager(Rule):
     branch on a Python bool, not on a fed placeholder; a `tf.bool` placeholder used only
     as that argument and fed a literal `True`/`False` by every run that needs it becomes
     the literal in each run's function), batch normalization runs in
-    training mode only in the run of that train op and once per run, the regularization
+    training mode only in the run of that train op and once per run (or in the unit's
+    last run, once, outside loops and branches, followed by plain Python only: the moving
+    statistics Keras updates there are never read), the regularization
     sum follows every call of the regularized objects, and no activity regularizer is
     involved. A batch normalization that TF1 ran with its fused kernel (a 2-D convolution
     or pooling output, default or literal 1/3 axis; every slim.batch_norm) trained and then
@@ -317,7 +319,14 @@ class SessionToEager(Rule):
     of the object's attribute (`model_fn_layer.bn1.moving_mean.numpy()`).
     `tf.trainable_variables()` read elsewhere becomes the objects'
     `trainable_variables` after a `get_concrete_function()` trace that builds them (see
-    _collections.py); `tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope='online')`
+    _collections.py); `len(slim.get_model_variables())` (or `tf.model_variables()`) of
+    objects made of slim layers only becomes `len(obj.weights)` (_model_variables.py); a
+    dict of tensors returned by the model (slim's end points) and fetched is converted by
+    `tf.nest.map_structure(lambda t: t.numpy(), ...)`; TF-Slim programs are first rewritten
+    into TF1 that this converts (_slim_prepare.py: an arg_scope function returning `sc`
+    folded into the model, slim.repeat, end points collections, slim.losses and
+    slim.learning.create_train_op; a refusal names the idiom left and why);
+    `tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope='online')`
     whose literal scope is exactly one object's (`QNetwork(name='online')`) becomes
     `q_network_layer.trainable_variables`, moved after the generated functions when read
     before them (a kept TF1 optimizer's `var_list` then takes `[v.value for v in ...]`),
