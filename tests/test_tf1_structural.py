@@ -187,6 +187,14 @@ PROVEN: dict[str, tuple[float, bool, bool]] = {
     # and the final state read by layer are simplified first (_builders.py). Both layers'
     # TF1 weights are carried through the layout map (matched by shape and role, in order)
     "gru_multi_cell_static": (1e-4, True, True),
+    # the multi-tower ('multi-GPU') recipe: `with tf.Graph().as_default(), tf.device(...)`
+    # goes (the device reported); the towers' shared root scope and reuse_variables() go
+    # (one TowerLoss object, TF2130, called per tower); the tower loop moves into the train
+    # step with a tape per tower, compute_gradients -> the tape's (gradient, variable) pairs,
+    # average_gradients unchanged, one apply_gradients; the last tower's name-scope string
+    # read after the graph code is bound by the same loop of tf.name_scope blocks
+    # (rules/tf1_to_tf2/_towers.py; fixture session_multi_tower)
+    "multi_tower_device": (1e-4, True, True),
 }
 # The only tf.compat.v1 names a PROVEN program may keep: TF1 optimizers that no Keras
 # optimizer reproduces and no class of _v1_optimizers.py writes out (the proximal ones),
@@ -200,16 +208,6 @@ UNTRAINED_KEYS = {"linear_regression_interactive": {"w_init"}}
 
 # Programs the rewrite must NOT restructure, with a word of the reason it reports.
 NOT_CONVERTED = {
-    # tower_loss(x, y) is the TF2130 layer TowerLoss (y a call argument, the root scope
-    # re-entered); its tf.global_variables() reads (the count after the runs, the fetched
-    # first variable) are converted on their own now (plain SGD makes no slots: fixture
-    # session_global_variables_sgd, proven). First refused: main's
-    # `with tf.variable_scope(tf.get_variable_scope()):` + `reuse_variables()` around the
-    # tower loop; with those removed by hand, `with tf.Graph().as_default(), tf.device(...)`;
-    # with that removed too, the per-tower `opt.compute_gradients(loss)` in the loop whose
-    # pairs a helper averages before one apply_gradients (ConfigProto is no blocker; the
-    # printed `name_scope(...) as scope` is not reached)
-    "multi_tower_device": "TF2130 does not make `main` a Keras layer",
     # it lists its graph's op types ('Assign' in op_types): eager TF2 has no graph, and a
     # traced tf.function's graph holds AssignVariableOp; the reason says so
     "basics_constants_session": "get_default_graph().get_operations()",
