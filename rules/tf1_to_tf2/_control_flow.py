@@ -370,9 +370,10 @@ def _is_dep_with(an: Analysis, st: cst.CSTNode) -> bool:
         and item.args[0].keyword is None and not item.args[0].star
 
 
-def _block_ok(an: Analysis, st: cst.CSTNode) -> bool:
-    """A block made of plain statements, nested `for`s and control-dependency `with`s, with
-    no session use, no function or class, no break/continue/return."""
+def _block_ok(an: Analysis, st: cst.CSTNode, in_loop: bool = False) -> bool:
+    """A block made of plain statements, nested `for`s and control-dependency `with`s (and,
+    inside a loop, tf.device / tf.name_scope `with`s: the towers of _towers.py), with no
+    session use, no function or class, no break/continue/return."""
     if isinstance(st, cst.SimpleStatementLine):
         for small in st.body:
             if isinstance(small, (cst.Return, cst.Break, cst.Continue, cst.Global, cst.Nonlocal, cst.Import,
@@ -385,13 +386,13 @@ def _block_ok(an: Analysis, st: cst.CSTNode) -> bool:
     if isinstance(st, cst.For):
         if st.orelse is not None or st.asynchronous is not None or not isinstance(st.body, cst.IndentedBlock):
             return False
-        return all(_block_ok(an, b) for b in st.body.body)
+        return all(_block_ok(an, b, True) for b in st.body.body)
     if isinstance(st, cst.With):
-        from rules.tf1_to_tf2._towers import scope_with  # tf.device / tf.name_scope blocks
+        from rules.tf1_to_tf2._towers import scope_with  # tf.device / tf.name_scope blocks in a loop
 
-        if not (_is_dep_with(an, st) or scope_with(an, st)) or not isinstance(st.body, cst.IndentedBlock):
+        if not (_is_dep_with(an, st) or (in_loop and scope_with(an, st))) or not isinstance(st.body, cst.IndentedBlock):
             return False
-        return all(_block_ok(an, b) for b in st.body.body)
+        return all(_block_ok(an, b, in_loop) for b in st.body.body)
     return False
 
 

@@ -56,6 +56,7 @@ from rules.tf1_to_tf2 import _training_flags
 from rules.tf1_to_tf2 import _loss_collection
 from rules.tf1_to_tf2 import _train_helpers
 from rules.tf1_to_tf2 import _towers
+from rules.tf1_to_tf2 import _session_config
 from rules.tf1_to_tf2 import _v1_optimizers as v1opt
 from rules.tf1_to_tf2._common import expr, kwarg, rest_of, tf_root
 
@@ -346,8 +347,9 @@ class TrainOp:
     # (synthesized, not in the module) and its clip_gradients value
     synth_optimizer: cst.Call | None = None
     clip: cst.BaseExpression | None = None
-    # a tower loop computed the gradients (_towers.py): its tape and variables names
-    towers: tuple[str, str] | None = None
+    # a tower loop computed the gradients (_towers.py): its tape and variables names, the
+    # list the towers' gradients are appended to and their name
+    towers: tuple[str, str, str, str] | None = None
 
 
 @dataclass
@@ -2566,6 +2568,7 @@ class Analysis:
                         raise Unsupported(s.node, f"`{n}` (a ConfigProto) is used for more than one Session; not converted")
                     self.plan.remove.add(id(s.node))
                     self.plan.dropped.append(s.node)
+                    _session_config.note(self, s)  # its options' tf.config spelling
 
     def names_used_elsewhere(self, u: Unit, name: str, s: Stmt) -> bool:
         return any(name in o.uses for o in u.stmts if o is not s)
@@ -4465,6 +4468,8 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
         body.insert(0, cst.parse_statement(f"{', '.join(h.outputs)} = {call}\n"))
         tape_index = tape_index + 1 if tape_index is not None else None
     body = _cf.wrap_tape(plan, body, tape_index, root)
+    if var.train is None and plan.analysis.tower_blocks:  # type: ignore[attr-defined]
+        body = _towers.forward_only(plan, own, body)
     ret = _return_stmt(var, plan.analysis.rnn_state_parts)  # type: ignore[attr-defined]
     if var.train is not None and plan.analysis.train_ops[id(var.train)].towers is not None:  # type: ignore[attr-defined]
         body = [*body, *writes, *_towers.tail(plan, plan.analysis.train_ops[id(var.train)])]  # type: ignore[attr-defined]

@@ -287,6 +287,13 @@ def train_op(an, u, s, call: cst.Call):  # type: ignore[no-untyped-def]
     gv = aargs["grads_and_vars"].value
     if not (names_in(gv) & grad_names):
         raise Unsupported(call, "apply_gradients of values not computed from the tower gradients; not converted")
+    for node in [*(m.value for m in post), gv]:
+        for n in _walk(node):
+            if (isinstance(n, cst.Subscript) and isinstance(n.value, cst.Name) and n.value.value in grad_names) or (
+                    isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in ("len", "enumerate")):
+                raise Unsupported(n, "the tower gradient lists are indexed or counted: TF1 listed every trainable variable "
+                                     "(None where a tower's loss does not reach it), a tower's tape only those it read; "
+                                     "not converted")
     ids = {id(block), *(id(m) for m in post)}
     for m in u.stmts:
         if id(m) in ids or m is s:
@@ -304,8 +311,9 @@ def train_op(an, u, s, call: cst.Call):  # type: ignore[no-untyped-def]
     an.paired_methods.update({id(ccall.func), id(call.func)})
     tr = TrainOp(s, block, recv.value, o, None, gs_name)
     tr.post = post
-    tr.towers = (an.fresh("tape"), an.fresh("variables"))
+    tr.towers = (an.fresh("tape"), an.fresh("variables"), acc, gname)
     an.tower_blocks[id(block.node)] = tr
+    an.plan.dropped.append(ccall.func)  # rebuilt from the tape (and the note recorded again after the rewrite)
     an.plan.checkpoint_notes.append((ccall.func, _TOWER_NOTE))
     return tr
 
@@ -346,28 +354,29 @@ def _append_of(line: cst.CSTNode, name: cst.Name) -> str | None:
     return None
 
 
-def _variable_free(an, u, name: str, before: int, seen: set[str]) -> bool:  # type: ignore[no-untyped-def]
-    """`name` (read by the tower loop at top-level index `before`) is not computed from
-    variables or model objects: placeholders, dataset elements, Python values and tensors
-    of those."""
-    from rules.tf1_to_tf2._graph import OPT, P, PY, T, V
+def _variable_free(an, u, name: str, before: int, seen: set[str], top: bool = True) -> bool:  # type: ignore[no-untyped-def]
+    """`name` (read by the tower loop at top-level index `before`) is not a tensor computed
+    from variables or model objects before the loop (the towers' tapes would not record
+    it): placeholders, dataset elements, Python values, tensors of those, and variables
+    themselves (read in the loop, under the tape, when `top`)."""
+    from rules.tf1_to_tf2._graph import DATA, NEXT, OPT, P, PY, T, V
 
     if name in seen:
         return True
     seen.add(name)
     if name in an.models:
-        return True  # the model object itself, called in the loop (under the tape)
+        return top  # the model object itself, called in the loop (under the tape)
     g = an.graph_kind(u, name, before)
-    if g is None or g.kind in (P, PY, OPT) or g.kind in ("next", "data"):
+    if g is None or g.kind in (P, PY, OPT, NEXT, DATA):
         return True
     if g.kind == V:
-        return False
+        return top
     if g.kind != T or g.value is None:
         return False
     for n in _walk(g.value):
         if isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in an.models:
             return False
-    return all(_variable_free(an, u, x, g.index, seen) for x in g.uses)
+    return all(_variable_free(an, u, x, g.index, seen, top=False) for x in g.uses)
 
 
 # -- after classification: name-scope strings read after the loop -------------------------------
@@ -431,10 +440,13 @@ def keep_scope_names(an) -> None:  # type: ignore[no-untyped-def]
             an.plan.remove.discard(id(loop))
             an.plan.capture.add(id(loop))
             an.plan.stmt_builders[id(loop)] = _skeleton_builder([p for p, _ in names], loop)
-            an.plan.checkpoint_notes.append((loop, (
+            where = next(it.asname.name for w in names[0][0] for it in w.items if it.asname is not None)
+            an.plan.dropped.append(where)  # (the note recorded again after the rewrite)
+            an.plan.checkpoint_notes.append((where, (
                 f"{', '.join(f'`{n}`' for _, n in names)} (the name scope of the last tower, read after the graph code) is "
                 "bound where the loop stood by the same loop of `tf.name_scope` blocks: eager TF2 yields the string TF1's "
-                "graph did ('tower_1/'); the towers themselves run in the train step")))
+                "graph did (the name and '/': no other scope around it, no other string of the file starting like it); "
+                "the towers themselves run in the train step")))
 
 
 def _scope_string_reason(an, loop: cst.For, names) -> str | None:  # type: ignore[no-untyped-def]
@@ -442,6 +454,8 @@ def _scope_string_reason(an, loop: cst.For, names) -> str | None:  # type: ignor
             and isinstance(loop.target, cst.Name)):
         return "the loop is not `for <name> in range(...)`"
     var = loop.target.value
+    if len(names) != 1:
+        return "several of them"
     for p in an.ancestors(loop):
         if p is not loop and isinstance(p, cst.With) and (id(p) in an.scope_withs or any(
                 _call_rest(an, it.item) == "name_scope" for it in p.items)):
@@ -510,7 +524,7 @@ def with_tapes(plan, m, line: cst.CSTNode, root: str) -> cst.CSTNode:  # type: i
     `with tf.GradientTape() as tape:`, the compute replaced by the tape's pairs."""
     an = plan.analysis
     tr = an.tower_blocks[id(m.node)]
-    tape, variables = tr.towers
+    tape, variables, _acc, _g = tr.towers
 
     def compute_at(b: cst.CSTNode) -> cst.Assign | None:
         small = b.body[0] if isinstance(b, cst.SimpleStatementLine) and len(b.body) == 1 else None
@@ -577,3 +591,42 @@ def tail(plan, tr) -> list[cst.BaseStatement]:  # type: ignore[no-untyped-def]
     if tr.global_step and not kept:
         out.append(cst.parse_statement(f"{tr.global_step}.assign_add(1)\n"))
     return out
+
+
+def forward_only(plan, own, body: list[cst.BaseStatement]) -> list[cst.BaseStatement]:  # type: ignore[no-untyped-def]
+    """A function without the train op that needs the tower loop (the losses): the loop
+    without the gradients (no tape, no compute_gradients, nothing appended to the
+    gradients' list, which is not made either)."""
+    an = plan.analysis
+    towers = [(m, an.tower_blocks[id(m.node)]) for m in own if id(m.node) in an.tower_blocks]
+    if not towers:
+        return body
+    accs = {tr.towers[2] for _m, tr in towers}
+    out = []
+    for m, st in zip(own, body):
+        if id(m.node) in an.tower_blocks:
+            tr = an.tower_blocks[id(m.node)]
+            st = _strip_gradients(plan.captured.get(id(m.node)) or m.node, tr.towers[2], tr.towers[3])  # type: ignore[assignment]
+        elif len(m.defines) == 1 and m.defines[0] in accs and isinstance(m.value, cst.List) and not m.value.elements:
+            continue  # `tower_grads = []`
+        out.append(st)
+    return out
+
+
+def _strip_gradients(node: cst.CSTNode, acc: str, gname: str) -> cst.CSTNode:
+    body = node.body  # type: ignore[attr-defined]
+    if not isinstance(body, cst.IndentedBlock):
+        return node
+    stmts = []
+    for b in body.body:
+        small = b.body[0] if isinstance(b, cst.SimpleStatementLine) and len(b.body) == 1 else None
+        if isinstance(small, cst.Assign) and isinstance(small.value, cst.Call) \
+                and isinstance(small.value.func, cst.Attribute) and small.value.func.attr.value == "compute_gradients":
+            continue
+        if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and isinstance(small.value.func, cst.Attribute) \
+                and small.value.func.attr.value == "append" and isinstance(small.value.func.value, cst.Name) \
+                and small.value.func.value.value == acc and len(small.value.args) == 1 \
+                and isinstance(small.value.args[0].value, cst.Name) and small.value.args[0].value.value == gname:
+            continue
+        stmts.append(_strip_gradients(b, acc, gname) if isinstance(b, (cst.With, cst.For)) else b)
+    return node.with_changes(body=body.with_changes(body=stmts))

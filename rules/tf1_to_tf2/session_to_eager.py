@@ -589,6 +589,8 @@ class SessionToEager(Rule):
         body = updated_node.body
         assert isinstance(body, cst.IndentedBlock)
         stmts = list(body.body)
+        if len(stmts) == 1 and _only_pass(stmts[0]) and not any(_only_pass(b) for b in original_node.body.body):  # type: ignore[attr-defined]
+            stmts = []  # everything in it moved (a tower loop's re-entered root scope, _towers.py)
         if stmts:
             first = stmts[0]
             lead = list(updated_node.leading_lines)
@@ -688,3 +690,7 @@ class SessionToEager(Rule):
             if missing > 0:
                 body[at] = nxt.with_changes(leading_lines=[cst.EmptyLine(indent=False)] * missing + lead)
         return module.with_changes(body=body[:at] + classes + body[at:])
+
+
+def _only_pass(st: cst.CSTNode) -> bool:
+    return isinstance(st, cst.SimpleStatementLine) and len(st.body) == 1 and isinstance(st.body[0], cst.Pass)
