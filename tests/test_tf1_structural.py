@@ -2469,13 +2469,13 @@ _TOWER_SRC = (TF1 / "multi_tower_device.py").read_text()
     pytest.param((("grads = opt.compute_gradients(loss)", "grads = opt.compute_gradients(loss, gate_gradients=0)"),),
                  "`compute_gradients` in a tower loop with arguments other than a named loss", id="compute-args"),
     pytest.param((("                        tf.get_variable_scope().reuse_variables()\n",
-                   "                        tf.get_variable_scope().reuse_variables()\n"
-                   "                        extra = tf.get_variable('extra', [1])\n"),),
+                   ("                        tf.get_variable_scope().reuse_variables()\n"
+                    "                        extra = tf.get_variable('extra', [1])\n")),),
                  "`tf.get_variable` under `with tf.variable_scope(tf.get_variable_scope()):` with `reuse_variables()`",
                  id="direct-variable"),
     pytest.param((("        tower_grads, losses = [], []\n",
-                   "        tower_grads, losses = [], []\n        scale = tf.Variable(1.0)\n"
-                   "        scaled = [s * scale for s in x_splits]\n"),
+                   ("        tower_grads, losses = [], []\n        scale = tf.Variable(1.0)\n"
+                    "        scaled = [s * scale for s in x_splits]\n")),
                   ("tower_loss(x_splits[i]", "tower_loss(scaled[i]")),
                  "the tower loop reads `scaled`, computed from variables before it", id="variable-outside-tape"),
     pytest.param((("tf.name_scope('tower_%d' % i)", "tf.name_scope('tower')"),),
@@ -2487,9 +2487,9 @@ _TOWER_SRC = (TF1 / "multi_tower_device.py").read_text()
                    "        grads = average_gradients(tower_grads)\n        first = tower_grads[0][0][0]\n"),
                   ("[train_op, mean_loss]", "[train_op, mean_loss, first]"), ("_, l = ", "_, l, _f = ")),
                  "the tower gradient lists are indexed or counted", id="indexed-gradients"),
-    pytest.param((("opt.compute_gradients(loss)", "opt.compute_gradients(loss)\n"
-                   "                        more = opt.compute_gradients(loss * 2.0)\n"
-                   "                        tower_grads.append(more)"),),
+    pytest.param((("opt.compute_gradients(loss)", ("opt.compute_gradients(loss)\n"
+                                                    "                        more = opt.compute_gradients(loss * 2.0)\n"
+                                                    "                        tower_grads.append(more)")),),
                  "`opt.compute_gradients` in several places of the tower loops", id="two-computes"),
 ])
 def test_multi_tower_variants_refused_precisely(edits: tuple[tuple[str, str], ...], why: str) -> None:

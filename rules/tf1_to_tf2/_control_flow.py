@@ -388,8 +388,9 @@ def _block_ok(an: Analysis, st: cst.CSTNode, in_loop: bool = False) -> bool:
             return False
         return all(_block_ok(an, b, True) for b in st.body.body)
     if isinstance(st, cst.With):
-        from rules.tf1_to_tf2._towers import scope_with  # tf.device / tf.name_scope blocks in a loop
+        from rules.tf1_to_tf2._towers import scope_with
 
+        # (inside a loop, tf.device / tf.name_scope blocks too)
         if not (_is_dep_with(an, st) or (in_loop and scope_with(an, st))) or not isinstance(st.body, cst.IndentedBlock):
             return False
         return all(_block_ok(an, b, in_loop) for b in st.body.body)

@@ -80,7 +80,7 @@ def _graph_with(an, st: cst.With) -> bool:  # type: ignore[no-untyped-def]
     first = st.items[0].item
     if st.items[0].asname is not None or not isinstance(first, cst.Call) or first.args \
             or not isinstance(first.func, cst.Attribute) or first.func.attr.value != "as_default" \
-            or _call_rest(an, first.func.value) != "Graph" or first.func.value.args:  # type: ignore[union-attr]
+            or _call_rest(an, first.func.value) != "Graph" or first.func.value.args:  # type: ignore[union-attr, attr-defined]
         return False
     return all(_call_rest(an, it.item) == "device" and it.asname is None for it in st.items[1:]) \
         and isinstance(st.body, cst.IndentedBlock)
@@ -91,9 +91,9 @@ def _shared_scope_with(an, st: cst.With) -> bool:  # type: ignore[no-untyped-def
     if len(st.items) != 1 or st.items[0].asname is not None or not isinstance(st.body, cst.IndentedBlock):
         return False
     call = st.items[0].item
-    if _call_rest(an, call) != "variable_scope" or len(call.args) != 1:  # type: ignore[union-attr]
+    if _call_rest(an, call) != "variable_scope" or len(call.args) != 1:  # type: ignore[union-attr, attr-defined]
         return False
-    a = call.args[0]  # type: ignore[union-attr]
+    a = call.args[0]  # type: ignore[union-attr, attr-defined]
     return a.keyword is None and not a.star and _call_rest(an, a.value) == "get_variable_scope" and not a.value.args  # type: ignore[union-attr]
 
 
@@ -104,7 +104,7 @@ def _reuse_line(an, st: cst.CSTNode) -> bool:  # type: ignore[no-untyped-def]
     call = st.body[0].value
     return isinstance(call, cst.Call) and not call.args and isinstance(call.func, cst.Attribute) \
         and call.func.attr.value == "reuse_variables" and _call_rest(an, call.func.value) == "get_variable_scope" \
-        and not call.func.value.args  # type: ignore[union-attr]
+        and not call.func.value.args  # type: ignore[union-attr, attr-defined]
 
 
 _MAKERS = ("get_variable", "Variable", "variable_scope", "get_variable_scope", "make_template", "layers.",
@@ -157,10 +157,11 @@ def _open_shared_scope(an, w: cst.With, refs, Unsupported) -> None:  # type: ign
     if not reuse:
         return  # not the tower idiom: the variable_scope conversion decides
     reuse_ids = {id(x) for line in reuse for x in _walk(line)}
+    scope_call = w.items[0].item
+    own = {id(scope_call.func), id(scope_call.args[0].value.func)}  # type: ignore[attr-defined]
     for node, r in refs:
-        if id(node) in inside and id(node) not in reuse_ids and node is not w.items[0].item.func \
-                and node is not w.items[0].item.args[0].value.func \
-                and any(r == m or (m.endswith(".") and r.startswith(m)) for m in _MAKERS):  # type: ignore[attr-defined]
+        if id(node) in inside and id(node) not in reuse_ids and id(node) not in own \
+                and any(r == m or (m.endswith(".") and r.startswith(m)) for m in _MAKERS):
             raise Unsupported(node, f"`tf.{r}` under `with tf.variable_scope(tf.get_variable_scope()):` with "
                                     "`reuse_variables()`: only model functions that TF2130 makes Keras layers (one "
                                     "object called by every tower) are shared automatically; not converted")
@@ -172,8 +173,7 @@ def _open_shared_scope(an, w: cst.With, refs, Unsupported) -> None:  # type: ign
         for x in _walk(line):
             an.allowed_refs.add(id(x))
             an.tower_dropped.add(id(x))
-    an.allowed_refs.add(id(w.items[0].item.func))  # type: ignore[attr-defined]
-    an.allowed_refs.add(id(w.items[0].item.args[0].value.func))  # type: ignore[attr-defined]
+    an.allowed_refs.update(own)
     an.update_withs.add(id(w))
     an.tower_withs.add(id(w))
 
@@ -212,7 +212,15 @@ def train_op(an, u, s, call: cst.Call):  # type: ignore[no-untyped-def]
     """The TrainOp of `train = opt.apply_gradients(f(tower_grads))` whose gradients a tower
     loop computed with `opt.compute_gradients(loss)`; None when no tower loop of `opt`
     precedes it (the plain pair's conversion decides)."""
-    from rules.tf1_to_tf2._graph import OPT, GLOBAL_STEP_MAKERS, T, V, TrainOp, Unsupported, _args_map_loose
+    from rules.tf1_to_tf2._graph import (
+        GLOBAL_STEP_MAKERS,
+        OPT,
+        T,
+        TrainOp,
+        Unsupported,
+        V,
+        _args_map_loose,
+    )
 
     recv = call.func.value  # type: ignore[attr-defined]
     if not isinstance(recv, cst.Name):
@@ -246,7 +254,7 @@ def train_op(an, u, s, call: cst.Call):  # type: ignore[no-untyped-def]
         raise Unsupported(line, "`compute_gradients` in a tower loop under blocks other than tf.device/tf.name_scope, "
                                 "or after other statements of the loop; not converted")
     holder = path[-1] if path else block.node
-    stmts = list(holder.body.body)  # type: ignore[attr-defined]
+    stmts = list(holder.body.body)  # type: ignore[attr-defined, union-attr]
     k = next(i for i, b in enumerate(stmts) if b is line)
     before = [b for b in stmts[:k] if id(b) not in an.plan.remove]
     loss = cargs["loss"].value.value  # type: ignore[attr-defined]
@@ -307,7 +315,7 @@ def train_op(an, u, s, call: cst.Call):  # type: ignore[no-untyped-def]
         g = an.graph_kind(u, gs.value, s.index) if isinstance(gs, cst.Name) else None
         if g is None or g.kind != V or not isinstance(g.value, cst.Call) or an.call_rest(g.value) not in ("Variable", *GLOBAL_STEP_MAKERS):
             raise Unsupported(call, "apply_gradients(global_step=...) with a global step that is not a plain tf.Variable")
-        gs_name = gs.value  # type: ignore[union-attr]
+        gs_name = gs.value  # type: ignore[union-attr, attr-defined]
     an.paired_methods.update({id(ccall.func), id(call.func)})
     tr = TrainOp(s, block, recv.value, o, None, gs_name)
     tr.post = post
@@ -320,8 +328,8 @@ def train_op(an, u, s, call: cst.Call):  # type: ignore[no-untyped-def]
 
 def _before_path(w: cst.CSTNode, path: list[cst.CSTNode], line: cst.CSTNode) -> list[cst.CSTNode]:
     """The statements of `w`'s block before the one holding `line`."""
-    body = list(w.body.body) if isinstance(w.body, cst.IndentedBlock) else []  # type: ignore[attr-defined]
-    out = []
+    body: list[cst.CSTNode] = list(w.body.body) if isinstance(w.body, cst.IndentedBlock) else []  # type: ignore[attr-defined]
+    out: list[cst.CSTNode] = []
     for b in body:
         if b is line or any(x is line for x in _walk(b)):
             break
@@ -359,7 +367,7 @@ def _variable_free(an, u, name: str, before: int, seen: set[str], top: bool = Tr
     from variables or model objects before the loop (the towers' tapes would not record
     it): placeholders, dataset elements, Python values, tensors of those, and variables
     themselves (read in the loop, under the tape, when `top`)."""
-    from rules.tf1_to_tf2._graph import DATA, NEXT, OPT, P, PY, T, V
+    from rules.tf1_to_tf2._graph import DATA, NEXT, OPT, PY, P, T, V
 
     if name in seen:
         return True
@@ -559,7 +567,7 @@ def with_tapes(plan, m, line: cst.CSTNode, root: str) -> cst.CSTNode:  # type: i
             if isinstance(b, (cst.With, cst.For)):
                 inner = rebuild(b)
                 if inner is not None:
-                    stmts[k] = inner  # type: ignore[assignment]
+                    stmts[k] = inner  # type: ignore[call-overload]
                     return node.with_changes(body=body.with_changes(body=stmts))
         return None
 
