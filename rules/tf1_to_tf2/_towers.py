@@ -49,12 +49,14 @@ import libcst as cst
 
 from rules.tf1_to_tf2._control_flow import _walk, free_names
 
-_TOWER_NOTE = (
-    "the tower loop (towers sharing one Keras object) moves into the train step: each tower's forward pass is "
-    "recorded by its own tf.GradientTape and `opt.compute_gradients(loss)` becomes "
-    "`list(zip(tape.gradient(loss, variables), variables))` over the variables the tower read (TF1's trainable "
-    "variables, each with a gradient, in creation order); the averaged pairs are applied once after the loop, as in TF1; "
-    "`tf.variable_scope(tf.get_variable_scope())` and `reuse_variables()` go (sharing is calling the same object)")
+
+def _tower_note(opt: str, loss: str, tape: str, variables: str) -> str:
+    return (f"the tower loop (towers sharing one Keras object) moves into the train step: each tower's forward pass is "
+            f"recorded by its own tf.GradientTape and `{opt}.compute_gradients({loss})` becomes "
+            f"`list(zip({tape}.gradient({loss}, {variables}), {variables}))` over the variables the tower read (TF1's "
+            "trainable variables, each with a gradient, in creation order); the statements on the tower gradients and one "
+            "apply_gradients follow the loop, as in TF1; `tf.variable_scope(tf.get_variable_scope())` and "
+            "`reuse_variables()` go (sharing is calling the same object)")
 
 
 def _call_rest(an, node):  # type: ignore[no-untyped-def]
@@ -322,7 +324,7 @@ def train_op(an, u, s, call: cst.Call):  # type: ignore[no-untyped-def]
     tr.towers = (an.fresh("tape"), an.fresh("variables"), acc, gname)
     an.tower_blocks[id(block.node)] = tr
     an.plan.dropped.append(ccall.func)  # rebuilt from the tape (and the note recorded again after the rewrite)
-    an.plan.checkpoint_notes.append((ccall.func, _TOWER_NOTE))
+    an.plan.checkpoint_notes.append((ccall.func, _tower_note(recv.value, loss, *tr.towers[:2])))
     return tr
 
 
