@@ -198,6 +198,14 @@ PROVEN: dict[str, tuple[float, bool, bool]] = {
     # compared (test_tf1_repeat.py), the composition number for number on the fixture
     # session_repeat_helper (no dropout)
     "slim_style_arg_scope": (1e-4, True, False),
+    # the multi-tower ('multi-GPU') recipe: `with tf.Graph().as_default(), tf.device(...)`
+    # goes (the device reported); the towers' shared root scope and reuse_variables() go
+    # (one TowerLoss object, TF2130, called per tower); the tower loop moves into the train
+    # step with a tape per tower, compute_gradients -> the tape's (gradient, variable) pairs,
+    # average_gradients unchanged, one apply_gradients; the last tower's name-scope string
+    # read after the graph code is bound by the same loop of tf.name_scope blocks
+    # (rules/tf1_to_tf2/_towers.py; fixture session_multi_tower)
+    "multi_tower_device": (1e-4, True, True),
 }
 # The only tf.compat.v1 names a PROVEN program may keep: TF1 optimizers that no Keras
 # optimizer reproduces and no class of _v1_optimizers.py writes out (the proximal ones),
@@ -211,16 +219,6 @@ UNTRAINED_KEYS = {"linear_regression_interactive": {"w_init"}}
 
 # Programs the rewrite must NOT restructure, with a word of the reason it reports.
 NOT_CONVERTED = {
-    # tower_loss(x, y) is the TF2130 layer TowerLoss (y a call argument, the root scope
-    # re-entered); its tf.global_variables() reads (the count after the runs, the fetched
-    # first variable) are converted on their own now (plain SGD makes no slots: fixture
-    # session_global_variables_sgd, proven). First refused: main's
-    # `with tf.variable_scope(tf.get_variable_scope()):` + `reuse_variables()` around the
-    # tower loop; with those removed by hand, `with tf.Graph().as_default(), tf.device(...)`;
-    # with that removed too, the per-tower `opt.compute_gradients(loss)` in the loop whose
-    # pairs a helper averages before one apply_gradients (ConfigProto is no blocker; the
-    # printed `name_scope(...) as scope` is not reached)
-    "multi_tower_device": "TF2130 does not make `main` a Keras layer",
     # it lists its graph's op types ('Assign' in op_types): eager TF2 has no graph, and a
     # traced tf.function's graph holds AssignVariableOp; the reason says so
     "basics_constants_session": "get_default_graph().get_operations()",
@@ -992,6 +990,10 @@ FIXTURE_PROGRAMS: dict[str, float] = {
     # -> Keras layer objects created once and called in the step functions (constant /
     # ones / zeros initializers -> Keras ones; dropout's training=False default pinned)
     "session_inline_layers": 1e-4,
+    # the CIFAR-10 multi-GPU recipe: three towers sharing a two-layer TF2130 object through
+    # the re-entered root scope, compute_gradients per tower averaged by a helper, one Adam
+    # step with a global step; the evaluation run's function recomputes the towers
+    "session_multi_tower": 1e-4,
     # embedding_lookup / gather with repeated ids: Adam's step makes the sparse gradients
     # dense (TF1 summed repeated rows first), gradient descent keeps them
     "session_sparse_gradients": 1e-4,
@@ -2466,3 +2468,52 @@ def test_weight_decay_reads_left_to_a_suppressed_tf2120_keep_the_collection() ->
     assert b"class Inference(" not in out and b"regularizer=" not in out and b"get_collection('losses')" in out
     shim = [f.message for f in result.findings if f.rule_id == "TF2131" and "`inference`" in f.message]
     assert shim and "TF2120 converts these reads with the file's Session code, which it does not convert here" in shim[0]
+
+
+_TOWER_SRC = (TF1 / "multi_tower_device.py").read_text()
+
+
+@pytest.mark.parametrize(("edits", "why"), [
+    pytest.param((("grads = opt.compute_gradients(loss)", "grads = opt.compute_gradients(loss, gate_gradients=0)"),),
+                 "`compute_gradients` in a tower loop with arguments other than a named loss", id="compute-args"),
+    pytest.param((("                        tf.get_variable_scope().reuse_variables()\n",
+                   ("                        tf.get_variable_scope().reuse_variables()\n"
+                    "                        extra = tf.get_variable('extra', [1])\n")),),
+                 "`tf.get_variable` under `with tf.variable_scope(tf.get_variable_scope()):` with `reuse_variables()`",
+                 id="direct-variable"),
+    pytest.param((("        tower_grads, losses = [], []\n",
+                   ("        tower_grads, losses = [], []\n        scale = tf.Variable(1.0)\n"
+                    "        scaled = [s * scale for s in x_splits]\n")),
+                  ("tower_loss(x_splits[i]", "tower_loss(scaled[i]")),
+                 "the tower loop reads `scaled`, computed from variables before it", id="variable-outside-tape"),
+    pytest.param((("tf.name_scope('tower_%d' % i)", "tf.name_scope('tower')"),),
+                 "the name-scope string `scope` read after the graph code: its name is not a literal formatted with "
+                 "the loop index", id="scope-not-per-tower"),
+    pytest.param((("            for i in range(NUM_TOWERS):\n", "            for i in range(NUM_TOWERS):\n                xi = x_splits[i]\n"),),
+                 "or after other statements of the loop", id="statement-before-towers"),
+    pytest.param((("        grads = average_gradients(tower_grads)\n",
+                   "        grads = average_gradients(tower_grads)\n        first = tower_grads[0][0][0]\n"),
+                  ("[train_op, mean_loss]", "[train_op, mean_loss, first]"), ("_, l = ", "_, l, _f = ")),
+                 "the tower gradient lists are indexed or counted", id="indexed-gradients"),
+    pytest.param((("opt.compute_gradients(loss)", ("opt.compute_gradients(loss)\n"
+                                                    "                        more = opt.compute_gradients(loss * 2.0)\n"
+                                                    "                        tower_grads.append(more)")),),
+                 "`opt.compute_gradients` in several places of the tower loops", id="two-computes"),
+])
+def test_multi_tower_variants_refused_precisely(edits: tuple[tuple[str, str], ...], why: str) -> None:
+    """corpus multi_tower_device (PROVEN) with one change the tower conversion does not
+    prove (rules/tf1_to_tf2/_towers.py): refused with the reason, nothing restructured."""
+    assert_refused(edited(_TOWER_SRC, edits), why)
+
+
+def test_multi_tower_train_step_has_a_tape_per_tower() -> None:
+    """The towers' loop is in the train step with its own tape; the graph, the shared root
+    scope and reuse_variables() are gone; one apply_gradients after the loop."""
+    out, findings = migrate("multi_tower_device")
+    code = _code_only(out)
+    assert code.count("with tf.GradientTape() as tape:") == 1 and "reuse_variables" not in code
+    assert "variable_scope" not in code and "Graph()" not in code and code.count("apply_gradients") == 1
+    loop = code.index("for i in range(NUM_TOWERS):\n            with tf.device('/cpu:0'):")
+    assert loop < code.index("GradientTape") < code.index("average_gradients(tower_grads)\n        opt.apply_gradients(grads)")
+    mine = [f.message for f in findings if f.rule_id == "TF2120"]
+    assert any("tf.device('/cpu:0')` around the whole graph goes" in m for m in mine), mine

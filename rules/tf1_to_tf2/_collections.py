@@ -755,6 +755,8 @@ def plan_variable_reads(an: Analysis) -> None:
             for ext in fp.external:  # type: ignore[attr-defined]
                 home = an.find_stmt(ext)
                 st = next((s for s in u.stmts if s.node is home), None)
+                if st is None:  # a call in a graph-building block (a tower loop): the block
+                    st = next((s for a in an.ancestors(ext) for s in u.stmts if s.node is a and id(a) in an.cf_blocks), None)
                 if st is None or st.index >= read.index:
                     raise Unsupported(call, f"`tf.trainable_variables()` and a call of `{name}` that is not before it in the same "
                                             "function: TF1 listed the variables created so far; not converted")
@@ -825,7 +827,9 @@ def _calls_every(an: Analysis, var, order: list[str]) -> bool:  # type: ignore[n
     """Whether the generated function `var` calls every model function in `order` (one
     object each: any call of it builds it)."""
     members = {id(m.node) for m in var.members} | ({id(m.node) for m in var.helper.members} if var.helper is not None else set())
-    return all(any(id(an.find_stmt(ext)) in members for ext in an.models[name].external) for name in order)  # type: ignore[attr-defined]
+    # (a call in a moved graph-building block, a tower loop: the block is the member)
+    return all(any(id(an.find_stmt(ext)) in members or any(id(a) in members and id(a) in an.cf_blocks for a in an.ancestors(ext))
+                   for ext in an.models[name].external) for name in order)  # type: ignore[attr-defined]
 
 
 def _move_scoped_read(an: Analysis, u, read, call: cst.Call, obj: str, order: list[str], mine: list, runs: list,  # type: ignore[no-untyped-def]

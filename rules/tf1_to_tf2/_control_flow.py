@@ -182,7 +182,7 @@ def stateful_call(an: Analysis, node: cst.CSTNode, seen: set[str] | None = None)
     functions of this file; None when it has none."""
     seen = set() if seen is None else seen
     for n in _walk(node):
-        if not isinstance(n, cst.Call):
+        if not isinstance(n, cst.Call) or id(n) in an.tower_dropped:
             continue
         r = an.rest(n.func)
         if r is not None:
@@ -370,9 +370,10 @@ def _is_dep_with(an: Analysis, st: cst.CSTNode) -> bool:
         and item.args[0].keyword is None and not item.args[0].star
 
 
-def _block_ok(an: Analysis, st: cst.CSTNode) -> bool:
-    """A block made of plain statements, nested `for`s and control-dependency `with`s, with
-    no session use, no function or class, no break/continue/return."""
+def _block_ok(an: Analysis, st: cst.CSTNode, in_loop: bool = False) -> bool:
+    """A block made of plain statements, nested `for`s and control-dependency `with`s (and,
+    inside a loop, tf.device / tf.name_scope `with`s: the towers of _towers.py), with no
+    session use, no function or class, no break/continue/return."""
     if isinstance(st, cst.SimpleStatementLine):
         for small in st.body:
             if isinstance(small, (cst.Return, cst.Break, cst.Continue, cst.Global, cst.Nonlocal, cst.Import,
@@ -385,11 +386,14 @@ def _block_ok(an: Analysis, st: cst.CSTNode) -> bool:
     if isinstance(st, cst.For):
         if st.orelse is not None or st.asynchronous is not None or not isinstance(st.body, cst.IndentedBlock):
             return False
-        return all(_block_ok(an, b) for b in st.body.body)
+        return all(_block_ok(an, b, True) for b in st.body.body)
     if isinstance(st, cst.With):
-        if not _is_dep_with(an, st) or not isinstance(st.body, cst.IndentedBlock):
+        from rules.tf1_to_tf2._towers import scope_with
+
+        # (inside a loop, tf.device / tf.name_scope blocks too)
+        if not (_is_dep_with(an, st) or (in_loop and scope_with(an, st))) or not isinstance(st.body, cst.IndentedBlock):
             return False
-        return all(_block_ok(an, b) for b in st.body.body)
+        return all(_block_ok(an, b, in_loop) for b in st.body.body)
     return False
 
 
@@ -480,11 +484,19 @@ def accumulators(an: Analysis, u: Unit) -> None:
         for name in _mutated(an, s.node):
             d = u.reaching(name, s.index)
             small = only_small(d.node) if d is not None else None
-            if d is not None and d.kind == PY and isinstance(small, cst.Assign) and len(d.defines) == 1 \
-                    and isinstance(small.value, (cst.List, cst.Dict)) and not small.value.elements:
+            if d is not None and d.kind == PY and isinstance(small, cst.Assign) and (len(d.defines) == 1 \
+                    and isinstance(small.value, (cst.List, cst.Dict)) and not small.value.elements or _empty_lists(small)):
                 d.kind = T
                 d.dynamic_reason = "an accumulator of graph ops"
                 u.graph_names.add(name)
+
+
+def _empty_lists(small: cst.Assign) -> bool:
+    """`a, b = [], []`: several accumulators started at once."""
+    t, v = small.targets[0].target if len(small.targets) == 1 else None, small.value
+    return isinstance(t, cst.Tuple) and isinstance(v, cst.Tuple) and len(t.elements) == len(v.elements) \
+        and all(isinstance(e.value, cst.Name) for e in t.elements) \
+        and all(isinstance(e.value, cst.List) and not e.value.elements for e in v.elements)
 
 
 def check_blocks(an: Analysis) -> None:

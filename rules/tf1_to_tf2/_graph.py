@@ -57,6 +57,8 @@ from rules.tf1_to_tf2 import _loss_collection
 from rules.tf1_to_tf2 import _model_variables
 from rules.tf1_to_tf2 import _structured_fetches
 from rules.tf1_to_tf2 import _train_helpers
+from rules.tf1_to_tf2 import _towers
+from rules.tf1_to_tf2 import _session_config
 from rules.tf1_to_tf2 import _v1_optimizers as v1opt
 from rules.tf1_to_tf2._common import expr, kwarg, rest_of, tf_root
 
@@ -347,6 +349,9 @@ class TrainOp:
     # (synthesized, not in the module) and its clip_gradients value
     synth_optimizer: cst.Call | None = None
     clip: cst.BaseExpression | None = None
+    # a tower loop computed the gradients (_towers.py): its tape and variables names, the
+    # list the towers' gradients are appended to and their name
+    towers: tuple[str, str, str, str] | None = None
 
 
 @dataclass
@@ -609,6 +614,11 @@ class Analysis:
         self.cf_dep_refs: set[int] = set()
         self.cf_blocks: dict[int, Stmt] = {}
         self.cf_graph: str | None = None
+        # the multi-tower recipe (_towers.py): opened withs, tower loops -> TrainOp, name-scope strings kept
+        self.tower_withs: set[int] = set()
+        self.tower_blocks: dict[int, TrainOp] = {}
+        self.tower_scopes: dict[int, list] = {}
+        self.tower_dropped: set[int] = set()  # the nodes of the removed reuse_variables() lines
         self.cf_groups: dict[int, Stmt] = {}
         self.cf_initialized: set[int] = set()
         self.cf_tapes: dict[int, str] = {}  # tf.gradients statements -> the tape name
@@ -697,6 +707,7 @@ class Analysis:
             else:
                 _coll.find_variable_reads(self)  # unscoped TRAINABLE_VARIABLES reads of plain variables
             _cf.graph_idiom(self, refs)
+            _towers.find(self, refs)
             _cf.find_dep_withs(self)
             from rules.tf1_to_tf2._variables import convert_variables
             variables = convert_variables(self, refs)
@@ -720,6 +731,7 @@ class Analysis:
             _loss_collection.convert(self)
             self.check_graph_only(refs)
             self.build_units()
+            _towers.adjust_defines(self)
             _helper_summaries.check_calls(self)
             _train_helpers.no_op_aliases(self)
             variables.check_shapes()
@@ -748,6 +760,7 @@ class Analysis:
             _coll.plan_variable_reads(self)
             _cf.check_finished(self)
             _cf.keep_variable_parts(self)
+            _towers.keep_scope_names(self)
             _cf.plan_tapes(self)
             _cf.summary_note(self)
             if self.queue_fns:
@@ -2554,10 +2567,11 @@ class Analysis:
                     raise Unsupported(s.node, "`compute_gradients` whose result no apply_gradients of the same optimizer uses; not converted")
                 if s.kind == CONFIG:
                     n = s.defines[0] if len(s.defines) == 1 else ""
-                    if self.config_uses.get(n, 0) != 1 or self.names_used_elsewhere(u, n, s):
+                    if self.config_uses.get(n, 0) != 1 or any(n in o.uses for o in u.stmts if o is not s and o.kind != SESS):
                         raise Unsupported(s.node, f"`{n}` (a ConfigProto) is used for more than one Session; not converted")
                     self.plan.remove.add(id(s.node))
                     self.plan.dropped.append(s.node)
+                    _session_config.note(self, s)  # its options' tf.config spelling
 
     def names_used_elsewhere(self, u: Unit, name: str, s: Stmt) -> bool:
         return any(name in o.uses for o in u.stmts if o is not s)
@@ -2584,7 +2598,7 @@ class Analysis:
         if id(call) in self.optimize_losses:
             return _optimize_loss.train_op(self, u, s, call)
         if call.func.attr.value == "apply_gradients":
-            return self.gradient_pair(u, s, call)
+            return _towers.train_op(self, u, s, call) or self.gradient_pair(u, s, call)
         recv = call.func.value
         if isinstance(recv, cst.Call) and optimizer_params(self.call_rest(recv)) is not None:
             self.check_optimizer_call(recv)
@@ -3243,6 +3257,8 @@ class Analysis:
                     stack.append(d)
                 elif d.kind == GRADS:
                     raise Unsupported(s.node, f"`{name}` (the compute_gradients result) is computed only inside its train step; fetching what is computed from it is not converted")
+                elif d.kind == OPT and id(s.node) in self.tower_blocks:
+                    continue  # its compute_gradients: the towers' tapes (_towers.py)
                 elif d.kind in (OPT, TRAIN, INIT, CONFIG, SESS):
                     raise Unsupported(s.node, f"`{name}` ({d.kind}) is used to compute a tensor; not converted")
         members = sorted(seen.values(), key=lambda s: s.index)
@@ -3301,7 +3317,7 @@ class Analysis:
 
     def check_helpers(self, node: cst.CSTNode, seen: set[str]) -> None:
         for n in walk(node):
-            if not isinstance(n, cst.Call):
+            if not isinstance(n, cst.Call) or id(n) in self.tower_dropped:
                 continue
             f = n.func
             if isinstance(f, cst.Name) and f.value in self.models:
@@ -4458,8 +4474,12 @@ def build_function(plan: Plan, var: Variant, root: str, module_level: bool, an_c
         body.insert(0, cst.parse_statement(f"{', '.join(h.outputs)} = {call}\n"))
         tape_index = tape_index + 1 if tape_index is not None else None
     body = _cf.wrap_tape(plan, body, tape_index, root)
+    if var.train is None and plan.analysis.tower_blocks:  # type: ignore[attr-defined]
+        body = _towers.forward_only(plan, own, body)
     ret = _return_stmt(var, plan.analysis.rnn_state_parts)  # type: ignore[attr-defined]
-    if var.train is not None:
+    if var.train is not None and plan.analysis.train_ops[id(var.train)].towers is not None:  # type: ignore[attr-defined]
+        body = [*body, *writes, *_towers.tail(plan, plan.analysis.train_ops[id(var.train)])]  # type: ignore[attr-defined]
+    elif var.train is not None:
         tr_loss = None
         an: Analysis = plan.analysis  # type: ignore[attr-defined]
         tr = an.train_ops[id(var.train)]
@@ -4540,6 +4560,8 @@ def build_helper(plan: Plan, h: Helper, module_level: bool) -> cst.FunctionDef:
 def _member(plan: Plan, m: Stmt) -> cst.BaseStatement:
     """A moved statement as the other rules left it (their renames inside kept)."""
     line = plan.captured.get(id(m.node)) or m.node
+    if id(m.node) in plan.analysis.tower_blocks:  # type: ignore[attr-defined]
+        line = _towers.with_tapes(plan, m, line, tf_root(plan.analysis.ctx))  # type: ignore[attr-defined]
     parts = plan.analysis.cf_ifs.get(id(m.node))  # type: ignore[attr-defined]
     if parts is not None:
         line = _cf.if_part(line, parts[0])  # type: ignore[arg-type]

@@ -178,6 +178,9 @@ class VariableConversion:
     def block(self, fn: cst.FunctionDef | None, body: list[cst.BaseStatement], prefix: str, made: list[cst.Call]) -> None:
         an = self.an
         for st in body:
+            if isinstance(st, cst.With) and id(st) in an.tower_withs and isinstance(st.body, cst.IndentedBlock):
+                self.block(fn, list(st.body.body), prefix, made)  # opened: the graph, the towers' shared root scope
+                continue
             if isinstance(st, cst.With) and any(an.call_rest(item.item) == VARIABLE_SCOPE for item in st.items):
                 try:
                     name = self.scope_name(st)

@@ -198,7 +198,20 @@ class SessionToEager(Rule):
     is indexed or counted needs `var_list`. `gate_gradients=`, aggregation options, and
     gradients used outside their train step are not converted, except a value computed
     from them (`clip_by_global_norm`'s norm) fetched with the train op: the train step
-    returns it. `with tf.control_dependencies([train]): op = tf.no_op()` names the train op
+    returns it. The multi-tower recipe (CIFAR-10's multi-GPU training: `with
+    tf.variable_scope(tf.get_variable_scope()):` around `for i in range(N):` towers under
+    `tf.device`/`tf.name_scope` blocks, each calling a model function that TF2130 makes a
+    Keras object, `tf.get_variable_scope().reuse_variables()`, `grads =
+    opt.compute_gradients(loss)` appended to a list that statements (an averaging helper)
+    turn into the pairs of one `opt.apply_gradients`) becomes that loop in the train step,
+    each tower's statements before compute_gradients under its own tape and `grads =
+    list(zip(tape.gradient(loss, variables), variables))` over `tape.watched_variables()`,
+    then the same statements and one apply_gradients; the re-entered root scope and
+    `reuse_variables()` go (sharing is the one object), `with tf.Graph().as_default(),
+    tf.device(...):` around the program goes (the device reported), and a tower's
+    `name_scope(...) as scope` string read after the loop is bound where the loop stood by
+    the same loop of `tf.name_scope` blocks (rules/tf1_to_tf2/_towers.py).
+    `with tf.control_dependencies([train]): op = tf.no_op()` names the train op
     (the block goes; a run of `op` is the train step). A helper that builds the optimizer
     and the train op (the CIFAR-10 `train(total_loss, global_step)`), defined before the
     function that makes the Session, called there once with variables of its parameters'
@@ -598,6 +611,8 @@ class SessionToEager(Rule):
         body = updated_node.body
         assert isinstance(body, cst.IndentedBlock)
         stmts = list(body.body)
+        if len(stmts) == 1 and _only_pass(stmts[0]) and not any(_only_pass(b) for b in original_node.body.body):  # type: ignore[attr-defined]
+            stmts = []  # everything in it moved (a tower loop's re-entered root scope, _towers.py)
         if stmts:
             first = stmts[0]
             lead = list(updated_node.leading_lines)
@@ -697,3 +712,7 @@ class SessionToEager(Rule):
             if missing > 0:
                 body[at] = nxt.with_changes(leading_lines=[cst.EmptyLine(indent=False)] * missing + lead)
         return module.with_changes(body=body[:at] + classes + body[at:])
+
+
+def _only_pass(st: cst.CSTNode) -> bool:
+    return isinstance(st, cst.SimpleStatementLine) and len(st.body) == 1 and isinstance(st.body[0], cst.Pass)
