@@ -360,7 +360,11 @@ NUMERIC = {"rnn_lstm_dynamic": (["lstm"], [32]), "rnn_gru_dynamic": (["gru"], [2
            "rnn_lstm_state_helper": (["lstm"], [20]),
            # one LSTMCell unrolled by static_rnn: TF2120's preparation makes it dynamic_rnn
            # over the stacked steps (_builders.py), the whole state read as fs[-1] its h
-           "rnn_lstm_static": (["lstm"], [48])}
+           "rnn_lstm_static": (["lstm"], [48]),
+           # the runnable twin of corpus/tf1/contrib/contrib_rnn_lstm.py: a MultiRNNCell of two
+           # DropoutWrapper'd BasicLSTMCells (made by a helper) unrolled by static_rnn, its
+           # tf.trainable_variables() under tf.gradients + clip_by_global_norm + apply_gradients
+           "rnn_lstm_stacked_dropout": (["lstm", "lstm"], [32, 32])}
 # fixture -> the corpus program whose RESULT its TF1 original prints exactly
 SAME_AS_CORPUS = {"rnn_lstm_state_fetch": "lstm_dynamic_rnn"}
 

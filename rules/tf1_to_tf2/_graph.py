@@ -935,6 +935,9 @@ class Analysis:
     def classify(self, u: Unit) -> None:
         for i, stmt in enumerate(u.body):
             s = _cf.classify_block(self, u, i, stmt) or self.classify_stmt(u, i, stmt)
+            moved = getattr(self, "moved_uses", {}).get(id(stmt))  # (names read elsewhere, names read here): _rnn_stacked.py
+            if moved is not None:
+                s.uses = (set(s.uses) - moved[0]) | moved[1]
             u.stmts.append(s)
             if s.kind not in NOT_GRAPH:
                 u.graph_names |= set(s.defines)
