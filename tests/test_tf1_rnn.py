@@ -376,12 +376,24 @@ def test_migrated_rnn_reproduces_tf1_numbers(tmp_path: Path, name: str) -> None:
     """The PROVEN harness of tests/test_tf1_structural.py (CAPTURE, carried_values, RUN_TF2:
     the RNN cells' initial values through the layout map, matched by shape) on a fixture."""
     fixture = FIXTURE.parent / name
-    kinds, biases = NUMERIC[name]
     out, _mine = _migrate((fixture / "input.py").read_text())
     assert out == (fixture / "expected.py").read_text(), "expected.py is stale"
-    for side, src in (("tf1", fixture / "input.py"), ("tf2", fixture / "expected.py")):
+    expected, got = _run_on_tf1_values(tmp_path, name, (fixture / "input.py").read_text(), out)
+    if name in SAME_AS_CORPUS:  # the corpus program's own numbers: the same program
+        assert expected == json.loads((ROOT / "corpus" / "tf1" / "expected" / f"{SAME_AS_CORPUS[name]}.json").read_text())
+    if "padded_zero" in expected:
+        assert expected["padded_zero"] == 0.0 and expected["out1_last"] == expected["final_h1"]
+    problems = _compare(expected, got, 1e-4, "", {"first_h1": 1e-5, "first_summary0": 1e-5})
+    assert not problems, "\n".join(problems)
+
+
+def _run_on_tf1_values(tmp_path: Path, name: str, tf1_src: str, tf2_src: str) -> tuple[dict, dict]:  # type: ignore[type-arg]
+    """The TF1 program run in graph mode (CAPTURE) and the TF2 one eagerly on its initial
+    values (carried_values, RUN_TF2): (TF1's RESULT, TF2's RESULT)."""
+    kinds, biases = NUMERIC[name]
+    for side, src in (("tf1", tf1_src), ("tf2", tf2_src)):
         (tmp_path / side).mkdir()
-        (tmp_path / side / f"{name}.py").write_text(src.read_text())
+        (tmp_path / side / f"{name}.py").write_text(src)
     (tmp_path / "capture.py").write_text(textwrap.dedent(CAPTURE))
     proc = subprocess.run([sys.executable, str(tmp_path / "capture.py"), str(tmp_path / "tf1" / f"{name}.py")],
                           capture_output=True, text=True, env={**_env(), "TF_USE_LEGACY_KERAS": "1"}, timeout=600,
@@ -403,12 +415,35 @@ def test_migrated_rnn_reproduces_tf1_numbers(tmp_path: Path, name: str) -> None:
     # the bias the Keras layer starts with on its own (unit_forget_bias / the GRU's
     # Constant initializer) is TF1's initial bias in the Keras layout: exactly
     assert all(got["own"][str(size)] == 0.0 for size in biases), got["own"]
-    expected = captured["result"]
-    if name in SAME_AS_CORPUS:  # the corpus program's own numbers: the same program
-        assert expected == json.loads((ROOT / "corpus" / "tf1" / "expected" / f"{SAME_AS_CORPUS[name]}.json").read_text())
-    if "padded_zero" in expected:
-        assert expected["padded_zero"] == 0.0 and expected["out1_last"] == expected["final_h1"]
-    problems = _compare(expected, got["result"], 1e-4, "", {"first_h1": 1e-5, "first_summary0": 1e-5})
+    return captured["result"], got["result"]
+
+
+CONTRIB_LSTM = ROOT / "corpus" / "tf1" / "contrib" / "contrib_rnn_lstm.py"
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_contrib_rnn_lstm_corpus_program_reproduces_its_runnable_twin(tmp_path: Path) -> None:
+    """corpus/tf1/contrib/contrib_rnn_lstm.py is rewrite-only (tf.contrib.rnn/seq2seq do not
+    run under TF 2.21). Its migration (no compat.v1, no tf.contrib left, nothing manual) runs
+    on the initial values of its runnable TF1 twin (fixture rnn_lstm_stacked_dropout: the same
+    program on tf.nn.rnn_cell, glorot_uniform_initializer for xavier_initializer and
+    sequence_loss written out) and prints the twin's numbers after training, with the
+    training runs' keep_prob 0.9 set to 1.0 (dropout masks are random: the dropout itself is
+    checked by test_output_dropout_drops_outputs_in_training)."""
+    out, mine = _migrate(CONTRIB_LSTM.read_text())
+    assert mine and all(f.status is Status.APPLIED for f in mine), [f.message for f in mine]
+    code = _code_only(out)
+    assert "compat.v1" not in out and "contrib" not in code and "Session" not in code
+    assert "tvars = [v for layer in cells for v in layer.trainable_variables] + [softmax_w, softmax_b]" in out
+    assert "tf.math.divide_no_nan(tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)" \
+           in out
+    assert out.count("train_step(x_np, y_np, keep_prob=0.9)") == 1
+    twin = (FIXTURE.parent / "rnn_lstm_stacked_dropout" / "input.py").read_text()
+    expected, got = _run_on_tf1_values(tmp_path, "rnn_lstm_stacked_dropout", twin,
+                                       out.replace("keep_prob=0.9", "keep_prob=1.0"))
+    expected.pop("first_h1")
+    problems = _compare(expected, got, 1e-4, "", {})
     assert not problems, "\n".join(problems)
 
 

@@ -237,14 +237,6 @@ NOT_CONVERTED = {
     # (keep_prob 0.5) trains with random masks (numbers not comparable: keys only, as
     # cnn_deep_mnist_style)
     "slim_style_arg_scope": "`tf.trainable_variables()` and `layers.conv2d`",
-    # its `tvars = tf.trainable_variables()` (tf.gradients over it, clipped, applied with
-    # apply_gradients(zip(grads, tvars)): converted in straight-line code whose variables
-    # are tf.Variable/get_variable statements, fixtures session_trainable_variables_list and
-    # session_gradients_apply) lists the variables of a MultiRNNCell of DropoutWrapper'd
-    # BasicLSTMCells unrolled by static_rnn (not converted: _rnn.py) before softmax_w/b;
-    # then tf.contrib.seq2seq.sequence_loss and the optimizer built inline in the
-    # apply_gradients call. Rewrite-only (tf.contrib): no TF1 numbers to compare with
-    "contrib/contrib_rnn_lstm": "`tf.trainable_variables()` and `tf.contrib.rnn.BasicLSTMCell`",
 }
 
 

@@ -1290,6 +1290,7 @@ def _plan_plain_reads(an: Analysis) -> None:
                                                 "name the variable where the list is read; not converted")
                     names.append(name)
                     stacks.append((s.index, name))
+        prefixes = {id(n.value) for n in walk(an.module) if isinstance(n, cst.Attribute)}  # `tf.contrib` of `tf.contrib.x`
         for n in walk(an.module):
             if isinstance(n, cst.Arg) and n.keyword is not None and n.keyword.value == "reuse":
                 raise Unsupported(call, f"{spelled} and a variable scope with `reuse=` (get_variable may return an existing "
@@ -1297,7 +1298,8 @@ def _plan_plain_reads(an: Analysis) -> None:
             if isinstance(n, cst.Attribute) and n.attr.value == "reuse_variables":
                 raise Unsupported(call, f"{spelled} and `reuse_variables()` (get_variable may return an existing variable); "
                                         "not converted")
-            if isinstance(n, (cst.Name, cst.Attribute)) and _makes_trainable(an.rest(n)) and id(n) not in stack_nodes:
+            if isinstance(n, (cst.Name, cst.Attribute)) and _makes_trainable(an.rest(n)) and id(n) not in stack_nodes \
+                    and id(n) not in prefixes:
                 home = an.find_stmt(n)
                 if home is None or id(home) not in accepted:
                     raise Unsupported(call, f"{spelled} and `{an.code(n)}` outside a statement `name = tf.Variable(...)` / "

@@ -715,6 +715,9 @@ class Analysis:
             _introspection.check_graph_inspection(self, refs)
             _introspection.keras_weight_shapes(self)
             _optimize_loss.find(self, refs)
+            from rules.tf1_to_tf2 import _sequence_loss
+            self.pure_calls: set[int] = set()  # TF1 calls under a variable-making prefix that make none
+            _sequence_loss.allow(self, refs)
             _loss_collection.convert(self)
             self.check_graph_only(refs)
             self.build_units()
@@ -1191,7 +1194,8 @@ class Analysis:
         for n in walk(node):
             if isinstance(n, cst.Call):
                 r = self.rest(n.func)
-                if r is not None and any(r == m or (m.endswith(".") and r.startswith(m)) for m in VARIABLE_MAKERS):
+                if r is not None and any(r == m or (m.endswith(".") and r.startswith(m)) for m in VARIABLE_MAKERS) \
+                        and id(n) not in getattr(self, "pure_calls", ()):
                     return True
         return False
 

@@ -170,7 +170,7 @@ class RnnCells:
 
     def run(self, refs: list[tuple[cst.CSTNode, str]]) -> None:
         an = self.an
-        static_why = self.convert_static([(n, r) for n, r in refs if r == "nn.static_rnn"])
+        static_why = self.convert_static([(n, r) for n, r in refs if r in ("nn.static_rnn", "contrib.rnn.static_rnn")])
         for n, r in refs:
             if r in OTHER_UNROLLS and id(n) not in an.allowed_refs:
                 an.layer_refusals[id(n)] = (f"`tf.{r}` is not converted yet (only BasicLSTMCell/LSTMCell/GRUCell "
@@ -182,6 +182,8 @@ class RnnCells:
         rnn_refs = [(n, r) for n, r in refs if r == DYNAMIC_RNN]
         if rnn_refs:
             self.convert_all(rnn_refs)
+        elif self.stacked:
+            self.aliases()
         # the cells of refused unrolls: the unroll's reason
         first = next((an.layer_refusals[id(n)] for n, r in refs if r == DYNAMIC_RNN or r in OTHER_UNROLLS
                       if id(n) in an.layer_refusals), None)
@@ -278,6 +280,10 @@ class RnnCells:
         tensorflow.contrib import rnn`, used only by converted cells: they go."""
         an = self.an
         funcs = {id(rl.cell_call.func.value) for rl in self.lines if isinstance(rl.cell_call.func, cst.Attribute)}
+        for s in self.stacked:  # the stacks of _rnn_stacked.py
+            for f in (s.rnn_call.func, s.gru_call.func, s.multi_call.func, *((s.wrapper.func,) if s.wrapper else ())):
+                if isinstance(f, cst.Attribute):
+                    funcs.add(id(f.value))
         for st in an.module.body:
             small = st.body[0] if isinstance(st, cst.SimpleStatementLine) and len(st.body) == 1 else None
             if not (isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name)
@@ -294,7 +300,8 @@ class RnnCells:
             node = an.ctx.aliases.import_nodes.get(local)
             if node is None or target != "tensorflow.contrib.rnn":
                 continue
-            uses = [n for n in an_walk(an.module) if isinstance(n, cst.Name) and n.value == local
+            attrs = {id(a.attr) for a in an_walk(an.module) if isinstance(a, cst.Attribute)}  # `tf.contrib.rnn.X`'s `rnn`
+            uses = [n for n in an_walk(an.module) if isinstance(n, cst.Name) and n.value == local and id(n) not in attrs
                     and not any(isinstance(a, (cst.Import, cst.ImportFrom)) for a in an.ancestors(n))]
             if uses and all(id(n) in funcs for n in uses):
                 if isinstance(node, cst.ImportFrom):

@@ -273,6 +273,10 @@ def trainable_entries(an: Analysis, u, before: int) -> tuple[list[tuple[int, str
         st = next((x for x in u.stmts if x.node is s.rnn_line), None)
         if st is not None and st.index < before:
             entries.append((st.index, f"[v for layer in {s.cells} for v in layer.trainable_variables]"))
+    if entries:  # the names an import binds make no variables (`from tensorflow.contrib import rnn`)
+        for n in an_walk(an.module):
+            if isinstance(n, (cst.Import, cst.ImportFrom)):
+                nodes |= {id(m) for m in an_walk(n)}
     return entries, nodes
 
 

@@ -395,6 +395,10 @@ class VariableConversion:
             raise _Refused(node, f"the initializer `{code(node)}` is not one of those converted automatically "
                                  f"({', '.join(known)})")
         if call is not None:
+            given = _args(call, entry["params"]) or {}
+            for k, allowed in entry.get("require", {}).items():
+                if k in given and code(given[k].value) not in allowed:
+                    raise _Refused(node, f"`{code(node)}`: only {k}={' or '.join(allowed)} is converted")
             an.allowed_refs.add(id(call.func))
         return entry, call
 
