@@ -179,7 +179,10 @@ def test_stacked_gru_layers_are_written_out() -> None:
     ("edits", "why"),
     [
         # cells of another kind in the MultiRNNCell
-        ((("tf.nn.rnn_cell.GRUCell(HIDDEN)", "tf.nn.rnn_cell.LSTMCell(HIDDEN)"),), "`cells` is not `[tf.nn.rnn_cell.GRUCell(n)"),
+        ((("tf.nn.rnn_cell.GRUCell(HIDDEN)", "tf.nn.rnn_cell.BasicRNNCell(HIDDEN)"),), "`cells` is not `[tf.nn.rnn_cell.GRUCell(n)"),
+        # LSTM cells (they convert: _rnn_stacked.py) whose top LSTMStateTuple is read whole (`fs[-1][0]`)
+        ((("tf.nn.rnn_cell.GRUCell(HIDDEN)", "tf.nn.rnn_cell.LSTMCell(HIDDEN)"),),
+         "the state of an LSTM layer, `final_state[-1]`, is used other than as its `.h` / `.c`"),
         # a GRU cell argument other than its size
         ((("tf.nn.rnn_cell.GRUCell(HIDDEN)", "tf.nn.rnn_cell.GRUCell(HIDDEN, activation=tf.nn.relu)"),),
          "arguments other than the number of units"),

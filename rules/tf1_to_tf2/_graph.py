@@ -811,7 +811,7 @@ class Analysis:
                         why = f"variable_scope/get_variable not converted: {self.scope_refusals[id(node)]}"
                     elif id(node) in self.layer_refusals:
                         what = "TF1 RNN cells" if r.startswith(("nn.rnn_cell", "nn.dynamic_rnn", "nn.static_",
-                                                                "nn.bidirectional", "nn.raw_rnn")) else "tf.layers"
+                                                                "nn.bidirectional", "nn.raw_rnn", "contrib.rnn.")) else "tf.layers"
                         why = f"{what} in the session code not converted: {self.layer_refusals[id(node)]}"
                     elif id(node) in self.model_refused and why in (_SCOPES, _LAYERS):
                         fn, refused = self.model_refused[id(node)]

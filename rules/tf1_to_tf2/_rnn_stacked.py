@@ -1,7 +1,8 @@
-"""TF2120: a MultiRNNCell of GRUCells unrolled by `tf.nn.static_rnn` in straight-line session code.
+"""TF2120: a MultiRNNCell of GRU or LSTM cells unrolled by `tf.nn.static_rnn` in straight-line session code.
 
 Not a rule module. Called by _rnn.py's RnnCells (after TF2120's preparation, _builders.py,
-removed a zero state fed back unchanged and split a final state read by layer):
+removed a zero state fed back unchanged, split a final state read by layer and wrote a
+cell-making helper into its list comprehension, _rnn_prepare.py):
 
     cells = [tf.nn.rnn_cell.GRUCell(HIDDEN) for _ in range(NUM_LAYERS)]
     cell = tf.nn.rnn_cell.MultiRNNCell(cells)
@@ -31,8 +32,30 @@ returns the top cell's outputs per step and the tuple of the cells' final states
 state is its h: the layer's returned state). Each GRUCell is Keras' GRU with
 reset_after=False and TF1's initial bias (_rnn.py; ``keras_gru_weights`` maps the weights).
 
+LSTM cells (BasicLSTMCell/LSTMCell with the number of units, forget_bias 1.0 or 0.0,
+state_is_tuple=True; tf.contrib.rnn's spellings alike) become `tf.keras.layers.LSTM(n,
+return_sequences=True, return_state=True)` (unit_forget_bias=False for forget_bias=0.0; the
+cell math and ``keras_lstm_weights``: _rnn.py). A layer returns its outputs, h and c; the
+final state becomes the list of the layers' `(c, h)` pairs (TF1's LSTMStateTuple order),
+read only as `final_state[k].h` / `.c` (written `final_state[k][1]` / `[0]`) or
+`final_state[k][i]`. A cell written `DropoutWrapper(cell, output_keep_prob=k)` (a name or
+a number) drops the cell's output at every step with a new mask per element, not the
+state passed on (rnn_cell_impl.DropoutWrapper: `output = dropout(output, keep_prob)` after
+the cell, `new_state` untouched); since the next cell and the unroll's outputs read that
+output, this is `sequence = tf.nn.dropout(sequence, rate=1 - k)` after each layer (the
+layer's returned state is not dropped). TF1 applies it at every run, 1.0 keeping
+everything, so `k` is read where the layers are called: a placeholder_with_default(1.0)
+becomes an argument of the generated functions defaulting to 1.0. input_keep_prob,
+state_keep_prob, variational_recurrent and seed are refused with the reason (other
+masks).
+
+`tf.trainable_variables()` read after the unroll lists the layers' variables where TF1
+listed the cells' (``trainable_entries``: `[v for layer in cells for v in
+layer.trainable_variables]`, kernel, recurrent_kernel, bias per layer in layer order,
+TF1's cell_k/kernel, bias mapped), read after a trace that builds them (``late_read``).
+
 Refused (the reason says what is in the way): other cells in the MultiRNNCell, cell
-arguments other than the number of units, static_rnn arguments other than the cell, the
+arguments other than these, static_rnn arguments other than the cell, the
 inputs and dtype=tf.float32 (initial_state, sequence_length, scope), a cell list or
 MultiRNNCell used elsewhere, a final state used other than by index (`final_state[k]`).
 """

@@ -291,6 +291,8 @@ class VariableConversion:
             build = self.builder(call, prefix)
         except _Refused as r:
             self.refuse(call, r.why)
+            if isinstance(r.node, cst.Call) and r.node is not call and an.call_rest(r.node) is not None:
+                self.refuse(r.node, r.why)  # its initializer: the reason where a contrib name is reported first
             return False
         an.plan.call_builders[id(call)] = build
         an.plan.dropped.append(call)
