@@ -1275,11 +1275,11 @@ def _plan_plain_reads(an: Analysis) -> None:
             for s in other.stmts:
                 if s.kind != V:
                     continue
+                if other is not u:
+                    raise Unsupported(call, f"{spelled} with variables also made in `{other.name}`: {PLAIN_WHY}; not converted")
                 if id(s.node) in stack_nodes:  # the lines of a converted RNN stack: its layers' entry
                     accepted.add(id(s.node))
                     continue
-                if other is not u:
-                    raise Unsupported(call, f"{spelled} with variables also made in `{other.name}`: {PLAIN_WHY}; not converted")
                 name, why = _trainable_of(an, s)
                 if why is not None:
                     raise Unsupported(call, f"{spelled}: {why}; {PLAIN_WHY}; not converted")

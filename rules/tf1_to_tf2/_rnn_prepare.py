@@ -87,6 +87,9 @@ def _helper_expression(fn: cst.FunctionDef) -> tuple[list[str], list[tuple[str, 
     full = cst.helpers.get_full_name_for_node(ret.value.func) or ""
     if full.rsplit(".", 1)[-1] not in CELL_NAMES:
         return None
+    if any(isinstance(n, (cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.NamedExpr))
+           for st in body for n in _walk(st)):
+        return None  # names bound inside: not substituted
     names = [n for n, _ in lines]
     if len(set(names)) != len(names) or set(names) & set(params):
         return None
@@ -159,7 +162,7 @@ def split_inline_optimizers(module: cst.Module) -> cst.Module | None:
     order (a TF1 optimizer makes its slot variables in apply_gradients, not when it is
     built), so TF2120 finds the optimizer statement its gradient pairs need. The new name
     is bound nowhere else in the file."""
-    from rules.tf1_to_tf2._builders import _bound, _fresh_part
+    from rules.tf1_to_tf2._builders import _bound
 
     taken = _bound(module) | {n.value for n in _walk(module) if isinstance(n, cst.Name)}
     after: dict[int, list[cst.BaseStatement]] = {}
@@ -174,7 +177,9 @@ def split_inline_optimizers(module: cst.Module) -> cst.Module | None:
         full = cst.helpers.get_full_name_for_node(opt.func) or ""
         if not (full.endswith("Optimizer") and ".train." in f".{full}"):
             continue
-        name = _fresh_part("optimizer", "", taken).rstrip("_") if "optimizer" in taken else "optimizer"
+        name, i = "optimizer", 2
+        while name in taken:
+            name, i = f"optimizer_{i}", i + 1
         taken.add(name)
         made = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(name))], opt)],
                                        leading_lines=line.leading_lines)

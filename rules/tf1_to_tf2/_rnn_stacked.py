@@ -345,6 +345,9 @@ def late_read(an: Analysis, u, read, call: cst.Call, code_: str) -> None:  # typ
         raise Unsupported(call, f"{spelled}: no converted run that does not train calls every Keras RNN layer, so no trace "
                                 "builds their variables before the list is read; not converted")
     anchor = max(v.anchor for v in mine)
+    if any(top <= anchor for v in mine for top in v.tops):
+        raise Unsupported(call, f"{spelled}: a run comes before the last converted function is defined, where the list "
+                                "of the Keras RNN layers' variables would be read; not converted")
     if anchor < read.index:
         raise Unsupported(call, f"{spelled} after the converted functions (the runs before it may not have built the Keras "
                                 "RNN layers); not converted")
@@ -392,7 +395,8 @@ def register(an: Analysis, s: Stacked, args: Callable[[cst.Call, list[str], str]
         seq, layer, ls = names["sequence"], names["layer"], names["layer_state"]
         state = s.state or "_"
         call = f"{seq}, {names['h']}, {names['c']}" if s.lstm else f"{seq}, {ls}"
-        drop = f"    {seq} = {root}.nn.dropout({seq}, rate=1 - {code(s.keep)})\n" if s.keep is not None else ""
+        keeps_all = s.keep is None or (isinstance(s.keep, (cst.Float, cst.Integer)) and float(s.keep.value) == 1.0)
+        drop = "" if keeps_all else f"    {seq} = {root}.nn.dropout({seq}, rate=1 - {code(s.keep)})\n"
         kept = f"({names['c']}, {names['h']})" if s.lstm else ls
         src = (f"{seq} = {root}.stack({inputs}, axis=1)\n"
                f"{state} = []\n"
@@ -422,8 +426,9 @@ def register(an: Analysis, s: Stacked, args: Callable[[cst.Call, list[str], str]
 
 
 def lstm_note(s: Stacked, root: str) -> str:
-    drop = (f" after {root}.nn.dropout(rate=1 - keep_prob) of each layer's outputs (DropoutWrapper(output_keep_prob=): "
-            "a new mask per step and element, the state not dropped)" if s.keep is not None else "")
+    kept = s.keep is None or (isinstance(s.keep, (cst.Float, cst.Integer)) and float(s.keep.value) == 1.0)
+    drop = ("" if kept else f" after {root}.nn.dropout(rate=1 - keep_prob) of each layer's outputs "
+            "(DropoutWrapper(output_keep_prob=): a new mask per step and element, the state not dropped)")
     return (f"a MultiRNNCell of TF1 LSTM cells unrolled by tf.nn.static_rnn becomes a list of {root}.keras.layers.LSTM"
             "(return_sequences=True, return_state=True) created once, each called over the previous one's outputs"
             f"{drop} on the steps stacked along time (tf.stack(inputs, axis=1)); the per-step outputs are "
@@ -453,7 +458,8 @@ def creation(an: Analysis, s: Stacked) -> Callable[[cst.SimpleStatementLine], li
         if s.wrapper is not None:
             cell = next(a.value for a in cell.args if a.keyword is None or a.keyword.value == "cell")  # type: ignore[assignment]
             assert isinstance(cell, cst.Call)
-        n = code(cell.args[0].value)
+        units = next(a for a in cell.args if a.keyword is None or a.keyword.value == "num_units")
+        n = code(units.value)
         if s.lstm:
             extra = "" if s.unit_forget_bias else ", unit_forget_bias=False"
             layer = cst.parse_expression(f"{root}.keras.layers.LSTM({n}, return_sequences=True, return_state=True{extra})")
