@@ -103,7 +103,7 @@ class Prepared:
                    for f in findings)
 
 
-_CANDIDATE = re.compile(r"^[ \t]+return\b.*(\bdict\(|\{)|_rnn\(", re.MULTILINE)
+_CANDIDATE = re.compile(r"^[ \t]+return\b.*(\bdict\(|\{)|_rnn\(|MultiRNNCell\(|\)\.apply_gradients\(", re.MULTILINE)
 
 
 def prepare(text: str) -> Prepared | None:
