@@ -179,7 +179,10 @@ def test_stacked_gru_layers_are_written_out() -> None:
     ("edits", "why"),
     [
         # cells of another kind in the MultiRNNCell
-        ((("tf.nn.rnn_cell.GRUCell(HIDDEN)", "tf.nn.rnn_cell.LSTMCell(HIDDEN)"),), "`cells` is not `[tf.nn.rnn_cell.GRUCell(n)"),
+        ((("tf.nn.rnn_cell.GRUCell(HIDDEN)", "tf.nn.rnn_cell.BasicRNNCell(HIDDEN)"),), "`cells` is not `[tf.nn.rnn_cell.GRUCell(n)"),
+        # LSTM cells (they convert: _rnn_stacked.py) whose top LSTMStateTuple is read whole (`fs[-1][0]`)
+        ((("tf.nn.rnn_cell.GRUCell(HIDDEN)", "tf.nn.rnn_cell.LSTMCell(HIDDEN)"),),
+         "the state of an LSTM layer, `final_state[-1]`, is used other than as its `.h` / `.c`"),
         # a GRU cell argument other than its size
         ((("tf.nn.rnn_cell.GRUCell(HIDDEN)", "tf.nn.rnn_cell.GRUCell(HIDDEN, activation=tf.nn.relu)"),),
          "arguments other than the number of units"),
@@ -281,3 +284,58 @@ def main():
     out, _ = _migrate(src)
     for text in ("# The whole graph,", "# build_graph: Builds the graph.", "# weights", "# squared error"):
         assert text in out, text
+
+
+# -- cell helpers written into their list comprehension, optimizers built inline (_rnn_prepare.py)
+
+_HELPER = '''\
+import tensorflow as tf
+
+HIDDEN = 8
+
+
+def lstm_cell(keep_prob):
+    cell = tf.contrib.rnn.BasicLSTMCell(HIDDEN, forget_bias=1.0)
+    return tf.contrib.rnn.DropoutWrapper(cell, output_keep_prob=keep_prob)
+
+
+def main(x, loss):
+    keep = tf.placeholder_with_default(1.0, [])
+    cell = tf.contrib.rnn.MultiRNNCell([lstm_cell(keep) for _ in range(2)])
+    optimizer = 3
+    train_op = tf.train.AdamOptimizer(0.01).apply_gradients(zip(grads, tvars))
+    with tf.Session() as sess:
+        pass
+'''
+
+
+def test_cell_helper_is_written_into_its_comprehension_and_inline_optimizer_split() -> None:
+    from rules.tf1_to_tf2._builders import prepare
+
+    p = prepare(_HELPER)
+    assert p is not None
+    assert "def lstm_cell" not in p.text
+    assert ("[tf.contrib.rnn.DropoutWrapper(tf.contrib.rnn.BasicLSTMCell(HIDDEN, forget_bias=1.0), "
+            "output_keep_prob=keep) for _ in range(2)]") in p.text
+    # `optimizer` is taken: the optimizer gets the next free name, built right before its use
+    assert "    optimizer_2 = tf.train.AdamOptimizer(0.01)\n    train_op = optimizer_2.apply_gradients(" in p.text
+
+
+@pytest.mark.parametrize("edit", [
+    # called twice: one expression per call would be needed
+    ("cell = tf.contrib.rnn.MultiRNNCell(", "extra = lstm_cell(keep)\n    cell = tf.contrib.rnn.MultiRNNCell("),
+    # its local used twice: written out, the cell would be made twice
+    ("    return tf.contrib.rnn.DropoutWrapper(cell, output_keep_prob=keep_prob)",
+     "    return tf.contrib.rnn.DropoutWrapper(cell, output_keep_prob=keep_prob, input_size=cell)"),
+    # a free name of the helper bound by the caller: it would mean another value there
+    ("    keep = tf.placeholder_with_default(1.0, [])", "    keep = tf.placeholder_with_default(1.0, [])\n    HIDDEN = 4"),
+    # an argument that is not a name or a literal (evaluated once per call)
+    ("[lstm_cell(keep) for", "[lstm_cell(keep * 1.0) for"),
+])
+def test_cell_helper_is_kept_when_writing_it_out_could_change_the_program(edit: tuple[str, str]) -> None:
+    from rules.tf1_to_tf2._builders import prepare
+
+    src = _HELPER.replace(*edit)
+    assert src != _HELPER
+    p = prepare(src)
+    assert p is not None and "def lstm_cell" in p.text  # (the inline optimizer is still split)

@@ -309,11 +309,13 @@ BUILDER_PARAM = ("def build_graph():", "def build_graph(units=n_hidden):")
                               ("state.h[1][:5]", "state[1][:5]")],
          ["`main()` runs the tensors it returns"], ["returned whole"]),
         # the corpus program converts (PROVEN, _rnn_stacked.py); with LSTM cells in its
-        # MultiRNNCell it does not: the reason is the prepared pass's (its zero state fed back
+        # MultiRNNCell it does not, as it reads the top layer's whole LSTMStateTuple (`fs[-1][0]`
+        # after the fetch): the reason is the prepared pass's (its zero state fed back
         # unchanged is gone there: _builders.py), each obstacle named
         ("gru_multi_cell_static", [("tf.nn.rnn_cell.GRUCell(HIDDEN)", "tf.nn.rnn_cell.LSTMCell(HIDDEN)")],
          ["it unrolls a Python list of per-step tensors", "`cell` is a MultiRNNCell of tf.nn.rnn_cell.LSTMCell",
-          "LSTM/GRU per cell", "only GRU cells of one size are converted in a MultiRNNCell"], ["zero_state"]),
+          "LSTM/GRU per cell", "the state of an LSTM layer, `final_state[-1]`, is used other than as its `.h` / `.c`"],
+         ["zero_state"]),
         # one LSTM cell, no initial state, a scope: only the unroll itself is in the way (without
         # the scope it converts: fixture rnn_lstm_static)
         ("gru_multi_cell_static", [("    cells = [tf.nn.rnn_cell.GRUCell(HIDDEN) for _ in range(NUM_LAYERS)]\n", ""),
@@ -323,7 +325,7 @@ BUILDER_PARAM = ("def build_graph():", "def build_graph(units=n_hidden):")
                                    ("        state = sess.run(initial_state)\n", ""),
                                    ("            for layer, s in zip(initial_state, state):\n                feed[layer] = s\n", "")],
          ["`tf.nn.static_rnn` is not converted yet", "it unrolls a Python list of per-step tensors"],
-         ["is a MultiRNNCell of", "zero_state", "a MultiRNNCell of GRUCells converts:"]),
+         ["is a MultiRNNCell of", "zero_state", "a MultiRNNCell of such cells converts"]),
     ],
 )
 def test_corpus_rnn_refusals_say_what_is_in_the_way(name: str, edits: list, present: list, absent: list) -> None:  # type: ignore[type-arg]
@@ -360,7 +362,11 @@ NUMERIC = {"rnn_lstm_dynamic": (["lstm"], [32]), "rnn_gru_dynamic": (["gru"], [2
            "rnn_lstm_state_helper": (["lstm"], [20]),
            # one LSTMCell unrolled by static_rnn: TF2120's preparation makes it dynamic_rnn
            # over the stacked steps (_builders.py), the whole state read as fs[-1] its h
-           "rnn_lstm_static": (["lstm"], [48])}
+           "rnn_lstm_static": (["lstm"], [48]),
+           # the runnable twin of corpus/tf1/contrib/contrib_rnn_lstm.py: a MultiRNNCell of two
+           # DropoutWrapper'd BasicLSTMCells (made by a helper) unrolled by static_rnn, its
+           # tf.trainable_variables() under tf.gradients + clip_by_global_norm + apply_gradients
+           "rnn_lstm_stacked_dropout": (["lstm", "lstm"], [32, 32])}
 # fixture -> the corpus program whose RESULT its TF1 original prints exactly
 SAME_AS_CORPUS = {"rnn_lstm_state_fetch": "lstm_dynamic_rnn"}
 
@@ -372,12 +378,24 @@ def test_migrated_rnn_reproduces_tf1_numbers(tmp_path: Path, name: str) -> None:
     """The PROVEN harness of tests/test_tf1_structural.py (CAPTURE, carried_values, RUN_TF2:
     the RNN cells' initial values through the layout map, matched by shape) on a fixture."""
     fixture = FIXTURE.parent / name
-    kinds, biases = NUMERIC[name]
     out, _mine = _migrate((fixture / "input.py").read_text())
     assert out == (fixture / "expected.py").read_text(), "expected.py is stale"
-    for side, src in (("tf1", fixture / "input.py"), ("tf2", fixture / "expected.py")):
+    expected, got = _run_on_tf1_values(tmp_path, name, (fixture / "input.py").read_text(), out)
+    if name in SAME_AS_CORPUS:  # the corpus program's own numbers: the same program
+        assert expected == json.loads((ROOT / "corpus" / "tf1" / "expected" / f"{SAME_AS_CORPUS[name]}.json").read_text())
+    if "padded_zero" in expected:
+        assert expected["padded_zero"] == 0.0 and expected["out1_last"] == expected["final_h1"]
+    problems = _compare(expected, got, 1e-4, "", {"first_h1": 1e-5, "first_summary0": 1e-5})
+    assert not problems, "\n".join(problems)
+
+
+def _run_on_tf1_values(tmp_path: Path, name: str, tf1_src: str, tf2_src: str) -> tuple[dict, dict]:  # type: ignore[type-arg]
+    """The TF1 program run in graph mode (CAPTURE) and the TF2 one eagerly on its initial
+    values (carried_values, RUN_TF2): (TF1's RESULT, TF2's RESULT)."""
+    kinds, biases = NUMERIC[name]
+    for side, src in (("tf1", tf1_src), ("tf2", tf2_src)):
         (tmp_path / side).mkdir()
-        (tmp_path / side / f"{name}.py").write_text(src.read_text())
+        (tmp_path / side / f"{name}.py").write_text(src)
     (tmp_path / "capture.py").write_text(textwrap.dedent(CAPTURE))
     proc = subprocess.run([sys.executable, str(tmp_path / "capture.py"), str(tmp_path / "tf1" / f"{name}.py")],
                           capture_output=True, text=True, env={**_env(), "TF_USE_LEGACY_KERAS": "1"}, timeout=600,
@@ -399,12 +417,35 @@ def test_migrated_rnn_reproduces_tf1_numbers(tmp_path: Path, name: str) -> None:
     # the bias the Keras layer starts with on its own (unit_forget_bias / the GRU's
     # Constant initializer) is TF1's initial bias in the Keras layout: exactly
     assert all(got["own"][str(size)] == 0.0 for size in biases), got["own"]
-    expected = captured["result"]
-    if name in SAME_AS_CORPUS:  # the corpus program's own numbers: the same program
-        assert expected == json.loads((ROOT / "corpus" / "tf1" / "expected" / f"{SAME_AS_CORPUS[name]}.json").read_text())
-    if "padded_zero" in expected:
-        assert expected["padded_zero"] == 0.0 and expected["out1_last"] == expected["final_h1"]
-    problems = _compare(expected, got["result"], 1e-4, "", {"first_h1": 1e-5, "first_summary0": 1e-5})
+    return captured["result"], got["result"]
+
+
+CONTRIB_LSTM = ROOT / "corpus" / "tf1" / "contrib" / "contrib_rnn_lstm.py"
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_contrib_rnn_lstm_corpus_program_reproduces_its_runnable_twin(tmp_path: Path) -> None:
+    """corpus/tf1/contrib/contrib_rnn_lstm.py is rewrite-only (tf.contrib.rnn/seq2seq do not
+    run under TF 2.21). Its migration (no compat.v1, no tf.contrib left, nothing manual) runs
+    on the initial values of its runnable TF1 twin (fixture rnn_lstm_stacked_dropout: the same
+    program on tf.nn.rnn_cell, glorot_uniform_initializer for xavier_initializer and
+    sequence_loss written out) and prints the twin's numbers after training, with the
+    training runs' keep_prob 0.9 set to 1.0 (dropout masks are random: the dropout itself is
+    checked by test_output_dropout_drops_outputs_in_training)."""
+    out, mine = _migrate(CONTRIB_LSTM.read_text())
+    assert mine and all(f.status is Status.APPLIED for f in mine), [f.message for f in mine]
+    code = _code_only(out)
+    assert "compat.v1" not in out and "contrib" not in code and "Session" not in code
+    assert "tvars = [v for layer in cells for v in layer.trainable_variables] + [softmax_w, softmax_b]" in out
+    assert "tf.math.divide_no_nan(tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)" \
+           in out
+    assert out.count("train_step(x_np, y_np, keep_prob=0.9)") == 1
+    twin = (FIXTURE.parent / "rnn_lstm_stacked_dropout" / "input.py").read_text()
+    expected, got = _run_on_tf1_values(tmp_path, "rnn_lstm_stacked_dropout", twin,
+                                       out.replace("keep_prob=0.9", "keep_prob=1.0"))
+    expected.pop("first_h1")
+    problems = _compare(expected, got, 1e-4, "", {})
     assert not problems, "\n".join(problems)
 
 
@@ -476,3 +517,108 @@ def test_tf1_rnn_checkpoint_converts_into_the_keras_layers(tmp_path: Path) -> No
     assert len(json.loads(next(ln for ln in p2.stdout.splitlines() if ln.startswith("RNN "))[4:])) == 2
     for w, g in zip(want, got):
         assert np.abs(np.asarray(w) - np.asarray(g)).max() < 1e-5
+
+
+_DROPOUT_SRC = '''\
+import json
+
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+tf.disable_v2_behavior()
+
+
+def main():
+    tf.set_random_seed(0)
+    np.random.seed(0)
+    x_np = np.random.randn(64, 6, 3).astype(np.float32)
+    x = tf.placeholder(tf.float32, [64, 6, 3])
+    keep_prob = tf.placeholder_with_default(1.0, [])
+    cells = [tf.nn.rnn_cell.DropoutWrapper(tf.nn.rnn_cell.BasicLSTMCell(16), output_keep_prob=keep_prob)
+             for _ in range(2)]
+    cell = tf.nn.rnn_cell.MultiRNNCell(cells)
+    outputs, state = tf.nn.static_rnn(cell, tf.unstack(x, 6, 1), dtype=tf.float32)
+    out = tf.stack(outputs, axis=1)
+    top_h = state[-1].h
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        dropped, h_dropped = sess.run([out, top_h], {x: x_np, keep_prob: 0.5})
+        kept, h_kept = sess.run([out, top_h], {x: x_np})
+    last = dropped[:, -1]
+    print("RESULT " + json.dumps({
+        "zero_dropped": float((dropped == 0).mean()),
+        "zero_kept": float((kept == 0).mean()),
+        "zero_state": float((h_dropped == 0).mean()),
+        "scaled": bool(np.allclose(last[last != 0], 2.0 * h_dropped[last != 0], atol=1e-6)),
+        "last_is_state": bool(np.allclose(kept[:, -1], h_kept, atol=1e-6)),
+    }))
+
+
+if __name__ == '__main__':
+    main()
+'''
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_output_dropout_drops_outputs_in_training(tmp_path: Path) -> None:
+    """DropoutWrapper(output_keep_prob=keep_prob) -> tf.nn.dropout(rate=1 - keep_prob) of each
+    layer's outputs: fed 0.5, about half of the top layer's outputs are exactly zero, the
+    others are the layer's h scaled by 1 / 0.5 (at the last step: the final state's h, which
+    is not dropped), and with the default 1.0 nothing is dropped: in TF1 (graph mode) and in
+    the migrated program alike (masks are random, so the statistics are compared)."""
+    out, mine = _migrate(_DROPOUT_SRC)
+    assert mine and all(f.status is Status.APPLIED for f in mine), [f.message for f in mine]
+    assert "tf.nn.dropout(sequence, rate=1 - keep_prob)" in out and "compat.v1" not in out
+    results = {}
+    for side, src, env in (("tf1", _DROPOUT_SRC, {**_env(), "TF_USE_LEGACY_KERAS": "1"}), ("tf2", out, _env())):
+        path = tmp_path / f"{side}.py"
+        path.write_text(src)
+        proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, env=env, timeout=600,
+                              cwd=tmp_path, check=False)
+        assert proc.returncode == 0, proc.stderr[-4000:]
+        results[side] = json.loads(next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT "))[7:])
+    for side, r in results.items():
+        assert 0.4 < r["zero_dropped"] < 0.6, (side, r)
+        assert r["zero_kept"] == 0.0 and r["zero_state"] == 0.0, (side, r)
+        assert r["scaled"] and r["last_is_state"], (side, r)
+
+
+@pytest.mark.parametrize("old, new, why", [
+    ("output_keep_prob=keep_prob)", "input_keep_prob=keep_prob)", "drops each cell's inputs"),
+    ("output_keep_prob=keep_prob)", "output_keep_prob=keep_prob, state_keep_prob=keep_prob)", "drops the state"),
+    ("output_keep_prob=keep_prob)", "output_keep_prob=keep_prob, variational_recurrent=True, dtype=tf.float32)",
+     "one mask for all the steps"),
+    ("output_keep_prob=keep_prob)", "output_keep_prob=keep_prob, seed=3)", "seeds TF1's dropout ops"),
+    ("BasicLSTMCell(16)", "BasicLSTMCell(16, forget_bias=0.5)", "forget_bias=0.5"),
+    ("BasicLSTMCell(16)", "LSTMCell(16, use_peepholes=True)", "use_peepholes=True"),
+    ("top_h = state[-1].h", "top_h = state[-1]", "used other than as its `.h` / `.c`"),
+])
+def test_stacked_lstm_variants_are_refused_with_the_reason(old: str, new: str, why: str) -> None:
+    src = _DROPOUT_SRC.replace(old, new)
+    assert src != _DROPOUT_SRC
+    out, mine = _migrate(src)
+    refused = [f for f in mine if f.status is Status.MANUAL]
+    assert len(refused) == 1 and why in refused[0].message, [f.message for f in mine]
+    assert "Session" in out
+
+
+@pytest.mark.parametrize("old, new, why", [
+    # another reduction: TF2140 leaves it to TF2001's manual item, and TF2120 refuses the file
+    ("tf.ones([BATCH, STEPS]))", "tf.ones([BATCH, STEPS]), average_across_batch=False)",
+     "`tf.contrib.seq2seq.sequence_loss`"),
+    ("tf.contrib.layers.xavier_initializer()", "tf.contrib.layers.xavier_initializer(uniform=False)",
+     "only uniform=True is converted"),
+    # the layers' variables exist after their first call: the list is read only by the train step
+    ('    print("RESULT "', '    print(len(tvars))\n    print("RESULT "',
+     "it is read here only by the train steps' gradients"),
+    ("output_keep_prob=keep_prob)", "output_keep_prob=keep_prob, state_keep_prob=keep_prob)",
+     "drops the state passed to the next step"),
+])
+def test_contrib_rnn_lstm_variants_are_refused_with_the_reason(old: str, new: str, why: str) -> None:
+    src = CONTRIB_LSTM.read_text()
+    assert old in src
+    out, mine = _migrate(src.replace(old, new))
+    refused = [f for f in mine if f.status is Status.MANUAL]
+    assert len(refused) == 1 and why in refused[0].message, [f.message for f in mine]
+    assert "tf.compat.v1.Session" in out

@@ -234,14 +234,6 @@ NOT_CONVERTED = {
     # a helper that merge_all collects and merge([...]) does not, and nested name_scope
     # blocks mixing a variable with summaries (not moved into the tf.functions)
     "summaries_events": "summary_iterator",
-    # its `tvars = tf.trainable_variables()` (tf.gradients over it, clipped, applied with
-    # apply_gradients(zip(grads, tvars)): converted in straight-line code whose variables
-    # are tf.Variable/get_variable statements, fixtures session_trainable_variables_list and
-    # session_gradients_apply) lists the variables of a MultiRNNCell of DropoutWrapper'd
-    # BasicLSTMCells unrolled by static_rnn (not converted: _rnn.py) before softmax_w/b;
-    # then tf.contrib.seq2seq.sequence_loss and the optimizer built inline in the
-    # apply_gradients call. Rewrite-only (tf.contrib): no TF1 numbers to compare with
-    "contrib/contrib_rnn_lstm": "`tf.trainable_variables()` and `tf.contrib.rnn.BasicLSTMCell`",
 }
 
 

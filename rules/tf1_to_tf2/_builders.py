@@ -109,7 +109,7 @@ class Prepared:
                    for f in findings)
 
 
-_CANDIDATE = re.compile(r"^[ \t]+return\b.*(\bdict\(|\{)|_rnn\(", re.MULTILINE)
+_CANDIDATE = re.compile(r"^[ \t]+return\b.*(\bdict\(|\{)|_rnn\(|MultiRNNCell\(|\)\.apply_gradients\(", re.MULTILINE)
 
 
 def prepare(text: str) -> Prepared | None:
@@ -140,6 +140,13 @@ def _prepare_graph(text: str) -> Prepared | None:
         module = cst.parse_module(text)
     else:
         origin = list(range(1, len(text.splitlines()) + 1))
+    from rules.tf1_to_tf2._rnn_prepare import inline_cell_helpers, split_inline_optimizers
+    helpers = inline_cell_helpers(module)
+    if helpers is not None:
+        module = helpers
+    inline_opt = split_inline_optimizers(module)
+    if inline_opt is not None:
+        module = helpers = inline_opt
     single = _single_cell_static(module)
     if single is not None:
         module = single
@@ -149,7 +156,7 @@ def _prepare_graph(text: str) -> Prepared | None:
     stacked = _stacked_rnn_states(module)
     if stacked is not None:
         module = stacked
-    if out is None and single is None and split is None and stacked is None:
+    if out is None and helpers is None and single is None and split is None and stacked is None:
         return None
     new = module.code
     return Prepared(new, _remap(text, new, origin))
@@ -821,13 +828,19 @@ def _layer_state_fetch(scope: cst.CSTNode, parents: dict[int, cst.CSTNode], stat
                 return None
             k = ks.pop()
             suffix = "last" if k == -1 else str(k)
+            # `fs[k].h` everywhere (an LSTM layer's state read by part): fetch that part
+            grand = [parents.get(id(parents[id(u)])) for u in uses]
+            attrs = {g.attr.value if isinstance(g, cst.Attribute) and g.value is parents[id(u)] else None
+                     for g, u in zip(grand, uses)}
+            part = attrs.pop() if len(attrs) == 1 and attrs <= {"h", "c"} else None
+            suffix += f"_{part}" if part else ""
             graph_name = _fresh_part(state, suffix, taken)
             value_name = _fresh_part(fetched, suffix, taken)
             edits: dict[int, cst.CSTNode] = {id(f): f.with_changes(value=cst.Name(graph_name)),
                                             id(t): t.with_changes(value=cst.Name(value_name))}
-            for u in uses:
-                edits[id(parents[id(u)])] = cst.Name(value_name)
-            stmt = cst.parse_statement(f"{graph_name} = {state}[{k}]\n")
+            for u, g in zip(uses, grand):
+                edits[id(g if part else parents[id(u)])] = cst.Name(value_name)
+            stmt = cst.parse_statement(f"{graph_name} = {state}[{k}]{'.' + part if part else ''}\n")
             return edits, stmt
     return None
 

@@ -1162,7 +1162,11 @@ def _find_plain_reads(an: Analysis) -> None:
                     an.allowed_refs.add(id(a.value.func))  # type: ignore[attr-defined]
                     if a.value.args:  # type: ignore[attr-defined]
                         an.allowed_refs.add(id(a.value.args[0].value))  # type: ignore[attr-defined]
-    refs = {id(m) for m, r in an.tf_refs(an.module) if _makes_trainable(r) and r not in ("Variable", "get_variable")}
+    from rules.tf1_to_tf2._rnn_stacked import stack_ref
+
+    # a MultiRNNCell unrolled by static_rnn: planned below where _rnn_stacked.py converts it
+    refs = {id(m) for m, r in an.tf_refs(an.module) if _makes_trainable(r) and r not in ("Variable", "get_variable")
+            and not stack_ref(r)}
     other = next((m for m in walk(an.module) if id(m) in refs), None)  # the first in the source
     for n in walk(an.module):
         if id(n) in an.all_var_lists or not _plain_read(an, n):
@@ -1177,6 +1181,24 @@ def _find_plain_reads(an: Analysis) -> None:
         an.allowed_refs.add(id(n.func))  # type: ignore[attr-defined]
         if n.args:  # type: ignore[attr-defined]
             an.allowed_refs.add(id(n.args[0].value))  # type: ignore[attr-defined]
+
+
+def _joined(parts: list[str]) -> str:
+    """Names and `[...]` comprehensions (the variables of converted RNN layers) in order ->
+    one list expression: `[w, b]`, `[v for ...] + [w, b]`."""
+    out: list[str] = []
+    run: list[str] = []
+    for p in parts:
+        if p.startswith("["):
+            if run:
+                out.append("[" + ", ".join(run) + "]")
+                run = []
+            out.append(p)
+        else:
+            run.append(p)
+    if run:
+        out.append("[" + ", ".join(run) + "]")
+    return " + ".join(out)
 
 
 def _makes_trainable(r: str | None) -> bool:
@@ -1265,12 +1287,17 @@ def _plan_plain_reads(an: Analysis) -> None:
         read = next(s for s in u.stmts if s.node is line)
         accepted: set[int] = set()
         names: list[str] = []
+        from rules.tf1_to_tf2._rnn_stacked import trainable_entries
+        stacks, stack_nodes = trainable_entries(an, u, read.index)
         for other in an.units.values():
             for s in other.stmts:
                 if s.kind != V:
                     continue
                 if other is not u:
                     raise Unsupported(call, f"{spelled} with variables also made in `{other.name}`: {PLAIN_WHY}; not converted")
+                if id(s.node) in stack_nodes:  # the lines of a converted RNN stack: its layers' entry
+                    accepted.add(id(s.node))
+                    continue
                 name, why = _trainable_of(an, s)
                 if why is not None:
                     raise Unsupported(call, f"{spelled}: {why}; {PLAIN_WHY}; not converted")
@@ -1280,6 +1307,8 @@ def _plan_plain_reads(an: Analysis) -> None:
                         raise Unsupported(call, f"{spelled}: `{name}` is bound more than once in `{u.name}`, so it may not "
                                                 "name the variable where the list is read; not converted")
                     names.append(name)
+                    stacks.append((s.index, name))
+        prefixes = {id(n.value) for n in walk(an.module) if isinstance(n, cst.Attribute)}  # `tf.contrib` of `tf.contrib.x`
         for n in walk(an.module):
             if isinstance(n, cst.Arg) and n.keyword is not None and n.keyword.value == "reuse":
                 raise Unsupported(call, f"{spelled} and a variable scope with `reuse=` (get_variable may return an existing "
@@ -1287,16 +1316,21 @@ def _plan_plain_reads(an: Analysis) -> None:
             if isinstance(n, cst.Attribute) and n.attr.value == "reuse_variables":
                 raise Unsupported(call, f"{spelled} and `reuse_variables()` (get_variable may return an existing variable); "
                                         "not converted")
-            if isinstance(n, (cst.Name, cst.Attribute)) and _makes_trainable(an.rest(n)):
+            if isinstance(n, (cst.Name, cst.Attribute)) and _makes_trainable(an.rest(n)) and id(n) not in stack_nodes \
+                    and id(n) not in prefixes:
                 home = an.find_stmt(n)
                 if home is None or id(home) not in accepted:
                     raise Unsupported(call, f"{spelled} and `{an.code(n)}` outside a statement `name = tf.Variable(...)` / "
                                             f"`tf.get_variable(...)` of `{u.name}`: {PLAIN_WHY}; not converted")
-        if not names:
+        if not stacks:
             raise Unsupported(call, f"{spelled} before any variable is created; not converted")
-        code_ = "[" + ", ".join(names) + "]"
-        an.plan.call_builders[id(call)] = _code_builder(code_)
+        code_ = _joined([c for _, c in sorted(stacks, key=lambda e: e[0])])
         an.plan.dropped.append(call)
+        if code_.startswith("[v for layer in "):  # Keras RNN layers: read after a trace (_rnn_stacked.py)
+            from rules.tf1_to_tf2._rnn_stacked import late_read
+            late_read(an, u, read, call, code_)
+        else:
+            an.plan.call_builders[id(call)] = _code_builder(code_)
         if code_ not in lists:
             lists.append(code_)
     an.plan.summary += (f"; the TRAINABLE_VARIABLES read{'s' if len(an.variable_reads) > 1 else ''} become"

@@ -728,6 +728,9 @@ class Analysis:
             _introspection.check_graph_inspection(self, refs)
             _introspection.keras_weight_shapes(self)
             _optimize_loss.find(self, refs)
+            from rules.tf1_to_tf2 import _sequence_loss
+            self.pure_calls: set[int] = set()  # TF1 calls under a variable-making prefix that make none
+            _sequence_loss.allow(self, refs)
             _loss_collection.convert(self)
             self.check_graph_only(refs)
             self.build_units()
@@ -823,7 +826,7 @@ class Analysis:
                         why = f"variable_scope/get_variable not converted: {self.scope_refusals[id(node)]}"
                     elif id(node) in self.layer_refusals:
                         what = "TF1 RNN cells" if r.startswith(("nn.rnn_cell", "nn.dynamic_rnn", "nn.static_",
-                                                                "nn.bidirectional", "nn.raw_rnn")) else "tf.layers"
+                                                                "nn.bidirectional", "nn.raw_rnn", "contrib.rnn.")) else "tf.layers"
                         why = f"{what} in the session code not converted: {self.layer_refusals[id(node)]}"
                     elif id(node) in self.model_refused and why in (_SCOPES, _LAYERS):
                         fn, refused = self.model_refused[id(node)]
@@ -950,6 +953,9 @@ class Analysis:
     def classify(self, u: Unit) -> None:
         for i, stmt in enumerate(u.body):
             s = _cf.classify_block(self, u, i, stmt) or self.classify_stmt(u, i, stmt)
+            moved = getattr(self, "moved_uses", {}).get(id(stmt))  # (names read elsewhere, names read here): _rnn_stacked.py
+            if moved is not None:
+                s.uses = (set(s.uses) - moved[0]) | moved[1]
             u.stmts.append(s)
             if s.kind not in NOT_GRAPH:
                 u.graph_names |= set(s.defines)
@@ -1203,7 +1209,8 @@ class Analysis:
         for n in walk(node):
             if isinstance(n, cst.Call):
                 r = self.rest(n.func)
-                if r is not None and any(r == m or (m.endswith(".") and r.startswith(m)) for m in VARIABLE_MAKERS):
+                if r is not None and any(r == m or (m.endswith(".") and r.startswith(m)) for m in VARIABLE_MAKERS) \
+                        and id(n) not in getattr(self, "pure_calls", ()):
                     return True
         return False
 

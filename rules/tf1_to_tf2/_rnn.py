@@ -170,18 +170,21 @@ class RnnCells:
 
     def run(self, refs: list[tuple[cst.CSTNode, str]]) -> None:
         an = self.an
-        static_why = self.convert_static([(n, r) for n, r in refs if r == "nn.static_rnn"])
+        static_why = self.convert_static([(n, r) for n, r in refs if r in ("nn.static_rnn", "contrib.rnn.static_rnn")])
         for n, r in refs:
-            if r in OTHER_UNROLLS and id(n) not in an.allowed_refs:
+            if (r in OTHER_UNROLLS or r == "contrib.rnn.static_rnn") and id(n) not in an.allowed_refs:
                 an.layer_refusals[id(n)] = (f"`tf.{r}` is not converted yet (only BasicLSTMCell/LSTMCell/GRUCell "
-                                            "unrolled by tf.nn.dynamic_rnn, and a MultiRNNCell of GRUCells unrolled "
-                                            "by tf.nn.static_rnn, become Keras layers)"
-                                            + (self.static_details(n) if r == "nn.static_rnn" else "")
-                                            + (f" (a MultiRNNCell of GRUCells converts: {static_why[id(n)]})"
+                                            "unrolled by tf.nn.dynamic_rnn, and a MultiRNNCell of GRU or LSTM cells, "
+                                            "each alone or in a DropoutWrapper(output_keep_prob=), unrolled by "
+                                            "tf.nn.static_rnn, become Keras layers)"
+                                            + (self.static_details(n) if r.endswith("static_rnn") else "")
+                                            + (f" (a MultiRNNCell of such cells converts; here: {static_why[id(n)]})"
                                                if id(n) in static_why else ""))
         rnn_refs = [(n, r) for n, r in refs if r == DYNAMIC_RNN]
         if rnn_refs:
             self.convert_all(rnn_refs)
+        elif self.stacked:
+            self.aliases()
         # the cells of refused unrolls: the unroll's reason
         first = next((an.layer_refusals[id(n)] for n, r in refs if r == DYNAMIC_RNN or r in OTHER_UNROLLS
                       if id(n) in an.layer_refusals), None)
@@ -239,7 +242,7 @@ class RnnCells:
             an.plan.checkpoint_notes.append((rl.rnn_call.func, note))
 
     def convert_static(self, refs: list[tuple[cst.CSTNode, str]]) -> dict[int, str]:
-        """MultiRNNCell of GRUCells unrolled by static_rnn (_rnn_stacked.py); the reasons of
+        """MultiRNNCell of GRU/LSTM cells unrolled by static_rnn (_rnn_stacked.py); the reasons of
         the unrolls not converted, by the id of their `tf.nn.static_rnn` reference."""
         from rules.tf1_to_tf2 import _rnn_stacked
 
@@ -278,6 +281,10 @@ class RnnCells:
         tensorflow.contrib import rnn`, used only by converted cells: they go."""
         an = self.an
         funcs = {id(rl.cell_call.func.value) for rl in self.lines if isinstance(rl.cell_call.func, cst.Attribute)}
+        for s in self.stacked:  # the stacks of _rnn_stacked.py
+            for f in (s.rnn_call.func, s.gru_call.func, s.multi_call.func, *((s.wrapper.func,) if s.wrapper else ())):
+                if isinstance(f, cst.Attribute):
+                    funcs.add(id(f.value))
         for st in an.module.body:
             small = st.body[0] if isinstance(st, cst.SimpleStatementLine) and len(st.body) == 1 else None
             if not (isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name)
@@ -294,7 +301,8 @@ class RnnCells:
             node = an.ctx.aliases.import_nodes.get(local)
             if node is None or target != "tensorflow.contrib.rnn":
                 continue
-            uses = [n for n in an_walk(an.module) if isinstance(n, cst.Name) and n.value == local
+            attrs = {id(a.attr) for a in an_walk(an.module) if isinstance(a, cst.Attribute)}  # `tf.contrib.rnn.X`'s `rnn`
+            uses = [n for n in an_walk(an.module) if isinstance(n, cst.Name) and n.value == local and id(n) not in attrs
                     and not any(isinstance(a, (cst.Import, cst.ImportFrom)) for a in an.ancestors(n))]
             if uses and all(id(n) in funcs for n in uses):
                 if isinstance(node, cst.ImportFrom):
@@ -493,14 +501,15 @@ class RnnCells:
         cell = args.get("cell")
         cell_name = cell.value.value if cell is not None and isinstance(cell.value, cst.Name) else None
         cell_value = values.get(cell_name) if cell_name is not None else None
-        if cell_value is not None and an.call_rest(cell_value) == "nn.rnn_cell.MultiRNNCell":
+        if cell_value is not None and an.call_rest(cell_value) in ("nn.rnn_cell.MultiRNNCell", "contrib.rnn.MultiRNNCell"):
             inner: set[str] = set()
             stack: list[cst.BaseExpression] = [cell_value]
             while stack:
                 node = stack.pop()
                 for n in an_walk(node):
                     r = an.call_rest(n) if isinstance(n, cst.Call) else None
-                    if r is not None and r.startswith(("nn.rnn_cell.", "contrib.rnn.")) and r != "nn.rnn_cell.MultiRNNCell":
+                    if r is not None and r.startswith(("nn.rnn_cell.", "contrib.rnn.")) \
+                            and r not in ("nn.rnn_cell.MultiRNNCell", "contrib.rnn.MultiRNNCell"):
                         inner.add(r.rsplit(".", 1)[1])
                     if isinstance(n, cst.Name) and n.value in values and values[n.value] is not node \
                             and n is not getattr(cell_value, "func", None):

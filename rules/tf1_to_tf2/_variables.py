@@ -294,6 +294,8 @@ class VariableConversion:
             build = self.builder(call, prefix)
         except _Refused as r:
             self.refuse(call, r.why)
+            if isinstance(r.node, cst.Call) and r.node is not call and an.call_rest(r.node) is not None:
+                self.refuse(r.node, r.why)  # its initializer: the reason where a contrib name is reported first
             return False
         an.plan.call_builders[id(call)] = build
         an.plan.dropped.append(call)
@@ -398,6 +400,10 @@ class VariableConversion:
             raise _Refused(node, f"the initializer `{code(node)}` is not one of those converted automatically "
                                  f"({', '.join(known)})")
         if call is not None:
+            given = _args(call, entry["params"]) or {}
+            for k, allowed in entry.get("require", {}).items():
+                if k in given and code(given[k].value) not in allowed:
+                    raise _Refused(node, f"`{code(node)}`: only {k}={' or '.join(allowed)} is converted")
             an.allowed_refs.add(id(call.func))
         return entry, call
 

@@ -381,16 +381,21 @@ class SessionToEager(Rule):
 
     TF1 RNN cells: BasicLSTMCell/LSTMCell/GRUCell unrolled by `tf.nn.dynamic_rnn` become
     Keras LSTM/GRU layers created once (GRU with `reset_after=False`, TF1's math), a
-    sequence_length a mask; a MultiRNNCell of GRUCells unrolled by `tf.nn.static_rnn`
-    becomes a list of Keras GRU layers, each called over the previous one's outputs on the
-    steps stacked along time (tf.unstack gives the per-step outputs back). Before the
+    sequence_length a mask; a MultiRNNCell of GRUCells or LSTM cells (each alone or in a
+    DropoutWrapper(output_keep_prob=)) unrolled by `tf.nn.static_rnn` becomes a list of
+    Keras GRU/LSTM layers, each called over the previous one's outputs on the steps stacked
+    along time (tf.unstack gives the per-step outputs back; the output dropout is
+    tf.nn.dropout(rate=1 - keep_prob) after each layer), and `tf.trainable_variables()`
+    listing their variables is read after a trace that builds them. Before the
     analysis, an equivalent TF1 form is tried (kept only when it converts; otherwise its
     reason is reported): a graph-building function returning a dict of tensors that one
     other function runs is written into that function (`m['loss']` -> `loss`, its
     parameters bound first), one cell unrolled by static_rnn is unrolled by dynamic_rnn over
     the stacked steps, an LSTM state fetched whole fetches the parts read, a cell's zero
-    state fetched and fed back unchanged goes, and a MultiRNNCell's final state read by
-    layer fetches that layer's state.
+    state fetched and fed back unchanged goes, a MultiRNNCell's final state read by
+    layer fetches that layer's state (its `.h` / `.c` when that is all that is read), a
+    cell-making helper called by one list comprehension is written into it, and an
+    optimizer built inline in its apply_gradients call gets a statement of its own.
 
     When the file does anything this does not recognise (collections, a stateful op in a
     `tf.cond` branch (TF1 runs it only when the branch's outputs need it), a stateful op

@@ -29,6 +29,46 @@ _PARAMS: dict[str, list[str]] = {
 }
 # Arguments whose default value is all the rewrite handles: (name, the literal values allowed)
 _DEFAULT_ONLY = {"weights": {"1.0", "1", "1."}, "label_smoothing": {"0", "0.0", "0."}}
+# tf.contrib.seq2seq.sequence_loss (tensorflow/contrib/seq2seq/python/ops/loss.py): its
+# parameters, and the literal values of the options that the rewrite handles (the default
+# reduction: average over batch and time)
+SEQUENCE_LOSS = "contrib.seq2seq.sequence_loss"
+_SEQUENCE_PARAMS = ["logits", "targets", "weights", "average_across_timesteps", "average_across_batch",
+                    "sum_over_timesteps", "sum_over_batch", "softmax_loss_function", "name"]
+_SEQUENCE_DEFAULTS = {"average_across_timesteps": {"True"}, "average_across_batch": {"True"},
+                      "sum_over_timesteps": {"False"}, "sum_over_batch": {"False"}, "softmax_loss_function": {"None"}}
+# calls without side effects: the weights expression is evaluated twice by the rewrite
+_PURE_CALLS = {"ones", "ones_like", "zeros_like", "cast", "to_float", "sequence_mask", "reshape", "fill",
+               "convert_to_tensor", "constant"}
+
+
+def sequence_loss_args(call: cst.Call, rest) -> dict[str, cst.Arg] | None:  # type: ignore[no-untyped-def]
+    """The arguments of a `tf.contrib.seq2seq.sequence_loss` call that TF2140 rewrites
+    (logits, targets, weights given, the default reduction, no softmax_loss_function,
+    weights an expression without side effects), else None. `rest` maps a function
+    expression to its TF name after `tf.` (or None); without it the weights are not checked."""
+    args = keyword_args(call, _SEQUENCE_PARAMS)
+    if args is None or not {"logits", "targets", "weights"} <= set(args) or not set(args) <= set(_SEQUENCE_PARAMS):
+        return None
+    for name, allowed in _SEQUENCE_DEFAULTS.items():
+        if name in args and code(args[name].value).strip() not in allowed:
+            return None
+    for n in _nodes(args["weights"].value) if rest is not None else ():
+        if isinstance(n, cst.Call) and (rest(n.func) or "").rsplit(".", 1)[-1] not in _PURE_CALLS:
+            return None
+        if isinstance(n, (cst.Lambda, cst.NamedExpr, cst.Await, cst.Yield)):
+            return None
+    return args
+
+
+def _nodes(node: cst.CSTNode):  # type: ignore[no-untyped-def]
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(n.children)
+
+
 # Names whose use means the program reads the LOSSES collection TF1 losses add to.
 _COLLECTION_READERS = re.compile(r"\b(?:get_total_loss|get_losses|LOSSES)\b")
 
@@ -52,6 +92,20 @@ class TF1Losses(Rule):
       `tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=multi_class_labels, logits=logits))`
     - `tf.losses.huber_loss(labels, predictions, delta=d)` ->
       `tf.keras.losses.Huber(delta=d)(labels, predictions)`
+
+    - `tf.contrib.seq2seq.sequence_loss(logits, targets, weights)` ->
+      `tf.math.divide_no_nan(tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(
+      labels=targets, logits=logits) * weights), tf.reduce_sum(weights))`: TF1's code
+      (tensorflow/contrib/seq2seq/python/ops/loss.py) computes the sparse softmax
+      cross-entropy of the flattened logits and targets, multiplies it by the flattened
+      weights and, with its defaults average_across_timesteps=True and
+      average_across_batch=True, divides the sum by the sum of the weights (TF 1.13+:
+      div_no_nan; earlier releases added 1e-12 to the divisor, the same float32 value unless
+      the weights sum to less than about 1e-5). The op of the rank-3 logits is the op of the
+      flattened ones, reshaped. Other reductions and a softmax_loss_function are left to
+      TF2001's manual item, as are weights computed by calls other than tf.ones/ones_like/
+      cast/sequence_mask/reshape/... (the rewrite reads them twice). sequence_loss adds
+      nothing to the LOSSES collection.
 
     `scope=` only named the ops and is dropped. Calls with `weights`, `reduction`,
     `loss_collection` or `label_smoothing` other than the defaults are left to TF2001's
@@ -82,6 +136,8 @@ class TF1Losses(Rule):
     VALID = [
         Valid("import tensorflow as tf\nloss = tf.keras.losses.MeanSquaredError()(y, p)\n"),
         # weighted: left to TF2001's manual item
+        Valid("import tensorflow as tf\nloss = tf.contrib.seq2seq.sequence_loss(z, y, w, average_across_batch=False)\n"),
+        Valid("import tensorflow as tf\nloss = tf.contrib.seq2seq.sequence_loss(z, y, tf.random.uniform([4, 5]))\n"),
         Valid("import tensorflow.compat.v1 as tf\nloss = tf.losses.mean_squared_error(y, p, weights=mask)\n"),
     ]
     INVALID = [
@@ -102,6 +158,11 @@ class TF1Losses(Rule):
             "import tensorflow as tf\nloss = tf.keras.losses.Huber(delta=2.0)(q_target, q)\n",
         ),
         Invalid(
+            "import tensorflow as tf\nloss = tf.contrib.seq2seq.sequence_loss(logits, y, tf.ones([4, 5]))\n",
+            "import tensorflow as tf\nloss = tf.math.divide_no_nan(tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits("
+            "labels=y, logits=logits) * tf.ones([4, 5])), tf.reduce_sum(tf.ones([4, 5])))\n",
+        ),
+        Invalid(
             "import tensorflow as tf\na = tf.losses.mean_squared_error(y, p)\ntotal = tf.losses.get_total_loss()\n",
             None,
             message="LOSSES collection",
@@ -110,6 +171,8 @@ class TF1Losses(Rule):
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         rest = rest_of(self.qname(original_node.func))
+        if rest == SEQUENCE_LOSS:
+            return self._sequence_loss(original_node, updated_node)
         if rest is None or not rest.startswith("losses."):
             return updated_node
         fn = rest[len("losses.") :]
@@ -137,6 +200,21 @@ class TF1Losses(Rule):
         new = self._rewrite(fn, args, tf_root(self.ctx), updated_node)
         self.supersede(original_node.func)
         return self.fix(original_node, updated_node, new, message=f"`tf.losses.{fn}` becomes {self._shape(fn)}")
+
+    def _sequence_loss(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        if sequence_loss_args(original, lambda f: rest_of(self.qname(f))) is None:
+            return updated  # TF2001 reports it as a manual item
+        args = sequence_loss_args(updated, None)  # the same arguments, as other rules left them
+        assert args is not None
+        tf = tf_root(self.ctx)
+        weights = code(args["weights"].value)
+        xent = (f"{tf}.nn.sparse_softmax_cross_entropy_with_logits(labels={code(args['targets'].value)}, "
+                f"logits={code(args['logits'].value)})")
+        new = expr(f"{tf}.math.divide_no_nan({tf}.reduce_sum({xent} * {weights}), {tf}.reduce_sum({weights}))")
+        self.supersede(original.func)
+        return self.fix(original, updated, new, message=(
+            "`tf.contrib.seq2seq.sequence_loss` becomes its formula: the weighted cross-entropy summed over batch and "
+            "time divided by the sum of the weights (its default average_across_timesteps and average_across_batch)"))
 
     @staticmethod
     def _shape(fn: str) -> str:
