@@ -72,6 +72,7 @@ from dataclasses import dataclass, replace
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from migrate.cstutil import walk_in_order as _walk
 from migrate.result import Finding, Status
 
 NOT_CONVERTED = "TF1 Session code not converted"
@@ -182,12 +183,6 @@ def _remap(old: str, new: str, origin: list[int]) -> list[int]:
 
 
 # names -------------------------------------------------------------------------------------
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(n.children))
 
 
 def _plain_names(node: cst.CSTNode) -> Iterator[cst.Name]:

@@ -54,24 +54,15 @@ TF1 identity under the conditions it checks (else the step is skipped):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import libcst as cst
 
+from migrate.cstutil import walk_in_order as walk
 from migrate.result import Finding
 from rules.tf1_to_tf2._builders import NOT_CONVERTED, Prepared, _remap
-
-
-def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """`node` and every node below it, in source order."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(n.children))
-
 
 _SLIM_OPS_TAKING_SCOPE = {"conv2d", "fully_connected", "max_pool2d", "avg_pool2d", "batch_norm", "dropout",
                           "flatten", "convolution2d"}
