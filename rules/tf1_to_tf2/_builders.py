@@ -228,7 +228,8 @@ def _fresh(name: str, taken: set[str]) -> str:
     return _fresh_part(name, "value", taken)
 
 
-def _only(line: cst.BaseStatement) -> cst.BaseSmallStatement | None:
+def _only(line: cst.CSTNode) -> cst.BaseSmallStatement | None:
+    """The one small statement of a simple statement line, else None."""
     return line.body[0] if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 else None
 
 

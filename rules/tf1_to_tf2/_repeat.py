@@ -53,6 +53,8 @@ from __future__ import annotations
 import libcst as cst
 import libcst.helpers
 
+from rules.tf1_to_tf2._builders import _only
+
 _SIMPLE = (cst.Integer, cst.Float, cst.SimpleString, cst.Name)
 
 
@@ -77,10 +79,6 @@ def _simple(node: cst.BaseExpression) -> bool:
     if isinstance(node, (cst.List, cst.Tuple)):
         return all(isinstance(e, cst.Element) and _simple(e.value) for e in node.elements)
     return False
-
-
-def _only(st: cst.CSTNode) -> cst.BaseSmallStatement | None:
-    return st.body[0] if isinstance(st, cst.SimpleStatementLine) and len(st.body) == 1 else None  # type: ignore[return-value]
 
 
 def _assign_call(st: cst.CSTNode) -> tuple[str, cst.Call] | None:

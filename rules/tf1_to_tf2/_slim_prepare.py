@@ -62,7 +62,7 @@ import libcst as cst
 
 from migrate.cstutil import walk_in_order as walk
 from migrate.result import Finding
-from rules.tf1_to_tf2._builders import NOT_CONVERTED, Prepared, _remap
+from rules.tf1_to_tf2._builders import NOT_CONVERTED, Prepared, _only, _remap
 
 _SLIM_OPS_TAKING_SCOPE = {"conv2d", "fully_connected", "max_pool2d", "avg_pool2d", "batch_norm", "dropout",
                           "flatten", "convolution2d"}
@@ -192,10 +192,6 @@ def _fresh(name: str, taken: set[str]) -> str:
         out = f"{name}_{i}"
     taken.add(out)
     return out
-
-
-def _only(st: cst.CSTNode) -> cst.BaseSmallStatement | None:
-    return st.body[0] if isinstance(st, cst.SimpleStatementLine) and len(st.body) == 1 else None
 
 
 def _literal(node: cst.BaseExpression) -> bool:
